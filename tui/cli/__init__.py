@@ -1,0 +1,1 @@
+"""Subcommands of the postfix-explorer command line, one module each."""

@@ -1,0 +1,5 @@
+"""The pure engine: configuration, lookup tables, restriction evaluation.
+
+Nothing under tui.core may import textual or rich (tests/core/test_purity.py
+proves it), so the engine can be used from scripts and tested on its own.
+"""
