@@ -1,0 +1,459 @@
+"""$name expansion exactly as Postfix's mac_parse()/mac_expand() do it.
+
+Supported (Postfix 3.7): `$name`, `${name}`, `$(name)`, `$$`,
+`${name?text}`, `${name:text}`, `${name?{text}}`, `${name:{text}}`,
+`${name?{a}:{b}}`, `${{a} == {b} ? {x} : {y}}` with `==`, `!=`, `<`, `<=`,
+`>`, `>=` (numeric when both sides are all digits, else byte-wise) and the
+3.6 compatibility-level operators `<level`, `<=level`, `>level`, `>=level`,
+`==level`, `!=level`.
+
+The algorithm follows Postfix's C code step by step, including its error
+messages (without the "postconf: warning: " prefix) and its limit of 100
+nested macro calls ("unreasonable macro call nesting"), so that the values
+and the errors are the ones `postconf -x` gives.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+# lookup(name) -> value or None (undefined)
+Lookup = Callable[[str], Optional[str]]
+
+WHITESPACE = " \t\r\n"  # CHARS_SPACE
+MAX_NESTING = 100        # mac_expand_callback: mc->level++ > 100
+_HARD_LIMIT = 400        # our own guard for loops through relational operands
+
+_OPS = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">=": "ge", ">": "gt"}
+_OP_CHARS = "<>!=?+-*/~&|%"
+_OP_ANY = '"==" or "!="" or "<"" or "<="" or ">="" or ">"'
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+class _Abort(Exception):
+    """Internal: stop everything (nesting far beyond Postfix's limit)."""
+
+
+@dataclass
+class ExpandResult:
+    value: str
+    errors: list[str] = field(default_factory=list)
+    undefined: bool = False  # some $name had no value at all
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _alldig(s: str) -> bool:
+    return s != "" and all("0" <= c <= "9" for c in s)
+
+
+def _cmp(delta: int, op: str) -> bool:
+    return {"eq": delta == 0, "ne": delta != 0, "lt": delta < 0,
+            "le": delta <= 0, "ge": delta >= 0, "gt": delta > 0}[op]
+
+
+_STRTOL = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
+def _strtol(s: str, pos: int) -> tuple[int | None, int]:
+    m = _STRTOL.match(s, pos)
+    if not m:
+        return None, pos
+    return int(m.group(1)), m.end()
+
+
+def compat_level_from_string(text: str) -> int | None:
+    """Postfix's compat_level_from_string(): "3.6" -> comparable int."""
+    major, end = _strtol(text, 0)
+    if major is not None and (end == len(text) or text[end] == ".") and 0 <= major < (1 << 40):
+        res = major << 20
+        if end == len(text):
+            return res
+        minor, end2 = _strtol(text, end + 1)
+        if minor is not None and (end2 == len(text) or text[end2] == ".") and 0 <= minor <= 0x3FF:
+            res |= minor << 10
+            if end2 == len(text):
+                return res
+            patch, end3 = _strtol(text, end2 + 1)
+            if patch is not None and end3 == len(text) and 0 <= patch <= 0x3FF:
+                return res | patch
+    return None
+
+
+class _Ctx:
+    __slots__ = ("lookup", "out", "errors", "status_error", "undef", "level", "depth")
+
+    def __init__(self, lookup: Lookup):
+        self.lookup = lookup
+        self.out: list[str] = []
+        self.errors: list[str] = []
+        self.status_error = False
+        self.undef = False
+        self.level = 0
+        self.depth = 0
+
+    def error(self, msg: str) -> None:
+        self.errors.append(msg)
+        self.status_error = True
+
+
+def _mac_parse(value: str, mc: _Ctx) -> bool:
+    """mac_parse(): split into literals and macro expressions. Returns error flag."""
+    buf: list[str] = []
+    error = False
+    vp = 0
+    n = len(value)
+    while vp < n:
+        c = value[vp]
+        if c != "$":
+            # fast path: copy a run of ordinary characters
+            nxt = value.find("$", vp)
+            if nxt < 0:
+                nxt = n
+            buf.append(value[vp:nxt])
+            vp = nxt
+            continue
+        if vp + 1 < n and value[vp + 1] == "$":
+            buf.append("$")
+            vp += 2
+            continue
+        if buf:
+            _callback(False, "".join(buf), mc)
+            buf = []
+        vp += 1
+        name = ""
+        if vp < n and value[vp] in "({":
+            open_c = value[vp]
+            close_c = ")" if open_c == "(" else "}"
+            level = 1
+            vp += 1
+            ep = vp
+            while level > 0:
+                if ep >= n:
+                    mc.error(f'truncated macro reference: "{value}"')
+                    error = True
+                    break
+                ch = value[ep]
+                if ch == open_c:
+                    level += 1
+                if ch == close_c:
+                    level -= 1
+                ep += 1
+            if error:
+                break
+            name = value[vp:ep - 1]
+            vp = ep
+        else:
+            ep = vp
+            while ep < n and value[ep] in _NAME_CHARS:
+                ep += 1
+            name = value[vp:ep]
+            vp = ep
+        if name == "":
+            mc.error(f'empty macro name: "{value}"')
+            error = True
+            break
+        _callback(True, name, mc)
+    if buf and not error:
+        _callback(False, "".join(buf), mc)
+    return error
+
+
+def _find_left_curly(s: str, cp: int) -> int | None:
+    """MAC_EXP_FIND_LEFT_CURLY: skip whitespace; position of '{' or None."""
+    i = cp
+    while i < len(s) and s[i] in WHITESPACE:
+        i += 1
+    if i < len(s) and s[i] == "{":
+        return i
+    return None
+
+
+def _extract_curly(mc: _Ctx, s: str, bp: int) -> tuple[str, int] | None:
+    """mac_exp_extract_curly_payload: s[bp] == '{'. Returns (payload, next)."""
+    level = 1
+    cp = bp + 1
+    start = cp
+    while True:
+        if cp >= len(s):
+            mc.error(f'unbalanced {{}} in attribute expression: "{s[bp:]}"')
+            return None
+        ch = s[cp]
+        if ch == "{":
+            level += 1
+        elif ch == "}":
+            level -= 1
+            if level <= 0:
+                break
+        cp += 1
+    payload = s[start:cp]
+    cp += 1
+    while cp < len(s) and s[cp] in WHITESPACE:
+        cp += 1
+    return payload, cp
+
+
+def _sub_expand(text: str, mc: _Ctx) -> str:
+    """A fresh mac_expand() for a relational operand (level starts at 0)."""
+    sub = _Ctx(mc.lookup)
+    sub.depth = mc.depth + 1
+    if sub.depth > _HARD_LIMIT:
+        raise _Abort()
+    _mac_parse(text, sub)
+    mc.errors.extend(sub.errors)
+    if sub.status_error:
+        mc.status_error = True
+    if sub.undef:
+        mc.undef = True
+    return "".join(sub.out)
+
+
+def _parse_relational(mc: _Ctx, s: str, cp: int) -> tuple[str, int] | None:
+    """mac_exp_parse_relational: returns (lookup value, next pos) or None on error."""
+    got = _extract_curly(mc, s, cp)
+    if got is None:
+        return None
+    left, cp = got
+    op_pos = cp
+    op_len = 0
+    while cp + op_len < len(s) and s[cp + op_len] in _OP_CHARS:
+        op_len += 1
+    op_str = s[cp:cp + op_len]
+    op = _OPS.get(op_str)
+    if op is None:
+        mc.error(f'{_OP_ANY} expected at: "...{left}}}>>>{s[cp:cp + 20]}"')
+        return None
+    cp += op_len
+    compat = False
+    if cp < len(s) and s[cp].isascii() and s[cp].isalnum():
+        type_pos = cp
+        type_len = 1
+        while cp + type_len < len(s) and s[cp + type_len].isascii() and s[cp + type_len].isalnum():
+            type_len += 1
+        cp += type_len
+        if s[type_pos:type_pos + type_len] != "level":
+            mc.error(f'bad operator suffix at: "...{op_str}>>>{s[type_pos:type_pos + type_len]}"')
+            return None
+        compat = True
+    rpos = _find_left_curly(s, cp)
+    if rpos is None:
+        mc.error(f'"{{expression}}" expected at: "...{{{left}}} {op_str}>>>{s[cp:cp + 20]}"')
+        return None
+    got = _extract_curly(mc, s, rpos)
+    if got is None:
+        return None
+    rite, cp = got
+    lval = _sub_expand(left, mc)
+    rval = _sub_expand(rite, mc)
+    result = False
+    if compat:
+        lv = compat_level_from_string(lval)
+        if lv is None:
+            mc.error(f'malformed compatibility level syntax: "{lval}"')
+        else:
+            rv = compat_level_from_string(rval)
+            if rv is None:
+                mc.error(f'malformed compatibility level syntax: "{rval}"')
+            else:
+                result = _cmp(lv - rv, op)
+    else:
+        if _alldig(lval) and _alldig(rval):
+            result = _cmp(int(lval) - int(rval), op)
+        else:
+            lb, rb = lval.encode(), rval.encode()
+            result = _cmp((lb > rb) - (lb < rb), op)
+    if mc.status_error:
+        return None
+    return ("true" if result else ""), cp
+
+
+def _callback(is_expr: bool, text: str, mc: _Ctx) -> None:
+    """mac_expand_callback."""
+    if mc.level > MAX_NESTING:
+        mc.level += 1
+        mc.error(f'unreasonable macro call nesting: "{text}"')
+    else:
+        mc.level += 1
+    if mc.status_error:
+        return
+    if mc.level > _HARD_LIMIT:
+        raise _Abort()
+    if not is_expr:
+        mc.out.append(text)
+        mc.level -= 1
+        return
+
+    s = text
+    cp = 0
+    lookup: str | None
+    lpos = _find_left_curly(s, cp)
+    if lpos is not None:
+        got = _parse_relational(mc, s, lpos)
+        if got is None:
+            return
+        lookup, cp = got
+        ch = s[cp] if cp < len(s) else ""
+        if ch:
+            if ch not in "?:":
+                mc.error(f'"?" or ":" expected at: "...}}>>>{s[cp:cp + 20]}"')
+                return
+            cp += 1
+    else:
+        while cp < len(s) and s[cp] in WHITESPACE:
+            cp += 1
+        start = cp
+        while True:
+            j = cp
+            while j < len(s) and s[j] in WHITESPACE:
+                j += 1
+            ch = s[j] if j < len(s) else ""
+            if ch == "":
+                name = s[start:cp]
+                break
+            if ch in "?:":
+                name = s[start:cp]
+                cp = j + 1
+                break
+            if s[cp] not in _NAME_CHARS:
+                mc.error(f'attribute name syntax error at: "...{s[:cp]}>>>{s[cp:cp + 20]}"')
+                return
+            cp += 1
+        lookup = mc.lookup(name)
+
+    if ch == "?" or ch == ":":
+        if ch == "?":
+            lp = _find_left_curly(s, cp)
+            if lp is not None:
+                got = _extract_curly(mc, s, lp)
+                if got is None:
+                    return
+                res_iftrue, cp = got
+            else:
+                res_iftrue, cp = s[cp:], len(s)
+            if lookup:
+                if _mac_parse(res_iftrue, mc):
+                    mc.status_error = True
+            if cp >= len(s):
+                mc.level -= 1
+                return
+            if s[cp] != ":":
+                mc.error(f'":" expected at: "...{res_iftrue}}}>>>{s[cp:cp + 20]}"')
+                return
+            cp += 1
+        lp = _find_left_curly(s, cp)
+        if lp is not None:
+            got = _extract_curly(mc, s, lp)
+            if got is None:
+                return
+            res_iffalse, cp = got
+        else:
+            res_iffalse, cp = s[cp:], len(s)
+        if not lookup:
+            if _mac_parse(res_iffalse, mc):
+                mc.status_error = True
+        if cp < len(s):
+            mc.error(f'unexpected input at: "...{res_iffalse}}}>>>{s[cp:cp + 20]}"')
+            return
+    else:
+        if lookup is None:
+            mc.undef = True
+        elif lookup:
+            if _mac_parse(lookup, mc):
+                mc.status_error = True
+    mc.level -= 1
+
+
+def mac_expand(pattern: str, lookup: Lookup) -> ExpandResult:
+    """Expand `pattern` recursively (MAC_EXP_FLAG_RECURSE), like postconf -x."""
+    mc = _Ctx(lookup)
+    try:
+        _mac_parse(pattern, mc)
+    except (_Abort, RecursionError):
+        mc.error(f'unreasonable macro call nesting: "{pattern}"')
+    return ExpandResult("".join(mc.out), mc.errors, mc.undef)
+
+
+_SCAN_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def referenced_names(pattern: str) -> list[str]:
+    """Every $name that `pattern` mentions, in conditional branches too
+    (MAC_EXP_FLAG_SCAN), in order of appearance, without duplicates."""
+    seen: dict[str, None] = {}
+
+    def scan(text: str, depth: int = 0) -> None:
+        if depth > 50:
+            return
+        i, n = 0, len(text)
+        while i < n:
+            j = text.find("$", i)
+            if j < 0 or j + 1 >= n:
+                return
+            c = text[j + 1]
+            if c == "$":
+                i = j + 2
+                continue
+            if c in "({":
+                close = ")" if c == "(" else "}"
+                level, k = 1, j + 2
+                while k < n and level:
+                    if text[k] == c:
+                        level += 1
+                    elif text[k] == close:
+                        level -= 1
+                    k += 1
+                if level:
+                    return
+                _scan_expr(text[j + 2:k - 1], depth)
+                i = k
+            else:
+                m = _SCAN_NAME.match(text, j + 1)
+                if not m:
+                    return
+                seen.setdefault(m.group(0), None)
+                i = m.end()
+
+    def _scan_expr(expr: str, depth: int) -> None:
+        s = expr.lstrip(WHITESPACE)
+        if s.startswith("{"):
+            # relational: {a} op {b} ? {x} : {y} -- scan every {...} group
+            for grp in _brace_groups(s):
+                scan(grp, depth + 1)
+            return
+        m = re.match(r"([A-Za-z0-9_]*)\s*([?:]?)", s)
+        name = m.group(1)
+        if name:
+            seen.setdefault(name, None)
+        rest = s[m.end():]
+        if m.group(2):
+            groups = _brace_groups(rest)
+            if groups and rest.lstrip(WHITESPACE).startswith("{"):
+                for grp in groups:
+                    scan(grp, depth + 1)
+            else:
+                scan(rest, depth + 1)
+
+    scan(pattern)
+    return list(seen)
+
+
+def _brace_groups(s: str) -> list[str]:
+    out = []
+    i, n = 0, len(s)
+    while i < n:
+        if s[i] == "{":
+            level, k = 1, i + 1
+            while k < n and level:
+                if s[k] == "{":
+                    level += 1
+                elif s[k] == "}":
+                    level -= 1
+                k += 1
+            out.append(s[i + 1:k - 1])
+            i = k
+        else:
+            i += 1
+    return out
