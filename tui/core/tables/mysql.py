@@ -1,0 +1,199 @@
+"""mysql: tables (mysql_table(5)) through pymysql.
+
+hosts: "unix:/path", "inet:host[:port]", "host[:port]"; "localhost" means
+the server's default UNIX socket (as libmysqlclient does). UNIX sockets are
+tried before TCP hosts (Postfix does so too; among each kind Postfix picks
+at random, we keep the written order so results are reproducible).
+A host that fails is skipped for the rest of the lookup; the connection that
+works is reused for later lookups. Connect/read/write timeouts are short so
+a hung server cannot freeze a caller.
+
+The password is kept in a _Secret whose repr()/str() hide it, and is scrubbed from every error text.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from tui.core.tables.sql import CfError, SqlTable, mysql_quote
+
+DEFAULT_SOCKETS = ("/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/tmp/mysql.sock")
+CONNECT_TIMEOUT = 3
+IO_TIMEOUT = 5
+
+
+class _Secret:
+    """Holds a password; repr/str never show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def __call__(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # never pickled along with a table
+        raise TypeError("a password is not serialisable")
+
+
+_secret = _Secret
+
+
+def parse_hosts(text: str) -> list[tuple[str, str, int | None]]:
+    """[(kind, host_or_path, port)], unix sockets first."""
+    unix, inet = [], []
+    for item in text.replace(",", " ").split():
+        if item.startswith("unix:"):
+            unix.append(("unix", item[5:], None))
+            continue
+        if item.startswith("inet:"):
+            item = item[5:]
+        host, port = item, None
+        if item.startswith("["):
+            end = item.find("]")
+            host = item[1:end]
+            rest = item[end + 1:]
+            if rest.startswith(":") and rest[1:].isdigit():
+                port = int(rest[1:])
+        elif item.count(":") == 1:
+            h, _, p = item.partition(":")
+            if p.isdigit():
+                host, port = h, int(p)
+        if host == "localhost":
+            sock = next((s for s in DEFAULT_SOCKETS if os.path.exists(s)), DEFAULT_SOCKETS[0])
+            unix.append(("unix", sock, None))
+        else:
+            inet.append(("inet", host, port or 3306))
+    return unix + inet
+
+
+class MysqlTable(SqlTable):
+    label = "MySQL"
+    quote = staticmethod(mysql_quote)
+
+    def __init__(self, spec, type_, name, fold, view=None):
+        self._conn = None
+        self._conn_host = None
+        self._lock = threading.Lock()
+        self._pw = _secret("")
+        self.hosts: list[tuple[str, str, int | None]] = []
+        self.user = ""
+        self.dbname = ""
+        super().__init__(spec, type_, name, fold, view)
+
+    def _configure(self, view) -> None:
+        super()._configure(view)
+        p = self.params
+        self.hosts = parse_hosts(p.get("hosts", "localhost"))
+        if not self.hosts:
+            raise CfError("no hosts")
+        self.user = p.get("user", "")
+        self._pw = _secret(p.pop("password", ""))
+        self.dbname = p.get("dbname", "")
+        if not self.dbname:
+            raise CfError('missing "dbname" parameter')
+        unsupported = [k for k in p if k.startswith("tls_") or k in ("option_file", "option_group")]
+        if unsupported:
+            from tui.core.model import Diagnostic
+            self._diags.append(Diagnostic(
+                "warning", f"{', '.join(sorted(unsupported))}: not applied by the explorer "
+                "(it connects without them)", self.path, self.param_lines.get(unsupported[0])))
+
+    def _describe(self) -> str:
+        where = ", ".join(h if k == "unix" else f"{h}:{p}" for k, h, p in self.hosts)
+        return f"MySQL database {self.dbname!r} on {where} as user {self.user!r} ({self.path})"
+
+    def _scrub(self, text: str) -> str:
+        pw = self._pw()
+        if pw and pw in text:
+            text = text.replace(pw, "********")
+        return text
+
+    def _connect(self):
+        import pymysql
+
+        errors = []
+        for kind, host, port in self.hosts:
+            kw = dict(user=self.user, password=self._pw(), database=self.dbname,
+                      connect_timeout=CONNECT_TIMEOUT, read_timeout=IO_TIMEOUT,
+                      write_timeout=IO_TIMEOUT, charset="utf8mb4", conv={},
+                      autocommit=True, local_infile=False)
+            if kind == "unix":
+                kw["unix_socket"] = host
+                label = f"unix:{host}"
+            else:
+                kw["host"] = host
+                kw["port"] = port
+                label = f"inet:{host}:{port}"
+            try:
+                conn = pymysql.connect(**kw)
+            except Exception as exc:  # pymysql.err.*, OSError
+                errors.append(f"{label}: {self._scrub(_exc_text(exc))}")
+                continue
+            self._conn_host = label
+            return conn, None
+        return None, "cannot connect to any MySQL server: " + "; ".join(errors)
+
+    def _run(self, query: str):
+        with self._lock:
+            for attempt in (1, 2):
+                if self._conn is None:
+                    conn, err = self._connect()
+                    if conn is None:
+                        return [], f"{self.spec}: {err}"
+                    self._conn = conn
+                try:
+                    with self._conn.cursor() as cur:
+                        cur.execute(query)
+                        rows = cur.fetchall() if cur.description is not None else None
+                    if rows is None:
+                        if self.params.get("require_result_set", "yes").lower() in ("no", "false", "0"):
+                            return [], None
+                        return [], f"{self.spec}: query did not return a result set"
+                    return list(rows), None
+                except Exception as exc:
+                    text = self._scrub(_exc_text(exc))
+                    stale = _is_connection_error(exc)
+                    self._close_conn()
+                    if stale and attempt == 1:
+                        continue  # the reused connection died: reconnect once
+                    return [], f"{self.spec}: query failed on {self._conn_host}: {text}"
+        return [], f"{self.spec}: query failed"
+
+    def _close_conn(self):
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_conn()
+
+
+def _exc_text(exc: BaseException) -> str:
+    args = getattr(exc, "args", ())
+    if len(args) == 2 and isinstance(args[0], int):
+        return f"{args[1]} (error {args[0]})"
+    return str(exc) or type(exc).__name__
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    try:
+        import pymysql
+    except ImportError:  # pragma: no cover
+        return False
+    if isinstance(exc, (pymysql.err.InterfaceError, OSError)):
+        return True
+    if isinstance(exc, pymysql.err.OperationalError):
+        code = exc.args[0] if exc.args else 0
+        return code in (2006, 2013, 2014, 2055)
+    return False

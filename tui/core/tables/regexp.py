@@ -1,0 +1,640 @@
+"""regexp (POSIX) and pcre tables, translated to Python `re`.
+
+Table syntax (regexp_table(5), pcre_table(5)), as dict_regexp/dict_pcre
+parse it:
+  /pattern/flags result     first matching rule wins
+  !/pattern/flags result    matches when the pattern does not (no $n then)
+  if /pattern/flags ... endif, if !/pattern/ ... endif  (nest)
+  any non-alphanumeric delimiter; a backslash escapes the next character
+  (the backslash stays in the pattern); "if"/"endif" are case-insensitive.
+Flags: regexp i (case-insensitive, on by default), m (multi-line),
+x (extended syntax, ON by default: toggling it selects basic regexps);
+pcre i, m, s, x (verbose), A (anchored), E (dollar end only), U (ungreedy),
+X (extra; ignored).
+Results: $1..$9, ${n}, $(n), $$; a reference beyond the pattern's groups
+skips the rule (postmap warns).
+
+The key is matched as Postfix's C code sees it: POSIX regexps work on
+bytes in the C locale (ASCII-only case folding); PCRE works on UTF-8 when
+smtputf8 is enabled and on bytes otherwise. A pattern that cannot be
+translated (PCRE recursion, branch reset, ...) is a Diagnostic naming file
+and line, and that rule is skipped -- the table status says so.
+"""
+from __future__ import annotations
+
+import re
+
+from tui.core.model import Diagnostic
+from tui.core.tables import Entry, LookupResult, Table, logical_lines
+
+_WS = " \t\r\n\f\v"
+
+
+class TranslateError(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------
+# POSIX bracket classes
+_POSIX_CLASSES = {
+    "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z",
+    "lower": "a-z", "space": " \\t\\n\\r\\f\\v", "blank": " \\t",
+    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").replace("-", "\\-"),
+    "print": "\\x20-\\x7e", "graph": "\\x21-\\x7e", "cntrl": "\\x00-\\x1f\\x7f",
+    "xdigit": "0-9A-Fa-f", "word": "a-zA-Z0-9_",
+}
+
+
+def _bracket(p: str, i: int, posix: bool) -> tuple[str, int]:
+    """Translate a bracket expression starting at p[i] == '['.
+    Returns (python_class, index after ']')."""
+    j = i + 1
+    out = ["["]
+    if j < len(p) and p[j] == "^":
+        out.append("^")
+        j += 1
+    first = True
+    while True:
+        if j >= len(p):
+            raise TranslateError("unmatched [ in bracket expression")
+        c = p[j]
+        if c == "]" and not first:
+            out.append("]")
+            return "".join(out), j + 1
+        first = False
+        if c == "[" and j + 1 < len(p) and p[j + 1] in ":=.":
+            kind = p[j + 1]
+            end = p.find(kind + "]", j + 2)
+            if end < 0:
+                raise TranslateError("unterminated [%s in bracket expression" % kind)
+            name = p[j + 2:end]
+            if kind == ":":
+                if name not in _POSIX_CLASSES:
+                    raise TranslateError(f"invalid character class [:{name}:]")
+                out.append(_POSIX_CLASSES[name])
+            else:
+                out.append(re.escape(name))
+            j = end + 2
+            continue
+        if c == "\\":
+            if posix:
+                out.append("\\\\")
+                j += 1
+                continue
+            # PCRE: escapes inside classes
+            if j + 1 >= len(p):
+                raise TranslateError("\\ at end of pattern")
+            e = p[j + 1]
+            tr, j = _pcre_escape(p, j, in_class=True)
+            out.append(tr)
+            continue
+        if c == "[":
+            out.append("\\[")
+        elif c in "&~|" :
+            # Python warns on possible set operations; escape them
+            out.append("\\" + c)
+        else:
+            out.append(c)
+        j += 1
+
+
+def translate_posix(p: str, extended: bool = True, multiline: bool = False) -> str:
+    """glibc POSIX regex (ERE, or BRE when not extended) -> Python re."""
+    out: list[str] = []
+    i = 0
+    n = len(p)
+    at_start = True  # where '*' is literal (BRE) / at a branch start
+    while i < n:
+        c = p[i]
+        if c == "\\":
+            if i + 1 >= n:
+                raise TranslateError("trailing backslash")
+            e = p[i + 1]
+            i += 2
+            if not extended and e in "(){}|+?":
+                out.append({"(": "(", ")": ")", "{": "{", "}": "}", "|": "|", "+": "+", "?": "?"}[e])
+                at_start = e in "(|"
+                continue
+            if e.isdigit() and e != "0":
+                out.append("\\" + e)
+            elif e in "wWsSbB":
+                out.append("\\" + e)
+            elif e == "<":
+                out.append(r"\b(?=\w)")
+            elif e == ">":
+                out.append(r"\b(?<=\w)")
+            elif e == "`":
+                out.append(r"\A")
+            elif e == "'":
+                out.append(r"\Z")
+            else:
+                out.append(re.escape(e))
+            at_start = False
+            continue
+        if c == "[":
+            tr, i = _bracket(p, i, posix=True)
+            out.append(tr)
+            at_start = False
+            continue
+        if extended:
+            if c in "()|":
+                out.append(c)
+                i += 1
+                at_start = c in "(|"
+                if c == "(" and i < n and p[i] == "?":
+                    raise TranslateError("'?' after '(' is not valid in a POSIX regular expression")
+                continue
+            if c in "*+?":
+                if at_start:
+                    raise TranslateError(f"'{c}' has nothing to repeat")
+                out.append(c)
+                i += 1
+                continue
+            if c == "{":
+                m = re.match(r"\{(\d*)(,(\d*))?\}", p[i:])
+                if m and (m.group(1) or m.group(3)):
+                    if at_start:
+                        raise TranslateError("interval has nothing to repeat")
+                    out.append(m.group(0))
+                    i += m.end()
+                    continue
+                raise TranslateError("invalid interval {")
+        else:
+            if c == "*" and at_start:
+                out.append("\\*")
+                i += 1
+                at_start = False
+                continue
+            if c in "()|+?{}":
+                out.append("\\" + c)
+                i += 1
+                at_start = False
+                continue
+        if c == "^":
+            out.append("^" if not multiline else "(?m:^)")
+            i += 1
+            at_start = True if extended else at_start
+            continue
+        if c == "$":
+            out.append(r"\Z" if not multiline else "(?m:$)")
+            i += 1
+            continue
+        if c == ".":
+            out.append("." if multiline else "(?s:.)")
+            i += 1
+            at_start = False
+            continue
+        out.append(re.escape(c))
+        i += 1
+        at_start = False
+    return "".join(out)
+
+
+_PCRE_SIMPLE = {
+    "d": r"\d", "D": r"\D", "w": r"\w", "W": r"\W", "s": r"\s", "S": r"\S",
+    "b": r"\b", "B": r"\B", "A": r"\A", "z": r"\Z", "n": r"\n", "t": r"\t",
+    "r": r"\r", "f": r"\f", "a": r"\a", "e": r"\x1b",
+    "h": r"[ \t\xa0]", "H": r"[^ \t\xa0]", "v": r"[\n\x0b\f\r\x85]", "V": r"[^\n\x0b\f\r\x85]",
+    "R": r"(?:\r\n|[\n\x0b\f\r\x85])", "N": r"[^\n]",
+}
+
+
+def _pcre_escape(p: str, i: int, in_class: bool = False) -> tuple[str, int]:
+    """Translate the escape at p[i] == '\\'. Returns (text, next index)."""
+    e = p[i + 1]
+    j = i + 2
+    if e == "x":
+        if j < len(p) and p[j] == "{":
+            end = p.find("}", j)
+            if end < 0:
+                raise TranslateError("unterminated \\x{")
+            return "\\x{%s}" % 0 if False else re.escape(chr(int(p[j + 1:end] or "0", 16))), end + 1
+        m = re.match(r"[0-9a-fA-F]{0,2}", p[j:])
+        return re.escape(chr(int(m.group(0) or "0", 16))), j + m.end()
+    if e == "c":
+        if j >= len(p):
+            raise TranslateError("\\c at end of pattern")
+        return re.escape(chr(ord(p[j].upper()) ^ 0x40)), j + 1
+    if e in "0":
+        m = re.match(r"[0-7]{0,2}", p[j:])
+        return re.escape(chr(int("0" + m.group(0), 8))), j + m.end()
+    if e.isdigit():
+        if in_class:
+            m = re.match(r"[0-7]{0,2}", p[j - 1:])
+            return re.escape(chr(int(m.group(0), 8))), j - 1 + m.end()
+        m = re.match(r"\d*", p[j:])
+        return "\\" + e + m.group(0) if not m.group(0) else "(?:\\%s%s)" % (e, m.group(0)), j + m.end()
+    if e == "g":
+        m = re.match(r"\{?(-?\d+|\w+)\}?", p[j:])
+        if not m or m.group(1).startswith("-"):
+            raise TranslateError("relative back reference \\g is not supported")
+        ref = m.group(1)
+        return ("(?:\\%s)" % ref if ref.isdigit() else "(?P=%s)" % ref), j + m.end()
+    if e == "k":
+        m = re.match(r"[<{']([A-Za-z_]\w*)[>}']", p[j:])
+        if not m:
+            raise TranslateError("invalid \\k reference")
+        return "(?P=%s)" % m.group(1), j + m.end()
+    if e in "pPXCGKQE" and not in_class:
+        if e in "pPX":
+            raise TranslateError(f"\\{e} (Unicode properties) cannot be translated")
+        raise TranslateError(f"\\{e} cannot be translated")
+    if e in "pP":
+        raise TranslateError(f"\\{e} (Unicode properties) cannot be translated")
+    if in_class and e == "b":
+        return r"\x08", j
+    if e in _PCRE_SIMPLE:
+        if in_class and e in "AzRNbB":
+            return re.escape(e), j
+        if e == "Z" and not in_class:
+            return r"(?=\n?\Z)", j
+        return _PCRE_SIMPLE[e], j
+    if e == "Z":
+        return (r"(?=\n?\Z)" if not in_class else "Z"), j
+    if e.isalnum():
+        # PCRE (without X) treats an unknown letter escape as the letter
+        return re.escape(e), j
+    return re.escape(e), j
+
+
+def translate_pcre(p: str, flags: str) -> tuple[str, int]:
+    """PCRE pattern -> (python pattern, re flags)."""
+    rf = 0
+    verbose = "x" in flags
+    dollar_endonly = "E" in flags
+    ungreedy = "U" in flags
+    multiline = "m" in flags
+    out: list[str] = []
+    i = 0
+    n = len(p)
+    while i < n:
+        c = p[i]
+        if c == "\\":
+            if i + 1 >= n:
+                raise TranslateError("\\ at end of pattern")
+            if p[i + 1] == "Q":
+                end = p.find("\\E", i + 2)
+                lit = p[i + 2:] if end < 0 else p[i + 2:end]
+                out.append(re.escape(lit))
+                i = n if end < 0 else end + 2
+                continue
+            if p[i + 1] == "E":
+                i += 2
+                continue
+            tr, i = _pcre_escape(p, i)
+            out.append(tr)
+            continue
+        if c == "[":
+            tr, i = _bracket(p, i, posix=False)
+            out.append(tr)
+            continue
+        if c == "(" and p.startswith("(?", i):
+            rest = p[i + 2:]
+            if rest.startswith("<") and not rest.startswith(("<=", "<!")):
+                out.append("(?P<")
+                i += 3
+                continue
+            if rest.startswith("'"):
+                end = p.find("'", i + 3)
+                out.append("(?P<%s>" % p[i + 3:end])
+                i = end + 1
+                continue
+            if rest.startswith(("P<", "P=", "P>", ":", "=", "!", "<=", "<!", ">", "#")):
+                if rest.startswith("P>"):
+                    raise TranslateError("recursion (?P>name) cannot be translated")
+                if rest.startswith("#"):
+                    end = p.find(")", i)
+                    i = n if end < 0 else end + 1
+                    continue
+                out.append("(?")
+                i += 2
+                continue
+            if rest[:1] in ("|", "R", "&", "+", "(") or rest[:1].isdigit() or rest.startswith("-") and rest[1:2].isdigit():
+                raise TranslateError("(?%s... cannot be translated to Python" % rest[:1])
+            m = re.match(r"([a-zA-Z]*)(?:-([a-zA-Z]*))?([:)])", rest)
+            if not m:
+                raise TranslateError("unknown group construct (?%s" % rest[:3])
+            on, off, end = m.group(1), m.group(2) or "", m.group(3)
+            if set(on + off) - set("imsx"):
+                raise TranslateError("inline option (?%s) cannot be translated" % (on + ("-" + off if off else "")))
+            if end == ")":
+                if i == 0 and not off:
+                    rf |= _flags_of(on)
+                    i += 2 + m.end()
+                    if "x" in on:
+                        verbose = True
+                    continue
+                raise TranslateError("inline option (?%s) in the middle of a pattern cannot be translated" % m.group(0)[:-1])
+            out.append("(?%s%s:" % (on, ("-" + off) if off else ""))
+            i += 2 + m.end()
+            continue
+        if c == "$" and dollar_endonly and not multiline:
+            out.append(r"\Z")
+            i += 1
+            continue
+        if verbose and c == "#":
+            end = p.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if verbose and c in " \t\n\r\f\v":
+            i += 1
+            continue
+        q = None
+        if c in "*+?":
+            q = c
+        elif c == "{":
+            mq = re.match(r"\{\d+(,\d*)?\}|\{,\d+\}", p[i:])
+            if mq:
+                q = mq.group(0)
+        if q is not None:
+            out.append(q)
+            i += len(q)
+            nxt = p[i] if i < n else ""
+            if ungreedy:
+                if nxt == "?":
+                    i += 1            # explicitly lazy -> greedy under U
+                elif nxt == "+":
+                    out.append("+")
+                    i += 1
+                else:
+                    out.append("?")
+            elif nxt in "?+" and nxt:
+                out.append(nxt)
+                i += 1
+            continue
+        if c == " " or c == "#":
+            out.append("\\" + c)  # we never compile with re.VERBOSE
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out), rf
+
+
+def _flags_of(s: str) -> int:
+    f = 0
+    for ch in s:
+        f |= {"i": re.I, "m": re.M, "s": re.S, "x": 0}[ch]
+    return f
+
+
+# ----------------------------------------------------------------------
+class Rule:
+    __slots__ = ("kind", "regex", "match", "result", "line", "anchored", "end", "source")
+
+    def __init__(self, kind, regex, match, result, line, anchored=False):
+        self.kind = kind          # "rule" | "if" | "endif"
+        self.regex = regex
+        self.match = match        # True, or False for !/pattern/
+        self.result = result
+        self.line = line
+        self.anchored = anchored
+        self.end = None           # for "if": index of the matching endif
+        self.source = ""          # the pattern as written
+
+
+_SUBST = re.compile(r"\$(\$|\d+|\{([^}]*)\}|\(([^)]*)\))")
+
+
+class RegexpTable(Table):
+    is_pattern = True
+
+    def __init__(self, spec, type_, name, fold, utf8: bool = True, text: str | None = None):
+        super().__init__(spec, type_, name, fold)
+        self.path = name
+        self.pcre = type_ == "pcre"
+        # POSIX regexps run on bytes (C locale); PCRE on UTF-8 when enabled.
+        self.bytes_mode = not (self.pcre and utf8)
+        self.rules: list[Rule] = []
+        self._diags: list[Diagnostic] = []
+        if name.startswith("{"):
+            from tui.core.tables.inline import inline_rules
+            try:
+                text = "\n".join(inline_rules(name))
+            except ValueError as exc:
+                self._set_status("unreadable", f"{spec}: {exc}")
+                return
+            self.path = spec
+        if text is None:
+            try:
+                with open(name, "rb") as fh:
+                    text = fh.read().decode("utf-8", "surrogateescape")
+            except OSError as exc:
+                self._set_status("unreadable", f"cannot read {name}: {exc.strerror or exc}")
+                return
+        self._parse(text)
+        errors = [d for d in self._diags if d.severity == "error"]
+        if errors:
+            self._set_status("ok", f"{len(errors)} rule(s) could not be translated and are skipped; "
+                             f"first: {errors[0]}", self._diags)
+        else:
+            self._set_status("ok", f"read from {self.path}", self._diags)
+
+    # -- parsing ------------------------------------------------------------
+    def _warn(self, line, msg, severity="warning"):
+        self._diags.append(Diagnostic(severity, msg, self.path, line))
+
+    def _parse(self, text: str) -> None:
+        label = "pcre map" if self.pcre else "regexp map"
+        stack: list[int] = []
+        for lineno, line in logical_lines(text):
+            if lineno < 0:
+                self._warn(-lineno, "logical line must not start with whitespace -- ignoring this line")
+                continue
+            line = line.rstrip(_WS)
+            if line[:1].isalnum():
+                m = re.match(r"([A-Za-z0-9]+)", line)
+                word = m.group(1).lower()
+                if word == "if":
+                    pat = self._get_pattern(line[2:].lstrip(_WS), lineno, is_if=True)
+                    if pat is None:
+                        continue
+                    regex, match, anchored, rest = pat
+                    if rest:
+                        self._warn(lineno, f"ignoring extra text after IF statement: \"{rest}\"")
+                    stack.append(len(self.rules))
+                    self.rules.append(Rule("if", regex, match, None, lineno, anchored))
+                elif word == "endif":
+                    if line[5:].strip(_WS):
+                        self._warn(lineno, f"ignoring extra text after ENDIF: \"{line[5:].strip(_WS)}\"")
+                    if not stack:
+                        self._warn(lineno, "ignoring ENDIF without matching IF")
+                        continue
+                    start = stack.pop()
+                    self.rules.append(Rule("endif", None, True, None, lineno))
+                    self.rules[start].end = len(self.rules) - 1
+                else:
+                    self._warn(lineno, f"ignoring unknown directive: \"{line[:m.end()]}\"")
+                continue
+            pat = self._get_pattern(line, lineno)
+            if pat is None:
+                continue
+            regex, match, anchored, rest = pat
+            if not rest:
+                self._warn(lineno, "no replacement text: using empty string")
+            if not self._check_result(rest, regex, match, lineno):
+                continue
+            r = Rule("rule", regex, match, rest, lineno, anchored)
+            r.source = self._last_source
+            self.rules.append(r)
+        for start in stack:
+            self._warn(self.rules[start].line, "IF has no matching ENDIF")
+            self.rules.append(Rule("endif", None, True, None, 0))
+            self.rules[start].end = len(self.rules) - 1
+
+    def _get_pattern(self, s: str, lineno: int, is_if: bool = False):
+        match = True
+        i = 0
+        while i < len(s) and (s[i] == "!" or s[i] in _WS):
+            if s[i] == "!":
+                match = not match
+            i += 1
+        if i >= len(s):
+            self._warn(lineno, "no regexp: skipping this rule")
+            return None
+        delim = s[i]
+        i += 1
+        start = i
+        while i < len(s):
+            if s[i] == "\\":
+                if i + 1 < len(s):
+                    i += 1
+                else:
+                    break
+            elif s[i] == delim:
+                break
+            i += 1
+        if i >= len(s) or s[i] != delim:
+            self._warn(lineno, f'no closing regexp delimiter "{delim}": skipping this rule')
+            return None
+        body = s[start:i]
+        i += 1
+        fstart = i
+        while i < len(s) and s[i] not in _WS:
+            i += 1
+        flags = s[fstart:i]
+        rest = s[i:].strip(_WS)
+        allowed = "imsxAEUX" if self.pcre else "imx"
+        for ch in flags:
+            if ch not in allowed:
+                self._warn(lineno, f'unknown regexp option "{ch}": skipping this rule')
+                return None
+        try:
+            regex, anchored = self._compile(body, flags)
+        except (TranslateError, re.error, ValueError, OverflowError) as exc:
+            self._warn(lineno, f"pattern {delim}{body}{delim}{flags} cannot be evaluated by the "
+                       f"explorer: {exc}; skipping this rule", "error")
+            return None
+        self._last_source = s[:i].rstrip(_WS)
+        return regex, match, anchored, rest
+
+    def _compile(self, body: str, flags: str):
+        def toggled(ch, default):
+            return default ^ (flags.count(ch) % 2 == 1)
+        icase = toggled("i", True)
+        if self.pcre:
+            pyflags = ""
+            eff = "".join(ch for ch in "msxAEU" if toggled(ch, False))
+            pat, rf = translate_pcre(body, eff)
+            if icase:
+                rf |= re.I
+            if "m" in eff:
+                rf |= re.M
+            if "s" in eff:
+                rf |= re.S
+            anchored = "A" in eff
+        else:
+            multiline = toggled("m", False)
+            extended = toggled("x", True)
+            pat = translate_posix(body, extended=extended, multiline=multiline)
+            rf = re.I if icase else 0
+            anchored = False
+        if self.bytes_mode:
+            rf |= re.ASCII
+            pat = pat.encode("utf-8", "surrogateescape").decode("latin-1")
+        return re.compile(pat, rf), anchored
+
+    def _check_result(self, result: str, regex, match: bool, lineno: int) -> bool:
+        for m in _SUBST.finditer(result):
+            name = m.group(1)
+            if name == "$":
+                continue
+            name = m.group(2) if m.group(2) is not None else (m.group(3) if m.group(3) is not None else name)
+            if not name.isdigit():
+                self._warn(lineno, f'non-numeric replacement index "{name}"; skipping this rule')
+                return False
+            n = int(name)
+            if n > regex.groups or (n == 0 and not self.pcre):
+                self._warn(lineno, f'out of range replacement index "{n}": skipping this rule')
+                return False
+        return True
+
+    # -- lookup --------------------------------------------------------------
+    def _subject(self, key: str) -> str:
+        if self.bytes_mode:
+            return key.encode("utf-8", "surrogateescape").decode("latin-1")
+        return key
+
+    def _unsubject(self, s: str) -> str:
+        if self.bytes_mode:
+            return s.encode("latin-1").decode("utf-8", "surrogateescape")
+        return s
+
+    def _lookup(self, key: str) -> LookupResult:
+        if not self.status.usable and not self.rules:
+            return LookupResult(False, None, f"{self.spec}: {self.status.message}", key)
+        subj = self._subject(key)
+        rules = self.rules
+        i = 0
+        n = len(rules)
+        while i < n:
+            r = rules[i]
+            if r.kind == "endif":
+                i += 1
+                continue
+            m = r.regex.match(subj) if r.anchored else r.regex.search(subj)
+            hit = (m is not None) == r.match
+            if r.kind == "if":
+                i = i + 1 if hit else r.end + 1
+                continue
+            if hit:
+                value = self._expand(r.result, m if r.match else None)
+                return LookupResult(True, value, None, key, f"{self.path}:{r.line}")
+            i += 1
+        return LookupResult(False, None, None, key)
+
+    def _expand(self, result: str, m) -> str:
+        if "$" not in result:
+            return result
+        subj_result = self._subject(result)
+
+        def sub(mm):
+            tok = mm.group(1)
+            if tok == "$":
+                return "$"
+            name = mm.group(2) if mm.group(2) is not None else (mm.group(3) if mm.group(3) is not None else tok)
+            if m is None:
+                return ""
+            g = m.group(int(name))
+            return g or ""
+        return self._unsubject(_SUBST.sub(sub, subj_result))
+
+    def _count(self):
+        return sum(1 for r in self.rules if r.kind == "rule")
+
+    def _entries(self, offset, limit, search):
+        out = []
+        skipped = 0
+        for r in self.rules:
+            if r.kind != "rule":
+                continue
+            key = r.source
+            if search and search.lower() not in (key + " " + r.result).lower():
+                continue
+            if skipped < offset:
+                skipped += 1
+                continue
+            out.append(Entry(key, r.result, r.line))
+            if len(out) >= limit:
+                break
+        return out
