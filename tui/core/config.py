@@ -560,9 +560,11 @@ class ParamView:
         return self._lookup(name)
 
     def is_explicit(self, name: str) -> bool:
+        """Set in main.cf (or by this service's -o)."""
         if self.service is not None and name in self.service.overrides:
             return True
-        return name in self.cfg.main
+        e = self.cfg.main.get(name)
+        return e is not None and e.line > 0
 
     def is_raw_parameter(self, name: str) -> bool:
         """Postfix never $-expands these (postconf -x shows them as written)."""
@@ -590,12 +592,16 @@ class ParamView:
         """Expansion errors in Postfix's words (e.g. unreasonable macro call nesting)."""
         return self.expand_result(name).errors
 
-    def expand_text(self, text: str) -> str:
+    def expand_text_result(self, text: str) -> ExpandResult:
         r = self._text_cache.get(text)
         if r is None:
             r = mac_expand(text, self._lookup)
             self._text_cache[text] = r
-        return r.value
+        return r
+
+    def expand_text(self, text: str) -> str:
+        """Expand arbitrary text with this view's parameters."""
+        return self.expand_text_result(text).value
 
     # -- provenance
     def source(self, name: str) -> Source:
@@ -607,6 +613,8 @@ class ParamView:
                 return o[1]
         e = self.cfg.main.get(name)
         if e is not None:
+            if e.line == 0:
+                return Source("host", note="the configuration directory given")
             return Source("main.cf", self.cfg.main_path, e.line)
         cfg = self.cfg
         if name in cfg.defaults.host_params or name in cfg.host_values:
@@ -621,7 +629,7 @@ class ParamView:
     # -- names
     def names(self, explicit_only: bool = False) -> list[str]:
         if explicit_only:
-            names = set(self.cfg.main)
+            names = {n for n, e in self.cfg.main.items() if e.line > 0}
             if self.service is not None:
                 names |= set(self.service.overrides)
             return sorted(names)
@@ -689,8 +697,11 @@ def _read(path: Path) -> str:
     return data.decode("utf-8", errors="surrogateescape")
 
 
-def parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic]) -> dict[str, MainEntry]:
-    main: dict[str, MainEntry] = {}
+def parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
+                  preset: dict[str, str] | None = None) -> dict[str, MainEntry]:
+    """name -> MainEntry. `preset` values come first with line 0, as postconf
+    -c DIR puts config_directory=DIR in its dictionary before main.cf."""
+    main: dict[str, MainEntry] = {n: MainEntry(v, 0) for n, v in (preset or {}).items()}
     for ll in read_logical_lines(text, path, diagnostics):
         got = split_nameval(ll.text)
         if isinstance(got, str):
@@ -699,8 +710,9 @@ def parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic]) -> dict[s
         name, value = got
         old = main.get(name)
         if old is not None and old.value != value:
+            where = f" (line {old.line})" if old.line else ""
             diagnostics.append(Diagnostic(
-                "warning", f"overriding earlier entry: {name}={old.value} (line {old.line})",
+                "warning", f"overriding earlier entry: {name}={old.value}{where}",
                 path, ll.line))
         main[name] = MainEntry(value, ll.line)
     return main
@@ -741,7 +753,8 @@ def load_config(config_dir: str | os.PathLike = "/etc/postfix", *,
         main_text = _read(main_path)
     except OSError as exc:
         raise ConfigError(f"open {main_path}: {exc.strerror or exc}", str(main_path)) from None
-    main = parse_main_cf(main_text, str(main_path), diags)
+    main = parse_main_cf(main_text, str(main_path), diags,
+                         preset={"config_directory": str(config_dir)})
     master_path = d / "master.cf"
     services: list[Service] = []
     try:

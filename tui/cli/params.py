@@ -1,0 +1,168 @@
+"""`postfix-explorer params`: print parameters in postconf's own format.
+
+    params [-n] [-x] [-h] [--json] [NAME ...]      like postconf [-n] [-x] [-h] [NAME ...]
+    params --service S -n [-x] [NAME ...]          like postconf -P [-x] S/TYPE[/NAME]
+    params --service S [-x] [NAME ...]             every parameter as service S sees it
+
+Output is byte-for-byte what postconf prints (white space between words
+folded to one space), so that `diff <(postconf -c DIR -nx) <(params -n -x)`
+is empty. Warnings go to stderr; a missing main.cf or master.cf is one line
+and exit status 2; an expansion error (e.g. a $a -> $b -> $a loop) stops like
+postconf's "macro processing error" with exit status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tui.core.config import ConfigError, ParamView, load_config
+
+PROG = "postfix-explorer params"
+_SEPARATORS = " \t\r\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # -h means "hide names" as in postconf; help stays on --help
+    parser.conflict_handler = "resolve"
+    for group in parser._action_groups:
+        group.conflict_handler = "resolve"
+    parser.add_argument("-n", action="store_true", dest="nondefault",
+                        help="only parameters set explicitly (main.cf, or the service's -o)")
+    parser.add_argument("-x", action="store_true", dest="expand",
+                        help="expand $name in values (postconf -x)")
+    parser.add_argument("-h", action="store_true", dest="hide_name",
+                        help="print values only (postconf -h)")
+    parser.add_argument("--service", metavar="NAME",
+                        help="apply this master.cf service's -o overrides (NAME or NAME/TYPE)")
+    parser.add_argument("--json", action="store_true",
+                        help='print {name: {"value", "expanded", "source"}}')
+    parser.add_argument("names", nargs="*", metavar="NAME")
+
+
+def format_line(text: str) -> str:
+    """pcf_print_line(): words separated by exactly one space."""
+    return " ".join(w for w in _split_ws(text)) + "\n"
+
+
+def _split_ws(text: str) -> list[str]:
+    out, word = [], []
+    for ch in text:
+        if ch in _SEPARATORS:
+            if word:
+                out.append("".join(word))
+                word = []
+        else:
+            word.append(ch)
+    if word:
+        out.append("".join(word))
+    return out
+
+
+class _ExpandFailed(Exception):
+    pass
+
+
+def _value(view: ParamView, name: str, expand: bool, err) -> str:
+    raw = view.raw(name) or ""
+    if not expand or view.is_raw_parameter(name):
+        return raw
+    r = view.expand_result(name)
+    if r.errors:
+        for e in r.errors:
+            err(f"warning: {e}")
+        raise _ExpandFailed()
+    return r.value
+
+
+def run(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    def err(msg: str) -> None:
+        out.flush()
+        print(f"{PROG}: {msg}", file=sys.stderr)
+
+    try:
+        cfg = load_config(args.config_dir, require_master=True)
+    except ConfigError as exc:
+        err(f"error: {exc}")
+        return 2
+    for d in cfg.diagnostics:
+        err(str(d))
+
+    svc = None
+    if args.service:
+        svc = cfg.service(args.service)
+        if svc is None:
+            err(f"error: {args.service}: no such service in {cfg.master_path}")
+            return 2
+    view = cfg.params(svc)
+    status = 0
+
+    try:
+        if svc is not None and args.nondefault:
+            # postconf -P SERVICE/TYPE[/NAME]: the service's -o settings
+            names = sorted(svc.overrides) if not args.names else args.names
+            if args.json:
+                return _print_json(view, [n for n in names if n in svc.overrides])
+            for name in names:
+                if name not in svc.overrides:
+                    err(f'warning: unmatched request: "{svc.key}/{name}"')
+                    status = 1
+                    continue
+                value = svc.overrides[name][0]
+                if args.expand:
+                    value = _expand_text(view, value, err)
+                out.write(format_line(value if args.hide_name else f"{svc.key}/{name} = {value}"))
+            return status
+
+        if args.names:
+            names = []
+            for name in args.names:
+                if svc is not None and name in svc.overrides:
+                    names.append(name)
+                elif not cfg.is_known(name):
+                    err(f"warning: {name}: unknown parameter")
+                    status = 1
+                elif not args.nondefault or view.is_explicit(name):
+                    names.append(name)
+        elif args.nondefault:
+            names = cfg.explicit_names()
+        else:
+            names = cfg.known_names()
+            if svc is not None:
+                names = sorted(set(names) | set(svc.overrides))
+
+        if args.json:
+            return _print_json(view, names) or status
+        for name in names:
+            value = _value(view, name, args.expand, err)
+            out.write(format_line(value if args.hide_name else f"{name} = {value}"))
+    except _ExpandFailed:
+        err("fatal: macro processing error")
+        return 1
+    return status
+
+
+def _expand_text(view: ParamView, text: str, err) -> str:
+    r = view.expand_text_result(text)
+    if r.errors:
+        for e in r.errors:
+            err(f"warning: {e}")
+        raise _ExpandFailed()
+    return r.value
+
+
+def _print_json(view: ParamView, names: list[str]) -> int:
+    data = {}
+    for name in names:
+        data[name] = {
+            "value": view.raw(name),
+            "expanded": view.raw(name) if view.is_raw_parameter(name) else view.expand(name),
+            "source": view.source(name).to_json(),
+        }
+        errors = view.expand_errors(name)
+        if errors:
+            data[name]["errors"] = errors
+    json.dump(data, sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
