@@ -1,0 +1,937 @@
+"""Address classes, relay authorisation, recipient validation and routing.
+
+This is the part of Postfix that the trivial-rewrite service does (rewrite an
+address to canonical form, resolve it to an address class, a transport and a
+next hop) plus the recipient validation that smtpd does with the result.
+
+Address classes are decided with main.cf's values (trivial-rewrite does not
+see a service's -o overrides); recipient validation and the table lookups smtpd
+makes itself use the service's view. Every table lookup made is recorded as a
+`Lookup` so the trace can show it.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass, field
+
+from tui.core.trace import Lookup
+
+CLASS_LOCAL = "local"
+CLASS_ALIAS = "virtual_alias"
+CLASS_VIRTUAL = "virtual_mailbox"
+CLASS_RELAY = "relay"
+CLASS_DEFAULT = "default"
+
+CLASS_TEXT = {
+    CLASS_LOCAL: "local (mydestination / inet_interfaces / proxy_interfaces)",
+    CLASS_ALIAS: "virtual alias (virtual_alias_domains)",
+    CLASS_VIRTUAL: "virtual mailbox (virtual_mailbox_domains)",
+    CLASS_RELAY: "relay (relay_domains)",
+    CLASS_DEFAULT: "default (none of mydestination, virtual_alias_domains, "
+                   "virtual_mailbox_domains, relay_domains)",
+}
+
+
+class TableFailure(Exception):
+    """A table lookup failed (Postfix: dict->error != 0)."""
+
+    def __init__(self, table: str, message: str, lookups: list | None = None):
+        super().__init__(f"{table}: {message}")
+        self.table = table
+        self.message = message
+        self.lookups = lookups or []
+
+
+# ---------------------------------------------------------------- tables
+
+class TableCache:
+    """Opens each table once per (spec, view) and records lookups."""
+
+    def __init__(self):
+        self._tables: dict = {}
+        self.not_evaluated: list[str] = []  # specs we could not evaluate
+        self.alias_specs: set[str] = set()  # tables in aliases(5) "name: value" format
+
+    def get(self, spec: str, view):
+        key = (spec, id(view))
+        t = self._tables.get(key)
+        if t is None:
+            from tui.core.tables import open_table
+
+            t = open_table(spec, view)
+            self._tables[key] = t
+        return t
+
+    def close(self):
+        for t in self._tables.values():
+            try:
+                t.close()
+            except Exception:  # pragma: no cover - closing is best effort
+                pass
+        self._tables.clear()
+
+
+def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
+                 partial: bool = False):
+    """One dict_get. Returns (found, value, error); records a Lookup.
+
+    partial=True is Postfix's DICT_FLAG_FIXED query: pattern tables
+    (regexp, pcre, cidr) are not asked (returns not found, records nothing).
+    """
+    t = cache.get(spec, view)
+    if partial and getattr(t, "is_pattern", False):
+        return False, None, None
+    if not getattr(t, "evaluable", True):
+        lookups.append(Lookup(spec, key, False, None, None, None,
+                              note="not evaluated (table type not supported offline)"))
+        if spec not in cache.not_evaluated:
+            cache.not_evaluated.append(spec)
+        return False, None, None
+    r = t.lookup(key)
+    if (not r.found and not getattr(r, "error", None) and spec in cache.alias_specs
+            and not key.endswith(":")):
+        # aliases(5) files are compiled by postalias ("name: value"); a
+        # reader that parses them postmap-style keeps the colon on the key.
+        r2 = t.lookup(key + ":")
+        if r2.found:
+            r = r2
+    err = getattr(r, "error", None)
+    lookups.append(Lookup(spec, getattr(r, "key", key) or key, bool(r.found),
+                          r.value if r.found else None, err, getattr(r, "where", None)))
+    if err:
+        return False, None, err
+    return bool(r.found), (r.value if r.found else None), None
+
+
+def maps_find(cache: TableCache, view, specs: list[str], key: str, lookups: list,
+              partial: bool = False):
+    """Postfix maps_find(): each table in order; first hit or first error."""
+    for spec in specs:
+        found, value, err = table_lookup(cache, view, spec, key, lookups, partial)
+        if found:
+            return value, None, spec
+        if err:
+            return None, err, spec
+    return None, None, None
+
+
+def is_table(item: str) -> bool:
+    return not item.startswith("[") and ":" in item
+
+
+# ---------------------------------------------------------------- parameters
+
+def _get(view, name: str) -> str:
+    try:
+        v = view.expand(name)
+    except Exception:
+        v = None
+    return v or ""
+
+
+def _list(view, name: str) -> list[str]:
+    try:
+        return list(view.get_list(name))
+    except Exception:
+        v = _get(view, name)
+        return [x for x in v.replace(",", " ").split() if x]
+
+
+def _bool(view, name: str, default: bool = False) -> bool:
+    try:
+        return bool(view.get_bool(name))
+    except Exception:
+        v = _get(view, name).strip().lower()
+        if v in ("yes", "true", "1"):
+            return True
+        if v in ("no", "false", "0"):
+            return False
+        return default
+
+
+def parent_style(view, name: str) -> bool:
+    return name in _list(view, "parent_domain_matches_subdomains")
+
+
+def read_myorigin(view) -> str:
+    v = _get(view, "myorigin").strip()
+    if v.startswith("/"):
+        try:
+            with open(v, encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    line = line.strip()
+                    if line and not line.startswith("#"):
+                        return line.lower()
+        except OSError:
+            return _get(view, "myhostname").lower()
+    return v.lower()
+
+
+# ---------------------------------------------------------------- match lists
+
+def _expand_patterns(items: list[str], init: bool = True) -> list[tuple[bool, str]]:
+    """match_list_parse: '!' negation, /file inline expansion, case folding."""
+    out: list[tuple[bool, str]] = []
+    for start in items:
+        if start.startswith("#"):
+            break
+        match = init
+        item = start
+        while item.startswith("!"):
+            match = not match
+            item = item[1:]
+        if not item:
+            continue
+        if item.startswith("/"):
+            try:
+                with open(item, encoding="utf-8", errors="replace") as fh:
+                    for line in fh:
+                        if line.startswith("#"):
+                            continue
+                        out.extend(_expand_patterns(line.replace(",", " ").split(), match))
+            except OSError as exc:
+                out.append((match, f"nofile:{item}"))
+                out[-1] = (match, f"__nofile__:{item}:{exc.strerror}")
+            continue
+        if is_table(item):
+            out.append((match, item))
+        else:
+            out.append((match, item.lower()))
+    return out
+
+
+@dataclass
+class MatchResult:
+    matched: bool
+    pattern: str | None = None
+    error: str | None = None
+    lookups: list = field(default_factory=list)
+
+
+def _match_string(cache, view, string: str, pattern: str, lookups: list):
+    if pattern.startswith("__nofile__:"):
+        return False, pattern.split(":", 2)[2]
+    if is_table(pattern):
+        found, _v, err = table_lookup(cache, view, pattern, string, lookups)
+        if found:
+            return True, None
+        return False, err
+    return string == pattern, None
+
+
+def _match_hostname(cache, view, name: str, pattern: str, parent: bool, lookups: list):
+    if pattern.startswith("__nofile__:"):
+        return False, pattern.split(":", 2)[2]
+    if is_table(pattern):
+        t = cache.get(pattern, view)
+        fixed = not getattr(t, "is_pattern", False)
+        entry = name
+        first = True
+        while entry:
+            if first or fixed:
+                found, _v, err = table_lookup(cache, view, pattern, entry, lookups)
+                if found:
+                    return True, None
+                if err:
+                    return False, err
+            first = False
+            nxt = entry.find(".", 1)
+            if nxt < 0:
+                break
+            entry = entry[nxt + 1:] if parent else entry[nxt:]
+        return False, None
+    if name == pattern:
+        return True, None
+    if parent:
+        pd = len(name) - len(pattern)
+        if pd > 0 and name[pd - 1] == "." and name[pd:] == pattern:
+            return True, None
+    elif pattern.startswith("."):
+        pd = len(name) - len(pattern)
+        if pd > 0 and name[pd:] == pattern:
+            return True, None
+    return False, None
+
+
+_V4 = set("01234567890.")
+_V6 = _V4 | set("abcdefABCDEF:")
+
+
+def _match_hostaddr(cache, view, addr: str, pattern: str, lookups: list):
+    if pattern.startswith("__nofile__:"):
+        return False, pattern.split(":", 2)[2]
+    if any(c not in _V6 for c in addr):
+        return False, None
+    if is_table(pattern):
+        found, _v, err = table_lookup(cache, view, pattern, addr, lookups)
+        return (True, None) if found else (False, err)
+    if not pattern.startswith("["):
+        if addr == pattern:
+            return True, None
+    else:
+        if pattern[1:] == addr + "]":
+            return True, None
+    if ((":" in addr) != (":" in pattern)
+            or not any(c in ":/" for c in pattern)
+            or all(c in _V4 for c in pattern)
+            or any(c not in (_V6 | set("[]/")) for c in pattern)):
+        return False, None
+    p = pattern.replace("[", "").replace("]", "")
+    try:
+        net = ipaddress.ip_network(p, strict=True)
+    except ValueError:
+        try:
+            ipaddress.ip_network(p, strict=False)
+            return False, f"non-null host address bits in \"{pattern}\""
+        except ValueError:
+            return False, f"bad net/mask pattern: \"{pattern}\""
+    try:
+        return ipaddress.ip_address(addr) in net, None
+    except ValueError:
+        return False, None
+
+
+def string_list_match(cache, view, items: list[str], string: str, lookups: list) -> MatchResult:
+    string = string.lower()
+    for match, pat in _expand_patterns(items):
+        ok, err = _match_string(cache, view, string, pat, lookups)
+        if ok:
+            return MatchResult(match, pat, None, lookups)
+        if err:
+            return MatchResult(False, pat, err, lookups)
+    return MatchResult(False, None, None, lookups)
+
+
+def domain_list_match(cache, view, items: list[str], domain: str, parent: bool,
+                      lookups: list) -> MatchResult:
+    domain = domain.lower()
+    for match, pat in _expand_patterns(items):
+        ok, err = _match_hostname(cache, view, domain, pat, parent, lookups)
+        if ok:
+            return MatchResult(match, pat, None, lookups)
+        if err:
+            return MatchResult(False, pat, err, lookups)
+    return MatchResult(False, None, None, lookups)
+
+
+def namadr_list_match(cache, view, items: list[str], name: str, addr: str, parent: bool,
+                      lookups: list) -> MatchResult:
+    name = name.lower()
+    addr = addr.lower()
+    for match, pat in _expand_patterns(items):
+        ok, err = _match_hostname(cache, view, name, pat, parent, lookups)
+        if ok:
+            return MatchResult(match, pat, None, lookups)
+        if err:
+            return MatchResult(False, pat, err, lookups)
+        ok, err = _match_hostaddr(cache, view, addr, pat, lookups)
+        if ok:
+            return MatchResult(match, pat, None, lookups)
+        if err:
+            return MatchResult(False, pat, err, lookups)
+    return MatchResult(False, None, None, lookups)
+
+
+# ---------------------------------------------------------------- local domains
+
+def _interface_addrs(view, name: str) -> list[str]:
+    vals = _list(view, name)
+    out: list[str] = []
+    for v in vals:
+        lv = v.lower()
+        if lv == "all":
+            out.extend(_host_addresses())
+        elif lv in ("loopback-only",):
+            out.extend(["127.0.0.1", "::1"])
+        else:
+            h = v.strip("[]")
+            try:
+                out.append(str(ipaddress.ip_address(h)))
+            except ValueError:
+                try:
+                    for info in socket.getaddrinfo(h, None):
+                        out.append(info[4][0])
+                except OSError:
+                    pass
+    return out
+
+
+def _host_addresses() -> list[str]:
+    addrs = {"127.0.0.1", "::1"}
+    try:
+        with open("/proc/net/fib_trie", encoding="ascii", errors="replace") as fh:
+            lines = fh.read().splitlines()
+        for i, line in enumerate(lines):
+            if "/32 host LOCAL" in line and i > 0:
+                ip = lines[i - 1].strip().split()[-1]
+                addrs.add(ip)
+    except OSError:
+        pass
+    try:
+        with open("/proc/net/if_inet6", encoding="ascii") as fh:
+            for line in fh:
+                h = line.split()[0]
+                addrs.add(str(ipaddress.ip_address(":".join(h[i:i + 4] for i in range(0, 32, 4)))))
+    except (OSError, ValueError, IndexError):
+        pass
+    return sorted(addrs)
+
+
+def resolve_local(env, view, domain: str, lookups: list):
+    """1 local, 0 not, raises TableFailure on a mydestination lookup error."""
+    d = domain.lower()
+    if not d:
+        return 0
+    if d.endswith("."):
+        d = d[:-1]
+    if not d or d.endswith("."):
+        return 0
+    res = string_list_match(env.tables, view, _list(view, "mydestination"), d, lookups)
+    if res.matched:
+        return 1
+    if res.error:
+        raise TableFailure(res.pattern or "mydestination", res.error, lookups)
+    if d.startswith("[") and d.endswith("]"):
+        lit = d[1:-1]
+        if lit.startswith("ipv6:"):
+            lit = lit[5:]
+        try:
+            ip = str(ipaddress.ip_address(lit))
+        except ValueError:
+            return 0
+        mine = _interface_addrs(view, "inet_interfaces") + _interface_addrs(view, "proxy_interfaces")
+        if ip in mine:
+            return 1
+    return 0
+
+
+# ---------------------------------------------------------------- rewriting
+
+def canonicalize(view, addr: str) -> str:
+    """rewrite_clnt(local context): qualify an address like trivial-rewrite."""
+    a = addr.strip()
+    if a.startswith("<") and a.endswith(">"):
+        a = a[1:-1]
+    if not a:
+        return ""
+    # strip source route @a,@b:user@c
+    if a.startswith("@") and ":" in a:
+        a = a.split(":", 1)[1]
+    if "@" not in a:
+        if _bool(view, "swap_bangpath", True) and "!" in a:
+            host, user = a.split("!", 1)
+            a = f"{user}@{host}"
+        elif _bool(view, "allow_percent_hack", True) and "%" in a:
+            i = a.rfind("%")
+            a = a[:i] + "@" + a[i + 1:]
+    if "@" not in a:
+        if _bool(view, "append_at_myorigin", True):
+            a = a + "@" + read_myorigin(view)
+    else:
+        local, dom = a.rsplit("@", 1)
+        if dom and "." not in dom and not dom.startswith("[") and _bool(view, "append_dot_mydomain", False):
+            md = _get(view, "mydomain").lower()
+            if md:
+                a = f"{local}@{dom}.{md}"
+    if a.endswith(".") and not a.endswith("..") and not a.endswith("@."):
+        a = a[:-1]
+    return a
+
+
+@dataclass
+class Resolved:
+    recipient: str
+    address_class: str
+    domain: str
+    transport: str = ""
+    nexthop: str = ""
+    routed: bool = False
+    error: bool = False
+    lookups: list = field(default_factory=list)
+    class_pattern: str | None = None   # what matched (e.g. the relay_domains entry)
+    transport_source: str = ""
+
+
+def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
+    """trivial-rewrite resolve_addr() with main.cf values.
+
+    Raises TableFailure when a table that classifies addresses cannot be read
+    (Postfix: RESOLVE_FLAG_FAIL).
+    """
+    view = env.main
+    lookups: list = []
+    a = canonicalize(view, addr).lower()
+    if not a:
+        empty = _get(view, "empty_address_recipient") or "MAILER-DAEMON"
+        a = canonicalize(view, empty).lower()
+    saved_domain = None
+    for _ in range(len(a) + 100):
+        if a.endswith(".") and "@" in a and not a.endswith("..") and not a.endswith("@."):
+            a = a[:-1]
+        if _bool(view, "resolve_null_domain", False) and a.endswith("@"):
+            a = a[:-1]
+        if "@" in a:
+            local, dom = a.rsplit("@", 1)
+            if not dom or resolve_local(env, view, dom, lookups) <= 0:
+                break
+            a = local
+            saved_domain = dom
+        if "@" in a or (_bool(view, "swap_bangpath", True) and "!" in a) \
+                or (_bool(view, "allow_percent_hack", True) and "%" in a):
+            a = canonicalize(view, a).lower()
+            continue
+        if not a:
+            a = canonicalize(view, _get(view, "empty_address_recipient") or "MAILER-DAEMON").lower()
+            continue
+        if saved_domain is None and "@" not in a:
+            a = a + "@" + _get(view, "myhostname").lower()
+            continue
+        break
+    domain_is_local = "@" not in a
+    if domain_is_local:
+        a = a + "@" + (saved_domain or _get(view, "myhostname").lower())
+    rcpt_domain = a.rsplit("@", 1)[1]
+    res = Resolved(recipient=a, address_class=CLASS_DEFAULT, domain=rcpt_domain, lookups=lookups)
+    # syntax of the domain
+    if rcpt_domain.startswith("["):
+        if not _valid_literal(rcpt_domain):
+            res.error = True
+            return res
+    elif not valid_hostname(rcpt_domain):
+        try:
+            ipaddress.ip_address(rcpt_domain)
+            is_addr = True
+        except ValueError:
+            is_addr = False
+        if is_addr and _bool(view, "resolve_numeric_domain", False):
+            res.recipient = a = a.rsplit("@", 1)[0] + "@[" + rcpt_domain + "]"
+            rcpt_domain = res.domain = "[" + rcpt_domain + "]"
+            if resolve_local(env, view, rcpt_domain, lookups) > 0:
+                domain_is_local = True
+        else:
+            res.error = True
+            return res
+    local_part_end = min([i for i in (a.find("@"), a.find("!"), a.find("%")) if i >= 0])
+    if a[local_part_end + 1:] != rcpt_domain:
+        res.routed = True
+
+    if not domain_is_local:
+        alias_doms = _list(view, "virtual_alias_domains")
+        mbox_doms = _list(view, "virtual_mailbox_domains")
+        relay_doms = _list(view, "relay_domains")
+        m = string_list_match(env.tables, view, alias_doms, rcpt_domain, lookups) if alias_doms else MatchResult(False)
+        if m.matched:
+            res.address_class = CLASS_ALIAS
+            res.class_pattern = m.pattern
+            res.transport = "error"
+            show = _bool(env.view, "show_user_unknown_table_name", True)
+            res.nexthop = "5.1.1 User unknown" + (" in virtual alias table" if show else "")
+            res.transport_source = "virtual_alias_domains"
+            return res
+        if m.error:
+            raise TableFailure(m.pattern or "virtual_alias_domains", m.error, lookups)
+        m = string_list_match(env.tables, view, mbox_doms, rcpt_domain, lookups) if mbox_doms else MatchResult(False)
+        if m.matched:
+            res.address_class = CLASS_VIRTUAL
+            res.class_pattern = m.pattern
+            res.transport = _get(view, "virtual_transport")
+            res.nexthop = rcpt_domain
+            res.transport_source = "virtual_transport"
+        elif m.error:
+            raise TableFailure(m.pattern or "virtual_mailbox_domains", m.error, lookups)
+        else:
+            m = (domain_list_match(env.tables, view, relay_doms, rcpt_domain,
+                                   parent_style(view, "relay_domains"), lookups)
+                 if relay_doms else MatchResult(False))
+            if m.matched:
+                res.address_class = CLASS_RELAY
+                res.class_pattern = m.pattern
+                res.transport = _get(view, "relay_transport")
+                res.transport_source = "relay_transport"
+            elif m.error:
+                raise TableFailure(m.pattern or "relay_domains", m.error, lookups)
+            else:
+                res.address_class = CLASS_DEFAULT
+                res.transport = _get(view, "default_transport")
+                res.transport_source = "default_transport"
+            relayhost = _get(view, "relayhost").strip()
+            res.nexthop = relayhost or rcpt_domain
+    else:
+        res.address_class = CLASS_LOCAL
+        res.transport = _get(view, "local_transport")
+        res.nexthop = rcpt_domain
+        res.transport_source = "local_transport"
+    if ":" in res.transport:
+        ch, dest = res.transport.split(":", 1)
+        res.transport = ch
+        if dest:
+            res.nexthop = dest
+    if with_transport and res.address_class != CLASS_ALIAS:
+        _transport_lookup(env, res, lookups)
+    return res
+
+
+def _transport_lookup(env, res: Resolved, lookups: list) -> None:
+    view = env.main
+    specs = _list(view, "transport_maps")
+    if not specs:
+        return
+    parent = parent_style(view, "transport_maps")
+    keys: list[tuple[str, bool]] = [(res.recipient, False)]
+    delim = _get(env.main, "recipient_delimiter")
+    bare = strip_extension(res.recipient, delim)
+    if bare != res.recipient:
+        keys.append((bare, True))
+    d = res.domain
+    keys.append((d, True))
+    name = d
+    while True:
+        nxt = name.find(".", 1)
+        if nxt < 0:
+            break
+        if parent:
+            name = name[nxt + 1:]
+            keys.append((name, True))
+        else:
+            keys.append((name[nxt:], True))
+            name = name[nxt + 1:]
+    keys.append(("*", True))
+    for key, partial in keys:
+        value, err, spec = maps_find(env.tables, view, specs, key, lookups, partial)
+        if err:
+            raise TableFailure(spec or "transport_maps", err, lookups)
+        if value is not None:
+            value = value.strip()
+            if ":" in value:
+                ch, nh = value.split(":", 1)
+            else:
+                ch, nh = value, ""
+            if ch:
+                res.transport = ch
+            if nh:
+                res.nexthop = nh
+            elif res.transport != "error":
+                res.nexthop = res.domain if res.address_class != CLASS_LOCAL else res.nexthop
+            res.transport_source = f"transport_maps {spec} (key {key})"
+            return
+
+
+def strip_extension(addr: str, delims: str) -> str:
+    if not delims or "@" not in addr:
+        return addr
+    local, dom = addr.rsplit("@", 1)
+    for i, c in enumerate(local):
+        if i > 0 and c in delims:
+            return local[:i] + "@" + dom
+    return addr
+
+
+def valid_hostname(name: str) -> bool:
+    """Postfix valid_hostname(): letters, digits, '_' and inner '-'; not all numeric."""
+    if not name:
+        return False
+    label_length = 0
+    non_numeric = False
+    n = len(name)
+    for i, ch in enumerate(name):
+        if (ch.isascii() and ch.isalnum()) or ch == "_":
+            label_length += 1
+            if label_length > 63:
+                return False
+            if not ch.isdigit():
+                non_numeric = True
+        elif ch == ".":
+            if label_length == 0 or i + 1 == n:
+                return False
+            label_length = 0
+        elif ch == "-":
+            non_numeric = True
+            label_length += 1
+            if label_length == 1 or i + 1 == n or name[i + 1] == ".":
+                return False
+        else:
+            return False
+    if not non_numeric:
+        return False
+    return n <= 255
+
+
+def valid_hostaddr(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+        return ":" in name or name.count(".") == 3
+    except ValueError:
+        return False
+
+
+def _valid_literal(dom: str) -> bool:
+    if not (dom.startswith("[") and dom.endswith("]")):
+        return False
+    inner = dom[1:-1]
+    if inner.lower().startswith("ipv6:"):
+        inner = inner[5:]
+        try:
+            return ipaddress.ip_address(inner).version == 6
+        except ValueError:
+            return False
+    try:
+        return ipaddress.ip_address(inner).version == 4
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------- address lookups
+
+def mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bool]]:
+    """Keys mail_addr_find() tries, in order, as (key, partial).
+
+    strategy "default": user+ext@domain, user@domain, [user+ext, user if the
+    domain is local or $myorigin], @domain.
+    strategy "access": user+ext@domain, user@domain, domain and its parents
+    (or .parents), user+ext@, user@  (check_sender_access & friends).
+    """
+    a = address
+    delim = _get(view, "recipient_delimiter")
+    bare = strip_extension(a, delim)
+    keys: list[tuple[str, bool]] = [(a, False)]
+    if bare != a:
+        keys.append((bare, True))
+    if "@" not in a:
+        return keys
+    local, dom = a.rsplit("@", 1)
+    bare_local = bare.rsplit("@", 1)[0]
+    if strategy == "default":
+        is_local = dom == read_myorigin(view)
+        if not is_local:
+            try:
+                is_local = resolve_local(env, view, dom, []) > 0
+            except TableFailure:
+                is_local = False
+        if is_local:
+            keys.append((local, True))
+            if bare_local != local:
+                keys.append((bare_local, True))
+        keys.append(("@" + dom, True))
+        return keys
+    # access strategy
+    parent = parent_style(view, "smtpd_access_maps")
+    name = dom
+    while name:
+        keys.append((name, True))
+        nxt = name.find(".", 1)
+        if nxt < 0:
+            break
+        name = name[nxt + 1:] if parent else name[nxt:]
+    keys.append((local + "@", True))
+    if bare_local != local:
+        keys.append((bare_local + "@", True))
+    return keys
+
+
+def mail_addr_find(env, view, specs: list[str], address: str, lookups: list,
+                   strategy: str = "default"):
+    """Returns (value, key, spec) or raises TableFailure."""
+    if not specs:
+        return None, None, None
+    for key, partial in mail_addr_keys(env, view, address, strategy):
+        value, err, spec = maps_find(env.tables, view, specs, key, lookups, partial)
+        if err:
+            raise TableFailure(spec or "?", err, lookups)
+        if value is not None:
+            return value, key, spec
+    return None, None, None
+
+
+# ---------------------------------------------------------------- recipient validation
+
+@dataclass
+class Validation:
+    ok: bool
+    code: int = 0
+    dsn: str = ""
+    text: str = ""                # "User unknown in virtual mailbox table"
+    table_param: str | None = None   # parameter whose tables decided
+    matched_param: str | None = None  # canonical/virtual alias hit
+    matched_key: str | None = None
+    matched_spec: str | None = None
+    lookups: list = field(default_factory=list)
+    resolved: Resolved | None = None
+    skipped: str | None = None
+
+
+def validate_recipient(env, address: str, reply_class: str) -> Validation:
+    """check_rcpt_maps(): is this address known? Raises TableFailure."""
+    view = env.view
+    sender_class = reply_class == "Sender address"
+    if "no_unknown_recipient_checks" in _list(view, "receive_override_options"):
+        return Validation(True, skipped="receive_override_options = no_unknown_recipient_checks")
+    res = resolve_addr(env, address)
+    v = Validation(True, resolved=res)
+    lk = v.lookups
+    lk.extend(res.lookups)
+    rcpt = res.recipient
+    checks = [("recipient_canonical_maps", True)]
+    if sender_class:
+        checks.append(("sender_canonical_maps", True))
+    checks += [("canonical_maps", True), ("virtual_alias_maps", True)]
+    for param, _ in checks:
+        specs = _list(view, param)
+        if not specs:
+            continue
+        try:
+            value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
+        except TableFailure as exc:
+            exc.lookups = lk
+            raise
+        if value is not None:
+            v.matched_param, v.matched_key, v.matched_spec = param, key, spec
+            return v
+    show = _bool(view, "show_user_unknown_table_name", True)
+    dsn_default = "5.1.0" if sender_class else "5.1.1"
+    if res.transport == "error":
+        text = res.nexthop
+        dsn = dsn_default
+        parts = text.split(" ", 1)
+        if len(parts) == 2 and _is_dsn(parts[0]):
+            dsn, text = parts[0], parts[1]
+        if sender_class and dsn.startswith("5.1.1"):
+            dsn = dsn_default
+        code = _get_int(view, "unknown_virtual_alias_reject_code", 550) if res.address_class == CLASS_ALIAS else 550
+        return Validation(False, code, _dsn_fix(dsn, reply_class), text,
+                          table_param="virtual_alias_maps", lookups=lk, resolved=res)
+    if res.transport == "retry":
+        return Validation(False, 450, _dsn_fix("4.1.0" if sender_class else "4.1.1", reply_class),
+                          res.nexthop, lookups=lk, resolved=res)
+
+    def unknown(param: str, code_param: str, what: str) -> Validation:
+        return Validation(False, _get_int(view, code_param, 550), dsn_default,
+                          "User unknown" + (f" in {what} table" if show else ""),
+                          table_param=param, lookups=lk, resolved=res)
+
+    local = rcpt.rsplit("@", 1)[0]
+    if res.address_class == CLASS_LOCAL:
+        specs = _list(view, "local_recipient_maps")
+        if specs:
+            dbs = (_get(view, "double_bounce_sender") or "double-bounce").lower()
+            if local in (dbs, "postmaster", "mailer-daemon"):
+                return v
+            value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
+            if value is None:
+                return unknown("local_recipient_maps", "unknown_local_recipient_reject_code", "local recipient")
+            v.matched_param, v.matched_key, v.matched_spec = "local_recipient_maps", key, spec
+    elif res.address_class == CLASS_VIRTUAL:
+        specs = _list(view, "virtual_mailbox_maps")
+        if specs:
+            value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
+            if value is None:
+                return unknown("virtual_mailbox_maps", "unknown_virtual_mailbox_reject_code", "virtual mailbox")
+            v.matched_param, v.matched_key, v.matched_spec = "virtual_mailbox_maps", key, spec
+    elif res.address_class == CLASS_RELAY:
+        specs = _list(view, "relay_recipient_maps")
+        if specs:
+            value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
+            if value is None:
+                return unknown("relay_recipient_maps", "unknown_relay_recipient_reject_code", "relay recipient")
+            v.matched_param, v.matched_key, v.matched_spec = "relay_recipient_maps", key, spec
+    return v
+
+
+def _is_dsn(s: str) -> bool:
+    p = s.split(".")
+    return len(p) == 3 and all(x.isdigit() for x in p) and p[0] in ("2", "4", "5")
+
+
+_DSN_MAP = {"1": ("4.1.7", "4.1.1"), "2": ("4.1.8", "4.1.2"), "3": ("4.1.7", "4.1.3"),
+            "4": ("4.1.7", "4.1.4"), "5": ("4.1.0", "4.1.5"), "6": ("4.1.7", "4.1.6"),
+            "7": ("4.1.7", "4.1.3"), "8": ("4.1.8", "4.1.2")}
+
+
+def dsn_fix(dsn: str, reply_class: str) -> str:
+    """smtpd_dsn_fix(): make an address DSN fit what is being rejected.
+
+    Only the detail matters: the first digit is later forced to the SMTP
+    code's first digit.
+    """
+    if len(dsn) >= 5 and dsn[0].isdigit() and dsn[1:4] == ".1.":
+        micro = dsn[4:]
+        if reply_class == "Sender address":
+            return _DSN_MAP.get(micro, ("4.1.0", "4.1.0"))[0]
+        if reply_class == "Recipient address":
+            return _DSN_MAP.get(micro, ("4.1.0", "4.1.0"))[1]
+        return "4.0.0"
+    return dsn
+
+
+_dsn_fix = dsn_fix
+
+
+def _get_int(view, name: str, default: int) -> int:
+    try:
+        return int(view.get_int(name))
+    except Exception:
+        try:
+            return int(_get(view, name))
+        except ValueError:
+            return default
+
+
+# ---------------------------------------------------------------- routing
+
+def route(env, address: str):
+    """Resolve an accepted recipient: class, virtual alias expansion, transport, next hop."""
+    from tui.core.trace import Route, RouteTarget
+
+    res = resolve_addr(env, address)
+    notes: list[str] = []
+    expansion: list[str] = []
+    view = env.main
+    no_mappings = "no_address_mappings" in _list(env.view, "receive_override_options")
+    if no_mappings:
+        notes.append("receive_override_options = no_address_mappings on this service: "
+                     "cleanup does no canonical or virtual alias mapping here")
+        finals = [res.recipient]
+    else:
+        finals = []
+        lookups_alias: list = []
+        limit = _get_int(view, "virtual_alias_recursion_limit", 1000)
+        expansion_limit = _get_int(view, "virtual_alias_expansion_limit", 1000)
+
+        def expand(addr: str, depth: int, seen: tuple):
+            specs = _list(view, "virtual_alias_maps")
+            if not specs or depth > limit:
+                finals.append(addr)
+                return
+            try:
+                value, key, spec = mail_addr_find(env, view, specs, addr, lookups_alias)
+            except TableFailure as exc:
+                notes.append(f"virtual_alias_maps lookup failed for {addr}: {exc.message}")
+                finals.append(addr)
+                return
+            if value is None:
+                finals.append(addr)
+                return
+            targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
+            for t in targets:
+                t = canonicalize(view, t).lower()
+                expansion.append(t)
+                if t == addr or t in seen:
+                    finals.append(t)
+                elif len(finals) < expansion_limit:
+                    expand(t, depth + 1, seen + (addr,))
+
+        expand(res.recipient, 0, ())
+        res.lookups.extend(lookups_alias)
+    targets = []
+    for f in dict.fromkeys(finals):
+        try:
+            r = res if f == res.recipient else resolve_addr(env, f)
+        except TableFailure as exc:
+            notes.append(f"cannot resolve {f}: {exc.message}")
+            continue
+        targets.append(RouteTarget(r.recipient, r.address_class, r.transport, r.nexthop,
+                                   r.transport_source, tuple(r.lookups if r is not res else ())))
+    return Route(recipient=res.recipient, address_class=res.address_class, domain=res.domain,
+                 expansion=tuple(expansion), targets=tuple(targets), notes=tuple(notes),
+                 lookups=tuple(res.lookups))

@@ -1,0 +1,226 @@
+"""Immutable data the restriction evaluator returns.
+
+The trace is data: `restrictions.evaluate()` builds a `Trace` holding the
+transaction it was asked about, an ordered tuple of `Step`s (one per
+restriction it looked at, in the order smtpd looks at them), exactly one
+deciding step (or none when the mail was accepted by falling off the end of
+every list), the reply line exactly as smtpd sends it, and, when accepted,
+the `Route` the message would take. The UI renders it; the CLI prints it as
+text or JSON (`to_json()`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.core.model import Source
+
+# Outcomes a step can have.
+NO_MATCH = "no match"
+PERMIT = "permit"
+REJECT = "reject"
+DEFER = "defer"
+DUNNO = "dunno"
+NOT_EVALUATED = "not evaluated"
+WARN = "warn"
+OUTCOMES = (NO_MATCH, PERMIT, REJECT, DEFER, DUNNO, NOT_EVALUATED, WARN)
+
+# Stages (the SMTP command whose reply carries the answer).
+STAGES = ("connect", "helo", "mail", "rcpt", "data")
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One SMTP transaction as the client presents it.
+
+    helo None means the client sent no HELO/EHLO; sender "" is the null
+    sender (MAIL FROM:<>); client_name "unknown" means no (verified) reverse
+    name. reverse_client_name defaults to client_name.
+    """
+
+    client_address: str
+    client_name: str = "unknown"
+    helo: str | None = None
+    sender: str = ""
+    recipient: str = ""
+    sasl_login: str | None = None
+    reverse_client_name: str | None = None
+    proto: str | None = None  # "SMTP" / "ESMTP" (informational)
+
+    @property
+    def reverse_name(self) -> str:
+        return self.reverse_client_name if self.reverse_client_name is not None else self.client_name
+
+    def to_json(self) -> dict:
+        return {
+            "client_address": self.client_address,
+            "client_name": self.client_name,
+            "reverse_client_name": self.reverse_name,
+            "helo": self.helo,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "sasl_login": self.sasl_login,
+            "proto": self.proto,
+        }
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One table lookup a step made: table spec, key, and what came back."""
+
+    table: str
+    key: str
+    found: bool
+    value: str | None = None
+    error: str | None = None
+    where: str | None = None  # "file:line" or the SQL query that answered
+    note: str | None = None   # e.g. "skipped: pattern table gets only the full address"
+
+    @property
+    def result(self) -> str:
+        if self.error:
+            return f"error: {self.error}"
+        if self.note and not self.found:
+            return self.note
+        return self.value if self.found else "not found"
+
+    def to_json(self) -> dict:
+        d = {"table": self.table, "key": self.key, "found": self.found,
+             "value": self.value, "result": self.result}
+        if self.error:
+            d["error"] = self.error
+        if self.where:
+            d["where"] = self.where
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+@dataclass(frozen=True)
+class Step:
+    """One restriction smtpd looked at.
+
+    parameter: the list it came from ("smtpd_recipient_restrictions", a
+    restriction class name, "access table result", or an implicit check such
+    as "smtpd_reject_unlisted_recipient"); entry: the restriction as written
+    (with its table argument); position: 1-based index in that list (None for
+    implicit checks); source: where that list's value came from; depth: 0 for
+    top-level lists, +1 inside restriction classes and access-table results.
+    """
+
+    parameter: str
+    entry: str
+    position: int | None
+    source: Source | None
+    outcome: str
+    stage: str = "rcpt"
+    lookups: tuple[Lookup, ...] = ()
+    reply: str | None = None
+    detail: str = ""
+    depth: int = 0
+    conditional: bool = False  # outcome assumed (DNS / policy not consulted)
+
+    def to_json(self) -> dict:
+        return {
+            "parameter": self.parameter,
+            "entry": self.entry,
+            "position": self.position,
+            "source": self.source.to_json() if self.source else None,
+            "outcome": self.outcome,
+            "stage": self.stage,
+            "lookups": [lk.to_json() for lk in self.lookups],
+            "reply": self.reply,
+            "detail": self.detail,
+            "depth": self.depth,
+            "conditional": self.conditional,
+        }
+
+
+@dataclass(frozen=True)
+class RouteTarget:
+    """Where one final recipient (after virtual alias expansion) goes."""
+
+    address: str
+    address_class: str
+    transport: str
+    nexthop: str
+    transport_source: str  # "transport_maps hash:/etc/postfix/transport" or "virtual_transport"
+    lookups: tuple[Lookup, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"address": self.address, "address_class": self.address_class,
+                "transport": self.transport, "nexthop": self.nexthop,
+                "transport_source": self.transport_source,
+                "lookups": [lk.to_json() for lk in self.lookups]}
+
+
+@dataclass(frozen=True)
+class Route:
+    """What happens to an accepted recipient."""
+
+    recipient: str            # the address as resolved (lower case, qualified)
+    address_class: str        # local, virtual_alias, virtual_mailbox, relay, default
+    domain: str
+    expansion: tuple[str, ...] = ()     # virtual alias expansion result (empty: none)
+    targets: tuple[RouteTarget, ...] = ()
+    notes: tuple[str, ...] = ()
+    lookups: tuple[Lookup, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"recipient": self.recipient, "address_class": self.address_class,
+                "domain": self.domain, "expansion": list(self.expansion),
+                "targets": [t.to_json() for t in self.targets],
+                "notes": list(self.notes),
+                "lookups": [lk.to_json() for lk in self.lookups]}
+
+
+@dataclass(frozen=True)
+class Trace:
+    transaction: Transaction
+    service: str
+    code: int
+    reply: str
+    stage: str
+    steps: tuple[Step, ...] = ()
+    decided_index: int | None = None     # index into steps of the deciding step
+    conditional: bool = False
+    config_errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    route: Route | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def decided_by(self) -> Step | None:
+        if self.decided_index is None:
+            return None
+        return self.steps[self.decided_index]
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.code < 300
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.decided_by
+        out: dict[str, Any] = {
+            "code": self.code,
+            "reply": self.reply,
+            "stage": self.stage,
+            "accepted": self.accepted,
+            "service": self.service,
+            "transaction": self.transaction.to_json(),
+            "decided_by": None if d is None else {
+                "parameter": d.parameter,
+                "restriction": d.entry,
+                "position": d.position,
+                "source": d.source.to_json() if d.source else None,
+                "step": self.decided_index,
+            },
+            "conditional": self.conditional,
+            "config_errors": list(self.config_errors),
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "steps": [s.to_json() for s in self.steps],
+        }
+        if self.route is not None:
+            out["route"] = self.route.to_json()
+        return out
