@@ -1,0 +1,189 @@
+"""`postfix-explorer trace`: how smtpd decides one transaction, step by step.
+
+Exit status: 0 accepted, 1 rejected or deferred, 2 unusable input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--service", default=None,
+                   help="master.cf smtpd service (default: smtp, or the one named in --from-log)")
+    p.add_argument("--client-address", help="client IP address")
+    p.add_argument("--client-name", default=None, help="verified client host name (default: unknown)")
+    p.add_argument("--helo", default=None, help="HELO/EHLO name (leave out: the client sent none)")
+    p.add_argument("--sender", default=None, help="envelope sender (leave out or '<>': null sender)")
+    p.add_argument("--recipient", help="envelope recipient")
+    p.add_argument("--sasl-login", default=None, help="SASL login name (the client authenticated)")
+    p.add_argument("--from-log", metavar="LINE",
+                   help="take client, sender, recipient, HELO and proto from a Postfix reject log line")
+    p.add_argument("--dns", choices=("offline", "none"), default="offline",
+                   help="offline: DNS checks are not evaluated (default); none: every DNS lookup fails "
+                        "temporarily, like a host without DNS")
+    p.add_argument("--domain-exists", action="append", default=[], metavar="DOMAIN",
+                   help="DNS answer: this domain has A and MX records (repeatable)")
+    p.add_argument("--domain-missing", action="append", default=[], metavar="DOMAIN",
+                   help="DNS answer: this name does not exist (repeatable)")
+    p.add_argument("--dnsbl-listed", action="append", default=[], metavar="WHAT@ZONE",
+                   help="DNS answer: client IP or domain WHAT is listed on ZONE, e.g. 192.0.2.1@zen.spamhaus.org")
+    p.add_argument("--policy", action="append", default=[], metavar="SERVER=ACTION",
+                   help="answer of a check_policy_service server, e.g. 'inet:127.0.0.1:10023=DUNNO'")
+    p.add_argument("--json", action="store_true", help="print the trace as JSON")
+
+
+def _resolver(args):
+    from tui.core import dns
+
+    if args.domain_exists or args.domain_missing or args.dnsbl_listed:
+        listed = []
+        for item in args.dnsbl_listed:
+            what, _, zone = item.rpartition("@")
+            if not what or not zone:
+                raise ValueError(f"--dnsbl-listed wants WHAT@ZONE, got {item!r}")
+            listed.append((what, zone))
+        default = dns.TEMPFAIL if args.dns == "none" else dns.UNKNOWN
+        return dns.StaticResolver.from_answers(args.domain_exists, args.domain_missing, listed, default=default)
+    if args.dns == "none":
+        return dns.TempFailResolver()
+    return dns.OfflineResolver()
+
+
+def _err(msg: str) -> int:
+    print(f"postfix-explorer trace: {msg}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.core.config import ConfigError, load_config
+    from tui.core.explain import explain
+    from tui.core.logline import LogLineError, parse_log_line
+    from tui.core.model import ExplorerError
+    from tui.core.restrictions import evaluate
+    from tui.core.trace import Transaction
+
+    service = args.service
+    client_address = args.client_address
+    client_name = args.client_name
+    helo = args.helo
+    sender = args.sender
+    recipient = args.recipient
+    proto = None
+    logline = None
+    if args.from_log:
+        try:
+            logline = parse_log_line(args.from_log)
+        except LogLineError as exc:
+            return _err(str(exc))
+        client_address = client_address or logline.client_address
+        client_name = client_name or logline.client_name
+        helo = helo if helo is not None else (logline.helo or None)
+        sender = sender if sender is not None else logline.sender
+        recipient = recipient or logline.recipient
+        proto = logline.proto
+    if not client_address:
+        return _err("--client-address is required (or --from-log with a client address)")
+    if not recipient:
+        return _err("--recipient is required (or --from-log with to=<...>)")
+    try:
+        cfg = load_config(args.config_dir)
+    except (ConfigError, ExplorerError) as exc:
+        return _err(str(exc))
+    if service is None:
+        service = "smtp"
+        hint = logline.service_hint if logline else None
+        if hint and cfg.service(hint) is not None:
+            service = hint
+    if cfg.service(service) is None:
+        names = ", ".join(s.name for s in cfg.smtpd_services()) or "none"
+        return _err(f"no service {service!r} in master.cf (smtpd services: {names})")
+    policy = {}
+    for item in args.policy:
+        server, sep, action = item.partition("=")
+        if not sep:
+            return _err(f"--policy wants SERVER=ACTION, got {item!r}")
+        policy[server] = action
+    try:
+        resolver = _resolver(args)
+    except ValueError as exc:
+        return _err(str(exc))
+    if sender is not None and sender.strip() in ("<>",):
+        sender = ""
+    tx = Transaction(client_address=client_address, client_name=client_name or "unknown", helo=helo,
+                     sender=sender or "", recipient=recipient, sasl_login=args.sasl_login, proto=proto)
+    try:
+        tr = evaluate(cfg, tx, service=service, resolver=resolver, policy_answers=policy)
+    except ExplorerError as exc:
+        return _err(str(exc))
+    ex = explain(tr, cfg)
+    if args.json:
+        out = tr.to_json()
+        out["explanation"] = ex.to_json()
+        if logline is not None:
+            out["log_reply"] = logline.reply
+        print(json.dumps(out, indent=2))
+    else:
+        print(render_text(tr, ex, logline))
+    return 0 if tr.accepted else 1
+
+
+def render_text(tr, ex, logline=None) -> str:
+    t = tr.transaction
+    lines = []
+    lines.append(f"service   {tr.service}")
+    lines.append(f"client    {t.client_name}[{t.client_address}]"
+                 + (f"  (SASL login {t.sasl_login})" if t.sasl_login else ""))
+    lines.append(f"HELO      {t.helo if t.helo is not None else '(none sent)'}")
+    lines.append(f"MAIL FROM <{t.sender}>")
+    lines.append(f"RCPT TO   <{t.recipient}>")
+    lines.append("")
+    lines.append("Steps:")
+    if not tr.steps:
+        lines.append("  (no restriction evaluated)")
+    for i, s in enumerate(tr.steps):
+        mark = "=>" if i == tr.decided_index else "  "
+        ind = "  " * s.depth
+        pos = f"#{s.position} " if s.position else ""
+        src = f"  [{s.source}]" if s.source is not None else ""
+        lines.append(f"{mark}{ind} {s.parameter} {pos}{s.entry}: {s.outcome}{src}")
+        for lk in s.lookups:
+            where = f" ({lk.where})" if lk.where and lk.found else ""
+            lines.append(f"  {ind}     lookup {lk.table} {lk.key!r} -> {lk.result}{where}")
+        if s.reply:
+            lines.append(f"  {ind}     reply: {s.reply}")
+        if s.detail:
+            lines.append(f"  {ind}     {s.detail}")
+    lines.append("")
+    verdict = tr.reply if tr.reply else "(connection closed before any greeting)"
+    lines.append(f"Answer at {tr.stage.upper()}: {verdict}" + ("   [conditional]" if tr.conditional else ""))
+    d = tr.decided_by
+    if d is not None:
+        where = f" ({d.source})" if d.source is not None else ""
+        pos = f", entry {d.position}" if d.position else ""
+        lines.append(f"Decided by: {d.entry} in {d.parameter}{pos}{where}")
+    for e in tr.config_errors:
+        lines.append(f"Configuration error: {e}")
+    if tr.conditional:
+        lines.append("Conditional: some checks needed DNS, a policy service or address verification "
+                     "and were assumed to pass.")
+    if logline is not None and logline.reply != tr.reply:
+        lines.append(f"The log line says: {logline.reply}")
+    if tr.route is not None:
+        r = tr.route
+        lines.append("")
+        lines.append(f"Route: {r.recipient} (address class {r.address_class})")
+        if r.expansion:
+            lines.append(f"  virtual alias expansion: {', '.join(r.expansion)}")
+        for tg in r.targets:
+            lines.append(f"  -> {tg.address}: transport {tg.transport}, next hop {tg.nexthop} ({tg.transport_source})")
+        for n in r.notes:
+            lines.append(f"  note: {n}")
+    for n in tr.notes:
+        lines.append(f"Note: {n}")
+    for w in tr.warnings:
+        lines.append(f"Warning: {w}")
+    lines.append("")
+    lines.append(ex.text())
+    return "\n".join(lines)

@@ -1,0 +1,323 @@
+"""Plain-words explanations of a Trace, with concrete edits.
+
+`explain(trace, cfg)` looks at the deciding step and says why it matched and
+what would change the outcome, as `postconf -e '...'` lines (or a master.cf
+change, `postconf -P 'service/type/name=value'`, when the list that decided
+comes from a -o override). It never changes anything itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tui.core import classes as C
+from tui.core.trace import PERMIT, Step, Trace
+
+
+@dataclass(frozen=True)
+class Edit:
+    description: str
+    command: str      # a shell line: postconf -e '...' / postconf -P '...' / an editor hint
+
+    def to_json(self) -> dict:
+        return {"description": self.description, "command": self.command}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    summary: str
+    reasons: tuple[str, ...] = ()
+    edits: tuple[Edit, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"summary": self.summary, "reasons": list(self.reasons),
+                "edits": [e.to_json() for e in self.edits]}
+
+    def text(self) -> str:
+        lines = [self.summary]
+        lines += [f"  - {r}" for r in self.reasons]
+        if self.edits:
+            lines.append("What would change the outcome:")
+            for e in self.edits:
+                lines.append(f"  * {e.description}")
+                lines.append(f"      {e.command}")
+        return "\n".join(lines)
+
+
+RELAY_PERMITS = ("permit_mynetworks", "permit_sasl_authenticated", "permit_auth_destination",
+                 "permit_tls_clientcerts", "permit_tls_all_clientcerts", "permit")
+
+
+def _where(step: Step) -> str:
+    src = step.source
+    if src is None:
+        return step.parameter
+    return f"{step.parameter} ({src})"
+
+
+def list_edit(cfg, service: str, parameter: str, step: Step, new_items: list[str], why: str) -> Edit:
+    """The command that sets `parameter` to `new_items` where it is defined."""
+    value = ", ".join(new_items)
+    src = step.source
+    if src is not None and src.kind == "master.cf":
+        svc = cfg.service(service) if cfg is not None else None
+        key = f"{svc.name}/{svc.type}" if svc is not None else f"{service}/inet"
+        return Edit(why + f" (the list is a -o override on {key} in master.cf)",
+                    f"postconf -P '{key}/{parameter}={value.replace(', ', ',')}' && postfix reload")
+    return Edit(why, f"postconf -e '{parameter} = {value}' && postfix reload")
+
+
+def _items(cfg, service: str, parameter: str) -> list[str]:
+    try:
+        return list(cfg.params(service).get_list(parameter))
+    except Exception:
+        return []
+
+
+def _group(items: list[str]) -> list[tuple[int, str]]:
+    """Join restriction names with their table/domain argument, keeping list indexes."""
+    out = []
+    i = 0
+    takes_arg = ("check_", "reject_rbl", "permit_dnswl", "reject_rhsbl", "permit_rhswl", "sleep")
+    while i < len(items):
+        name = items[i]
+        if any(name.lower().startswith(p) for p in takes_arg) and ":" not in name and \
+                name.lower() not in ("check_relay_domains", "check_recipient_maps") and i + 1 < len(items):
+            out.append((i, f"{name} {items[i + 1]}"))
+            i += 2
+        else:
+            out.append((i, name))
+            i += 1
+    return out
+
+
+def _insert_before(items: list[str], target: str, new: list[str]) -> list[str]:
+    out: list[str] = []
+    done = False
+    for it in items:
+        if not done and it.lower() == target.lower():
+            out.extend(new)
+            done = True
+        out.append(it)
+    if not done:
+        out = new + out
+    return out
+
+
+def explain(trace: Trace, cfg=None) -> Explanation:
+    d = trace.decided_by
+    tx = trace.transaction
+    if trace.config_errors:
+        return Explanation(
+            "smtpd refuses to start with this configuration: " + trace.config_errors[0].replace("fatal: ", ""),
+            ("The client sees the connection closed without any greeting.",),
+            (Edit("add reject_unauth_destination after the permit_* entries of smtpd_relay_restrictions "
+                  "(or use the default list)",
+                  "postconf -e 'smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, "
+                  "defer_unauth_destination' && postfix reload"),)
+            if "working instance" in trace.config_errors[0] else ())
+    if trace.accepted:
+        reasons = []
+        if trace.route is not None:
+            r = trace.route
+            reasons.append(f"{r.recipient} is in address class {C.CLASS_TEXT.get(r.address_class, r.address_class)}")
+            for t in r.targets:
+                reasons.append(f"delivered to {t.address} via transport {t.transport}, next hop {t.nexthop} "
+                               f"({t.transport_source})")
+        if trace.conditional:
+            reasons.append("Conditional: some restrictions needed DNS or a policy service and were assumed to pass.")
+        return Explanation(f"Accepted: {trace.reply}", tuple(reasons))
+    if d is None:
+        return Explanation(f"{trace.reply}", ("No single restriction decided this reply.",))
+    entry = d.entry.split()[0].lower() if d.entry else ""
+    reply = trace.reply
+    if "Relay access denied" in reply:
+        return _explain_relay(trace, cfg, d)
+    if d.parameter == "smtpd_helo_required":
+        return Explanation(
+            "Rejected at MAIL FROM: the client did not send HELO/EHLO and smtpd_helo_required = yes "
+            f"({d.source}).",
+            ("Clients must greet with HELO or EHLO first.",),
+            (Edit("let clients skip HELO (not recommended)", "postconf -e 'smtpd_helo_required = no'"),))
+    if "User unknown" in reply or "unlisted" in d.entry:
+        return _explain_unknown(trace, cfg, d)
+    if (entry.startswith("check_") or ":" in entry) and any(lk.found or lk.error for lk in d.lookups):
+        return _explain_access(trace, cfg, d)
+    if "need fully-qualified" in reply or "Invalid name" in reply or "invalid ip address" in reply:
+        return _explain_syntax(trace, cfg, d)
+    if "Temporary lookup failure" in reply or "Server configuration error" in reply:
+        return Explanation(
+            f"{reply}: {d.entry} could not be evaluated.",
+            tuple(x for x in (d.detail,) if x) + tuple(
+                f"{lk.table} key {lk.key}: {lk.result}" for lk in d.lookups if lk.error),
+            ())
+    reasons = [f"Decided by {d.entry} in {_where(d)}" + (f", entry {d.position}" if d.position else "")]
+    if d.detail:
+        reasons.append(d.detail)
+    return Explanation(f"{reply}", tuple(reasons))
+
+
+def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
+    tx = trace.transaction
+    rcpt = tx.recipient.strip("<>")
+    domain = rcpt.rsplit("@", 1)[1] if "@" in rcpt else rcpt
+    reasons: list[str] = []
+    edits: list[Edit] = []
+    rcls = None
+    in_mynetworks = None
+    if cfg is not None:
+        try:
+            from tui.core.restrictions import Evaluator
+            from tui.core.dns import OfflineResolver
+
+            ev = Evaluator(cfg, tx, trace.service, OfflineResolver())
+            try:
+                rcls = C.resolve_addr(ev, rcpt, with_transport=False)
+            except C.TableFailure:
+                rcls = None
+            lk: list = []
+            m = C.namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
+                                    ev.client_addr, C.parent_style(ev.view, "mynetworks"), lk)
+            in_mynetworks = m.matched
+            mynet = ", ".join(ev.plist("mynetworks")) or "(empty)"
+            sasl_on = ev.pbool("smtpd_sasl_auth_enable")
+            ev.tables.close()
+        except Exception:
+            mynet = "?"
+            sasl_on = False
+    else:
+        mynet = "?"
+        sasl_on = False
+    if rcls is not None:
+        if rcls.routed:
+            reasons.append(f"<{rcpt}> uses sender-specified routing (%, ! or a second @): never authorised.")
+        else:
+            reasons.append(f"The recipient domain {domain} is in address class "
+                           f"{C.CLASS_TEXT.get(rcls.address_class, rcls.address_class)}: "
+                           "this server is not its final destination and it is not in relay_domains, "
+                           "so only trusted clients may send to it.")
+    if in_mynetworks is not None:
+        reasons.append(f"The client {tx.client_name}[{tx.client_address}] is "
+                       f"{'' if in_mynetworks else 'not '}in mynetworks ({mynet}).")
+    reasons.append("The client is " + (f"authenticated as {tx.sasl_login}" if tx.sasl_login else
+                                       "not authenticated (no SASL login)")
+                   + ("" if sasl_on else "; SASL is off on this service") + ".")
+    # the list that rejected, and the permits in front of the reject
+    param = d.parameter
+    raw_items = _items(cfg, trace.service, param) if cfg is not None else []
+    grouped = _group(raw_items)
+    items = [g for _i, g in grouped]
+    before = []
+    for idx, name in grouped:
+        if d.position is not None and len(before) + 1 >= d.position:
+            break
+        before.append(name.split()[0].lower())
+    target = d.entry.split()[0]
+    reasons.append(f"{target} is entry {d.position} of {param} ({d.source}); before it: "
+                   + (", ".join(before) if before else "nothing") + ".")
+    missing = [p for p in ("permit_mynetworks", "permit_sasl_authenticated") if p not in before]
+    if in_mynetworks and "permit_mynetworks" in missing:
+        reasons.append(f"permit_mynetworks is missing before {target} in {param}: the client is in mynetworks, "
+                       f"but nothing in this list lets it relay. (Other lists, such as "
+                       f"smtpd_relay_restrictions, do not help: a PERMIT ends only its own list.)")
+        edits.append(list_edit(cfg, trace.service, param, d,
+                               _insert_before(items, target, ["permit_mynetworks"]),
+                               f"insert permit_mynetworks before {target} in {param}"))
+    elif in_mynetworks is False:
+        if "permit_mynetworks" in before:
+            edits.append(Edit(f"add the client's address to mynetworks (it has permit_mynetworks in {param})",
+                              f"postconf -e 'mynetworks = {mynet}, {tx.client_address}/32' && postfix reload"))
+        else:
+            edits.append(list_edit(cfg, trace.service, param, d,
+                                   _insert_before(items, target, ["permit_mynetworks"]),
+                                   f"insert permit_mynetworks before {target} in {param}, and add the client "
+                                   f"{tx.client_address} to mynetworks"))
+    if tx.sasl_login and "permit_sasl_authenticated" in missing:
+        reasons.append(f"The client logged in, but permit_sasl_authenticated is not before {target} in {param}.")
+        edits.append(list_edit(cfg, trace.service, param, d,
+                               _insert_before(items, target, ["permit_sasl_authenticated"]),
+                               f"insert permit_sasl_authenticated before {target} in {param}"))
+    elif not tx.sasl_login:
+        reasons.append("Authenticated clients relay only if they log in (submission port with SASL).")
+    if rcls is not None and rcls.address_class == C.CLASS_DEFAULT and not rcls.routed:
+        edits.append(Edit(f"or, if this server should accept mail for {domain} and pass it on, list it in "
+                          f"relay_domains (then any client may send to {domain})",
+                          f"postconf -e 'relay_domains = $relay_domains, {domain}' && postfix reload"))
+    summary = (f"{trace.reply}: {target} in {param} rejected the recipient because the client may not "
+               f"relay to {domain}.")
+    return Explanation(summary, tuple(reasons), tuple(edits))
+
+
+def _explain_access(trace: Trace, cfg, d: Step) -> Explanation:
+    hit = next((lk for lk in reversed(d.lookups) if lk.found or lk.error), None)
+    reasons = []
+    if hit is not None:
+        where = f" at {hit.where}" if hit.where else ""
+        if hit.error:
+            reasons.append(f"Looking up {hit.key!r} in {hit.table} failed: {hit.error}.")
+        else:
+            reasons.append(f"The key {hit.key!r} matched in {hit.table}{where} with the result {hit.value!r}.")
+    tried = [lk.key for lk in d.lookups if not lk.found]
+    if tried:
+        reasons.append("Keys tried before it without a match: " + ", ".join(repr(k) for k in tried) + ".")
+    reasons.append(f"The restriction is {d.entry}, entry {d.position} of {_where(d)}.")
+    edits = []
+    if hit is not None and not hit.error:
+        file = hit.where.rsplit(":", 1)[0] if hit.where else hit.table.split(":", 1)[-1]
+        typ = hit.table.split(":", 1)[0]
+        rebuild = f" && postmap {hit.table}" if typ in ("hash", "btree", "lmdb", "cdb", "dbm") else ""
+        edits.append(Edit(f"change or remove the entry {hit.key!r} in {file}"
+                          + (f" (line {hit.where.rsplit(':', 1)[1]})" if hit.where and ':' in hit.where else ""),
+                          f"$EDITOR {file}{rebuild}"))
+    return Explanation(f"{trace.reply}: an access table entry decided.", tuple(reasons), tuple(edits))
+
+
+def _explain_unknown(trace: Trace, cfg, d: Step) -> Explanation:
+    reasons = []
+    reply = trace.reply
+    table = None
+    for param in ("virtual_alias_maps", "virtual_mailbox_maps", "local_recipient_maps", "relay_recipient_maps"):
+        if param.replace("_maps", "").replace("_", " ").replace("local recipient", "local recipient") in reply:
+            table = param
+    if "virtual alias" in reply:
+        table = "virtual_alias_maps"
+    elif "virtual mailbox" in reply:
+        table = "virtual_mailbox_maps"
+    elif "local recipient" in reply:
+        table = "local_recipient_maps"
+    elif "relay recipient" in reply:
+        table = "relay_recipient_maps"
+    keys = [f"{lk.table} {lk.key!r}: {lk.result}" for lk in d.lookups if "transport" not in lk.table]
+    if table is None and keys:
+        # show_user_unknown_table_name = no hides the table: name it from the lookups
+        last = [lk for lk in d.lookups if "transport" not in lk.table]
+        if last:
+            table = f"the table {last[-1].table}"
+    reasons.append(f"The address is not in {table or 'the recipient table of its address class'}.")
+    if keys:
+        reasons.append("Lookups made: " + "; ".join(keys[-8:]))
+    if d.detail:
+        reasons.append(d.detail)
+    edits = [Edit("add the address to the table (or a catch-all @domain entry), then rebuild it",
+                  "$EDITOR <table file> && postmap <table>")]
+    if d.parameter == "smtpd_reject_unlisted_recipient":
+        edits.append(Edit("stop rejecting unknown recipients at SMTP time (not recommended: backscatter)",
+                          "postconf -e 'smtpd_reject_unlisted_recipient = no'"))
+    return Explanation(f"{reply}: the recipient is unknown.", tuple(reasons), tuple(edits))
+
+
+def _explain_syntax(trace: Trace, cfg, d: Step) -> Explanation:
+    reasons = [f"{d.entry} (entry {d.position} of {_where(d)}) checks the syntax of the "
+               f"{'HELO name' if 'Helo' in trace.reply else 'address'}."]
+    tx = trace.transaction
+    if "Helo" in trace.reply:
+        reasons.append(f"The client said HELO {tx.helo}: "
+                       + ("not a fully-qualified host name (no dot)" if "fully-qualified" in trace.reply
+                          else "not a valid host name or [address]"))
+    elif "fully-qualified address" in trace.reply:
+        reasons.append("The address has no domain, or the domain has no dot.")
+    if d.detail:
+        reasons.append(d.detail)
+    edits = [Edit("let the client use a fully-qualified name (fix the client), or put a permit "
+                  "(e.g. permit_mynetworks) before the check",
+                  f"postconf -e '{d.parameter} = permit_mynetworks, ...'")]
+    return Explanation(f"{trace.reply}", tuple(reasons), tuple(edits))
