@@ -1,0 +1,527 @@
+"""The Textual app: configuration tree, detail pane, trace pane.
+
+`make_app(config_dir)` builds the app (the CLI and the tests use it);
+`run_app(args)` runs it for `postfix-explorer [--config-dir DIR | --demo]`.
+
+All slow work -- loading the configuration, opening tables (a MySQL server
+may be slow or down), reading PostfixAdmin, paging map entries, evaluating
+a trace -- runs in thread workers, with a loading indicator where the result
+will appear; the screen never freezes.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, Footer, Header, Input
+
+from tui.widgets import engine as E
+from tui.widgets.config_tree import PAGE, ConfigTree, NodeRef
+from tui.widgets.detail_pane import DetailPane
+from tui.widgets.trace_pane import StepsTable, TracePane
+
+
+class ExplorerModel:
+    """What the app knows about the loaded configuration (no widgets here)."""
+
+    def __init__(self, config_dir: Path, cfg) -> None:
+        self.config_dir = Path(config_dir)
+        self.cfg = cfg
+        self.refs: list[E.TableRef] = []
+        self.secrets: set[str] = set()
+        self.warnings: list[E.Warning_] = []
+        self.table_objs: dict[str, Any] = {}
+        self.table_status: dict[str, tuple[str, str]] = {}
+        self.table_counts: dict[str, int | None] = {}
+        self.pfa: E.PFAView | None = None
+        self.pfa_loading = False
+        self.classes: list[E.ClassInfo] | None = None
+        self.show_all = False
+        self.expanded_tables: set[str] = set()
+        self._referred: dict[str, list[str]] | None = None
+        self._lock = threading.Lock()
+
+    # -- display helpers ---------------------------------------------------
+
+    def display_path(self, path: str) -> str:
+        if not path:
+            return path
+        prefix = str(self.config_dir).rstrip("/") + "/"
+        return path.replace(prefix, "")
+
+    def display_spec(self, spec: str) -> str:
+        return self.display_path(spec)
+
+    # -- tables ------------------------------------------------------------
+
+    def table_state(self, spec: str) -> tuple[str, str]:
+        return self.table_status.get(spec, ("checking", ""))
+
+    def get_table(self, spec: str):
+        with self._lock:
+            t = self.table_objs.get(spec)
+        if t is None:
+            t = E.open_table(spec, self.cfg.params())
+            with self._lock:
+                self.table_objs[spec] = t
+        return t
+
+    def tables_of_param(self, name: str) -> list[str]:
+        return [r.spec for r in self.refs if any(p == name for p, _w in r.used_by)]
+
+    # -- references --------------------------------------------------------
+
+    @staticmethod
+    def _names_in(raw: str) -> list[str]:
+        try:
+            from tui.core.expand import referenced_names
+
+            return list(dict.fromkeys(referenced_names(raw)))
+        except Exception:
+            return list(dict.fromkeys(re.findall(r"\$\{?\(?([A-Za-z0-9_]+)", raw or "")))
+
+    def refers_to(self, name: str, raw: str | None) -> list[str]:
+        return self._names_in(raw or "")
+
+    def referred_by(self, name: str) -> list[str]:
+        if self._referred is None:
+            idx: dict[str, list[str]] = {}
+            main = self.cfg.params()
+            for n in main.names():
+                raw = main.raw(n) or ""
+                if "$" not in raw:
+                    continue
+                for r in self._names_in(raw):
+                    idx.setdefault(r, []).append(n)
+            self._referred = idx
+        return self._referred.get(name, [])
+
+    def diagnostics_for(self, src) -> list:
+        if src is None or not src.path or not src.line:
+            return []
+        return [d for d in self.cfg.diagnostics if d.path == src.path and d.line == src.line]
+
+    def class_of(self, domain: str) -> str | None:
+        if not self.classes:
+            return None
+        for c in self.classes:
+            if domain in c.literals or domain in c.members:
+                return c.name
+        return None
+
+
+class ExplorerCommands(Provider):
+    """Command palette: jump to a parameter or a table, open the trace."""
+
+    def _commands(self) -> list[tuple[str, Any, str]]:
+        app: ExplorerApp = self.app  # type: ignore[assignment]
+        out: list[tuple[str, Any, str]] = [
+            ("Trace: open the trace pane", app.action_trace, "What would smtpd answer?"),
+            ("Filter the tree", app.action_filter, "Type to narrow the tree"),
+            ("Show all parameters (defaults included)", app.action_all_params, ""),
+            ("Help", app.action_help, "Keys and what the panes show"),
+        ]
+        if app.model is not None and app.model.cfg is not None:
+            for n in app.model.cfg.params().names():
+                out.append((f"Parameter: {n}", partial(app.goto_param, n, None), ""))
+            for r in app.model.refs:
+                out.append((f"Table: {app.model.display_spec(r.spec)}", partial(app.goto_table, r.spec), ""))
+        return out
+
+    async def discover(self) -> Hits:
+        for name, cb, help_text in self._commands()[:4]:
+            yield DiscoveryHit(name, cb, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, cb, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), cb, help=help_text)
+
+
+class ExplorerApp(App):
+    """postfix-explorer."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "postfix-explorer"
+    AUTO_FOCUS = None
+    COMMANDS = App.COMMANDS | {ExplorerCommands}
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", tooltip="Filter the tree"),
+        Binding("t", "trace", "Trace", tooltip="What would smtpd answer?"),
+        Binding("question_mark", "help", "Help"),
+        Binding("escape", "back", "Back"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, config_dir: str | Path, *, trace_defaults: dict | None = None) -> None:
+        super().__init__()
+        self.config_dir = Path(config_dir)
+        self.model: ExplorerModel | None = None
+        self.load_error: str | None = None
+        self.trace_defaults = trace_defaults or {}
+        self.ready = threading.Event()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in ("trace", "filter"):
+            try:
+                in_trace = self.query_one("#switcher", ContentSwitcher).current == "trace"
+            except Exception:
+                return True
+            return not in_trace
+        return True
+
+    # -- layout ------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with ContentSwitcher(initial="explore", id="switcher"):
+            with Horizontal(id="explore"):
+                with Vertical(id="left"):
+                    yield Input(placeholder="filter (Enter keeps it, Esc clears)", id="filter", compact=True,
+                                disabled=True)
+                    yield ConfigTree(id="tree")
+                yield DetailPane(id="detail")
+            yield TracePane(id="trace")
+        yield Footer()
+
+    @property
+    def tree(self) -> ConfigTree:
+        return self.query_one(ConfigTree)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    @property
+    def trace_pane(self) -> TracePane:
+        return self.query_one(TracePane)
+
+    def on_mount(self) -> None:
+        self.sub_title = str(self.config_dir)
+        self.tree.show_message("loading the configuration…", "dim italic")
+        self.tree.loading = True
+        self.tree.focus()
+        self._load()
+
+    # -- loading (workers) -------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self) -> None:
+        loaded = E.load(self.config_dir)
+        if loaded.cfg is None:
+            self.call_from_thread(self._load_failed, loaded.error or "cannot load")
+            return
+        model = ExplorerModel(self.config_dir, loaded.cfg)
+        try:
+            model.refs = E.collect_tables(loaded.cfg)
+            model.secrets = E.cf_secrets(model.refs)
+            model.warnings = E.restriction_warnings(loaded.cfg)
+            for ref in model.refs:
+                model.warnings += E.table_warnings(ref, None)
+        except Exception as exc:  # the tree still shows what loaded
+            model.warnings.append(E.Warning_(f"analysis failed: {type(exc).__name__}: {exc}"))
+        model.pfa_loading = any(r.type in ("mysql", "sqlite") for r in model.refs)
+        self.call_from_thread(self._loaded, model)
+
+    def _load_failed(self, message: str) -> None:
+        self.load_error = message
+        self.tree.loading = False
+        self.tree.show_message(message, "bold red")
+        self.detail.show_text(Text(message, style="bold red"))
+        self.ready.set()
+
+    def _loaded(self, model: ExplorerModel) -> None:
+        self.model = model
+        self.tree.loading = False
+        self.tree.build(model)
+        self.tree.move_cursor(self.tree.root.children[0] if self.tree.root.children else None)
+        self.tree.focus()
+        self.trace_pane.set_model(model)
+        if self.trace_defaults:
+            self.trace_pane.fill(self.trace_defaults)
+        self._check_tables()
+        if model.pfa_loading:
+            self._load_pfa()
+        else:
+            self._load_classes()
+        self.ready.set()
+
+    @work(thread=True, group="tables")
+    def _check_tables(self) -> None:
+        model = self.model
+        for ref in list(model.refs):
+            state, msg = self._probe(model, ref)
+            model.table_status[ref.spec] = (state, msg)
+            for w in E.table_warnings(ref, model.table_objs.get(ref.spec) and
+                                      getattr(model.table_objs[ref.spec], "status", None)):
+                if w not in model.warnings and "stale" in w.message:
+                    model.warnings.append(w)
+            self.call_from_thread(self._table_checked, ref.spec)
+
+    @staticmethod
+    def _probe(model: ExplorerModel, ref: E.TableRef) -> tuple[str, str]:
+        try:
+            t = model.get_table(ref.spec)
+        except E.EngineMissing as exc:
+            return "not evaluated", str(exc)
+        except Exception as exc:
+            return "error", E.scrub(f"{type(exc).__name__}: {exc}", model.secrets)
+        st = getattr(t, "status", None)
+        state = getattr(st, "state", "ok") if st is not None else "ok"
+        msg = E.scrub(getattr(st, "message", "") or "", model.secrets)
+        if state in ("ok", "stale") and ref.type in ("mysql", "pgsql", "sqlite"):
+            # An SQL table is only known to work once a query ran: ask one.
+            try:
+                r = t.lookup("postfix-explorer-probe.invalid")
+                if r.error:
+                    return "unreadable", E.scrub(r.error, model.secrets)
+            except Exception as exc:
+                return "unreadable", E.scrub(str(exc), model.secrets)
+        try:
+            count = t.count() if state in ("ok", "stale") else None
+        except Exception:
+            count = None
+        model.table_counts[ref.spec] = count
+        return state, msg
+
+    def _table_checked(self, spec: str) -> None:
+        self.tree.refresh_table(spec, self.model)
+        ref = self.detail.ref
+        if ref is not None and ref.kind == "table" and ref.key == spec:
+            self.detail.show(ref, self.model)
+
+    @work(thread=True, group="pfa")
+    def _load_pfa(self) -> None:
+        model = self.model
+        try:
+            model.pfa = E.postfixadmin_view(model.refs, model.secrets)
+        except Exception as exc:
+            model.pfa = E.PFAView(source="?", via="?", error=E.scrub(f"{type(exc).__name__}: {exc}",
+                                                                     model.secrets))
+        model.pfa_loading = False
+        self.call_from_thread(self._pfa_loaded)
+        self._load_classes_sync()
+
+    def _pfa_loaded(self) -> None:
+        self.tree.build_pfa(self.model)
+        self._reorder_sections()
+
+    @work(thread=True, group="classes")
+    def _load_classes(self) -> None:
+        self._load_classes_sync()
+
+    def _load_classes_sync(self) -> None:
+        model = self.model
+        cands: list[str] = []
+        if model.pfa is not None:
+            cands += [d.domain.lower() for d in model.pfa.domains]
+            cands += [a.lower() for a, _t, _x in model.pfa.alias_domains]
+        try:
+            classes = E.address_classes(model.cfg, list(dict.fromkeys(cands)), opener=lambda s, v: model.get_table(s))
+        except Exception as exc:
+            classes = [E.ClassInfo("error", "", errors=[E.scrub(str(exc), model.secrets)])]
+        for c in classes:
+            c.errors = [E.scrub(e, model.secrets) for e in c.errors]
+        model.classes = classes
+        model.warnings += E.class_overlaps(classes)
+        self.call_from_thread(self._classes_loaded)
+
+    def _classes_loaded(self) -> None:
+        self.tree.build_classes(self.model)
+        self._reorder_sections()
+
+    def _reorder_sections(self) -> None:
+        # build_pfa/build_classes append at the end; keep PostfixAdmin before classes.
+        tree = self.tree
+        pfa = tree.sections.get("pfa")
+        cls = tree.sections.get("classes")
+        if pfa is not None and cls is not None:
+            root_children = tree.root._children  # noqa: SLF001 (Tree has no move API)
+            if root_children.index(pfa) > root_children.index(cls):
+                root_children.remove(cls)
+                root_children.append(cls)
+                tree._invalidate()  # noqa: SLF001
+
+    # -- table entries -----------------------------------------------------
+
+    @on(ConfigTree.TableExpanded)
+    def _table_expanded(self, event: ConfigTree.TableExpanded) -> None:
+        if self.model is None:
+            return
+        self.model.expanded_tables.add(event.node.data.key)
+        self._load_entries(event.node, event.offset, event.node.data.search)
+
+    @work(thread=True, group="entries")
+    def _load_entries(self, node, offset: int, search: str | None) -> None:
+        model = self.model
+        spec = node.data.key
+        note = None
+        entries: list = []
+        count = None
+        try:
+            t = model.get_table(spec)
+            st = getattr(t, "status", None)
+            if st is not None and st.state in ("unreadable", "not evaluated"):
+                note = f"{st.state}: {E.scrub(st.message, model.secrets)}"
+            else:
+                entries = list(t.entries(offset, PAGE, search=search or None))
+                count = t.count()
+                if not entries and offset == 0 and count is None:
+                    note = "entries cannot be listed for this table type; look keys up in the detail pane"
+        except E.EngineMissing as exc:
+            note = str(exc)
+        except Exception as exc:
+            note = E.scrub(f"cannot read entries: {exc}", model.secrets)
+        self.call_from_thread(self.tree.add_entries, node, entries, offset, count, note)
+
+    @on(ConfigTree.AllParamsRequested)
+    def _all_params(self, event: ConfigTree.AllParamsRequested) -> None:
+        if self.model is not None:
+            self.tree.fill_all_params(self.model)
+
+    # -- selection ---------------------------------------------------------
+
+    @on(ConfigTree.NodeHighlighted)
+    def _node_highlighted(self, event: ConfigTree.NodeHighlighted) -> None:
+        if self.model is None:
+            return
+        self.detail.show(event.node.data, self.model)
+
+    @on(ConfigTree.NodeSelected)
+    def _node_selected(self, event: ConfigTree.NodeSelected) -> None:
+        data = event.node.data
+        if data is not None and data.kind == "table-link":
+            self.goto_table(data.key)
+
+    # -- filter ------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        if self.query_one("#switcher", ContentSwitcher).current != "explore":
+            self.action_explore()
+        f = self.query_one("#filter", Input)
+        f.disabled = False
+        f.add_class("-visible")
+        f.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        f = self.query_one("#filter", Input)
+        if not f.value.strip():
+            f.remove_class("-visible")
+            f.disabled = True
+        self.tree.focus()
+
+    def _apply_filter(self, text: str) -> None:
+        if self.model is None:
+            return
+        text = text.strip() or None
+        if text == self.tree.filter_text:
+            return
+        self.tree.filter_text = text
+        self.tree.build(self.model)
+        if self.model.pfa is not None:
+            self._reorder_sections()
+
+    # -- navigation --------------------------------------------------------
+
+    def action_trace(self) -> None:
+        self.query_one("#switcher", ContentSwitcher).current = "trace"
+        self.refresh_bindings()
+        pane = self.trace_pane
+        if pane.trace is not None:
+            pane.query_one(StepsTable).focus()
+        else:
+            pane.query_one("#client_address", Input).focus()
+
+    def action_explore(self) -> None:
+        self.query_one("#switcher", ContentSwitcher).current = "explore"
+        self.refresh_bindings()
+        self.tree.focus()
+
+    def action_back(self) -> None:
+        f = self.query_one("#filter", Input)
+        if self.query_one("#switcher", ContentSwitcher).current == "trace":
+            self.action_explore()
+            return
+        if f.has_focus or f.value:
+            f.value = ""
+            f.remove_class("-visible")
+            f.disabled = True
+            self._apply_filter("")
+            self.tree.focus()
+            return
+        if self.detail.has_focus_within:
+            self.tree.focus()
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_all_params(self) -> None:
+        self.action_explore()
+        self.tree.action_toggle_all_params()
+
+    def goto_param(self, name: str, service: str | None = None) -> None:
+        if self.model is None:
+            return
+        self.action_explore()
+        if self.tree.filter_text:
+            self.query_one("#filter", Input).value = ""
+            self._apply_filter("")
+        node = self.tree.find_param(name, self.model, service)
+        if node is None:
+            self.notify(f"{name} is not in the tree (a restriction class or an implicit check)",
+                        severity="warning")
+            return
+        self.tree.reveal(node)
+        self.detail.show(node.data, self.model)
+
+    def goto_table(self, spec: str) -> None:
+        if self.model is None:
+            return
+        self.action_explore()
+        node = self.tree.table_nodes.get(spec)
+        if node is None and self.tree.filter_text:
+            self.query_one("#filter", Input).value = ""
+            self._apply_filter("")
+            node = self.tree.table_nodes.get(spec)
+        if node is not None:
+            self.tree.reveal(node)
+            self.detail.show(node.data, self.model)
+
+    @on(StepsTable.GotoParam)
+    def _goto_param(self, event: StepsTable.GotoParam) -> None:
+        self.goto_param(event.param, event.service)
+
+
+def make_app(config_dir: str | Path, *, trace_defaults: dict | None = None) -> ExplorerApp:
+    """The app for CONFIG_DIR (TRACE_DEFAULTS pre-fills the trace form)."""
+    return ExplorerApp(config_dir, trace_defaults=trace_defaults)
+
+
+def run_app(args) -> int:
+    config_dir = getattr(args, "config_dir", None) or "/etc/postfix"
+    defaults = None
+    if getattr(args, "demo", False):
+        from tui.demo import SEED_CASE
+
+        defaults = dict(SEED_CASE)
+    app = make_app(config_dir, trace_defaults=defaults)
+    app.run()
+    return 0

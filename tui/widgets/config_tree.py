@@ -1,0 +1,390 @@
+"""The configuration tree (left side): parameters, services, lookup tables,
+the PostfixAdmin view and the address classes.
+
+The tree only presents; the app loads data in workers and calls the
+`show_*` / `set_*` methods here. Map entries are never all turned into
+nodes: a table node gets one page (PAGE entries) and a "more..." node.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+PAGE = 100
+
+STATE_STYLE = {
+    "ok": "green",
+    "stale": "yellow",
+    "unreadable": "bold red",
+    "error": "bold red",
+    "not evaluated": "dim",
+    "checking": "dim italic",
+}
+
+
+@dataclass
+class NodeRef:
+    """What a tree node stands for."""
+
+    kind: str          # section, param, allparams, service, override, table, entry, more,
+                       # pfa, pfa-group, pfa-item, class, class-item, message
+    key: str = ""      # parameter name, service name, table spec, ...
+    extra: Any = None  # kind-specific payload
+    search: str | None = None
+    loaded: int = 0    # table nodes: entries shown so far
+    children_built: bool = False
+    service: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+def _short(value: str, n: int = 48) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= n else value[: n - 1] + "…"
+
+
+def _matches(text: str, needle: str | None) -> bool:
+    return not needle or needle.lower() in text.lower()
+
+
+class ConfigTree(Tree[NodeRef]):
+    """Tree of everything the configuration contains."""
+
+    BINDINGS = [
+        Binding("a", "toggle_all_params", "All params", tooltip="Show every parameter, defaults included"),
+        Binding("m", "more", "More", show=False),
+    ]
+
+    class TableExpanded(Message):
+        """A table node was opened (or needs its next page): the app loads entries."""
+
+        def __init__(self, node: TreeNode[NodeRef], offset: int) -> None:
+            super().__init__()
+            self.node = node
+            self.offset = offset
+
+    class AllParamsRequested(Message):
+        def __init__(self, node: TreeNode[NodeRef]) -> None:
+            super().__init__()
+            self.node = node
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("configuration", data=NodeRef("root"), **kwargs)
+        self.show_root = False
+        self.guide_depth = 3
+        self.filter_text: str | None = None
+        self.sections: dict[str, TreeNode[NodeRef]] = {}
+        self.table_nodes: dict[str, TreeNode[NodeRef]] = {}
+        self.param_nodes: dict[str, TreeNode[NodeRef]] = {}
+        self.override_nodes: dict[tuple[str, str], TreeNode[NodeRef]] = {}
+        self.allparams_node: TreeNode[NodeRef] | None = None
+
+    # -- building ----------------------------------------------------------
+
+    def show_message(self, text: str, style: str = "") -> None:
+        self.clear()
+        self.root.add_leaf(Text(text, style=style), data=NodeRef("message", text))
+
+    def build(self, model) -> None:
+        """(Re)build from the app's ExplorerModel, honouring filter_text."""
+        f = self.filter_text
+        self.clear()
+        self.sections.clear()
+        self.table_nodes.clear()
+        self.param_nodes.clear()
+        self.override_nodes.clear()
+        self.allparams_node = None
+        cfg = model.cfg
+        main = cfg.params()
+
+        # main.cf ----------------------------------------------------------
+        explicit = main.names(explicit_only=True)
+
+        def line_of(n):
+            s = main.source(n)
+            return s.line or 0
+        explicit = sorted(explicit, key=line_of)
+        shown = [n for n in explicit if _matches(n + " " + (main.raw(n) or ""), f)]
+        sec = self.root.add(Text.assemble(("main.cf", "bold"), (f"  {len(explicit)} set", "dim")),
+                            data=NodeRef("section", "main.cf"), expand=True)
+        self.sections["main.cf"] = sec
+        for n in shown:
+            self.param_nodes[n] = sec.add_leaf(self._param_label(n, main.raw(n) or "", model),
+                                               data=NodeRef("param", n))
+        total = len(main.names(explicit_only=False))
+        ap = sec.add(Text.assemble(("all parameters", "italic"), (f"  {total}, defaults included  [a]", "dim")),
+                     data=NodeRef("allparams", "all"))
+        self.allparams_node = ap
+        if f or model.show_all:
+            self.fill_all_params(model)
+            ap.expand()
+
+        # master.cf --------------------------------------------------------
+        services = list(getattr(cfg, "services", []))
+        sec = self.root.add(Text.assemble(("master.cf", "bold"), (f"  {len(services)} services", "dim")),
+                            data=NodeRef("section", "master.cf"), expand=True)
+        self.sections["master.cf"] = sec
+        for svc in services:
+            ov_text = " ".join(f"{k}={v}" for k, (v, _s) in svc.overrides.items())
+            if not (_matches(f"{svc.name} {svc.type} {svc.command}", f) or (f and _matches(ov_text, f))):
+                continue
+            lab = Text.assemble((svc.name, "bold" if svc.command == "smtpd" else ""),
+                                (f" {svc.type} ", "dim"), (svc.command, "cyan"))
+            if svc.overrides:
+                lab.append(f"  {len(svc.overrides)} -o", style="dim")
+            data = NodeRef("service", svc.name, extra=svc)
+            if svc.overrides:
+                node = sec.add(lab, data=data, expand=bool(f))
+                for k, (v, _s) in svc.overrides.items():
+                    if f and not _matches(f"{svc.name} {k} {v}", f):
+                        continue
+                    ol = Text.assemble(("-o ", "dim"), (k, "bold"), ("=", "dim"), (_short(v, 40), ""))
+                    self.override_nodes[(svc.name, k)] = node.add_leaf(
+                        ol, data=NodeRef("override", k, extra=(v, _s), service=svc.name))
+            else:
+                sec.add_leaf(lab, data=data)
+
+        # lookup tables ----------------------------------------------------
+        refs = model.refs
+        sec = self.root.add(Text.assemble(("lookup tables", "bold"), (f"  {len(refs)}", "dim")),
+                            data=NodeRef("section", "tables"), expand=True)
+        self.sections["tables"] = sec
+        for ref in refs:
+            users = " ".join(p for p, _w in ref.used_by)
+            expanded_before = ref.spec in model.expanded_tables
+            if f and not (_matches(ref.spec + " " + users, f) or expanded_before):
+                continue
+            node = sec.add(self._table_label(ref, model), data=NodeRef("table", ref.spec, extra=ref))
+            node.data.search = f if (f and expanded_before) else None
+            self.table_nodes[ref.spec] = node
+            if expanded_before:
+                node.expand()
+                self.post_message(self.TableExpanded(node, 0))
+
+        # PostfixAdmin -----------------------------------------------------
+        self.build_pfa(model)
+        # address classes --------------------------------------------------
+        self.build_classes(model)
+
+    def _param_label(self, name: str, raw: str, model) -> Text:
+        lab = Text(name, style="bold")
+        lab.append(" = ", style="dim")
+        lab.append(_short(model.display_path(raw), 44), style="not bold")
+        if any(w.param == name for w in model.warnings):
+            lab.append(" ⚠", style="yellow")
+        return lab
+
+    def _table_label(self, ref, model) -> Text:
+        state, _msg = model.table_state(ref.spec)
+        shown = model.display_spec(ref.spec)
+        style = "bold red" if state in ("unreadable", "error") else ""
+        lab = Text(shown, style=style)
+        lab.append(f"  {state}", style=STATE_STYLE.get(state, ""))
+        return lab
+
+    def refresh_table(self, spec: str, model) -> None:
+        node = self.table_nodes.get(spec)
+        if node is not None:
+            node.set_label(self._table_label(node.data.extra, model))
+
+    def fill_all_params(self, model) -> None:
+        ap = self.allparams_node
+        if ap is None or ap.data.children_built:
+            return
+        main = model.cfg.params()
+        f = self.filter_text
+        for n in main.names(explicit_only=False):
+            raw = main.raw(n) or ""
+            if f and not _matches(n + " " + raw, f):
+                continue
+            lab = self._param_label(n, raw, model)
+            if not main.is_explicit(n):
+                lab.stylize("dim", 0, len(n))
+            ap.add_leaf(lab, data=NodeRef("param", n, tags=["all"]))
+        ap.data.children_built = True
+
+    def build_pfa(self, model) -> None:
+        old = self.sections.pop("pfa", None)
+        if old is not None:
+            old.remove()
+        pfa = model.pfa
+        f = self.filter_text
+        if pfa is None and not model.pfa_loading:
+            return
+        if model.pfa_loading:
+            self.sections["pfa"] = self.root.add_leaf(
+                Text.assemble(("PostfixAdmin", "bold"), ("  loading…", "dim italic")),
+                data=NodeRef("pfa", "loading"))
+            return
+        if pfa.error and not pfa.domains:
+            lab = Text.assemble(("PostfixAdmin", "bold red"), ("  " + _short(pfa.error, 60), "red"))
+            self.sections["pfa"] = self.root.add_leaf(lab, data=NodeRef("pfa", "error", extra=pfa))
+            return
+        lab = Text.assemble(("PostfixAdmin", "bold"), ("  " + model.display_path(pfa.source), "dim"))
+        if pfa.error:
+            lab.append("  partly unreadable", style="red")
+        sec = self.root.add(lab, data=NodeRef("pfa", "view", extra=pfa), expand=True)
+        self.sections["pfa"] = sec
+
+        def group(title, items):
+            items = [(lab, d) for lab, d in items if _matches(lab.plain, f)]
+            g = sec.add(Text.assemble((title, "bold"), (f"  {len(items)}", "dim")),
+                        data=NodeRef("pfa-group", title), expand=bool(f))
+            for lab, d in items:
+                g.add_leaf(lab, data=d)
+
+        def flag(t: Text, active: bool, extra: str = "") -> Text:
+            if extra:
+                t.append(f"  {extra}", style="cyan")
+            if not active:
+                t.append("  inactive", style="yellow")
+                t.stylize("dim", 0, len(t.plain.split("  ")[0]))
+            return t
+
+        group("domains", [(flag(Text(d.domain), d.active, "backup MX" if d.backupmx else ""),
+                           NodeRef("pfa-item", d.domain, extra=("domain", d))) for d in pfa.domains])
+        group("mailboxes", [(flag(Text(u), a), NodeRef("pfa-item", u, extra=("mailbox", (u, m, a))))
+                            for u, m, a in pfa.mailboxes])
+        group("aliases", [(flag(Text.assemble((a, ""), (" → ", "dim"), (_short(g, 40), "")), act),
+                           NodeRef("pfa-item", a, extra=("alias", (a, g, act))))
+                          for a, g, act in pfa.aliases])
+        group("alias domains", [(flag(Text.assemble((a, ""), (" → ", "dim"), (t, "")), act),
+                                 NodeRef("pfa-item", a, extra=("alias_domain", (a, t, act))))
+                                for a, t, act in pfa.alias_domains])
+
+    def build_classes(self, model) -> None:
+        old = self.sections.pop("classes", None)
+        if old is not None:
+            old.remove()
+        f = self.filter_text
+        if model.classes is None:
+            self.sections["classes"] = self.root.add_leaf(
+                Text.assemble(("address classes", "bold"), ("  checking…", "dim italic")),
+                data=NodeRef("section", "classes"))
+            return
+        sec = self.root.add(Text("address classes", style="bold"), data=NodeRef("section", "classes"),
+                            expand=True)
+        self.sections["classes"] = sec
+        for c in model.classes:
+            members = [(d, "literal") for d in c.literals] + [(d, "table") for d in c.members]
+            members = [(d, how) for d, how in members if _matches(d + " " + c.name, f)]
+            lab = Text.assemble((c.name, "bold"), (f"  {c.param}", "dim"))
+            if c.errors:
+                lab.append("  lookup error", style="bold red")
+            node = sec.add(lab, data=NodeRef("class", c.name, extra=c), expand=bool(members))
+            for d, how in members:
+                t = Text(d)
+                if how == "table":
+                    t.append("  (table)", style="dim")
+                if any(w.domain == d for w in model.warnings):
+                    t.append(" ⚠ two classes", style="yellow")
+                node.add_leaf(t, data=NodeRef("class-item", d, extra=c))
+            for spec in c.tables:
+                node.add_leaf(Text.assemble(("table ", "dim"), (model.display_spec(spec), "")),
+                              data=NodeRef("table-link", spec))
+
+    # -- table entries -----------------------------------------------------
+
+    def add_entries(self, node: TreeNode[NodeRef], entries, offset: int, count: int | None,
+                    note: str | None = None) -> None:
+        ref = node.data
+        if offset == 0:
+            node.remove_children()
+        else:
+            for child in list(node.children):
+                if child.data and child.data.kind == "more":
+                    child.remove()
+        if note:
+            node.add_leaf(Text(note, style="dim italic"), data=NodeRef("message", note))
+        for e in entries:
+            lab = Text(e.key, style="bold")
+            lab.append("  ")
+            lab.append(_short(e.value or "", 50))
+            if e.line:
+                lab.append(f"  :{e.line}", style="dim")
+            node.add_leaf(lab, data=NodeRef("entry", e.key, extra=(ref.key, e)))
+        ref.loaded = offset + len(entries)
+        if len(entries) >= PAGE:
+            more = "more…"
+            if count is not None and not ref.search:
+                more = f"more… ({ref.loaded} of {count} shown)  [m]"
+            node.add_leaf(Text(more, style="italic cyan"), data=NodeRef("more", ref.key, extra=node))
+        elif offset == 0 and not entries and not note:
+            node.add_leaf(Text("no entries" + (f" matching {ref.search!r}" if ref.search else ""),
+                               style="dim italic"), data=NodeRef("message", "empty"))
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
+        data = event.node.data
+        if data is None:
+            return
+        if data.kind == "table" and not data.children_built:
+            data.children_built = True
+            event.node.add_leaf(Text("loading…", style="dim italic"), data=NodeRef("message", "loading"))
+            self.post_message(self.TableExpanded(event.node, 0))
+        elif data.kind == "allparams" and not data.children_built:
+            self.post_message(self.AllParamsRequested(event.node))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[NodeRef]) -> None:
+        data = event.node.data
+        if data is not None and data.kind == "more":
+            self.load_more(event.node)
+
+    def load_more(self, more_node: TreeNode[NodeRef]) -> None:
+        table_node = more_node.data.extra
+        more_node.set_label(Text("loading…", style="dim italic"))
+        self.post_message(self.TableExpanded(table_node, table_node.data.loaded))
+
+    def action_more(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.data and node.data.kind == "more":
+            self.load_more(node)
+            return
+        # from anywhere inside a table: load its next page
+        while node is not None and node.data is not None and node.data.kind != "table":
+            node = node.parent
+        if node is not None and node.data is not None:
+            for child in node.children:
+                if child.data and child.data.kind == "more":
+                    self.load_more(child)
+                    return
+
+    def action_toggle_all_params(self) -> None:
+        ap = self.allparams_node
+        if ap is None:
+            return
+        if ap.is_expanded:
+            ap.collapse()
+        else:
+            ap.expand()
+            self.move_cursor(ap)
+            self.scroll_to_node(ap, animate=False)
+
+    # -- navigation --------------------------------------------------------
+
+    def reveal(self, node: TreeNode[NodeRef]) -> None:
+        p = node.parent
+        while p is not None:
+            p.expand()
+            p = p.parent
+        self.move_cursor(node)
+        self.call_after_refresh(self.scroll_to_node, node, animate=False)
+
+    def find_param(self, name: str, model, service: str | None = None) -> TreeNode[NodeRef] | None:
+        if service and (service, name) in self.override_nodes:
+            return self.override_nodes[(service, name)]
+        if name in self.param_nodes:
+            return self.param_nodes[name]
+        if self.allparams_node is not None:
+            if not self.allparams_node.data.children_built:
+                self.fill_all_params(model)
+            for child in self.allparams_node.children:
+                if child.data and child.data.key == name:
+                    return child
+        return None
