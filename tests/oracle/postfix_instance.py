@@ -736,7 +736,10 @@ class PostfixInstance:
         if code != 220:
             if code == 503 or text.startswith(("550 5.7.0 Error: insufficient authorization",
                                                "501 ")):
-                raise HarnessError(f"XCLIENT refused: {text}\n" + "\n".join(smtp.transcript))
+                hint = ""
+                if "Bad ADDR syntax: IPV6:" in text:
+                    hint = " (an IPv6 client needs inet_protocols = all or ipv6 in main.cf)"
+                raise HarnessError(f"XCLIENT refused: {text}{hint}\n" + "\n".join(smtp.transcript))
             # smtpd_client_restrictions with smtpd_delay_reject = no
             self._quit(smtp)
             return Answer(code, text, "connect")
