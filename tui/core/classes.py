@@ -618,14 +618,25 @@ def _transport_lookup(env, res: Resolved, lookups: list) -> None:
             return
 
 
-def strip_extension(addr: str, delims: str) -> str:
-    if not delims or "@" not in addr:
+def strip_extension(addr: str, delims: str, owner_request_special: bool = True) -> str:
+    """strip_addr(): drop the address extension (from the first delimiter on)."""
+    if not delims or not any(c in delims for c in addr):
         return addr
-    local, dom = addr.rsplit("@", 1)
-    for i, c in enumerate(local):
-        if i > 0 and c in delims:
-            return local[:i] + "@" + dom
-    return addr
+    local, at, dom = addr.rpartition("@")
+    if not at:
+        local, dom = addr, ""
+    low = local.lower()
+    if low in ("postmaster", "mailer-daemon", "double-bounce"):
+        return addr
+    if "-" in delims and owner_request_special:
+        if low.startswith("owner-") or (len(low) > 8 and low.endswith("-request")):
+            return addr
+    i = 0
+    while i < len(local) and local[i] not in delims:
+        i += 1
+    if i == 0 or i == len(local):
+        return addr
+    return local[:i] + ("@" + dom if at else "")
 
 
 def valid_hostname(name: str) -> bool:
