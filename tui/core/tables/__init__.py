@@ -223,10 +223,10 @@ def _open(spec: str, view, fold: Folder, outer_spec: str) -> Table:
         return inline.open_inline(outer_spec, type_, name, fold)
     if type_ == "mysql":
         from tui.core.tables.mysql import MysqlTable
-        return MysqlTable(outer_spec, type_, name, fold)
+        return MysqlTable(outer_spec, type_, name, fold, view)
     if type_ == "sqlite":
         from tui.core.tables.sqlite import SqliteTable
-        return SqliteTable(outer_spec, type_, name, fold)
+        return SqliteTable(outer_spec, type_, name, fold, view)
     if type_ == "unix":
         from tui.core.tables.unix import UnixTable
         return UnixTable(outer_spec, type_, name, fold)

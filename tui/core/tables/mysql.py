@@ -122,7 +122,7 @@ class MysqlTable(SqlTable):
         for kind, host, port in self.hosts:
             kw = dict(user=self.user, password=self._pw(), database=self.dbname,
                       connect_timeout=CONNECT_TIMEOUT, read_timeout=IO_TIMEOUT,
-                      write_timeout=IO_TIMEOUT, charset="utf8mb4", conv={},
+                      write_timeout=IO_TIMEOUT, charset="utf8mb4", collation="utf8mb4_general_ci", conv={},
                       autocommit=True, local_infile=False)
             if kind == "unix":
                 kw["unix_socket"] = host

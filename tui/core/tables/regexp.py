@@ -14,9 +14,9 @@ X (extra; ignored).
 Results: $1..$9, ${n}, $(n), $$; a reference beyond the pattern's groups
 skips the rule (postmap warns).
 
-The key is matched as Postfix's C code sees it: POSIX regexps work on
-bytes in the C locale (ASCII-only case folding); PCRE works on UTF-8 when
-smtputf8 is enabled and on bytes otherwise. A pattern that cannot be
+The key is matched as Postfix's C code sees it: as bytes, with ASCII-only
+case folding (POSIX regexps in the C locale; PCRE without PCRE_UTF8, which
+is what postmap 3.7 does even with smtputf8 on). A pattern that cannot be
 translated (PCRE recursion, branch reset, ...) is a Diagnostic naming file
 and line, and that rule is skipped -- the table status says so.
 """
@@ -403,8 +403,10 @@ class RegexpTable(Table):
         super().__init__(spec, type_, name, fold)
         self.path = name
         self.pcre = type_ == "pcre"
-        # POSIX regexps run on bytes (C locale); PCRE on UTF-8 when enabled.
-        self.bytes_mode = not (self.pcre and utf8)
+        # Both run on bytes with ASCII-only case folding: POSIX regexps in
+        # the C locale, and postmap 3.7 compiles PCRE without PCRE_UTF8
+        # even with smtputf8 on (checked: /^j.s.@/ does not match "jösé@").
+        self.bytes_mode = True
         self.rules: list[Rule] = []
         self._diags: list[Diagnostic] = []
         if name.startswith("{"):

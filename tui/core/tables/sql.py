@@ -35,6 +35,13 @@ class CfError(Exception):
     pass
 
 
+CF_PARAMS = ("hosts", "user", "password", "dbname", "dbpath", "query", "result_format", "domain",
+             "expansion_limit", "select_field", "table", "where_field", "additional_conditions",
+             "require_result_set", "option_file", "option_group", "tls_cert_file", "tls_key_file",
+             "tls_CAfile", "tls_CApath", "tls_ciphers", "tls_verify_cert", "idle_interval",
+             "retry_interval")
+
+
 def read_cf(path: str) -> tuple[dict[str, tuple[str, int]], list[Diagnostic]]:
     """Read a Postfix-style `name = value` .cf file. Returns
     {name: (value, line)} (last one wins) and diagnostics. Raises OSError."""
@@ -247,11 +254,28 @@ class SqlTable(Table):
         self.expansion_limit = 0
         self.domain: DomainFilter | None = None
         self._diags: list[Diagnostic] = []
-        try:
-            params, diags = read_cf(name)
-        except OSError as exc:
-            self._set_status("unreadable", f"cannot read {name}: {exc.strerror or exc}")
-            return
+        if name.startswith(("/", ".")):
+            try:
+                params, diags = read_cf(name)
+            except OSError as exc:
+                self._set_status("unreadable", f"cannot read {name}: {exc.strerror or exc}")
+                return
+        else:
+            # Postfix: a name that is not a path names main.cf parameters
+            # NAME_query, NAME_hosts, ... (cfg_parser)
+            if view is None:
+                self._set_status("unreadable", f"{name} is not a file name: its settings are the "
+                                 f"main.cf parameters {name}_query, ... (no configuration loaded)")
+                return
+            params, diags = {}, []
+            for pname in CF_PARAMS:
+                try:
+                    raw = view.raw(f"{name}_{pname}")
+                    if raw is not None:
+                        params[pname] = (view.expand(f"{name}_{pname}"), None)
+                except Exception:
+                    continue
+            self.path = f"main.cf ({name}_*)"
         self._diags.extend(diags)
         self.params = {k: v for k, (v, _ln) in params.items()}
         self.param_lines = {k: ln for k, (_v, ln) in params.items()}

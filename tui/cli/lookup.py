@@ -1,0 +1,79 @@
+"""`postfix-explorer lookup [--config-dir DIR] TYPE:NAME KEY ...`
+
+Prints what Postfix's postmap prints, so the two can be diffed:
+  one key      like `postmap -q KEY TYPE:NAME`: the value alone
+  several keys like `postmap -q - TYPE:NAME` fed those keys, one a line:
+               `key<TAB>value` for each key found, nothing for the others
+  KEY "-"      read the keys from standard input, one a line (like -q -)
+Exit status: 0 when every key was found, 1 when one was not, 2 on an error
+(unusable table, lookup error): one line on stderr naming the table/file.
+`--where` adds the file:line (or the SQL query) each answer came from, on
+stderr, so stdout stays diffable.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("table", metavar="TYPE:NAME", help="the table, e.g. hash:/etc/postfix/access")
+    p.add_argument("keys", metavar="KEY", nargs="+", help='keys to look up ("-": read keys from stdin)')
+    p.add_argument("--where", action="store_true",
+                   help="also print where each answer came from (on stderr)")
+
+
+def _view(config_dir: str | None):
+    if not config_dir:
+        return None
+    try:
+        from tui.core.config import load_config
+        cfg = load_config(config_dir)
+        return cfg.params()
+    except Exception:
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.core.tables import open_table
+
+    view = _view(getattr(args, "config_dir", None))
+    table = open_table(args.table, view)
+    out = sys.stdout
+    err = sys.stderr
+    try:
+        if table.status.state in ("unreadable", "not evaluated"):
+            print(f"postfix-explorer: {args.table}: {table.status.message}", file=err)
+            return 2
+        keys: list[str] = []
+        batch = len(args.keys) > 1
+        for k in args.keys:
+            if k == "-":
+                batch = True
+                data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+                lines = data.split("\n")
+                if lines and lines[-1] == "":
+                    lines.pop()
+                keys.extend(lines)
+            else:
+                keys.append(k)
+        status = 0
+        for key in keys:
+            r = table.lookup(key)
+            if r.error:
+                print(f"postfix-explorer: {args.table}: {r.error}", file=err)
+                out.flush()
+                return 2
+            if not r.found:
+                status = 1
+                continue
+            value = r.value or ""
+            line = f"{key}\t{value}" if batch else value
+            out.buffer.write((line + "\n").encode("utf-8", "surrogateescape")) if hasattr(out, "buffer") \
+                else out.write(line + "\n")
+            if args.where and r.where:
+                print(f"{key}: {r.where}", file=err)
+        out.flush()
+        return status
+    finally:
+        table.close()
