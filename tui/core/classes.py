@@ -807,8 +807,6 @@ def validate_recipient(env, address: str, reply_class: str) -> Validation:
         parts = text.split(" ", 1)
         if len(parts) == 2 and _is_dsn(parts[0]):
             dsn, text = parts[0], parts[1]
-        if sender_class and dsn.startswith("5.1.1"):
-            dsn = dsn_default
         code = _get_int(view, "unknown_virtual_alias_reject_code", 550) if res.address_class == CLASS_ALIAS else 550
         return Validation(False, code, _dsn_fix(dsn, reply_class), text,
                           table_param="virtual_alias_maps", lookups=lk, resolved=res)
