@@ -150,6 +150,8 @@ def explain(trace: Trace, cfg=None) -> Explanation:
             tuple(x for x in (d.detail,) if x) + tuple(
                 f"{lk.table} key {lk.key}: {lk.result}" for lk in d.lookups if lk.error),
             ())
+    if entry in ("reject", "defer") and d.position:
+        return _explain_list_end(trace, cfg, d)
     reasons = [f"Decided by {d.entry} in {_where(d)}" + (f", entry {d.position}" if d.position else "")]
     if d.detail:
         reasons.append(d.detail)
@@ -321,3 +323,40 @@ def _explain_syntax(trace: Trace, cfg, d: Step) -> Explanation:
                   "(e.g. permit_mynetworks) before the check",
                   f"postconf -e '{d.parameter} = permit_mynetworks, ...'")]
     return Explanation(f"{trace.reply}", tuple(reasons), tuple(edits))
+
+
+def _explain_list_end(trace: Trace, cfg, d: Step) -> Explanation:
+    """A plain reject/defer: nothing before it in its list permitted the request."""
+    tx = trace.transaction
+    param = d.parameter
+    before = [s for s in trace.steps if s.parameter == param and s.depth == d.depth
+              and s.position is not None and s.position < d.position]
+    reasons = [f"{d.entry} is entry {d.position} of {param} ({d.source}): it rejects whatever reaches it."]
+    if before:
+        reasons.append("Nothing before it permitted the request: "
+                       + "; ".join(f"{s.entry}: {s.outcome}" + (f" ({s.detail})" if s.detail else "")
+                                   for s in before))
+    edits: list[Edit] = []
+    raw_items = _items(cfg, trace.service, param) if cfg is not None else []
+    items = [g for _i, g in _group(raw_items)]
+    names = [i.split()[0].lower() for i in items]
+    in_mynetworks = None
+    if cfg is not None:
+        try:
+            from tui.core.dns import OfflineResolver
+            from tui.core.restrictions import Evaluator
+
+            ev = Evaluator(cfg, tx, trace.service, OfflineResolver())
+            in_mynetworks = C.namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
+                                                ev.client_addr, C.parent_style(ev.view, "mynetworks"), []).matched
+            ev.tables.close()
+        except Exception:
+            in_mynetworks = None
+    if in_mynetworks and "permit_mynetworks" not in names and items:
+        reasons.append(f"The client {tx.client_address} is in mynetworks, but {param} has no permit_mynetworks.")
+        edits.append(list_edit(cfg, trace.service, param, d,
+                               _insert_before(items, d.entry.split()[0], ["permit_mynetworks"]),
+                               f"insert permit_mynetworks before {d.entry} in {param}"))
+    if not tx.sasl_login and "permit_sasl_authenticated" in names:
+        reasons.append("The client did not authenticate: permit_sasl_authenticated does not match.")
+    return Explanation(f"{trace.reply}: {d.entry} at the end of {param} decided.", tuple(reasons), tuple(edits))
