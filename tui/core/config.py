@@ -486,6 +486,7 @@ class ParamView:
         self._exp_cache: dict[str, ExpandResult] = {}
         self._text_cache: dict[str, ExpandResult] = {}
         self._host_cache: dict[str, str] = {}
+        self._list_cache: dict[str, tuple[str, ...]] = {}
         self._ro: dict[str, str] = {}
         if service is not None:
             pname = service.process_name
@@ -550,9 +551,10 @@ class ParamView:
         return cfg.default_value(name) or ""
 
     def _expand_main_only(self, name: str) -> str:
-        e = self.cfg.main.get(name)
+        """mail_conf_lookup_eval(): the explicit setting, expanded."""
         if self.service is not None and name in self.service.overrides:
             return mac_expand(self.service.overrides[name][0], self._lookup).value
+        e = self.cfg.main.get(name)
         return self.cfg._eval_in(e.value, None) if e else ""
 
     def raw(self, name: str) -> str | None:
@@ -657,7 +659,11 @@ class ParamView:
                               self.source(name).path, self.source(name).line) from None
 
     def get_list(self, name: str) -> list[str]:
-        return [t for t, _ in split_quoted(self.expand(name), LIST_SEPARATORS)]
+        got = self._list_cache.get(name)
+        if got is None:
+            got = tuple(t for t, _ in split_quoted(self.expand(name), LIST_SEPARATORS))
+            self._list_cache[name] = got
+        return list(got)
 
     def get_list_with_sources(self, name: str) -> list[tuple[str, Source]]:
         """Each entry with the Source of the parameter whose raw text holds
