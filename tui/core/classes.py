@@ -897,41 +897,44 @@ def route(env, address: str):
     expansion: list[str] = []
     view = env.main
     no_mappings = "no_address_mappings" in _list(env.view, "receive_override_options")
+    cf = _get(env.view, "content_filter").strip()
+    if cf:
+        notes.append(f"content_filter = {cf}: the message goes to that filter first and comes back "
+                     f"through its re-injection listener; the route below is what happens after that")
     if no_mappings:
-        notes.append("receive_override_options = no_address_mappings on this service: "
-                     "cleanup does no canonical or virtual alias mapping here")
-        finals = [res.recipient]
-    else:
-        finals = []
-        lookups_alias: list = []
-        limit = _get_int(view, "virtual_alias_recursion_limit", 1000)
-        expansion_limit = _get_int(view, "virtual_alias_expansion_limit", 1000)
+        notes.append("receive_override_options = no_address_mappings on this service: this smtpd's "
+                     "cleanup does no virtual alias mapping; it happens after re-injection "
+                     "(content filter) or not at all")
+    finals: list[str] = []
+    lookups_alias: list = []
+    limit = _get_int(view, "virtual_alias_recursion_limit", 1000)
+    expansion_limit = _get_int(view, "virtual_alias_expansion_limit", 1000)
 
-        def expand(addr: str, depth: int, seen: tuple):
-            specs = _list(view, "virtual_alias_maps")
-            if not specs or depth > limit:
-                finals.append(addr)
-                return
-            try:
-                value, key, spec = mail_addr_find(env, view, specs, addr, lookups_alias)
-            except TableFailure as exc:
-                notes.append(f"virtual_alias_maps lookup failed for {addr}: {exc.message}")
-                finals.append(addr)
-                return
-            if value is None:
-                finals.append(addr)
-                return
-            targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
-            for t in targets:
-                t = canonicalize(view, t).lower()
-                expansion.append(t)
-                if t == addr or t in seen:
-                    finals.append(t)
-                elif len(finals) < expansion_limit:
-                    expand(t, depth + 1, seen + (addr,))
+    def expand(addr: str, depth: int, seen: tuple):
+        specs = _list(view, "virtual_alias_maps")
+        if not specs or depth > limit:
+            finals.append(addr)
+            return
+        try:
+            value, key, spec = mail_addr_find(env, view, specs, addr, lookups_alias)
+        except TableFailure as exc:
+            notes.append(f"virtual_alias_maps lookup failed for {addr}: {exc.message}")
+            finals.append(addr)
+            return
+        if value is None:
+            finals.append(addr)
+            return
+        targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
+        for t in targets:
+            t = canonicalize(view, t).lower()
+            expansion.append(t)
+            if t == addr or t in seen:
+                finals.append(t)
+            elif len(finals) < expansion_limit:
+                expand(t, depth + 1, seen + (addr,))
 
-        expand(res.recipient, 0, ())
-        res.lookups.extend(lookups_alias)
+    expand(res.recipient, 0, ())
+    res.lookups.extend(lookups_alias)
     targets = []
     for f in dict.fromkeys(finals):
         try:
