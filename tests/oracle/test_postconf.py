@@ -84,7 +84,8 @@ def test_x_names_match_postconf(fixture):
     names = _names(postconf("-c", fixture, "-n").stdout)
     # a few defaults that depend on what is set, too
     names += ["relay_domains", "mynetworks_style", "smtpd_relay_restrictions",
-              "append_dot_mydomain", "mydestination", "myorigin", "mydomain", "myhostname"]
+              "append_dot_mydomain", "mydestination", "myorigin", "mydomain", "myhostname",
+              "mynetworks", "inet_interfaces", "config_directory"]
     want = postconf("-c", fixture, "-x", *names)
     assert want.returncode == 0, want.stderr
     rc, got, _ = params("--config-dir", fixture, "-x", *names)

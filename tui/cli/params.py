@@ -77,6 +77,8 @@ def _value(view: ParamView, name: str, expand: bool, err) -> str:
 
 def run(args: argparse.Namespace) -> int:
     out = sys.stdout
+    if hasattr(out, "reconfigure"):
+        out.reconfigure(errors="surrogateescape")  # non-UTF-8 bytes come out as read
     def err(msg: str) -> None:
         out.flush()
         print(f"{PROG}: {msg}", file=sys.stderr)
@@ -123,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
                 elif not cfg.is_known(name):
                     err(f"warning: {name}: unknown parameter")
                     status = 1
-                elif not args.nondefault or view.is_explicit(name):
+                elif not args.nondefault or name in cfg.main:
                     names.append(name)
         elif args.nondefault:
             names = cfg.explicit_names()

@@ -217,20 +217,32 @@ def _own_addresses(inet_interfaces: str, fams: set[int]) -> list[IfAddr]:
     for w in words:
         w = w.strip("[]")
         try:
-            ip = ipaddress.ip_address(w)
+            ips = [ipaddress.ip_address(w)]
         except ValueError:
-            if w.lower() == "localhost":
-                ips = [ipaddress.ip_address(x) for x in ("127.0.0.1", "::1")]
-            else:
-                continue
-        else:
-            ips = [ip]
+            ips = _resolve(w)
         for ip in ips:
             if ip.version not in fams:
                 continue
             match = next((a for a in ifs if a.address == ip), None)
             if match is not None and all(o.address != ip for o in out):
                 out.append(match)
+    return out
+
+
+def _resolve(name: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """inet_addr_host(): the addresses getaddrinfo() gives (/etc/hosts first)."""
+    try:
+        infos = socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    out: list = []
+    for info in infos:
+        try:
+            ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        except ValueError:
+            continue
+        if ip not in out:
+            out.append(ip)
     return out
 
 
