@@ -218,3 +218,26 @@ def test_missing_files_are_one_line_errors(tmp_path):
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "master.cf" in err
     need_postfix()
     assert postconf("-c", str(tmp_path), "-P").returncode != 0
+
+
+def test_service_view_matches_postconf_with_overrides(fixture):
+    """params --service S -x NAME... equals postconf -x -o name=value... NAME...
+    (postconf -o puts the service's settings over main.cf, as master(8) does
+    for the service's process)."""
+    cfg = load_config(fixture)
+    base = _names(postconf("-c", fixture, "-n").stdout)
+    seen = set()
+    for svc in cfg.services:
+        if not svc.overrides or svc.key in seen:
+            continue
+        seen.add(svc.key)
+        names = sorted(n for n in set(base) | set(svc.overrides) | {"mynetworks", "relay_domains"}
+                       if cfg.is_known(n) and n not in ("process_name", "service_name"))
+        if any("$process_name" in v or "$service_name" in v or "${service_name}" in v
+               for v, _ in svc.overrides.values()):
+            continue  # postconf -o cannot play master(8)'s part for these two
+        opts = [x for n, (v, _) in sorted(svc.overrides.items()) for x in ("-o", f"{n}={v}")]
+        want = postconf("-c", fixture, "-x", *opts, *names)
+        assert want.returncode == 0, want.stderr
+        rc, got, _ = params("--config-dir", fixture, "--service", svc.key, "-x", *names)
+        assert got == want.stdout, svc.key
