@@ -196,6 +196,16 @@ class ExplorerApp(App):
         yield Footer()
 
     @property
+    def settled(self) -> bool:
+        """True once every background load (config, tables, PostfixAdmin,
+        classes) has finished -- or loading failed."""
+        if self.load_error is not None:
+            return True
+        m = self.model
+        return (m is not None and not m.pfa_loading and m.classes is not None
+                and all(r.spec in m.table_status for r in m.refs))
+
+    @property
     def tree(self) -> ConfigTree:
         return self.query_one(ConfigTree)
 

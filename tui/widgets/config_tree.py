@@ -373,6 +373,7 @@ class ConfigTree(Tree[NodeRef]):
         while p is not None:
             p.expand()
             p = p.parent
+        _ = self._tree_lines  # noqa: SLF001 -- rebuild line numbers now (textual is pinned)
         self.move_cursor(node)
         self.call_after_refresh(self.scroll_to_node, node, animate=False)
 

@@ -107,9 +107,23 @@ class DetailPane(VerticalScroll):
         except Exception as exc:
             expanded = f"(cannot expand: {exc})"
         rows: list[tuple[str, object]] = [
-            ("raw", Text(raw or "(empty)", style="" if raw else "dim")),
+            ("raw", Text(" ".join(raw.split()) or "(empty)", style="" if raw else "dim")),
         ]
-        if expanded != raw:
+        classes = E.restriction_classes(model.cfg)
+        if name in E.RESTRICTION_LISTS or name in classes:
+            items = E.restriction_items(view, name, classes)
+            lst = Text()
+            for pos, text, note in items:
+                if lst:
+                    lst.append("\n")
+                lst.append(f"{pos:>2} ", style="dim")
+                lst.append(model.display_path(text),
+                           style="bold red" if note.startswith("unknown") else
+                           ("dim strike" if note.startswith("never") else ""))
+                if note:
+                    lst.append(f"  ← {note}", style="yellow")
+            rows.append(("entries", lst if items else Text("(empty: nothing is checked)", style="dim")))
+        elif expanded != raw:
             rows.append(("expanded", Text(expanded or "(empty)", style="green" if expanded else "dim")))
         src_text = Text(str(src), style="cyan" if src.kind in ("main.cf", "master.cf") else "dim")
         if src.path and src.kind in ("main.cf", "master.cf") and \

@@ -482,6 +482,41 @@ def _restriction_tokens(view, name: str) -> list[str]:
     return _tokens(view, name)
 
 
+def restriction_items(view, name: str, classes: set[str] | None = None) -> list[tuple[int, str, str]]:
+    """The entries of a restriction list as smtpd counts them (a restriction
+    and its argument are one entry): (position, text, note). The note says
+    when an entry is unknown to Postfix or can never be reached."""
+    toks = _restriction_tokens(view, name)
+    classes = classes or set()
+    out: list[tuple[int, str, str]] = []
+    i, pos = 0, 0
+    terminal_at: str | None = None
+    prev = None
+    while i < len(toks):
+        tok = toks[i]
+        nargs = KNOWN_RESTRICTIONS.get(tok, 0)
+        text = " ".join(toks[i:i + 1 + nargs])
+        pos += 1
+        note = ""
+        if terminal_at is not None:
+            note = f"never reached (after {terminal_at})"
+        elif tok not in KNOWN_RESTRICTIONS and not is_table_spec(tok) and tok not in classes \
+                and not tok.startswith("{") and "=" not in tok:
+            note = "unknown to Postfix"
+        elif tok in classes:
+            note = "restriction class"
+        out.append((pos, text, note))
+        if tok in TERMINAL and prev != "warn_if_reject" and terminal_at is None:
+            terminal_at = tok
+        prev = tok
+        i += 1 + nargs
+    return out
+
+
+def restriction_classes(cfg) -> set[str]:
+    return set(_tokens(cfg.params(), "smtpd_restriction_classes"))
+
+
 def restriction_warnings(cfg) -> list[Warning_]:
     out: list[Warning_] = []
     main = cfg.params()

@@ -271,7 +271,7 @@ class TracePane(Vertical):
         self.query_one("#trace-results").loading = False
         table = self.query_one(StepsTable)
         table.clear()
-        room = max(24, table.size.width - 36)
+        room = max(24, (table.size.width or self.size.width or self.app.size.width) - 36)
         for i, st in enumerate(tr.steps):
             decided = i == tr.decided_index
             style = OUTCOME_STYLE.get(st.outcome, "")
@@ -326,7 +326,11 @@ class TracePane(Vertical):
         if 0 <= index < len(tr.steps):
             st = tr.steps[index]
             decided = index == tr.decided_index
-            head = Text(st.entry, style="bold")
+            final = decided or (tr.decided_index is None and index == len(tr.steps) - 1)
+            if final:  # the answer first: why, and what to change
+                parts += self._outcome_parts(tr)
+                parts.append(Text(""))
+            head = Text(self.model.display_path(st.entry) if self.model else st.entry, style="bold")
             head.append(f"  {outcome_label(st)}", style=OUTCOME_STYLE.get(st.outcome, ""))
             if decided:
                 head.append("  ← decides", style="bold")
@@ -367,15 +371,13 @@ class TracePane(Vertical):
                     lt.add_row(self.model.display_spec(lk.table) if self.model else lk.table, lk.key, res)
                 parts += [Text("lookups:", style="bold"), lt]
             parts.append(Text("p: show this parameter in the tree", style="dim italic"))
-            if decided or (tr.decided_index is None and index == len(tr.steps) - 1):
-                parts += self._outcome_parts(tr)
         else:
             parts += self._outcome_parts(tr)
         out.update(Group(*parts))
         self.query_one("#step-detail-scroll").scroll_home(animate=False)
 
     def _outcome_parts(self, tr) -> list:
-        parts: list = [Text("")]
+        parts: list = []
         ex = self.explanation
         if ex is not None:
             parts += explanation_parts(ex)
@@ -385,8 +387,6 @@ class TracePane(Vertical):
             parts.append(Text(f"⚠ {w}", style="yellow"))
         for n in tr.notes:
             parts.append(Text(n, style="dim"))
-        parts.append(Text.assemble(("final reply  ", "bold"),
-                                   (tr.reply or str(tr.code), "bold green" if tr.accepted else "bold red")))
         if tr.accepted and tr.route is not None:
             parts += route_parts(tr.route, self.model)
         return parts
@@ -402,16 +402,26 @@ def explanation_parts(ex) -> list:
     summary = getattr(ex, "summary", None)
     if summary:
         out.append(Text(summary, style="bold"))
-    for r in getattr(ex, "reasons", ()) or ():
-        out.append(Text.assemble(("  • ", "dim"), (str(r), "")))
+    reasons = getattr(ex, "reasons", ()) or ()
+    if reasons:
+        grid = RichTable.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column(overflow="fold")
+        for r in reasons:
+            grid.add_row("•", str(r))
+        out.append(grid)
     edits = getattr(ex, "edits", ()) or ()
     if edits:
-        out.append(Text("suggested change:", style="bold"))
-        for e in edits:
-            out.append(Text.assemble(("  ", ""), (getattr(e, "description", str(e)), "")))
+        out.append(Text("suggested change" + ("s" if len(edits) > 1 else "") + ":", style="bold"))
+        grid = RichTable.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column(overflow="fold")
+        for i, e in enumerate(edits, 1):
+            grid.add_row(f"{i}.", getattr(e, "description", str(e)))
             cmd = getattr(e, "command", None)
             if cmd:
-                out.append(Text("    " + cmd, style="green"))
+                grid.add_row("", Text(cmd, style="green"))
+        out.append(grid)
     if not out:
         out.append(Text(str(ex)))
     return out

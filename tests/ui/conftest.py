@@ -1,0 +1,54 @@
+"""Plumbing for the Pilot tests of the app."""
+from __future__ import annotations
+
+import html
+import io
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from tui.demo import demo_config_dir
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "screenshots"
+
+
+@pytest.fixture
+def demo_dir() -> Path:
+    return demo_config_dir()
+
+
+async def settle(pilot, cond=None, tries: int = 400) -> bool:
+    """Let workers finish: poll COND (default: app.settled) between pauses.
+    Bounded, and the caller asserts on the state, never on time."""
+    app = pilot.app
+    cond = cond or (lambda: app.settled)
+    for _ in range(tries):
+        if cond():
+            await pilot.pause()
+            return True
+        await pilot.pause(0.05)
+    return cond()
+
+
+def plain(renderable, width: int = 140) -> str:
+    """A Rich renderable (what a Static shows) as plain text."""
+    console = Console(width=width, file=io.StringIO(), color_system=None, record=True)
+    console.print(renderable)
+    return console.export_text()
+
+
+def screen_text(app) -> str:
+    """Every piece of text on the screen (from the SVG export), unescaped."""
+    svg = app.export_screenshot()
+    chunks = re.findall(r">([^<>]*)</text>", svg)
+    return html.unescape(" ".join(chunks)).replace("\xa0", " ")
+
+
+def main_cf_line(config_dir: Path, name: str) -> int:
+    for no, line in enumerate((Path(config_dir) / "main.cf").read_text().splitlines(), 1):
+        if re.match(rf"^{re.escape(name)}\s*=", line):
+            return no
+    raise AssertionError(f"{name} not in main.cf")

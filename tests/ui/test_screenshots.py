@@ -1,0 +1,91 @@
+"""SVG screenshots of the real app on the demo, written to screenshots/.
+
+They are documentation (README) as much as tests: each one drives the app
+like a user and asserts on what it shows before saving the picture.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.ui.conftest import SCREENSHOTS, plain, settle
+from tests.ui.test_mysql import closed_port, write_config
+from tui.app import make_app
+from tui.demo import SEED_CASE
+
+
+def save(app, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    app.save_screenshot(filename=name, path=str(SCREENSHOTS))
+    out = SCREENSHOTS / name
+    assert out.stat().st_size > 1000
+    return out
+
+
+async def test_screenshot_tree_with_a_parameter(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert await settle(pilot)
+        app.sub_title = "demo"
+        app.goto_param("smtpd_recipient_restrictions")
+        await pilot.pause()
+        assert "smtpd_recipient_restrictions" in plain(app.detail.body.content)
+        save(app, "tree-parameter.svg")
+
+
+async def test_screenshot_seed_case_traced(demo_dir: Path):
+    app = make_app(demo_dir, trace_defaults=dict(SEED_CASE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        app.sub_title = "demo"
+        await pilot.press("t", "ctrl+r")
+        pane = app.trace_pane
+        assert await settle(pilot, lambda: pane.trace is not None)
+        await pilot.pause()
+        assert pane.highlighted_step.entry == "reject_unauth_destination"
+        save(app, "trace-seed-case.svg")
+
+
+async def test_screenshot_80x24(demo_dir: Path):
+    app = make_app(demo_dir, trace_defaults=dict(SEED_CASE))
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await settle(pilot)
+        app.sub_title = "demo"
+        app.goto_param("relay_domains")
+        await pilot.pause()
+        assert "relay_domains" in plain(app.detail.body.content)
+        save(app, "app-80x24.svg")
+        await pilot.press("t", "ctrl+r")
+        pane = app.trace_pane
+        assert await settle(pilot, lambda: pane.trace is not None)
+        await pilot.pause()
+        assert pane.highlighted_step is pane.trace.decided_by
+        save(app, "trace-80x24.svg")
+
+
+async def test_screenshot_postfixadmin_and_classes(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert await settle(pilot)
+        app.sub_title = "demo"
+        for name in ("main.cf", "master.cf", "tables"):
+            app.tree.sections[name].collapse()
+        node = app.tree.sections["pfa"]
+        alias_group = [c for c in node.children if c.data.key == "aliases"][0]
+        alias_group.expand()
+        app.tree.reveal(alias_group.children[0])
+        await pilot.pause()
+        assert "catch-all" in plain(app.detail.body.content)
+        save(app, "postfixadmin.svg")
+
+
+async def test_screenshot_mysql_down(tmp_path: Path):
+    spec = write_config(tmp_path, f"inet:127.0.0.1:{closed_port()}", "postfixadmin", "postfix",
+                        "hidden-password", mode=0o644)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert await settle(pilot)
+        app.sub_title = "a MySQL server that does not answer"
+        app.goto_table(spec)
+        await pilot.pause()
+        assert "unreadable" in plain(app.detail.body.content)
+        save(app, "mysql-down.svg")

@@ -1,0 +1,132 @@
+"""Pilot tests of the trace pane: the seed case, a pasted log line, the jump
+from a step to its parameter, and the real Postfix's answer for the same
+transaction on the demo configuration."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need_postfix
+from tests.ui.conftest import main_cf_line, plain, settle
+from textual.widgets import Input, Select
+from tui.app import make_app
+from tui.demo import SEED_CASE, SEED_LOG_LINE
+
+SEED_REPLY = "554 5.7.1 <friend@example.com>: Relay access denied"
+
+
+async def fill_seed_case(pilot) -> None:
+    """Type the seed case into the form, the way a user would."""
+    app = pilot.app
+    await pilot.press("t")
+    pane = app.trace_pane
+    pane.query_one("#service", Select).value = SEED_CASE["service"]
+    for field in ("client_address", "client_name", "helo", "sender", "recipient"):
+        inp = pane.query_one(f"#{field}", Input)
+        inp.focus()
+        inp.value = ""
+        await pilot.press(*SEED_CASE[field])
+    await pilot.press("enter")
+
+
+async def test_seed_case_stops_on_reject_unauth_destination(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        await fill_seed_case(pilot)
+        pane = app.trace_pane
+        assert await settle(pilot, lambda: pane.trace is not None)
+        step = pane.highlighted_step
+        assert step is pane.trace.decided_by
+        assert step.entry == "reject_unauth_destination"
+        assert step.parameter == "smtpd_recipient_restrictions"
+        assert step.source.kind == "main.cf"
+        assert step.source.line == main_cf_line(demo_dir, "smtpd_recipient_restrictions")
+        summary = plain(pane.query_one("#trace-summary").content)
+        assert summary.startswith(SEED_REPLY)
+        assert f"main.cf:{step.source.line}" in summary
+        detail = plain(pane.query_one("#step-detail").content)
+        assert "permit_mynetworks is missing before reject_unauth_destination" in detail
+        assert "postconf -e" in detail  # the suggested change
+        assert "insert permit_mynetworks before reject_unauth_destination" in detail
+        # the deciding row is the table's cursor row, marked
+        table = pane.query_one("#steps")
+        assert table.cursor_row == pane.trace.decided_index
+        assert table.get_row_at(table.cursor_row)[0].plain == "▶"
+
+
+async def test_pasting_the_log_line_fills_the_form(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("t")
+        await pilot.press("ctrl+l")
+        pane = app.trace_pane
+        assert pane.query_one("#logline", Input).has_focus
+        # a terminal paste arrives as one Paste event
+        from textual import events
+
+        pane.query_one("#logline", Input).post_message(events.Paste(SEED_LOG_LINE))
+        await pilot.pause()
+        values = pane.values()
+        for field in ("client_address", "client_name", "helo", "sender", "recipient"):
+            assert values[field] == SEED_CASE[field], field
+        await pilot.press("enter")
+        assert await settle(pilot, lambda: pane.trace is not None)
+        assert pane.trace.reply == SEED_REPLY
+
+
+async def test_a_step_jumps_to_its_parameter_in_the_tree(demo_dir: Path):
+    app = make_app(demo_dir, trace_defaults=dict(SEED_CASE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("t", "ctrl+r")
+        pane = app.trace_pane
+        assert await settle(pilot, lambda: pane.trace is not None)
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.query_one("#switcher").current == "explore"
+        node = app.tree.cursor_node
+        assert node.data.kind == "param" and node.data.key == "smtpd_recipient_restrictions"
+        await pilot.press("t")  # and back: the trace is still there
+        assert pane.trace is not None and pane.query_one("#steps").has_focus
+
+
+async def test_submission_override_is_traced_with_its_own_list(demo_dir: Path):
+    app = make_app(demo_dir, trace_defaults=dict(SEED_CASE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("t")
+        pane = app.trace_pane
+        pane.query_one("#service", Select).value = "submission"
+        pane.query_one("#sasl_login", Input).value = "alice@example.org"
+        await pilot.press("ctrl+r")
+        assert await settle(pilot, lambda: pane.trace is not None)
+        assert pane.trace.accepted
+        d = pane.trace.decided_by
+        assert d is None or d.entry == "permit_sasl_authenticated"
+        detail = plain(pane.query_one("#step-detail").content)
+        assert "delivery route" in detail and "smtp" in detail
+
+
+@pytest.mark.oracle
+async def test_real_postfix_gives_the_reply_the_app_shows(demo_dir: Path):
+    """The seed case on the demo, asked of a real smtpd (XCLIENT on loopback)."""
+    need_postfix()
+    from tests.oracle.postfix_instance import PostfixInstance
+
+    case = dict(SEED_CASE)
+    service = case.pop("service")
+    with PostfixInstance(demo_dir) as inst:
+        answer = inst.query(service, **case)
+    assert answer.reply == SEED_REPLY  # what Postfix says ...
+    app = make_app(demo_dir, trace_defaults=dict(SEED_CASE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("t", "ctrl+r")
+        pane = app.trace_pane
+        assert await settle(pilot, lambda: pane.trace is not None)
+        assert pane.trace.code == answer.code
+        assert pane.trace.reply == answer.reply  # ... is what the app shows
+        assert plain(pane.query_one("#trace-summary").content).startswith(answer.reply)

@@ -1,0 +1,149 @@
+"""Pilot tests of the configuration tree and the detail pane on the demo."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.ui.conftest import main_cf_line, plain, settle
+from tui.app import make_app
+from tui.widgets.config_tree import PAGE
+
+
+def labels(node) -> list[str]:
+    return [c.label.plain for c in node.children]
+
+
+async def test_tree_sections_params_services_tables(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        tree = app.tree
+        top = [c.label.plain.split("  ")[0] for c in tree.root.children]
+        assert top == ["main.cf", "master.cf", "lookup tables", "PostfixAdmin", "address classes"]
+        # explicit parameters, in file order, before the "all parameters" node
+        main = tree.sections["main.cf"]
+        names = [c.data.key for c in main.children if c.data.kind == "param"]
+        assert names[0] == "myhostname" and "smtpd_recipient_restrictions" in names
+        assert "relay_domains_reject_code" not in names  # a default: one key away
+        # services with their overrides
+        svc = {c.data.key: c for c in tree.sections["master.cf"].children}
+        assert {"smtp", "submission", "127.0.0.1:10025", "mailman", "dovecot"} <= set(svc)
+        assert any("smtpd_recipient_restrictions=permit_sasl_authenticated,reject" in lab
+                   for lab in labels(svc["submission"]))
+        # tables with their state
+        tables = {c.data.key: c.label.plain for c in tree.sections["tables"].children}
+        access = f"texthash:{demo_dir}/access"
+        assert access in tables and tables[access].endswith("ok")
+        assert all(not lab.endswith(("unreadable", "error", "checking")) for lab in tables.values())
+
+
+async def test_selecting_a_parameter_shows_value_source_and_references(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        app.goto_param("mydestination")
+        await pilot.pause()
+        text = plain(app.detail.body.content)
+        assert f"main.cf:{main_cf_line(demo_dir, 'mydestination')}" in text
+        assert "$myhostname, localhost.$mydomain, localhost" in text          # raw
+        assert "mail.example.org, localhost.example.org, localhost" in text   # expanded
+        assert "$myhostname" in text and "$mydomain" in text                  # refers to
+        assert "local transport" in text                                      # our description
+        # a default, reached through "all parameters", says so
+        app.goto_param("relay_domains_reject_code")
+        await pilot.pause()
+        text = plain(app.detail.body.content)
+        assert "554" in text and "default" in text
+
+
+async def test_all_parameters_one_key_away(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        node = app.tree.allparams_node
+        assert node.is_expanded
+        keys = [c.data.key for c in node.children]
+        assert len(keys) > 900 and "relay_domains_reject_code" in keys
+
+
+async def test_override_detail_names_its_service_and_line(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        app.goto_param("smtpd_recipient_restrictions", "submission")
+        await pilot.pause()
+        text = plain(app.detail.body.content)
+        lines = (demo_dir / "master.cf").read_text().splitlines()
+        line = next(i for i, l in enumerate(lines, 1) if "-o smtpd_recipient_restrictions=" in l)
+        assert f"master.cf:{line} (-o on submission)" in text
+        assert "permit_sasl_authenticated,reject" in text
+
+
+async def test_filter_narrows_the_tree_and_escape_clears_it(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"relay_domains")
+        await pilot.pause()
+        params = [c.data.key for c in app.tree.sections["main.cf"].children if c.data.kind == "param"]
+        assert params == ["relay_domains"]
+        tables = list(app.tree.table_nodes)
+        assert tables and all("relay_domains" in t for t in tables)
+        await pilot.press("enter")          # keep the filter, back to the tree
+        assert app.tree.has_focus
+        await pilot.press("escape")
+        await pilot.pause()
+        params = [c.data.key for c in app.tree.sections["main.cf"].children if c.data.kind == "param"]
+        assert len(params) > 30
+
+
+async def test_postfixadmin_view_and_address_classes(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        pfa = app.tree.sections["pfa"]
+        groups = {c.data.key: c for c in pfa.children}
+        domains = labels(groups["domains"])
+        assert any(l.startswith("partner.example.com") and "backup MX" in l for l in domains)
+        assert any(l.startswith("old.example.net") and "inactive" in l for l in domains)
+        assert any(l.startswith("@shop.example.net") for l in labels(groups["aliases"]))
+        assert labels(groups["alias domains"]) == ["example.net → example.org"]
+        classes = {c.data.key: c for c in app.tree.sections["classes"].children}
+        vm = [c.data.key for c in classes["virtual mailbox"].children if c.data.kind == "class-item"]
+        # asked through the configured sqlite table: active, non-backup domains only
+        assert sorted(vm) == ["example.net", "example.org", "shop.example.net"]
+        relay = [c.data.key for c in classes["relay"].children if c.data.kind == "class-item"]
+        assert sorted(relay) == ["lists.example.org", "partner.example.com"]
+        local = [c.data.key for c in classes["local"].children if c.data.kind == "class-item"]
+        assert "mail.example.org" in local
+
+
+async def test_big_map_is_paged_not_built_at_once(tmp_path: Path):
+    big = tmp_path / "big_access"
+    big.write_text("".join(f"user{i:04d}@example.org OK\n" for i in range(250)))
+    (tmp_path / "main.cf").write_text(
+        f"smtpd_recipient_restrictions = check_recipient_access texthash:{big},\n"
+        "    reject_unauth_destination\n")
+    (tmp_path / "master.cf").write_text("smtp inet n - n - - smtpd\n")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await settle(pilot)
+        spec = f"texthash:{big}"
+        app.goto_table(spec)
+        await pilot.pause()
+        node = app.tree.table_nodes[spec]
+        await pilot.press("enter")
+        assert await settle(pilot, lambda: any(c.data.kind == "entry" for c in node.children))
+        entries = [c for c in node.children if c.data.kind == "entry"]
+        assert len(entries) == PAGE
+        assert node.children[-1].data.kind == "more"
+        await pilot.press("m")
+        assert await settle(pilot, lambda: sum(c.data.kind == "entry" for c in node.children) == 2 * PAGE)
+        # the filter searches the open map's entries
+        await pilot.press("slash")
+        await pilot.press(*"user0241")
+        assert await settle(pilot, lambda: app.tree.table_nodes.get(spec) is not None and
+                            [c.data.key for c in app.tree.table_nodes[spec].children
+                             if c.data.kind == "entry"] == ["user0241@example.org"])
