@@ -11,7 +11,7 @@ only a missing/unreadable main.cf raises ConfigError.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tui.core import defaults as _defaults

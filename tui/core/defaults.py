@@ -17,10 +17,10 @@ Host-dependent defaults are computed the way postconf does it
 """
 from __future__ import annotations
 
+import array
 import fcntl
 import ipaddress
 import json
-import os
 import socket
 import struct
 from dataclasses import dataclass
@@ -137,9 +137,7 @@ def _ipv4_interfaces() -> list[IfAddr]:
         return out
     try:
         size = 40  # struct ifreq on 64-bit Linux
-        buf = bytearray(size * 128)
-        import array
-        arr = array.array("B", buf)
+        arr = array.array("B", bytes(size * 128))
         addr, _ = arr.buffer_info()
         ifc = struct.pack("iL", len(arr), addr)
         res = fcntl.ioctl(s.fileno(), 0x8912, ifc)  # SIOCGIFCONF
