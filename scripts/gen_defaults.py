@@ -9,8 +9,8 @@ What it records, all asked from postconf itself:
   defaults  -- `postconf -d` for every built-in parameter, taken with an empty
                master.cf so that no service-defined parameter sneaks in.
                Values that postconf computes from the host (myhostname,
-               mydomain, mynetworks, process_id, ...) are kept only as an
-               example; the engine computes them again on the host it runs on.
+               mydomain, mynetworks, process_id, ...) are left empty: the
+               engine computes them on the host it runs on (defaults.py).
   raw       -- parameters that `postconf -x` never expands (Postfix's "raw"
                table): found by setting every parameter to `$marker` and
                seeing which ones `postconf -x` leaves alone.
@@ -82,6 +82,9 @@ def main() -> int:
         leg = parse_lines(run(a.postconf, "-c", tmp, "-d", *LEGACY_CANDIDATES).stdout)
         legacy = {n: v for n, v in leg.items() if n not in defaults}
 
+    for name in HOST_PARAMS:  # computed again wherever the engine runs
+        if name in defaults:
+            defaults[name] = ""
     data = {
         "mail_version": version,
         "generated_by": "scripts/gen_defaults.py (postconf -d, empty master.cf)",
