@@ -312,7 +312,7 @@ class Evaluator:
     # ------------------------------------------------------------ resolver
     def resolve(self, addr: str):
         try:
-            r = C.resolve_addr(self, addr, with_transport=True)
+            r = C.resolve_addr(self, addr, with_transport=False)
         except TableFailure as exc:
             self.add_lookups(exc.lookups)
             self.reject_dict_retry(addr, exc.message)
@@ -460,7 +460,8 @@ class Evaluator:
                 self.conditional = True
                 self.cur.conditional = True
                 self.cur.outcome = NOT_EVALUATED
-                self.note_cur("policy service not consulted: assumed DUNNO")
+                self.note_cur("policy service not consulted: assumed DUNNO (a real smtpd that cannot "
+                              "reach it answers 451 4.3.5 ... Server configuration problem)")
                 return SMTPD_CHECK_DUNNO
             self.note_cur(f"policy service answer supplied: {ans}")
             return self.check_table_result(arg, ans, reply_name, reply_name, reply_class, def_acl)
@@ -741,6 +742,9 @@ class Evaluator:
         cls = self.restriction_class(orig)
         if cls is not None:
             items, src = cls
+            if self.recursion > 100:
+                self.reject_server_error(f"restriction class {orig} expands into itself without end "
+                                         f"(a real smtpd crashes on this: stack overflow)")
             self.note_cur(f"restriction class {orig} ({src})" if src else f"restriction class {orig}")
             return self.generic_checks(orig, items, reply_name, reply_class, def_acl)
         self.reject_server_error(f"unknown smtpd restriction: \"{orig}\"")
@@ -1105,7 +1109,8 @@ class Evaluator:
         if self.cur is not None:
             self.cur.conditional = True
             self.cur.outcome = NOT_EVALUATED
-        self.note_cur("address verification (verify service) not run: assumed deliverable")
+        self.note_cur("address verification (verify service) not run: assumed deliverable; a real "
+                      "smtpd probes the address and may answer 450 while the probe is in progress")
         return SMTPD_CHECK_DUNNO
 
     # ------------------------------------------------------------ relay
