@@ -241,3 +241,19 @@ def test_service_view_matches_postconf_with_overrides(fixture):
         assert want.returncode == 0, want.stderr
         rc, got, _ = params("--config-dir", fixture, "--service", svc.key, "-x", *names)
         assert got == want.stdout, svc.key
+
+
+def test_defaults_table_is_what_postconf_d_says(tmp_path):
+    """tui/core/data/defaults_3.7.json regenerated from this Postfix is identical."""
+    need_postfix()
+    import json
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "defaults.json"
+    subprocess.run([sys.executable, str(root / "scripts" / "gen_defaults.py"), "--out", str(out)],
+                   check=True, capture_output=True, timeout=120)
+    fresh = json.loads(out.read_text())
+    shipped = json.loads((root / "tui" / "core" / "data" / "defaults_3.7.json").read_text())
+    assert fresh["mail_version"].startswith("3.7.")
+    assert fresh == shipped
