@@ -40,6 +40,7 @@ from __future__ import annotations
 import atexit
 import ipaddress
 import os
+import pty
 import re
 import shutil
 import socket
@@ -53,6 +54,7 @@ from pathlib import Path
 POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
 POSTMAP = shutil.which("postmap") or "/usr/sbin/postmap"
 POSTALIAS = shutil.which("postalias") or "/usr/sbin/postalias"
+POSTCONF = shutil.which("postconf") or "/usr/sbin/postconf"
 
 # Map types whose source text must be compiled by postmap.
 COMPILED_TYPES = ("hash", "btree", "lmdb", "cdb", "dbm")
@@ -430,6 +432,33 @@ def _listening(port: int) -> bool:
     return False
 
 
+def _run_on_pty(cmd: list[str], timeout: float = 60) -> str:
+    """Run cmd with stderr on a pseudo-terminal; return what it wrote there."""
+    master, slave = pty.openpty()
+    try:
+        try:
+            subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=slave, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{cmd[0]}: {exc}"
+        os.close(slave)
+        slave = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO once the writer side is closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -605,7 +634,7 @@ class PostfixInstance:
         if r.returncode != 0:
             raise PostfixStartError(
                 f"postfix start failed ({r.returncode}): {r.stdout}{r.stderr}\n"
-                + self.log_tail())
+                + self._diagnose() + self.log_tail())
         # master binds every listener before `postfix start` returns; check
         # the kernel's table rather than connecting (a probe connection
         # would make master start an smtpd that may die at startup, and
@@ -617,6 +646,17 @@ class PostfixInstance:
                     raise PostfixStartError(
                         f"service {name} (port {port}) is not listening:\n" + self.log_tail())
                 time.sleep(0.05)
+
+    def _diagnose(self) -> str:
+        """What postconf and postfix check say. Postfix commands print their
+        fatal errors on stderr only when it is a terminal (and there is no
+        mail log while nothing runs), so give them a pseudo-terminal."""
+        out = []
+        for cmd in ([POSTCONF, "-c", str(self.etc), "-n"], [POSTFIX, "-c", str(self.etc), "check"]):
+            text = _run_on_pty(cmd)
+            if text.strip():
+                out.append(text.strip())
+        return "\n".join(out) + "\n" if out else ""
 
     def stop(self) -> None:
         try:

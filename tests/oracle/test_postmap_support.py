@@ -32,19 +32,38 @@ def postmap_build(config_dir: Path, spec: str) -> None:
     assert r.returncode == 0, r.stderr.decode(errors="replace")
 
 
+ERROR = "<lookup error>"
+
+
+def postmap_one(config_dir: Path, spec: str, key: str) -> str | None:
+    """postmap -q KEY: the value, None (not found) or ERROR."""
+    r = subprocess.run([postmap_bin(), "-c", str(config_dir), "-q", key, spec],
+                       capture_output=True, timeout=60)
+    if b"fatal:" in r.stderr:
+        return ERROR
+    if r.returncode == 0:
+        return r.stdout.decode("utf-8", "surrogateescape").removesuffix("\n")
+    return None
+
+
 def postmap_batch(config_dir: Path, spec: str, keys: list[str]) -> tuple[dict[str, str], str]:
-    """{key: value} for every key postmap -q - found, and its stderr."""
+    """{key: value} for every key postmap -q - found (value ERROR when the
+    lookup failed), and postmap's stderr. A lookup error stops postmap -q -,
+    so then every key is asked on its own with postmap -q KEY."""
     for k in keys:
         assert "\n" not in k and "\t" not in k, "batch keys cannot hold TAB/newline"
     data = "".join(k + "\n" for k in keys).encode("utf-8", "surrogateescape")
     r = subprocess.run([postmap_bin(), "-c", str(config_dir), "-q", "-", spec],
                        input=data, capture_output=True, timeout=120)
     err = r.stderr.decode("utf-8", "replace")
-    assert "fatal" not in err, f"postmap failed: {err}"
     found: dict[str, str] = {}
+    if "fatal:" in err:
+        for k in keys:
+            v = postmap_one(config_dir, spec, k)
+            if v is not None:
+                found[k] = v
+        return found, err
     for line in r.stdout.decode("utf-8", "surrogateescape").split("\n"):
-        if line == "" and not found and not r.stdout:
-            continue
         if "\t" not in line:
             continue
         k, _, v = line.partition("\t")
@@ -60,8 +79,9 @@ def ours_batch(spec: str, keys: list[str], view=None) -> dict[str, str]:
         out: dict[str, str] = {}
         for k in keys:
             r = t.lookup(k)
-            assert r.error is None, f"{spec} {k!r}: {r.error}"
-            if r.found:
+            if r.error is not None:
+                out[k] = ERROR
+            elif r.found:
                 out[k] = r.value
         return out
     finally:
