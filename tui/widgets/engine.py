@@ -638,18 +638,26 @@ def address_classes(cfg, candidates: list[str], opener=None) -> list[ClassInfo]:
     return out
 
 
+# The pairs trivial-rewrite complains about ("do not list domain X in BOTH
+# mydestination and virtual_mailbox_domains", ...). relay_domains may repeat
+# mydestination: below compatibility level 2 that is even its default.
+_EXCLUSIVE = ("local", "virtual alias", "virtual mailbox")
+
+
 def class_overlaps(classes: list[ClassInfo]) -> list[Warning_]:
     seen: dict[str, str] = {}
     out = []
     for c in classes:
-        for d in c.literals + c.members:
+        if c.name not in _EXCLUSIVE:
+            continue
+        for d in dict.fromkeys(c.literals + c.members):
             if d.startswith("$"):
                 continue
             if d in seen and seen[d] != c.name:
                 out.append(Warning_(f"{d} is listed in two address classes: {seen[d]} "
                                     f"({_param_of(classes, seen[d])}) and {c.name} ({c.param}); "
-                                    "Postfix uses the first and trivial-rewrite warns", domain=d,
-                                    param=c.param))
+                                    "Postfix uses the first, and trivial-rewrite logs a warning",
+                                    domain=d, param=c.param))
             else:
                 seen.setdefault(d, c.name)
     return out
