@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 from tui.core.config import ConfigError, ParamView, load_config
+from tui.core.expand import ExpandResult
 
 PROG = "postfix-explorer params"
-_SEPARATORS = " \t\r\n"
+_WS = re.compile(r"[ \t\r\n]+")  # PCF_SEPARATORS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,37 +44,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_line(text: str) -> str:
     """pcf_print_line(): words separated by exactly one space."""
-    return " ".join(w for w in _split_ws(text)) + "\n"
-
-
-def _split_ws(text: str) -> list[str]:
-    out, word = [], []
-    for ch in text:
-        if ch in _SEPARATORS:
-            if word:
-                out.append("".join(word))
-                word = []
-        else:
-            word.append(ch)
-    if word:
-        out.append("".join(word))
-    return out
+    return " ".join(w for w in _WS.split(text) if w) + "\n"
 
 
 class _ExpandFailed(Exception):
     pass
 
 
-def _value(view: ParamView, name: str, expand: bool, err) -> str:
-    raw = view.raw(name) or ""
-    if not expand or view.is_raw_parameter(name):
-        return raw
-    r = view.expand_result(name)
-    if r.errors:
-        for e in r.errors:
+def _checked(result: ExpandResult, err) -> str:
+    """The value, or postconf's "macro processing error" stop."""
+    if result.errors:
+        for e in result.errors:
             err(f"warning: {e}")
         raise _ExpandFailed()
-    return r.value
+    return result.value
+
+
+def _value(view: ParamView, name: str, expand: bool, err) -> str:
+    if not expand or view.is_raw_parameter(name):
+        return view.raw(name) or ""
+    return _checked(view.expand_result(name), err)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
                     continue
                 value = svc.overrides[name][0]
                 if args.expand:
-                    value = _expand_text(view, value, err)
+                    value = _checked(view.expand_text_result(value), err)
                 out.write(format_line(value if args.hide_name else f"{svc.key}/{name} = {value}"))
             return status
 
@@ -143,15 +134,6 @@ def run(args: argparse.Namespace) -> int:
         err("fatal: macro processing error")
         return 1
     return status
-
-
-def _expand_text(view: ParamView, text: str, err) -> str:
-    r = view.expand_text_result(text)
-    if r.errors:
-        for e in r.errors:
-            err(f"warning: {e}")
-        raise _ExpandFailed()
-    return r.value
 
 
 def _print_json(view: ParamView, names: list[str]) -> int:
