@@ -47,30 +47,79 @@ class TableFailure(Exception):
 # ---------------------------------------------------------------- tables
 
 class TableCache:
-    """Opens each table once per (spec, view) and records lookups."""
+    """Opens each table once per (spec, service) and reuses it.
+
+    One cache lives as long as its Config (see shared_cache): a big map file
+    is read once, not once per trace. A table whose file changed on disk
+    since it was opened is opened again.
+    """
 
     def __init__(self):
         self._tables: dict = {}
-        self.not_evaluated: list[str] = []  # specs we could not evaluate
+        self.not_evaluated: list[str] = []  # specs we could not evaluate (this evaluation)
         self.alias_specs: set[str] = set()  # tables in aliases(5) "name: value" format
 
-    def get(self, spec: str, view):
-        key = (spec, id(view))
-        t = self._tables.get(key)
-        if t is None:
-            from tui.core.tables import open_table
+    @staticmethod
+    def _stamp(spec: str):
+        name = spec
+        while ":" in name and not name.startswith("/"):
+            name = name.split(":", 1)[1]
+        if not name.startswith("/"):
+            return None
+        try:
+            st = os.stat(name)
+            return (st.st_mtime_ns, st.st_size)
+        except OSError:
+            return None
 
-            t = open_table(spec, view)
-            self._tables[key] = t
+    def get(self, spec: str, view):
+        svc = getattr(getattr(view, "service", None), "key", None)
+        key = (spec, svc)
+        hit = self._tables.get(key)
+        stamp = self._stamp(spec)
+        if hit is not None and hit[1] == stamp:
+            return hit[0]
+        from tui.core.tables import open_table
+
+        t = open_table(spec, view)
+        self._tables[key] = (t, stamp)
         return t
 
+    def for_evaluation(self) -> "TableCache":
+        """A view of this cache with fresh per-evaluation bookkeeping."""
+        c = TableCache.__new__(TableCache)
+        c._tables = self._tables
+        c.not_evaluated = []
+        c.alias_specs = set()
+        return c
+
     def close(self):
-        for t in self._tables.values():
+        for t, _stamp in self._tables.values():
             try:
                 t.close()
             except Exception:  # pragma: no cover - closing is best effort
                 pass
         self._tables.clear()
+
+
+_SHARED: "weakref.WeakKeyDictionary" = None  # type: ignore[assignment]
+
+
+def shared_cache(cfg) -> TableCache:
+    """The TableCache that belongs to this Config object (created on first use)."""
+    global _SHARED
+    import weakref
+
+    if _SHARED is None:
+        _SHARED = weakref.WeakKeyDictionary()
+    try:
+        cache = _SHARED.get(cfg)
+        if cache is None:
+            cache = TableCache()
+            _SHARED[cfg] = cache
+        return cache.for_evaluation()
+    except TypeError:  # not weak-referenceable: a private cache
+        return TableCache()
 
 
 def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,

@@ -182,7 +182,7 @@ def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
             in_mynetworks = m.matched
             mynet = ", ".join(ev.plist("mynetworks")) or "(empty)"
             sasl_on = ev.pbool("smtpd_sasl_auth_enable")
-            ev.tables.close()
+            pass
         except Exception:
             mynet = "?"
             sasl_on = False
@@ -349,7 +349,7 @@ def _explain_list_end(trace: Trace, cfg, d: Step) -> Explanation:
             ev = Evaluator(cfg, tx, trace.service, OfflineResolver())
             in_mynetworks = C.namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
                                                 ev.client_addr, C.parent_style(ev.view, "mynetworks"), []).matched
-            ev.tables.close()
+            pass
         except Exception:
             in_mynetworks = None
     if in_mynetworks and "permit_mynetworks" not in names and items:

@@ -143,7 +143,7 @@ class Evaluator:
         self.policy_answers = policy_answers or {}
         self.view = cfg.params(service) if service else cfg.params()
         self.main = getattr(self.view, "main", None) or cfg.params()
-        self.tables = TableCache()
+        self.tables = C.shared_cache(cfg)
         self.tables.alias_specs = set(C._list(self.main, "alias_maps")) | set(C._list(self.main, "alias_database"))
         self.steps: list[_StepB] = []
         self.stack: list[_StepB] = []
@@ -1657,7 +1657,6 @@ class Evaluator:
                 if s is self.decider:
                     idx = i
                     break
-        self.tables.close()
         return Trace(transaction=self.tx, service=self.service, code=code, reply=reply, stage=stage,
                      steps=steps, decided_index=idx, conditional=self.conditional,
                      config_errors=tuple(self.config_errors), warnings=tuple(dict.fromkeys(self.warnings)),
