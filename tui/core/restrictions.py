@@ -250,7 +250,7 @@ class Evaluator:
         if code < 400 or code > 599:
             self.warnings.append(f"SMTP reply code configuration error: {et}")
             et = "450 4.7.1 Service unavailable"
-        elif not _valid_dsn(dsn) or dsn[0] not in "45":
+        elif not _valid_dsn(dsn):
             self.warnings.append(f"DSN detail code configuration error: {et}")
             et = "450 4.7.1 Service unavailable"
         et = _printable(et[:510])
