@@ -578,6 +578,8 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
             show = _bool(env.view, "show_user_unknown_table_name", True)
             res.nexthop = "5.1.1 User unknown" + (" in virtual alias table" if show else "")
             res.transport_source = "virtual_alias_domains"
+            if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
+                res.error = True
             return res
         if m.error:
             raise TableFailure(m.pattern or "virtual_alias_domains", m.error, lookups)
@@ -619,6 +621,8 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
             res.nexthop = dest
     if with_transport and res.address_class != CLASS_ALIAS:
         _transport_lookup(env, res, lookups)
+    if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
+        res.error = True   # trivial-rewrite refuses addresses that look like command options
     return res
 
 
