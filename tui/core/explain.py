@@ -144,6 +144,16 @@ def explain(trace: Trace, cfg=None) -> Explanation:
         return _explain_access(trace, cfg, d)
     if "need fully-qualified" in reply or "Invalid name" in reply or "invalid ip address" in reply:
         return _explain_syntax(trace, cfg, d)
+    dns = [lk for lk in d.lookups if lk.table.startswith("dns:")]
+    if dns:
+        reasons = [f"{d.entry} (entry {d.position} of {_where(d)}) depends on DNS."]
+        reasons += [f"{lk.table[4:]} lookup of {lk.key}: {lk.note or lk.result}" for lk in dns]
+        if any("tempfail" in (lk.note or "") for lk in dns):
+            reasons.append("The DNS lookup failed temporarily: smtpd answers 4xx so the client retries later.")
+        if d.detail:
+            reasons.append(d.detail)
+        return Explanation(f"{reply}: a DNS-based restriction decided.", tuple(reasons),
+                           (Edit("check the name in DNS from the mail server", f"host -t mx {dns[0].key}"),))
     if "Temporary lookup failure" in reply or "Server configuration error" in reply:
         return Explanation(
             f"{reply}: {d.entry} could not be evaluated.",
