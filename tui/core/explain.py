@@ -62,7 +62,8 @@ def list_edit(cfg, service: str, parameter: str, step: Step, new_items: list[str
         svc = cfg.service(service) if cfg is not None else None
         key = f"{svc.name}/{svc.type}" if svc is not None else f"{service}/inet"
         return Edit(why + f" (the list is a -o override on {key} in master.cf)",
-                    f"postconf -P '{key}/{parameter}={value.replace(', ', ',')}' && postfix reload")
+                    f"postconf -P '{key}/{parameter}={','.join(i.replace(' ', ',') for i in new_items)}'"
+                    " && postfix reload")
     return Edit(why, f"postconf -e '{parameter} = {value}' && postfix reload")
 
 
