@@ -661,12 +661,12 @@ def _transport_lookup(env, res: Resolved, lookups: list) -> None:
                 ch, nh = value.split(":", 1)
             else:
                 ch, nh = value, ""
-            if ch:
-                res.transport = ch
-            if nh:
-                res.nexthop = nh
-            elif res.transport != "error":
-                res.nexthop = res.domain if res.address_class != CLASS_LOCAL else res.nexthop
+            if not ch and not nh:
+                pass                      # ":" means "do not change"
+            else:
+                if ch:
+                    res.transport = ch
+                res.nexthop = nh if nh else res.domain   # null nexthop: the recipient domain
             res.transport_source = f"transport_maps {spec} (key {key})"
             return
 
