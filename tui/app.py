@@ -164,9 +164,11 @@ class ExplorerApp(App):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, config_dir: str | Path, *, trace_defaults: dict | None = None) -> None:
+    def __init__(self, config_dir: str | Path, *, trace_defaults: dict | None = None,
+                 subtitle: str | None = None) -> None:
         super().__init__()
         self.config_dir = Path(config_dir)
+        self.subtitle = subtitle
         self.model: ExplorerModel | None = None
         self.load_error: str | None = None
         self.trace_defaults = trace_defaults or {}
@@ -218,7 +220,7 @@ class ExplorerApp(App):
         return self.query_one(TracePane)
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.config_dir)
+        self.sub_title = self.subtitle or str(self.config_dir)
         self.tree.show_message("loading the configuration…", "dim italic")
         self.tree.loading = True
         self.tree.focus()
@@ -520,18 +522,22 @@ class ExplorerApp(App):
         self.goto_param(event.param, event.service)
 
 
-def make_app(config_dir: str | Path, *, trace_defaults: dict | None = None) -> ExplorerApp:
-    """The app for CONFIG_DIR (TRACE_DEFAULTS pre-fills the trace form)."""
-    return ExplorerApp(config_dir, trace_defaults=trace_defaults)
+def make_app(config_dir: str | Path, *, trace_defaults: dict | None = None,
+             subtitle: str | None = None) -> ExplorerApp:
+    """The app for CONFIG_DIR (TRACE_DEFAULTS pre-fills the trace form;
+    SUBTITLE replaces the directory in the header)."""
+    return ExplorerApp(config_dir, trace_defaults=trace_defaults, subtitle=subtitle)
 
 
 def run_app(args) -> int:
     config_dir = getattr(args, "config_dir", None) or "/etc/postfix"
     defaults = None
+    subtitle = None
     if getattr(args, "demo", False):
         from tui.demo import SEED_CASE
 
-        defaults = dict(SEED_CASE)
-    app = make_app(config_dir, trace_defaults=defaults)
+        defaults = dict(SEED_CASE)  # press t, then Enter: the case the project was born from
+        subtitle = f"demo ({config_dir})"
+    app = make_app(config_dir, trace_defaults=defaults, subtitle=subtitle)
     app.run()
     return 0

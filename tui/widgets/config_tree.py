@@ -170,6 +170,34 @@ class ConfigTree(Tree[NodeRef]):
         self.build_pfa(model)
         # address classes --------------------------------------------------
         self.build_classes(model)
+        self.prune()
+
+    _KEEP = ("table", "param", "override", "entry", "more", "message", "pfa-item", "class-item",
+             "table-link")
+
+    def prune(self) -> None:
+        """With a filter, drop the sections and groups where nothing matched."""
+        if not self.filter_text:
+            return
+
+        def walk(node: TreeNode[NodeRef]) -> bool:
+            for child in list(node.children):
+                if not walk(child):
+                    child.remove()
+            kind = node.data.kind if node.data else ""
+            if node is self.root or kind in self._KEEP:
+                return True
+            if kind == "pfa" and node.data.key in ("error", "loading"):
+                return True
+            if kind == "allparams" and not node.data.children_built:
+                return True
+            return bool(node.children)
+
+        walk(self.root)
+        alive = self._tree_nodes  # noqa: SLF001 -- textual is pinned
+        self.sections = {k: n for k, n in self.sections.items() if n.id in alive}
+        if self.allparams_node is not None and self.allparams_node.id not in alive:
+            self.allparams_node = None
 
     def _param_label(self, name: str, raw: str, model) -> Text:
         lab = Text(name, style="bold")
@@ -285,6 +313,8 @@ class ConfigTree(Tree[NodeRef]):
                     t.append(" ⚠ two classes", style="yellow")
                 node.add_leaf(t, data=NodeRef("class-item", d, extra=c))
             for spec in c.tables:
+                if f and not _matches(spec + " " + c.name, f):
+                    continue
                 node.add_leaf(Text.assemble(("table ", "dim"), (model.display_spec(spec), "")),
                               data=NodeRef("table-link", spec))
 
