@@ -7,10 +7,10 @@ comes from a -o override). It never changes anything itself.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tui.core import classes as C
-from tui.core.trace import PERMIT, Step, Trace
+from tui.core.trace import Step, Trace
 
 
 @dataclass(frozen=True)

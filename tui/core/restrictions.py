@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tui.core import classes as C
-from tui.core.classes import TableCache, TableFailure, dsn_fix, valid_hostaddr, valid_hostname
+from tui.core.classes import TableFailure, dsn_fix, valid_hostaddr, valid_hostname
 from tui.core.dns import NOTFOUND, NULLMX, OK as DNS_OK, TEMPFAIL, UNKNOWN, OfflineResolver, Resolver, dnsxl_query
 from tui.core.model import Source
 from tui.core.trace import (DEFER, DUNNO, NO_MATCH, NOT_EVALUATED, PERMIT, REJECT, WARN,
-                            Lookup, Route, Step, Trace, Transaction)
+                            Lookup, Step, Trace, Transaction)
 
 SMTPD_CHECK_DUNNO = 0
 SMTPD_CHECK_OK = 1

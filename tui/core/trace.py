@@ -10,7 +10,7 @@ text or JSON (`to_json()`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tui.core.model import Source
