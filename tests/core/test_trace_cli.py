@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -41,7 +42,12 @@ def seed_run():
         log_at = inst.log_size()
         answer = inst.query("smtp", SEED["client_address"], SEED["client_name"], SEED["helo"],
                             SEED["sender"], SEED["recipient"])
+        # the mail log is written by postlogd, a moment after the reply: wait for the line
+        deadline = time.monotonic() + 15
         log = inst.log_since(log_at)
+        while "NOQUEUE: reject: RCPT from" not in log and time.monotonic() < deadline:
+            time.sleep(0.1)
+            log = inst.log_since(log_at)
         accepted = inst.query("smtp", SEED["client_address"], SEED["client_name"], SEED["helo"],
                               SEED["sender"], "alice@example.org")
         yield cfg_dir, answer, log, accepted
