@@ -7,7 +7,8 @@ names, relay_domains subdomains, sender-specified routing (% and a second @),
 4xx/5xx table results, the null sender key, bad address syntax, unknown
 restriction names, permit_dnswl_client / reject_rbl_client / permit_mx_backup
 without DNS, defer_if_permit / defer_if_reject scoping, DISCARD / FILTER /
-HOLD, smtpd_delay_reject = no and warn_if_reject. Every expected answer is
+HOLD, smtpd_delay_reject = no, warn_if_reject, and -o overrides that smtpd
+sees but trivial-rewrite does not. Every expected answer is
 asked of the real smtpd at test time; none is written down here.
 """
 from __future__ import annotations
@@ -197,7 +198,82 @@ CONFIGS = {'flags_and_stages': {'clients': '192.0.2.66 DEFER_IF_PERMIT client is
                                             'restriction\n'
                                             '127.0.0.1:4005\t192.0.2.1\tunknown\th.example.net\t'
                                             'b@example.com\tx@outside.example\t-\tmx backup\n',
-                        'valias': 'info@alias.example alice@example.com\n'}}
+                        'valias': 'info@alias.example alice@example.com\n'},
+ 'service_overrides_vs_trivial_rewrite': {'clients': 'allow.example OK\n'
+                                                     '2001:db8:2 REJECT v6 net\n'
+                                                     '10.9.8.7 450\n',
+                                          'localusers': 'alice x\nbob x\n',
+                                          'main.cf': 'compatibility_level = 3.6\n'
+                                                     'myhostname = mail.example.com\n'
+                                                     'mydomain = example.com\n'
+                                                     'myorigin = $mydomain\n'
+                                                     'mydestination = $myhostname, localhost, '
+                                                     'example.com\n'
+                                                     'inet_interfaces = 127.0.0.1\n'
+                                                     'mynetworks = 127.0.0.0/8, [2001:db8:1::]/48, '
+                                                     'trusted.example\n'
+                                                     'relay_domains = relay.example, '
+                                                     'hash:__DIR__/relaydoms\n'
+                                                     'virtual_alias_domains = alias.example\n'
+                                                     'virtual_alias_maps = hash:__DIR__/valias\n'
+                                                     'local_recipient_maps = '
+                                                     'hash:__DIR__/localusers\n'
+                                                     'smtpd_restriction_classes = cls_a\n'
+                                                     'cls_a = check_sender_access '
+                                                     'hash:__DIR__/senders, permit\n'
+                                                     'smtpd_recipient_restrictions = '
+                                                     'check_client_access hash:__DIR__/clients, '
+                                                     'check_reverse_client_hostname_access '
+                                                     'hash:__DIR__/rev, check_recipient_access '
+                                                     'hash:__DIR__/rcpts, permit_mynetworks, '
+                                                     'reject_unauth_destination\n'
+                                                     'smtpd_sender_restrictions = '
+                                                     'check_sender_access hash:__DIR__/senders\n'
+                                                     'smtpd_relay_restrictions =\n',
+                                          'master.cf': 'smtp inet n - n - - smtpd\n'
+                                                       '127.0.0.1:4002 inet n - n - - smtpd\n'
+                                                       '  -o '
+                                                       'smtpd_recipient_restrictions=permit_dnswl_client,list.dnswl.example,reject_rbl_client,zen.example,permit_mynetworks,reject_unauth_destination\n'
+                                                       '127.0.0.1:4003 inet n - n - - smtpd\n'
+                                                       '  -o '
+                                                       'smtpd_recipient_restrictions=no_such_restriction,permit_mynetworks,reject_unauth_destination\n'
+                                                       '127.0.0.1:4005 inet n - n - - smtpd\n'
+                                                       '  -o '
+                                                       'smtpd_recipient_restrictions=permit_mx_backup,reject_unauth_destination\n'
+                                                       '127.0.0.1:4201 inet n - n - - smtpd\n'
+                                                       '  -o show_user_unknown_table_name=no\n'
+                                                       '  -o relay_domains=\n'
+                                                       '  -o mydestination=\n',
+                                          'rcpts': 'classy@example.net cls_a\n'
+                                                   'dig@example.com 4321\n'
+                                                   'null@example.com 550 5.1.1 gone\n',
+                                          'relaydoms': 'relay2.example OK\n',
+                                          'rev': 'rev.example OK\n',
+                                          'senders': '<> REJECT no bounces here\n'
+                                                     'bad@example.net REJECT\n',
+                                          'transactions.tsv': 'service\tclient_address\t'
+                                                              'client_name\thelo\tsender\t'
+                                                              'recipient\tsasl_login\tnote\n'
+                                                              '127.0.0.1:4201\t192.0.2.1\tunknown\t'
+                                                              'h.example.net\ta@example.net\t'
+                                                              'nobody@alias.example\t-\talias '
+                                                              'unknown hidden?\n'
+                                                              '127.0.0.1:4201\t192.0.2.1\tunknown\t'
+                                                              'h.example.net\ta@example.net\t'
+                                                              'nobody@example.com\t-\tlocal '
+                                                              'unknown hidden\n'
+                                                              '127.0.0.1:4201\t192.0.2.1\tunknown\t'
+                                                              'h.example.net\ta@example.net\t'
+                                                              'x@sub.relay.example\t-\t'
+                                                              'relay_domains override ignored\n'
+                                                              '127.0.0.1:4201\t192.0.2.1\tunknown\t'
+                                                              'h.example.net\ta@example.net\t'
+                                                              'alice@example.com\t-\tmydestination '
+                                                              'override\n'
+                                                              '127.0.0.1:4201\t192.0.2.1\tunknown\t'
+                                                              'h.example.net\ta@example.net\t'
+                                                              'alice+x@example.com\t-\text\n',
+                                          'valias': 'info@alias.example alice@example.com\n'}}
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))

@@ -575,7 +575,7 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
             res.address_class = CLASS_ALIAS
             res.class_pattern = m.pattern
             res.transport = "error"
-            show = _bool(env.view, "show_user_unknown_table_name", True)
+            show = _bool(env.main, "show_user_unknown_table_name", True)
             res.nexthop = "5.1.1 User unknown" + (" in virtual alias table" if show else "")
             res.transport_source = "virtual_alias_domains"
             if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
