@@ -397,6 +397,12 @@ class ExplorerApp(App):
             note = E.scrub(f"cannot read entries: {exc}", model.secrets)
         self.call_from_thread(self.tree.add_entries, node, entries, offset, count, note)
 
+    @on(ConfigTree.NodeCollapsed)
+    def _node_collapsed(self, event: ConfigTree.NodeCollapsed) -> None:
+        data = event.node.data
+        if self.model is not None and data is not None and data.kind == "table":
+            self.model.expanded_tables.discard(data.key)
+
     @on(ConfigTree.AllParamsRequested)
     def _all_params(self, event: ConfigTree.AllParamsRequested) -> None:
         if self.model is not None:

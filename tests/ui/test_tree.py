@@ -147,3 +147,37 @@ async def test_big_map_is_paged_not_built_at_once(tmp_path: Path):
         assert await settle(pilot, lambda: app.tree.table_nodes.get(spec) is not None and
                             [c.data.key for c in app.tree.table_nodes[spec].children
                              if c.data.kind == "entry"] == ["user0241@example.org"])
+
+
+async def test_missing_configuration_is_a_red_message_not_a_crash(tmp_path: Path):
+    app = make_app(tmp_path / "does-not-exist")
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await settle(pilot)
+        assert app.load_error and "main.cf" in app.load_error
+        node = app.tree.root.children[0]
+        assert "red" in str(node.label.style)
+        await pilot.press("t")          # the trace pane says why it cannot run
+        await pilot.press("ctrl+r")
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+
+
+async def test_looking_a_key_up_in_a_table(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await settle(pilot)
+        spec = f"proxy:sqlite:{demo_dir}/sqlite_virtual_alias_maps.cf"
+        app.goto_table(spec)
+        await pilot.pause()
+        lookup = app.detail.query_one("#lookup")
+        assert lookup.display
+        lookup.focus()
+        await pilot.press(*"info@example.org", "enter")
+        result = app.detail.query_one("#lookup-result")
+        assert await settle(pilot, lambda: "→" in plain(result.content))
+        text = plain(result.content)
+        assert "alice@example.org,bob@example.org" in text
+        assert "SELECT goto FROM alias" in text  # the query that answered
+        await pilot.press("escape")
+        assert app.tree.has_focus

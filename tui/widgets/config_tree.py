@@ -48,6 +48,13 @@ def _short(value: str, n: int = 48) -> str:
     return value if len(value) <= n else value[: n - 1] + "…"
 
 
+def _reason(message: str) -> str:
+    """The most specific part of an error message (after its file/spec prefix)."""
+    parts = [p.strip() for p in message.split(": ") if p.strip()]
+    tail = [p for p in parts if not p.startswith(("/", "proxy:", "mysql:", "sqlite:"))]
+    return ": ".join(tail[-2:]) if tail else message
+
+
 def _matches(text: str, needle: str | None) -> bool:
     return not needle or needle.lower() in text.lower()
 
@@ -163,8 +170,7 @@ class ConfigTree(Tree[NodeRef]):
             node.data.search = f if (f and expanded_before) else None
             self.table_nodes[ref.spec] = node
             if expanded_before:
-                node.expand()
-                self.post_message(self.TableExpanded(node, 0))
+                node.expand()  # NodeExpanded loads (and searches) its entries
 
         # PostfixAdmin -----------------------------------------------------
         self.build_pfa(model)
@@ -213,6 +219,8 @@ class ConfigTree(Tree[NodeRef]):
         style = "bold red" if state in ("unreadable", "error") else ""
         lab = Text(shown, style=style)
         lab.append(f"  {state}", style=STATE_STYLE.get(state, ""))
+        if state in ("unreadable", "error") and _msg:
+            lab.append(f": {_short(_reason(_msg), 60)}", style="red")
         return lab
 
     def refresh_table(self, spec: str, model) -> None:
@@ -323,6 +331,8 @@ class ConfigTree(Tree[NodeRef]):
     def add_entries(self, node: TreeNode[NodeRef], entries, offset: int, count: int | None,
                     note: str | None = None) -> None:
         ref = node.data
+        if node.id not in self._tree_nodes:  # noqa: SLF001 -- rebuilt meanwhile (filter)
+            return
         if offset == 0:
             node.remove_children()
         else:
