@@ -309,6 +309,8 @@ class ExplorerApp(App):
 
     def _table_checked(self, spec: str) -> None:
         self.tree.refresh_table(spec, self.model)
+        if self.settled:
+            self.tree.build_warnings(self.model)
         ref = self.detail.ref
         if ref is not None and ref.kind == "table" and ref.key == spec:
             self.detail.show(ref, self.model)
@@ -354,16 +356,9 @@ class ExplorerApp(App):
         self._reorder_sections()
 
     def _reorder_sections(self) -> None:
-        # build_pfa/build_classes append at the end; keep PostfixAdmin before classes.
-        tree = self.tree
-        pfa = tree.sections.get("pfa")
-        cls = tree.sections.get("classes")
-        if pfa is not None and cls is not None:
-            root_children = tree.root._children  # noqa: SLF001 (Tree has no move API)
-            if root_children.index(pfa) > root_children.index(cls):
-                root_children.remove(cls)
-                root_children.append(cls)
-                tree._invalidate()  # noqa: SLF001
+        """Warnings found in the background (stale maps, class overlaps) join
+        the warnings section."""
+        self.tree.build_warnings(self.model)
 
     # -- table entries -----------------------------------------------------
 
@@ -419,8 +414,16 @@ class ExplorerApp(App):
     @on(ConfigTree.NodeSelected)
     def _node_selected(self, event: ConfigTree.NodeSelected) -> None:
         data = event.node.data
-        if data is not None and data.kind == "table-link":
+        if data is None:
+            return
+        if data.kind == "table-link":
             self.goto_table(data.key)
+        elif data.kind == "warning":
+            w = data.extra
+            if getattr(w, "table", None):
+                self.goto_table(w.table)
+            elif getattr(w, "param", None) and not getattr(w, "domain", None):
+                self.goto_param(w.param)
 
     # -- filter ------------------------------------------------------------
 

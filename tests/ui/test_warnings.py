@@ -35,6 +35,17 @@ async def test_unreachable_and_unknown_restrictions(tmp_path: Path):
         assert "'reject_unknwon_sender_domain' is not a restriction Postfix knows" in text
         node = app.tree.param_nodes["smtpd_recipient_restrictions"]
         assert "⚠" in node.label.plain
+        # the warnings section on top lists both; Enter on one shows its parameter
+        sec = app.tree.root.children[0]
+        assert sec is app.tree.sections["warnings"]
+        msgs = [c.data.key for c in sec.children]
+        assert any("can never be reached" in m for m in msgs)
+        assert any("is not a restriction Postfix knows" in m for m in msgs)
+        app.tree.reveal(sec.children[0])
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.tree.cursor_node.data.key == "smtpd_recipient_restrictions"
 
 
 @pytest.mark.oracle

@@ -176,10 +176,33 @@ class ConfigTree(Tree[NodeRef]):
         self.build_pfa(model)
         # address classes --------------------------------------------------
         self.build_classes(model)
+        # warnings (first) -------------------------------------------------
+        self.build_warnings(model)
         self.prune()
 
+    def build_warnings(self, model) -> None:
+        """A "warnings" section on top when the configuration has problems."""
+        old = self.sections.pop("warnings", None)
+        if old is not None:
+            old.remove()
+        f = self.filter_text
+        items = [(w.message, w) for w in model.warnings]
+        items += [(str(d), d) for d in model.cfg.diagnostics]
+        items = [(m, w) for m, w in items if _matches(m, f)]
+        if not items:
+            return
+        first = self.root.children[0] if self.root.children else None
+        where = {"before": first} if first is not None else {}
+        sec = self.root.add(Text.assemble(("⚠ warnings", "bold yellow"), (f"  {len(items)}", "dim")),
+                            data=NodeRef("section", "warnings"), expand=len(items) <= 6, **where)
+        self.sections["warnings"] = sec
+        for message, w in items:
+            severe = getattr(w, "severity", "warning") == "error"
+            sec.add_leaf(Text(_short(message, 90), style="red" if severe else "yellow"),
+                         data=NodeRef("warning", message, extra=w))
+
     _KEEP = ("table", "param", "override", "entry", "more", "message", "pfa-item", "class-item",
-             "table-link")
+             "table-link", "warning")
 
     def prune(self) -> None:
         """With a filter, drop the sections and groups where nothing matched."""
@@ -252,19 +275,20 @@ class ConfigTree(Tree[NodeRef]):
         f = self.filter_text
         if pfa is None and not model.pfa_loading:
             return
+        where = {"after": self.sections["tables"]} if "tables" in self.sections else {}
         if model.pfa_loading:
             self.sections["pfa"] = self.root.add_leaf(
                 Text.assemble(("PostfixAdmin", "bold"), ("  loading…", "dim italic")),
-                data=NodeRef("pfa", "loading"))
+                data=NodeRef("pfa", "loading"), **where)
             return
         if pfa.error and not pfa.domains:
             lab = Text.assemble(("PostfixAdmin", "bold red"), ("  " + _short(pfa.error, 60), "red"))
-            self.sections["pfa"] = self.root.add_leaf(lab, data=NodeRef("pfa", "error", extra=pfa))
+            self.sections["pfa"] = self.root.add_leaf(lab, data=NodeRef("pfa", "error", extra=pfa), **where)
             return
         lab = Text.assemble(("PostfixAdmin", "bold"), ("  " + model.display_path(pfa.source), "dim"))
         if pfa.error:
             lab.append("  partly unreadable", style="red")
-        sec = self.root.add(lab, data=NodeRef("pfa", "view", extra=pfa), expand=True)
+        sec = self.root.add(lab, data=NodeRef("pfa", "view", extra=pfa), expand=True, **where)
         self.sections["pfa"] = sec
 
         def group(title, items):
@@ -298,13 +322,15 @@ class ConfigTree(Tree[NodeRef]):
         if old is not None:
             old.remove()
         f = self.filter_text
+        prev = self.sections.get("pfa") or self.sections.get("tables")
+        where = {"after": prev} if prev is not None else {}
         if model.classes is None:
             self.sections["classes"] = self.root.add_leaf(
                 Text.assemble(("address classes", "bold"), ("  checking…", "dim italic")),
-                data=NodeRef("section", "classes"))
+                data=NodeRef("section", "classes"), **where)
             return
         sec = self.root.add(Text("address classes", style="bold"), data=NodeRef("section", "classes"),
-                            expand=True)
+                            expand=True, **where)
         self.sections["classes"] = sec
         for c in model.classes:
             members = [(d, "literal") for d in c.literals] + [(d, "table") for d in c.members]

@@ -336,6 +336,18 @@ class DetailPane(VerticalScroll):
             parts += _warnings([w for w in model.warnings if w.param and not w.table][:20])
         return Group(*parts)
 
+    def _render_warning(self, ref: NodeRef, model):
+        w = ref.extra
+        parts: list = [_title("warning")]
+        if hasattr(w, "message") and hasattr(w, "where") and not hasattr(w, "path"):
+            parts += _warnings([w])
+            target = w.table or (w.param if not w.domain else None)
+            if target:
+                parts += [Text(""), Text(f"Enter: show {model.display_spec(target)}", style="dim italic")]
+        else:  # a Diagnostic of the configuration loader
+            parts.append(Text(str(w), style="yellow"))
+        return Group(*parts)
+
     def _render_allparams(self, ref: NodeRef, model):
         return Text("Every parameter Postfix knows, defaults included. Dim names are defaults.")
 

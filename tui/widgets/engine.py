@@ -465,6 +465,15 @@ reject_rhsbl_reverse_client reject_rhsbl_sender permit_dnswl_client permit_rhswl
 TERMINAL = frozenset({"permit", "reject", "defer"})
 
 
+def deprecated_names() -> dict[str, str]:
+    """Old restriction names smtpd still accepts (the evaluator's table)."""
+    try:
+        from tui.core.restrictions import DEPRECATED
+    except Exception:
+        return {}
+    return dict(DEPRECATED)
+
+
 @dataclass(frozen=True)
 class Warning_:
     message: str
@@ -488,6 +497,7 @@ def restriction_items(view, name: str, classes: set[str] | None = None) -> list[
     when an entry is unknown to Postfix or can never be reached."""
     toks = _restriction_tokens(view, name)
     classes = classes or set()
+    deprecated = deprecated_names()
     out: list[tuple[int, str, str]] = []
     i, pos = 0, 0
     terminal_at: str | None = None
@@ -500,6 +510,8 @@ def restriction_items(view, name: str, classes: set[str] | None = None) -> list[
         note = ""
         if terminal_at is not None:
             note = f"never reached (after {terminal_at})"
+        elif tok in deprecated:
+            note = f"old name of {deprecated[tok]}"
         elif tok not in KNOWN_RESTRICTIONS and not is_table_spec(tok) and tok not in classes \
                 and not tok.startswith("{") and "=" not in tok:
             note = "unknown to Postfix"
@@ -521,6 +533,7 @@ def restriction_warnings(cfg) -> list[Warning_]:
     out: list[Warning_] = []
     main = cfg.params()
     classes = set(_tokens(main, "smtpd_restriction_classes"))
+    deprecated = deprecated_names()
     lists: list[tuple[str, Any, str | None]] = [(n, main, None) for n in RESTRICTION_LISTS]
     lists += [(c, main, None) for c in classes]
     for svc in cfg.smtpd_services() if hasattr(cfg, "smtpd_services") else []:
@@ -549,7 +562,7 @@ def restriction_warnings(cfg) -> list[Warning_]:
                 break
             if tok in KNOWN_RESTRICTIONS:
                 nargs = KNOWN_RESTRICTIONS[tok]
-            elif is_table_spec(tok) or tok in classes:
+            elif is_table_spec(tok) or tok in classes or tok in deprecated:
                 pass
             elif tok.startswith("{") or "=" in tok:
                 pass
