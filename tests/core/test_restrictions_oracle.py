@@ -8,7 +8,7 @@ names, relay_domains subdomains, sender-specified routing (% and a second @),
 restriction names, permit_dnswl_client / reject_rbl_client / permit_mx_backup
 without DNS, defer_if_permit / defer_if_reject scoping, DISCARD / FILTER /
 HOLD, smtpd_delay_reject = no, warn_if_reject, and -o overrides that smtpd
-sees but trivial-rewrite does not. Every expected answer is
+sees but trivial-rewrite does not; the deprecated names 3.7 still accepts. Every expected answer is
 asked of the real smtpd at test time; none is written down here.
 """
 from __future__ import annotations
@@ -19,7 +19,58 @@ from tests.conftest import need_postfix
 
 pytestmark = pytest.mark.oracle
 
-CONFIGS = {'flags_and_stages': {'clients': '192.0.2.66 DEFER_IF_PERMIT client is odd\n'
+CONFIGS = {'deprecated_names': {'main.cf': 'compatibility_level = 3.6\n'
+                                 'myhostname = mail.example.com\n'
+                                 'mydomain = example.com\n'
+                                 'mydestination = $myhostname, localhost, example.com\n'
+                                 'inet_interfaces = 127.0.0.1\n'
+                                 'mynetworks = 127.0.0.0/8\n'
+                                 'local_recipient_maps =\n'
+                                 'relay_domains = relay.example\n'
+                                 'smtpd_relay_restrictions =\n'
+                                 'smtpd_recipient_restrictions = check_relay_domains\n'
+                                 'maps_rbl_domains = bl.example\n',
+                      'master.cf': 'smtp inet n - n - - smtpd\n'
+                                   '127.0.0.1:4301 inet n - n - - smtpd\n'
+                                   '  -o smtpd_helo_restrictions=permit_naked_ip_address,reject\n'
+                                   '127.0.0.1:4302 inet n - n - - smtpd\n'
+                                   '  -o '
+                                   'smtpd_client_restrictions=reject_maps_rbl,reject_unknown_client,permit\n'
+                                   '127.0.0.1:4303 inet n - n - - smtpd\n'
+                                   '  -o '
+                                   'smtpd_recipient_restrictions=check_recipient_maps,reject_unauth_destination\n'
+                                   '  -o local_recipient_maps=inline:{known@example.com=x}\n'
+                                   '127.0.0.1:4304 inet n - n - - smtpd\n'
+                                   '  -o smtpd_sender_restrictions=reject_unknown_address\n'
+                                   '  -o smtpd_recipient_restrictions=reject_unauth_destination\n',
+                      'transactions.tsv': 'service\tclient_address\tclient_name\thelo\tsender\t'
+                                          'recipient\tsasl_login\tnote\n'
+                                          'smtp\t192.0.2.1\tunknown\th.example.net\ta@example.net\t'
+                                          'x@outside.example\t-\tcheck_relay_domains deny\n'
+                                          'smtp\t192.0.2.1\tunknown\th.example.net\ta@example.net\t'
+                                          'x@relay.example\t-\tcheck_relay_domains ok\n'
+                                          'smtp\t192.0.2.1\thost.relay.example\th.example.net\t'
+                                          'a@example.net\tx@outside.example\t-\tclient in '
+                                          'relay_domains\n'
+                                          '127.0.0.1:4301\t192.0.2.1\tunknown\t192.0.2.1\t'
+                                          'a@example.net\tx@example.com\t-\tnaked ip helo\n'
+                                          '127.0.0.1:4301\t192.0.2.1\tunknown\th.example.net\t'
+                                          'a@example.net\tx@example.com\t-\tnaked ip not\n'
+                                          '127.0.0.1:4301\t192.0.2.1\tunknown\t999.1.1.1\t'
+                                          'a@example.net\tx@example.com\t-\tnaked bad ip\n'
+                                          '127.0.0.1:4302\t192.0.2.1\tunknown\th.example.net\t'
+                                          'a@example.net\tx@example.com\t-\tmaps rbl + unknown '
+                                          'client\n'
+                                          '127.0.0.1:4303\t192.0.2.1\tunknown\th.example.net\t'
+                                          'a@example.net\tother@example.com\t-\t'
+                                          'check_recipient_maps\n'
+                                          '127.0.0.1:4303\t192.0.2.1\tunknown\th.example.net\t'
+                                          'a@example.net\tknown@example.com\t-\t'
+                                          'check_recipient_maps ok\n'
+                                          '127.0.0.1:4304\t192.0.2.1\tunknown\th.example.net\t'
+                                          'a@nodns.example\tknown@example.com\t-\t'
+                                          'reject_unknown_address\n'},
+ 'flags_and_stages': {'clients': '192.0.2.66 DEFER_IF_PERMIT client is odd\n'
                                  '192.0.2.67 FILTER smtp:[127.0.0.1]:10025\n'
                                  '192.0.2.68 DISCARD\n'
                                  '192.0.2.69 DEFER_IF_REJECT maybe later\n'
