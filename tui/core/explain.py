@@ -105,6 +105,19 @@ def _insert_before(items: list[str], target: str, new: list[str]) -> list[str]:
 
 
 def explain(trace: Trace, cfg=None) -> Explanation:
+    ex = _explain(trace, cfg)
+    d = trace.decided_by
+    if (d is not None and trace.stage == "rcpt" and d.parameter in (
+            "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions")):
+        what = {"smtpd_client_restrictions": "client", "smtpd_helo_restrictions": "HELO",
+                "smtpd_sender_restrictions": "sender"}[d.parameter]
+        note = (f"smtpd_delay_reject = yes: the {what} restrictions are evaluated, and answered, "
+                f"at RCPT TO (the log line says RCPT for that reason).")
+        return Explanation(ex.summary, ex.reasons + (note,), ex.edits)
+    return ex
+
+
+def _explain(trace: Trace, cfg=None) -> Explanation:
     d = trace.decided_by
     tx = trace.transaction
     if trace.config_errors:
