@@ -126,4 +126,7 @@ def test_unusable_input_exit_2(tmp_path, capsys):
     assert rc == 2
     rc = main(["trace", "--config-dir", str(tmp_path), "--from-log", "this is not a log line"])
     assert rc == 2
+    rc = main(["trace", "--config-dir", str(tmp_path), "--client-address", "not-an-ip",
+               "--recipient", "a@b.example"])
+    assert rc == 2
     assert "log line" in capsys.readouterr().err

@@ -87,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
         return _err("--client-address is required (or --from-log with a client address)")
     if not recipient:
         return _err("--recipient is required (or --from-log with to=<...>)")
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(client_address.removeprefix("IPv6:").removeprefix("ipv6:"))
+    except ValueError:
+        return _err(f"client address {client_address!r} is not an IP address")
+    client_address = client_address.removeprefix("IPv6:").removeprefix("ipv6:")
     try:
         cfg = load_config(args.config_dir)
     except (ConfigError, ExplorerError) as exc:
