@@ -16,8 +16,9 @@ Rules (mysql_table(5), checked against postmap 3.7):
   `domain = list`: only keys user@domain with a non-empty local part and a
       matching domain are looked up (exact names, /file, type:table).
 A suppressed query is "not found" without any query being run.
-Every value of every row is passed through result_format; non-empty
-results are joined with ","; more than expansion_limit values is an error.
+Every column of every row (mysql) or the first column of every row
+(sqlite: dict_sqlite reads column 0 only) goes through result_format; non-empty results are joined
+with ","; more than expansion_limit values is an error.
 The key is folded to lower case before all this (postmap -q and smtpd both
 open tables with DICT_FLAG_FOLD_FIX).
 """
@@ -127,7 +128,7 @@ def _key_parts(key: str, letters, nparts, upper_only: bool):
         if "d" in want:
             vals["d"] = domain
         if nparts:
-            labels = domain.split(".")
+            labels = [lab for lab in domain.split(".") if lab]  # mystrtok: empty labels vanish
             if nparts > len(labels):
                 return None
             for i in range(1, nparts + 1):
@@ -245,6 +246,7 @@ class SqlTable(Table):
     is_pattern = False
     quote = staticmethod(mysql_quote)
     label = "sql"
+    all_columns = True
 
     def __init__(self, spec, type_, name, fold, view=None):
         super().__init__(spec, type_, name, fold)
@@ -317,6 +319,9 @@ class SqlTable(Table):
     def _lookup(self, key: str) -> LookupResult:
         if not self.status.usable or self.query is None:
             return LookupResult(False, None, f"{self.spec}: {self.status.message}", key)
+        if key == "":
+            # Postfix: 'table "...": empty query string -- ignored'
+            return LookupResult(False, None, None, key, "not queried: empty key")
         fkey = self.fold(key)
         if not self.fold.utf8:
             try:
@@ -339,7 +344,8 @@ class SqlTable(Table):
             return LookupResult(False, None, self._scrub(err), key, query)
         values: list[str] = []
         for row in rows:
-            for v in row:
+            # mysql: every column; sqlite: the first column only (postmap 3.7)
+            for v in (row if self.all_columns else row[:1]):
                 if v is None:
                     continue
                 if isinstance(v, bytes):

@@ -16,6 +16,7 @@ from tui.core.tables.sql import CfError, SqlTable, sqlite_quote
 
 class SqliteTable(SqlTable):
     label = "SQLite"
+    all_columns = False  # dict_sqlite reads column 0 of each row only
     quote = staticmethod(sqlite_quote)
 
     def __init__(self, spec, type_, name, fold, view=None):
