@@ -230,7 +230,12 @@ class ExplorerApp(App):
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
-        loaded = E.load(self.config_dir)
+        try:
+            loaded = E.load(self.config_dir)
+        except Exception as exc:  # a bug in the loader must not take the app down
+            self.call_from_thread(self._load_failed, f"cannot load {self.config_dir}: internal error: "
+                                                     f"{type(exc).__name__}: {exc}")
+            return
         if loaded.cfg is None:
             self.call_from_thread(self._load_failed, loaded.error or "cannot load")
             return
@@ -256,7 +261,12 @@ class ExplorerApp(App):
     def _loaded(self, model: ExplorerModel) -> None:
         self.model = model
         self.tree.loading = False
-        self.tree.build(model)
+        try:
+            self.tree.build(model)
+        except Exception as exc:
+            self.log.error("tree build failed", exc)
+            self.tree.show_message(f"cannot show this configuration: internal error: "
+                                   f"{type(exc).__name__}: {exc}", "bold red")
         self.tree.move_cursor(self.tree.root.children[0] if self.tree.root.children else None)
         self.tree.focus()
         self.trace_pane.set_model(model)
@@ -424,6 +434,18 @@ class ExplorerApp(App):
                 self.goto_table(w.table)
             elif getattr(w, "param", None) and not getattr(w, "domain", None):
                 self.goto_param(w.param)
+            elif getattr(w, "path", None) and getattr(w, "line", None):  # a loader Diagnostic
+                node = self.tree.find_line(w.path, w.line)
+                if node is None and self.model is not None:
+                    main = self.model.cfg.params()
+                    for n in main.names(explicit_only=True):
+                        src = main.source(n)
+                        if src.path == w.path and src.line == w.line:
+                            node = self.tree.find_param(n, self.model)
+                            break
+                if node is not None:
+                    self.tree.reveal(node)
+                    self.detail.show(node.data, self.model)
 
     # -- filter ------------------------------------------------------------
 

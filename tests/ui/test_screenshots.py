@@ -89,3 +89,35 @@ async def test_screenshot_mysql_down(tmp_path: Path):
         await pilot.pause()
         assert "unreadable" in plain(app.detail.body.content)
         save(app, "mysql-down.svg")
+
+
+async def test_screenshot_warnings(demo_dir: Path):
+    """The demo with three classic mistakes added: the warnings section."""
+    master = demo_dir / "master.cf"
+    master.write_text(master.read_text().replace("smtpd_reject_unlisted_sender", "smtpd_reject_unlistsd_sender"))
+    main = demo_dir / "main.cf"
+    text = main.read_text().replace("mydestination = $myhostname, localhost.$mydomain, localhost",
+                                    "mydestination = $myhostname, localhost.$mydomain, localhost, example.org")
+    text += "smtpd_client_restrictions = permit, reject_unknown_client_hostname\n"
+    main.write_text(text)
+    app = make_app(demo_dir)
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert await settle(pilot)
+        app.sub_title = "demo with three mistakes"
+        sec = app.tree.sections["warnings"]
+        msgs = [c.data.key for c in sec.children]
+        assert any("unused parameter: smtpd_reject_unlistsd_sender" in m for m in msgs)
+        assert any("can never be reached" in m for m in msgs)
+        assert any("example.org is listed in two address classes" in m for m in msgs)
+        app.tree.reveal(sec.children[0])
+        await pilot.pause()
+        save(app, "warnings.svg")
+        # Enter on the loader's warning shows the -o override it is about
+        typo = [c for c in sec.children if "unlistsd" in c.data.key][0]
+        app.tree.reveal(typo)
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        node = app.tree.cursor_node
+        assert node.data.kind == "override" and node.data.service == "submission"
+        assert node.data.key == "smtpd_reject_unlistsd_sender"

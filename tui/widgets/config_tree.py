@@ -198,7 +198,7 @@ class ConfigTree(Tree[NodeRef]):
         self.sections["warnings"] = sec
         for message, w in items:
             severe = getattr(w, "severity", "warning") == "error"
-            sec.add_leaf(Text(_short(message, 90), style="red" if severe else "yellow"),
+            sec.add_leaf(Text(_short(model.display_path(message), 90), style="red" if severe else "yellow"),
                          data=NodeRef("warning", message, extra=w))
 
     _KEEP = ("table", "param", "override", "entry", "more", "message", "pfa-item", "class-item",
@@ -442,6 +442,16 @@ class ConfigTree(Tree[NodeRef]):
         _ = self._tree_lines  # noqa: SLF001 -- rebuild line numbers now (textual is pinned)
         self.move_cursor(node)
         self.call_after_refresh(self.scroll_to_node, node, animate=False)
+
+    def find_line(self, path: str, line: int) -> TreeNode[NodeRef] | None:
+        """The parameter or -o override node defined at PATH:LINE."""
+        nodes = list(self.param_nodes.values()) + list(self.override_nodes.values())
+        for node in nodes:
+            d = node.data
+            src = d.extra[1] if d.kind == "override" else None
+            if d.kind == "override" and src is not None and src.path == path and src.line == line:
+                return node
+        return None
 
     def find_param(self, name: str, model, service: str | None = None) -> TreeNode[NodeRef] | None:
         if service and (service, name) in self.override_nodes:
