@@ -6,10 +6,11 @@ slipped through, so no master process outlives the test run.
 """
 from __future__ import annotations
 
-import os
 import secrets
+import signal
 import socket
 import subprocess
+import threading
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -110,3 +111,15 @@ def scenario_instance(request):
 
 def pytest_sessionfinish(session, exitstatus):
     postfix_instance._stop_all()
+
+
+def _sigterm_to_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+# A SIGTERM (a timeout wrapper, a CI run being stopped) would end Python
+# without running finalizers or atexit handlers and leave master processes
+# behind; turn it into KeyboardInterrupt, which pytest unwinds cleanly.
+if threading.current_thread() is threading.main_thread() \
+        and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+    signal.signal(signal.SIGTERM, _sigterm_to_interrupt)

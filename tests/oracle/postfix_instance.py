@@ -95,7 +95,7 @@ _FORCED_OVERRIDES = {
 }
 _DROPPED_OVERRIDES = {"syslog_name"}  # keep every log line in one recognisable shape
 
-_SMTPD_FATAL = re.compile(r"postfix/smtpd\[\d+\]: fatal: (.*)")
+_SMTPD_FATAL = re.compile(r"/smtpd\[\d+\]: fatal: (.*)")
 
 
 class HarnessError(RuntimeError):
@@ -579,12 +579,14 @@ class PostfixInstance:
                 p = os.path.join(dirpath, f)
                 if os.path.isfile(p):
                     os.chmod(p, os.stat(p).st_mode | 0o644)
-        # the parents too (a mkdtemp dir is 0700)
-        p = top
+        # the parents must let the postfix user through; they are not ours
+        # to change (a mkdtemp or pytest tmp_path dir is 0700)
+        p = top.parent
         while p != p.parent:
-            st = os.stat(p)
-            if not st.st_mode & 0o001:
-                os.chmod(p, st.st_mode | 0o711)
+            if not os.stat(p).st_mode & 0o001:
+                raise HarnessError(
+                    f"{p} is not searchable by other users: the postfix user could not "
+                    f"read {top}; use a directory such as tempfile.mkdtemp() + chmod 0755")
             p = p.parent
 
     def _postmap(self, text: str) -> None:
