@@ -45,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
         if table.status.state in ("unreadable", "not evaluated"):
             print(f"postfix-explorer: {args.table}: {table.status.message}", file=err)
             return 2
+        if table.status.state == "stale":
+            # stdout stays diffable with postmap; the caveat goes to stderr
+            print(f"postfix-explorer: warning: {args.table}: {table.status.message}", file=err)
         keys: list[str] = []
         batch = len(args.keys) > 1
         for k in args.keys:

@@ -56,6 +56,8 @@ class UnixTable(Table):
         return len(self._all())
 
     def _all(self):
+        if not self.status.usable:
+            return []
         if self.name == "passwd.byname":
             import pwd
             return sorted((p.pw_name, ":".join([p.pw_name, p.pw_passwd, str(p.pw_uid), str(p.pw_gid),
