@@ -144,3 +144,102 @@ def test_resolve_matches_trivial_rewrite(name):
         finally:
             rw.close()
     assert not mismatches, "\n".join(mismatches)
+
+
+EXPANSION_CONFIG = {'main.cf': 'compatibility_level = 3.6\n'
+            'myhostname = mail.example.com\n'
+            'mydomain = example.com\n'
+            'myorigin = $mydomain\n'
+            'mydestination = $myhostname, localhost\n'
+            'inet_interfaces = 127.0.0.1\n'
+            'mynetworks = 127.0.0.0/8\n'
+            'alias_maps =\n'
+            'local_recipient_maps =\n'
+            'recipient_delimiter = +\n'
+            'virtual_alias_domains = alias.example, team.example\n'
+            'virtual_alias_maps = hash:__DIR__/valias\n'
+            'virtual_mailbox_domains = box.example\n'
+            'virtual_mailbox_maps = hash:__DIR__/vbox\n'
+            'virtual_transport = lmtp:unix:private/dovecot-lmtp\n'
+            'smtpd_client_restrictions = check_client_access inline:{127.0.0.1=HOLD}\n',
+ 'master.cf': 'smtp inet n - n - - smtpd\n',
+ 'transactions.tsv': 'service\tclient_address\tclient_name\thelo\tsender\trecipient\tsasl_login\t'
+                     'note\n',
+ 'valias': 'info@alias.example\tsales@team.example, boss@box.example\n'
+           'sales@team.example\tann@box.example, bob@box.example, sales@team.example\n'
+           'ann@box.example\tann@box.example, ann-copy@box.example\n'
+           '@team.example\tcatch@box.example\n'
+           'loop1@alias.example\tloop2@alias.example\n'
+           'loop2@alias.example\tloop1@alias.example\n'
+           'plus@alias.example\tplain@box.example\n'
+           'user\tlocal@box.example\n',
+ 'vbox': 'boss@box.example x\n'
+         'ann@box.example x\n'
+         'bob@box.example x\n'
+         'catch@box.example x\n'
+         'ann-copy@box.example x\n'
+         'plain@box.example x\n'}
+EXPANSION_ADDRESSES = ["info@alias.example", "x@team.example", "boss@box.example", "loop1@alias.example",
+                       "plus+tag@alias.example", "ANN@box.example"]
+
+
+def test_virtual_alias_expansion_matches_cleanup(tmp_path):
+    """route()'s final recipients = what the real cleanup queues (mail held by an access HOLD)."""
+    need_postfix()
+    import json
+    import subprocess
+    import time
+
+    from tests.oracle.conftest import running_scenario
+    from tests.oracle.postfix_instance import _Smtp
+    from tests.oracle.scenarios import Scenario
+    from tui.core import classes as C
+    from tui.core.config import load_config
+    from tui.core.dns import OfflineResolver
+    from tui.core.restrictions import Evaluator
+    from tui.core.trace import Transaction
+
+    src = tmp_path / "expansion"
+    src.mkdir()
+    for fname, text in EXPANSION_CONFIG.items():
+        (src / fname).write_text(text)
+    real: dict[str, object] = {}
+    with running_scenario(Scenario("expansion", src, [], {})) as (cfg_dir, inst):
+        queued = {}
+        for addr in EXPANSION_ADDRESSES:
+            s = _Smtp(inst.port("smtp"), 20)
+            try:
+                s.read_reply()
+                for cmd in ("HELO client.example", "MAIL FROM:<s@example.net>", f"RCPT TO:<{addr}>", "DATA"):
+                    s.command(cmd)
+                code, text = s.command(f"Subject: {addr}\r\n\r\nhello\r\n.")
+                if code == 250:
+                    queued[text.rsplit(" ", 1)[-1]] = addr
+                else:
+                    real[addr] = text
+                s.command("QUIT")
+            finally:
+                s.close()
+        deadline = time.monotonic() + 30
+        while True:
+            out = subprocess.run(["postqueue", "-c", str(inst.etc), "-j"], capture_output=True, text=True).stdout
+            held = {j["queue_id"]: j for j in map(json.loads, out.splitlines())}
+            if all(q in held for q in queued) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        for qid, addr in queued.items():
+            real[addr] = sorted(r["address"] for r in held[qid]["recipients"])
+        cfg = load_config(cfg_dir)
+        ev = Evaluator(cfg, Transaction("127.0.0.1"), "smtp", OfflineResolver())
+        mismatches = []
+        for addr in EXPANSION_ADDRESSES:
+            r = C.route(ev, addr)
+            if isinstance(real[addr], str):      # cleanup refused the message
+                ok = any(real[addr][4:] in n for n in r.notes)
+                mine = list(r.notes)
+            else:
+                mine = sorted(t.address for t in r.targets)
+                ok = mine == real[addr]
+            if not ok:
+                mismatches.append(f"{addr}: postfix {real[addr]!r} engine {mine!r}")
+    assert not mismatches, "\n".join(mismatches)

@@ -977,17 +977,36 @@ def route(env, address: str):
         if value is None:
             finals.append(addr)
             return
+        # an extension that the key did not match is propagated to the result
+        # (propagate_unmatched_extensions includes "virtual" by default)
+        ext = ""
+        if key and "@" in addr and not key.startswith("@"):
+            local = addr.rsplit("@", 1)[0]
+            klocal = key.rsplit("@", 1)[0] if "@" in key else key
+            if klocal != local and local.startswith(klocal):
+                ext = local[len(klocal):]
+        propagate = "virtual" in _list(view, "propagate_unmatched_extensions")
         targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
         for t in targets:
             t = canonicalize(view, t).lower()
+            if ext and propagate and "@" in t:
+                tl, td = t.rsplit("@", 1)
+                t = f"{tl}{ext}@{td}"
             expansion.append(t)
-            if t == addr or t in seen:
+            if t == addr:
+                finals.append(t)
+            elif t in seen:
+                errors.append(f"virtual alias loop through {t}")
                 finals.append(t)
             elif len(finals) < expansion_limit:
                 expand(t, depth + 1, seen + (addr,))
 
+    errors: list[str] = []
     expand(res.recipient, 0, ())
     res.lookups.extend(lookups_alias)
+    if errors:
+        notes.append("cleanup would fail this message with 451 4.6.0 Alias expansion error "
+                      "(at the end of DATA): " + "; ".join(dict.fromkeys(errors)))
     targets = []
     for f in dict.fromkeys(finals):
         try:
