@@ -297,38 +297,62 @@ def _explain_access(trace: Trace, cfg, d: Step) -> Explanation:
     return Explanation(f"{trace.reply}: an access table entry decided.", tuple(reasons), tuple(edits))
 
 
+CLASS_TABLE = {C.CLASS_LOCAL: "local_recipient_maps", C.CLASS_VIRTUAL: "virtual_mailbox_maps",
+               C.CLASS_RELAY: "relay_recipient_maps", C.CLASS_ALIAS: "virtual_alias_maps"}
+
+
 def _explain_unknown(trace: Trace, cfg, d: Step) -> Explanation:
     reasons = []
     reply = trace.reply
-    table = None
-    for param in ("virtual_alias_maps", "virtual_mailbox_maps", "local_recipient_maps", "relay_recipient_maps"):
-        if param.replace("_maps", "").replace("_", " ").replace("local recipient", "local recipient") in reply:
-            table = param
-    if "virtual alias" in reply:
-        table = "virtual_alias_maps"
-    elif "virtual mailbox" in reply:
-        table = "virtual_mailbox_maps"
-    elif "local recipient" in reply:
-        table = "local_recipient_maps"
-    elif "relay recipient" in reply:
-        table = "relay_recipient_maps"
-    keys = [f"{lk.table} {lk.key!r}: {lk.result}" for lk in d.lookups if "transport" not in lk.table]
-    if table is None and keys:
-        # show_user_unknown_table_name = no hides the table: name it from the lookups
-        last = [lk for lk in d.lookups if "transport" not in lk.table]
-        if last:
-            table = f"the table {last[-1].table}"
-    reasons.append(f"The address is not in {table or 'the recipient table of its address class'}.")
+    tx = trace.transaction
+    sender_side = "Sender address" in reply
+    addr = (tx.sender if sender_side else tx.recipient).strip("<>")
+    param = None
+    for words, p in (("virtual alias", "virtual_alias_maps"), ("virtual mailbox", "virtual_mailbox_maps"),
+                     ("local recipient", "local_recipient_maps"), ("relay recipient", "relay_recipient_maps")):
+        if words in reply:
+            param = p
+    specs: list[str] = []
+    if cfg is not None:
+        try:
+            from tui.core.dns import OfflineResolver
+            from tui.core.restrictions import Evaluator
+
+            ev = Evaluator(cfg, tx, trace.service, OfflineResolver())
+            if param is None:
+                r = C.resolve_addr(ev, addr)
+                param = CLASS_TABLE.get(r.address_class)
+                if param:
+                    reasons.append(f"{addr} is in address class {C.CLASS_TEXT[r.address_class]}, whose "
+                                   f"recipients are listed in {param} (show_user_unknown_table_name = no "
+                                   f"hides that in the reply).")
+            if param:
+                specs = ev.plist(param)
+        except Exception:
+            pass
+    where = f"{param} ({', '.join(specs)})" if specs else (param or "the recipient table of its address class")
+    reasons.append(f"The address is not in {where}; canonical and virtual alias maps did not list it either.")
+    keys = [f"{lk.table} {lk.key!r}: {lk.result}" + (f" (query: {lk.where})" if lk.where and not lk.found
+                                                       and " " in lk.where else "")
+            for lk in d.lookups if "transport" not in lk.table]
     if keys:
-        reasons.append("Lookups made: " + "; ".join(keys[-8:]))
+        reasons.append("Lookups made: " + "; ".join(keys[-10:]))
     if d.detail:
         reasons.append(d.detail)
-    edits = [Edit("add the address to the table (or a catch-all @domain entry), then rebuild it",
-                  "$EDITOR <table file> && postmap <table>")]
+    edits = []
+    for spec in specs[:3]:
+        typ, _, name = spec.removeprefix("proxy:").partition(":")
+        if typ in ("hash", "btree", "lmdb", "cdb", "dbm", "texthash"):
+            rebuild = "" if typ == "texthash" else f" && postmap {typ}:{name}"
+            edits.append(Edit(f"add {addr} (or a catch-all entry) to {name}", f"$EDITOR {name}{rebuild}"))
+        elif typ in ("mysql", "pgsql", "sqlite", "ldap"):
+            edits.append(Edit(f"add {addr} to the database that {spec} queries (PostfixAdmin: create the "
+                              "mailbox or alias)", f"postmap -q '{addr}' {spec}   # must print a result"))
     if d.parameter == "smtpd_reject_unlisted_recipient":
         edits.append(Edit("stop rejecting unknown recipients at SMTP time (not recommended: backscatter)",
                           "postconf -e 'smtpd_reject_unlisted_recipient = no'"))
-    return Explanation(f"{reply}: the recipient is unknown.", tuple(reasons), tuple(edits))
+    return Explanation(f"{reply}: the {'sender' if sender_side else 'recipient'} is unknown.",
+                       tuple(reasons), tuple(edits))
 
 
 def _explain_syntax(trace: Trace, cfg, d: Step) -> Explanation:
