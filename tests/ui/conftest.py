@@ -20,6 +20,19 @@ def demo_dir() -> Path:
     return demo_config_dir()
 
 
+@pytest.fixture
+def public_dir():
+    """A scratch config dir the postfix user can read (pytest's tmp_path is
+    private to root, which a real Postfix instance cannot use)."""
+    import shutil
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(prefix="pfx-ui-"))
+    d.chmod(0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 async def settle(pilot, cond=None, tries: int = 400) -> bool:
     """Let workers finish: poll COND (default: app.settled) between pauses.
     Bounded, and the caller asserts on the state, never on time."""

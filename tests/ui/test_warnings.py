@@ -49,17 +49,17 @@ async def test_unreachable_and_unknown_restrictions(tmp_path: Path):
 
 
 @pytest.mark.oracle
-async def test_real_postfix_rejects_the_unknown_restriction_the_app_flags(tmp_path: Path):
+async def test_real_postfix_rejects_the_unknown_restriction_the_app_flags(public_dir: Path):
     """The 'unknown to Postfix' flag agrees with a real smtpd (451 4.3.5)."""
     need_postfix()
     from tests.oracle.postfix_instance import PostfixInstance
 
-    config(tmp_path, "smtpd_recipient_restrictions = reject_unknwon_sender_domain, reject_unauth_destination\n")
-    with PostfixInstance(tmp_path) as inst:
+    config(public_dir, "smtpd_recipient_restrictions = reject_unknwon_sender_domain, reject_unauth_destination\n")
+    with PostfixInstance(public_dir) as inst:
         answer = inst.query("smtp", "192.0.2.9", "unknown", "client.example.com",
                             "a@example.com", "b@example.net")
     assert answer.code == 451 and "4.3.5" in answer.reply
-    app = make_app(tmp_path)
+    app = make_app(public_dir)
     async with app.run_test(size=(120, 40)) as pilot:
         assert await settle(pilot)
         assert any("reject_unknwon_sender_domain" in w.message and w.severity == "error"

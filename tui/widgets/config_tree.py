@@ -28,6 +28,17 @@ STATE_STYLE = {
 }
 
 
+# A glyph in front of each table, so its state shows even in a narrow tree.
+STATE_GLYPH = {
+    "ok": "●",
+    "stale": "▲",
+    "unreadable": "✗",
+    "error": "✗",
+    "not evaluated": "○",
+    "checking": "…",
+}
+
+
 @dataclass
 class NodeRef:
     """What a tree node stands for."""
@@ -240,7 +251,8 @@ class ConfigTree(Tree[NodeRef]):
         state, _msg = model.table_state(ref.spec)
         shown = model.display_spec(ref.spec)
         style = "bold red" if state in ("unreadable", "error") else ""
-        lab = Text(shown, style=style)
+        lab = Text(STATE_GLYPH.get(state, "·") + " ", style=STATE_STYLE.get(state, ""))
+        lab.append(shown, style=style)
         lab.append(f"  {state}", style=STATE_STYLE.get(state, ""))
         if state in ("unreadable", "error") and _msg:
             lab.append(f": {_short(_reason(_msg), 60)}", style="red")

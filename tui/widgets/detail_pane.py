@@ -152,7 +152,7 @@ class DetailPane(VerticalScroll):
         desc = describe(name)
         if desc:
             parts += [Text(""), Text(desc, style="italic")]
-        ws = [w for w in model.warnings if w.param == name]
+        ws = [w for w in model.warnings if w.param == name or (w.domain and f"({name})" in w.message)]
         ws += [w for s in tables for w in model.warnings if w.table == s]
         diags = model.diagnostics_for(src)
         if ws or diags:
