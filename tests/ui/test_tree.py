@@ -181,3 +181,34 @@ async def test_looking_a_key_up_in_a_table(demo_dir: Path):
         assert "SELECT goto FROM alias" in text  # the query that answered
         await pilot.press("escape")
         assert app.tree.has_focus
+
+
+async def test_a_big_postfixadmin_is_not_one_node_per_row(tmp_path: Path):
+    import sqlite3
+
+    from tui.demo import build_database
+
+    db = tmp_path / "pfa.sqlite"
+    build_database(db)
+    con = sqlite3.connect(db)
+    con.executemany("INSERT INTO mailbox (username, password, maildir, local_part, domain) "
+                    "VALUES (?, 'x', ?, ?, 'example.org')",
+                    [(f"u{i:04d}@example.org", f"example.org/u{i:04d}/", f"u{i:04d}") for i in range(300)])
+    con.commit()
+    con.close()
+    cf = tmp_path / "sqlite_virtual_mailbox_maps.cf"
+    cf.write_text(f"dbpath = {db}\nquery = SELECT maildir FROM mailbox WHERE username='%s' AND active = 1\n")
+    (tmp_path / "main.cf").write_text(f"virtual_mailbox_maps = sqlite:{cf}\n"
+                                      "virtual_mailbox_domains = example.org\n")
+    (tmp_path / "master.cf").write_text("smtp inet n - n - - smtpd\n")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await settle(pilot)
+        groups = {c.data.key: c for c in app.tree.sections["pfa"].children}
+        mb = groups["mailboxes"]
+        assert mb.label.plain.endswith("304")
+        assert len(mb.children) == PAGE + 1 and "204 more" in mb.children[-1].label.plain
+        await pilot.press("slash", *"u0299")
+        await pilot.pause()
+        groups = {c.data.key: c for c in app.tree.sections["pfa"].children}
+        assert [c.label.plain for c in groups["mailboxes"].children] == ["u0299@example.org"]

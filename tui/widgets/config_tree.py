@@ -307,8 +307,11 @@ class ConfigTree(Tree[NodeRef]):
             items = [(lab, d) for lab, d in items if _matches(lab.plain, f)]
             g = sec.add(Text.assemble((title, "bold"), (f"  {len(items)}", "dim")),
                         data=NodeRef("pfa-group", title), expand=bool(f))
-            for lab, d in items:
+            for lab, d in items[:PAGE]:
                 g.add_leaf(lab, data=d)
+            if len(items) > PAGE:  # a big installation: never a node per row
+                rest = f"{len(items) - PAGE} more — type / and part of a name to narrow"
+                g.add_leaf(Text(rest, style="dim italic"), data=NodeRef("message", rest))
 
         def flag(t: Text, active: bool, extra: str = "") -> Text:
             if extra:
