@@ -33,6 +33,14 @@ Conventions of an Answer:
   mail log and reports `Answer(0, "", "connect", detail=<the fatal text>)`;
   later queries to that service return the same answer without connecting.
 
+Each transaction gets its own SMTP connection (about 10 ms on loopback):
+smtpd's error counters, smtpd_error_sleep_time and the junk/hard error
+limits are per connection, and a configuration such as the seed's
+(smtpd_soft_error_limit = 2, smtpd_error_sleep_time = 10) would otherwise
+add sleeps or hang-ups that depend on the order of the transactions. XCLIENT
+itself resets the session, and smtpd processes are reused by master, so a
+new connection is cheap.
+
 Nothing here writes outside the temp dir; nothing touches /etc/postfix.
 """
 from __future__ import annotations
@@ -536,7 +544,8 @@ class PostfixInstance:
         data = self.root / "data"
         self.maillog = self.root / "maillog"
         for d in (self.etc, self.queue, data):
-            d.mkdir(mode=0o755)
+            d.mkdir()
+            os.chmod(d, 0o755)  # whatever the umask
         shutil.chown(data, "postfix")
         # smtpd runs as postfix: it must be able to read the scenario's files
         # (most maps are opened as root, some are not)
