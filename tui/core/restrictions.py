@@ -1638,7 +1638,64 @@ class Evaluator:
         code = int(text[:3]) if text[:3].isdigit() else 0
         return self.finish(code, text, stage)
 
+    def chat_reply(self, reply: str) -> str:
+        """smtpd_chat_reply(): the reject footer and the soft_bounce safety net."""
+        if not reply or reply[0] not in "45":
+            return reply
+        footer = None
+        specs = self.plist("smtpd_reject_footer_maps")
+        if specs:
+            lk: list = []
+            footer, _err, _spec = C.maps_find(self.tables, self.view, specs, reply, lk)
+        if footer is None:
+            try:
+                footer = self.view.raw("smtpd_reject_footer") or ""
+            except Exception:
+                footer = ""
+        lines = reply.split("\n")
+        if footer:
+            last = lines[-1]
+            code = last[:3]
+            rest = last[4:]
+            dsn = rest.split(" ", 1)[0] if rest else ""
+            if not _valid_dsn(dsn):
+                dsn = ""
+            vals = {"server_name": self.p("myhostname"), "client": self.namaddr, "client_port": "",
+                    "client_address": self.client_addr, "client_name": self.client_name,
+                    "reverse_client_name": self.reverse_name, "helo_name": self.helo_name or "",
+                    "localtime": ""}
+            for prefix, addr in (("sender", self.sender if self.stage == "rcpt" else None), ("recipient", None)):
+                vals[prefix] = "" if addr is None else (addr or "<>")
+                vals[prefix + "_name"] = "" if addr is None else (addr.rsplit("@", 1)[0] if addr else "<>")
+                vals[prefix + "_domain"] = "" if not addr or "@" not in addr else addr.rsplit("@", 1)[1]
+            parts = footer.split("\\n")
+            added = False
+            for i, part in enumerate(parts):
+                text = _mac_expand(part[2:] if (i == 0 and part.startswith("\\c")) else part, vals)
+                if i == 0 and part.startswith("\\c"):
+                    lines[-1] += text
+                    continue
+                sep = "-" if i < len(parts) - 1 else " "
+                lines.append(f"{code}{sep}" + (f"{dsn} " if dsn else "") + text)
+                added = True
+            if added:
+                # every line but the last is a continuation line
+                lines = [ln[:3] + "-" + ln[4:] for ln in lines[:-1]] + [lines[-1]]
+        if self.pbool("soft_bounce"):
+            out = []
+            for ln in lines:
+                if ln[:1] == "5":
+                    ln = "4" + ln[1:]
+                    if ln[4:5] == "5":
+                        ln = ln[:4] + "4" + ln[5:]
+                out.append(ln)
+            lines = out
+        return "\n".join(lines)
+
     def finish(self, code: int, reply: str, stage: str, route_addr: str | None = None) -> Trace:
+        reply = self.chat_reply(reply)
+        if reply[:3].isdigit():
+            code = int(reply[:3])
         route = None
         if route_addr is not None and 200 <= code < 300:
             try:
