@@ -18,9 +18,11 @@ the source, Postfix sees something else than the source says: the status is
 "stale" ("run postmap").
 
 Loading is lazy and line-oriented (no grammar per line): the first lookup
-reads the file once into a dict key -> line index; values are parsed from
-the kept line on demand, so a 1,000,000-line map costs one string per line
-and one dict slot per key.
+reads the file once as bytes and indexes it with one regex scan into a dict
+folded-key -> byte offset; values and line numbers are computed on demand
+from the kept bytes, so a 1,000,000-line map costs the file's bytes plus one
+key and one int per entry, and entries() pages without building objects
+for the whole table.
 """
 from __future__ import annotations
 
@@ -53,9 +55,10 @@ class FileTable(Table):
         super().__init__(spec, type_, name, fold)
         self.path = name
         self._lock = threading.Lock()
-        self._lines: list[str] | None = None
-        self._index: dict[str, int] | None = None
-        self._order: list[str] | None = None  # keys in file order (first occurrence)
+        self._data: bytes = b""
+        self._checkpoints: list[int] = [0]
+        self._index: dict[bytes, int] | None = None  # folded key -> byte offset of its line
+        self._order: list[bytes] | None = None  # keys in file order (first occurrence)
         self._load_error: str | None = None
         self._diags: list[Diagnostic] = []
         self._check_files()
@@ -109,81 +112,108 @@ class FileTable(Table):
                 self._load_error = f"cannot read {self.path}: {exc.strerror or exc}"
                 self._set_status("unreadable", self._load_error)
                 return False
-            text = data.decode("utf-8", "surrogateescape")
-            del data
-            self._parse(text)
+            self._parse(data)
             return True
 
-    def _parse(self, text: str) -> None:
-        self._has_cont = text[:1] in _WS_SET or any(("\n" + c) in text for c in " \t\r\f\v")
-        lines = text.split("\n")
-        del text
-        if lines and lines[-1] == "":
-            lines.pop()
-        index: dict[str, int] = {}
-        diags = self._diags
+    def _parse(self, data: bytes) -> None:
+        """Index the source: folded key (bytes) -> byte offset of its line.
+
+        The hot path is bytes.split() per line ("key<blank>value" on one
+        physical line); the rare lines that need more (value only on
+        continuation lines, no value, form feeds) get an exact second look."""
+        self._data = data
+        # newline counts at every 1 MiB: line numbers in O(1 MiB), not O(file)
+        self._checkpoints = [0]
+        cnt = 0
+        for start in range(0, len(data), _CHUNK):
+            cnt += data.count(b"\n", start, start + _CHUNK)
+            self._checkpoints.append(cnt)
+        index: dict[bytes, int] = {}
+        dups: list[tuple[int, bytes, int]] = []
+        setdefault = index.setdefault
+        utf8 = self.fold.utf8
         fold = self.fold
-        path = self.path
-        n = len(lines)
-        dup_warn = self.type == "texthash"
-        i = 0
-        key_end = _KEY_RE.match
-        _key_end = key_end
-        # A line starting with whitespace anywhere means continuations may
-        # exist: then every logical line looks ahead. The common case does not.
-        has_cont = self._has_cont
-        started = False
-        while i < n:
-            line = lines[i]
-            i += 1
-            if not line:
-                continue
-            c = line[0]
-            if c == "#" or c in _WS:
-                s = line.lstrip(_WS)
-                if not s or s[0] == "#" or started:
-                    continue  # comment, blank, or continuation of a logical line
-                diags.append(Diagnostic("warning", "logical line must not start with whitespace: "
-                                        f'"{_short(line)}"', path, i))
-                continue
-            started = True
-            # key: up to the first of " \t\r\n"; value: the rest, trimmed
-            kend = _key_end(line).end()
-            key = line[:kend]
-            if has_cont:
-                logical = _logical_from(lines, i - 1)
-                has_value = bool(logical[kend:].strip(_WS))
-            else:
-                has_value = bool(line[kend:].strip(_WS))
-            if not has_value:
+        diags = self._diags
+        slow: list[int] = []  # offsets of lines that need the exact parser
+        skip = _SKIP_FIRST
+        n = len(data)
+        pos = 0
+        # Work through ~1 MiB pieces cut at line ends: the transient list of
+        # lines stays small however big the file is.
+        while pos < n:
+            cut = data.find(b"\n", min(pos + _CHUNK, n - 1))
+            cut = n if cut < 0 else cut + 1
+            chunk = data[pos:cut]
+            exact = b"\f" in chunk or b"\v" in chunk  # bytes.split() would split there
+            off = pos
+            for line in chunk.split(b"\n"):
+                if line and line[0] not in skip:
+                    parts = line.split(None, 1)
+                    if len(parts) == 2 and not exact:
+                        kb = parts[0]
+                        kb = kb.lower() if kb.isascii() else _fold_bytes(kb, fold, utf8)
+                        if setdefault(kb, off) != off:
+                            dups.append((off, kb, index[kb]))
+                    else:
+                        slow.append(off)
+                off += len(line) + 1
+            pos = cut
+        late = False
+        for off in slow:
+            logical = _logical_at(data, off)
+            kend = _KEY_END_B.match(logical).end()
+            if not logical[kend:].strip(_WS_B):
                 diags.append(Diagnostic("warning", "expected format: key whitespace value "
-                                        "-- ignoring this line", path, i))
+                                        "-- ignoring this line", self.path, self._line_of(off)))
                 continue
-            fkey = fold(key)
-            if fkey in index:
-                diags.append(Diagnostic("warning", f'duplicate entry: "{fkey}" (the first one, line '
-                                        f'{index[fkey] + 1}, wins)', path, i))
-                continue
-            index[fkey] = i - 1
-        self._lines = lines
+            kb = _fold_bytes(logical[:kend], fold, utf8)
+            prev = index.get(kb)
+            if prev is None or prev > off:
+                index[kb] = off
+                late = True
+                if prev is not None:
+                    dups.append((prev, kb, off))
+            else:
+                dups.append((off, kb, prev))
+        if late:
+            index = dict(sorted(index.items(), key=lambda kv: kv[1]))
+        m = _LEADING_RE.match(data)
+        if m:
+            diags.append(Diagnostic("warning", "logical line must not start with whitespace: "
+                                    f'"{_short(_dec(m.group(1)))}" -- ignoring this line', self.path,
+                                    self._line_of(m.start(1))))
+        for off, kb, first in dups[:_MAX_DIAGS]:
+            diags.append(Diagnostic("warning", f'duplicate entry: "{_dec(kb)}" (the first one, line '
+                                    f'{self._line_of(first)}, wins)', self.path, self._line_of(off)))
+        if len(dups) > _MAX_DIAGS:
+            diags.append(Diagnostic("warning", f"{len(dups) - _MAX_DIAGS} more duplicate entries",
+                                    self.path, None))
+        diags.sort(key=lambda d: d.line or 0)
         self._index = index
         if diags:
             st = self._status
             self._set_status(st.state, st.message, diags)
 
+    def _line_of(self, off: int) -> int:
+        chunk = off // _CHUNK
+        return self._checkpoints[chunk] + self._data.count(b"\n", chunk * _CHUNK, off) + 1
+
     # -- access -----------------------------------------------------------
-    def _value_at(self, idx: int) -> str:
-        logical = _logical_from(self._lines, idx)
-        return _kv(logical)[1]
+    def _value_at(self, off: int) -> str:
+        logical = _logical_at(self._data, off)
+        kend = _KEY_END_B.match(logical).end()
+        return _dec(logical[kend:].strip(_WS_B))
+
+    def _fkey(self, key: str) -> bytes:
+        return self.fold(key).encode("utf-8", "surrogateescape")
 
     def _lookup(self, key: str) -> LookupResult:
         if not self._load():
             return LookupResult(False, None, self._load_error, key)
-        fkey = self.fold(key)
-        idx = self._index.get(fkey)
-        if idx is None:
+        off = self._index.get(self._fkey(key))
+        if off is None:
             return LookupResult(False, None, None, key)
-        return LookupResult(True, self._value_at(idx), None, key, f"{self.path}:{idx + 1}")
+        return LookupResult(True, self._value_at(off), None, key, f"{self.path}:{self._line_of(off)}")
 
     def _count(self) -> int | None:
         if not self._load():
@@ -195,34 +225,78 @@ class FileTable(Table):
             return []
         out: list[Entry] = []
         if search:
-            s = search.lower()
+            s = search.lower().encode("utf-8", "surrogateescape")
             skipped = 0
-            for k, idx in self._index.items():
-                if s in k:
-                    v = self._value_at(idx)
-                else:
-                    v = self._value_at(idx)
-                    if s not in v.lower():
+            data = self._data
+            for kb, off in self._index.items():
+                if s not in kb:
+                    end = data.find(b"\n", off)
+                    if s not in data[off:end if end >= 0 else len(data)].lower():
                         continue
                 if skipped < offset:
                     skipped += 1
                     continue
-                out.append(Entry(k, v, idx + 1))
+                out.append(Entry(_dec(kb), self._value_at(off), self._line_of(off)))
                 if len(out) >= limit:
                     break
             return out
         if self._order is None or len(self._order) != len(self._index):
             # a list of keys in file order makes deep pages O(limit)
             self._order = list(self._index)
-        for k in self._order[offset:offset + limit]:
-            idx = self._index[k]
-            out.append(Entry(k, self._value_at(idx), idx + 1))
+        for kb in self._order[offset:offset + limit]:
+            off = self._index[kb]
+            out.append(Entry(_dec(kb), self._value_at(off), self._line_of(off)))
         return out
 
     def close(self) -> None:
-        self._lines = None
+        self._data = b""
         self._index = None
         self._order = None
+
+
+_CHUNK = 1 << 20
+_MAX_DIAGS = 100
+_WS_B = b" \t\r\n\f\v"
+# first bytes of lines that start no entry: blanks (continuations), comments
+_SKIP_FIRST = frozenset(b" \t\r\f\v#")
+_KEY_END_B = re.compile(rb"[^ \t\r\n]*")
+# continuation-looking text before the first logical line of the file
+_LEADING_RE = re.compile(rb"(?:[ \t\r\f\v]*(?:#[^\n]*)?\n)*([ \t\r\f\v]+[^\s#][^\n]*)")
+
+
+def _dec(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
+def _fold_bytes(kb: bytes, fold, utf8: bool) -> bytes:
+    if kb.isascii():
+        return kb.lower()
+    if not utf8:
+        return kb.lower()  # bytes.lower(): ASCII letters only, like Postfix's lowercase()
+    return fold(_dec(kb)).encode("utf-8", "surrogateescape")
+
+
+def _logical_at(data: bytes, off: int) -> bytes:
+    """The logical line starting at data[off] (continuations joined as-is)."""
+    end = data.find(b"\n", off)
+    if end < 0:
+        return data[off:]
+    out = [data[off:end]]
+    pos = end + 1
+    n = len(data)
+    while pos < n:
+        nxt = data.find(b"\n", pos)
+        line = data[pos:nxt if nxt >= 0 else n]
+        s = line.lstrip(_WS_B)
+        if s and s[:1] != b"#":
+            if line[:1] in (b" ", b"\t", b"\r", b"\f", b"\v"):
+                out.append(line)
+            else:
+                break
+        if nxt < 0:
+            break
+        pos = nxt + 1
+    return b"".join(out)
 
 
 def _short(s: str, n: int = 60) -> str:
@@ -237,41 +311,3 @@ def _oserr(path: str) -> str:
         return exc.strerror or str(exc)
 
 
-def _split_exact(line: str) -> tuple[str, bool]:
-    j = 0
-    n = len(line)
-    while j < n and line[j] not in _KEY_END:
-        j += 1
-    rest = line[j:].strip(_WS)
-    return line[:j], bool(rest)
-
-
-def _kv(logical: str) -> tuple[str, str]:
-    j = 0
-    n = len(logical)
-    while j < n and logical[j] not in _KEY_END:
-        j += 1
-    return logical[:j], logical[j:].strip(_WS)
-
-
-def _logical_from(lines: list[str], idx: int) -> str:
-    """The logical line that starts at lines[idx] (continuations joined)."""
-    out = lines[idx]
-    j = idx + 1
-    n = len(lines)
-    while j < n:
-        line = lines[j]
-        if not line:
-            j += 1
-            continue
-        c = line[0]
-        s = line.lstrip(_WS)
-        if not s or s[0] == "#":
-            j += 1
-            continue
-        if c in _WS:
-            out += line
-            j += 1
-            continue
-        break
-    return out
