@@ -14,6 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="master.cf smtpd service (default: smtp, or the one named in --from-log)")
     p.add_argument("--client-address", help="client IP address")
     p.add_argument("--client-name", default=None, help="verified client host name (default: unknown)")
+    p.add_argument("--reverse-client-name", default=None,
+                   help="client name from the reverse (PTR) lookup alone, when it differs from --client-name")
     p.add_argument("--helo", default=None, help="HELO/EHLO name (leave out: the client sent none)")
     p.add_argument("--sender", default=None, help="envelope sender (leave out or '<>': null sender)")
     p.add_argument("--recipient", help="envelope recipient")
@@ -119,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     if sender is not None and sender.strip() in ("<>",):
         sender = ""
     tx = Transaction(client_address=client_address, client_name=client_name or "unknown", helo=helo,
-                     sender=sender or "", recipient=recipient, sasl_login=args.sasl_login, proto=proto)
+                     sender=sender or "", recipient=recipient, sasl_login=args.sasl_login, proto=proto,
+                     reverse_client_name=args.reverse_client_name)
     try:
         tr = evaluate(cfg, tx, service=service, resolver=resolver, policy_answers=policy)
     except ExplorerError as exc:
