@@ -124,6 +124,14 @@ class ExplorerCommands(Provider):
 
     def _commands(self) -> list[tuple[str, Any, str]]:
         app: ExplorerApp = self.app  # type: ignore[assignment]
+        cached = getattr(app, "_palette_commands", None)
+        if cached is not None and cached[0] is app.model:
+            return cached[1]
+        out = self._build(app)
+        app._palette_commands = (app.model, out)
+        return out
+
+    def _build(self, app) -> list[tuple[str, Any, str]]:
         out: list[tuple[str, Any, str]] = [
             ("Trace: open the trace pane", app.action_trace, "What would smtpd answer?"),
             ("Filter the tree", app.action_filter, "Type to narrow the tree"),
@@ -142,11 +150,20 @@ class ExplorerCommands(Provider):
             yield DiscoveryHit(name, cb, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        # Substring matching (all words, any order): cheap over a thousand
+        # parameter names, and what an admin who types "relay_dom" expects.
         matcher = self.matcher(query)
+        words = query.lower().split()
+        hits = 0
         for name, cb, help_text in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), cb, help=help_text)
+            low = name.lower()
+            if not all(w in low for w in words):
+                continue
+            score = 1.0 / (1 + low.find(words[0]) + len(low) / 100) if words else 0.5
+            yield Hit(score, matcher.highlight(name), cb, help=help_text)
+            hits += 1
+            if hits >= 60:
+                break
 
 
 class ExplorerApp(App):

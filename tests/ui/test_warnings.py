@@ -121,9 +121,13 @@ async def test_help_and_command_palette(demo_dir: Path):
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"Parameter: relay_domains_reject")
-        await settle(pilot, lambda: False, tries=10)  # let the palette search
-        await pilot.press("enter")
+        await pilot.press(*"relay_domains_rej")
+        from textual.command import CommandList
+
+        results = app.screen.query_one(CommandList)
+        assert await settle(pilot, lambda: results.option_count > 0 and "relay_domains_reject_code" in
+                            str(results.get_option_at_index(0).prompt))
+        await pilot.press("down", "enter")
         await pilot.pause()
         await pilot.pause()
         node = app.tree.cursor_node
