@@ -89,6 +89,20 @@ def test_pattern_tables_match_postmap(confdir, type_):
     assert theirs
 
 
+@pytest.mark.parametrize("type_,fixture", [
+    ("regexp", "regexp_edge"), ("pcre", "regexp_edge"), ("regexp", "regexp_edge2"),
+    ("pcre", "regexp_edge2"), ("cidr", "cidr_edge"),
+])
+def test_malformed_and_edge_rules_match_postmap(confdir, type_, fixture):
+    """Bad rules (no delimiter, unknown flag, $0/$9/${name}, IF/ENDIF
+    mismatches, bad masks, host bits) are skipped or kept as postmap does,
+    and POSIX/BRE/PCRE corner cases translate to the same matches."""
+    src = copy_fixture(fixture, confdir)
+    keys = read_keys("keys_edge.txt") + all_keys()
+    theirs = _compare(confdir, f"{type_}:{src}", keys)
+    assert theirs
+
+
 INLINE_SPECS = [
     "inline:{ Foo=bar, {k2 = v with spaces}, foo=dup, a==b, {x = y = z} }",
     "inline:{user@example.com=OK,example.net=REJECT}",

@@ -5,8 +5,10 @@
   if pattern / if !pattern ... endif                  (nest)
 Addresses may be inside "[]" ("[1.2.3.0]/24" and "[1.2.3.0/24]"). Rules
 are tried in file order, the first match wins. Bad rules are skipped with
-postmap's warning: "bad address pattern", "bad mask length", "non-null
-host address bits", "no lookup result". A key that is not an IP address
+postmap's warning: "bad address pattern", "bad mask value", "bad mask
+length", "non-null host address bits", "no lookup result". For "if" the
+pattern is the whole rest of the line, so "if 1.2.3.0/24 junk" is a bad
+rule and its block's rules apply unconditionally (postmap 3.7 does so). A key that is not an IP address
 matches nothing; an address only meets patterns of its own family.
 """
 from __future__ import annotations
@@ -97,7 +99,10 @@ class CidrTable(Table):
         family, value = pa
         bits = 32 if family == 4 else 128
         if slash:
-            if not plen.isdigit() or int(plen) > bits:
+            if not (plen.isascii() and plen.isdigit()):
+                self._warn(lineno, f'bad mask value in "{orig}": skipping this rule')
+                return None
+            if int(plen) > bits:
                 self._warn(lineno, f'bad mask length in "{orig}": skipping this rule')
                 return None
             n = int(plen)
@@ -122,17 +127,14 @@ class CidrTable(Table):
             m = re.match(r"([^ \t\r\n\f\v]+)[ \t\r\n\f\v]*(.*)$", line, re.S)
             tok, rest = m.group(1), m.group(2).strip(_WS)
             low = tok.lower()
-            if low == "if" or (low.startswith("if!")):
-                ptxt = rest if low == "if" else tok[2:] + ((" " + rest) if rest else "")
-                ptok, _, extra = ptxt.partition(" ")
-                if ptok == "!" and extra:
-                    ptok, _, extra = ("!" + extra.lstrip(_WS)).partition(" ")
-                if not ptok:
+            if low == "if" or low.startswith("if!"):
+                # the pattern is the whole rest of the line (extra text makes
+                # it a bad pattern, as in Postfix)
+                ptxt = line[2:].strip(_WS)
+                if not ptxt:
                     self._warn(lineno, "no address pattern: skipping this rule")
                     continue
-                if extra.strip(_WS):
-                    self._warn(lineno, f'ignoring extra text after IF: "{extra.strip(_WS)}"')
-                pat = self._pattern(ptok, lineno)
+                pat = self._pattern(ptxt, lineno)
                 if pat is None:
                     continue
                 stack.append(len(self.rules))
@@ -140,7 +142,7 @@ class CidrTable(Table):
                 continue
             if low == "endif":
                 if not stack:
-                    self._warn(lineno, "ignoring ENDIF without matching IF")
+                    self._warn(lineno, "ENDIF without IF: skipping this rule")
                     continue
                 start = stack.pop()
                 self.rules.append(CidrRule("endif", 0, 0, 0, True, None, lineno))

@@ -566,7 +566,7 @@ class RegexpTable(Table):
                 self._warn(lineno, f'non-numeric replacement index "{name}"; skipping this rule')
                 return False
             n = int(name)
-            if n > regex.groups or (n == 0 and not self.pcre):
+            if n > regex.groups or n == 0:
                 self._warn(lineno, f'out of range replacement index "{n}": skipping this rule')
                 return False
         return True
