@@ -196,3 +196,19 @@ def test_unix_passwd_says_it_reads_this_host():
     assert "THIS host" in t.status.message
     r = t.lookup("root")
     assert r.found and r.value.startswith("root:")
+
+
+def test_sqlite_quoting_round_trips():
+    """sqlite_quote() makes any text a string literal that returns itself."""
+    import sqlite3
+    from hypothesis import given, settings, strategies as st
+    from tui.core.tables.sql import sqlite_quote
+
+    db = sqlite3.connect(":memory:")
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")))
+    def roundtrip(s):
+        assert db.execute("SELECT '" + sqlite_quote(s) + "'").fetchone() == (s,)
+
+    roundtrip()

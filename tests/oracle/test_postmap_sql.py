@@ -314,3 +314,51 @@ def test_select_only_user_cannot_write(confdir, pfa):
     r = open_table(f"mysql:{cf}").lookup("alice@example.com")
     assert not r.found and r.error and "denied" in r.error.lower()
     assert _mariadb("SELECT COUNT(*) FROM alias WHERE address='alice@example.com'", pfa[0]).strip() == "1"
+
+
+@pytest.mark.parametrize("domain", [
+    "example.com", "Example.NET, !example.com", "!example.com example.com example.net",
+    "hash:{dir}/doms", "{dir}/domfile", "texthash:{dir}/doms",
+])
+def test_domain_restriction_forms(confdir, pfa, domain):
+    """`domain` = names, !names, type:table, /file -- exact domains only."""
+    from tests.oracle.test_postmap_support import postmap_build
+    (confdir / "doms").write_text("example.net OK\nsub.example.com OK\n")
+    postmap_build(confdir, f"hash:{confdir / 'doms'}")
+    (confdir / "domfile").write_text("# domains\nexample.com\n  example.net\n")
+    cf = confdir / f"dom_{abs(hash(domain))}.cf"
+    write_mysql_cf(cf, pfa, {"query": "SELECT goto FROM alias WHERE address = '%s'",
+                             "domain": domain.format(dir=confdir)}, TRANSPORTS["socket"])
+    _check(confdir, f"mysql:{cf}")
+
+
+def test_quoting_round_trips_through_the_server(pfa):
+    """Whatever a key holds, the expanded query returns it unchanged: the
+    quoting is exactly MySQL's, so no key can end the string literal."""
+    from hypothesis import given, settings, strategies as st
+    from tui.core.tables.sql import mysql_quote
+    import pymysql
+
+    db, user, password = pfa
+    from tui.core.tables.mysql import _text_conv
+    conn = pymysql.connect(unix_socket=SOCKET, user=user, password=password, database=db,
+                           charset="utf8mb4", conv=_text_conv())
+    specials = st.sampled_from(["'", '"', "\\", "\x00", "\n", "\r", "\x1a", "%", "_", "`", ";", "--", "é"])
+    text = st.lists(st.one_of(specials, st.text(max_size=3)), max_size=12).map("".join)
+
+    @settings(max_examples=300, deadline=None)
+    @given(text)
+    def roundtrip(s):
+        s = s.replace("\udcff", "")
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:
+            return
+        with conn.cursor() as cur:
+            cur.execute("SELECT '" + mysql_quote(s) + "'")
+            assert cur.fetchall() == ((s,),)
+
+    try:
+        roundtrip()
+    finally:
+        conn.close()

@@ -122,8 +122,8 @@ class MysqlTable(SqlTable):
         for kind, host, port in self.hosts:
             kw = dict(user=self.user, password=self._pw(), database=self.dbname,
                       connect_timeout=CONNECT_TIMEOUT, read_timeout=IO_TIMEOUT,
-                      write_timeout=IO_TIMEOUT, charset="utf8mb4", collation="utf8mb4_general_ci", conv={},
-                      autocommit=True, local_infile=False)
+                      write_timeout=IO_TIMEOUT, charset="utf8mb4", collation="utf8mb4_general_ci", conv=_text_conv(),
+                      autocommit=True, local_infile=False)  # no stale snapshot on reuse
             if kind == "unix":
                 kw["unix_socket"] = host
                 label = f"unix:{host}"
@@ -177,6 +177,14 @@ class MysqlTable(SqlTable):
     def close(self) -> None:
         with self._lock:
             self._close_conn()
+
+
+def _text_conv() -> dict:
+    """pymysql converters that keep every column as the server's text (as
+    Postfix sees it: 1, 2000-01-01 00:00:00, ...): the Python-type encoders
+    stay, the MySQL-field-type decoders (int keys) go."""
+    from pymysql.converters import conversions
+    return {k: v for k, v in conversions.items() if not isinstance(k, int)}
 
 
 def _exc_text(exc: BaseException) -> str:

@@ -197,45 +197,53 @@ def sqlite_quote(s: str) -> str:
 
 
 class DomainFilter:
-    """The `domain` parameter: exact names (case-insensitive), /file
-    entries and type:table lookups -- Postfix's string_list matching."""
+    """The `domain` parameter: Postfix's string_list matching -- names
+    (case-insensitive, exact: no parent domains), /file entries, type:table
+    lookups and !negation, tried in order, first match decides."""
 
     def __init__(self, text: str, fold, view=None):
-        self.names: set[str] = set()
-        self.tables = []
+        self.items: list[tuple[bool, str, object]] = []  # (negated, "name"|"table", value)
         self.errors: list[str] = []
+        self._add(text, fold, view, depth=0)
+
+    def _add(self, text, fold, view, depth):
         for item in re.split(r"[\s,]+", text.strip()):
             if not item:
                 continue
-            if item.startswith("/"):
+            neg = False
+            while item.startswith("!"):
+                neg, item = not neg, item[1:]
+            if item.startswith("/") and depth < 5:
                 try:
                     with open(item, encoding="utf-8", errors="surrogateescape") as fh:
-                        for ln in fh:
-                            ln = ln.split("#", 1)[0]
-                            for w in ln.split():
-                                self.names.add(fold(w))
+                        body = " ".join(ln for ln in fh.read().splitlines()
+                                        if not ln.lstrip().startswith("#"))
                 except OSError as exc:
                     self.errors.append(f"cannot read {item}: {exc.strerror}")
+                    continue
+                self._add(body, fold, view, depth + 1)
             elif ":" in item:
                 from tui.core.tables import open_table
-                self.tables.append(open_table(item, view))
+                self.items.append((neg, "table", open_table(item, view)))
             else:
-                self.names.add(fold(item))
+                self.items.append((neg, "name", fold(item)))
 
     def check(self, key: str) -> tuple[bool, str | None]:
-        """(eligible, error) for a key."""
+        """(eligible, error) for a (folded) key."""
         at = key.rfind("@")
         if at <= 0:
-            return False, None
+            return False, None          # no domain, or "@domain": not looked up
         dom = key[at + 1:]
-        if dom.lower() in self.names:
-            return True, None
-        for t in self.tables:
-            r = t.lookup(dom)
-            if r.error:
-                return False, r.error
-            if r.found:
-                return True, None
+        for neg, kind, value in self.items:
+            if kind == "name":
+                hit = dom == value
+            else:
+                r = value.lookup(dom)
+                if r.error:
+                    return False, r.error
+                hit = r.found
+            if hit:
+                return (not neg), None
         return False, None
 
 
