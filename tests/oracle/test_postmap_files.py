@@ -118,3 +118,27 @@ INLINE_SPECS = [
 def test_inline_tables_match_postmap(confdir, spec):
     keys = all_keys() + ["foo", "FOO", "k2", "a", "x", "Foo"]
     _compare(confdir, spec, keys)
+
+
+def _b(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+@pytest.mark.parametrize("type_", ["hash", "texthash", "static", "regexp", "pcre", "cidr", "inline"])
+def test_non_utf8_keys_and_lines_match_postmap(confdir, type_):
+    """With smtputf8 on, postmap ignores source lines that are not UTF-8 and
+    finds nothing for a key that is not UTF-8 (any table type); with it
+    off, bytes are bytes."""
+    src = confdir / "bytes"
+    src.write_bytes(b"k\xff v1\nok x\nlatin\xe9 v2\nutf8\xc3\xa9 v3\n")
+    rx = confdir / "bytes.re"
+    rx.write_bytes(b"/^k.$/ any\n/\xe9/ latin-e\n/^(.*)$/ all $1\n")
+    cidr = confdir / "bytes.cidr"
+    cidr.write_bytes(b"0.0.0.0/0 any\n")
+    spec = {"hash": f"hash:{src}", "texthash": f"texthash:{src}", "static": "static:x",
+            "regexp": f"regexp:{rx}", "pcre": f"pcre:{rx}", "cidr": f"cidr:{cidr}",
+            "inline": "inline:{ok=1}"}[type_]
+    if type_ == "hash":
+        postmap_build(confdir, spec)
+    keys = [_b(b"k\xff"), _b(b"K\xff"), "ok", _b(b"latin\xe9"), "utf8é", "UTF8É", "1.2.3.4", _b(b"1.2.3.4\xff")]
+    _compare(confdir, spec, keys)

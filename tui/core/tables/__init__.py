@@ -96,6 +96,10 @@ class Table:
     # -- lookups --------------------------------------------------------
     def lookup(self, key: str) -> LookupResult:
         try:
+            if self.fold.utf8 and not key.isascii() and not _valid_utf8(key):
+                # Postfix with smtputf8: 'non-UTF-8 key "...": malformed UTF-8
+                # or invalid codepoint' -- not found, whatever the table type
+                return LookupResult(False, None, None, key, "not looked up: the key is not valid UTF-8")
             return self._lookup(key)
         except Exception as exc:  # never raise out of a lookup
             return LookupResult(False, None, f"{self.spec}: lookup failed: {_scrub_exc(exc)}", key)
@@ -150,6 +154,14 @@ class Folder:
         if self.utf8:
             return key.casefold()
         return key.encode("utf-8", "surrogateescape").lower().decode("utf-8", "surrogateescape")
+
+
+def _valid_utf8(key: str) -> bool:
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate-escaped bytes that were not UTF-8
+        return False
+    return True
 
 
 def _scrub_exc(exc: BaseException) -> str:

@@ -145,8 +145,19 @@ class FileTable(Table):
             cut = n if cut < 0 else cut + 1
             chunk = data[pos:cut]
             exact = b"\f" in chunk or b"\v" in chunk  # bytes.split() would split there
+            check_utf8 = False
+            if utf8 and not chunk.isascii():
+                try:
+                    chunk.decode("utf-8")
+                except UnicodeDecodeError:
+                    check_utf8 = True  # some line here is not UTF-8: postmap ignores it
             off = pos
             for line in chunk.split(b"\n"):
+                if check_utf8 and line and line[0] not in skip and not _is_utf8(line):
+                    diags.append(Diagnostic("warning", f'non-UTF-8 input "{_short(_dec(line))}" -- '
+                                            "ignoring this line", self.path, self._line_of(off)))
+                    off += len(line) + 1
+                    continue
                 if line and line[0] not in skip:
                     parts = line.split(None, 1)
                     if len(parts) == 2 and not exact:
@@ -262,6 +273,14 @@ _SKIP_FIRST = frozenset(b" \t\r\f\v#")
 _KEY_END_B = re.compile(rb"[^ \t\r\n]*")
 # continuation-looking text before the first logical line of the file
 _LEADING_RE = re.compile(rb"(?:[ \t\r\f\v]*(?:#[^\n]*)?\n)*([ \t\r\f\v]+[^\s#][^\n]*)")
+
+
+def _is_utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _dec(b: bytes) -> str:
