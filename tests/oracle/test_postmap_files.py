@@ -142,3 +142,11 @@ def test_non_utf8_keys_and_lines_match_postmap(confdir, type_):
         postmap_build(confdir, spec)
     keys = [_b(b"k\xff"), _b(b"K\xff"), "ok", _b(b"latin\xe9"), "utf8é", "UTF8É", "1.2.3.4", _b(b"1.2.3.4\xff")]
     _compare(confdir, spec, keys)
+
+
+def test_unix_passwd_matches_postmap(confdir):
+    import pwd
+    names = [p.pw_name for p in pwd.getpwall()][:20]
+    keys = names + [n.upper() for n in names[:5]] + ["nosuchuser-xyz", "", "root@localhost"]
+    theirs = _compare(confdir, "unix:passwd.byname", keys)
+    assert "root" in theirs

@@ -362,3 +362,38 @@ def test_quoting_round_trips_through_the_server(pfa):
         roundtrip()
     finally:
         conn.close()
+
+
+def test_connection_is_reused(confdir, pfa):
+    from tui.core.tables import open_table
+    cf = confdir / "connid.cf"
+    write_mysql_cf(cf, pfa, {"query": "SELECT CONCAT(CONNECTION_ID(), '') FROM DUAL WHERE '%s' <> ''"},
+                   TRANSPORTS["tcp"])
+    t = open_table(f"mysql:{cf}")
+    first = t.lookup("a").value
+    assert first and all(t.lookup(k).value == first for k in ("b", "c", "d"))
+    t.close()
+    t2 = open_table(f"mysql:{cf}")
+    assert t2.lookup("a").value != first   # a new table, a new connection
+    t2.close()
+
+
+def test_a_hung_server_does_not_freeze_the_caller(pfa):
+    """A server that accepts TCP but never speaks: the lookup returns an
+    error after the connect timeout instead of hanging."""
+    import socket
+    import tempfile
+    from tui.core.tables import open_table
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    port = srv.getsockname()[1]
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            from pathlib import Path
+            cf = Path(d) / "hung.cf"
+            write_mysql_cf(cf, pfa, {"query": "SELECT '%s'"}, f"inet:127.0.0.1:{port}")
+            r = open_table(f"mysql:{cf}").lookup("x")
+            assert not r.found and r.error and f"127.0.0.1:{port}" in r.error
+    finally:
+        srv.close()
