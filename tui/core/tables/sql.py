@@ -299,6 +299,22 @@ class SqlTable(Table):
     def _describe(self) -> str:
         return f"{self.label} table configured in {self.path}"
 
+    def select(self, query: str) -> tuple[list, str | None]:
+        """Run one read-only SELECT with this table's own connection settings
+        (hosts, timeouts, the password kept secret) and return (rows, error).
+        For callers that read the database behind a table, e.g. PostfixAdmin's
+        tables (tui.core.postfixadmin). Never raises; the error names the
+        table and never contains the password."""
+        if not self.status.usable:
+            return [], f"{self.spec}: {self.status.message}"
+        if not query.lstrip().lower().startswith("select"):
+            return [], f"{self.spec}: only SELECT queries are run"
+        try:
+            rows, err = self._run(query)
+        except Exception as exc:  # a bug in a driver is still a value
+            rows, err = [], f"{self.spec}: query failed: {exc}"
+        return list(rows or []), (self._scrub(err) if err else None)
+
     def _configure(self, view) -> None:
         p = self.params
         q = p.get("query")
