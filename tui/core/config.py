@@ -7,14 +7,29 @@
 Every parameter has a raw value, an expanded value (postconf -x) and a Source.
 Problems in the files are Diagnostics (file, line, message in Postfix's words);
 only a missing/unreadable main.cf raises ConfigError.
+
+How the files are read: the physical lines become logical lines here, as
+Postfix's readllines() does; the structure of each logical line comes from
+the lark grammars grammars/main_cf.lark (`name = value`) and
+grammars/master_cf.lark (a service entry: its fields, daemon options, -o
+settings and arguments). Transformers below turn the parse trees into this
+module's own objects; no lark type leaves this module, and a syntax error
+becomes a SyntaxDiagnostic with Postfix's message.
 """
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+from lark import Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedInput
 
 from tui.core import defaults as _defaults
+from tui.core import grammar as _grammar
 from tui.core.expand import ExpandResult, mac_expand, referenced_names
 from tui.core.model import Diagnostic, ExplorerError, Source
 
@@ -26,6 +41,18 @@ REST_CLASSES = "smtpd_restriction_classes"
 
 class ConfigError(ExplorerError):
     """main.cf (or master.cf when it is required) cannot be read."""
+
+
+@dataclass(frozen=True)
+class SyntaxDiagnostic(Diagnostic):
+    """A line the grammar rejected. `message` and `line` are what Postfix
+    reports (the first physical line of the logical line); `column` and
+    `error_line` say where in the file the grammar stopped (1-based column in
+    physical line `error_line`); `text` is the offending logical line."""
+
+    column: int | None = None
+    error_line: int | None = None
+    text: str = ""
 
 
 # ------------------------------------------------------------------ readers
@@ -42,13 +69,17 @@ class LogicalLine:
 
     def line_at(self, offset: int) -> int:
         """The physical line that holds text[offset]."""
-        best = self.line
+        return self.position(offset)[0]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(physical line, 1-based column) of text[offset]."""
+        best, start = self.line, 0
         for off, ln in self.starts:
             if off <= offset:
-                best = ln
+                best, start = ln, off
             else:
                 break
-        return best
+        return best, offset - start + 1
 
 
 def read_logical_lines(text: str, path: str, diagnostics: list[Diagnostic]) -> list[LogicalLine]:
@@ -96,27 +127,135 @@ def read_logical_lines(text: str, path: str, diagnostics: list[Diagnostic]) -> l
     return out
 
 
+# ------------------------------------------------------------------ grammars
+
+def _parser(name: str, transformer: Transformer | None = None):
+    try:
+        return _grammar.parser(name, "start", transformer)
+    except (OSError, LarkError) as exc:
+        raise ConfigError(f"cannot load grammar {name}.lark: {exc}") from None
+
+
+@contextmanager
+def _gc_paused():
+    """Lark makes many small objects; the cyclic collector running over the
+    whole heap meanwhile costs more than the parse (and finds nothing)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse_lines(p, texts: list[str],
+                 finish: Callable[[list[str], object], list]) -> tuple[list, dict[int, UnexpectedInput]]:
+    """Parse logical lines (no "\n" in them) with the lark parser p, in as
+    few runs as possible: all lines joined by "\n" at once; where the grammar
+    stops, that line is set aside and the lines before and after it are
+    parsed again. finish(lines, parse result) gives one object per line.
+    Returns those (None for a rejected line) and the lark error of each
+    rejected line."""
+    out: list = [None] * len(texts)
+    errors: dict[int, UnexpectedInput] = {}
+    todo = [(0, len(texts))]
+    while todo:
+        s, e = todo.pop()
+        if s >= e:
+            continue
+        chunk = texts[s:e]
+        try:
+            result = p.parse("\n".join(chunk) + "\n")
+        except UnexpectedInput as err:
+            k = s + min(max((getattr(err, "line", 1) or 1) - 1, 0), e - s - 1)
+            errors[k] = err
+            todo.append((k + 1, e))
+            todo.append((s, k))
+            continue
+        got = finish(chunk, result)
+        if len(got) != len(chunk):  # the grammars give one object per line
+            raise ConfigError(f"grammar gave {len(got)} results for {len(chunk)} lines")
+        out[s:e] = got
+    return out, errors
+
+
+def _expected(err: UnexpectedInput) -> set[str]:
+    return set(getattr(err, "expected", None) or getattr(err, "allowed", None) or ())
+
+
+def _error_offset(err: UnexpectedInput, text: str) -> int:
+    """Offset in the logical line where the grammar stopped."""
+    return min(max((getattr(err, "column", 1) or 1) - 1, 0), len(text))
+
+
+def _syntax_diagnostic(message: str, path: str, ll: LogicalLine, offset: int) -> SyntaxDiagnostic:
+    eline, col = ll.position(offset)
+    return SyntaxDiagnostic("error", message, path, ll.line,
+                            column=col, error_line=eline, text=ll.text)
+
+
+# main.cf: name = value
+
+@dataclass(frozen=True)
+class Setting:
+    """One `name = value` line (or -o setting) as main_cf.lark parsed it;
+    offsets are 0-based in the logical line."""
+
+    name: str
+    value: str
+    name_offset: int
+    value_offset: int | None      # None: empty value
+
+
+class _MainCfTransformer(Transformer):
+    """main_cf.lark -> [Setting, ...], one per line. Lark runs it while
+    parsing (no tree is built: a 1,000-line main.cf stays fast)."""
+
+    @v_args(inline=True)
+    def setting(self, name, value=None) -> Setting:
+        return Setting(str(name), str(value) if value is not None else "",
+                       name.column - 1, value.column - 1 if value is not None else None)
+
+    def start(self, children) -> list[Setting]:
+        return children
+
+
+_MAIN_TRANSFORMER = _MainCfTransformer()
+
+
+def _main_parser():
+    return _parser("main_cf", _MAIN_TRANSFORMER)
+
+
+def _main_finish(chunk: list[str], settings: list[Setting]) -> list[Setting]:
+    return settings
+
+
+def _nameval_error(err: UnexpectedInput) -> str:
+    """Postfix's split_nameval() words for where main_cf.lark stopped."""
+    if "NAME" in _expected(err):
+        return "missing attribute name"
+    return "missing '=' after attribute name"
+
+
+def split_many(texts: list[str]) -> list[Setting | str]:
+    """split_nameval() for many logical lines at once (one lark run):
+    a Setting, or Postfix's error message."""
+    with _gc_paused():
+        got, errors = _parse_lines(_main_parser(), texts, _main_finish)
+    return [_nameval_error(errors[i]) if i in errors else g for i, g in enumerate(got)]
+
+
 def split_nameval(text: str) -> tuple[str, str] | str:
     """Postfix's split_nameval(): (name, value) or an error message."""
-    i, n = 0, len(text)
-    while i < n and text[i] in SPACE:
-        i += 1
-    if i >= n or text[i] == "=":
-        return "missing attribute name"
-    j = i
-    while j < n and text[j] not in SPACE and text[j] != "=":
-        j += 1
-    k = j
-    while k < n and text[k] in SPACE:
-        k += 1
-    if k >= n or text[k] != "=":
-        return "missing '=' after attribute name"
-    return text[i:j], text[k + 1:].strip(SPACE)
+    got = split_many([text])[0]
+    return got if isinstance(got, str) else (got.name, got.value)
 
 
 def split_quoted(text: str, sep: str = SPACE, parens: str = "{}") -> list[tuple[str, int]]:
     """mystrtokq(): tokens split on `sep`, but never inside balanced {}.
-    Returns (token, offset) pairs."""
+    Returns (token, offset) pairs. (Used for list values, not for the files.)"""
     out = []
     i, n = 0, len(text)
     while True:
@@ -138,33 +277,156 @@ def split_quoted(text: str, sep: str = SPACE, parens: str = "{}") -> list[tuple[
         out.append((text[start:i], start))
 
 
-def _balpar(text: str, parens: str = "{}") -> int:
-    """balpar(): length of the balanced group at text[0], 0 if unbalanced."""
-    level = 0
-    for i, ch in enumerate(text):
-        if ch == parens[0]:
-            level += 1
-        elif ch == parens[1]:
-            level -= 1
-            if level == 0:
-                return i + 1
-    return 0
+# master.cf: service entries
+
+@dataclass(frozen=True)
+class _Word:
+    """One master.cf word (mystrtokq token); offsets in the logical line."""
+
+    text: str
+    offset: int
+    braced: bool = False          # starts with "{"
+    inner: str = ""               # braced: the text inside, stripped (extpar)
+    error: str | None = None      # braced: extpar's complaint
 
 
-def extract_braces(arg: str) -> tuple[str, str | None]:
-    """extpar(..., EXTPAR_FLAG_STRIP): "{ text }" -> "text" (+ error)."""
-    err = None
-    if not arg.startswith("{"):
-        return arg, f"no '{{' at start of text in \"{arg}\""
-    n = _balpar(arg)
-    if n == 0:
-        err = f"missing '}}' in \"{arg}\""
-        inner = arg[1:]
-    else:
-        if n != len(arg):
-            err = f"syntax error after '}}' in \"{arg}\""
-        inner = arg[1:n - 1]
-    return inner.strip(SPACE), err
+@dataclass(frozen=True)
+class _Flag:
+    text: str
+    offset: int
+
+
+@dataclass(frozen=True)
+class _Option:
+    """-o VALUE, -oVALUE, -vo VALUE (flags "-v"), or a dangling -o (value None)."""
+
+    flags: str                    # what precedes the "o": "" for "-o"
+    value: _Word | None
+    offset: int                   # of the "-"
+    joined: bool = False          # the value follows the "o" without space
+
+    def words(self) -> list[tuple[str, int]]:
+        opt = (self.flags or "-") + "o"
+        if self.value is None:
+            return [(opt, self.offset)]
+        if self.joined:
+            return [(opt + self.value.text, self.offset)]
+        return [(opt, self.offset), (self.value.text, self.value.offset)]
+
+
+@dataclass
+class _Entry:
+    fields: list[_Word]
+    rest: list                    # _Flag | _Option | _Word, in line order
+
+
+@v_args(meta=True)
+class _MasterCfTransformer(Transformer):
+    """master_cf.lark tree -> [_Entry, ...], one per line. `ends[i]` is
+    the real length of line i: a parse with "}" added for unclosed braces
+    has more (those braces were missing)."""
+
+    def __init__(self, lines: list[str], ends: list[int]):
+        super().__init__()
+        self._lines = lines
+        self._ends = ends
+
+    def _span(self, meta) -> tuple[str, int, int]:
+        i = meta.line - 1
+        start = meta.column - 1
+        end = min(meta.end_column - 1, self._ends[i])
+        return self._lines[i], start, end
+
+    def plain(self, meta, children) -> _Word:
+        text, start, end = self._span(meta)
+        return _Word(text[start:end], start)
+
+    def group(self, meta, children) -> tuple[int, int, bool]:
+        """(start, end, closed): closed is False when its "}" was added."""
+        end = meta.end_column - 1
+        return meta.column - 1, end, end <= self._ends[meta.line - 1]
+
+    def braced(self, meta, children) -> _Word:
+        # extpar(EXTPAR_FLAG_STRIP): the text inside the first "{...}",
+        # complaining when that "}" is missing or something follows it
+        text, start, end = self._span(meta)
+        word = text[start:end]
+        g_start, g_end, closed = children[0]
+        if not closed:
+            return _Word(word, start, True, word[1:].strip(SPACE), f"missing '}}' in \"{word}\"")
+        inner = text[g_start + 1:g_end - 1].strip(SPACE)
+        error = f"syntax error after '}}' in \"{word}\"" if g_end < end else None
+        return _Word(word, start, True, inner, error)
+
+    def flag(self, meta, children) -> _Flag:
+        text, start, end = self._span(meta)
+        return _Flag(text[start:end], start)
+
+    @staticmethod
+    def _option(children, joined: bool = False) -> _Option:
+        tok = children[0]
+        flags = str(tok)[:-1]                  # "-o" -> "-", "-vo" -> "-v"
+        return _Option(flags if flags != "-" else "", children[1] if len(children) > 1 else None,
+                       tok.column - 1, joined)
+
+    def option_separate(self, meta, children) -> _Option:
+        return self._option(children)
+
+    def option_joined(self, meta, children) -> _Option:
+        return self._option(children, joined=True)
+
+    def option_dangling(self, meta, children) -> _Option:
+        return self._option(children)
+
+    def entry(self, meta, children) -> _Entry:
+        return _Entry(children[:8], children[8:])
+
+    def start(self, meta, children) -> list[_Entry]:
+        return children
+
+
+def _parse_master_lines(texts: list[str]) -> tuple[list[_Entry | None], dict[int, UnexpectedInput]]:
+    """master_cf.lark over all logical lines. A line with an unclosed "{"
+    (the grammar stops at its end, wanting a "}") is parsed again with the
+    missing "}" added: mystrtokq() makes the rest of the line one word."""
+    def chunk_transform(chunk: list[str], tree) -> list[_Entry]:
+        return _MasterCfTransformer(chunk, [len(t) for t in chunk]).transform(tree)
+
+    p = _parser("master_cf")
+    got, errors = _parse_lines(p, texts, chunk_transform)
+    for i in list(errors):
+        text, err = texts[i], errors[i]
+        closing = ""
+        while ("RBRACE" in _expected(err) and len(closing) <= len(text)
+               and (text + closing)[_error_offset(err, text + closing):].strip(SPACE) == ""):
+            closing += "}"
+            try:
+                tree = p.parse(text + closing + "\n")
+            except UnexpectedInput as again:
+                err = again
+                continue
+            got[i] = _MasterCfTransformer([text + closing], [len(text)]).transform(tree)[0]
+            del errors[i]
+            break
+        else:
+            errors[i] = err
+    return got, errors
+
+
+def _field_error(f: list[str]) -> tuple[str, str] | None:
+    """postconf's per-field checks (pcf_check_master_entry)."""
+    if f[1] not in MASTER_TYPES:
+        return "type", f[1]
+    for i, what in ((2, "private"), (3, "unprivileged"), (4, "chroot")):
+        if len(f[i]) != 1 or f[i] not in "yn-":
+            return what, f[i]
+    wake = f[5]
+    digits = wake[:-1] if wake.endswith("?") else wake
+    if not (wake[0] == "-" and len(digits) == 1) and not digits.isdigit() and digits != "":
+        return "wakeup", wake
+    if f[6] != "-" and not f[6].isdigit():
+        return "process_limit", f[6]
+    return None
 
 
 # ------------------------------------------------------------------ services
@@ -198,89 +460,138 @@ class Service:
         return self.key
 
 
-def _parse_master_entry(ll: LogicalLine, path: str, diags: list[Diagnostic]) -> Service | None:
-    toks = split_quoted(ll.text)
-    if len(toks) < 8:
-        diags.append(Diagnostic("error", "bad field count", path, ll.line))
-        return None
-    f = [t for t, _ in toks]
-    raw = ll.text.replace("\n", " ")
+def _option_texts(entry: _Entry) -> list[str]:
+    """The texts that split_nameval() gets for this entry's -o values."""
+    out = []
+    for item in entry.rest:
+        if isinstance(item, _Option) and item.value is not None:
+            out.append(item.value.inner if item.value.braced else item.value.text)
+    return out
 
-    def bad(what: str, value: str) -> Service | None:
-        diags.append(Diagnostic("error", f'invalid {what} field "{value}" in "{raw}"', path, ll.line))
-        return None
 
-    if f[1] not in MASTER_TYPES:
-        return bad("type", f[1])
-    for i, what in ((2, "private"), (3, "unprivileged"), (4, "chroot")):
-        if len(f[i]) != 1 or f[i] not in "yn-":
-            return bad(what, f[i])
-    wake = f[5]
-    digits = wake[:-1] if wake.endswith("?") else wake
-    if not (wake[0] == "-" and len(digits) == 1) and not digits.isdigit() and digits != "":
-        return bad("wakeup", wake)
-    if f[6] != "-" and not f[6].isdigit():
-        return bad("process_limit", f[6])
+def _extpar_word(text: str, offset: int) -> _Word:
+    """A word as extpar(EXTPAR_FLAG_STRIP) sees it (only for _by_characters)."""
+    if not text.startswith("{"):
+        return _Word(text, offset)
+    level = 0
+    for i, ch in enumerate(text):
+        level += (ch == "{") - (ch == "}")
+        if level == 0:
+            error = f"syntax error after '}}' in \"{text}\"" if i + 1 != len(text) else None
+            return _Word(text, offset, True, text[1:i].strip(SPACE), error)
+    return _Word(text, offset, True, text[1:].strip(SPACE), f"missing '}}' in \"{text}\"")
 
+
+def _by_characters(words: list[tuple[str, int]]) -> list:
+    """pcf_normalize_options() on plain text, for what the grammar does not
+    model: Postfix splits a daemon option at its first "o" after the second
+    character, by characters, braces or not, and does so again on the
+    "-o..." it made ("-osyslog_name=x" is "-o sysl -o g_name=x", "-v{x}o"
+    is "-v{x} -o"); and a lone "-" takes the next word as its value."""
+    words = list(words)
+    items: list = []
+    i = 0
+    while i < len(words):
+        text, off = words[i]
+        if not text.startswith("-") or text == "--":
+            items.extend(_extpar_word(t, o) for t, o in words[i:])
+            break
+        pos = text.find("o", 2)
+        if pos > 0:
+            words.insert(i + 1, ("-" + text[pos:], off + pos - 1))
+            text = text[:pos]
+        if text[1:2] not in ("o", ""):
+            items.append(_Flag(text, off))
+        elif len(text) > 2:
+            items.append(_Option("", _extpar_word(text[2:], off + 2), off, True))
+        elif i + 1 < len(words):
+            i += 1
+            if text == "-":
+                items += [_Flag(text, off), _extpar_word(*words[i])]
+            else:
+                items.append(_Option("", _extpar_word(*words[i]), off))
+        elif text == "-":
+            items.append(_Flag(text, off))
+        else:
+            items.append(_Option("", None, off))
+        i += 1
+    return items
+
+
+def _needs_characters(items: list, j: int) -> bool:
+    """Does item j make Postfix split by characters (see _by_characters)?"""
+    item = items[j]
+    if isinstance(item, _Flag):
+        return "o" in item.text[1:] or (item.text == "-" and j + 1 < len(items))
+    return isinstance(item, _Option) and item.joined and "o" in item.value.text
+
+
+def _item_words(item) -> list[tuple[str, int]]:
+    return item.words() if isinstance(item, _Option) else [(item.text, item.offset)]
+
+
+def _build_service(entry: _Entry, ll: LogicalLine, path: str, diags: list[Diagnostic],
+                   splits: dict[str, Setting | str]) -> Service:
+    """postconf's pcf_normalize_options() over the parsed entry: args as
+    postconf shows them, -o settings as overrides (`splits`: split_nameval()
+    of the -o values, by text)."""
+    f = [w.text for w in entry.fields]
     name, typ = f[0], f[1]
-    scope = f"{name}/{typ}"
     overrides: dict[str, tuple[str, Source]] = {}
     args: list[str] = []
-    # Daemon options: -o name=value, -o { name = value }, -oname=value, -vo ...
-    items = list(toks[8:])
-    i = 0
-    in_opts = True
-    while i < len(items):
-        arg, off = items[i]
-        if in_opts and (not arg.startswith("-") or arg == "--"):
-            in_opts = False
-        if not in_opts:
-            if arg.startswith("{"):
-                inner, err = extract_braces(arg)
-                if err:
-                    diags.append(Diagnostic("warning", f"master.cf: {err}", path, ll.line_at(off)))
-                args.append(inner)
+    items = list(entry.rest)
+    by_characters = False
+    collect = True        # a "--" split off an option ("--o...") ends the -o settings
+    j = 0
+    while j < len(items):
+        item = items[j]
+        j += 1
+        if not by_characters and not isinstance(item, _Word) and _needs_characters(items, j - 1):
+            # re-split the rest of the entry the way Postfix does
+            rest = [w for it in items[j - 1:] for w in _item_words(it)]
+            items[j - 1:] = _by_characters(rest)
+            item = items[j - 1]
+            by_characters = True
+        if isinstance(item, _Flag):
+            args.append(item.text)
+            collect = collect and item.text != "--"
+            continue
+        if isinstance(item, _Word):
+            if item.braced:
+                if item.error:
+                    diags.append(Diagnostic("warning", f"master.cf: {item.error}", path,
+                                            ll.line_at(item.offset)))
+                args.append(item.inner)
             else:
-                args.append(arg)
-            i += 1
+                args.append(item.text)
             continue
-        # "-vo" -> "-v" "-o"
-        opt_pos = arg.find("o", 1)
-        if opt_pos > 1:
-            items.insert(i + 1, ("-" + arg[opt_pos:], off + opt_pos - 1))
-            arg = arg[:opt_pos]
-        if arg[1:2] != "o":
-            args.append(arg)
-            i += 1
-            continue
-        if len(arg) > 2:
-            value, voff = arg[2:], off + 2
-            arg = "-o"
-        elif i + 1 < len(items):
-            value, voff = items[i + 1]
-            i += 1
-        else:
-            args.append(arg)
-            i += 1
-            continue
+        # an option: "-vo" is "-v" "-o"
+        if item.flags:
+            args.append(item.flags)
+            collect = collect and item.flags != "--"
         args.append("-o")
-        if value.startswith("{"):
-            inner, err = extract_braces(value)
-            if err:
-                diags.append(Diagnostic("warning", f"master.cf: {err}", path, ll.line_at(voff)))
-            got = split_nameval(inner)
+        value = item.value
+        if value is None:
+            continue
+        text = value.inner if value.braced else value.text
+        got = splits.get(text)
+        if got is None:
+            got = splits[text] = split_many([text])[0]
+        vline = ll.line_at(value.offset)
+        if value.braced:
+            if value.error:
+                diags.append(Diagnostic("warning", f"master.cf: {value.error}", path, vline))
             if isinstance(got, str):
-                diags.append(Diagnostic("warning", f'master.cf: {got}: "{inner}"', path, ll.line_at(voff)))
-                args.append(inner)
-                i += 1
+                diags.append(Diagnostic("warning", f'master.cf: {got}: "{value.inner}"', path, vline))
+                args.append(value.inner)
                 continue
-            value = f"{got[0]}={got[1]}"
-        args.append(value)
-        got = split_nameval(value)
-        if not isinstance(got, str):
-            pname, pvalue = got
-            overrides[pname] = (pvalue, Source("master.cf", path, ll.line_at(voff), service=name))
-        i += 1
+            args.append(f"{got.name}={got.value}")
+        else:
+            args.append(value.text)
+            if isinstance(got, str):
+                continue
+        if collect:
+            overrides[got.name] = (got.value, Source("master.cf", path, vline, service=name))
     return Service(name, typ, f[2], f[3], f[4], f[5], f[6], f[7], args,
                    overrides, path, ll.line)
 
@@ -707,35 +1018,74 @@ def parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
                   preset: dict[str, str] | None = None) -> dict[str, MainEntry]:
     """name -> MainEntry. `preset` values come first with line 0, as postconf
     -c DIR puts config_directory=DIR in its dictionary before main.cf."""
+    with _gc_paused():
+        return _parse_main_cf(text, path, diagnostics, preset)
+
+
+def _parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
+                   preset: dict[str, str] | None) -> dict[str, MainEntry]:
     main: dict[str, MainEntry] = {n: MainEntry(v, 0) for n, v in (preset or {}).items()}
-    for ll in read_logical_lines(text, path, diagnostics):
-        got = split_nameval(ll.text)
-        if isinstance(got, str):
-            diagnostics.append(Diagnostic("error", f'{got}: "{ll.text}"', path, ll.line))
+    lines = read_logical_lines(text, path, diagnostics)
+    settings, errors = _parse_lines(_main_parser(), [ll.text for ll in lines], _main_finish)
+    for i, ll in enumerate(lines):
+        err = errors.get(i)
+        if err is not None:
+            diagnostics.append(_syntax_diagnostic(f'{_nameval_error(err)}: "{ll.text}"', path, ll,
+                                                  _error_offset(err, ll.text)))
             continue
-        name, value = got
-        old = main.get(name)
-        if old is not None and old.value != value:
+        s = settings[i]
+        old = main.get(s.name)
+        if old is not None and old.value != s.value:
             where = f" (line {old.line})" if old.line else ""
             diagnostics.append(Diagnostic(
-                "warning", f"overriding earlier entry: {name}={old.value}{where}",
+                "warning", f"overriding earlier entry: {s.name}={old.value}{where}",
                 path, ll.line))
-        main[name] = MainEntry(value, ll.line)
+        main[s.name] = MainEntry(s.value, ll.line)
     return main
 
 
 def parse_master_cf(text: str, path: str, diagnostics: list[Diagnostic]) -> list[Service]:
-    services: list[Service] = []
-    for ll in read_logical_lines(text, path, diagnostics):
-        svc = _parse_master_entry(ll, path, diagnostics)
-        if svc is None:
+    """The master.cf entries postconf accepts, in file order (a later
+    duplicate service/type replaces the earlier one)."""
+    with _gc_paused():
+        return _parse_master_cf(text, path, diagnostics)
+
+
+def _parse_master_cf(text: str, path: str, diagnostics: list[Diagnostic]) -> list[Service]:
+    lines = read_logical_lines(text, path, diagnostics)
+    entries, errors = _parse_master_lines([ll.text for ll in lines])
+    # field checks first: an entry postconf rejects has no -o to split
+    bad: dict[int, tuple[str, str]] = {}
+    texts: list[str] = []
+    for i, entry in enumerate(entries):
+        if entry is None:
             continue
-        for i, old in enumerate(services):
+        problem = _field_error([w.text for w in entry.fields])
+        if problem:
+            bad[i] = problem
+        else:
+            texts.extend(_option_texts(entry))
+    # every -o value of the file in one lark run
+    splits = dict(zip(texts, split_many(texts)))
+    services: list[Service] = []
+    for i, ll in enumerate(lines):
+        entry = entries[i]
+        if entry is None:
+            diagnostics.append(_syntax_diagnostic("bad field count", path, ll,
+                                                  _error_offset(errors[i], ll.text)))
+            continue
+        if i in bad:
+            what, value = bad[i]
+            diagnostics.append(Diagnostic(
+                "error", f'invalid {what} field "{value}" in "{ll.text}"', path, ll.line))
+            continue
+        svc = _build_service(entry, ll, path, diagnostics, splits)
+        for j, old in enumerate(services):
             if old.name == svc.name and old.type == svc.type:
                 diagnostics.append(Diagnostic(
                     "warning", f"duplicate service {svc.key}: this entry replaces the one "
                                f"at line {old.line}", path, ll.line))
-                del services[i]
+                del services[j]
                 break
         services.append(svc)
     return services

@@ -1,0 +1,286 @@
+"""The configuration files are parsed through the lark grammars in grammars/.
+
+- the grammars load (LALR, positions) and parse samples;
+- the loader's result really comes from the grammar files (a changed grammar
+  changes what load_config() sees);
+- syntax errors are the project's own values (SyntaxDiagnostic: Postfix's
+  message and line, plus the column and physical line where the grammar
+  stopped), worded as the real postconf words them;
+- master.cf forms (-o name=value, -o { name = value }, -oname=value,
+  -vo name=value, "--", braced arguments, unclosed braces) give what the real
+  postconf -M / -P shows;
+- the wheel ships grammars/ as tui/grammars, and an installed (non-editable)
+  copy finds and uses them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import tui.core.grammar as grammar_mod
+from tests.conftest import need, need_postfix
+from tui.core.config import SyntaxDiagnostic, load_config, split_nameval
+from tui.core.grammar import grammar_dir, parser
+from tui.core.model import Diagnostic
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(d: Path, main: str, master: str = "") -> Path:
+    (d / "main.cf").write_text(main)
+    (d / "master.cf").write_text(master)
+    return d
+
+
+def postconf_exe() -> str:
+    return shutil.which("postconf") or "/usr/sbin/postconf"
+
+
+# ------------------------------------------------------------ the grammars
+
+def test_grammar_files_are_in_grammars_dir():
+    assert grammar_dir() == ROOT / "grammars"
+    for name in ("main_cf", "master_cf"):
+        assert (ROOT / "grammars" / f"{name}.lark").is_file()
+        assert parser(name) is parser(name)          # built once per process
+
+
+def test_main_cf_grammar_parses_name_value_with_positions():
+    tree = parser("main_cf").parse("myhostname = mx.example.org\nrelay_domains=\nx  =  a b  \n")
+    settings = list(tree.find_data("setting"))
+    assert len(settings) == 3
+    got = [[(t.type, str(t), t.line, t.column) for t in s.children] for s in settings]
+    assert got == [
+        [("NAME", "myhostname", 1, 1), ("VALUE", "mx.example.org", 1, 14)],
+        [("NAME", "relay_domains", 2, 1)],
+        [("NAME", "x", 3, 1), ("VALUE", "a b", 3, 7)],
+    ]
+    assert settings[2].meta.line == 3 and settings[2].meta.column == 1
+
+
+def test_master_cf_grammar_parses_fields_options_and_args():
+    line = ("submission inet n - y - - smtpd -v -o syslog_name=postfix/submission "
+            "-o { smtpd_tls_security_level = encrypt } -oa=b -vo c=d -- {x y} plain\n")
+    tree = parser("master_cf").parse(line)
+    entry = next(tree.find_data("entry"))
+    kinds = [c.data for c in entry.children]
+    assert kinds == ["plain"] * 8 + ["flag", "option_separate", "option_separate",
+                                     "option_joined", "option_separate",
+                                     "plain", "braced", "plain"]
+    braced = next(entry.children[10].find_data("braced"))
+    assert braced.meta.column == line.index("{ smtpd_tls") + 1
+
+
+def test_loader_uses_the_grammar_files(tmp_path, monkeypatch):
+    """Change the grammars: load_config() follows them."""
+    gdir = tmp_path / "grammars"
+    shutil.copytree(ROOT / "grammars", gdir)
+    main = (gdir / "main_cf.lark").read_text()
+    # names may not contain "-" in this changed grammar
+    main = main.replace(r"NAME: /[^ \t\r\n=]+/", r"NAME: /[^ \t\r\n=\-]+/")
+    assert "\\-]+/" in main
+    (gdir / "main_cf.lark").write_text(main)
+    master = (gdir / "master_cf.lark").read_text()
+    # a ninth word is required in this changed grammar
+    master = master.replace("entry: word _S word", "entry: word _S word _S word", 1)
+    (gdir / "master_cf.lark").write_text(master)
+    d = write(tmp_path, "a = 1\nmy-param = 2\n", "smtp inet n - n - - smtpd\nx unix - - n - - pipe argv\n")
+
+    monkeypatch.setattr(grammar_mod, "grammar_dir", lambda: gdir)
+    parser.cache_clear()
+    try:
+        cfg = load_config(d)
+        errors = [(Path(x.path).name, x.line, x.message) for x in cfg.diagnostics if x.severity == "error"]
+        assert ("main.cf", 2, "missing '=' after attribute name: \"my-param = 2\"") in errors
+        assert ("master.cf", 1, "bad field count") in errors
+        assert [s.key for s in cfg.services] == ["x/unix"]
+    finally:
+        monkeypatch.undo()
+        parser.cache_clear()
+    cfg = load_config(d)  # the real grammars again
+    assert not [x for x in cfg.diagnostics if x.severity == "error"]
+    assert cfg.main["my-param"].value == "2"
+    assert [s.key for s in cfg.services] == ["smtp/inet", "x/unix"]
+
+
+def test_split_nameval_is_the_grammar():
+    assert split_nameval("  a  =  b c  ") == ("a", "b c")
+    assert split_nameval("a=") == ("a", "")
+    assert split_nameval("a={ b = c }") == ("a", "{ b = c }")
+    assert split_nameval("=b") == "missing attribute name"
+    assert split_nameval("") == "missing attribute name"
+    assert split_nameval("a b = c") == "missing '=' after attribute name"
+
+
+# ------------------------------------------------------------ syntax errors
+
+def test_syntax_errors_carry_path_line_column_and_text(tmp_path):
+    d = write(tmp_path, "a = 1\nbad\n  name\n= x\nlast = ok\n",
+              "smtp inet n - n\n  - -\nok unix - - n - - smtp\n")
+    cfg = load_config(d)
+    errs = [x for x in cfg.diagnostics if x.severity == "error"]
+    assert all(isinstance(x, SyntaxDiagnostic) and isinstance(x, Diagnostic) for x in errs)
+    by = {(Path(x.path).name, x.line): x for x in errs}
+    e = by[("main.cf", 2)]
+    assert e.message == "missing '=' after attribute name: \"bad  name\""
+    # where "=" was wanted: the white space that starts the continuation line
+    assert (e.error_line, e.column, e.text) == (3, 1, "bad  name")
+    e = by[("main.cf", 4)]
+    assert e.message == 'missing attribute name: "= x"' and (e.error_line, e.column) == (4, 1)
+    e = by[("master.cf", 1)]
+    assert e.message == "bad field count" and e.text == "smtp inet n - n  - -"
+    assert (e.error_line, e.column) == (2, 6)  # the end of "  - -", where a word is missing
+    assert str(e) == f"error: {d / 'master.cf'}, line 1: bad field count"
+    assert cfg.main["last"].value == "ok" and [s.key for s in cfg.services] == ["ok/unix"]
+
+
+@pytest.mark.oracle
+def test_syntax_error_messages_are_postconfs(tmp_path):
+    """postconf stops at the first error; each case on its own, run side by side."""
+    need_postfix()
+    cases = {
+        "cont": ("a = 1\nbad\n  name\n", "smtp inet n - n - - smtpd\n"),
+        "noname": ("a = 1\n= x\n", "smtp inet n - n - - smtpd\n"),
+        "fields": ("a = 1\n", "smtp inet n - n\n  - -\n"),
+        "brace": ("a = 1\n", "smtp inet n - {n - - smtpd\n"),
+    }
+    procs = {}
+    for name, (main, master) in cases.items():
+        (tmp_path / name).mkdir()
+        d = write(tmp_path / name, main, master)
+        procs[name] = (d, subprocess.Popen([postconf_exe(), "-c", str(d), "-n"],
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for name, (d, proc) in procs.items():
+        _, stderr = proc.communicate(timeout=60)
+        fatal = re.search(r"fatal: (.*)", stderr)
+        assert fatal, (name, stderr)
+        cfg = load_config(d)
+        ours = {f"{x.path}, line {x.line}: {x.message}" for x in cfg.diagnostics} | \
+               {f"file {x.path}: line {x.line}: {x.message}" for x in cfg.diagnostics}
+        assert fatal.group(1) in ours, (name, fatal.group(1), sorted(ours))
+
+
+# ------------------------------------------------------------ master.cf forms
+
+MASTER_FORMS = """\
+smtp      inet  n       -       n       -       -       smtpd
+submission inet n       -       n       -       -       smtpd -v
+  -o syslog_name=postfix/submission
+  -o { smtpd_tls_security_level = encrypt }
+  -o {smtpd_client_restrictions=permit_sasl_authenticated,reject}
+  -osmtpd_sasl_auth_enable=yes -o{ smtpd_tls_ask_ccert = yes }
+  -vo smtpd_banner=x -Do smtpd_delay_reject=no
+  -o { smtpd_reject_footer = see {https://example.net/help} }
+  -- -o {q r}s
+weird     unix  -       n       n       -       -       pipe
+  flags=R user=nobody argv=/bin/echo { arg with spaces } ${nexthop}
+odd1      unix  n       -       n       -       -       smtpd -v{x}o smtpd_soft_error_limit=9 -D
+odd3      unix  n       -       n       -       -       smtpd -osyslog_name=x -o{ smtpd_helo_required = yes }
+  - -o -oa=b --o -o c=d
+odd2      unix  n       -       n       -       -       smtpd -o { nope } -o {a = b
+tailed    unix  n       -       n       -       -       pipe argv=/bin/x {unclosed arg
+dangling  unix  -       -       n       -       -       smtp -o smtp_helo_name=h -o
+"""
+
+
+@pytest.mark.oracle
+def test_master_cf_forms_match_postconf(tmp_path):
+    need_postfix()
+    d = write(tmp_path, "compatibility_level = 3.7\n", MASTER_FORMS)
+    m = subprocess.run([postconf_exe(), "-c", str(d), "-M"], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([postconf_exe(), "-c", str(d), "-P"], capture_output=True, text=True, timeout=60)
+    assert m.returncode == 0 and p.returncode == 0, m.stderr + p.stderr
+    cfg = load_config(d)
+    assert not [x for x in cfg.diagnostics if x.severity == "error"]
+    # postconf -M: the eight fields, then the arguments; postconf puts some
+    # arguments with white space in braces, so compare without braces
+    def flat(text: str) -> str:
+        return " ".join(text.replace("{", " ").replace("}", " ").split())
+
+    want_m = [line.split(None, 8) for line in m.stdout.splitlines()]
+    want_m = [w[:8] + [flat(w[8]) if len(w) > 8 else ""] for w in want_m]
+    ours_m = [[s.name, s.type, s.private, s.unpriv, s.chroot, s.wakeup, s.maxproc, s.command,
+               flat(" ".join(s.args))] for s in cfg.services]
+    assert ours_m == want_m
+    # postconf -P: every -o setting, with its value (postconf folds white space)
+    ours_p = sorted(" ".join(f"{s.key}/{n} = {v}".split())
+                    for s in cfg.services for n, (v, _) in s.overrides.items())
+    assert ours_p == sorted(" ".join(line.split()) for line in p.stdout.splitlines())
+    # the warnings about braces and -o syntax, in postconf's words
+    want_w = sorted(set(re.findall(r"warning: (master\.cf: .*)", m.stderr)))
+    ours_w = sorted({x.message for x in cfg.diagnostics if x.message.startswith("master.cf: ")})
+    assert ours_w == want_w
+    # and where they are: the physical line of the -o value / argument
+    by_msg = {x.message: x.line for x in cfg.diagnostics}
+    assert by_msg["master.cf: missing '=' after attribute name: \"nope\""] == 15
+    assert by_msg["master.cf: syntax error after '}' in \"{q r}s\""] == 9
+    src = cfg.service("submission").overrides["smtpd_tls_ask_ccert"][1]
+    assert (src.kind, src.line, src.service) == ("master.cf", 6, "submission")
+    # Postfix splits "-o..." at a later "o" and stops taking -o at a "--" split off "--o"
+    assert cfg.service("odd3").overrides.keys() == {"g_name", "_required", "a"}
+    assert "smtpd_helo_required" not in cfg.service("submission").overrides
+
+
+# ------------------------------------------------------------ the wheel
+
+@pytest.fixture(scope="module")
+def built_wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)],
+                       capture_output=True, text=True, timeout=300)
+    need(r.returncode == 0, f"cannot build the wheel here: {r.stderr.strip()[-500:]}")
+    wheels = list(out.glob("postfix_explorer-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+def test_wheel_ships_the_grammars(built_wheel):
+    names = set(zipfile.ZipFile(built_wheel).namelist())
+    for name in ("main_cf", "master_cf", "log_line"):
+        assert f"tui/grammars/{name}.lark" in names
+    shipped = zipfile.ZipFile(built_wheel).read("tui/grammars/main_cf.lark").decode()
+    assert shipped == (ROOT / "grammars" / "main_cf.lark").read_text()
+
+
+def test_installed_copy_finds_and_uses_its_grammars(built_wheel, tmp_path):
+    """pip install --target (a real, non-editable install), then run it with
+    site processing off, so the editable install of the checkout is not seen."""
+    target = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+                        "--no-compile", "--target", str(target), str(built_wheel)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    import lark
+    lark_site = Path(lark.__file__).resolve().parent.parent
+    conf = write(tmp_path, "myhostname = mx.example.org\nbroken line\n",
+                 "smtp inet n - n - - smtpd\nsub inet n - n - - smtpd -o { smtpd_helo_required = yes }\n")
+    code = (
+        "import json, sys\n"
+        "import tui.core.grammar as g\n"
+        "from tui.core.config import load_config\n"
+        "cfg = load_config(sys.argv[1])\n"
+        "print(json.dumps({'module': g.__file__, 'dir': str(g.grammar_dir()),\n"
+        "  'tree': g.parser('main_cf').parse('a = b\\n').pretty(),\n"
+        "  'host': cfg.params().raw('myhostname'),\n"
+        "  'helo': cfg.params('sub').raw('smtpd_helo_required'),\n"
+        "  'errors': [(d.line, d.message, d.column) for d in cfg.diagnostics if d.severity == 'error']}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PYTHONPATH"] = os.pathsep.join([str(target), str(lark_site)])
+    r = subprocess.run([sys.executable, "-S", "-c", code, str(conf)], capture_output=True, text=True,
+                       env=env, cwd=str(tmp_path), timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert Path(got["module"]).resolve().is_relative_to(target.resolve())
+    assert Path(got["dir"]).resolve() == (target / "tui" / "grammars").resolve()
+    assert "setting" in got["tree"]
+    assert got["host"] == "mx.example.org" and got["helo"] == "yes"
+    assert got["errors"] == [[2, "missing '=' after attribute name: \"broken line\"", 7]]
