@@ -24,6 +24,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Header, Input
 
+from tui.core import inventory, lint, postfixadmin
 from tui.widgets import engine as E
 from tui.widgets.config_tree import PAGE, ConfigTree, NodeRef
 from tui.widgets.detail_pane import DetailPane
@@ -36,15 +37,15 @@ class ExplorerModel:
     def __init__(self, config_dir: Path, cfg) -> None:
         self.config_dir = Path(config_dir)
         self.cfg = cfg
-        self.refs: list[E.TableRef] = []
+        self.refs: list[inventory.TableRef] = []
         self.secrets: set[str] = set()
-        self.warnings: list[E.Warning_] = []
+        self.warnings: list[lint.LintWarning] = []
         self.table_objs: dict[str, Any] = {}
         self.table_status: dict[str, tuple[str, str]] = {}
         self.table_counts: dict[str, int | None] = {}
-        self.pfa: E.PFAView | None = None
+        self.pfa: postfixadmin.PFAView | None = None
         self.pfa_loading = False
-        self.classes: list[E.ClassInfo] | None = None
+        self.classes: list[lint.ClassInfo] | None = None
         self.show_all = False
         self.expanded_tables: set[str] = set()
         self._referred: dict[str, list[str]] | None = None
@@ -258,13 +259,13 @@ class ExplorerApp(App):
             return
         model = ExplorerModel(self.config_dir, loaded.cfg)
         try:
-            model.refs = E.collect_tables(loaded.cfg)
-            model.secrets = E.cf_secrets(model.refs)
-            model.warnings = E.restriction_warnings(loaded.cfg)
+            model.refs = inventory.collect_tables(loaded.cfg)
+            model.secrets = inventory.cf_secrets(model.refs)
+            model.warnings = lint.restriction_warnings(loaded.cfg)
             for ref in model.refs:
-                model.warnings += E.table_warnings(ref, None)
+                model.warnings += lint.table_warnings(ref, None)
         except Exception as exc:  # the tree still shows what loaded
-            model.warnings.append(E.Warning_(f"analysis failed: {type(exc).__name__}: {exc}"))
+            model.warnings.append(lint.LintWarning(f"analysis failed: {type(exc).__name__}: {exc}"))
         model.pfa_loading = any(r.type in ("mysql", "sqlite") for r in model.refs)
         self.call_from_thread(self._loaded, model)
 
@@ -302,31 +303,31 @@ class ExplorerApp(App):
         for ref in list(model.refs):
             state, msg = self._probe(model, ref)
             model.table_status[ref.spec] = (state, msg)
-            for w in E.table_warnings(ref, model.table_objs.get(ref.spec) and
+            for w in lint.table_warnings(ref, model.table_objs.get(ref.spec) and
                                       getattr(model.table_objs[ref.spec], "status", None)):
                 if w not in model.warnings and "stale" in w.message:
                     model.warnings.append(w)
             self.call_from_thread(self._table_checked, ref.spec)
 
     @staticmethod
-    def _probe(model: ExplorerModel, ref: E.TableRef) -> tuple[str, str]:
+    def _probe(model: ExplorerModel, ref: inventory.TableRef) -> tuple[str, str]:
         try:
             t = model.get_table(ref.spec)
         except E.EngineMissing as exc:
             return "not evaluated", str(exc)
         except Exception as exc:
-            return "error", E.scrub(f"{type(exc).__name__}: {exc}", model.secrets)
+            return "error", inventory.scrub(f"{type(exc).__name__}: {exc}", model.secrets)
         st = getattr(t, "status", None)
         state = getattr(st, "state", "ok") if st is not None else "ok"
-        msg = E.scrub(getattr(st, "message", "") or "", model.secrets)
+        msg = inventory.scrub(getattr(st, "message", "") or "", model.secrets)
         if state in ("ok", "stale") and ref.type in ("mysql", "pgsql", "sqlite"):
             # An SQL table is only known to work once a query ran: ask one.
             try:
                 r = t.lookup("postfix-explorer-probe.invalid")
                 if r.error:
-                    return "unreadable", E.scrub(r.error, model.secrets)
+                    return "unreadable", inventory.scrub(r.error, model.secrets)
             except Exception as exc:
-                return "unreadable", E.scrub(str(exc), model.secrets)
+                return "unreadable", inventory.scrub(str(exc), model.secrets)
         try:
             count = t.count() if state in ("ok", "stale") else None
         except Exception:
@@ -346,9 +347,10 @@ class ExplorerApp(App):
     def _load_pfa(self) -> None:
         model = self.model
         try:
-            model.pfa = E.postfixadmin_view(model.refs, model.secrets)
+            model.pfa = postfixadmin.postfixadmin_view(model.refs, model.secrets,
+                                                       opener=lambda s, v: model.get_table(s))
         except Exception as exc:
-            model.pfa = E.PFAView(source="?", via="?", error=E.scrub(f"{type(exc).__name__}: {exc}",
+            model.pfa = postfixadmin.PFAView(source="?", via="?", error=inventory.scrub(f"{type(exc).__name__}: {exc}",
                                                                      model.secrets))
         model.pfa_loading = False
         self.call_from_thread(self._pfa_loaded)
@@ -369,13 +371,13 @@ class ExplorerApp(App):
             cands += [d.domain.lower() for d in model.pfa.domains]
             cands += [a.lower() for a, _t, _x in model.pfa.alias_domains]
         try:
-            classes = E.address_classes(model.cfg, list(dict.fromkeys(cands)), opener=lambda s, v: model.get_table(s))
+            classes = lint.address_classes(model.cfg, list(dict.fromkeys(cands)), opener=lambda s, v: model.get_table(s))
         except Exception as exc:
-            classes = [E.ClassInfo("error", "", errors=[E.scrub(str(exc), model.secrets)])]
+            classes = [lint.ClassInfo("error", "", errors=[inventory.scrub(str(exc), model.secrets)])]
         for c in classes:
-            c.errors = [E.scrub(e, model.secrets) for e in c.errors]
+            c.errors = [inventory.scrub(e, model.secrets) for e in c.errors]
         model.classes = classes
-        model.warnings += E.class_overlaps(classes)
+        model.warnings += lint.class_overlaps(classes)
         self.call_from_thread(self._classes_loaded)
 
     def _classes_loaded(self) -> None:
@@ -407,7 +409,7 @@ class ExplorerApp(App):
             t = model.get_table(spec)
             st = getattr(t, "status", None)
             if st is not None and st.state in ("unreadable", "not evaluated"):
-                note = f"{st.state}: {E.scrub(st.message, model.secrets)}"
+                note = f"{st.state}: {inventory.scrub(st.message, model.secrets)}"
             else:
                 entries = list(t.entries(offset, PAGE, search=search or None))
                 count = t.count()
@@ -416,7 +418,7 @@ class ExplorerApp(App):
         except E.EngineMissing as exc:
             note = str(exc)
         except Exception as exc:
-            note = E.scrub(f"cannot read entries: {exc}", model.secrets)
+            note = inventory.scrub(f"cannot read entries: {exc}", model.secrets)
         self.call_from_thread(self.tree.add_entries, node, entries, offset, count, note)
 
     @on(ConfigTree.NodeCollapsed)

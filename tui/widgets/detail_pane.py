@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
+from tui.core import inventory, lint
 from tui.widgets.config_tree import NodeRef, STATE_STYLE
 from tui.widgets.descriptions import describe
 from tui.widgets import engine as E
@@ -109,9 +110,9 @@ class DetailPane(VerticalScroll):
         rows: list[tuple[str, object]] = [
             ("raw", Text(" ".join(raw.split()) or "(empty)", style="" if raw else "dim")),
         ]
-        classes = E.restriction_classes(model.cfg)
-        if name in E.RESTRICTION_LISTS or name in classes:
-            items = E.restriction_items(view, name, classes)
+        classes = lint.restriction_classes(model.cfg)
+        if name in lint.RESTRICTION_LISTS or name in classes:
+            items = lint.restriction_items(view, name, classes)
             lst = Text()
             for pos, text, note in items:
                 if lst:
@@ -220,7 +221,8 @@ class DetailPane(VerticalScroll):
         rows.append(("used by", used))
         parts: list = [_title("lookup table"), _kv(rows)]
         if tref.type in ("mysql", "sqlite", "pgsql") and tref.path:
-            settings, err = E.read_cf(tref.path)
+            cf, err = inventory.cf_settings(tref.path)
+            settings = {k: v for k, (v, _line) in cf.items()}
             if settings:
                 parts.append(Text(""))
                 parts.append(Text("settings (.cf):", style="bold"))
@@ -230,7 +232,7 @@ class DetailPane(VerticalScroll):
                 for k, v in settings.items():
                     if k in ("password", "bind_pw"):
                         v = "(set, not shown)" if v else "(empty)"
-                    t.add_row(k, E.scrub(v, model.secrets))
+                    t.add_row(k, inventory.scrub(v, model.secrets))
                 parts.append(t)
         ws = [w for w in model.warnings if w.table == tref.spec]
         if ws:
@@ -252,11 +254,11 @@ class DetailPane(VerticalScroll):
         pfa = ref.extra or model.pfa
         if pfa is None:
             return Text("PostfixAdmin: loading…", style="dim")
-        rows = [("database", E.scrub(model.display_path(pfa.source), model.secrets)),
+        rows = [("database", inventory.scrub(model.display_path(pfa.source), model.secrets)),
                 ("settings from", model.display_path(pfa.via))]
         parts: list = [_title("PostfixAdmin", "read with the configuration's own SQL settings"), _kv(rows)]
         if pfa.error:
-            parts += [Text(""), Text("⚠ " + E.scrub(pfa.error, model.secrets), style="bold red")]
+            parts += [Text(""), Text("⚠ " + inventory.scrub(pfa.error, model.secrets), style="bold red")]
         else:
             parts += [Text(""), Text(f"{len(pfa.domains)} domains, {len(pfa.mailboxes)} mailboxes, "
                                      f"{len(pfa.aliases)} aliases, {len(pfa.alias_domains)} alias domains")]
@@ -303,7 +305,7 @@ class DetailPane(VerticalScroll):
                 ("from tables", ", ".join(c.members) or Text("(none found)", style="dim"))]
         parts: list = [_title(f"{c.name} address class"), _kv(rows)]
         for e in c.errors:
-            parts.append(Text("⚠ " + E.scrub(e, model.secrets), style="bold red"))
+            parts.append(Text("⚠ " + inventory.scrub(e, model.secrets), style="bold red"))
         parts += [Text(""), Text("Domains found in tables are the PostfixAdmin and map domains this "
                                  "table answers for, asked through the table itself.", style="dim italic")]
         return Group(*parts)
@@ -377,15 +379,15 @@ class DetailPane(VerticalScroll):
             t = model.get_table(spec)
             r = t.lookup(key)
             if r.error:
-                out = Text(f"{key}: error: {E.scrub(r.error, model.secrets)}", style="bold red")
+                out = Text(f"{key}: error: {inventory.scrub(r.error, model.secrets)}", style="bold red")
             elif r.found:
                 out = Text.assemble((key, "bold"), (" → ", "dim"), (r.value or "", "green"))
                 if r.where:
-                    out.append(f"\n{E.scrub(r.where, model.secrets)}", style="dim")
+                    out.append(f"\n{inventory.scrub(r.where, model.secrets)}", style="dim")
             else:
                 out = Text(f"{key}: not found", style="yellow")
         except E.EngineMissing as exc:
             out = Text(str(exc), style="yellow")
         except Exception as exc:
-            out = Text(f"lookup failed: {E.scrub(str(exc), model.secrets)}", style="red")
+            out = Text(f"lookup failed: {inventory.scrub(str(exc), model.secrets)}", style="red")
         self.app.call_from_thread(self.query_one("#lookup-result", Static).update, out)

@@ -20,6 +20,7 @@ from textual.containers import Container, Grid, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
+from tui.core import inventory
 from tui.widgets import engine as E
 
 FIELDS = ("client_address", "client_name", "helo", "sender", "recipient", "sasl_login")
@@ -257,7 +258,7 @@ class TracePane(Vertical):
         except Exception as exc:
             self.app.call_from_thread(self._show_error,
                                       f"the evaluator failed: {type(exc).__name__}: "
-                                      f"{E.scrub(str(exc), model.secrets)}", "red")
+                                      f"{inventory.scrub(str(exc), model.secrets)}", "red")
 
     def _show_error(self, text: str, style: str) -> None:
         self.query_one("#trace-results").loading = False
@@ -364,7 +365,7 @@ class TracePane(Vertical):
                 lt.add_column("result", overflow="fold")
                 for lk in st.lookups:
                     res_style = "red" if lk.error else ("green" if lk.found else "dim")
-                    res = Text(E.scrub(lk.result, self.model.secrets if self.model else set()), style=res_style)
+                    res = Text(inventory.scrub(lk.result, self.model.secrets if self.model else set()), style=res_style)
                     if lk.where and lk.where != lk.result:
                         res.append(f"\n{self.model.display_path(lk.where) if self.model else lk.where}",
                                    style="dim")
