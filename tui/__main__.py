@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "params": "print parameters like postconf (-n, -x, --service, --json)",
     "lookup": "look keys up in a table like postmap -q",
     "trace": "evaluate smtpd restrictions for one recipient, step by step",
+    "lint": "print the configuration's warnings as path:line: warning: text",
 }
 
 

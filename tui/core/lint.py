@@ -256,8 +256,11 @@ def table_warnings(ref: TableRef, status) -> list[LintWarning]:
     out: list[LintWarning] = []
     if status is not None and getattr(status, "state", "ok") == "stale":
         path, line = _first_use(ref)
+        named = ""
+        if path is None and ref.used_by:  # named by a default value: say which
+            named = f" (named by {ref.used_by[0][0]}, {ref.used_by[0][1]})"
         out.append(LintWarning(f"{ref.spec}: {status.message or 'stale: the compiled file is older than its source'}"
-                               " -- run postmap", table=ref.spec, path=path, line=line))
+                               f" -- run postmap{named}", table=ref.spec, path=path, line=line))
     if ref.type in ("mysql", "pgsql", "ldap") and ref.path:
         try:
             st = os.stat(ref.path)

@@ -1,0 +1,89 @@
+"""`postfix-explorer lint [--config-dir DIR] [--json]`: the configuration's
+warnings, one a line, as compilers print them:
+
+    /etc/postfix/main.cf:41: warning: smtpd_recipient_restrictions: 'reject_unknwon_sender_domain' is ...
+
+The same checks the app shows in its warnings section (tui.core.lint):
+restriction names smtpd does not know, entries after an unconditional
+permit/reject/defer, stale compiled maps, .cf files that hold a password and
+are world-readable, a domain in two address classes; plus what loading the
+configuration found (syntax errors, ...). Domains PostfixAdmin knows are
+looked up in the class tables too, as in the app.
+
+Exit status: 0 no warnings, 1 warnings, 2 the configuration is unusable
+(main.cf missing or unreadable). No password is ever printed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+PROG = "postfix-explorer lint"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true",
+                   help="print the warnings as a JSON list of objects (path, line, severity, message, ...)")
+    p.add_argument("--no-database", action="store_true",
+                   help="do not read PostfixAdmin's domains from the SQL database")
+
+
+def _location(path: str | None, line: int | None, config_dir: Path) -> tuple[str, int | None]:
+    return (path or str(config_dir / "main.cf")), line
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.core import inventory, lint, postfixadmin
+    from tui.core.config import ConfigError, load_config
+
+    config_dir = Path(getattr(args, "config_dir", "/etc/postfix"))
+    try:
+        cfg = load_config(str(config_dir))
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{PROG}: error: {config_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+    refs = inventory.collect_tables(cfg)
+    secrets = inventory.cf_secrets(refs)
+    candidates: list[str] = []
+    if not args.no_database:
+        try:
+            pfa = postfixadmin.postfixadmin_view(refs, secrets)
+        except Exception:  # a broken database is the app's business, not lint's
+            pfa = None
+        if pfa is not None:
+            candidates += [d.domain.lower() for d in pfa.domains]
+            candidates += [a.lower() for a, _t, _x in pfa.alias_domains]
+
+    items: list[dict] = []
+    for d in cfg.diagnostics:
+        path, line = _location(d.path, d.line, config_dir)
+        items.append({"path": path, "line": line, "severity": d.severity, "message": d.message})
+    for w in lint.lint(cfg, refs=refs, candidates=candidates):
+        path, line = _location(w.path, w.line, config_dir)
+        item = {"path": path, "line": line, "severity": w.severity, "message": w.message}
+        for k in ("param", "table", "domain", "where"):
+            v = getattr(w, k)
+            if v is not None:
+                item[k] = v
+        items.append(item)
+    for item in items:
+        for k, v in item.items():
+            if isinstance(v, str):
+                item[k] = inventory.scrub(v, secrets)
+
+    out = sys.stdout
+    if args.json:
+        json.dump(items, out, indent=2)
+        out.write("\n")
+    else:
+        for item in items:
+            where = f"{item['path']}:{item['line']}" if item["line"] else item["path"]
+            text = " ".join(item["message"].split())  # one warning, one line
+            out.write(f"{where}: warning: {text}\n")
+    return 1 if items else 0
