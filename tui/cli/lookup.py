@@ -42,41 +42,51 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     err = sys.stderr
     try:
-        if table.status.state in ("unreadable", "not evaluated"):
-            print(f"postfix-explorer: {args.table}: {table.status.message}", file=err)
-            return 2
-        if table.status.state == "stale":
-            # stdout stays diffable with postmap; the caveat goes to stderr
-            print(f"postfix-explorer: warning: {args.table}: {table.status.message}", file=err)
-        keys: list[str] = []
-        batch = len(args.keys) > 1
-        for k in args.keys:
-            if k == "-":
-                batch = True
-                data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
-                lines = data.split("\n")
-                if lines and lines[-1] == "":
-                    lines.pop()
-                keys.extend(lines)
-            else:
-                keys.append(k)
-        status = 0
-        for key in keys:
-            r = table.lookup(key)
-            if r.error:
-                print(f"postfix-explorer: {args.table}: {r.error}", file=err)
-                out.flush()
-                return 2
-            if not r.found:
-                status = 1
-                continue
-            value = r.value or ""
-            line = f"{key}\t{value}" if batch else value
-            out.buffer.write((line + "\n").encode("utf-8", "surrogateescape")) if hasattr(out, "buffer") \
-                else out.write(line + "\n")
-            if args.where and r.where:
-                print(f"{key}: {r.where}", file=err)
-        out.flush()
-        return status
+        return _run(args, table, out, err)
     finally:
+        # postmap warns about the bad lines it skipped; so do we (known once
+        # the file was read, i.e. after the first lookup)
+        if table.status.state not in ("unreadable", "not evaluated"):
+            out.flush()
+            for d in table.status.diagnostics:
+                print(f"postfix-explorer: {d}", file=err)
         table.close()
+
+
+def _run(args, table, out, err) -> int:
+    if table.status.state in ("unreadable", "not evaluated"):
+        print(f"postfix-explorer: {args.table}: {table.status.message}", file=err)
+        return 2
+    if table.status.state == "stale":
+        # stdout stays diffable with postmap; the caveat goes to stderr
+        print(f"postfix-explorer: warning: {args.table}: {table.status.message}", file=err)
+    keys: list[str] = []
+    batch = len(args.keys) > 1
+    for k in args.keys:
+        if k == "-":
+            batch = True
+            data = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+            lines = data.split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            keys.extend(lines)
+        else:
+            keys.append(k)
+    status = 0
+    for key in keys:
+        r = table.lookup(key)
+        if r.error:
+            print(f"postfix-explorer: {args.table}: {r.error}", file=err)
+            out.flush()
+            return 2
+        if not r.found:
+            status = 1
+            continue
+        value = r.value or ""
+        line = f"{key}\t{value}" if batch else value
+        out.buffer.write((line + "\n").encode("utf-8", "surrogateescape")) if hasattr(out, "buffer") \
+            else out.write(line + "\n")
+        if args.where and r.where:
+            print(f"{key}: {r.where}", file=err)
+    out.flush()
+    return status

@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         tr = evaluate(cfg, tx, service=service, resolver=resolver, policy_answers=policy)
     except ExplorerError as exc:
         return _err(str(exc))
+    _warn_config(cfg, tr, service)
     ex = explain(tr, cfg)
     if args.json:
         out = tr.to_json()
@@ -137,6 +138,35 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render_text(tr, ex, logline))
     return 0 if tr.accepted else 1
+
+
+def _warn_config(cfg, tr, service) -> None:
+    """What is broken in the files this trace read, on stderr (stdout stays
+    the trace): the loader's diagnostics and those of every table consulted,
+    each naming file and line."""
+    seen: set[str] = set()
+
+    def say(text: str) -> None:
+        if text not in seen:
+            seen.add(text)
+            print(f"postfix-explorer trace: {text}", file=sys.stderr)
+
+    for d in cfg.diagnostics:
+        say(str(d))
+    try:
+        from tui.core.classes import shared_cache
+
+        specs = [lk.table for s in tr.steps for lk in s.lookups]
+        if tr.route is not None:
+            specs += [lk.table for lk in tr.route.lookups]
+            specs += [lk.table for t in tr.route.targets for lk in t.lookups]
+        cache = shared_cache(cfg)
+        view = cfg.params(service)
+        for spec in dict.fromkeys(s for s in specs if s):
+            for d in cache.get(spec, view).status.diagnostics:
+                say(str(d))
+    except Exception:  # the warnings are a courtesy; the trace stands
+        pass
 
 
 def render_text(tr, ex, logline=None) -> str:
