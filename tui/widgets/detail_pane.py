@@ -230,7 +230,7 @@ class DetailPane(VerticalScroll):
                 t.add_column(style="bold", no_wrap=True)
                 t.add_column(overflow="fold")
                 for k, v in settings.items():
-                    if k in ("password", "bind_pw"):
+                    if k in inventory.SECRET_SETTINGS:
                         v = "(set, not shown)" if v else "(empty)"
                     t.add_row(k, inventory.scrub(v, model.secrets))
                 parts.append(t)
