@@ -1,0 +1,101 @@
+"""Plumbing for the hostile-input tests: run the real CLI in a child
+process (optionally as the unprivileged user `nobody`), snapshot a
+directory tree, build scratch configuration directories."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+UNPRIV = ("nobody", "nogroup")
+
+
+@dataclass
+class Run:
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def all(self) -> str:
+        return self.out + "\n" + self.err
+
+
+def cli(*args: str, user: str | None = None, stdin: bytes | None = None, env: dict | None = None,
+        timeout: float = 120) -> Run:
+    """`postfix-explorer ARGS` in a child process; user="nobody" drops root
+    (setpriv) so file modes apply."""
+    cmd = [sys.executable, "-m", "tui", *args]
+    if user:
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={UNPRIV[1]}", "--clear-groups", *cmd]
+    e = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(REPO))
+    e.pop("PYTHONWARNINGS", None)
+    if env:
+        e.update(env)
+    r = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, cwd="/", env=e)
+    return Run(r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace"))
+
+
+def no_traceback(r: Run) -> None:
+    assert "Traceback" not in r.all, r.all[-3000:]
+
+
+def public_tmpdir(prefix: str = "pfx-hostile-") -> Path:
+    """A scratch directory `nobody` may enter (pytest's tmp_path is private)."""
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    d.chmod(0o755)
+    return d
+
+
+def rmtree(d: Path) -> None:
+    for root, dirs, _files in os.walk(d):
+        for x in dirs:
+            try:
+                os.chmod(os.path.join(root, x), 0o755)
+            except OSError:
+                pass
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def snapshot(root: Path) -> dict:
+    """Every entry under ROOT: type, mode, size, mtime_ns, content hash (or
+    link target). The directory listing is the key set."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in sorted(dirnames + filenames):
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            rel = os.path.relpath(p, root)
+            if os.path.islink(p):
+                out[rel] = ("link", os.readlink(p), st.st_mtime_ns)
+            elif os.path.isdir(p):
+                out[rel] = ("dir", st.st_mode, st.st_mtime_ns)
+            else:
+                with open(p, "rb") as fh:
+                    digest = hashlib.sha256(fh.read()).hexdigest()
+                out[rel] = ("file", st.st_mode, st.st_size, st.st_mtime_ns, digest)
+    st = os.stat(root)
+    out["."] = ("dir", st.st_mode, st.st_mtime_ns)
+    return out
+
+
+def closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def mariadb(sql: str, db: str | None = None) -> str:
+    cmd = ["mariadb", "-uroot", "--batch", "--skip-column-names"] + ([db] if db else [])
+    r = subprocess.run(cmd, input=sql.encode(), capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    return r.stdout.decode()
