@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import need_postfix
 from tests.oracle.test_postmap_support import (
-    copy_fixture, diff, make_config_dir, ours_batch, postmap_batch, postmap_build, read_keys, view_for,
+    copy_fixture, diff, make_config_dir, ours_batch, postmap_batch, postmap_build, read_keys, settle,
+    view_for,
 )
 
 pytestmark = pytest.mark.oracle
@@ -135,6 +136,7 @@ def test_non_utf8_keys_and_lines_match_postmap(confdir, type_):
     rx.write_bytes(b"/^k.$/ any\n/\xe9/ latin-e\n/^(.*)$/ all $1\n")
     cidr = confdir / "bytes.cidr"
     cidr.write_bytes(b"0.0.0.0/0 any\n")
+    settle(src, rx, cidr)
     spec = {"hash": f"hash:{src}", "texthash": f"texthash:{src}", "static": "static:x",
             "regexp": f"regexp:{rx}", "pcre": f"pcre:{rx}", "cidr": f"cidr:{cidr}",
             "inline": "inline:{ok=1}"}[type_]

@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import need_mariadb, need_postfix
 from tests.oracle.test_postmap_support import (
     ERROR, FIXTURES, SQL_DIR, diff, make_config_dir, ours_batch, postmap_batch, postmap_bin, postmap_one,
-    view_for,
+    settle, view_for,
 )
 
 pytestmark = [pytest.mark.oracle, pytest.mark.mysql]
@@ -187,6 +187,7 @@ def write_mysql_cf(path, pfa, params: dict, hosts: str) -> None:
     lines = [f"hosts = {hosts}", f"user = {user}", f"password = {password}", f"dbname = {db}"]
     lines += [f"{k} = {v}" for k, v in params.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settle(path)
 
 
 def write_sqlite_cf(path, dbpath, params: dict) -> None:
@@ -196,6 +197,7 @@ def write_sqlite_cf(path, dbpath, params: dict) -> None:
             v = to_sqlite(v)
         lines.append(f"{k} = {v}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settle(path)
 
 
 @pytest.fixture(scope="module")
