@@ -96,17 +96,21 @@ def _names_compared(fn, module) -> set[str]:
 @functools.cache
 def known_restrictions() -> dict[str, int]:
     """{name: arguments that follow it} for every restriction smtpd 3.7
-    knows, as the evaluator knows them: the names its Evaluator.one() and
-    generic_checks() dispatch on; access checks, DNS-list checks,
+    knows, as the evaluator knows them: its DISPATCH table when it has one,
+    else the names its Evaluator.one() and generic_checks() compare with; access checks, DNS-list checks,
     check_policy_service and sleep take the next list item as their argument.
     Empty when the evaluator's source cannot be read (then nothing is
     reported as unknown)."""
     from tui.core import restrictions as R
 
-    try:
-        names = _names_compared(R.Evaluator.one, R) | _names_compared(R.Evaluator.generic_checks, R)
-    except (OSError, TypeError, SyntaxError):  # no source (a frozen install)
-        return {}
+    table = getattr(R, "DISPATCH", None)
+    if isinstance(table, (dict, set, frozenset)) and table:
+        names = {n for n in table if isinstance(n, str)}  # an explicit table, if it ever has one
+    else:
+        try:
+            names = _names_compared(R.Evaluator.one, R) | _names_compared(R.Evaluator.generic_checks, R)
+        except (OSError, TypeError, SyntaxError):  # no source (a frozen install)
+            return {}
     with_arg = set(R.ACCESS_CHECKS) | set(R.DOMAIN_ARG) | {"check_policy_service", "sleep"}
     return {n: (1 if n in with_arg else 0) for n in sorted(names)}
 
