@@ -260,7 +260,7 @@ class ExplorerApp(App):
         model = ExplorerModel(self.config_dir, loaded.cfg)
         try:
             model.refs = inventory.collect_tables(loaded.cfg)
-            model.secrets = inventory.cf_secrets(model.refs)
+            model.secrets = inventory.cf_secrets(model.refs, loaded.cfg.params())
             model.warnings = lint.restriction_warnings(loaded.cfg)
             for ref in model.refs:
                 model.warnings += lint.table_warnings(ref, None)

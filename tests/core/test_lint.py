@@ -338,3 +338,16 @@ def test_cli_lint_clean_and_unusable(tmp_path: Path):
     assert (r.returncode, r.stdout) == (0, "")
     r = _cli("--config-dir", str(tmp_path / "nope"))
     assert r.returncode == 2 and r.stdout == "" and "main.cf" in r.stderr
+
+
+def test_secrets_of_tables_configured_in_main_cf(tmp_path: Path):
+    """mysql:NAME (no path) takes its settings from main.cf's NAME_* parameters."""
+    cfg = load_config(str(write(tmp_path, "pfa_hosts = inet:127.0.0.1:1\npfa_user = u\n"
+                                          "pfa_password = Main-Cf-Secret-7\npfa_dbname = d\n"
+                                          "pfa_query = SELECT 1 FROM domain WHERE domain='%s'\n"
+                                          "virtual_mailbox_domains = proxy:mysql:pfa\n")))
+    refs = inventory.collect_tables(cfg)
+    assert inventory.cf_secrets(refs) == set()  # no view: nothing to read
+    assert inventory.cf_secrets(refs, cfg.params()) == {"Main-Cf-Secret-7"}
+    r = _cli("--config-dir", str(tmp_path), "--json")
+    assert "Main-Cf-Secret-7" not in r.stdout + r.stderr

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     refs = inventory.collect_tables(cfg)
-    secrets = inventory.cf_secrets(refs)
+    secrets = inventory.cf_secrets(refs, cfg.params())
     candidates: list[str] = []
     if not args.no_database:
         try:

@@ -193,15 +193,37 @@ def cf_settings(path: str) -> tuple[dict[str, tuple[str, int]], str | None]:
     return params, None
 
 
-def cf_secrets(refs: list[TableRef]) -> set[str]:
-    """Passwords found in the SQL/LDAP .cf files the configuration names."""
+def _table_name(spec: str) -> str:
+    rest = spec
+    while rest.startswith("proxy:"):
+        rest = rest[len("proxy:"):]
+    return rest.split(":", 1)[1] if ":" in rest else rest
+
+
+def cf_secrets(refs: list[TableRef], view=None) -> set[str]:
+    """Passwords of the SQL/LDAP tables the configuration names: in their
+    .cf files, or -- for a table named without a path (mysql:NAME) -- in
+    the main.cf parameters NAME_password / NAME_bind_pw (VIEW)."""
     out: set[str] = set()
     for ref in refs:
-        if ref.type in ("mysql", "pgsql", "ldap") and ref.path:
+        if ref.type not in ("mysql", "pgsql", "ldap"):
+            continue
+        if ref.path:
             settings, _ = cf_settings(ref.path)
             for k in SECRET_SETTINGS:
                 if k in settings and settings[k][0]:
                     out.add(settings[k][0])
+        elif view is not None:
+            name = _table_name(ref.spec)
+            for k in SECRET_SETTINGS:
+                try:
+                    raw = view.raw(f"{name}_{k}")
+                    value = view.expand(f"{name}_{k}") if raw is not None else ""
+                except Exception:
+                    value = raw or ""
+                for v in (raw, value):
+                    if v and v.strip():
+                        out.add(v.strip())
     return out
 
 
