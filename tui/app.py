@@ -266,7 +266,7 @@ class ExplorerApp(App):
                 model.warnings += lint.table_warnings(ref, None)
         except Exception as exc:  # the tree still shows what loaded
             model.warnings.append(lint.LintWarning(f"analysis failed: {type(exc).__name__}: {exc}"))
-        model.pfa_loading = any(r.type in ("mysql", "sqlite") for r in model.refs)
+        model.pfa_loading = bool(postfixadmin.candidates(model.refs))
         self.call_from_thread(self._loaded, model)
 
     def _load_failed(self, message: str) -> None:
