@@ -85,8 +85,8 @@ def test_loader_uses_the_grammar_files(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "grammars", gdir)
     main = (gdir / "main_cf.lark").read_text()
     # names may not contain "-" in this changed grammar
-    main = main.replace(r"NAME: /[^ \t\r\n=]+/", r"NAME: /[^ \t\r\n=\-]+/")
-    assert "\\-]+/" in main
+    main = main.replace(r"NAME: /[^ \t\r\v\f\n=]+/", r"NAME: /[^ \t\r\v\f\n=\-]+/")
+    assert "=\\-]+/" in main
     (gdir / "main_cf.lark").write_text(main)
     master = (gdir / "master_cf.lark").read_text()
     # a ninth word is required in this changed grammar
@@ -284,3 +284,24 @@ def test_installed_copy_finds_and_uses_its_grammars(built_wheel, tmp_path):
     assert "setting" in got["tree"]
     assert got["host"] == "mx.example.org" and got["helo"] == "yes"
     assert got["errors"] == [[2, "missing '=' after attribute name: \"broken line\"", 7]]
+
+
+@pytest.mark.oracle
+def test_c_white_space_is_white_space_like_postconf(tmp_path):
+    """readllines() and split_nameval() use C's isspace(): \\f and \\v too."""
+    need_postfix()
+    import contextlib
+    import io
+
+    from tui.__main__ import main as cli_main
+    d = write(tmp_path, "myhostname\f=\vmx.example\f\nmydomain = a\n\fb.example\n"
+                        "smtpd_banner =\t$myhostname\r\n  \v# comment between\n\tESMTP\n", "")
+    want = subprocess.run([postconf_exe(), "-c", str(d), "-n"], capture_output=True, text=True, timeout=60)
+    assert want.returncode == 0, want.stderr
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert cli_main(["params", "--config-dir", str(d), "-n"]) == 0
+    assert out.getvalue() == want.stdout
+    cfg = load_config(d)
+    assert cfg.params().raw("myhostname") == "mx.example"
+    assert cfg.params().raw("mydomain") == "a\fb.example"

@@ -33,7 +33,8 @@ from tui.core import grammar as _grammar
 from tui.core.expand import ExpandResult, mac_expand, referenced_names
 from tui.core.model import Diagnostic, ExplorerError, Source
 
-SPACE = " \t\r\n"
+SPACE = " \t\r\n"                      # CHARS_SPACE: master.cf word separators
+ISSPACE = " \t\n\v\f\r"                # C isspace(): readllines(), split_nameval(), extpar()
 LIST_SEPARATORS = " \t\r\n,"          # CHARS_COMMA_SP
 MASTER_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
 REST_CLASSES = "smtpd_restriction_classes"
@@ -101,10 +102,10 @@ def read_logical_lines(text: str, path: str, diagnostics: list[Diagnostic]) -> l
         nonlocal cur, starts, length
         if cur:
             joined = "".join(cur)
-            if joined[0] in SPACE:
+            if joined[0] in ISSPACE:
                 shown = joined[:30] + ("..." if len(joined) > 30 else "")
                 diagnostics.append(Diagnostic(
-                    "warning", f'logical line must not start with whitespace: "{shown}"',
+                    "warning", printable(f'logical line must not start with whitespace: "{shown}"'),
                     path, first))
             else:
                 out.append(LogicalLine(joined, first, last, tuple(starts)))
@@ -112,10 +113,10 @@ def read_logical_lines(text: str, path: str, diagnostics: list[Diagnostic]) -> l
 
     for idx, raw in enumerate(phys, start=1):
         raw = raw.replace("\0", "")
-        stripped = raw.lstrip(SPACE)
+        stripped = raw.lstrip(ISSPACE)
         if stripped == "" or stripped[0] == "#":
             continue  # comment or blank: never ends nor starts a logical line
-        if raw[0] not in SPACE and cur:
+        if raw[0] not in ISSPACE and cur:
             flush()
         if not cur:
             first = idx
@@ -187,6 +188,15 @@ def _expected(err: UnexpectedInput) -> set[str]:
 def _error_offset(err: UnexpectedInput, text: str) -> int:
     """Offset in the logical line where the grammar stopped."""
     return min(max((getattr(err, "column", 1) or 1) - 1, 0), len(text))
+
+
+def printable(text: str) -> str:
+    """Postfix's printable() as its log messages apply it: control
+    characters (and bytes that are not UTF-8) show as "?"."""
+    if text.isprintable():
+        return text
+    return "".join("?" if ord(c) < 32 or ord(c) == 127 or 0xDC80 <= ord(c) <= 0xDCFF else c
+                   for c in text)
 
 
 def _syntax_diagnostic(message: str, path: str, ll: LogicalLine, offset: int) -> SyntaxDiagnostic:
@@ -353,8 +363,8 @@ class _MasterCfTransformer(Transformer):
         word = text[start:end]
         g_start, g_end, closed = children[0]
         if not closed:
-            return _Word(word, start, True, word[1:].strip(SPACE), f"missing '}}' in \"{word}\"")
-        inner = text[g_start + 1:g_end - 1].strip(SPACE)
+            return _Word(word, start, True, word[1:].strip(ISSPACE), f"missing '}}' in \"{word}\"")
+        inner = text[g_start + 1:g_end - 1].strip(ISSPACE)
         error = f"syntax error after '}}' in \"{word}\"" if g_end < end else None
         return _Word(word, start, True, inner, error)
 
@@ -478,8 +488,8 @@ def _extpar_word(text: str, offset: int) -> _Word:
         level += (ch == "{") - (ch == "}")
         if level == 0:
             error = f"syntax error after '}}' in \"{text}\"" if i + 1 != len(text) else None
-            return _Word(text, offset, True, text[1:i].strip(SPACE), error)
-    return _Word(text, offset, True, text[1:].strip(SPACE), f"missing '}}' in \"{text}\"")
+            return _Word(text, offset, True, text[1:i].strip(ISSPACE), error)
+    return _Word(text, offset, True, text[1:].strip(ISSPACE), f"missing '}}' in \"{text}\"")
 
 
 def _by_characters(words: list[tuple[str, int]]) -> list:
@@ -559,7 +569,7 @@ def _build_service(entry: _Entry, ll: LogicalLine, path: str, diags: list[Diagno
         if isinstance(item, _Word):
             if item.braced:
                 if item.error:
-                    diags.append(Diagnostic("warning", f"master.cf: {item.error}", path,
+                    diags.append(Diagnostic("warning", printable(f"master.cf: {item.error}"), path,
                                             ll.line_at(item.offset)))
                 args.append(item.inner)
             else:
@@ -580,9 +590,9 @@ def _build_service(entry: _Entry, ll: LogicalLine, path: str, diags: list[Diagno
         vline = ll.line_at(value.offset)
         if value.braced:
             if value.error:
-                diags.append(Diagnostic("warning", f"master.cf: {value.error}", path, vline))
+                diags.append(Diagnostic("warning", printable(f"master.cf: {value.error}"), path, vline))
             if isinstance(got, str):
-                diags.append(Diagnostic("warning", f'master.cf: {got}: "{value.inner}"', path, vline))
+                diags.append(Diagnostic("warning", printable(f'master.cf: {got}: "{value.inner}"'), path, vline))
                 args.append(value.inner)
                 continue
             args.append(f"{got.name}={got.value}")
@@ -730,7 +740,7 @@ class Config:
             for pname, (pvalue, src) in list(s.overrides.items()):
                 if pname in d.readonly:
                     self.diagnostics.append(Diagnostic(
-                        "warning", f"read-only parameter assignment: {pname}={pvalue}", s.path, src.line))
+                        "warning", printable(f"read-only parameter assignment: {pname}={pvalue}"), s.path, src.line))
                     del s.overrides[pname]
                     continue
                 if pname in d.legacy:
@@ -753,7 +763,7 @@ class Config:
         for pname, entry in list(self.main.items()):
             if pname in d.readonly:
                 self.diagnostics.append(Diagnostic(
-                    "warning", f"read-only parameter assignment: {pname}={entry.value}",
+                    "warning", printable(f"read-only parameter assignment: {pname}={entry.value}"),
                     self.main_path, entry.line))
                 del self.main[pname]
                 continue
@@ -772,12 +782,12 @@ class Config:
         for pname, entry in self.main.items():
             if pname not in known:
                 self.diagnostics.append(Diagnostic(
-                    "warning", f"unused parameter: {pname}={entry.value}", self.main_path, entry.line))
+                    "warning", printable(f"unused parameter: {pname}={entry.value}"), self.main_path, entry.line))
         for s in self.services:
             for pname, (pvalue, src) in s.overrides.items():
                 if pname not in known and pname not in local_valid[s.key]:
                     self.diagnostics.append(Diagnostic(
-                        "warning", f"unused parameter: {pname}={pvalue}", s.path, src.line))
+                        "warning", printable(f"unused parameter: {pname}={pvalue}"), s.path, src.line))
 
     def _eval_in(self, value: str, scope: Service | None) -> str:
         """dict_eval() inside one name space only (main.cf, or a service's -o)."""
@@ -1030,7 +1040,7 @@ def _parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
     for i, ll in enumerate(lines):
         err = errors.get(i)
         if err is not None:
-            diagnostics.append(_syntax_diagnostic(f'{_nameval_error(err)}: "{ll.text}"', path, ll,
+            diagnostics.append(_syntax_diagnostic(printable(f'{_nameval_error(err)}: "{ll.text}"'), path, ll,
                                                   _error_offset(err, ll.text)))
             continue
         s = settings[i]
@@ -1038,7 +1048,7 @@ def _parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
         if old is not None and old.value != s.value:
             where = f" (line {old.line})" if old.line else ""
             diagnostics.append(Diagnostic(
-                "warning", f"overriding earlier entry: {s.name}={old.value}{where}",
+                "warning", printable(f"overriding earlier entry: {s.name}={old.value}{where}"),
                 path, ll.line))
         main[s.name] = MainEntry(s.value, ll.line)
     return main
@@ -1077,7 +1087,7 @@ def _parse_master_cf(text: str, path: str, diagnostics: list[Diagnostic]) -> lis
         if i in bad:
             what, value = bad[i]
             diagnostics.append(Diagnostic(
-                "error", f'invalid {what} field "{value}" in "{ll.text}"', path, ll.line))
+                "error", printable(f'invalid {what} field "{value}" in "{ll.text}"'), path, ll.line))
             continue
         svc = _build_service(entry, ll, path, diagnostics, splits)
         for j, old in enumerate(services):
