@@ -152,12 +152,12 @@ def _gc_paused():
 
 def _parse_lines(p, texts: list[str],
                  finish: Callable[[list[str], object], list]) -> tuple[list, dict[int, UnexpectedInput]]:
-    """Parse logical lines (no "\n" in them) with the lark parser p, in as
-    few runs as possible: all lines joined by "\n" at once; where the grammar
-    stops, that line is set aside and the lines before and after it are
-    parsed again. finish(lines, parse result) gives one object per line.
-    Returns those (None for a rejected line) and the lark error of each
-    rejected line."""
+    """Parse logical lines (they hold no newline) with the lark parser p,
+    in as few runs as possible: all lines at once, joined by newlines; where
+    the grammar stops, that line is set aside and the lines before and after
+    it are parsed again. finish(lines, parse result) gives one object per
+    line. Returns those (None for a rejected line) and the lark error of
+    each rejected line."""
     out: list = [None] * len(texts)
     errors: dict[int, UnexpectedInput] = {}
     todo = [(0, len(texts))]
@@ -251,7 +251,9 @@ def _nameval_error(err: UnexpectedInput) -> str:
 
 def split_many(texts: list[str]) -> list[Setting | str]:
     """split_nameval() for many logical lines at once (one lark run):
-    a Setting, or Postfix's error message."""
+    a Setting, or Postfix's error message. A logical line holds no newline."""
+    if any("\n" in t for t in texts):
+        raise ValueError("split_many: a logical line holds no newline")
     with _gc_paused():
         got, errors = _parse_lines(_main_parser(), texts, _main_finish)
     return [_nameval_error(errors[i]) if i in errors else g for i, g in enumerate(got)]
