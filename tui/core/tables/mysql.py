@@ -76,6 +76,7 @@ def parse_hosts(text: str) -> list[tuple[str, str, int | None]]:
 class MysqlTable(SqlTable):
     label = "MySQL"
     quote = staticmethod(mysql_quote)
+    raw_bytes = True
 
     def __init__(self, spec, type_, name, fold, view=None):
         self._conn = None
@@ -150,7 +151,9 @@ class MysqlTable(SqlTable):
                     self._conn = conn
                 try:
                     with self._conn.cursor() as cur:
-                        cur.execute(query)
+                        # bytes: a key that is not UTF-8 (smtputf8_enable = no) reaches
+                        # the server byte for byte, as with Postfix's C strings
+                        cur.execute(query.encode("utf-8", "surrogateescape"))
                         rows = cur.fetchall() if cur.description is not None else None
                     if rows is None:
                         if self.params.get("require_result_set", "yes").lower() in ("no", "false", "0"):

@@ -47,20 +47,23 @@ _POSIX_CLASSES = {
 
 def _bracket(p: str, i: int, posix: bool) -> tuple[str, int]:
     """Translate a bracket expression starting at p[i] == '['.
-    Returns (python_class, index after ']')."""
+    Returns (python_regex, index after ']'). PCRE's negated classes
+    ([:^digit:], \\P{..}, \\D inside brackets) become an alternation or a
+    lookahead, since a Python class cannot hold them."""
     j = i + 1
-    out = ["["]
+    negated = False
     if j < len(p) and p[j] == "^":
-        out.append("^")
+        negated = True
         j += 1
+    parts: list[str] = []
+    negs: list[str] = []  # bodies of classes that are included negated
     first = True
     while True:
         if j >= len(p):
             raise TranslateError("unmatched [ in bracket expression")
         c = p[j]
         if c == "]" and not first:
-            out.append("]")
-            return "".join(out), j + 1
+            return _assemble_class("".join(parts), negs, negated), j + 1
         first = False
         if c == "[" and j + 1 < len(p) and p[j + 1] in ":=.":
             kind = p[j + 1]
@@ -69,41 +72,148 @@ def _bracket(p: str, i: int, posix: bool) -> tuple[str, int]:
                 raise TranslateError("unterminated [%s in bracket expression" % kind)
             name = p[j + 2:end]
             if kind == ":":
-                if name not in _POSIX_CLASSES:
+                neg = not posix and name.startswith("^")
+                name = name[1:] if neg else name
+                if name not in _POSIX_CLASSES or (posix and name == "word"):
                     raise TranslateError(f"invalid character class [:{name}:]")
-                out.append(_POSIX_CLASSES[name])
+                (negs if neg else parts).append(_POSIX_CLASSES[name])
             else:
-                out.append(re.escape(name))
+                parts.append(re.escape(name))
             j = end + 2
             continue
         if c == "\\":
             if posix:
-                out.append("\\\\")
+                parts.append("\\\\")
                 j += 1
                 continue
             # PCRE: escapes inside classes
             if j + 1 >= len(p):
                 raise TranslateError("\\ at end of pattern")
             e = p[j + 1]
+            if e in "pP":
+                body, j = _prop_body(p, j)
+                (parts if e == "p" else negs).append(body)
+                continue
+            if e in "DSW":
+                negs.append({"D": "0-9", "S": " \\t\\n\\r\\f\\v", "W": "a-zA-Z0-9_"}[e])
+                j += 2
+                continue
             tr, j = _pcre_escape(p, j, in_class=True)
-            out.append(tr)
+            parts.append(tr)
             continue
         if c == "[":
-            out.append("\\[")
-        elif c in "&~|" :
+            parts.append("\\[")
+        elif c in "&~|":
             # Python warns on possible set operations; escape them
-            out.append("\\" + c)
+            parts.append("\\" + c)
         else:
-            out.append(c)
+            parts.append(c)
         j += 1
 
 
-def translate_posix(p: str, extended: bool = True, multiline: bool = False) -> str:
-    """glibc POSIX regex (ERE, or BRE when not extended) -> Python re."""
+def _assemble_class(body: str, negs: list[str], negated: bool) -> str:
+    if not negs:
+        if not body:
+            return "(?!)" if not negated else "(?s:.)"
+        return "[" + ("^" if negated else "") + body + "]"
+    if not negated:
+        alts = ([f"[{body}]"] if body else []) + [f"[^{n}]" for n in negs]
+        return "(?:" + "|".join(alts) + ")"
+    # not in body, and in every negated class
+    pre = (f"(?![{body}])" if body else "") + "".join(f"(?=[{n}])" for n in negs[:-1])
+    return f"(?:{pre}[{negs[-1]}])"
+
+
+def _prop_body(p: str, j: int) -> tuple[str, int]:
+    """\\p{Name} / \\pL at p[j]: the class body of the byte values (0-255,
+    PCRE without UTF-8) whose Unicode category matches. Returns (body, next)."""
+    import unicodedata
+
+    k = j + 2
+    if k < len(p) and p[k] == "{":
+        end = p.find("}", k)
+        if end < 0:
+            raise TranslateError("unterminated \\p{")
+        name, nxt = p[k + 1:end], end + 1
+    elif k < len(p):
+        name, nxt = p[k], k + 1
+    else:
+        raise TranslateError("\\p at end of pattern")
+    neg = name.startswith("^")
+    name = name[1:] if neg else name
+    if name in ("Any",):
+        chars = list(range(256))
+    elif name == "L&":
+        chars = [c for c in range(256) if unicodedata.category(chr(c)) in ("Lu", "Ll", "Lt")]
+    elif len(name) in (1, 2) and name[0] in "CLMNPSZ" and (len(name) == 1 or name[1].islower()):
+        chars = [c for c in range(256) if unicodedata.category(chr(c)).startswith(name)]
+    else:
+        raise TranslateError(f"\\p{{{name}}} cannot be translated")
+    if neg:
+        chars = [c for c in range(256) if c not in set(chars)]
+    if not chars:
+        return "\\x00-\\x00(?!)", nxt  # never reached in practice
+    return "".join(re.escape(chr(c)) for c in chars), nxt
+
+
+def translate_posix(p: str, extended: bool = True, multiline: bool = False, icase: bool = True) -> str:
+    """glibc POSIX regex (ERE, or BRE when not extended) -> Python re.
+
+    glibc quirks reproduced (checked with regcomp/regexec and postmap):
+    a quantifier on a quantified atom repeats it (a{2}+ is (a{2})+, not
+    Python's possessive); with REG_ICASE an escaped lower-case letter that
+    is not an operator (\\z, \\d, \\y) matches nothing, an escaped upper-case
+    one matches its letter in either case."""
     out: list[str] = []
     i = 0
     n = len(p)
-    at_start = True  # where '*' is literal (BRE) / at a branch start
+    at_start = True          # where '*' is literal (BRE) / nothing to repeat
+    atom: int | None = None  # index in out where the last atom starts
+    quantified = False       # the last thing emitted was a quantifier
+    groups: list[int] = []
+
+    def emit_atom(text: str) -> None:
+        nonlocal atom, quantified, at_start
+        atom = len(out)
+        out.append(text)
+        quantified = False
+        at_start = False
+
+    def emit_quant(q: str) -> None:
+        nonlocal quantified
+        if atom is None:
+            raise TranslateError(f"'{q}' has nothing to repeat")
+        if quantified:
+            if not extended:
+                raise TranslateError("repetition of a repetition")  # glibc BRE refuses it
+            out[atom:] = ["(?:" + "".join(out[atom:]) + ")"]
+        out.append(q)
+        quantified = True
+
+    def emit_other(text: str, starts_branch: bool) -> None:
+        nonlocal atom, quantified, at_start
+        out.append(text)
+        atom = None
+        quantified = False
+        at_start = starts_branch
+
+    def open_group() -> None:
+        nonlocal atom, quantified, at_start
+        groups.append(len(out))
+        out.append("(")
+        atom = None
+        quantified = False
+        at_start = True
+
+    def close_group() -> None:
+        nonlocal atom, quantified, at_start
+        if not groups:
+            raise TranslateError("unmatched )")
+        atom = groups.pop()
+        out.append(")")
+        quantified = False
+        at_start = False
+
     while i < n:
         c = p[i]
         if c == "\\":
@@ -111,43 +221,68 @@ def translate_posix(p: str, extended: bool = True, multiline: bool = False) -> s
                 raise TranslateError("trailing backslash")
             e = p[i + 1]
             i += 2
-            if not extended and e in "(){}|+?":
-                out.append({"(": "(", ")": ")", "{": "{", "}": "}", "|": "|", "+": "+", "?": "?"}[e])
-                at_start = e in "(|"
-                continue
+            if not extended:
+                if e == "(":
+                    open_group()
+                    continue
+                if e == ")":
+                    close_group()
+                    continue
+                if e == "|":
+                    emit_other("|", True)
+                    continue
+                if e in "+?":
+                    emit_quant(e)
+                    continue
+                if e == "{":
+                    end = p.find("\\}", i)
+                    if end < 0 or not re.fullmatch(r"\d*(,\d*)?", p[i:end]) or not p[i:end].strip(","):
+                        raise TranslateError("invalid interval \\{")
+                    emit_quant("{" + p[i:end] + "}")
+                    i = end + 2
+                    continue
             if e.isdigit() and e != "0":
-                out.append("\\" + e)
-            elif e in "wWsSbB":
-                out.append("\\" + e)
+                emit_atom("\\" + e)
+            elif e in "wWsS":
+                emit_atom("\\" + e)
+            elif e in "bB":
+                emit_other("\\" + e, False)
             elif e == "<":
-                out.append(r"\b(?=\w)")
+                emit_other(r"\b(?=\w)", False)
             elif e == ">":
-                out.append(r"\b(?<=\w)")
+                emit_other(r"\b(?<=\w)", False)
             elif e == "`":
-                out.append(r"\A")
+                emit_other(r"\A", False)
             elif e == "'":
-                out.append(r"\Z")
+                emit_other(r"\Z", False)
+            elif icase and "a" <= e <= "z":
+                emit_atom("(?!)")  # glibc with REG_ICASE: never matches
             else:
-                out.append(re.escape(e))
-            at_start = False
+                emit_atom(re.escape(e))
             continue
         if c == "[":
             tr, i = _bracket(p, i, posix=True)
-            out.append(tr)
-            at_start = False
+            emit_atom(tr)
             continue
         if extended:
-            if c in "()|":
-                out.append(c)
-                i += 1
-                at_start = c in "(|"
-                if c == "(" and i < n and p[i] == "?":
+            if c == "(":
+                if i + 1 < n and p[i + 1] == "?":
                     raise TranslateError("'?' after '(' is not valid in a POSIX regular expression")
+                open_group()
+                i += 1
+                continue
+            if c == ")":
+                close_group()
+                i += 1
+                continue
+            if c == "|":
+                emit_other("|", True)
+                i += 1
                 continue
             if c in "*+?":
                 if at_start:
                     raise TranslateError(f"'{c}' has nothing to repeat")
-                out.append(c)
+                emit_quant(c)
                 i += 1
                 continue
             if c == "{":
@@ -155,38 +290,39 @@ def translate_posix(p: str, extended: bool = True, multiline: bool = False) -> s
                 if m and (m.group(1) or m.group(3)):
                     if at_start:
                         raise TranslateError("interval has nothing to repeat")
-                    out.append(m.group(0))
+                    emit_quant(m.group(0))
                     i += m.end()
                     continue
                 raise TranslateError("invalid interval {")
         else:
-            if c == "*" and at_start:
-                out.append("\\*")
+            if c == "*" and (at_start or atom is None):
+                emit_atom("\\*")
                 i += 1
-                at_start = False
+                continue
+            if c == "*":
+                emit_quant("*")
+                i += 1
                 continue
             if c in "()|+?{}":
-                out.append("\\" + c)
+                emit_atom("\\" + c)
                 i += 1
-                at_start = False
                 continue
         if c == "^":
-            out.append("^" if not multiline else "(?m:^)")
+            emit_other("^" if not multiline else "(?m:^)", True)
             i += 1
-            at_start = True if extended else at_start
             continue
         if c == "$":
-            out.append(r"\Z" if not multiline else "(?m:$)")
+            emit_other(r"\Z" if not multiline else "(?m:$)", False)
             i += 1
             continue
         if c == ".":
-            out.append("." if multiline else "(?s:.)")
+            emit_atom("." if multiline else "(?s:.)")
             i += 1
-            at_start = False
             continue
-        out.append(re.escape(c))
+        emit_atom(re.escape(c))
         i += 1
-        at_start = False
+    if groups:
+        raise TranslateError("unmatched (")
     return "".join(out)
 
 
@@ -235,12 +371,12 @@ def _pcre_escape(p: str, i: int, in_class: bool = False) -> tuple[str, int]:
         if not m:
             raise TranslateError("invalid \\k reference")
         return "(?P=%s)" % m.group(1), j + m.end()
-    if e in "pPXCGKQE" and not in_class:
-        if e in "pPX":
-            raise TranslateError(f"\\{e} (Unicode properties) cannot be translated")
+    if e in "pP" and not in_class:
+        body, nxt = _prop_body(p, i)
+        # PCRE: caseless matching does not change \\p (checked with postmap)
+        return ("(?-i:[%s])" if e == "p" else "(?-i:[^%s])") % body, nxt
+    if e in "XCGKQE" and not in_class:
         raise TranslateError(f"\\{e} cannot be translated")
-    if e in "pP":
-        raise TranslateError(f"\\{e} (Unicode properties) cannot be translated")
     if in_class and e == "b":
         return r"\x08", j
     if e in _PCRE_SIMPLE:
@@ -308,6 +444,12 @@ def translate_pcre(p: str, flags: str) -> tuple[str, int]:
                     continue
                 out.append("(?")
                 i += 2
+                continue
+            mc = re.match(r"\((\d+|[A-Za-z_]\w*)\)", rest)
+            if mc:
+                # conditional group (?(1)yes|no) / (?(name)yes|no): Python has it
+                out.append("(?(" + mc.group(1) + ")")
+                i += 2 + mc.end()
                 continue
             if rest[:1] in ("|", "R", "&", "+", "(") or rest[:1].isdigit() or rest.startswith("-") and rest[1:2].isdigit():
                 raise TranslateError("(?%s... cannot be translated to Python" % rest[:1])
@@ -548,7 +690,7 @@ class RegexpTable(Table):
         else:
             multiline = toggled("m", False)
             extended = toggled("x", True)
-            pat = translate_posix(body, extended=extended, multiline=multiline)
+            pat = translate_posix(body, extended=extended, multiline=multiline, icase=icase)
             rf = re.I if icase else 0
             anchored = False
         if self.bytes_mode:

@@ -255,6 +255,7 @@ class SqlTable(Table):
     quote = staticmethod(mysql_quote)
     label = "sql"
     all_columns = True
+    raw_bytes = False  # True: the driver sends a key's undecodable bytes as they are (mysql)
 
     def __init__(self, spec, type_, name, fold, view=None):
         super().__init__(spec, type_, name, fold)
@@ -347,7 +348,7 @@ class SqlTable(Table):
             # Postfix: 'table "...": empty query string -- ignored'
             return LookupResult(False, None, None, key, "not queried: empty key")
         fkey = self.fold(key)
-        if not self.fold.utf8:
+        if not self.fold.utf8 and not self.raw_bytes:
             try:
                 fkey.encode("utf-8")
             except UnicodeEncodeError:
