@@ -212,3 +212,11 @@ def test_sqlite_quoting_round_trips():
         assert db.execute("SELECT '" + sqlite_quote(s) + "'").fetchone() == (s,)
 
     roundtrip()
+
+
+def test_a_malformed_password_line_is_not_echoed(tmp_path):
+    cf = tmp_path / "m.cf"
+    cf.write_text(f"hosts = 127.0.0.1\nuser = u\npassword: {SECRET}\ndbname = db\nquery = SELECT 1\n")
+    t = open_table(f"mysql:{cf}")
+    texts = [str(d) for d in t.status.diagnostics] + [t.status.message, repr(t)]
+    assert t.status.diagnostics and all("Secret123" not in x for x in texts)

@@ -57,7 +57,10 @@ def read_cf(path: str) -> tuple[dict[str, tuple[str, int]], list[Diagnostic]]:
         name, eq, value = line.partition("=")
         name = name.strip(_WS)
         if not eq or not name or any(c in _WS for c in name):
-            diags.append(Diagnostic("error", f'missing "=" after parameter name: "{_short(line)}"',
+            shown = _short(line)
+            if "password" in line.lower():
+                shown = "password..."  # never echo what may be a secret
+            diags.append(Diagnostic("error", f'missing "=" after parameter name: "{shown}"',
                                     path, lineno))
             continue
         params[name] = (value.strip(_WS), lineno)
