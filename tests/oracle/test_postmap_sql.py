@@ -399,3 +399,13 @@ def test_a_hung_server_does_not_freeze_the_caller(pfa):
             assert not r.found and r.error and f"127.0.0.1:{port}" in r.error
     finally:
         srv.close()
+
+
+def test_settings_from_main_cf_parameters(tmp_path, pfa):
+    """mysql:NAME without a path reads NAME_hosts, NAME_query, ... from main.cf."""
+    db, user, password = pfa
+    d = make_config_dir(tmp_path / "etc", "compatibility_level = 3.6\n"
+                        f"pfa_hosts = 127.0.0.1\npfa_user = {user}\npfa_password = {password}\n"
+                        f"pfa_dbname = {db}\n"
+                        "pfa_query = SELECT goto FROM alias WHERE address='%s' AND active = '1'\n")
+    _check(d, "mysql:pfa", KEYS[:20])
