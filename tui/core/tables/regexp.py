@@ -11,14 +11,20 @@ Flags: regexp i (case-insensitive, on by default), m (multi-line),
 x (extended syntax, ON by default: toggling it selects basic regexps);
 pcre i, m, s, x (verbose), A (anchored), E (dollar end only), U (ungreedy),
 X (extra; ignored).
-Results: $1..$9, ${n}, $(n), $$; a reference beyond the pattern's groups
-skips the rule (postmap warns).
+Results: $1..$9, ${n}, $(n), $$; $0, a non-numeric name or a reference
+beyond the pattern's groups skips the rule (postmap warns).
 
 The key is matched as Postfix's C code sees it: as bytes, with ASCII-only
 case folding (POSIX regexps in the C locale; PCRE without PCRE_UTF8, which
 is what postmap 3.7 does even with smtputf8 on). A pattern that cannot be
 translated (PCRE recursion, branch reset, ...) is a Diagnostic naming file
-and line, and that rule is skipped -- the table status says so.
+and line, and that rule is skipped -- the table status says so. (A pattern
+that glibc/PCRE themselves refuse is skipped by Postfix as well.)
+
+Known limit: WHETHER a key matches follows glibc exactly (tests ask glibc
+through ctypes), but the SPANS of $n follow Python's leftmost-first rules;
+glibc's leftmost-longest can choose other spans for ambiguous unanchored
+alternations such as /(a|ab)/ on "ab". Anchored patterns agree.
 """
 from __future__ import annotations
 
