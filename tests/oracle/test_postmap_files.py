@@ -152,3 +152,18 @@ def test_unix_passwd_matches_postmap(confdir):
     keys = names + [n.upper() for n in names[:5]] + ["nosuchuser-xyz", "", "root@localhost"]
     theirs = _compare(confdir, "unix:passwd.byname", keys)
     assert "root" in theirs
+
+
+@pytest.mark.parametrize("kind", ["unionmap", "pipemap"])
+def test_unionmap_and_pipemap_match_postmap(confdir, kind):
+    src = copy_fixture("access", confdir)
+    postmap_build(confdir, f"hash:{src}")
+    rx = copy_fixture("regexp", confdir)
+    second = confdir / "second"
+    second.write_text("ok extra-ok\nreject say-no\nexample.com second-example\n")
+    settle(second)
+    postmap_build(confdir, f"hash:{second}")
+    keys = all_keys() + ["OK", "reject"]
+    _compare(confdir, f"{kind}:{{hash:{src}, hash:{second}}}", keys)
+    _compare(confdir, f"{kind}:{{regexp:{rx},static:fallback}}", keys)
+    _compare(confdir, f"{kind}:{{inline:{{example.com=OK}}, hash:{second}}}", keys)

@@ -16,6 +16,7 @@ One module per family:
   inline.py   inline:{...}, static:, fail:
   sql.py      the query language shared by mysql.py and sqlite.py
   unix.py     unix:passwd.byname
+  compose.py  unionmap:{...} and pipemap:{...}
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ from tui.core.model import Diagnostic
 # Types the engine knows Postfix has but cannot evaluate from here.
 NOT_EVALUATED_TYPES = frozenset({
     "ldap", "pgsql", "memcache", "socketmap", "tcp", "nis", "nisplus",
-    "netinfo", "sdbm_remote", "environ", "internal", "randmap", "pipemap",
-    "unionmap", "lmdb_remote", "mongodb", "ssl",
+    "netinfo", "sdbm_remote", "environ", "internal", "randmap",
+    "lmdb_remote", "mongodb", "ssl",
 })
 
 INDEXED_TYPES = ("hash", "btree", "lmdb", "cdb", "dbm", "sdbm")
@@ -239,6 +240,9 @@ def _open(spec: str, view, fold: Folder, outer_spec: str) -> Table:
     if type_ == "sqlite":
         from tui.core.tables.sqlite import SqliteTable
         return SqliteTable(outer_spec, type_, name, fold, view)
+    if type_ in ("unionmap", "pipemap"):
+        from tui.core.tables.compose import open_composed
+        return open_composed(outer_spec, type_, name, fold, view, open_table)
     if type_ == "unix":
         from tui.core.tables.unix import UnixTable
         return UnixTable(outer_spec, type_, name, fold)
