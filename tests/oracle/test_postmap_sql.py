@@ -409,3 +409,16 @@ def test_settings_from_main_cf_parameters(tmp_path, pfa):
                         f"pfa_dbname = {db}\n"
                         "pfa_query = SELECT goto FROM alias WHERE address='%s' AND active = '1'\n")
     _check(d, "mysql:pfa", KEYS[:20])
+
+
+def test_credentials_from_option_file(confdir, pfa):
+    """option_file/option_group: the [client] section supplies the password."""
+    db, user, password = pfa
+    opt = confdir / "my.cnf"
+    opt.write_text(f"[pfxgroup]\npassword = \"{password}\"\n".replace("\\", "\\\\"))
+    settle(opt)
+    cf = confdir / "optfile.cf"
+    cf.write_text(f"hosts = 127.0.0.1\nuser = {user}\ndbname = {db}\noption_file = {opt}\n"
+                  "option_group = pfxgroup\nquery = SELECT goto FROM alias WHERE address='%s'\n")
+    settle(cf)
+    _check(confdir, f"mysql:{cf}", KEYS[:10])

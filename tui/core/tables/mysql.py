@@ -86,6 +86,7 @@ class MysqlTable(SqlTable):
         self.hosts: list[tuple[str, str, int | None]] = []
         self.user = ""
         self.dbname = ""
+        self._extra: dict = {}
         super().__init__(spec, type_, name, fold, view)
 
     def _configure(self, view) -> None:
@@ -99,12 +100,25 @@ class MysqlTable(SqlTable):
         self.dbname = p.get("dbname", "")
         if not self.dbname:
             raise CfError('missing "dbname" parameter')
-        unsupported = [k for k in p if k.startswith("tls_") or k in ("option_file", "option_group")]
-        if unsupported:
+        # option_file/option_group (my.cnf [client] settings) and tls_* map
+        # onto pymysql's equivalents; settings in the .cf win over the file.
+        self._extra: dict = {}
+        if p.get("option_file"):
+            self._extra["read_default_file"] = p["option_file"]
+            self._extra["read_default_group"] = p.get("option_group") or "client"
+        tls = {"tls_CAfile": "ssl_ca", "tls_CApath": "ssl_capath", "tls_cert_file": "ssl_cert",
+               "tls_key_file": "ssl_key"}
+        for name, kw in tls.items():
+            if p.get(name):
+                self._extra[kw] = p[name]
+        if p.get("tls_verify_cert"):
+            self._extra["ssl_verify_cert"] = p["tls_verify_cert"].lower() in ("yes", "true", "1")
+        ignored = [k for k in p if k == "tls_ciphers" and p[k]]
+        if ignored:
             from tui.core.model import Diagnostic
             self._diags.append(Diagnostic(
-                "warning", f"{', '.join(sorted(unsupported))}: not applied by the explorer "
-                "(it connects without them)", self.path, self.param_lines.get(unsupported[0])))
+                "warning", "tls_ciphers: not applied by the explorer (it uses the default ciphers)",
+                self.path, self.param_lines.get("tls_ciphers")))
 
     def _describe(self) -> str:
         where = ", ".join(h if k == "unix" else f"{h}:{p}" for k, h, p in self.hosts)
@@ -124,7 +138,8 @@ class MysqlTable(SqlTable):
             kw = dict(user=self.user, password=self._pw(), database=self.dbname,
                       connect_timeout=CONNECT_TIMEOUT, read_timeout=IO_TIMEOUT,
                       write_timeout=IO_TIMEOUT, charset="utf8mb4", collation="utf8mb4_general_ci", conv=_text_conv(),
-                      autocommit=True, local_infile=False)  # no stale snapshot on reuse
+                      autocommit=True, local_infile=False,  # no stale snapshot on reuse
+                      **self._extra)
             if kind == "unix":
                 kw["unix_socket"] = host
                 label = f"unix:{host}"
