@@ -195,9 +195,11 @@ dangling  unix  -       -       n       -       -       smtp -o smtp_helo_name=h
 def test_master_cf_forms_match_postconf(tmp_path):
     need_postfix()
     d = write(tmp_path, "compatibility_level = 3.7\n", MASTER_FORMS)
-    m = subprocess.run([postconf_exe(), "-c", str(d), "-M"], capture_output=True, text=True, timeout=60)
-    p = subprocess.run([postconf_exe(), "-c", str(d), "-P"], capture_output=True, text=True, timeout=60)
-    assert m.returncode == 0 and p.returncode == 0, m.stderr + p.stderr
+    # side by side: postconf pauses after some warnings
+    runs = [subprocess.Popen([postconf_exe(), "-c", str(d), flag], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for flag in ("-M", "-P")]
+    m, p = (subprocess.CompletedProcess(r.args, 0, *r.communicate(timeout=60)) for r in runs)
+    assert [r.returncode for r in runs] == [0, 0], m.stderr + p.stderr
     cfg = load_config(d)
     assert not [x for x in cfg.diagnostics if x.severity == "error"]
     # postconf -M: the eight fields, then the arguments; postconf puts some
@@ -305,3 +307,38 @@ def test_c_white_space_is_white_space_like_postconf(tmp_path):
     cfg = load_config(d)
     assert cfg.params().raw("myhostname") == "mx.example"
     assert cfg.params().raw("mydomain") == "a\fb.example"
+
+
+# random option words, compared with postconf -P (values with white space folded,
+# as postconf prints them) and postconf's warnings
+_ATOMS = ["-o", "x=1", "a = b", "{", "}", "{ a = b }", "-vo", "-v", "--", "-ox=2", "o", "\n  ", "\n\t",
+          "\f", "\t", " ", " ", "-", "syslog_name=z", "c=d", "{ e = f }", "g", "-o {x\ty}", "\r"]
+
+
+@pytest.mark.oracle
+def test_random_master_cf_options_match_postconf(tmp_path):
+    """60 seeded random master.cf files; postconf runs side by side (it
+    pauses after some warnings)."""
+    need_postfix()
+    import random
+    rnd = random.Random(20261127)
+    procs = []
+    for n in range(60):
+        d = tmp_path / str(n)
+        d.mkdir()
+        text = "".join(f"s{k} unix - - n - - smtpd "
+                       + "".join(rnd.choice(_ATOMS) for _ in range(rnd.randint(0, 10))) + "\n"
+                       for k in range(rnd.randint(1, 3)))
+        write(d, "compatibility_level = 3.7\n", text)
+        procs.append((d, text, subprocess.Popen([postconf_exe(), "-c", str(d), "-P"], stdout=subprocess.PIPE,
+                                                stderr=subprocess.PIPE, text=True)))
+    for d, text, proc in procs:
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 0, (text, stderr)
+        cfg = load_config(d)
+        ours = sorted(" ".join(f"{s.key}/{n} = {v}".split())
+                      for s in cfg.services for n, (v, _) in s.overrides.items())
+        assert ours == sorted(" ".join(line.split()) for line in stdout.split("\n") if line), text
+        want_w = sorted(set(re.findall(r"warning: (master\.cf: .*)", stderr)))
+        ours_w = sorted({x.message for x in cfg.diagnostics if x.message.startswith("master.cf: ")})
+        assert ours_w == want_w, text
