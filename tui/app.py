@@ -10,6 +10,7 @@ will appear; the screen never freezes.
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 from functools import partial
@@ -29,6 +30,20 @@ from tui.widgets import engine as E
 from tui.widgets.config_tree import PAGE, ConfigTree, NodeRef
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.trace_pane import StepsTable, TracePane
+
+
+# A file map bigger than this is not read before someone opens it (the
+# first screen and "settled" must not wait for a million-line map).
+BIG_FILE_BYTES = 4 << 20
+
+
+def _big_file(ref) -> bool:
+    if ref.type in ("mysql", "sqlite", "pgsql", "ldap") or not ref.path:
+        return False
+    try:
+        return os.path.getsize(ref.path) > BIG_FILE_BYTES
+    except OSError:
+        return False
 
 
 class ExplorerModel:
@@ -329,7 +344,9 @@ class ExplorerApp(App):
             except Exception as exc:
                 return "unreadable", inventory.scrub(str(exc), model.secrets)
         try:
-            count = t.count() if state in ("ok", "stale") else None
+            # counting a file map reads all of it: a big one waits until it
+            # is opened in the tree (then _load_entries counts it)
+            count = t.count() if state in ("ok", "stale") and not _big_file(ref) else None
         except Exception:
             count = None
         model.table_counts[ref.spec] = count
@@ -413,6 +430,7 @@ class ExplorerApp(App):
             else:
                 entries = list(t.entries(offset, PAGE, search=search or None))
                 count = t.count()
+                model.table_counts[spec] = count
                 if not entries and offset == 0 and count is None:
                     note = "entries cannot be listed for this table type; look keys up in the detail pane"
         except E.EngineMissing as exc:
