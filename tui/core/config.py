@@ -332,16 +332,20 @@ class _Entry:
     rest: list                    # _Flag | _Option | _Word, in line order
 
 
-@v_args(meta=True)
 class _MasterCfTransformer(Transformer):
     """master_cf.lark tree -> [_Entry, ...], one per line. `ends[i]` is
     the real length of line i: a parse with "}" added for unclosed braces
-    has more (those braces were missing)."""
+    has more (those braces were missing). Each rule's method is rule_NAME
+    and gets (meta, children); __default__ dispatches to it (cheaper than
+    v_args(meta=True), which wraps the method again on every call)."""
 
     def __init__(self, lines: list[str], ends: list[int]):
         super().__init__()
         self._lines = lines
         self._ends = ends
+
+    def __default__(self, data, children, meta):
+        return getattr(self, "rule_" + data)(meta, children)
 
     def _span(self, meta) -> tuple[str, int, int]:
         i = meta.line - 1
@@ -349,16 +353,16 @@ class _MasterCfTransformer(Transformer):
         end = min(meta.end_column - 1, self._ends[i])
         return self._lines[i], start, end
 
-    def plain(self, meta, children) -> _Word:
+    def rule_plain(self, meta, children) -> _Word:
         text, start, end = self._span(meta)
         return _Word(text[start:end], start)
 
-    def group(self, meta, children) -> tuple[int, int, bool]:
+    def rule_group(self, meta, children) -> tuple[int, int, bool]:
         """(start, end, closed): closed is False when its "}" was added."""
         end = meta.end_column - 1
         return meta.column - 1, end, end <= self._ends[meta.line - 1]
 
-    def braced(self, meta, children) -> _Word:
+    def rule_braced(self, meta, children) -> _Word:
         # extpar(EXTPAR_FLAG_STRIP): the text inside the first "{...}",
         # complaining when that "}" is missing or something follows it
         text, start, end = self._span(meta)
@@ -370,7 +374,7 @@ class _MasterCfTransformer(Transformer):
         error = f"syntax error after '}}' in \"{word}\"" if g_end < end else None
         return _Word(word, start, True, inner, error)
 
-    def flag(self, meta, children) -> _Flag:
+    def rule_flag(self, meta, children) -> _Flag:
         text, start, end = self._span(meta)
         return _Flag(text[start:end], start)
 
@@ -381,19 +385,19 @@ class _MasterCfTransformer(Transformer):
         return _Option(flags if flags != "-" else "", children[1] if len(children) > 1 else None,
                        tok.column - 1, joined)
 
-    def option_separate(self, meta, children) -> _Option:
+    def rule_option_separate(self, meta, children) -> _Option:
         return self._option(children)
 
-    def option_joined(self, meta, children) -> _Option:
+    def rule_option_joined(self, meta, children) -> _Option:
         return self._option(children, joined=True)
 
-    def option_dangling(self, meta, children) -> _Option:
+    def rule_option_dangling(self, meta, children) -> _Option:
         return self._option(children)
 
-    def entry(self, meta, children) -> _Entry:
+    def rule_entry(self, meta, children) -> _Entry:
         return _Entry(children[:8], children[8:])
 
-    def start(self, meta, children) -> list[_Entry]:
+    def rule_start(self, meta, children) -> list[_Entry]:
         return children
 
 
