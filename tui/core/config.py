@@ -1117,7 +1117,7 @@ def load_config(config_dir: str | os.PathLike = "/etc/postfix", *,
     host_values: explicit values for host-computed defaults, e.g.
     {"mynetworks": "127.0.0.0/8"}; their Source stays kind "host".
     Raises ConfigError only when main.cf (or, with require_master, master.cf)
-    cannot be read."""
+    cannot be read, or when the grammars are missing (a broken install)."""
     d = Path(config_dir)
     diags: list[Diagnostic] = []
     main_path = d / "main.cf"
