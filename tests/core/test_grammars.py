@@ -111,6 +111,22 @@ def test_loader_uses_the_grammar_files(tmp_path, monkeypatch):
     assert [s.key for s in cfg.services] == ["smtp/inet", "x/unix"]
 
 
+def test_missing_grammar_is_a_config_error(tmp_path, monkeypatch):
+    from tui.core.config import ConfigError
+    d = write(tmp_path, "a = 1\n", "smtp inet n - n - - smtpd\n")
+    empty = tmp_path / "nogrammars"
+    empty.mkdir()
+    monkeypatch.setattr(grammar_mod, "grammar_dir", lambda: empty)
+    parser.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as exc:
+            load_config(d)
+        assert "main_cf.lark" in str(exc.value)
+    finally:
+        monkeypatch.undo()
+        parser.cache_clear()
+
+
 def test_split_nameval_is_the_grammar():
     assert split_nameval("  a  =  b c  ") == ("a", "b c")
     assert split_nameval("a=") == ("a", "")
