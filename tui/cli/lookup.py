@@ -5,7 +5,8 @@ Prints what Postfix's postmap prints, so the two can be diffed:
   several keys like `postmap -q - TYPE:NAME` fed those keys, one a line:
                `key<TAB>value` for each key found, nothing for the others
   KEY "-"      read the keys from standard input, one a line (like -q -)
-Exit status: 0 when every key was found, 1 when one was not, 2 on an error
+Exit status: 0 when a key was found (with several keys: any, as postmap -q -
+does), 1 when none was, 2 on an error
 (unusable table, lookup error): one line on stderr naming the table/file.
 `--where` adds the file:line (or the SQL query) each answer came from, on
 stderr, so stdout stays diffable.
@@ -69,10 +70,11 @@ def _run(args, table, out, err) -> int:
             lines = data.split("\n")
             if lines and lines[-1] == "":
                 lines.pop()
-            keys.extend(lines)
+            # postmap reads C strings: a key ends at its first NUL byte
+            keys.extend(line.split("\0", 1)[0] for line in lines)
         else:
             keys.append(k)
-    status = 0
+    status = 1
     for key in keys:
         r = table.lookup(key)
         if r.error:
@@ -80,8 +82,8 @@ def _run(args, table, out, err) -> int:
             out.flush()
             return 2
         if not r.found:
-            status = 1
             continue
+        status = 0
         value = r.value or ""
         line = f"{key}\t{value}" if batch else value
         out.buffer.write((line + "\n").encode("utf-8", "surrogateescape")) if hasattr(out, "buffer") \
