@@ -57,6 +57,7 @@ class TableCache:
     def __init__(self):
         self._tables: dict = {}
         self._seen: dict = {}  # this evaluation: tables whose files were checked already
+        self._memo: dict = {}  # this evaluation: (table, key) -> LookupResult
         self.not_evaluated: list[str] = []  # specs we could not evaluate (this evaluation)
         self.alias_specs: set[str] = set()  # tables in aliases(5) "name: value" format
 
@@ -98,6 +99,7 @@ class TableCache:
         c = TableCache.__new__(TableCache)
         c._tables = self._tables
         c._seen = {}
+        c._memo = {}
         c.not_evaluated = []
         c.alias_specs = set()
         return c
@@ -147,7 +149,15 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
         if spec not in cache.not_evaluated:
             cache.not_evaluated.append(spec)
         return False, None, None
-    r = t.lookup(key)
+    # One trace asks the same table for the same key several times (address
+    # classes of sender and recipient, relay checks, recipient validation):
+    # each is still recorded, but asked once -- a MySQL round trip each.
+    memo = getattr(cache, "_memo", None)
+    r = memo.get((id(t), key)) if memo is not None else None
+    if r is None:
+        r = t.lookup(key)
+        if memo is not None:
+            memo[(id(t), key)] = r
     if (not r.found and not getattr(r, "error", None) and spec in cache.alias_specs
             and not key.endswith(":")):
         # aliases(5) files are compiled by postalias ("name: value"); a
