@@ -588,6 +588,9 @@ def _build_service(entry: _Entry, ll: LogicalLine, path: str, diags: list[Diagno
         args.append("-o")
         value = item.value
         if value is None:
+            # postconf -M/-P pass it silently; master(8) would hand smtpd a bare -o
+            diags.append(Diagnostic("warning", '"-o" without a value (expected -o name=value)', path,
+                                    ll.line_at(item.offset)))
             continue
         text = value.inner if value.braced else value.text
         got = splits.get(text)
