@@ -770,6 +770,9 @@ def tmux_first_paint(config_dir: str | None, demo: bool, marker: str, timeout: f
                 time.sleep(0.02)
     finally:
         subprocess.run(base + ["kill-server"], capture_output=True)
+        tmpdir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+        with contextlib.suppress(OSError):
+            (tmpdir / sock).unlink()  # the server is gone; its socket file is not
     return out
 
 
