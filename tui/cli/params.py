@@ -81,6 +81,19 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for d in cfg.diagnostics:
         err(str(d))
+    if not args.json:
+        # postconf expands every built-in parameter set in main.cf (user-defined
+        # ones only through them) while loading: an error in any of them (a
+        # loop, an unterminated ${) stops every command, and `postfix start`
+        main = cfg.params()
+        bad = [e for n in cfg.explicit_names() if n not in cfg._user and cfg.default_value(n) is not None
+               and not main.is_raw_parameter(n)
+               for e in main.expand_errors(n)]
+        if bad:
+            for e in dict.fromkeys(bad):
+                err(f"warning: {e}")
+            err("fatal: macro processing error")
+            return 1
 
     svc = None
     if args.service:

@@ -154,6 +154,20 @@ def _warn_config(cfg, tr, service) -> None:
     for d in cfg.diagnostics:
         say(str(d))
     try:
+        # an expansion error anywhere in main.cf (a $a -> $b -> $a loop, an
+        # unterminated ${) stops postconf, and with it `postfix start`
+        view = cfg.params(service)
+        for name in view.names(explicit_only=True):
+            if view.is_raw_parameter(name) or name in cfg._user or cfg.default_value(name) is None:
+                continue  # postconf checks its own parameters (user-defined ones through them)
+            for e in view.expand_errors(name):
+                src = view.source(name)
+                where = f"{src.path}, line {src.line}: " if src.path and src.line else ""
+                say(f"warning: {where}{name}: {e} (postconf stops with \"macro processing error\": "
+                    "Postfix would not start with this configuration)")
+    except Exception:
+        pass
+    try:
         from tui.core.classes import shared_cache
 
         specs = [lk.table for s in tr.steps for lk in s.lookups]
