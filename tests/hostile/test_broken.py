@@ -312,3 +312,36 @@ async def test_app_opens(case: Case, confdir: Path):
         else:
             assert app.model is not None
         assert "Traceback" not in text
+
+
+EXPANSION_CASES = {
+    "unused unterminated": "foo = ${bar\n",
+    "unused loop": "foo = $bar\nbar = $foo\n",
+    "used loop": "smtpd_banner = $bar\nbar = $smtpd_banner\n",
+    "used unterminated": "smtpd_banner = ${myhostname ESMTP\n",
+    "loop behind a restriction list": "a = $b\nb = ${c}\nc = $(a)\nsmtpd_helo_restrictions = $a\n",
+    "deep nesting": "smtpd_banner = " + "${myhostname?{" * 120 + "x" + "}}" * 120 + "\n",
+    "fine": "smtpd_banner = $myhostname ESMTP\n",
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", list(EXPANSION_CASES))
+def test_expansion_errors_stop_like_postconf(name, confdir: Path):
+    """postconf stops ("macro processing error") when a parameter it knows
+    cannot be expanded -- and with it `postfix start`; params does the same
+    and the trace warns that Postfix would not start."""
+    import subprocess
+
+    from tests.conftest import need_postfix
+
+    need_postfix()
+    write_base(confdir, extra=EXPANSION_CASES[name])
+    p = subprocess.run(["postconf", "-c", str(confdir), "-n"], capture_output=True, timeout=60)
+    r = cli("--config-dir", str(confdir), "params", "-n")
+    no_traceback(r)
+    assert r.rc == p.returncode, (r.err, p.stderr)
+    assert ("macro processing error" in r.err) == (p.returncode != 0)
+    t = cli("--config-dir", str(confdir), *TRACE)
+    no_traceback(t)
+    assert ("would not start" in t.err) == (p.returncode != 0), t.err
