@@ -94,6 +94,28 @@ class Table:
     def _set_status(self, state: State, message: str, diagnostics=()) -> None:
         self._status = TableStatus(state, message, tuple(diagnostics))
 
+    def _rule_source(self, name: str, text: str | None) -> str | None:
+        """The rule text of a pattern table (regexp, pcre, cidr): TEXT when
+        given, the rules of an inline `{ ... }` name, or the file NAME.
+        Sets self.path to what diagnostics should name. On failure the
+        status says why and None is returned."""
+        self.path = name
+        if name.startswith("{"):
+            from tui.core.tables.inline import inline_rules
+            try:
+                text = "\n".join(inline_rules(name))
+            except ValueError as exc:
+                self._set_status("unreadable", f"{self.spec}: {exc}")
+                return None
+            self.path = self.spec
+        if text is None:
+            try:
+                text = source_lines(name)
+            except OSError as exc:
+                self._set_status("unreadable", f"cannot read {name}: {exc.strerror or exc}")
+                return None
+        return text
+
     # -- lookups --------------------------------------------------------
     def lookup(self, key: str) -> LookupResult:
         try:

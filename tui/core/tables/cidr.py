@@ -57,24 +57,11 @@ class CidrTable(Table):
 
     def __init__(self, spec, type_, name, fold, text: str | None = None):
         super().__init__(spec, type_, name, fold)
-        self.path = name
         self.rules: list[CidrRule] = []
         self._diags: list[Diagnostic] = []
-        if name.startswith("{"):
-            from tui.core.tables.inline import inline_rules
-            try:
-                text = "\n".join(inline_rules(name))
-            except ValueError as exc:
-                self._set_status("unreadable", f"{spec}: {exc}")
-                return
-            self.path = spec
+        text = self._rule_source(name, text)
         if text is None:
-            try:
-                with open(name, "rb") as fh:
-                    text = fh.read().decode("utf-8", "surrogateescape")
-            except OSError as exc:
-                self._set_status("unreadable", f"cannot read {name}: {exc.strerror or exc}")
-                return
+            return
         self._parse(text)
         self._set_status("ok", f"read from {self.path}", self._diags)
 

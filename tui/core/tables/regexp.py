@@ -549,7 +549,6 @@ class RegexpTable(Table):
 
     def __init__(self, spec, type_, name, fold, utf8: bool = True, text: str | None = None):
         super().__init__(spec, type_, name, fold)
-        self.path = name
         self.pcre = type_ == "pcre"
         # Both run on bytes with ASCII-only case folding: POSIX regexps in
         # the C locale, and postmap 3.7 compiles PCRE without PCRE_UTF8
@@ -557,21 +556,9 @@ class RegexpTable(Table):
         self.bytes_mode = True
         self.rules: list[Rule] = []
         self._diags: list[Diagnostic] = []
-        if name.startswith("{"):
-            from tui.core.tables.inline import inline_rules
-            try:
-                text = "\n".join(inline_rules(name))
-            except ValueError as exc:
-                self._set_status("unreadable", f"{spec}: {exc}")
-                return
-            self.path = spec
+        text = self._rule_source(name, text)
         if text is None:
-            try:
-                with open(name, "rb") as fh:
-                    text = fh.read().decode("utf-8", "surrogateescape")
-            except OSError as exc:
-                self._set_status("unreadable", f"cannot read {name}: {exc.strerror or exc}")
-                return
+            return
         self._parse(text)
         errors = [d for d in self._diags if d.severity == "error"]
         if errors:
