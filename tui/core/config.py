@@ -785,6 +785,15 @@ class Config:
             for pname in s.overrides:
                 if pname in self.rest_classes:
                     local_valid[s.key].add(pname)
+        # Database tables configured in main.cf (`mysql:NAME`, no path) read
+        # NAME_hosts, NAME_query, ...: postconf knows those names when a
+        # parameter in use (not a restriction class) names such a table.
+        in_use = [e.value for n, e in self.main.items() if n in known and n not in self.rest_classes]
+        in_use += [v for s in self.services for v, _ in s.overrides.values()]
+        for value in in_use:
+            for pname in _defaults.dbms_parameters(value):
+                known.add(pname)
+                listed.add(pname)
         self._known = known
         self._listed = listed
         # unused parameters, as postconf warns

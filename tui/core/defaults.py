@@ -21,6 +21,7 @@ import array
 import fcntl
 import ipaddress
 import json
+import re
 import socket
 import struct
 from dataclasses import dataclass
@@ -276,3 +277,31 @@ def service_parameters(service_name: str, command: str) -> list[tuple[str, str]]
     """(name, default) of the parameters a master.cf service defines."""
     return [(service_name + suffix, "$" + glob)
             for suffix, glob in SERVICE_PARAMS.get(command, [])]
+
+
+# -- database tables configured in main.cf ------------------------------------
+# `mysql:pfx` (no path) reads its settings from main.cf parameters pfx_hosts,
+# pfx_query, ...; postconf then knows those names. Which suffixes each type
+# has comes from the real postconf (scripts/gen_dbms_params.py).
+DBMS_TYPES = ("ldap", "memcache", "mysql", "pgsql", "sqlite")
+_DBMS_REF = re.compile(r"(?:^|(?<=[\s,{}():]))(" + "|".join(DBMS_TYPES) + r"):([^\s,{}()]+)")
+
+
+@lru_cache(maxsize=None)
+def dbms_suffixes(version: str = POSTFIX_VERSION) -> dict[str, tuple[str, ...]]:
+    data = json.loads((DATA_DIR / f"dbms_params_{version}.json").read_text())
+    return {t: tuple(s) for t, s in data.items()}
+
+
+def dbms_parameters(value: str) -> list[str]:
+    """Parameter names that the database tables named in VALUE read from
+    main.cf, as postconf registers them: `type:name` with a lower-case type
+    and a name that is not a path (checked against postconf 3.7.11)."""
+    names: list[str] = []
+    suffixes = dbms_suffixes()
+    for m in _DBMS_REF.finditer(value):
+        dbms, name = m.group(1), m.group(2)
+        if name.startswith("/"):
+            continue
+        names.extend(f"{name}_{s}" for s in suffixes.get(dbms, ()))
+    return names
