@@ -9,6 +9,10 @@ folded to one space), so that `diff <(postconf -c DIR -nx) <(params -n -x)`
 is empty. Warnings go to stderr; a missing main.cf or master.cf is one line
 and exit status 2; an expansion error (e.g. a $a -> $b -> $a loop) stops like
 postconf's "macro processing error" with exit status 1.
+
+One deliberate difference: the value of a database password set in main.cf
+(`NAME_password`, `NAME_bind_pw` for a `mysql:NAME`-style table) is printed
+as HIDDEN, and never appears in a warning either.
 """
 from __future__ import annotations
 
@@ -19,8 +23,28 @@ import sys
 
 from tui.core.config import ConfigError, ParamView, load_config
 from tui.core.expand import ExpandResult
+from tui.core.inventory import scrub
 
 PROG = "postfix-explorer params"
+HIDDEN = "(set, not shown)"
+_SECRET_NAME = re.compile(r"_(password|bind_pw)$")
+
+
+def _secret_values(cfg) -> set[str]:
+    """Values of main.cf/-o settings that hold a database password."""
+    out: set[str] = set()
+    for name, entry in cfg.main.items():
+        if _SECRET_NAME.search(name) and entry.value.strip():
+            out.add(entry.value.strip())
+    for svc in cfg.services:
+        for name, (value, _src) in svc.overrides.items():
+            if _SECRET_NAME.search(name) and value.strip():
+                out.add(value.strip())
+    return out
+
+
+def _is_secret(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
 _WS = re.compile(r"[ \t\r\n]+")  # PCF_SEPARATORS
 
 
@@ -70,15 +94,18 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     if hasattr(out, "reconfigure"):
         out.reconfigure(errors="surrogateescape")  # non-UTF-8 bytes come out as read
+    secrets: set[str] = set()
+
     def err(msg: str) -> None:
         out.flush()
-        print(f"{PROG}: {msg}", file=sys.stderr)
+        print(f"{PROG}: {scrub(msg, secrets)}", file=sys.stderr)
 
     try:
         cfg = load_config(args.config_dir, require_master=True)
     except ConfigError as exc:
         err(f"error: {exc}")
         return 2
+    secrets = _secret_values(cfg)
     for d in cfg.diagnostics:
         err(str(d))
     if not args.json:
@@ -116,7 +143,9 @@ def run(args: argparse.Namespace) -> int:
                     status = 1
                     continue
                 value = svc.overrides[name][0]
-                if args.expand:
+                if _is_secret(name):
+                    value = HIDDEN
+                elif args.expand:
                     value = _checked(view.expand_text_result(value), err)
                 out.write(format_line(value if args.hide_name else f"{svc.key}/{name} = {value}"))
             return status
@@ -141,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             return _print_json(view, names) or status
         for name in names:
-            value = _value(view, name, args.expand, err)
+            value = HIDDEN if _is_secret(name) else _value(view, name, args.expand, err)
             out.write(format_line(value if args.hide_name else f"{name} = {value}"))
     except _ExpandFailed:
         err("fatal: macro processing error")
@@ -157,6 +186,8 @@ def _print_json(view: ParamView, names: list[str]) -> int:
             "expanded": view.raw(name) if view.is_raw_parameter(name) else view.expand(name),
             "source": view.source(name).to_json(),
         }
+        if _is_secret(name):
+            data[name]["value"] = data[name]["expanded"] = HIDDEN
         errors = view.expand_errors(name)
         if errors:
             data[name]["errors"] = errors
