@@ -11,10 +11,11 @@ makes itself use the service's view. Every table lookup made is recorded as a
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tui.core.trace import Lookup
 
@@ -56,8 +57,13 @@ class TableCache:
 
     def __init__(self):
         self._tables: dict = {}
+        # across evaluations: id(table) -> {key: LookupResult} for tables whose
+        # answers depend only on the file read when they were opened (see
+        # _STATIC_TYPES); dropped with the table when its file changes
+        self._static: dict = {}
         self._seen: dict = {}  # this evaluation: tables whose files were checked already
         self._memo: dict = {}  # this evaluation: (table, key) -> LookupResult
+        self._resolved: dict = {}  # this evaluation: (address, with_transport) -> Resolved
         self.not_evaluated: list[str] = []  # specs we could not evaluate (this evaluation)
         self.alias_specs: set[str] = set()  # tables in aliases(5) "name: value" format
 
@@ -87,19 +93,29 @@ class TableCache:
         if hit is not None and hit[1] == stamp:
             self._seen[key] = hit[0]
             return hit[0]
+        if hit is not None:
+            self._static.pop(id(hit[0]), None)
         from tui.core.tables import open_table
 
         t = open_table(spec, view)
         self._tables[key] = (t, stamp)
+        if type(t).__name__ in _STATIC_TYPES:
+            self._static[id(t)] = {}
         self._seen[key] = t
         return t
+
+    def static_memo(self, t):
+        """The cross-evaluation answer memo of table t, or None."""
+        return self._static.get(id(t))
 
     def for_evaluation(self) -> "TableCache":
         """A view of this cache with fresh per-evaluation bookkeeping."""
         c = TableCache.__new__(TableCache)
         c._tables = self._tables
+        c._static = self._static
         c._seen = {}
         c._memo = {}
+        c._resolved = {}
         c.not_evaluated = []
         c.alias_specs = set()
         return c
@@ -111,7 +127,15 @@ class TableCache:
             except Exception:  # pragma: no cover - closing is best effort
                 pass
         self._tables.clear()
+        self._static.clear()
 
+
+# Table classes whose lookup answers are a function of the key and of what
+# was read when the table was opened (TableCache.get reopens a table whose
+# file changed): their answers are kept across evaluations. Not SQL, unix:
+# or other tables whose data lives elsewhere.
+_STATIC_TYPES = frozenset({"FileTable", "CidrTable", "RegexpTable", "InlineTable", "StaticTable"})
+_STATIC_MAX = 20000  # answers kept per table before its memo starts over
 
 _SHARED: "weakref.WeakKeyDictionary" = None  # type: ignore[assignment]
 
@@ -155,7 +179,16 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
     memo = getattr(cache, "_memo", None)
     r = memo.get((id(t), key)) if memo is not None else None
     if r is None:
-        r = t.lookup(key)
+        smemo = cache._static.get(id(t)) if hasattr(cache, "_static") else None
+        if smemo is not None:
+            r = smemo.get(key)
+            if r is None:
+                r = t.lookup(key)
+                if len(smemo) >= _STATIC_MAX:
+                    smemo.clear()
+                smemo[key] = r
+        else:
+            r = t.lookup(key)
         if memo is not None:
             memo[(id(t), key)] = r
     if (not r.found and not getattr(r, "error", None) and spec in cache.alias_specs
@@ -239,8 +272,26 @@ def read_myorigin(view) -> str:
 
 # ---------------------------------------------------------------- match lists
 
+_PATTERNS: dict = {}
+
+
 def _expand_patterns(items: list[str], init: bool = True) -> list[tuple[bool, str]]:
-    """match_list_parse: '!' negation, /file inline expansion, case folding."""
+    """match_list_parse: '!' negation, /file inline expansion, case folding.
+    Lists that name no /file are parsed once (a trace matches the same few
+    lists many times); a /file is read each time, as before."""
+    key = (tuple(items), init)
+    got = _PATTERNS.get(key)
+    if got is not None:
+        return got
+    out = _expand_patterns_uncached(items, init)
+    if not any(it.lstrip("!").startswith("/") for it in items):
+        if len(_PATTERNS) > 4096:
+            _PATTERNS.clear()
+        _PATTERNS[key] = out = tuple(out)
+    return out
+
+
+def _expand_patterns_uncached(items: list[str], init: bool = True) -> list[tuple[bool, str]]:
     out: list[tuple[bool, str]] = []
     for start in items:
         if start.startswith("#"):
@@ -258,7 +309,7 @@ def _expand_patterns(items: list[str], init: bool = True) -> list[tuple[bool, st
                     for line in fh:
                         if line.startswith("#"):
                             continue
-                        out.extend(_expand_patterns(line.replace(",", " ").split(), match))
+                        out.extend(_expand_patterns_uncached(line.replace(",", " ").split(), match))
             except OSError as exc:
                 out.append((match, f"nofile:{item}"))
                 out[-1] = (match, f"__nofile__:{item}:{exc.strerror}")
@@ -526,8 +577,20 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     """trivial-rewrite resolve_addr() with main.cf values.
 
     Raises TableFailure when a table that classifies addresses cannot be read
-    (Postfix: RESOLVE_FLAG_FAIL).
+    (Postfix: RESOLVE_FLAG_FAIL). One evaluation resolves an address once;
+    a repeat gets a copy with the same lookups (each caller records them).
     """
+    memo = getattr(getattr(env, "tables", None), "_resolved", None)
+    if memo is None:
+        return _resolve_addr(env, addr, with_transport)
+    key = (addr, with_transport)
+    r = memo.get(key)
+    if r is None:
+        r = memo[key] = _resolve_addr(env, addr, with_transport)
+    return replace(r, lookups=list(r.lookups))
+
+
+def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     view = env.main
     lookups: list = []
     a = canonicalize(view, addr).lower()
@@ -711,6 +774,7 @@ def strip_extension(addr: str, delims: str, owner_request_special: bool = True) 
     return local[:i] + ("@" + dom if at else "")
 
 
+@functools.lru_cache(maxsize=8192)
 def valid_hostname(name: str) -> bool:
     """Postfix valid_hostname(): letters, digits, '_' and inner '-'; not all numeric."""
     if not name:

@@ -826,6 +826,7 @@ class ParamView:
         self._text_cache: dict[str, ExpandResult] = {}
         self._host_cache: dict[str, str] = {}
         self._list_cache: dict[str, tuple[str, ...]] = {}
+        self._lws_cache: dict[str, tuple[tuple[str, Source], ...]] = {}
         self._ro: dict[str, str] = {}
         if service is not None:
             pname = service.process_name
@@ -1006,7 +1007,15 @@ class ParamView:
 
     def get_list_with_sources(self, name: str) -> list[tuple[str, Source]]:
         """Each entry with the Source of the parameter whose raw text holds
-        it (e.g. an entry that came from $mynetworks names mynetworks')."""
+        it (e.g. an entry that came from $mynetworks names mynetworks').
+        Computed once per view (a trace asks for each restriction list)."""
+        got = self._lws_cache.get(name)
+        if got is None:
+            got = tuple(self._list_with_sources(name))
+            self._lws_cache[name] = got
+        return list(got)
+
+    def _list_with_sources(self, name: str) -> list[tuple[str, Source]]:
         own = self.source(name)
         raw = self.raw(name)
         if raw is None or name in self.cfg.defaults.raw:
@@ -1015,7 +1024,7 @@ class ParamView:
         for tok, _ in split_quoted(raw, LIST_SEPARATORS):
             ref = _single_reference(tok)
             if ref is not None and self.raw(ref) is not None:
-                sub = self.get_list_with_sources(ref) if ref != name else []
+                sub = self._list_with_sources(ref) if ref != name else []
                 out.extend(sub)
                 continue
             for t, _ in split_quoted(self.expand_text(tok), LIST_SEPARATORS):
