@@ -10,6 +10,11 @@ does), 1 when none was, 2 on an error
 (unusable table, lookup error): one line on stderr naming the table/file.
 `--where` adds the file:line (or the SQL query) each answer came from, on
 stderr, so stdout stays diffable.
+`--aliases` reads an indexed table's source as aliases(5) ("name: value",
+as postalias builds it) and prints like `postalias -q` (several keys:
+`key:<TAB>value`); the aliases(5) reading (not the output format) is
+automatic when the table is named in the configuration's alias_maps or
+alias_database.
 """
 from __future__ import annotations
 
@@ -22,6 +27,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("keys", metavar="KEY", nargs="+", help='keys to look up ("-": read keys from stdin)')
     p.add_argument("--where", action="store_true",
                    help="also print where each answer came from (on stderr)")
+    p.add_argument("--aliases", action="store_true",
+                   help="read the table's source as aliases(5), the way postalias builds it "
+                        "(like postalias -q); automatic when the table is named in "
+                        "alias_maps or alias_database")
 
 
 def _view(config_dir: str | None):
@@ -39,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.tables import open_table
 
     view = _view(getattr(args, "config_dir", None))
-    table = open_table(args.table, view)
+    # aliases(5) source (postalias) when asked, or when the config names the
+    # table in alias_maps/alias_database (open_table decides from the view)
+    table = open_table(args.table, view, aliases=True if getattr(args, "aliases", False) else None)
     out = sys.stdout
     err = sys.stderr
     try:
@@ -85,7 +96,9 @@ def _run(args, table, out, err) -> int:
             continue
         status = 0
         value = r.value or ""
-        line = f"{key}\t{value}" if batch else value
+        # postalias -q - prints "key:<TAB>value"
+        sep = ":\t" if getattr(args, "aliases", False) else "\t"
+        line = f"{key}{sep}{value}" if batch else value
         out.buffer.write((line + "\n").encode("utf-8", "surrogateescape")) if hasattr(out, "buffer") \
             else out.write(line + "\n")
         if args.where and r.where:

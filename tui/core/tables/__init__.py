@@ -225,25 +225,61 @@ class UnusableTable(Table):
         return None
 
 
-def open_table(spec: str, view=None) -> Table:
+def open_table(spec: str, view=None, aliases: bool | None = None) -> Table:
     """Open the table `spec` ("type:name"). Never raises: problems are in
-    the returned Table's status, and its lookups return errors."""
+    the returned Table's status, and its lookups return errors.
+
+    aliases: read an indexed table's source in aliases(5) format, as
+    postalias compiles it (True), postmap's format (False), or decide from
+    the view (None): aliases(5) when the spec is named in the view's
+    alias_maps or alias_database."""
     fold = Folder(_utf8_from_view(view))
     try:
-        return _open(spec, view, fold, spec)
+        if aliases is None:
+            aliases = _named_as_alias(spec, view)
+        return _open(spec, view, fold, spec, bool(aliases))
     except Exception as exc:  # a bug or an unexpected OS error: still a value
         type_, name = split_spec(spec)
         return UnusableTable(spec, type_ or "?", name, "unreadable", f"cannot open table: {_scrub_exc(exc)}", fold=fold)
 
 
-def _open(spec: str, view, fold: Folder, outer_spec: str) -> Table:
+def _named_as_alias(spec: str, view) -> bool:
+    """Is the indexed table `spec` named in alias_maps or alias_database
+    (as written, or with/without proxy:)?"""
+    if view is None:
+        return False
+    inner = spec.strip()
+    while inner.lower().startswith("proxy:"):
+        inner = inner[6:]
+    if split_spec(inner)[0] not in INDEXED_TYPES:
+        return False
+    from tui.core.inventory import list_tokens
+
+    for param in ("alias_maps", "alias_database"):
+        try:
+            items = list_tokens(view, param)
+        except Exception:
+            continue
+        for item in items:
+            it = item.strip()
+            while it.lower().startswith("proxy:"):
+                it = it[6:]
+            if it == inner:
+                return True
+    return False
+
+
+def _open(spec: str, view, fold: Folder, outer_spec: str, aliases: bool = False) -> Table:
     type_, name = split_spec(spec)
     if not type_:
         return UnusableTable(outer_spec, "?", name, "unreadable",
                              f'"{spec}" is not a lookup table (expected type:name)', fold=fold)
     if type_ == "proxy":
-        inner = _open(name, view, fold, outer_spec)
+        inner = _open(name, view, fold, outer_spec, aliases)
         return inner
+    if type_ in INDEXED_TYPES and aliases:
+        from tui.core.tables.files import AliasTable
+        return AliasTable(outer_spec, type_, name, fold)
     if type_ in INDEXED_TYPES or type_ == "texthash":
         from tui.core.tables.files import FileTable
         return FileTable(outer_spec, type_, name, fold)
