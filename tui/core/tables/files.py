@@ -419,6 +419,10 @@ class AliasTable(FileTable):
         if dups > _MAX_DIAGS:
             diags.append(Diagnostic("warning", f"{dups - _MAX_DIAGS} more duplicate entries",
                                     self.path, None))
+        if "@" in index:  # a quoted "@" name: postalias's own "@: @" entry is the duplicate
+            diags.append(Diagnostic("warning", 'duplicate entry: "@" (the one on line '
+                                    f'{index["@"][1]} wins over the "@: @" entry postalias adds)',
+                                    self.path, index["@"][1]))
         index.setdefault("@", ("@", None))  # postalias's "@:@" entry
         diags.sort(key=lambda d: d.line or 0)
         self._aliases = index
