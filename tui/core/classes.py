@@ -15,7 +15,7 @@ import functools
 import ipaddress
 import os
 import socket
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from tui.core.trace import Lookup
 
@@ -62,8 +62,13 @@ class TableCache:
         # _STATIC_TYPES); dropped with the table when its file changes
         self._static: dict = {}
         self._seen: dict = {}  # this evaluation: tables whose files were checked already
+        self._fast: dict = {}  # this evaluation: id(view) -> {spec: ((spec, service), table)}
         self._memo: dict = {}  # this evaluation: (table, key) -> LookupResult
         self._resolved: dict = {}  # this evaluation: (address, with_transport) -> Resolved
+        # across evaluations: resolve_addr answers that only static tables
+        # decided, with the tables they asked (see resolve_addr)
+        self._xresolved: dict = {}
+        self._track: list | None = None  # tables asked while resolving (get() appends)
         self.not_evaluated: list[str] = []  # specs we could not evaluate (this evaluation)
         self.alias_specs: set[str] = set()  # tables in aliases(5) "name: value" format
 
@@ -81,20 +86,39 @@ class TableCache:
             return None
 
     def get(self, spec: str, view):
+        fast = self._fast.get(id(view))  # this evaluation: spec -> (key, table)
+        if fast is not None:
+            got = fast.get(spec)
+            if got is not None:
+                if self._track is not None:
+                    self._track.append(got)
+                return got[1]
+        else:
+            fast = self._fast[id(view)] = {}
         svc = getattr(getattr(view, "service", None), "key", None)
         key = (spec, svc)
+        t = self._get(key, spec, view)
+        fast[spec] = (key, t)
+        return t
+
+    def _get(self, key, spec: str, view):
         # one stat() per table per evaluation, not per lookup (a trace makes
         # dozens of lookups; the stat()s were a fifth of its time)
         t = self._seen.get(key)
         if t is not None:
+            if self._track is not None:
+                self._track.append((key, t))
             return t
         hit = self._tables.get(key)
         stamp = self._stamp(spec)
         if hit is not None and hit[1] == stamp:
             self._seen[key] = hit[0]
+            if self._track is not None:
+                self._track.append((key, hit[0]))
             return hit[0]
-        if hit is not None:
+        if hit is not None:  # reopened: forget what the old table answered
             self._static.pop(id(hit[0]), None)
+            self._xresolved.clear()
         from tui.core.tables import open_table
 
         t = open_table(spec, view)
@@ -102,7 +126,21 @@ class TableCache:
         if type(t).__name__ in _STATIC_TYPES:
             self._static[id(t)] = {}
         self._seen[key] = t
+        if self._track is not None:
+            self._track.append((key, t))
         return t
+
+    def unchanged(self, key, t) -> bool:
+        """Is t still the table for key (spec, service), its file unchanged?
+        The same check as get(), without opening anything."""
+        seen = self._seen.get(key)
+        if seen is not None:
+            return seen is t
+        hit = self._tables.get(key)
+        if hit is None or hit[0] is not t or hit[1] != self._stamp(key[0]):
+            return False
+        self._seen[key] = t
+        return True
 
     def static_memo(self, t):
         """The cross-evaluation answer memo of table t, or None."""
@@ -114,8 +152,11 @@ class TableCache:
         c._tables = self._tables
         c._static = self._static
         c._seen = {}
+        c._fast = {}
         c._memo = {}
         c._resolved = {}
+        c._xresolved = self._xresolved
+        c._track = None
         c.not_evaluated = []
         c.alias_specs = set()
         return c
@@ -128,6 +169,7 @@ class TableCache:
                 pass
         self._tables.clear()
         self._static.clear()
+        self._xresolved.clear()
 
 
 # Table classes whose lookup answers are a function of the key and of what
@@ -176,34 +218,40 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
     # One trace asks the same table for the same key several times (address
     # classes of sender and recipient, relay checks, recipient validation):
     # each is still recorded, but asked once -- a MySQL round trip each.
+    # Tables with static answers (_STATIC_TYPES) keep them across evaluations.
+    alias = spec in cache.alias_specs and not key.endswith(":")
+    mkey = (id(t), key, alias)
     memo = getattr(cache, "_memo", None)
-    r = memo.get((id(t), key)) if memo is not None else None
-    if r is None:
-        smemo = cache._static.get(id(t)) if hasattr(cache, "_static") else None
+    got = memo.get(mkey) if memo is not None else None
+    if got is None:
+        static = getattr(cache, "_static", None)
+        smemo = static.get(id(t)) if static is not None else None
         if smemo is not None:
-            r = smemo.get(key)
-            if r is None:
-                r = t.lookup(key)
+            got = smemo.get((key, alias))
+            if got is None:
+                got = _ask(t, spec, key, alias)
                 if len(smemo) >= _STATIC_MAX:
                     smemo.clear()
-                smemo[key] = r
+                smemo[(key, alias)] = got
         else:
-            r = t.lookup(key)
+            got = _ask(t, spec, key, alias)
         if memo is not None:
-            memo[(id(t), key)] = r
-    if (not r.found and not getattr(r, "error", None) and spec in cache.alias_specs
-            and not key.endswith(":")):
-        # aliases(5) files are compiled by postalias ("name: value"); a
-        # reader that parses them postmap-style keeps the colon on the key.
-        r2 = t.lookup(key + ":")
-        if r2.found:
-            r = r2
+            memo[mkey] = got
+    lookups.append(got[0])   # a Lookup is immutable: shared by every use
+    return got[1]
+
+
+def _ask(t, spec: str, key: str, alias: bool):
+    """t.lookup(key) -> (the Lookup to record, (found, value, error))."""
+    # alias tables (alias_maps/alias_database) are opened as aliases(5)
+    # sources by open_table itself: no retry with "key:" needed
+    r = t.lookup(key)
     err = getattr(r, "error", None)
-    lookups.append(Lookup(spec, getattr(r, "key", key) or key, bool(r.found),
-                          r.value if r.found else None, err, getattr(r, "where", None)))
+    lk = Lookup(spec, getattr(r, "key", key) or key, bool(r.found),
+                r.value if r.found else None, err, getattr(r, "where", None))
     if err:
-        return False, None, err
-    return bool(r.found), (r.value if r.found else None), None
+        return lk, (False, None, err)
+    return lk, (bool(r.found), (r.value if r.found else None), None)
 
 
 def maps_find(cache: TableCache, view, specs: list[str], key: str, lookups: list,
@@ -392,24 +440,47 @@ def _match_hostaddr(cache, view, addr: str, pattern: str, lookups: list):
     else:
         if pattern[1:] == addr + "]":
             return True, None
-    if ((":" in addr) != (":" in pattern)
-            or not any(c in ":/" for c in pattern)
-            or all(c in _V4 for c in pattern)
-            or any(c not in (_V6 | set("[]/")) for c in pattern)):
+    if (":" in addr) != (":" in pattern):
         return False, None
+    net, err = _net_pattern(pattern)
+    if net is None:
+        return False, err
+    ip = _ip_address(addr)
+    if ip is None:
+        return False, None
+    try:
+        return ip in net, None
+    except ValueError:
+        return False, None
+
+
+_V6_NET = _V6 | set("[]/")
+
+
+@functools.lru_cache(maxsize=4096)
+def _net_pattern(pattern: str):
+    """A net/mask pattern parsed once: (network, None), or (None, error or None)."""
+    if (not any(c in ":/" for c in pattern)
+            or all(c in _V4 for c in pattern)
+            or any(c not in _V6_NET for c in pattern)):
+        return None, None
     p = pattern.replace("[", "").replace("]", "")
     try:
-        net = ipaddress.ip_network(p, strict=True)
+        return ipaddress.ip_network(p, strict=True), None
     except ValueError:
         try:
             ipaddress.ip_network(p, strict=False)
-            return False, f"non-null host address bits in \"{pattern}\""
+            return None, f"non-null host address bits in \"{pattern}\""
         except ValueError:
-            return False, f"bad net/mask pattern: \"{pattern}\""
+            return None, f"bad net/mask pattern: \"{pattern}\""
+
+
+@functools.lru_cache(maxsize=4096)
+def _ip_address(addr: str):
     try:
-        return ipaddress.ip_address(addr) in net, None
+        return ipaddress.ip_address(addr)
     except ValueError:
-        return False, None
+        return None
 
 
 def string_list_match(cache, view, items: list[str], string: str, lookups: list) -> MatchResult:
@@ -580,14 +651,63 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     (Postfix: RESOLVE_FLAG_FAIL). One evaluation resolves an address once;
     a repeat gets a copy with the same lookups (each caller records them).
     """
-    memo = getattr(getattr(env, "tables", None), "_resolved", None)
+    cache = getattr(env, "tables", None)
+    memo = getattr(cache, "_resolved", None)
     if memo is None:
         return _resolve_addr(env, addr, with_transport)
     key = (addr, with_transport)
     r = memo.get(key)
     if r is None:
-        r = memo[key] = _resolve_addr(env, addr, with_transport)
-    return replace(r, lookups=list(r.lookups))
+        r = memo[key] = _resolve_addr_shared(env, cache, addr, with_transport)
+    c = object.__new__(Resolved)
+    c.__dict__.update(r.__dict__)
+    c.lookups = list(r.lookups)
+    return c
+
+
+def _resolve_addr_shared(env, cache, addr: str, with_transport: bool) -> Resolved:
+    """Across evaluations of one Config, an address whose resolution asked
+    only tables with static answers (file, cidr, regexp, inline maps) is
+    resolved again only when one of those tables changed on disk. Not for
+    address literals (the host's interfaces), a myorigin file or a class
+    list that names a /file: those are read anew every time."""
+    view = env.main
+    xmemo = cache._xresolved
+    xkey = (addr, with_transport, id(view), tuple(sorted(cache.alias_specs)))
+    hit = xmemo.get(xkey)
+    if hit is not None:
+        r, deps = hit
+        if all(cache.unchanged(k, t) for k, t in deps):
+            return r
+    ok = "[" not in addr and _shareable_view(view)
+    saved = cache._track
+    cache._track = track = [] if ok else None
+    try:
+        r = _resolve_addr(env, addr, with_transport)
+    finally:
+        cache._track = saved
+        if saved is not None and track:
+            saved.extend(track)
+    if ok and all(id(t) in cache._static for _k, t in track):
+        if len(xmemo) > 20000:
+            xmemo.clear()
+        xmemo[xkey] = (r, tuple(dict.fromkeys((k, t) for k, t in track)))
+    else:
+        xmemo.pop(xkey, None)
+    return r
+
+
+_CLASS_LISTS = ("mydestination", "virtual_alias_domains", "virtual_mailbox_domains", "relay_domains")
+
+
+def _shareable_view(view) -> bool:
+    if _get(view, "myorigin").strip().startswith("/"):
+        return False
+    for name in _CLASS_LISTS:
+        for item in _list(view, name):
+            if item.lstrip("!").startswith("/"):
+                return False
+    return True
 
 
 def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
@@ -805,6 +925,7 @@ def valid_hostname(name: str) -> bool:
     return n <= 255
 
 
+@functools.lru_cache(maxsize=8192)
 def valid_hostaddr(name: str) -> bool:
     try:
         ipaddress.ip_address(name)
