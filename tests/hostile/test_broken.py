@@ -345,3 +345,30 @@ def test_expansion_errors_stop_like_postconf(name, confdir: Path):
     t = cli("--config-dir", str(confdir), *TRACE)
     no_traceback(t)
     assert ("would not start" in t.err) == (p.returncode != 0), t.err
+
+
+BAD_ARGV = [
+    (["--config-dir", "/nonexistent/pfx", "params", "-n"], "/nonexistent/pfx/main.cf"),
+    (["--config-dir", "/etc/passwd", "params", "-n"], "Not a directory"),
+    (["--config-dir", "/etc/passwd", *TRACE], "Not a directory"),
+    (["--config-dir", "/nonexistent/pfx", "lint"], "/nonexistent/pfx/main.cf"),
+    (["--demo", "trace", "--client-address", "999.1.1.1", "--recipient", "a@b"], "not an IP address"),
+    (["--demo", "trace", "--client-address", "192.0.2.1"], "--recipient"),
+    (["--demo", "trace", "--from-log", "garbage \x1b[2J"], "log line"),
+    (["--demo", "trace", "--client-address", "192.0.2.1", "--recipient", "a@b", "--dnsbl-listed", "x"], "WHAT@ZONE"),
+    (["--demo", "trace", "--client-address", "192.0.2.1", "--recipient", "a@b", "--policy", "x"], "SERVER=ACTION"),
+    (["--demo", "trace", "--client-address", "192.0.2.1", "--recipient", "a@b", "--service", "nosuch"], "nosuch"),
+    (["--demo", "params", "--service", "nosuch"], "nosuch"),
+    (["--demo", "lookup", "foo", "x"], "not a lookup table"),
+    (["--demo", "lookup", "hash:", "x"], "hash:"),
+    (["--demo", "lookup", "mysql:/etc/passwd", "x"], "/etc/passwd"),
+    (["--demo", "lookup", "nosuchtype:/x", "x"], "unsupported"),
+]
+
+
+@pytest.mark.parametrize("argv,says", BAD_ARGV, ids=[" ".join(a[2:5]) + f" {i}" for i, (a, _s) in enumerate(BAD_ARGV)])
+def test_unusable_command_line_is_exit_2(argv, says):
+    r = cli(*argv)
+    no_traceback(r)
+    assert r.rc == 2, (r.rc, r.all[-1500:])
+    assert says in r.err, r.err
