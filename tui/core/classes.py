@@ -47,6 +47,9 @@ class TableFailure(Exception):
 
 # ---------------------------------------------------------------- tables
 
+_STAMP_PATHS: dict[str, str] = {}  # spec -> the file name whose stat() dates it
+
+
 class TableCache:
     """Opens each table once per (spec, service) and reuses it.
 
@@ -68,15 +71,23 @@ class TableCache:
         # across evaluations: resolve_addr answers that only static tables
         # decided, with the tables they asked (see resolve_addr)
         self._xresolved: dict = {}
+        # across evaluations: what depends only on the configuration (e.g.
+        # restrictions.Evaluator's startup checks), keyed by its users
+        self.config_memo: dict = {}
         self._track: list | None = None  # tables asked while resolving (get() appends)
         self.not_evaluated: list[str] = []  # specs we could not evaluate (this evaluation)
         self.alias_specs: set[str] = set()  # tables in aliases(5) "name: value" format
 
     @staticmethod
     def _stamp(spec: str):
-        name = spec
-        while ":" in name and not name.startswith("/"):
-            name = name.split(":", 1)[1]
+        name = _STAMP_PATHS.get(spec)
+        if name is None:
+            name = spec
+            while ":" in name and not name.startswith("/"):
+                name = name.split(":", 1)[1]
+            if len(_STAMP_PATHS) > 4096:
+                _STAMP_PATHS.clear()
+            _STAMP_PATHS[spec] = name
         if not name.startswith("/"):
             return None
         try:
@@ -156,6 +167,7 @@ class TableCache:
         c._memo = {}
         c._resolved = {}
         c._xresolved = self._xresolved
+        c.config_memo = self.config_memo
         c._track = None
         c.not_evaluated = []
         c.alias_specs = set()
@@ -506,11 +518,31 @@ def domain_list_match(cache, view, items: list[str], domain: str, parent: bool,
     return MatchResult(False, None, None, lookups)
 
 
+_NAMADR: dict = {}  # lists without tables or files: (items, name, addr, parent) -> answer
+
+
 def namadr_list_match(cache, view, items: list[str], name: str, addr: str, parent: bool,
                       lookups: list) -> MatchResult:
     name = name.lower()
     addr = addr.lower()
-    for match, pat in _expand_patterns(items):
+    pats = _expand_patterns(items)
+    if isinstance(pats, tuple) and not any(is_table(p) or p.startswith("__nofile__:") for _m, p in pats):
+        # no table to ask, no file to read: the answer depends on the strings only
+        key = (tuple(items), name, addr, parent)
+        got = _NAMADR.get(key)
+        if got is None:
+            got = _namadr_list_match(cache, view, pats, name, addr, parent, [])
+            got = (got.matched, got.pattern, got.error)
+            if len(_NAMADR) > 20000:
+                _NAMADR.clear()
+            _NAMADR[key] = got
+        return MatchResult(got[0], got[1], got[2], lookups)
+    return _namadr_list_match(cache, view, pats, name, addr, parent, lookups)
+
+
+def _namadr_list_match(cache, view, pats, name: str, addr: str, parent: bool,
+                       lookups: list) -> MatchResult:
+    for match, pat in pats:
         ok, err = _match_hostname(cache, view, name, pat, parent, lookups)
         if ok:
             return MatchResult(match, pat, None, lookups)
@@ -960,6 +992,28 @@ def mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bo
     strategy "access": user+ext@domain, user@domain, domain and its parents
     (or .parents), user+ext@, user@  (check_sender_access & friends).
     """
+    memo = getattr(getattr(env, "tables", None), "config_memo", None)
+    if memo is None:
+        return _mail_addr_keys(env, view, address, strategy)
+    pure = memo.get(("mail_addr_keys pure", id(view)))
+    if pure is None:
+        pure = memo[("mail_addr_keys pure", id(view))] = (
+            not _get(view, "myorigin").strip().startswith("/")
+            and not any(is_table(p) or p.startswith("__nofile__:")
+                        for _m, p in _expand_patterns(_list(view, "mydestination"))))
+    if strategy == "default" and (not pure or "[" in address):  # a literal: the host's interfaces
+        return _mail_addr_keys(env, view, address, strategy)
+    key = ("mail_addr_keys", id(view), address, strategy)
+    got = memo.get(key)
+    if got is None:
+        got = tuple(_mail_addr_keys(env, view, address, strategy))
+        if len(memo) > 50000:
+            memo.clear()
+        memo[key] = got
+    return list(got)
+
+
+def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bool]]:
     a = address
     delim = _get(view, "recipient_delimiter")
     bare = strip_extension(a, delim)

@@ -144,7 +144,12 @@ class Evaluator:
         self.view = cfg.params(service) if service else cfg.params()
         self.main = getattr(self.view, "main", None) or cfg.params()
         self.tables = C.shared_cache(cfg)
-        self.tables.alias_specs = set(C._list(self.main, "alias_maps")) | set(C._list(self.main, "alias_database"))
+        memo = self.tables.config_memo
+        alias_specs = memo.get(("alias_specs", id(self.main)))
+        if alias_specs is None:
+            alias_specs = memo[("alias_specs", id(self.main))] = frozenset(
+                set(C._list(self.main, "alias_maps")) | set(C._list(self.main, "alias_database")))
+        self.tables.alias_specs = set(alias_specs)
         self.steps: list[_StepB] = []
         self.stack: list[_StepB] = []
         self.decider: _StepB | None = None
@@ -1486,6 +1491,15 @@ class Evaluator:
 
     # ------------------------------------------------------------ startup
     def startup_errors(self) -> list[str]:
+        """The checks smtpd makes when it starts: they depend only on the
+        configuration, so they run once per service view of a Config."""
+        key = ("startup_errors", id(self.view))
+        got = self.tables.config_memo.get(key)
+        if got is None:
+            got = self.tables.config_memo[key] = tuple(self._startup_errors())
+        return list(got)
+
+    def _startup_errors(self) -> list[str]:
         errs: list[str] = []
         classes = self.plist("smtpd_restriction_classes")
         for c in classes:
