@@ -4,9 +4,11 @@ hosts: "unix:/path", "inet:host[:port]", "host[:port]"; "localhost" means
 the server's default UNIX socket (as libmysqlclient does). UNIX sockets are
 tried before TCP hosts (Postfix does so too; among each kind Postfix picks
 at random, we keep the written order so results are reproducible).
-A host that fails is skipped for the rest of the lookup; the connection that
-works is reused for later lookups. Connect/read/write timeouts are short so
-a hung server cannot freeze a caller.
+A host that fails is skipped until `retry_interval` (default 60 s) has
+passed, as Postfix marks it down; the connection that works is reused for
+later lookups. Connect/read/write timeouts are short so a hung server cannot
+freeze a caller, and a host that hung once is not waited on again at every
+lookup of a trace.
 
 The password is kept in a _Secret whose repr()/str() hide it, and is scrubbed from every error text.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 from tui.core.tables.sql import CfError, SqlTable, mysql_quote
 
@@ -82,6 +85,8 @@ class MysqlTable(SqlTable):
         self._conn = None
         self._conn_host = None
         self._lock = threading.Lock()
+        self._down: dict[str, tuple[float, str]] = {}  # host label -> (retry at, why)
+        self.retry_interval = 60.0
         self._pw = _secret("")
         self.hosts: list[tuple[str, str, int | None]] = []
         self.user = ""
@@ -96,6 +101,10 @@ class MysqlTable(SqlTable):
         if not self.hosts:
             raise CfError("no hosts")
         self.user = p.get("user", "")
+        try:
+            self.retry_interval = float(p.get("retry_interval", "60") or 60)
+        except ValueError:
+            self.retry_interval = 60.0
         self._pw = _secret(p.pop("password", ""))
         self.dbname = p.get("dbname", "")
         if not self.dbname:
@@ -147,11 +156,19 @@ class MysqlTable(SqlTable):
                 kw["host"] = host
                 kw["port"] = port
                 label = f"inet:{host}:{port}"
+            down = self._down.get(label)
+            if down is not None and down[0] > time.monotonic():
+                errors.append(f"{label}: not retried for {down[0] - time.monotonic():.0f} s "
+                              f"(retry_interval) after: {down[1]}")
+                continue
             try:
                 conn = pymysql.connect(**kw)
             except Exception as exc:  # pymysql.err.*, OSError
-                errors.append(f"{label}: {self._scrub(_exc_text(exc))}")
+                why = self._scrub(_exc_text(exc))
+                self._mark_down(label, why)
+                errors.append(f"{label}: {why}")
                 continue
+            self._down.pop(label, None)
             self._conn_host = label
             return conn, None
         return None, "cannot connect to any MySQL server: " + "; ".join(errors)
@@ -181,8 +198,14 @@ class MysqlTable(SqlTable):
                     self._close_conn()
                     if stale and attempt == 1:
                         continue  # the reused connection died: reconnect once
+                    if stale:
+                        self._mark_down(self._conn_host, text)
                     return [], f"{self.spec}: query failed on {self._conn_host}: {text}"
         return [], f"{self.spec}: query failed"
+
+    def _mark_down(self, label: str | None, why: str) -> None:
+        if label:
+            self._down[label] = (time.monotonic() + self.retry_interval, why)
 
     def _close_conn(self):
         conn, self._conn = self._conn, None
