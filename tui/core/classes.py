@@ -711,7 +711,12 @@ def _resolve_addr_shared(env, cache, addr: str, with_transport: bool) -> Resolve
         r, deps = hit
         if all(cache.unchanged(k, t) for k, t in deps):
             return r
-    ok = "[" not in addr and _shareable_view(view)
+    ok = "[" not in addr
+    if ok:
+        shareable = cache.config_memo.get(("shareable", id(view)))
+        if shareable is None:
+            shareable = cache.config_memo[("shareable", id(view))] = _shareable_view(view)
+        ok = shareable
     saved = cache._track
     cache._track = track = [] if ok else None
     try:
