@@ -827,6 +827,7 @@ class ParamView:
         self._host_cache: dict[str, str] = {}
         self._list_cache: dict[str, tuple[str, ...]] = {}
         self._lws_cache: dict[str, tuple[tuple[str, Source], ...]] = {}
+        self._bool_cache: dict[str, bool] = {}
         self._ro: dict[str, str] = {}
         if service is not None:
             pname = service.process_name
@@ -982,6 +983,12 @@ class ParamView:
 
     # -- typed access
     def get_bool(self, name: str) -> bool:
+        got = self._bool_cache.get(name)
+        if got is None:
+            got = self._bool_cache[name] = self._get_bool(name)
+        return got
+
+    def _get_bool(self, name: str) -> bool:
         v = self.expand(name).strip().lower()
         if v in ("yes", "true", "1"):
             return True
