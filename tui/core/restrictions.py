@@ -1264,19 +1264,25 @@ class Evaluator:
         return self.check_reject(MAIL_ERROR_POLICY, code, dsn_fix(dsn, reply_class), t or "Service unavailable")
 
     # ------------------------------------------------------------ SASL sender ownership
-    def auth_sender_login_mismatch(self, sender: str, allow_unknown: bool) -> int:
-        login = self.tx.sasl_login
-        if not login:
-            return SMTPD_CHECK_DUNNO
+    def sender_owners(self, sender: str) -> str | None:
+        """The SASL logins that smtpd_sender_login_maps gives for the resolved
+        SENDER (None when not listed); a lookup error defers like smtpd."""
         r = self.resolve(sender)
         specs = self.plist("smtpd_sender_login_maps")
         lk: list = []
         try:
-            owners, key, spec = C.mail_addr_find(self, self.view, specs, r.recipient, lk)
+            owners, _key, _spec = C.mail_addr_find(self, self.view, specs, r.recipient, lk)
         except TableFailure as exc:
             self.add_lookups(lk)
             self.reject_dict_retry(sender, exc.message)
         self.add_lookups(lk)
+        return owners
+
+    def auth_sender_login_mismatch(self, sender: str, allow_unknown: bool) -> int:
+        login = self.tx.sasl_login
+        if not login:
+            return SMTPD_CHECK_DUNNO
+        owners = self.sender_owners(sender)
         found = False
         if owners is not None:
             for o in owners.replace(",", " ").split():
@@ -1294,15 +1300,7 @@ class Evaluator:
     def unauth_sender_login_mismatch(self, sender: str) -> int:
         if self.tx.sasl_login:
             return SMTPD_CHECK_DUNNO
-        r = self.resolve(sender)
-        specs = self.plist("smtpd_sender_login_maps")
-        lk: list = []
-        try:
-            owners, key, spec = C.mail_addr_find(self, self.view, specs, r.recipient, lk)
-        except TableFailure as exc:
-            self.add_lookups(lk)
-            self.reject_dict_retry(sender, exc.message)
-        self.add_lookups(lk)
+        owners = self.sender_owners(sender)
         if owners is not None:
             return self.check_reject(MAIL_ERROR_POLICY, 553, "5.7.1",
                                      f"<{sender}>: Sender address rejected: not logged in")
