@@ -23,6 +23,14 @@ CLASS_LOCAL = "local"
 CLASS_ALIAS = "virtual_alias"
 CLASS_VIRTUAL = "virtual_mailbox"
 CLASS_RELAY = "relay"
+
+# The table that validates recipients of each address class (smtpd's
+# check_rcpt_maps): parameter, reply-code parameter, "User unknown in ... table".
+_RECIPIENT_MAPS = {
+    CLASS_LOCAL: ("local_recipient_maps", "unknown_local_recipient_reject_code", "local recipient"),
+    CLASS_VIRTUAL: ("virtual_mailbox_maps", "unknown_virtual_mailbox_reject_code", "virtual mailbox"),
+    CLASS_RELAY: ("relay_recipient_maps", "unknown_relay_recipient_reject_code", "relay recipient"),
+}
 CLASS_DEFAULT = "default"
 
 CLASS_TEXT = {
@@ -1135,31 +1143,20 @@ def validate_recipient(env, address: str, reply_class: str) -> Validation:
                           "User unknown" + (f" in {what} table" if show else ""),
                           table_param=param, lookups=lk, resolved=res)
 
-    local = rcpt.rsplit("@", 1)[0]
-    if res.address_class == CLASS_LOCAL:
-        specs = _list(view, "local_recipient_maps")
+    maps = _RECIPIENT_MAPS.get(res.address_class)
+    if maps is not None:
+        param, code_param, what = maps
+        specs = _list(view, param)
         if specs:
-            dbs = (_get(view, "double_bounce_sender") or "double-bounce").lower()
-            if local in (dbs, "postmaster", "mailer-daemon"):
-                return v
+            if res.address_class == CLASS_LOCAL:
+                local = rcpt.rsplit("@", 1)[0]
+                dbs = (_get(view, "double_bounce_sender") or "double-bounce").lower()
+                if local in (dbs, "postmaster", "mailer-daemon"):
+                    return v
             value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
             if value is None:
-                return unknown("local_recipient_maps", "unknown_local_recipient_reject_code", "local recipient")
-            v.matched_param, v.matched_key, v.matched_spec = "local_recipient_maps", key, spec
-    elif res.address_class == CLASS_VIRTUAL:
-        specs = _list(view, "virtual_mailbox_maps")
-        if specs:
-            value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
-            if value is None:
-                return unknown("virtual_mailbox_maps", "unknown_virtual_mailbox_reject_code", "virtual mailbox")
-            v.matched_param, v.matched_key, v.matched_spec = "virtual_mailbox_maps", key, spec
-    elif res.address_class == CLASS_RELAY:
-        specs = _list(view, "relay_recipient_maps")
-        if specs:
-            value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
-            if value is None:
-                return unknown("relay_recipient_maps", "unknown_relay_recipient_reject_code", "relay recipient")
-            v.matched_param, v.matched_key, v.matched_spec = "relay_recipient_maps", key, spec
+                return unknown(param, code_param, what)
+            v.matched_param, v.matched_key, v.matched_spec = param, key, spec
     return v
 
 
