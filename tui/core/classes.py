@@ -17,7 +17,8 @@ import os
 import socket
 from dataclasses import dataclass, field
 
-from tui.core.trace import Lookup
+from tui.core.filewatch import MAX_AGE, WATCH
+from tui.core.trace import Lookup, Route, RouteTarget
 
 CLASS_LOCAL = "local"
 CLASS_ALIAS = "virtual_alias"
@@ -72,8 +73,18 @@ class TableCache:
         # answers depend only on the file read when they were opened (see
         # _STATIC_TYPES); dropped with the table when its file changes
         self._static: dict = {}
-        self._seen: dict = {}  # this evaluation: tables whose files were checked already
-        self._fast: dict = {}  # this evaluation: id(view) -> {spec: ((spec, service), table)}
+        # tables whose files were checked: (spec, service) -> table, and
+        # id(view) -> (view, {spec: ((spec, service), table)}). Shared by
+        # the evaluations of one "generation": while inotify reports no change
+        # to any watched map file (tui/core/filewatch.py) and for at most
+        # filewatch.MAX_AGE seconds; without inotify, a generation is one
+        # evaluation (every table's file is stat()ed once per evaluation).
+        self._seen: dict = {}
+        self._fast: dict = {}
+        self._glk: dict = {}   # this generation: static tables' answers (table_lookup)
+        self._root = self
+        self._gen_serial = -1
+        self._gen_until = 0.0
         self._memo: dict = {}  # this evaluation: (table, key) -> LookupResult
         self._resolved: dict = {}  # this evaluation: (address, with_transport) -> Resolved
         # across evaluations: resolve_addr answers that only static tables
@@ -84,10 +95,11 @@ class TableCache:
         self.config_memo: dict = {}
         self._track: list | None = None  # tables asked while resolving (get() appends)
         self.not_evaluated: list[str] = []  # specs we could not evaluate (this evaluation)
-        self.alias_specs: set[str] = set()  # tables in aliases(5) "name: value" format
+        self.alias_specs: frozenset[str] = frozenset()  # tables in aliases(5) "name: value" format
 
     @staticmethod
-    def _stamp(spec: str):
+    def _path(spec: str) -> str | None:
+        """The file whose changes date the table `spec` (None: no file)."""
         name = _STAMP_PATHS.get(spec)
         if name is None:
             name = spec
@@ -96,24 +108,59 @@ class TableCache:
             if len(_STAMP_PATHS) > 4096:
                 _STAMP_PATHS.clear()
             _STAMP_PATHS[spec] = name
-        if not name.startswith("/"):
+        return name if name.startswith("/") else None
+
+    @staticmethod
+    def _stat(path: str | None):
+        if path is None:
             return None
         try:
-            st = os.stat(name)
+            st = os.stat(path)
             return (st.st_mtime_ns, st.st_size)
         except OSError:
             return None
 
+    @classmethod
+    def _stamp(cls, spec: str):
+        return cls._stat(cls._path(spec))
+
+    def _current(self, spec: str, hit) -> tuple:
+        """Is the table in `hit` ([table, stamp, token, taken]) still its
+        file as it is now? Returns (yes, fresh stamp, token, taken). With
+        inotify (tui/core/filewatch.py) an unchanged file costs no stat()."""
+        path = self._path(spec)
+        if hit is not None and path is not None and WATCH.unchanged(path, hit[2], hit[3]):
+            return True, hit[1], hit[2], hit[3]
+        token = WATCH.arm(path) if path is not None else None   # before the stat()
+        taken = WATCH.now()
+        stamp = self._stat(path)
+        same = hit is not None and hit[1] == stamp
+        if same and token is not None and hit[2] is not None and token != hit[2]:
+            same = False   # an event named the file: changed, even with the same size and mtime
+        return same, stamp, token, taken
+
+    def _vouch(self, spec: str, token, taken: float) -> None:
+        """A table checked now stays checked for this generation only as
+        long as its file's watch vouches for it."""
+        root = self._root
+        if token is None:
+            if self._path(spec) is not None:
+                root._gen_until = 0.0   # not watchable: check again next evaluation
+        elif taken + MAX_AGE < root._gen_until:
+            root._gen_until = taken + MAX_AGE
+
     def get(self, spec: str, view):
-        fast = self._fast.get(id(view))  # this evaluation: spec -> (key, table)
-        if fast is not None:
+        fv = self._fast.get(id(view))  # this generation: spec -> (key, table)
+        if fv is not None and fv[0] is view:
+            fast = fv[1]
             got = fast.get(spec)
             if got is not None:
                 if self._track is not None:
                     self._track.append(got)
                 return got[1]
         else:
-            fast = self._fast[id(view)] = {}
+            fast = {}
+            self._fast[id(view)] = (view, fast)
         svc = getattr(getattr(view, "service", None), "key", None)
         key = (spec, svc)
         t = self._get(key, spec, view)
@@ -121,16 +168,18 @@ class TableCache:
         return t
 
     def _get(self, key, spec: str, view):
-        # one stat() per table per evaluation, not per lookup (a trace makes
-        # dozens of lookups; the stat()s were a fifth of its time)
+        # one check per table per evaluation, not per lookup (a trace makes
+        # dozens of lookups; a stat() per lookup was a fifth of its time)
         t = self._seen.get(key)
         if t is not None:
             if self._track is not None:
                 self._track.append((key, t))
             return t
         hit = self._tables.get(key)
-        stamp = self._stamp(spec)
-        if hit is not None and hit[1] == stamp:
+        same, stamp, token, taken = self._current(spec, hit)
+        self._vouch(spec, token, taken)
+        if same:
+            hit[2], hit[3] = token, taken
             self._seen[key] = hit[0]
             if self._track is not None:
                 self._track.append((key, hit[0]))
@@ -141,7 +190,7 @@ class TableCache:
         from tui.core.tables import open_table
 
         t = open_table(spec, view)
-        self._tables[key] = (t, stamp)
+        self._tables[key] = [t, stamp, token, taken]
         if type(t).__name__ in _STATIC_TYPES:
             self._static[id(t)] = {}
         self._seen[key] = t
@@ -156,8 +205,13 @@ class TableCache:
         if seen is not None:
             return seen is t
         hit = self._tables.get(key)
-        if hit is None or hit[0] is not t or hit[1] != self._stamp(key[0]):
+        if hit is None or hit[0] is not t:
             return False
+        same, _stamp, token, taken = self._current(key[0], hit)
+        self._vouch(key[0], token, taken)
+        if not same:
+            return False
+        hit[2], hit[3] = token, taken
         self._seen[key] = t
         return True
 
@@ -167,22 +221,27 @@ class TableCache:
 
     def for_evaluation(self) -> "TableCache":
         """A view of this cache with fresh per-evaluation bookkeeping."""
+        WATCH.drain()  # which map files changed since the last evaluation
+        if not (WATCH.active and self._gen_serial == WATCH.serial
+                and WATCH.drained_at < self._gen_until):
+            self._seen = {}   # a new generation: every table is checked again
+            self._fast = {}
+            self._glk = {}
+            self._gen_serial = WATCH.serial
+            self._gen_until = float("inf")
         c = TableCache.__new__(TableCache)
-        c._tables = self._tables
-        c._static = self._static
-        c._seen = {}
-        c._fast = {}
-        c._memo = {}
-        c._resolved = {}
-        c._xresolved = self._xresolved
-        c.config_memo = self.config_memo
-        c._track = None
-        c.not_evaluated = []
-        c.alias_specs = set()
+        d = c.__dict__
+        d.update(self.__dict__)   # the shared parts, then this evaluation's own
+        d["_root"] = self
+        d["_memo"] = {}
+        d["_resolved"] = {}
+        d["_track"] = None
+        d["not_evaluated"] = []
+        d["alias_specs"] = frozenset()
         return c
 
     def close(self):
-        for t, _stamp in self._tables.values():
+        for t, *_rest in self._tables.values():
             try:
                 t.close()
             except Exception:  # pragma: no cover - closing is best effort
@@ -205,9 +264,9 @@ _SHARED: "weakref.WeakKeyDictionary" = None  # type: ignore[assignment]
 def shared_cache(cfg) -> TableCache:
     """The TableCache that belongs to this Config object (created on first use)."""
     global _SHARED
-    import weakref
-
     if _SHARED is None:
+        import weakref
+
         _SHARED = weakref.WeakKeyDictionary()
     try:
         cache = _SHARED.get(cfg)
@@ -226,9 +285,20 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
     partial=True is Postfix's DICT_FLAG_FIXED query: pattern tables
     (regexp, pcre, cidr) are not asked (returns not found, records nothing).
     """
+    glk = cache._glk
+    gkey = (id(view), spec, key, partial)
+    g = glk.get(gkey)
+    if g is not None and g[3] is view:   # asked before in this generation
+        if cache._track is not None:
+            cache._track.append(g[0])
+        if g[1] is not None:
+            lookups.append(g[1])
+        return g[2]
     t = cache.get(spec, view)
     if partial and getattr(t, "is_pattern", False):
-        return False, None, None
+        if id(t) in cache._static:
+            glk[gkey] = (cache._fast[id(view)][1][spec], None, _NOT_ASKED, view)
+        return _NOT_ASKED
     if not getattr(t, "evaluable", True):
         lookups.append(Lookup(spec, key, False, None, None, None,
                               note="not evaluated (table type not supported offline)"))
@@ -257,8 +327,16 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
             got = _ask(t, spec, key, alias)
         if memo is not None:
             memo[mkey] = got
+    if id(t) in cache._static:
+        # Within one generation of checked tables (TableCache) a static
+        # table's answer to a key is final: the next ask skips get() and the
+        # memos above (still recorded, and reported to cross_evaluation).
+        glk[gkey] = (cache._fast[id(view)][1][spec], got[0], got[1], view)
     lookups.append(got[0])   # a Lookup is immutable: shared by every use
     return got[1]
+
+
+_NOT_ASKED = (False, None, None)
 
 
 def _ask(t, spec: str, key: str, alias: bool):
