@@ -92,7 +92,8 @@ def test_pattern_tables_match_postmap(confdir, type_):
 
 @pytest.mark.parametrize("type_,fixture", [
     ("regexp", "regexp_edge"), ("pcre", "regexp_edge"), ("regexp", "regexp_edge2"),
-    ("pcre", "regexp_edge2"), ("cidr", "cidr_edge"), ("pcre", "pcre_realworld"), ("regexp", "pcre_realworld"),
+    ("pcre", "regexp_edge2"), ("cidr", "cidr_edge"), ("cidr", "cidr_plain"), ("pcre", "pcre_realworld"),
+    ("regexp", "pcre_realworld"),
 ])
 def test_malformed_and_edge_rules_match_postmap(confdir, type_, fixture):
     """Bad rules (no delimiter, unknown flag, $0/$9/${name}, IF/ENDIF

@@ -58,6 +58,7 @@ class CidrTable(Table):
     def __init__(self, spec, type_, name, fold, text: str | None = None):
         super().__init__(spec, type_, name, fold)
         self.rules: list[CidrRule] = []
+        self._index = None
         self._diags: list[Diagnostic] = []
         text = self._rule_source(name, text)
         if text is None:
@@ -149,6 +150,25 @@ class CidrTable(Table):
             self._warn(self.rules[start].line, "IF has no matching ENDIF")
             self.rules.append(CidrRule("endif", 0, 0, 0, True, None, 0))
             self.rules[start].end = len(self.rules) - 1
+        self._index = self._build_index()
+
+    def _build_index(self):
+        """For a table of plain rules (no if/endif, no "!"), per family: each
+        prefix mask with {network: index of its first rule}. The first
+        matching rule is then the lowest index found under any mask -- a
+        few dict lookups instead of a scan of every rule."""
+        index: dict[int, list] = {}
+        for i, r in enumerate(self.rules):
+            if r.kind != "rule" or not r.match:
+                return None
+            masks = index.setdefault(r.family, [])
+            for mask, nets in masks:
+                if mask == r.mask:
+                    nets.setdefault(r.net, i)
+                    break
+            else:
+                masks.append((r.mask, {r.net: i}))
+        return index
 
     def _lookup(self, key: str) -> LookupResult:
         if not self.status.usable:
@@ -158,6 +178,17 @@ class CidrTable(Table):
             return LookupResult(False, None, None, key)
         family, addr = pa
         rules = self.rules
+        index = self._index
+        if index is not None:
+            best = None
+            for mask, nets in index.get(family, ()):
+                i = nets.get(addr & mask)
+                if i is not None and (best is None or i < best):
+                    best = i
+            if best is None:
+                return LookupResult(False, None, None, key)
+            r = rules[best]
+            return LookupResult(True, r.result, None, key, f"{self.path}:{r.line}")
         i, n = 0, len(rules)
         while i < n:
             r = rules[i]
