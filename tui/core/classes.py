@@ -346,8 +346,8 @@ def _ask(t, spec: str, key: str, alias: bool):
     # sources by open_table itself: no retry with "key:" needed
     r = t.lookup(key)
     err = getattr(r, "error", None)
-    lk = Lookup(spec, getattr(r, "key", key) or key, bool(r.found),
-                r.value if r.found else None, err, getattr(r, "where", None))
+    lk = Lookup.make(spec, getattr(r, "key", key) or key, bool(r.found),
+                     r.value if r.found else None, err, getattr(r, "where", None), None)
     if err:
         return lk, (False, None, err)
     return lk, (bool(r.found), (r.value if r.found else None), None)
@@ -474,6 +474,9 @@ class MatchResult:
     pattern: str | None = None
     error: str | None = None
     lookups: list = field(default_factory=list)
+
+
+_NO_MATCH = MatchResult(False)  # read-only
 
 
 def _match_string(cache, view, string: str, pattern: str, lookups: list):
@@ -774,6 +777,8 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     memo = getattr(cache, "_resolved", None)
     if memo is None:
         return _resolve_addr(env, addr, with_transport)
+    if with_transport and not _list(env.main, "transport_maps"):
+        with_transport = False   # the same answer: no transport table to ask
     key = (addr, with_transport)
     r = memo.get(key)
     if r is None:
@@ -791,34 +796,51 @@ def _resolve_addr_shared(env, cache, addr: str, with_transport: bool) -> Resolve
     address literals (the host's interfaces), a myorigin file or a class
     list that names a /file: those are read anew every time."""
     view = env.main
+    if "[" in addr or not _view_shareable(cache, view):
+        return _resolve_addr(env, addr, with_transport)
+    return cross_evaluation(cache, ("resolve", addr, with_transport, id(view), cache.alias_specs),
+                            lambda: _resolve_addr(env, addr, with_transport))
+
+
+def _view_shareable(cache, view) -> bool:
+    shareable = cache.config_memo.get(("shareable", id(view)))
+    if shareable is None:
+        shareable = cache.config_memo[("shareable", id(view))] = _shareable_view(view)
+    return shareable
+
+
+def cross_evaluation(cache, key, compute):
+    """compute(), kept across evaluations of one Config when every table it
+    asked has static answers (_STATIC_TYPES): it is computed again only when
+    one of those tables is reopened (its file changed). The value must be
+    treated as read-only by callers. Tables asked are reported to an
+    enclosing cross_evaluation() (cache._track), also on a hit."""
     xmemo = cache._xresolved
-    xkey = (addr, with_transport, id(view), tuple(sorted(cache.alias_specs)))
-    hit = xmemo.get(xkey)
+    hit = xmemo.get(key)
+    outer = cache._track
     if hit is not None:
-        r, deps = hit
-        if all(cache.unchanged(k, t) for k, t in deps):
-            return r
-    ok = "[" not in addr
-    if ok:
-        shareable = cache.config_memo.get(("shareable", id(view)))
-        if shareable is None:
-            shareable = cache.config_memo[("shareable", id(view))] = _shareable_view(view)
-        ok = shareable
-    saved = cache._track
-    cache._track = track = [] if ok else None
+        value, deps, gen = hit
+        # gen: the generation of checked tables the deps were checked in;
+        # while it is current, no table file changed since
+        if gen is cache._seen or all(cache.unchanged(k, t) for k, t in deps):
+            if outer is not None:
+                outer.extend(deps)
+            return value
+    cache._track = track = []
     try:
-        r = _resolve_addr(env, addr, with_transport)
+        value = compute()
     finally:
-        cache._track = saved
-        if saved is not None and track:
-            saved.extend(track)
-    if ok and all(id(t) in cache._static for _k, t in track):
+        cache._track = outer
+        if outer is not None and track:
+            outer.extend(track)
+    static = cache._static
+    if all(id(t) in static for _k, t in track):
         if len(xmemo) > 20000:
             xmemo.clear()
-        xmemo[xkey] = (r, tuple(dict.fromkeys((k, t) for k, t in track)))
+        xmemo[key] = (value, tuple(dict.fromkeys(track)), cache._seen)
     else:
-        xmemo.pop(xkey, None)
-    return r
+        xmemo.pop(key, None)
+    return value
 
 
 _CLASS_LISTS = ("mydestination", "virtual_alias_domains", "virtual_mailbox_domains", "relay_domains")
@@ -849,7 +871,7 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
             a = a[:-1]
         if "@" in a:
             local, dom = a.rsplit("@", 1)
-            if not dom or resolve_local(env, view, dom, lookups) <= 0:
+            if not dom or _resolve_local_shared(env, view, dom, lookups) <= 0:
                 break
             a = local
             saved_domain = dom
@@ -893,48 +915,18 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
         res.routed = True
 
     if not domain_is_local:
-        alias_doms = _list(view, "virtual_alias_domains")
-        mbox_doms = _list(view, "virtual_mailbox_domains")
-        relay_doms = _list(view, "relay_domains")
-        m = string_list_match(env.tables, view, alias_doms, rcpt_domain, lookups) if alias_doms else MatchResult(False)
-        if m.matched:
-            res.address_class = CLASS_ALIAS
-            res.class_pattern = m.pattern
-            res.transport = "error"
-            show = _bool(env.main, "show_user_unknown_table_name", True)
-            res.nexthop = "5.1.1 User unknown" + (" in virtual alias table" if show else "")
-            res.transport_source = "virtual_alias_domains"
+        try:
+            (res.address_class, res.class_pattern, res.transport, res.nexthop,
+             res.transport_source, dlk) = _domain_class_shared(env, view, rcpt_domain)
+        except TableFailure as exc:
+            lookups.extend(exc.lookups)
+            exc.lookups = lookups
+            raise
+        lookups.extend(dlk)
+        if res.address_class == CLASS_ALIAS:
             if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
                 res.error = True
             return res
-        if m.error:
-            raise TableFailure(m.pattern or "virtual_alias_domains", m.error, lookups)
-        m = string_list_match(env.tables, view, mbox_doms, rcpt_domain, lookups) if mbox_doms else MatchResult(False)
-        if m.matched:
-            res.address_class = CLASS_VIRTUAL
-            res.class_pattern = m.pattern
-            res.transport = _get(view, "virtual_transport")
-            res.nexthop = rcpt_domain
-            res.transport_source = "virtual_transport"
-        elif m.error:
-            raise TableFailure(m.pattern or "virtual_mailbox_domains", m.error, lookups)
-        else:
-            m = (domain_list_match(env.tables, view, relay_doms, rcpt_domain,
-                                   parent_style(view, "relay_domains"), lookups)
-                 if relay_doms else MatchResult(False))
-            if m.matched:
-                res.address_class = CLASS_RELAY
-                res.class_pattern = m.pattern
-                res.transport = _get(view, "relay_transport")
-                res.transport_source = "relay_transport"
-            elif m.error:
-                raise TableFailure(m.pattern or "relay_domains", m.error, lookups)
-            else:
-                res.address_class = CLASS_DEFAULT
-                res.transport = _get(view, "default_transport")
-                res.transport_source = "default_transport"
-            relayhost = _get(view, "relayhost").strip()
-            res.nexthop = relayhost or rcpt_domain
     else:
         res.address_class = CLASS_LOCAL
         res.transport = _get(view, "local_transport")
@@ -950,6 +942,82 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
         res.error = True   # trivial-rewrite refuses addresses that look like command options
     return res
+
+
+def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
+    """resolve_local() kept across evaluations like _resolve_addr_shared
+    (a domain is asked about for every address in it)."""
+    cache = getattr(env, "tables", None)
+    if (getattr(cache, "_xresolved", None) is None or "[" in dom
+            or not _view_shareable(cache, view)):
+        return resolve_local(env, view, dom, lookups)
+
+    def compute():
+        lk: list = []
+        try:
+            return resolve_local(env, view, dom, lk), tuple(lk)
+        except TableFailure as exc:
+            exc.lookups = list(exc.lookups)
+            raise
+
+    try:
+        answer, lk = cross_evaluation(cache, ("local", dom, id(view), cache.alias_specs), compute)
+    except TableFailure as exc:
+        lookups.extend(exc.lookups)
+        exc.lookups = lookups
+        raise
+    lookups.extend(lk)
+    return answer
+
+
+def _domain_class_shared(env, view, domain: str):
+    """_domain_class(), kept across evaluations (see cross_evaluation)."""
+    cache = getattr(env, "tables", None)
+    if (getattr(cache, "_xresolved", None) is None or "[" in domain
+            or not _view_shareable(cache, view)):
+        return _domain_class(env, view, domain)
+    return cross_evaluation(cache, ("class", domain, id(view), cache.alias_specs),
+                            lambda: _domain_class(env, view, domain))
+
+
+def _domain_class(env, view, rcpt_domain: str):
+    """trivial-rewrite's address class of a domain that is not local:
+    (class, the pattern that matched, transport, nexthop, the parameter
+    that gave the transport, the lookups made (a tuple)). Raises
+    TableFailure (with the lookups made) when a class table fails."""
+    lookups: list = []
+    alias_doms = _list(view, "virtual_alias_domains")
+    mbox_doms = _list(view, "virtual_mailbox_domains")
+    relay_doms = _list(view, "relay_domains")
+    m = string_list_match(env.tables, view, alias_doms, rcpt_domain, lookups) if alias_doms else _NO_MATCH
+    if m.matched:
+        show = _bool(env.main, "show_user_unknown_table_name", True)
+        return (CLASS_ALIAS, m.pattern, "error",
+                "5.1.1 User unknown" + (" in virtual alias table" if show else ""),
+                "virtual_alias_domains", tuple(lookups))
+    if m.error:
+        raise TableFailure(m.pattern or "virtual_alias_domains", m.error, lookups)
+    m = string_list_match(env.tables, view, mbox_doms, rcpt_domain, lookups) if mbox_doms else _NO_MATCH
+    if m.matched:
+        cls, pattern = CLASS_VIRTUAL, m.pattern
+        transport, nexthop, source = _get(view, "virtual_transport"), rcpt_domain, "virtual_transport"
+    elif m.error:
+        raise TableFailure(m.pattern or "virtual_mailbox_domains", m.error, lookups)
+    else:
+        m = (domain_list_match(env.tables, view, relay_doms, rcpt_domain,
+                               parent_style(view, "relay_domains"), lookups)
+             if relay_doms else _NO_MATCH)
+        if m.matched:
+            cls, pattern = CLASS_RELAY, m.pattern
+            transport, source = _get(view, "relay_transport"), "relay_transport"
+        elif m.error:
+            raise TableFailure(m.pattern or "relay_domains", m.error, lookups)
+        else:
+            cls, pattern = CLASS_DEFAULT, None
+            transport, source = _get(view, "default_transport"), "default_transport"
+        relayhost = _get(view, "relayhost").strip()
+        nexthop = relayhost or rcpt_domain
+    return cls, pattern, transport, nexthop, source, tuple(lookups)
 
 
 def _transport_lookup(env, res: Resolved, lookups: list) -> None:
@@ -1266,16 +1334,31 @@ def _get_int(view, name: str, default: int) -> int:
 
 # ---------------------------------------------------------------- routing
 
+def _route_settings(env) -> tuple:
+    """What route() reads from the configuration, once per pair of views."""
+    memo = getattr(getattr(env, "tables", None), "config_memo", None)
+    key = ("route settings", id(env.view), id(env.main))
+    got = memo.get(key) if memo is not None else None
+    if got is None:
+        view = env.main
+        got = ("no_address_mappings" in _list(env.view, "receive_override_options"),
+               _get(env.view, "content_filter").strip(),
+               _get_int(view, "virtual_alias_recursion_limit", 1000),
+               _get_int(view, "virtual_alias_expansion_limit", 1000),
+               "virtual" in _list(view, "propagate_unmatched_extensions"))
+        if memo is not None:
+            memo[key] = got
+    return got
+
+
 def route(env, address: str):
     """Resolve an accepted recipient: class, virtual alias expansion, transport, next hop."""
-    from tui.core.trace import Route, RouteTarget
-
     res = resolve_addr(env, address)
     notes: list[str] = []
     expansion: list[str] = []
     view = env.main
-    no_mappings = "no_address_mappings" in _list(env.view, "receive_override_options")
-    cf = _get(env.view, "content_filter").strip()
+    settings = _route_settings(env)
+    no_mappings, cf, limit, expansion_limit, propagate = settings
     if cf:
         notes.append(f"content_filter = {cf}: the message goes to that filter first and comes back "
                      f"through its re-injection listener; the route below is what happens after that")
@@ -1285,8 +1368,6 @@ def route(env, address: str):
                      "(content filter) or not at all")
     finals: list[str] = []
     lookups_alias: list = []
-    limit = _get_int(view, "virtual_alias_recursion_limit", 1000)
-    expansion_limit = _get_int(view, "virtual_alias_expansion_limit", 1000)
 
     def expand(addr: str, depth: int, seen: tuple):
         specs = _list(view, "virtual_alias_maps")
@@ -1310,7 +1391,6 @@ def route(env, address: str):
             klocal = key.rsplit("@", 1)[0] if "@" in key else key
             if klocal != local and local.startswith(klocal):
                 ext = local[len(klocal):]
-        propagate = "virtual" in _list(view, "propagate_unmatched_extensions")
         targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
         for t in targets:
             t = canonicalize(view, t).lower()

@@ -1016,11 +1016,15 @@ class ParamView:
         """Each entry with the Source of the parameter whose raw text holds
         it (e.g. an entry that came from $mynetworks names mynetworks').
         Computed once per view (a trace asks for each restriction list)."""
+        return list(self.list_with_sources_shared(name))
+
+    def list_with_sources_shared(self, name: str) -> tuple[tuple[str, Source], ...]:
+        """get_list_with_sources() as the cached tuple itself (no copy)."""
         got = self._lws_cache.get(name)
         if got is None:
             got = tuple(self._list_with_sources(name))
             self._lws_cache[name] = got
-        return list(got)
+        return got
 
     def _list_with_sources(self, name: str) -> list[tuple[str, Source]]:
         own = self.source(name)

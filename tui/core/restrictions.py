@@ -93,27 +93,35 @@ class _Defer:
     step: "_StepB | None" = None
 
 
-@dataclass
 class _StepB:
-    parameter: str
-    entry: str
-    position: int | None
-    source: Source | None
-    stage: str
-    depth: int
-    outcome: str = NO_MATCH
-    lookups: list = field(default_factory=list)
-    reply: str | None = None
-    detail: str = ""
-    conditional: bool = False
+    """A Step while it is being evaluated (mutable); freeze() makes the Step."""
+
+    __slots__ = ("parameter", "entry", "position", "source", "stage", "depth", "outcome", "lookups",
+                 "reply", "detail", "conditional")
+
+    def __init__(self, parameter: str, entry: str, position: int | None, source: Source | None,
+                 stage: str, depth: int):
+        self.parameter = parameter
+        self.entry = entry
+        self.position = position
+        self.source = source
+        self.stage = stage
+        self.depth = depth
+        self.outcome = NO_MATCH
+        self.lookups: list = []
+        self.reply: str | None = None
+        self.detail = ""
+        self.conditional = False
 
     def freeze(self) -> Step:
-        return Step(self.parameter, self.entry, self.position, self.source, self.outcome,
-                    self.stage, tuple(self.lookups), self.reply, self.detail, self.depth,
-                    self.conditional)
+        return Step.make(self.parameter, self.entry, self.position, self.source, self.outcome,
+                         self.stage, tuple(self.lookups), self.reply, self.detail, self.depth,
+                         self.conditional)
 
 
 def _printable(s: str) -> str:
+    if s.isprintable():   # no control characters (\r and \n are not printable)
+        return s
     return "".join(c if (c.isprintable() and c not in "\r\n") else " " for c in s)
 
 
@@ -134,6 +142,25 @@ def _valid_dsn(s: str) -> bool:
 
 
 class Evaluator:
+    # initial state (an instance assigns its own as the evaluation goes)
+    decider: _StepB | None = None
+    error_text = ""
+    warn_if_reject = 0
+    recursion = 0
+    dip_client = False
+    dip_helo = False
+    dip_sender = False
+    discard = False
+    conditional = False
+    stage = "connect"
+    sender: str | None = None
+    recipient: str | None = None
+    helo_name: str | None = None
+    recipient_rcptmap_checked = False
+    sender_rcptmap_checked = False
+    where = "CONNECT"
+    rcpt_count = 0
+
     def __init__(self, cfg, tx: Transaction, service: str, resolver: Resolver,
                  policy_answers: dict | None = None):
         self.cfg = cfg
@@ -149,32 +176,16 @@ class Evaluator:
         if alias_specs is None:
             alias_specs = memo[("alias_specs", id(self.main))] = frozenset(
                 set(C._list(self.main, "alias_maps")) | set(C._list(self.main, "alias_database")))
-        self.tables.alias_specs = set(alias_specs)
+        self.tables.alias_specs = alias_specs
         self.steps: list[_StepB] = []
         self.stack: list[_StepB] = []
-        self.decider: _StepB | None = None
-        self.error_text = ""
-        self.warn_if_reject = 0
-        self.recursion = 0
         self.defer_if_permit = _Defer()
         self.defer_if_reject = _Defer()
-        self.dip_client = False
-        self.dip_helo = False
-        self.dip_sender = False
-        self.discard = False
-        self.conditional = False
         self.config_errors: list[str] = []
         self.warnings: list[str] = []
         self.notes: list[str] = []
-        self.stage = "connect"
-        self.sender: str | None = None
-        self.recipient: str | None = None
-        self.helo_name: str | None = None
-        self.recipient_rcptmap_checked = False
-        self.sender_rcptmap_checked = False
-        self.where = "CONNECT"
         self.classes: dict[str, tuple[list[str], list]] = {}
-        self.rcpt_count = 0
+        # the other state starts as the class attributes below
         name = (tx.client_name or "unknown")
         self.client_name = name
         self.client_addr = tx.client_address
@@ -205,9 +216,10 @@ class Evaluator:
         except Exception:
             return None
 
-    def list_with_sources(self, name: str) -> list[tuple[str, Source | None]]:
+    def list_with_sources(self, name: str):
+        """The list's (entry, Source) pairs; read-only (shared by every trace)."""
         try:
-            return [(a, s) for a, s in self.view.get_list_with_sources(name)]
+            return self.view.list_with_sources_shared(name)
         except Exception:
             src = self.source(name)
             return [(a, src) for a in self.plist(name)]
@@ -237,8 +249,8 @@ class Evaluator:
         return self.stack[-1] if self.stack else None
 
     def add_lookups(self, lookups: list) -> None:
-        if self.cur is not None:
-            self.cur.lookups.extend(lookups)
+        if self.stack:
+            self.stack[-1].lookups.extend(lookups)
 
     def note_cur(self, text: str) -> None:
         if self.cur is not None:
@@ -1726,10 +1738,9 @@ class Evaluator:
                 if s is self.decider:
                     idx = i
                     break
-        return Trace(transaction=self.tx, service=self.service, code=code, reply=reply, stage=stage,
-                     steps=steps, decided_index=idx, conditional=self.conditional,
-                     config_errors=tuple(self.config_errors), warnings=tuple(dict.fromkeys(self.warnings)),
-                     route=route, notes=tuple(self.notes))
+        return Trace.make(self.tx, self.service, code, reply, stage, steps, idx, self.conditional,
+                          tuple(self.config_errors), tuple(dict.fromkeys(self.warnings)), route,
+                          tuple(self.notes))
 
 
 def _split_restrictions(v: str) -> list[str]:

@@ -29,6 +29,16 @@ OUTCOMES = (NO_MATCH, PERMIT, REJECT, DEFER, DUNNO, NOT_EVALUATED, WARN)
 STAGES = ("connect", "helo", "mail", "rcpt", "data")
 
 
+def _built(cls, **fields):
+    """cls(**fields) for a frozen dataclass when every field is given: one
+    dict update instead of its __init__'s object.__setattr__ per field (the
+    evaluator builds a dozen of these per trace). Only the make()
+    classmethods below call it, each naming all of its class's fields."""
+    o = object.__new__(cls)
+    o.__dict__.update(fields)
+    return o
+
+
 @dataclass(frozen=True)
 class Transaction:
     """One SMTP transaction as the client presents it.
@@ -76,6 +86,12 @@ class Lookup:
     where: str | None = None  # "file:line" or the SQL query that answered
     note: str | None = None   # e.g. "skipped: pattern table gets only the full address"
 
+    @classmethod
+    def make(cls, table, key, found, value, error, where, note) -> "Lookup":
+        """Lookup(...) with every field given (see _built)."""
+        return _built(cls, table=table, key=key, found=found, value=value, error=error, where=where,
+                      note=note)
+
     @property
     def result(self) -> str:
         if self.error:
@@ -119,6 +135,14 @@ class Step:
     detail: str = ""
     depth: int = 0
     conditional: bool = False  # outcome assumed (DNS / policy not consulted)
+
+    @classmethod
+    def make(cls, parameter, entry, position, source, outcome, stage, lookups, reply, detail, depth,
+             conditional) -> "Step":
+        """Step(...) with every field given (see _built)."""
+        return _built(cls, parameter=parameter, entry=entry, position=position, source=source,
+                      outcome=outcome, stage=stage, lookups=lookups, reply=reply, detail=detail,
+                      depth=depth, conditional=conditional)
 
     def to_json(self) -> dict:
         return {
@@ -188,6 +212,14 @@ class Trace:
     warnings: tuple[str, ...] = ()
     route: Route | None = None
     notes: tuple[str, ...] = ()
+
+    @classmethod
+    def make(cls, transaction, service, code, reply, stage, steps, decided_index, conditional,
+             config_errors, warnings, route, notes) -> "Trace":
+        """Trace(...) with every field given (see _built)."""
+        return _built(cls, transaction=transaction, service=service, code=code, reply=reply,
+                      stage=stage, steps=steps, decided_index=decided_index, conditional=conditional,
+                      config_errors=config_errors, warnings=warnings, route=route, notes=notes)
 
     @property
     def decided_by(self) -> Step | None:
