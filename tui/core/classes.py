@@ -19,6 +19,7 @@ import socket
 from dataclasses import dataclass, field
 
 from tui.core.filewatch import MAX_AGE, WATCH
+from tui.core.tables import LookupResult
 from tui.core.trace import Lookup, Route, RouteTarget
 
 CLASS_LOCAL = "local"
@@ -309,30 +310,26 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
     # One trace asks the same table for the same key several times (address
     # classes of sender and recipient, relay checks, recipient validation):
     # each is still recorded, but asked once -- a MySQL round trip each.
-    # Tables with static answers (_STATIC_TYPES) keep them across evaluations.
     alias = spec in cache.alias_specs and not key.endswith(":")
-    mkey = (id(t), key, alias)
-    memo = getattr(cache, "_memo", None)
-    got = memo.get(mkey) if memo is not None else None
-    if got is None:
-        static = getattr(cache, "_static", None)
-        smemo = static.get(id(t)) if static is not None else None
-        if smemo is not None:
-            got = smemo.get((key, alias))
-            if got is None:
-                got = _ask(t, spec, key, alias)
-                if len(smemo) >= _STATIC_MAX:
-                    smemo.clear()
-                smemo[(key, alias)] = got
-        else:
+    smemo = cache._static.get(id(t))
+    if smemo is not None:
+        # Tables with static answers (_STATIC_TYPES) keep them across
+        # evaluations, and within one generation of checked tables
+        # (TableCache) the answer to a key is final: the next ask skips get()
+        # and the table (still recorded, and reported to cross_evaluation).
+        got = smemo.get((key, alias))
+        if got is None:
             got = _ask(t, spec, key, alias)
-        if memo is not None:
-            memo[mkey] = got
-    if id(t) in cache._static:
-        # Within one generation of checked tables (TableCache) a static
-        # table's answer to a key is final: the next ask skips get() and the
-        # memos above (still recorded, and reported to cross_evaluation).
+            if len(smemo) >= _STATIC_MAX:
+                smemo.clear()
+            smemo[(key, alias)] = got
         glk[gkey] = (cache._fast[id(view)][1][spec], got[0], got[1], view)
+    else:
+        mkey = (id(t), key, alias)
+        memo = cache._memo
+        got = memo.get(mkey)
+        if got is None:
+            got = memo[mkey] = _ask(t, spec, key, alias)
     lookups.append(got[0])   # a Lookup is immutable: shared by every use
     return got[1]
 
@@ -345,12 +342,16 @@ def _ask(t, spec: str, key: str, alias: bool):
     # alias tables (alias_maps/alias_database) are opened as aliases(5)
     # sources by open_table itself: no retry with "key:" needed
     r = t.lookup(key)
-    err = getattr(r, "error", None)
-    lk = Lookup.make(spec, getattr(r, "key", key) or key, bool(r.found),
-                     r.value if r.found else None, err, getattr(r, "where", None), None)
+    if type(r) is LookupResult:
+        err, rkey, where = r.error, r.key, r.where
+    else:
+        err, rkey, where = getattr(r, "error", None), getattr(r, "key", key), getattr(r, "where", None)
+    found = bool(r.found)
+    value = r.value if found else None
+    lk = Lookup.make(spec, rkey or key, found, value, err, where, None)
     if err:
         return lk, (False, None, err)
-    return lk, (bool(r.found), (r.value if r.found else None), None)
+    return lk, (found, value, None)
 
 
 def maps_find(cache: TableCache, view, specs: list[str], key: str, lookups: list,
@@ -771,7 +772,8 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
 
     Raises TableFailure when a table that classifies addresses cannot be read
     (Postfix: RESOLVE_FLAG_FAIL). One evaluation resolves an address once;
-    a repeat gets a copy with the same lookups (each caller records them).
+    a repeat gets the same Resolved, which callers must not change (each
+    records its lookups from it).
     """
     cache = getattr(env, "tables", None)
     memo = getattr(cache, "_resolved", None)
@@ -783,10 +785,7 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     r = memo.get(key)
     if r is None:
         r = memo[key] = _resolve_addr_shared(env, cache, addr, with_transport)
-    c = object.__new__(Resolved)
-    c.__dict__.update(r.__dict__)
-    c.lookups = list(r.lookups)
-    return c
+    return r
 
 
 def _resolve_addr_shared(env, cache, addr: str, with_transport: bool) -> Resolved:
@@ -1408,7 +1407,6 @@ def route(env, address: str):
 
     errors: list[str] = []
     expand(res.recipient, 0, ())
-    res.lookups.extend(lookups_alias)
     if errors:
         notes.append("cleanup would fail this message with 451 4.6.0 Alias expansion error "
                       "(at the end of DATA): " + "; ".join(dict.fromkeys(errors)))
@@ -1423,4 +1421,4 @@ def route(env, address: str):
                                    r.transport_source, tuple(r.lookups if r is not res else ())))
     return Route(recipient=res.recipient, address_class=res.address_class, domain=res.domain,
                  expansion=tuple(expansion), targets=tuple(targets), notes=tuple(notes),
-                 lookups=tuple(res.lookups))
+                 lookups=tuple(res.lookups) + tuple(lookups_alias))

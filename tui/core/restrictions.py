@@ -457,6 +457,41 @@ class Evaluator:
     # ------------------------------------------------------------ one restriction
     def one(self, name: str, orig: str, arg, reply_name, reply_class, def_acl) -> int:
         tx = self.tx
+        # the restrictions most lists use come first (the chain below is long)
+        helo, sender, rcpt = self.helo_name, self.sender, self.recipient
+        if name == "check_client_access":
+            return self.check_namadr_access(arg, self.client_name, self.client_addr, self.namaddr,
+                                            NAME_CLIENT, def_acl)
+        if name == "permit_mynetworks":
+            return self.permit_mynetworks()
+        if name == "check_helo_access":
+            if helo is not None:
+                found, st = self.check_domain_access(arg, helo, helo, NAME_HELO, def_acl)
+                return st
+            self.note_cur("no HELO/EHLO name")
+            return SMTPD_CHECK_DUNNO
+        if name == "check_sender_access":
+            if sender:
+                found, st = self.check_mail_access(arg, sender, sender, NAME_SENDER, def_acl)
+                return st
+            if sender is not None and sender == "":
+                key = self.p("smtpd_null_access_lookup_key") or "<>"
+                found, st = self.check_access(arg, key, False, sender, NAME_SENDER, def_acl)
+                return st
+            return SMTPD_CHECK_DUNNO
+        if name == "check_recipient_access":
+            if rcpt is not None:
+                found, st = self.check_mail_access(arg, rcpt, rcpt, NAME_RECIPIENT, def_acl)
+                return st
+            return SMTPD_CHECK_DUNNO
+        if name == "reject_unauth_destination":
+            if rcpt is not None:
+                return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554), "5.7.1")
+            return SMTPD_CHECK_DUNNO
+        if name in ("check_recipient_maps", "reject_unlisted_recipient"):
+            if rcpt:
+                return self.check_recipient_rcpt_maps(rcpt)
+            return SMTPD_CHECK_DUNNO
         # generic
         if name == "permit":
             return SMTPD_CHECK_OK
@@ -513,11 +548,6 @@ class Evaluator:
         if name == "permit_inet_interfaces":
             mine = C._interface_addrs(self.main, "inet_interfaces")
             return SMTPD_CHECK_OK if self.client_addr in mine else SMTPD_CHECK_DUNNO
-        if name == "permit_mynetworks":
-            return self.permit_mynetworks()
-        if name == "check_client_access":
-            return self.check_namadr_access(arg, self.client_name, self.client_addr, self.namaddr,
-                                            NAME_CLIENT, def_acl)
         if name == "check_reverse_client_hostname_access":
             st = self.check_namadr_access(arg, self.reverse_name, self.client_addr, self.reverse_name,
                                           NAME_REV_CLIENT, def_acl)
@@ -579,13 +609,6 @@ class Evaluator:
                 return st
             return SMTPD_CHECK_DUNNO
         # helo
-        helo = self.helo_name
-        if name == "check_helo_access":
-            if helo is not None:
-                found, st = self.check_domain_access(arg, helo, helo, NAME_HELO, def_acl)
-                return st
-            self.note_cur("no HELO/EHLO name")
-            return SMTPD_CHECK_DUNNO
         if name in ("reject_invalid_helo_hostname", "reject_invalid_hostname"):
             if helo is not None:
                 if not helo.startswith("["):
@@ -623,16 +646,6 @@ class Evaluator:
                 return self.reject_rbl_domain(arg, helo, NAME_HELO)
             return SMTPD_CHECK_DUNNO
         # sender
-        sender = self.sender
-        if name == "check_sender_access":
-            if sender:
-                found, st = self.check_mail_access(arg, sender, sender, NAME_SENDER, def_acl)
-                return st
-            if sender is not None and sender == "":
-                key = self.p("smtpd_null_access_lookup_key") or "<>"
-                found, st = self.check_access(arg, key, False, sender, NAME_SENDER, def_acl)
-                return st
-            return SMTPD_CHECK_DUNNO
         if name in ("reject_unknown_address", "reject_unknown_sender_domain"):
             if sender:
                 return self.reject_unknown_address(sender, sender, NAME_SENDER)
@@ -681,12 +694,6 @@ class Evaluator:
                 return self.check_sender_rcpt_maps(sender)
             return SMTPD_CHECK_DUNNO
         # recipient
-        rcpt = self.recipient
-        if name == "check_recipient_access":
-            if rcpt is not None:
-                found, st = self.check_mail_access(arg, rcpt, rcpt, NAME_RECIPIENT, def_acl)
-                return st
-            return SMTPD_CHECK_DUNNO
         if name == "permit_mx_backup":
             if rcpt is not None:
                 return self.permit_mx_backup(rcpt, rcpt, NAME_RECIPIENT)
@@ -694,10 +701,6 @@ class Evaluator:
         if name == "permit_auth_destination":
             if rcpt is not None:
                 return self.permit_auth_destination(rcpt)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unauth_destination":
-            if rcpt is not None:
-                return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554), "5.7.1")
             return SMTPD_CHECK_DUNNO
         if name == "defer_unauth_destination":
             if rcpt is not None:
@@ -738,10 +741,6 @@ class Evaluator:
         if name == "reject_rhsbl_recipient":
             if arg is not None and rcpt is not None:
                 return self.reject_rbl_domain(arg, rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_recipient_maps", "reject_unlisted_recipient"):
-            if rcpt:
-                return self.check_recipient_rcpt_maps(rcpt)
             return SMTPD_CHECK_DUNNO
         if name == "reject_multi_recipient_bounce":
             if sender is not None and sender == "" and self.rcpt_count > (0 if self.where == "RCPT" else 1):

@@ -224,6 +224,20 @@ class FileTable(Table):
     def _fkey(self, key: str) -> bytes:
         return self.fold(key).encode("utf-8", "surrogateescape")
 
+    def lookup(self, key: str) -> LookupResult:
+        # the common case without the generic wrapper's extra calls: loaded,
+        # an ASCII key (nothing to validate as UTF-8), found or not
+        index = self._index
+        if index is None or not key.isascii():
+            return super().lookup(key)
+        off = index.get(self.fold(key).encode("ascii"))
+        if off is None:
+            return LookupResult(False, None, None, key)
+        try:
+            return LookupResult(True, self._value_at(off), None, key, f"{self.path}:{self._line_of(off)}")
+        except Exception:
+            return super().lookup(key)
+
     def _lookup(self, key: str) -> LookupResult:
         if not self._load():
             return LookupResult(False, None, self._load_error, key)
@@ -430,6 +444,20 @@ class AliasTable(FileTable):
         if diags:
             st = self._status
             self._set_status(st.state, st.message, diags)
+
+    def lookup(self, key: str) -> LookupResult:
+        # the common case without the generic wrapper's extra calls: loaded,
+        # an ASCII key (nothing to validate as UTF-8), found or not
+        index = self._index
+        if index is None or not key.isascii():
+            return super().lookup(key)
+        off = index.get(self.fold(key).encode("ascii"))
+        if off is None:
+            return LookupResult(False, None, None, key)
+        try:
+            return LookupResult(True, self._value_at(off), None, key, f"{self.path}:{self._line_of(off)}")
+        except Exception:
+            return super().lookup(key)
 
     def _lookup(self, key: str) -> LookupResult:
         if not self._load():
