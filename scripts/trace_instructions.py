@@ -1,0 +1,84 @@
+"""Instructions per trace, counted by callgrind: a repeatable measure.
+
+Wall-clock medians on a shared 2-core machine move by 10-30 % from run to
+run; valgrind's instruction count for the same code and inputs does not.
+This builds the benchmark's files configuration (scripts/bench.py, with a
+100,000-line sender map), runs N1 and then N2 of its first-seen transactions
+under `valgrind --tool=callgrind`, and prints (instructions(N2) -
+instructions(N1)) / (N2 - N1): the cost of one trace, without start-up and
+map loading. Used for changes 7-8 in BENCHMARKS.md.
+
+    python scripts/trace_instructions.py            # ~1 minute
+    python scripts/trace_instructions.py --n1 300 --n2 1000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def child(config_dir: str, transactions: str, n: int) -> None:
+    import bench
+    from tui.core.config import load_config
+    from tui.core.restrictions import evaluate
+    from tui.core.trace import Transaction
+
+    cfg = load_config(config_dir)
+    resolver = bench._machine_resolver()
+    for tx in json.loads(Path(transactions).read_text())[:n]:
+        evaluate(cfg, Transaction(**tx), service="smtp", resolver=resolver)
+
+
+def count(config_dir: Path, txs: Path, n: int) -> int:
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+           __file__, "--child", str(config_dir), str(txs), str(n)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    if not m:
+        raise SystemExit(f"callgrind gave no count:\n{r.stderr[-2000:]}")
+    return int(m.group(1))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n1", type=int, default=300)
+    ap.add_argument("--n2", type=int, default=1000)
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], int(args.child[2]))
+        return 0
+    if not shutil.which("valgrind"):
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    import bench
+
+    work = Path(tempfile.mkdtemp(prefix="pfx-instr-"))
+    try:
+        cfg = bench.FULL
+        data = bench.Data(cfg["domains"], cfg["mailboxes"], cfg["aliases"], cfg["alias_domains"])
+        access = work / "sender_access"
+        listed = bench.generate_access(access, 100_000)
+        bench.write_files_config(work / "files", data, access)
+        txs = work / "transactions.json"
+        txs.write_text(json.dumps(bench.transactions(data, listed, args.n2)))
+        a = count(work / "files", txs, args.n1)
+        b = count(work / "files", txs, args.n2)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{(b - a) // (args.n2 - args.n1)} instructions per trace "
+          f"(transactions {args.n1}..{args.n2} of the files mix; {a} and {b} in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
