@@ -868,10 +868,9 @@ class Evaluator:
                                    reply_name, reply_class, def_acl)
 
     def _lookup(self, table: str, key: str, partial: bool):
-        lk: list = []
-        found, value, err = C.table_lookup(self.tables, self.view, table, key, lk, partial)
-        self.add_lookups(lk)
-        return found, value, err
+        # recorded straight into the current step (add_lookups' target)
+        return C.table_lookup(self.tables, self.view, table, key,
+                              self.stack[-1].lookups if self.stack else [], partial)
 
     def check_access(self, table: str, name: str, partial: bool, reply_name, reply_class, def_acl):
         found, value, err = self._lookup(table, name, partial)
@@ -931,11 +930,10 @@ class Evaluator:
         r = self.resolve(addr)
         if "@" not in r.recipient:
             return False, SMTPD_CHECK_DUNNO
-        lk: list = []
+        lk = self.stack[-1].lookups if self.stack else []   # the current step's
         for key, partial in C.mail_addr_keys(self, self.view, r.recipient, "access"):
             found, value, err = C.table_lookup(self.tables, self.view, table, key, lk, partial)
             if found or err:
-                self.add_lookups(lk)
                 if err:
                     self.note_cur(f"lookup error in {table}: {err}")
                     return True, self.check_table_result(table, "451 4.3.5 Server configuration error",
@@ -947,7 +945,6 @@ class Evaluator:
                                   "(allow_untrusted_routing = no)")
                     return True, SMTPD_CHECK_DUNNO
                 return True, st
-        self.add_lookups(lk)
         return False, SMTPD_CHECK_DUNNO
 
     def forbid_allowlist(self, name: str, status: int, target: str) -> None:
