@@ -54,6 +54,7 @@ _WS_SET = frozenset(_WS)
 
 class FileTable(Table):
     is_pattern = False
+    _fast_lookup = True  # lookup() may read _index itself (not AliasTable)
     builder = "postmap"  # the command that compiles the source (status messages)
 
     def __init__(self, spec, type_, name, fold):
@@ -228,7 +229,7 @@ class FileTable(Table):
         # the common case without the generic wrapper's extra calls: loaded,
         # an ASCII key (nothing to validate as UTF-8), found or not
         index = self._index
-        if index is None or not key.isascii():
+        if index is None or not key.isascii() or not self._fast_lookup:
             return super().lookup(key)
         off = index.get(self.fold(key).encode("ascii"))
         if off is None:
@@ -384,6 +385,8 @@ class AliasTable(FileTable):
         unless the source defines "@" itself (a quoted "@" name).
     """
 
+    _fast_lookup = False  # its entries are in _aliases, not _index
+
     builder = "postalias"
 
     def _parse(self, data: bytes) -> None:
@@ -444,20 +447,6 @@ class AliasTable(FileTable):
         if diags:
             st = self._status
             self._set_status(st.state, st.message, diags)
-
-    def lookup(self, key: str) -> LookupResult:
-        # the common case without the generic wrapper's extra calls: loaded,
-        # an ASCII key (nothing to validate as UTF-8), found or not
-        index = self._index
-        if index is None or not key.isascii():
-            return super().lookup(key)
-        off = index.get(self.fold(key).encode("ascii"))
-        if off is None:
-            return LookupResult(False, None, None, key)
-        try:
-            return LookupResult(True, self._value_at(off), None, key, f"{self.path}:{self._line_of(off)}")
-        except Exception:
-            return super().lookup(key)
 
     def _lookup(self, key: str) -> LookupResult:
         if not self._load():
