@@ -122,34 +122,31 @@ class TableCache:
         except OSError:
             return None
 
-    @classmethod
-    def _stamp(cls, spec: str):
-        return cls._stat(cls._path(spec))
-
-    def _current(self, spec: str, hit) -> tuple:
-        """Is the table in `hit` ([table, stamp, token, taken]) still its
-        file as it is now? Returns (yes, fresh stamp, token, taken). With
-        inotify (tui/core/filewatch.py) an unchanged file costs no stat()."""
+    def _check(self, spec: str, hit):
+        """Is the table in `hit` ([table, stamp, token, taken], or None) still
+        its file as it is now? Returns (yes, stamp, token, taken) and, when
+        yes, refreshes hit. With inotify (tui/core/filewatch.py) an unchanged
+        file costs no stat(). A table checked now stays checked for this
+        generation only as long as its file's watch vouches for it."""
         path = self._path(spec)
         if hit is not None and path is not None and WATCH.unchanged(path, hit[2], hit[3]):
-            return True, hit[1], hit[2], hit[3]
-        token = WATCH.arm(path) if path is not None else None   # before the stat()
-        taken = WATCH.now()
-        stamp = self._stat(path)
-        same = hit is not None and hit[1] == stamp
-        if same and token is not None and hit[2] is not None and token != hit[2]:
-            same = False   # an event named the file: changed, even with the same size and mtime
-        return same, stamp, token, taken
-
-    def _vouch(self, spec: str, token, taken: float) -> None:
-        """A table checked now stays checked for this generation only as
-        long as its file's watch vouches for it."""
+            same, stamp, token, taken = True, hit[1], hit[2], hit[3]
+        else:
+            token = WATCH.arm(path) if path is not None else None   # before the stat()
+            taken = WATCH.now()
+            stamp = self._stat(path)
+            same = hit is not None and hit[1] == stamp
+            if same and token is not None and hit[2] is not None and token != hit[2]:
+                same = False   # an event named the file: changed, even with the same size and mtime
         root = self._root
         if token is None:
-            if self._path(spec) is not None:
+            if path is not None:
                 root._gen_until = 0.0   # not watchable: check again next evaluation
         elif taken + MAX_AGE < root._gen_until:
             root._gen_until = taken + MAX_AGE
+        if same:
+            hit[2], hit[3] = token, taken
+        return same, stamp, token, taken
 
     def get(self, spec: str, view):
         fv = self._fast.get(id(view))  # this generation: spec -> (key, table)
@@ -178,10 +175,8 @@ class TableCache:
                 self._track.append((key, t))
             return t
         hit = self._tables.get(key)
-        same, stamp, token, taken = self._current(spec, hit)
-        self._vouch(spec, token, taken)
+        same, stamp, token, taken = self._check(spec, hit)
         if same:
-            hit[2], hit[3] = token, taken
             self._seen[key] = hit[0]
             if self._track is not None:
                 self._track.append((key, hit[0]))
@@ -209,11 +204,8 @@ class TableCache:
         hit = self._tables.get(key)
         if hit is None or hit[0] is not t:
             return False
-        same, _stamp, token, taken = self._current(key[0], hit)
-        self._vouch(key[0], token, taken)
-        if not same:
+        if not self._check(key[0], hit)[0]:
             return False
-        hit[2], hit[3] = token, taken
         self._seen[key] = t
         return True
 
@@ -794,11 +786,20 @@ def _resolve_addr_shared(env, cache, addr: str, with_transport: bool) -> Resolve
     resolved again only when one of those tables changed on disk. Not for
     address literals (the host's interfaces), a myorigin file or a class
     list that names a /file: those are read anew every time."""
-    view = env.main
-    if "[" in addr or not _view_shareable(cache, view):
-        return _resolve_addr(env, addr, with_transport)
-    return cross_evaluation(cache, ("resolve", addr, with_transport, id(view), cache.alias_specs),
-                            lambda: _resolve_addr(env, addr, with_transport))
+    return _shared(env, env.main, ("resolve", addr, with_transport), addr,
+                   lambda: _resolve_addr(env, addr, with_transport))
+
+
+def _shared(env, view, what: tuple, name: str, compute):
+    """compute() through cross_evaluation(), keyed by `what` and the view,
+    when its answer may be shared at all: not for an address or domain
+    literal (the host's interfaces) or a view whose class lists or myorigin
+    read a file; then compute() as is."""
+    cache = getattr(env, "tables", None)
+    if (getattr(cache, "_xresolved", None) is None or "[" in name
+            or not _view_shareable(cache, view)):
+        return compute()
+    return cross_evaluation(cache, what + (id(view), cache.alias_specs), compute)
 
 
 def _view_shareable(cache, view) -> bool:
@@ -946,21 +947,12 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
 def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
     """resolve_local() kept across evaluations like _resolve_addr_shared
     (a domain is asked about for every address in it)."""
-    cache = getattr(env, "tables", None)
-    if (getattr(cache, "_xresolved", None) is None or "[" in dom
-            or not _view_shareable(cache, view)):
-        return resolve_local(env, view, dom, lookups)
-
     def compute():
         lk: list = []
-        try:
-            return resolve_local(env, view, dom, lk), tuple(lk)
-        except TableFailure as exc:
-            exc.lookups = list(exc.lookups)
-            raise
+        return resolve_local(env, view, dom, lk), tuple(lk)
 
     try:
-        answer, lk = cross_evaluation(cache, ("local", dom, id(view), cache.alias_specs), compute)
+        answer, lk = _shared(env, view, ("local", dom), dom, compute)
     except TableFailure as exc:
         lookups.extend(exc.lookups)
         exc.lookups = lookups
@@ -971,12 +963,7 @@ def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
 
 def _domain_class_shared(env, view, domain: str):
     """_domain_class(), kept across evaluations (see cross_evaluation)."""
-    cache = getattr(env, "tables", None)
-    if (getattr(cache, "_xresolved", None) is None or "[" in domain
-            or not _view_shareable(cache, view)):
-        return _domain_class(env, view, domain)
-    return cross_evaluation(cache, ("class", domain, id(view), cache.alias_specs),
-                            lambda: _domain_class(env, view, domain))
+    return _shared(env, view, ("class", domain), domain, lambda: _domain_class(env, view, domain))
 
 
 def _domain_class(env, view, rcpt_domain: str):
