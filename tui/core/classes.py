@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from tui.core.filewatch import MAX_AGE, WATCH
 from tui.core.tables import LookupResult
+from tui.core.tables.files import FileTable
 from tui.core.trace import Lookup, Route, RouteTarget
 
 CLASS_LOCAL = "local"
@@ -331,6 +332,22 @@ _NOT_ASKED = (False, None, None)
 
 def _ask(t, spec: str, key: str, alias: bool):
     """t.lookup(key) -> (the Lookup to record, (found, value, error))."""
+    if type(t) is FileTable and key.isascii():
+        # FileTable.lookup()'s own fast case (a loaded index, an ASCII key,
+        # folded by lower() whatever smtputf8_enable says) without its
+        # LookupResult: most keys a trace asks are new and not found
+        index = t._index
+        if index is not None:
+            off = index.get(key.lower().encode("ascii"))
+            if off is None:
+                return Lookup.make(spec, key, False, None, None, None, None), _NOT_ASKED
+            try:
+                value = t._value_at(off)
+                where = f"{t.path}:{t._line_of(off)}"
+            except Exception:
+                pass   # lookup() below says what went wrong
+            else:
+                return Lookup.make(spec, key, True, value, None, where, None), (True, value, None)
     # alias tables (alias_maps/alias_database) are opened as aliases(5)
     # sources by open_table itself: no retry with "key:" needed
     r = t.lookup(key)
