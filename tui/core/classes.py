@@ -19,7 +19,7 @@ import socket
 from dataclasses import dataclass, field
 
 from tui.core.filewatch import MAX_AGE, WATCH
-from tui.core.tables import LookupResult
+from tui.core.tables import LookupResult, view_signature
 from tui.core.tables.files import FileTable
 from tui.core.trace import Lookup, Route, RouteTarget
 
@@ -63,7 +63,9 @@ _STAMP_PATHS: dict[str, str] = {}  # spec -> the file name whose stat() dates it
 
 
 class TableCache:
-    """Opens each table once per (spec, service) and reuses it.
+    """Opens each table once per (spec, service) -- once per spec and view
+    signature for the tables that take only that from the view (see
+    tui.core.tables.view_signature) -- and reuses it.
 
     One cache lives as long as its Config (see shared_cache): a big map file
     is read once, not once per trace. A table whose file changed on disk
@@ -76,8 +78,8 @@ class TableCache:
         # answers depend only on the file read when they were opened (see
         # _STATIC_TYPES); dropped with the table when its file changes
         self._static: dict = {}
-        # tables whose files were checked: (spec, service) -> table, and
-        # id(view) -> (view, {spec: ((spec, service), table)}). Shared by
+        # tables whose files were checked: (spec, service or view signature) -> table, and
+        # id(view) -> (view, {spec: ((spec, service or view signature), table)}). Shared by
         # the evaluations of one "generation": while inotify reports no change
         # to any watched map file (tui/core/filewatch.py) and for at most
         # filewatch.MAX_AGE seconds; without inotify, a generation is one
@@ -161,8 +163,14 @@ class TableCache:
         else:
             fast = {}
             self._fast[id(view)] = (view, fast)
-        svc = getattr(getattr(view, "service", None), "key", None)
-        key = (spec, svc)
+        # a table that takes nothing from the view but its signature is
+        # shared by every view with that signature (main.cf's for
+        # trivial-rewrite's class lists and a service's for smtpd read one
+        # map once); any other table is opened per service
+        sig = view_signature(spec, view)
+        if sig is None:
+            sig = getattr(getattr(view, "service", None), "key", None)
+        key = (spec, sig)
         t = self._get(key, spec, view)
         fast[spec] = (key, t)
         return t
@@ -197,7 +205,7 @@ class TableCache:
         return t
 
     def unchanged(self, key, t) -> bool:
-        """Is t still the table for key (spec, service), its file unchanged?
+        """Is t still the table for key (spec, service or view signature), its file unchanged?
         The same check as get(), without opening anything."""
         seen = self._seen.get(key)
         if seen is not None:

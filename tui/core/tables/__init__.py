@@ -243,6 +243,30 @@ def open_table(spec: str, view=None, aliases: bool | None = None) -> Table:
         return UnusableTable(spec, type_ or "?", name, "unreadable", f"cannot open table: {_scrub_exc(exc)}", fold=fold)
 
 
+# Table types that open_table() builds from the spec, the fold and (indexed
+# types) the aliases(5) choice alone: nothing else of the view reaches them.
+_VIEW_FREE_TYPES = frozenset(INDEXED_TYPES) | {"texthash", "regexp", "pcre", "cidr", "inline", "static",
+                                               "fail"}
+
+
+def view_signature(spec: str, view):
+    """All that open_table(spec, view) takes from `view`, as a hashable
+    value, for the table types that take nothing else from it (file maps,
+    regexp/pcre, cidr, inline/static): (smtputf8_enable, read as aliases(5)).
+    Two views with the same signature get the same table -- the way
+    trivial-rewrite and smtpd, each with its own parameters, read the same
+    file. None for the types that read more of the view (SQL, unionmap, ...)."""
+    inner = spec.strip()
+    while True:
+        type_, name = split_spec(inner)
+        if type_ != "proxy":
+            break
+        inner = name
+    if type_ not in _VIEW_FREE_TYPES:
+        return None
+    return (_utf8_from_view(view), type_ in INDEXED_TYPES and _named_as_alias(spec, view))
+
+
 def _named_as_alias(spec: str, view) -> bool:
     """Is the indexed table `spec` named in alias_maps or alias_database
     (as written, or with/without proxy:)?"""
@@ -315,7 +339,7 @@ def _open(spec: str, view, fold: Folder, outer_spec: str, aliases: bool = False)
 
 __all__ = [
     "open_table", "Table", "LookupResult", "Entry", "TableStatus", "Folder",
-    "split_spec", "NOT_EVALUATED_TYPES", "INDEXED_TYPES",
+    "split_spec", "NOT_EVALUATED_TYPES", "INDEXED_TYPES", "view_signature",
 ]
 
 
