@@ -218,7 +218,7 @@ class FileTable(Table):
 
     # -- access -----------------------------------------------------------
     def _value_at(self, off: int) -> str:
-        logical = _logical_at(self._data, off)
+        logical = _entry_at(self._data, off)
         kend = _KEY_END_B.match(logical).end()
         return _dec(logical[kend:].strip(_WS_B))
 
@@ -315,6 +315,20 @@ def _fold_bytes(kb: bytes, fold, utf8: bool) -> bytes:
     if not utf8:
         return kb.lower()  # bytes.lower(): ASCII letters only, like Postfix's lowercase()
     return fold(_dec(kb)).encode("utf-8", "surrogateescape")
+
+
+# first bytes of a line that may continue the logical line above it, or
+# (blank lines, comments) let a later line continue it
+_MAY_CONTINUE = frozenset(b" \t\r\f\v#\n")
+
+
+def _entry_at(data: bytes, off: int) -> bytes:
+    """_logical_at(data, off), without its loop in the common case: the
+    next line starts another entry."""
+    end = data.find(b"\n", off)
+    if end >= 0 and end + 1 < len(data) and data[end + 1] not in _MAY_CONTINUE:
+        return data[off:end]
+    return _logical_at(data, off)
 
 
 def _logical_at(data: bytes, off: int) -> bytes:
