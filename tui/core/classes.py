@@ -162,7 +162,7 @@ class TableCache:
                 return got[1]
         else:
             fast = {}
-            self._fast[id(view)] = (view, fast)
+            self._fast[id(view)] = (view, fast, {})
         # a table that takes nothing from the view but its signature is
         # shared by every view with that signature (main.cf's for
         # trivial-rewrite's class lists and a service's for smtpd read one
@@ -174,6 +174,24 @@ class TableCache:
         t = self._get(key, spec, view)
         fast[spec] = (key, t)
         return t
+
+    def bound(self, spec: str, view):
+        """get(), with what table_lookup needs to know of the table, kept
+        for this generation: (the (key, table) pair cross_evaluation
+        tracks, the table, its static answer memo or None, is_pattern,
+        evaluable)."""
+        fv = self._fast.get(id(view))
+        if fv is not None and fv[0] is view:
+            b = fv[2].get(spec)
+            if b is not None:
+                if self._track is not None:
+                    self._track.append(b[0])
+                return b
+        t = self.get(spec, view)
+        fv = self._fast[id(view)]
+        b = fv[2][spec] = (fv[1][spec], t, self._static.get(id(t)), getattr(t, "is_pattern", False),
+                           getattr(t, "evaluable", True))
+        return b
 
     def _get(self, key, spec: str, view):
         # one check per table per evaluation, not per lookup (a trace makes
@@ -297,12 +315,12 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
         if g[1] is not None:
             lookups.append(g[1])
         return g[2]
-    t = cache.get(spec, view)
-    if partial and getattr(t, "is_pattern", False):
-        if id(t) in cache._static:
-            glk[gkey] = (cache._fast[id(view)][1][spec], None, _NOT_ASKED, view)
+    dep, t, smemo, is_pattern, evaluable = cache.bound(spec, view)
+    if partial and is_pattern:
+        if smemo is not None:
+            glk[gkey] = (dep, None, _NOT_ASKED, view)
         return _NOT_ASKED
-    if not getattr(t, "evaluable", True):
+    if not evaluable:
         lookups.append(Lookup(spec, key, False, None, None, None,
                               note="not evaluated (table type not supported offline)"))
         if spec not in cache.not_evaluated:
@@ -312,19 +330,19 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
     # classes of sender and recipient, relay checks, recipient validation):
     # each is still recorded, but asked once -- a MySQL round trip each.
     alias = spec in cache.alias_specs and not key.endswith(":")
-    smemo = cache._static.get(id(t))
     if smemo is not None:
         # Tables with static answers (_STATIC_TYPES) keep them across
         # evaluations, and within one generation of checked tables
         # (TableCache) the answer to a key is final: the next ask skips get()
         # and the table (still recorded, and reported to cross_evaluation).
-        got = smemo.get((key, alias))
+        mkey = (key, alias)
+        got = smemo.get(mkey)
         if got is None:
             got = _ask(t, spec, key, alias)
             if len(smemo) >= _STATIC_MAX:
                 smemo.clear()
-            smemo[(key, alias)] = got
-        glk[gkey] = (cache._fast[id(view)][1][spec], got[0], got[1], view)
+            smemo[mkey] = got
+        glk[gkey] = (dep, got[0], got[1], view)
     else:
         mkey = (id(t), key, alias)
         memo = cache._memo
