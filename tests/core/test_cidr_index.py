@@ -58,3 +58,25 @@ def test_if_blocks_and_negation_keep_the_scan(tmp_path):
     assert t.lookup("10.1.2.3").value == "ten" and t.lookup("10.1.2.3").where.endswith(":1")
     assert t.lookup("11.0.0.1").value == "any"
     assert not t.lookup("::1").found
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(
+    st.tuples(*[st.integers(0, 300)] * 4).map(lambda t: ".".join(map(str, t))),
+    st.text(alphabet="0123456789.:abcdef\n \u0661", max_size=16),
+    st.sampled_from(["1.2.3.4\n", "01.2.3.4", "1.2.3", "1.2.3.4.5", "\u0661.2.3.4", "255.255.255.255",
+                     "0.0.0.0", "256.1.1.1", "::1", "1.2.3.4 "])))
+def test_parse_addr_is_inet_pton(text):
+    """parse_addr's IPv4 shortcut agrees with ipaddress (which raises where
+    the old code raised)."""
+    from tui.core.tables.cidr import _IPV4, parse_addr
+    try:
+        want = (4, int(ipaddress.IPv4Address(text))) if _IPV4.match(text) and ":" not in text else "other"
+    except ValueError:
+        want = ValueError
+    try:
+        got = parse_addr(text)
+    except ValueError:
+        got = ValueError
+    if want != "other":
+        assert got == want, text

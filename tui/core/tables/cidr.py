@@ -35,7 +35,12 @@ def parse_addr(text: str):
             return None
     if not _IPV4.match(text):
         return None
-    return 4, int(ipaddress.IPv4Address(text))
+    if text.isascii() and text[-1] != "\n":
+        # what the pattern let through is four decimal octets, 0-255, no
+        # leading zeros: IPv4Address's own parse, without its layers
+        a, b, c, d = text.split(".")
+        return 4, (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+    return 4, int(ipaddress.IPv4Address(text))   # non-ASCII digits, "\n": as before
 
 
 class CidrRule:
