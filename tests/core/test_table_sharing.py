@@ -91,3 +91,20 @@ def test_a_shared_table_answers_as_a_private_one_would(tmp_path):
             assert _trace(alone, s, r) == together[(s, r)], (s, r)
     # and the fold really differs between the services (not a vacuous check)
     assert together[("smtp", "x@\u00c9T\u00c9.example")] != together[("2525", "x@\u00c9T\u00c9.example")]
+
+
+def test_a_config_and_its_tables_are_freed(tmp_path):
+    """The shared TableCache lives on its Config: once the caller drops the
+    Config (a reload), the Config, the cache and the tables it opened are
+    freed -- not kept alive by the cache's references to the views."""
+    import gc
+    import weakref
+
+    cfg = _config(tmp_path)
+    _trace(cfg, "smtp", "info@example.net")
+    _trace(cfg, "2525", "info@example.net")
+    table = C.shared_cache(cfg).get(f"hash:{tmp_path}/valias", cfg.params())
+    refs = [weakref.ref(cfg), weakref.ref(table)]
+    del cfg, table
+    gc.collect()
+    assert [r() for r in refs] == [None, None]

@@ -279,24 +279,21 @@ class TableCache:
 _STATIC_TYPES = frozenset({"FileTable", "CidrTable", "RegexpTable", "InlineTable", "StaticTable"})
 _STATIC_MAX = 20000  # answers kept per table before its memo starts over
 
-_SHARED: "weakref.WeakKeyDictionary" = None  # type: ignore[assignment]
-
-
 def shared_cache(cfg) -> TableCache:
-    """The TableCache that belongs to this Config object (created on first use)."""
-    global _SHARED
-    if _SHARED is None:
-        import weakref
-
-        _SHARED = weakref.WeakKeyDictionary()
-    try:
-        cache = _SHARED.get(cfg)
-        if cache is None:
-            cache = TableCache()
-            _SHARED[cfg] = cache
-        return cache.for_evaluation()
-    except TypeError:  # not weak-referenceable: a private cache
-        return TableCache()
+    """The TableCache that belongs to this Config object (created on first
+    use), kept on the Config itself: the cache holds the Config's parameter
+    views, so the two form a cycle the garbage collector frees together once
+    nothing else holds the Config (a cache kept elsewhere by a weak key
+    would keep that key alive through its views, and every reloaded
+    configuration, maps included, would stay in memory)."""
+    cache = getattr(cfg, "_explorer_table_cache", None)
+    if cache is None:
+        cache = TableCache()
+        try:
+            cfg._explorer_table_cache = cache
+        except (AttributeError, TypeError):  # cannot carry it: a private cache
+            return cache
+    return cache.for_evaluation()
 
 
 def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
