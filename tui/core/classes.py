@@ -771,12 +771,17 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     memo = getattr(cache, "_resolved", None)
     if memo is None:
         return _resolve_addr(env, addr, with_transport)
-    if with_transport and not _list(env.main, "transport_maps"):
-        with_transport = False   # the same answer: no transport table to ask
     key = (addr, with_transport)
     r = memo.get(key)
     if r is None:
-        r = memo[key] = _resolve_addr_shared(env, cache, addr, with_transport)
+        if with_transport and not _conf(env, env.main).transport_maps:
+            # the same answer: no transport table to ask
+            r = memo.get((addr, False))
+            if r is None:
+                r = memo[(addr, False)] = _resolve_addr_shared(env, cache, addr, False)
+            memo[key] = r
+        else:
+            r = memo[key] = _resolve_addr_shared(env, cache, addr, with_transport)
     return r
 
 
@@ -786,8 +791,12 @@ def _resolve_addr_shared(env, cache, addr: str, with_transport: bool) -> Resolve
     resolved again only when one of those tables changed on disk. Not for
     address literals (the host's interfaces), a myorigin file or a class
     list that names a /file: those are read anew every time."""
-    return _shared(env, env.main, ("resolve", addr, with_transport), addr,
-                   lambda: _resolve_addr(env, addr, with_transport))
+    view = env.main
+    if (getattr(cache, "_xresolved", None) is None or "[" in addr
+            or not _conf(env, view).shareable):
+        return _resolve_addr(env, addr, with_transport)
+    return cross_evaluation(cache, ("resolve", addr, with_transport, id(view), cache.alias_specs),
+                            lambda: _resolve_addr(env, addr, with_transport))
 
 
 def _shared(env, view, what: tuple, name: str, compute):
@@ -856,41 +865,159 @@ def _shareable_view(view) -> bool:
     return True
 
 
+# ---------------------------------------------------------------- per-view settings
+
+class _AddrConf:
+    """What address resolution reads from one parameter view, read once per
+    view and kept in the TableCache's config_memo (a view's values never
+    change). Only configuration: nothing here depends on a table's contents."""
+
+    __slots__ = ("swap_bangpath", "allow_percent_hack", "append_at_myorigin",
+                 "append_dot_mydomain", "mydomain", "myorigin", "myhostname",
+                 "resolve_null_domain", "allow_min_user", "empty_recipient",
+                 "local_transport", "transport_maps", "local_map", "shareable",
+                 "class_lists", "relay_parent", "show_table", "virtual_transport",
+                 "relay_transport", "default_transport", "relayhost")
+
+    def __init__(self, view):
+        self.swap_bangpath = _bool(view, "swap_bangpath", True)
+        self.allow_percent_hack = _bool(view, "allow_percent_hack", True)
+        self.append_at_myorigin = _bool(view, "append_at_myorigin", True)
+        self.append_dot_mydomain = _bool(view, "append_dot_mydomain", False)
+        self.mydomain = _get(view, "mydomain").lower()
+        myorigin = _get(view, "myorigin").strip()
+        # None: myorigin names a file, read each time (read_myorigin)
+        self.myorigin = None if myorigin.startswith("/") else myorigin.lower()
+        self.myhostname = _get(view, "myhostname").lower()
+        self.resolve_null_domain = _bool(view, "resolve_null_domain", False)
+        self.allow_min_user = _bool(view, "allow_min_user", False)
+        self.empty_recipient = _get(view, "empty_address_recipient") or "MAILER-DAEMON"
+        self.local_transport = _get(view, "local_transport")
+        self.transport_maps = tuple(_list(view, "transport_maps"))
+        # mydestination without a table or /file: {name: match}, the first
+        # pattern equal to a name decides (string_list_match); None otherwise
+        pats = _expand_patterns(_list(view, "mydestination"))
+        local_map = None
+        if isinstance(pats, tuple) and not any(is_table(p) or p.startswith("__nofile__:")
+                                               for _m, p in pats):
+            local_map = {}
+            for match, pat in pats:
+                local_map.setdefault(pat, match)
+        self.local_map = local_map
+        self.shareable = _shareable_view(view)
+        # the class lists, parsed: ((match, pattern, is a table), ...) each;
+        # None when a list names a /file (read anew each time: _domain_class)
+        lists = None
+        if not any(item.lstrip("!").startswith("/") for name in _CLASS_LISTS[1:]
+                   for item in _list(view, name)):
+            lists = tuple(tuple((m, p, is_table(p)) for m, p in _expand_patterns(_list(view, name)))
+                          for name in ("virtual_alias_domains", "virtual_mailbox_domains",
+                                       "relay_domains"))
+        self.class_lists = lists
+        self.relay_parent = parent_style(view, "relay_domains")
+        self.show_table = _bool(view, "show_user_unknown_table_name", True)
+        self.virtual_transport = _get(view, "virtual_transport")
+        self.relay_transport = _get(view, "relay_transport")
+        self.default_transport = _get(view, "default_transport")
+        self.relayhost = _get(view, "relayhost").strip()
+
+
+def _conf(env, view) -> _AddrConf:
+    """The _AddrConf of view (kept in env.tables.config_memo when there is one)."""
+    memo = getattr(getattr(env, "tables", None), "config_memo", None)
+    if memo is None:
+        return _AddrConf(view)
+    key = (_AddrConf, id(view))
+    conf = memo.get(key)
+    if conf is None:
+        conf = memo[key] = _AddrConf(view)
+    return conf
+
+
+def _is_local_name(local_map: dict, dom: str) -> bool:
+    """resolve_local() > 0 for a name without "[" when mydestination is a
+    list of plain names (_AddrConf.local_map): no table, no lookups."""
+    d = dom.lower()
+    if d.endswith("."):
+        d = d[:-1]
+    if not d or d.endswith("."):
+        return False
+    return local_map.get(d) is True
+
+
+def _canonicalize(conf: _AddrConf, view, addr: str) -> str:
+    """canonicalize() with view's settings read once (conf = _conf(env, view))."""
+    a = addr.strip()
+    if a.startswith("<") and a.endswith(">"):
+        a = a[1:-1]
+    if not a:
+        return ""
+    # strip source route @a,@b:user@c
+    if a.startswith("@") and ":" in a:
+        a = a.split(":", 1)[1]
+    if "@" not in a:
+        if conf.swap_bangpath and "!" in a:
+            host, user = a.split("!", 1)
+            a = f"{user}@{host}"
+        elif conf.allow_percent_hack and "%" in a:
+            i = a.rfind("%")
+            a = a[:i] + "@" + a[i + 1:]
+    if "@" not in a:
+        if conf.append_at_myorigin:
+            origin = conf.myorigin
+            a = a + "@" + (origin if origin is not None else read_myorigin(view))
+    elif conf.append_dot_mydomain:
+        local, dom = a.rsplit("@", 1)
+        if dom and "." not in dom and not dom.startswith("["):
+            md = conf.mydomain
+            if md:
+                a = f"{local}@{dom}.{md}"
+    if a.endswith(".") and not a.endswith("..") and not a.endswith("@."):
+        a = a[:-1]
+    return a
+
+
 def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     view = env.main
+    conf = _conf(env, view)
     lookups: list = []
-    a = canonicalize(view, addr).lower()
+    a = _canonicalize(conf, view, addr).lower()
     if not a:
-        empty = _get(view, "empty_address_recipient") or "MAILER-DAEMON"
-        a = canonicalize(view, empty).lower()
+        a = _canonicalize(conf, view, conf.empty_recipient).lower()
     saved_domain = None
+    local_map = conf.local_map
     for _ in range(len(a) + 100):
         if a.endswith(".") and "@" in a and not a.endswith("..") and not a.endswith("@."):
             a = a[:-1]
-        if _bool(view, "resolve_null_domain", False) and a.endswith("@"):
+        if conf.resolve_null_domain and a.endswith("@"):
             a = a[:-1]
         if "@" in a:
             local, dom = a.rsplit("@", 1)
-            if not dom or _resolve_local_shared(env, view, dom, lookups) <= 0:
+            if not dom:
+                break
+            if local_map is not None and "[" not in dom:
+                if not _is_local_name(local_map, dom):
+                    break
+            elif _resolve_local_shared(env, view, dom, lookups) <= 0:
                 break
             a = local
             saved_domain = dom
-        if "@" in a or (_bool(view, "swap_bangpath", True) and "!" in a) \
-                or (_bool(view, "allow_percent_hack", True) and "%" in a):
-            a = canonicalize(view, a).lower()
+        if "@" in a or (conf.swap_bangpath and "!" in a) \
+                or (conf.allow_percent_hack and "%" in a):
+            a = _canonicalize(conf, view, a).lower()
             continue
         if not a:
-            a = canonicalize(view, _get(view, "empty_address_recipient") or "MAILER-DAEMON").lower()
+            a = _canonicalize(conf, view, conf.empty_recipient).lower()
             continue
         if saved_domain is None and "@" not in a:
-            a = a + "@" + _get(view, "myhostname").lower()
+            a = a + "@" + conf.myhostname
             continue
         break
     domain_is_local = "@" not in a
     if domain_is_local:
-        a = a + "@" + (saved_domain or _get(view, "myhostname").lower())
+        a = a + "@" + (saved_domain or conf.myhostname)
     rcpt_domain = a.rsplit("@", 1)[1]
-    res = Resolved(recipient=a, address_class=CLASS_DEFAULT, domain=rcpt_domain, lookups=lookups)
+    res = Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, False, lookups)
     # syntax of the domain
     if rcpt_domain.startswith("["):
         if not _valid_literal(rcpt_domain):
@@ -910,7 +1037,12 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
         else:
             res.error = True
             return res
-    local_part_end = min([i for i in (a.find("@"), a.find("!"), a.find("%")) if i >= 0])
+    # the local part ends at the first "@", "!" or "%" (there is an "@")
+    local_part_end = a.find("@")
+    for c in "!%":
+        i = a.find(c, 0, local_part_end)
+        if i >= 0:
+            local_part_end = i
     if a[local_part_end + 1:] != rcpt_domain:
         res.routed = True
 
@@ -922,14 +1054,15 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
             lookups.extend(exc.lookups)
             exc.lookups = lookups
             raise
-        lookups.extend(dlk)
+        if dlk:
+            lookups.extend(dlk)
         if res.address_class == CLASS_ALIAS:
-            if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
+            if res.recipient.startswith("-") and not conf.allow_min_user:
                 res.error = True
             return res
     else:
         res.address_class = CLASS_LOCAL
-        res.transport = _get(view, "local_transport")
+        res.transport = conf.local_transport
         res.nexthop = rcpt_domain
         res.transport_source = "local_transport"
     if ":" in res.transport:
@@ -939,7 +1072,7 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
             res.nexthop = dest
     if with_transport and res.address_class != CLASS_ALIAS:
         _transport_lookup(env, res, lookups)
-    if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
+    if res.recipient.startswith("-") and not conf.allow_min_user:
         res.error = True   # trivial-rewrite refuses addresses that look like command options
     return res
 
@@ -963,7 +1096,12 @@ def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
 
 def _domain_class_shared(env, view, domain: str):
     """_domain_class(), kept across evaluations (see cross_evaluation)."""
-    return _shared(env, view, ("class", domain), domain, lambda: _domain_class(env, view, domain))
+    cache = getattr(env, "tables", None)
+    conf = _conf(env, view)
+    if not conf.shareable or "[" in domain or getattr(cache, "_xresolved", None) is None:
+        return _domain_class(env, view, domain)
+    return cross_evaluation(cache, ("class", domain, id(view), cache.alias_specs),
+                            lambda: _domain_class(env, view, domain))
 
 
 def _domain_class(env, view, rcpt_domain: str):
@@ -971,6 +1109,65 @@ def _domain_class(env, view, rcpt_domain: str):
     (class, the pattern that matched, transport, nexthop, the parameter
     that gave the transport, the lookups made (a tuple)). Raises
     TableFailure (with the lookups made) when a class table fails."""
+    conf = _conf(env, view)
+    lists = conf.class_lists
+    if lists is None:   # a list names a /file: read it now
+        return _domain_class_files(env, view, rcpt_domain)
+    cache = env.tables
+    lookups: list = []
+    domain = rcpt_domain.lower()
+    alias_doms, mbox_doms, relay_doms = lists
+    # string_list_match() over lists without a /file, without its MatchResult
+    matched = pattern = error = None
+    for match, pat, tab in alias_doms:
+        if tab:
+            found, _v, err = table_lookup(cache, view, pat, domain, lookups)
+            if found:
+                matched, pattern = match, pat
+                break
+            if err:
+                raise TableFailure(pat, err, lookups)
+        elif domain == pat:
+            matched, pattern = match, pat
+            break
+    if matched:
+        return (CLASS_ALIAS, pattern, "error",
+                "5.1.1 User unknown" + (" in virtual alias table" if _conf(env, env.main).show_table else ""),
+                "virtual_alias_domains", tuple(lookups))
+    matched = None
+    for match, pat, tab in mbox_doms:
+        if tab:
+            found, _v, err = table_lookup(cache, view, pat, domain, lookups)
+            if found:
+                matched, pattern = match, pat
+                break
+            if err:
+                raise TableFailure(pat, err, lookups)
+        elif domain == pat:
+            matched, pattern = match, pat
+            break
+    if matched:
+        return (CLASS_VIRTUAL, pattern, conf.virtual_transport, rcpt_domain, "virtual_transport",
+                tuple(lookups))
+    matched = None
+    parent = conf.relay_parent
+    for match, pat, _tab in relay_doms:
+        ok, err = _match_hostname(cache, view, domain, pat, parent, lookups)
+        if ok:
+            matched, pattern = match, pat
+            break
+        if err:
+            raise TableFailure(pat, err, lookups)
+    if matched:
+        cls, transport, source = CLASS_RELAY, conf.relay_transport, "relay_transport"
+    else:
+        cls, pattern = CLASS_DEFAULT, None
+        transport, source = conf.default_transport, "default_transport"
+    return cls, pattern, transport, conf.relayhost or rcpt_domain, source, tuple(lookups)
+
+
+def _domain_class_files(env, view, rcpt_domain: str):
+    """_domain_class() when a class list names a /file (read each time)."""
     lookups: list = []
     alias_doms = _list(view, "virtual_alias_domains")
     mbox_doms = _list(view, "virtual_mailbox_domains")
