@@ -24,7 +24,7 @@ CONFIGS = {
         "virtual_alias_domains = alias.example, !alias2.example, hash:{d}/valias\n"
         "virtual_mailbox_domains = hash:{d}/vdomains, mbox2.example\n"
         "relay_domains = relay.example, hash:{d}/rdomains\n"
-        "virtual_transport = lmtp:unix:private/dovecot\n"
+        "virtual_transport = lmtp:unix:private/dovecot\nrecipient_delimiter = +-\n"
     ),
     "flags": (
         "swap_bangpath = no\nallow_percent_hack = no\nappend_at_myorigin = no\n"
@@ -34,7 +34,7 @@ CONFIGS = {
         "mydestination = localhost.$mydomain, localhost\n"
         "virtual_alias_domains = hash:{d}/valias\n"
         "relay_domains = .relay.example, relay.example\n"
-        "empty_address_recipient = postmaster\n"
+        "empty_address_recipient = postmaster\nrecipient_delimiter = +\n"
     ),
     "table_mydestination": (
         "mydestination = $myhostname, hash:{d}/localdoms\n"
@@ -82,7 +82,8 @@ def _env(tmp_path, name):
     return _Env(load_config(d))
 
 
-_LOCAL = st.text(alphabet="abAB-_.!%@<>:+", max_size=8)
+_LOCAL = st.one_of(st.text(alphabet="abAB-_.!%@<>:+", max_size=8),
+                   st.sampled_from(["postmaster", "owner-x", "x-request", "a+b", "a-b+c", "-x"]))
 _ADDR = st.one_of(
     st.text(alphabet="abAB-_.!%@<>[]:1 ", max_size=24),
     st.builds(lambda l, d: l + "@" + d, _LOCAL, st.sampled_from(DOMAINS)),
@@ -214,5 +215,21 @@ def test_conf_fast_paths_match_the_general_code(tmp_path, name):
         for wt in (False, True):
             assert _outcome(C._resolve_addr, env, addr, wt) == \
                 _outcome(_reference_resolve_addr, env, addr, wt), (addr, wt)
+
+    check()
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_mail_addr_keys_match_the_general_code(tmp_path, name):
+    env = _env(tmp_path, name)
+    view = env.view
+
+    @_SETTINGS
+    @given(_ADDR)
+    def check(addr):
+        for strategy in ("access", "default"):
+            want = C._mail_addr_keys(env, view, addr, strategy)
+            assert C.mail_addr_keys(env, view, addr, strategy) == want, (addr, strategy)
+            assert C.mail_addr_keys(env, view, addr, strategy) == want, (addr, strategy)  # memo
 
     check()

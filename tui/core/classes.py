@@ -877,7 +877,10 @@ class _AddrConf:
                  "resolve_null_domain", "allow_min_user", "empty_recipient",
                  "local_transport", "transport_maps", "local_map", "shareable",
                  "class_lists", "relay_parent", "show_table", "virtual_transport",
-                 "relay_transport", "default_transport", "relayhost")
+                 "relay_transport", "default_transport", "relayhost", "delim",
+                 "access_parent", "keys_memo", "no_unknown_recipient_checks",
+                 "recipient_mapping", "sender_mapping", "recipient_maps", "double_bounce",
+                 "virtual_alias_maps")
 
     def __init__(self, view):
         self.swap_bangpath = _bool(view, "swap_bangpath", True)
@@ -920,6 +923,24 @@ class _AddrConf:
         self.relay_transport = _get(view, "relay_transport")
         self.default_transport = _get(view, "default_transport")
         self.relayhost = _get(view, "relayhost").strip()
+        self.delim = _get(view, "recipient_delimiter")
+        self.access_parent = parent_style(view, "smtpd_access_maps")
+        # mail_addr_keys() answers: (address, strategy) -> keys (a tuple)
+        self.keys_memo: dict = {}
+        # validate_recipient(): the address mappings that make a recipient
+        # known, as (parameter, tables) with tables, in the order asked
+        self.no_unknown_recipient_checks = (
+            "no_unknown_recipient_checks" in _list(view, "receive_override_options"))
+        self.recipient_mapping = tuple(
+            (p, tuple(_list(view, p))) for p in ("recipient_canonical_maps", "canonical_maps",
+                                                 "virtual_alias_maps") if _list(view, p))
+        self.sender_mapping = tuple(
+            (p, tuple(_list(view, p))) for p in ("recipient_canonical_maps", "sender_canonical_maps",
+                                                 "canonical_maps", "virtual_alias_maps")
+            if _list(view, p))
+        self.recipient_maps = {p: tuple(_list(view, p)) for p, _c, _w in _RECIPIENT_MAPS.values()}
+        self.double_bounce = (_get(view, "double_bounce_sender") or "double-bounce").lower()
+        self.virtual_alias_maps = tuple(_list(view, "virtual_alias_maps"))
 
 
 def _conf(env, view) -> _AddrConf:
@@ -1250,7 +1271,7 @@ def _transport_lookup(env, res: Resolved, lookups: list) -> None:
 
 def strip_extension(addr: str, delims: str, owner_request_special: bool = True) -> str:
     """strip_addr(): drop the address extension (from the first delimiter on)."""
-    if not delims or not any(c in delims for c in addr):
+    if not delims or not any(c in addr for c in delims):
         return addr
     local, at, dom = addr.rpartition("@")
     if not at:
@@ -1324,22 +1345,58 @@ def mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bo
     memo = getattr(getattr(env, "tables", None), "config_memo", None)
     if memo is None:
         return _mail_addr_keys(env, view, address, strategy)
-    pure = memo.get(("mail_addr_keys pure", id(view)))
-    if pure is None:
-        pure = memo[("mail_addr_keys pure", id(view))] = (
-            not _get(view, "myorigin").strip().startswith("/")
-            and not any(is_table(p) or p.startswith("__nofile__:")
-                        for _m, p in _expand_patterns(_list(view, "mydestination"))))
-    if strategy == "default" and (not pure or "[" in address):  # a literal: the host's interfaces
-        return _mail_addr_keys(env, view, address, strategy)
-    key = ("mail_addr_keys", id(view), address, strategy)
-    got = memo.get(key)
+    conf = _conf(env, view)
+    key = (address, strategy)
+    got = conf.keys_memo.get(key)
     if got is None:
-        got = tuple(_mail_addr_keys(env, view, address, strategy))
-        if len(memo) > 50000:
-            memo.clear()
-        memo[key] = got
+        if strategy == "default" and (conf.local_map is None or conf.myorigin is None
+                                      or "[" in address):
+            # a table or file decides what is local, or a literal (the
+            # host's interfaces): asked anew each time
+            return _mail_addr_keys(env, view, address, strategy)
+        got = _mail_addr_keys_conf(conf, address, strategy)
+        if len(conf.keys_memo) >= 20000:
+            conf.keys_memo.clear()
+        conf.keys_memo[key] = got
     return list(got)
+
+
+def _mail_addr_keys_conf(conf: _AddrConf, address: str, strategy: str) -> tuple:
+    """_mail_addr_keys() with the view's settings read once; for "default",
+    only when mydestination is plain names and myorigin no file and the
+    address no literal (mail_addr_keys)."""
+    a = address
+    delim = conf.delim
+    bare = strip_extension(a, delim) if delim else a
+    if "@" not in a:
+        return ((a, False),) if bare == a else ((a, False), (bare, True))
+    keys: list[tuple[str, bool]] = [(a, False)]
+    if bare != a:
+        keys.append((bare, True))
+        bare_local = bare.rsplit("@", 1)[0]
+    local, dom = a.rsplit("@", 1)
+    if bare == a:
+        bare_local = local
+    if strategy == "default":
+        if dom == conf.myorigin or _is_local_name(conf.local_map, dom):
+            keys.append((local, True))
+            if bare_local != local:
+                keys.append((bare_local, True))
+        keys.append(("@" + dom, True))
+        return tuple(keys)
+    # access strategy
+    parent = conf.access_parent
+    name = dom
+    while name:
+        keys.append((name, True))
+        nxt = name.find(".", 1)
+        if nxt < 0:
+            break
+        name = name[nxt + 1:] if parent else name[nxt:]
+    keys.append((local + "@", True))
+    if bare_local != local:
+        keys.append((bare_local + "@", True))
+    return tuple(keys)
 
 
 def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bool]]:
@@ -1415,22 +1472,16 @@ class Validation:
 def validate_recipient(env, address: str, reply_class: str) -> Validation:
     """check_rcpt_maps(): is this address known? Raises TableFailure."""
     view = env.view
+    conf = _conf(env, view)
     sender_class = reply_class == "Sender address"
-    if "no_unknown_recipient_checks" in _list(view, "receive_override_options"):
+    if conf.no_unknown_recipient_checks:
         return Validation(True, skipped="receive_override_options = no_unknown_recipient_checks")
     res = resolve_addr(env, address)
     v = Validation(True, resolved=res)
     lk = v.lookups
     lk.extend(res.lookups)
     rcpt = res.recipient
-    checks = [("recipient_canonical_maps", True)]
-    if sender_class:
-        checks.append(("sender_canonical_maps", True))
-    checks += [("canonical_maps", True), ("virtual_alias_maps", True)]
-    for param, _ in checks:
-        specs = _list(view, param)
-        if not specs:
-            continue
+    for param, specs in (conf.sender_mapping if sender_class else conf.recipient_mapping):
         try:
             value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
         except TableFailure as exc:
@@ -1439,7 +1490,7 @@ def validate_recipient(env, address: str, reply_class: str) -> Validation:
         if value is not None:
             v.matched_param, v.matched_key, v.matched_spec = param, key, spec
             return v
-    show = _bool(view, "show_user_unknown_table_name", True)
+    show = conf.show_table
     dsn_default = "5.1.0" if sender_class else "5.1.1"
     if res.transport == "error":
         text = res.nexthop
@@ -1462,12 +1513,11 @@ def validate_recipient(env, address: str, reply_class: str) -> Validation:
     maps = _RECIPIENT_MAPS.get(res.address_class)
     if maps is not None:
         param, code_param, what = maps
-        specs = _list(view, param)
+        specs = conf.recipient_maps[param]
         if specs:
             if res.address_class == CLASS_LOCAL:
                 local = rcpt.rsplit("@", 1)[0]
-                dbs = (_get(view, "double_bounce_sender") or "double-bounce").lower()
-                if local in (dbs, "postmaster", "mailer-daemon"):
+                if local in (conf.double_bounce, "postmaster", "mailer-daemon"):
                     return v
             value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
             if value is None:
@@ -1552,8 +1602,10 @@ def route(env, address: str):
     finals: list[str] = []
     lookups_alias: list = []
 
+    conf = _conf(env, view)
+    specs = conf.virtual_alias_maps
+
     def expand(addr: str, depth: int, seen: tuple):
-        specs = _list(view, "virtual_alias_maps")
         if not specs or depth > limit:
             finals.append(addr)
             return
@@ -1576,7 +1628,7 @@ def route(env, address: str):
                 ext = local[len(klocal):]
         targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
         for t in targets:
-            t = canonicalize(view, t).lower()
+            t = _canonicalize(conf, view, t).lower()
             if ext and propagate and "@" in t:
                 tl, td = t.rsplit("@", 1)
                 t = f"{tl}{ext}@{td}"
