@@ -233,3 +233,46 @@ def test_mail_addr_keys_match_the_general_code(tmp_path, name):
             assert C.mail_addr_keys(env, view, addr, strategy) == want, (addr, strategy)  # memo
 
     check()
+
+
+_NAMADR_ITEMS = ["127.0.0.0/8", "10.0.0.0/8", "!192.0.2.7", "192.0.2.0/24", "[2001:db8::]/32",
+                 "2001:DB8::/32", ".trusted.example", "host.example", "10.1.2.3", "[10.1.2.4]",
+                 "10.0.0.1/8", "bad/mask", "[::1]", "::1", "example.com", "!example.org", "[]",
+                 "[", "!0.0.0.0/0", "::/0", "10.0.0.0/33", "[192.0.2.0]/25", "::ffff:10.0.0.0/104",
+                 "!", "Upper.Example"]
+_OCTET = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "007", "", "1a", "ff"]))
+_CLIENT_ADDR = st.one_of(
+    st.builds(lambda *o: ".".join(o), _OCTET, _OCTET, _OCTET, _OCTET),
+    st.sampled_from(["10.1.2.3", "10.1.2.4", "192.0.2.7", "192.0.2.8", "127.0.0.1", "::1",
+                     "2001:db8::5", "2001:DB8::5", "::ffff:10.1.2.3", "fe80::1%eth0", "", "unknown",
+                     "1.2.3", "1.2.3.4.5", "example.com"]),
+    st.text(alphabet="0123456789abcdefABCDEF.:[]", max_size=16),
+)
+_CLIENT_NAME = st.one_of(
+    st.sampled_from(["unknown", "host.example", "a.trusted.example", "trusted.example", "example.com",
+                     "sub.example.com", "www.example.org", "example.org", "10.1.2.3", "upper.example",
+                     "HOST.EXAMPLE", ""]),
+    st.text(alphabet="ab.", max_size=6),
+)
+
+
+@_SETTINGS
+@given(st.lists(st.sampled_from(_NAMADR_ITEMS), max_size=4), _CLIENT_NAME, _CLIENT_ADDR, st.booleans())
+def test_namadr_plan_matches_the_general_code(items, name, addr, parent):
+    plan = C._namadr_plan(items)
+    if plan is False:   # "2001:db8::/32" and "::1" are table names to Postfix's match lists
+        assert any(C.is_table(i.lstrip("!")) for i in items)
+        return
+    name, addr = name.lower(), addr.lower()
+    m = C._namadr_list_match(None, None, C._expand_patterns(items), name, addr, parent, [])
+    assert C._namadr_plan_match(plan, name, addr, parent) == (m.matched, m.pattern, m.error)
+
+
+def test_ipv4_int_matches_ipaddress():
+    for o in ["0", "1", "00", "01", "255", "256", "300", "", "1a", "١"]:
+        for addr in (f"{o}.2.3.4", f"1.2.3.{o}", f"{o}.{o}.{o}.{o}"):
+            try:
+                want = int(ipaddress.IPv4Address(addr))
+            except ValueError:
+                want = None
+            assert C._ipv4_int(addr) == want, addr

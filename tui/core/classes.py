@@ -374,7 +374,8 @@ def _get(view, name: str) -> str:
 
 def _list(view, name: str) -> list[str]:
     try:
-        return list(view.get_list(name))
+        got = view.get_list(name)
+        return got if type(got) is list else list(got)   # ParamView: a new list each time
     except Exception:
         v = _get(view, name)
         return [x for x in v.replace(",", " ").split() if x]
@@ -602,25 +603,115 @@ def domain_list_match(cache, view, items: list[str], domain: str, parent: bool,
 
 
 _NAMADR: dict = {}  # lists without tables or files: (items, name, addr, parent) -> answer
+_NAMADR_PLANS: dict = {}  # tuple(items) -> _namadr_plan(items)
 
 
 def namadr_list_match(cache, view, items: list[str], name: str, addr: str, parent: bool,
                       lookups: list) -> MatchResult:
     name = name.lower()
     addr = addr.lower()
+    titems = tuple(items)
+    plan = _NAMADR_PLANS.get(titems)
+    if plan is None:
+        if len(_NAMADR_PLANS) > 4096:
+            _NAMADR_PLANS.clear()
+        plan = _NAMADR_PLANS[titems] = _namadr_plan(items)
+    if plan is False:
+        return _namadr_list_match(cache, view, _expand_patterns(items), name, addr, parent, lookups)
+    # no table to ask, no file to read: the answer depends on the strings only
+    key = (titems, name, addr, parent)
+    got = _NAMADR.get(key)
+    if got is None:
+        got = _namadr_plan_match(plan, name, addr, parent)
+        if len(_NAMADR) > 20000:
+            _NAMADR.clear()
+        _NAMADR[key] = got
+    return MatchResult(got[0], got[1], got[2], lookups)
+
+
+def _namadr_plan(items: list[str]):
+    """A list without tables or /files, parsed for _namadr_plan_match():
+    ((match, pattern, the address it is equal to, (net int, mask int) of an
+    IPv4 net/mask, the ip_network of an IPv6 one, its error), ...);
+    False for a list that names a table or a /file."""
     pats = _expand_patterns(items)
-    if isinstance(pats, tuple) and not any(is_table(p) or p.startswith("__nofile__:") for _m, p in pats):
-        # no table to ask, no file to read: the answer depends on the strings only
-        key = (tuple(items), name, addr, parent)
-        got = _NAMADR.get(key)
-        if got is None:
-            got = _namadr_list_match(cache, view, pats, name, addr, parent, [])
-            got = (got.matched, got.pattern, got.error)
-            if len(_NAMADR) > 20000:
-                _NAMADR.clear()
-            _NAMADR[key] = got
-        return MatchResult(got[0], got[1], got[2], lookups)
-    return _namadr_list_match(cache, view, pats, name, addr, parent, lookups)
+    if not isinstance(pats, tuple) or any(is_table(p) or p.startswith("__nofile__:") for _m, p in pats):
+        return False
+    plan = []
+    for match, pat in pats:
+        if not pat.startswith("["):
+            exact = pat
+        elif pat.endswith("]") and len(pat) >= 2:
+            exact = pat[1:-1]     # pattern[1:] == addr + "]"
+        else:
+            exact = None
+        net, err = _net_pattern(pat)
+        v4 = None
+        if net is not None and net.version == 4 and ":" not in pat:
+            v4 = (int(net.network_address), int(net.netmask))
+            net = None
+        plan.append((match, pat, exact, v4, net, err, ":" in pat))
+    return tuple(plan)
+
+
+_HOSTADDR_CHARS = re.compile(r"[0-9a-fA-F.:]*")
+
+
+def _ipv4_int(addr: str):
+    """ipaddress.IPv4Address(addr) as an int, None where it raises (an
+    address without ':' is never IPv6)."""
+    parts = addr.split(".")
+    if len(parts) != 4:
+        return None
+    n = 0
+    for p in parts:
+        if not (p.isascii() and p.isdigit()) or len(p) > 3 or (p[0] == "0" and p != "0"):
+            return None
+        v = int(p)
+        if v > 255:
+            return None
+        n = (n << 8) | v
+    return n
+
+
+def _namadr_plan_match(plan, name: str, addr: str, parent: bool):
+    """_namadr_list_match() over a _namadr_plan: (matched, pattern, error)."""
+    addr_ok = _HOSTADDR_CHARS.fullmatch(addr) is not None
+    v6 = ":" in addr
+    ip = ipint = False   # not yet parsed
+    for match, pat, exact, v4, net, err, pat_v6 in plan:
+        # _match_hostname()
+        if name == pat:
+            return match, pat, None
+        pd = len(name) - len(pat)
+        if pd > 0 and name[pd:] == pat and (name[pd - 1] == "." if parent else pat[0] == "."):
+            return match, pat, None
+        # _match_hostaddr()
+        if not addr_ok:
+            continue
+        if addr == exact:
+            return match, pat, None
+        if v6 != pat_v6:
+            continue
+        if v4 is not None:
+            if ipint is False:
+                ipint = _ipv4_int(addr) if not v6 else None
+            if ipint is not None and ipint & v4[1] == v4[0]:
+                return match, pat, None
+            continue
+        if net is None:
+            if err:
+                return False, pat, err
+            continue
+        if ip is False:
+            ip = _ip_address(addr)
+        if ip is not None:
+            try:
+                if ip in net:
+                    return match, pat, None
+            except ValueError:
+                pass
+    return False, None, None
 
 
 def _namadr_list_match(cache, view, pats, name: str, addr: str, parent: bool,
