@@ -856,7 +856,10 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     Raises TableFailure when a table that classifies addresses cannot be read
     (Postfix: RESOLVE_FLAG_FAIL). One evaluation resolves an address once;
     a repeat gets the same Resolved, which callers must not change (each
-    records its lookups from it).
+    records its lookups from it). Across evaluations what is kept is the
+    address class of each domain (_domain_class_shared) and, for a
+    mydestination with tables, each domain's resolve_local() answer: an
+    address whose domain was seen costs a rewrite, not a table lookup.
     """
     cache = getattr(env, "tables", None)
     memo = getattr(cache, "_resolved", None)
@@ -869,25 +872,11 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
             # the same answer: no transport table to ask
             r = memo.get((addr, False))
             if r is None:
-                r = memo[(addr, False)] = _resolve_addr_shared(env, cache, addr, False)
+                r = memo[(addr, False)] = _resolve_addr(env, addr, False)
             memo[key] = r
         else:
-            r = memo[key] = _resolve_addr_shared(env, cache, addr, with_transport)
+            r = memo[key] = _resolve_addr(env, addr, with_transport)
     return r
-
-
-def _resolve_addr_shared(env, cache, addr: str, with_transport: bool) -> Resolved:
-    """Across evaluations of one Config, an address whose resolution asked
-    only tables with static answers (file, cidr, regexp, inline maps) is
-    resolved again only when one of those tables changed on disk. Not for
-    address literals (the host's interfaces), a myorigin file or a class
-    list that names a /file: those are read anew every time."""
-    view = env.main
-    if (getattr(cache, "_xresolved", None) is None or "[" in addr
-            or not _conf(env, view).shareable):
-        return _resolve_addr(env, addr, with_transport)
-    return cross_evaluation(cache, ("resolve", addr, with_transport, id(view), cache.alias_specs),
-                            lambda: _resolve_addr(env, addr, with_transport))
 
 
 def _shared(env, view, what: tuple, name: str, compute):
@@ -1091,6 +1080,7 @@ def _canonicalize(conf: _AddrConf, view, addr: str) -> str:
 
 def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     view = env.main
+    cache = getattr(env, "tables", None)
     conf = _conf(env, view)
     lookups: list = []
     a = _canonicalize(conf, view, addr).lower()
@@ -1159,9 +1149,17 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
         res.routed = True
 
     if not domain_is_local:
+        # a domain seen before, with no table changed since (in this
+        # generation): cross_evaluation's hit, without its calls
+        xmemo = getattr(cache, "_xresolved", None)
+        hit = xmemo.get(("class", rcpt_domain, id(view), cache.alias_specs)) if xmemo is not None else None
         try:
+            if hit is not None and hit[2] is cache._seen and cache._track is None:
+                got = hit[0]
+            else:
+                got = _domain_class_shared(env, view, rcpt_domain)
             (res.address_class, res.class_pattern, res.transport, res.nexthop,
-             res.transport_source, dlk) = _domain_class_shared(env, view, rcpt_domain)
+             res.transport_source, dlk) = got
         except TableFailure as exc:
             lookups.extend(exc.lookups)
             exc.lookups = lookups
@@ -1190,8 +1188,9 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
 
 
 def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
-    """resolve_local() kept across evaluations like _resolve_addr_shared
-    (a domain is asked about for every address in it)."""
+    """resolve_local() kept across evaluations (see cross_evaluation) when
+    mydestination names tables (a domain is asked about for every address
+    in it)."""
     def compute():
         lk: list = []
         return resolve_local(env, view, dom, lk), tuple(lk)
