@@ -85,7 +85,9 @@ def _env(tmp_path, name):
 _LOCAL = st.one_of(st.text(alphabet="abAB-_.!%@<>:+", max_size=8),
                    st.sampled_from(["postmaster", "owner-x", "x-request", "a+b", "a-b+c", "-x"]))
 _ADDR = st.one_of(
-    st.text(alphabet="abAB-_.!%@<>[]:1 ", max_size=24),
+    st.text(alphabet="abAB-_.!%@<>[]:1 \t\u00a0\u0130\u212a", max_size=24),
+    st.builds(lambda p, l, d, q: p + l + "@" + d + q, st.sampled_from(["", " ", "<", "@", "\u00a0"]),
+              _LOCAL, st.sampled_from(DOMAINS), st.sampled_from(["", " ", ">", ".", "\u00a0"])),
     st.builds(lambda l, d: l + "@" + d, _LOCAL, st.sampled_from(DOMAINS)),
     st.builds(lambda l, d, e: l + "%" + d + "@" + e, _LOCAL, st.sampled_from(DOMAINS),
               st.sampled_from(DOMAINS)),

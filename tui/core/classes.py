@@ -1083,48 +1083,59 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     cache = getattr(env, "tables", None)
     conf = _conf(env, view)
     lookups: list = []
-    a = _canonicalize(conf, view, addr).lower()
-    if not a:
-        a = _canonicalize(conf, view, conf.empty_recipient).lower()
-    saved_domain = None
     local_map = conf.local_map
-    for _ in range(len(a) + 100):
-        if a.endswith(".") and "@" in a and not a.endswith("..") and not a.endswith("@."):
-            a = a[:-1]
-        if conf.resolve_null_domain and a.endswith("@"):
-            a = a[:-1]
-        if "@" in a:
-            local, dom = a.rsplit("@", 1)
-            if not dom:
-                break
-            if local_map is not None and "[" not in dom:
-                if not _is_local_name(local_map, dom):
-                    break
-            elif _resolve_local_shared(env, view, dom, lookups) <= 0:
-                break
-            a = local
-            saved_domain = dom
-        if "@" in a or (conf.swap_bangpath and "!" in a) \
-                or (conf.allow_percent_hack and "%" in a):
-            a = _canonicalize(conf, view, a).lower()
-            continue
+    # the common case first: "user@domain", canonical as it is (no white
+    # space or "<" around it, no source route, a domain that needs no
+    # ".$mydomain" and has no trailing dot), the domain not local: the
+    # rewrite loop below would stop at once with the address lowered
+    a = addr.lower()
+    at = a.rfind("@")
+    dom = a[at + 1:]
+    if (at > 0 and dom and local_map is not None and dom[-1] != "." and "[" not in dom
+            and a[0] != "<" and a[0] != "@" and not a[0].isspace() and not a[-1].isspace()
+            and ("." in dom or not conf.append_dot_mydomain) and local_map.get(dom) is not True):
+        rcpt_domain = dom
+        domain_is_local = False
+    else:
+        a = _canonicalize(conf, view, addr).lower()
         if not a:
             a = _canonicalize(conf, view, conf.empty_recipient).lower()
-            continue
-        if saved_domain is None and "@" not in a:
-            a = a + "@" + conf.myhostname
-            continue
-        break
-    domain_is_local = "@" not in a
-    if domain_is_local:
-        a = a + "@" + (saved_domain or conf.myhostname)
-    rcpt_domain = a.rsplit("@", 1)[1]
-    res = Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, False, lookups)
+        saved_domain = None
+        for _ in range(len(a) + 100):
+            if a.endswith(".") and "@" in a and not a.endswith("..") and not a.endswith("@."):
+                a = a[:-1]
+            if conf.resolve_null_domain and a.endswith("@"):
+                a = a[:-1]
+            if "@" in a:
+                local, dom = a.rsplit("@", 1)
+                if not dom:
+                    break
+                if local_map is not None and "[" not in dom:
+                    if not _is_local_name(local_map, dom):
+                        break
+                elif _resolve_local_shared(env, view, dom, lookups) <= 0:
+                    break
+                a = local
+                saved_domain = dom
+            if "@" in a or (conf.swap_bangpath and "!" in a) \
+                    or (conf.allow_percent_hack and "%" in a):
+                a = _canonicalize(conf, view, a).lower()
+                continue
+            if not a:
+                a = _canonicalize(conf, view, conf.empty_recipient).lower()
+                continue
+            if saved_domain is None and "@" not in a:
+                a = a + "@" + conf.myhostname
+                continue
+            break
+        domain_is_local = "@" not in a
+        if domain_is_local:
+            a = a + "@" + (saved_domain or conf.myhostname)
+        rcpt_domain = a.rsplit("@", 1)[1]
     # syntax of the domain
     if rcpt_domain.startswith("["):
         if not _valid_literal(rcpt_domain):
-            res.error = True
-            return res
+            return Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, True, lookups)
     elif not valid_hostname(rcpt_domain):
         try:
             ipaddress.ip_address(rcpt_domain)
@@ -1132,21 +1143,17 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
         except ValueError:
             is_addr = False
         if is_addr and _bool(view, "resolve_numeric_domain", False):
-            res.recipient = a = a.rsplit("@", 1)[0] + "@[" + rcpt_domain + "]"
-            rcpt_domain = res.domain = "[" + rcpt_domain + "]"
+            a = a.rsplit("@", 1)[0] + "@[" + rcpt_domain + "]"
+            rcpt_domain = "[" + rcpt_domain + "]"
             if resolve_local(env, view, rcpt_domain, lookups) > 0:
                 domain_is_local = True
         else:
-            res.error = True
-            return res
-    # the local part ends at the first "@", "!" or "%" (there is an "@")
-    local_part_end = a.find("@")
-    for c in "!%":
-        i = a.find(c, 0, local_part_end)
-        if i >= 0:
-            local_part_end = i
-    if a[local_part_end + 1:] != rcpt_domain:
-        res.routed = True
+            return Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, True, lookups)
+    # routed: the local part (up to the first "@", "!" or "%") is not all
+    # that precedes the domain (after the last "@")
+    at = len(a) - len(rcpt_domain) - 1
+    routed = a.find("@", 0, at) >= 0 or a.find("!", 0, at) >= 0 or a.find("%", 0, at) >= 0
+    error = a.startswith("-") and not conf.allow_min_user   # looks like a command option
 
     if not domain_is_local:
         # a domain seen before, with no table changed since (in this
@@ -1158,32 +1165,26 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
                 got = hit[0]
             else:
                 got = _domain_class_shared(env, view, rcpt_domain)
-            (res.address_class, res.class_pattern, res.transport, res.nexthop,
-             res.transport_source, dlk) = got
         except TableFailure as exc:
             lookups.extend(exc.lookups)
             exc.lookups = lookups
             raise
+        cls, pattern, transport, nexthop, source, dlk = got
         if dlk:
             lookups.extend(dlk)
-        if res.address_class == CLASS_ALIAS:
-            if res.recipient.startswith("-") and not conf.allow_min_user:
-                res.error = True
-            return res
+        if cls == CLASS_ALIAS:
+            return Resolved(a, cls, rcpt_domain, transport, nexthop, routed, error, lookups,
+                            pattern, source)
     else:
-        res.address_class = CLASS_LOCAL
-        res.transport = conf.local_transport
-        res.nexthop = rcpt_domain
-        res.transport_source = "local_transport"
-    if ":" in res.transport:
-        ch, dest = res.transport.split(":", 1)
-        res.transport = ch
+        cls, pattern, transport, nexthop, source = (CLASS_LOCAL, None, conf.local_transport,
+                                                    rcpt_domain, "local_transport")
+    if ":" in transport:
+        transport, dest = transport.split(":", 1)
         if dest:
-            res.nexthop = dest
-    if with_transport and res.address_class != CLASS_ALIAS:
+            nexthop = dest
+    res = Resolved(a, cls, rcpt_domain, transport, nexthop, routed, error, lookups, pattern, source)
+    if with_transport:
         _transport_lookup(env, res, lookups)
-    if res.recipient.startswith("-") and not conf.allow_min_user:
-        res.error = True   # trivial-rewrite refuses addresses that look like command options
     return res
 
 
