@@ -923,12 +923,13 @@ def cross_evaluation(cache, key, compute):
         if outer is not None and track:
             outer.extend(track)
     static = cache._static
-    if all(id(t) in static for _k, t in track):
-        if len(xmemo) > 20000:
-            xmemo.clear()
-        xmemo[key] = (value, tuple(dict.fromkeys(track)), cache._seen)
-    else:
-        xmemo.pop(key, None)
+    for _k, t in track:
+        if id(t) not in static:
+            xmemo.pop(key, None)
+            return value
+    if len(xmemo) > 20000:
+        xmemo.clear()
+    xmemo[key] = (value, tuple(dict.fromkeys(track)), cache._seen)
     return value
 
 
@@ -1024,14 +1025,15 @@ class _AddrConf:
 
 
 def _conf(env, view) -> _AddrConf:
-    """The _AddrConf of view (kept in env.tables.config_memo when there is one)."""
-    memo = getattr(getattr(env, "tables", None), "config_memo", None)
-    if memo is None:
+    """The _AddrConf of view, kept in env.tables.config_memo when there is
+    one, under the key id(view) alone (its other users key by tuples)."""
+    try:
+        memo = env.tables.config_memo
+    except AttributeError:
         return _AddrConf(view)
-    key = (_AddrConf, id(view))
-    conf = memo.get(key)
+    conf = memo.get(id(view))
     if conf is None:
-        conf = memo[key] = _AddrConf(view)
+        conf = memo[id(view)] = _AddrConf(view)
     return conf
 
 
@@ -1164,7 +1166,7 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
             if hit is not None and hit[2] is cache._seen and cache._track is None:
                 got = hit[0]
             else:
-                got = _domain_class_shared(env, view, rcpt_domain)
+                got = _domain_class_shared(env, view, rcpt_domain, conf)
         except TableFailure as exc:
             lookups.extend(exc.lookups)
             exc.lookups = lookups
@@ -1206,22 +1208,25 @@ def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
     return answer
 
 
-def _domain_class_shared(env, view, domain: str):
+def _domain_class_shared(env, view, domain: str, conf: _AddrConf | None = None):
     """_domain_class(), kept across evaluations (see cross_evaluation)."""
     cache = getattr(env, "tables", None)
-    conf = _conf(env, view)
+    if conf is None:
+        conf = _conf(env, view)
     if not conf.shareable or "[" in domain or getattr(cache, "_xresolved", None) is None:
-        return _domain_class(env, view, domain)
+        return _domain_class(env, view, domain, conf)
     return cross_evaluation(cache, ("class", domain, id(view), cache.alias_specs),
-                            lambda: _domain_class(env, view, domain))
+                            lambda: _domain_class(env, view, domain, conf))
 
 
-def _domain_class(env, view, rcpt_domain: str):
+def _domain_class(env, view, rcpt_domain: str, conf: _AddrConf | None = None):
     """trivial-rewrite's address class of a domain that is not local:
     (class, the pattern that matched, transport, nexthop, the parameter
     that gave the transport, the lookups made (a tuple)). Raises
-    TableFailure (with the lookups made) when a class table fails."""
-    conf = _conf(env, view)
+    TableFailure (with the lookups made) when a class table fails.
+    conf: _conf(env, view), when the caller has it."""
+    if conf is None:
+        conf = _conf(env, view)
     lists = conf.class_lists
     if lists is None:   # a list names a /file: read it now
         return _domain_class_files(env, view, rcpt_domain)
@@ -1243,8 +1248,9 @@ def _domain_class(env, view, rcpt_domain: str):
             matched, pattern = match, pat
             break
     if matched:
+        show = (conf if view is env.main else _conf(env, env.main)).show_table
         return (CLASS_ALIAS, pattern, "error",
-                "5.1.1 User unknown" + (" in virtual alias table" if _conf(env, env.main).show_table else ""),
+                "5.1.1 User unknown" + (" in virtual alias table" if show else ""),
                 "virtual_alias_domains", tuple(lookups))
     matched = None
     for match, pat, tab in mbox_doms:
