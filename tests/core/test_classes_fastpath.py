@@ -270,11 +270,22 @@ def test_namadr_plan_matches_the_general_code(items, name, addr, parent):
     assert C._namadr_plan_match(plan, name, addr, parent) == (m.matched, m.pattern, m.error)
 
 
+def _ipv4_want(addr: str):
+    try:
+        return int(ipaddress.IPv4Address(addr))
+    except ValueError:
+        return None
+
+
 def test_ipv4_int_matches_ipaddress():
-    for o in ["0", "1", "00", "01", "255", "256", "300", "", "1a", "١"]:
-        for addr in (f"{o}.2.3.4", f"1.2.3.{o}", f"{o}.{o}.{o}.{o}"):
-            try:
-                want = int(ipaddress.IPv4Address(addr))
-            except ValueError:
-                want = None
-            assert C._ipv4_int(addr) == want, addr
+    for o in ["0", "1", "00", "01", "001", "010", "255", "256", "300", "1000", "", "1a", "0x1", " 1",
+              "1 ", "+1", "-1", "١", "1\x00", "1e2"]:
+        for addr in (f"{o}.2.3.4", f"1.2.3.{o}", f"{o}.{o}.{o}.{o}", f"1.{o}.3", f"1.2.3.4.{o}"):
+            assert C._ipv4_int(addr) == _ipv4_want(addr), addr
+
+
+@_SETTINGS
+@given(st.one_of(st.text(alphabet="0123456789.", max_size=16),
+                 st.builds(lambda *o: ".".join(o), _OCTET, _OCTET, _OCTET, _OCTET)))
+def test_ipv4_int_matches_ipaddress_on_any_dotted_text(addr):
+    assert C._ipv4_int(addr) == _ipv4_want(addr)

@@ -462,7 +462,7 @@ def _expand_patterns_uncached(items: list[str], init: bool = True) -> list[tuple
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class MatchResult:
     matched: bool
     pattern: str | None = None
@@ -659,19 +659,17 @@ _HOSTADDR_CHARS = re.compile(r"[0-9a-fA-F.:]*")
 
 def _ipv4_int(addr: str):
     """ipaddress.IPv4Address(addr) as an int, None where it raises (an
-    address without ':' is never IPv6)."""
-    parts = addr.split(".")
-    if len(parts) != 4:
+    address without ':' is never IPv6). inet_pton() takes exactly the
+    strict dotted quad ipaddress takes (no leading zeros, 4 parts, each at
+    most 255: tests/core/test_classes_fastpath.py), in C."""
+    try:
+        return int.from_bytes(_inet_pton(_AF_INET, addr), "big")
+    except (OSError, ValueError):
         return None
-    n = 0
-    for p in parts:
-        if not (p.isascii() and p.isdigit()) or len(p) > 3 or (p[0] == "0" and p != "0"):
-            return None
-        v = int(p)
-        if v > 255:
-            return None
-        n = (n << 8) | v
-    return n
+
+
+_inet_pton = socket.inet_pton
+_AF_INET = socket.AF_INET
 
 
 def _namadr_plan_match(plan, name: str, addr: str, parent: bool):
@@ -836,7 +834,7 @@ def canonicalize(view, addr: str) -> str:
     return a
 
 
-@dataclass
+@dataclass(slots=True)
 class Resolved:
     recipient: str
     address_class: str
@@ -959,7 +957,7 @@ class _AddrConf:
                  "local_transport", "transport_maps", "local_map", "shareable",
                  "class_lists", "relay_parent", "show_table", "virtual_transport",
                  "relay_transport", "default_transport", "relayhost", "delim",
-                 "access_parent", "keys_memo", "no_unknown_recipient_checks",
+                 "access_parent", "no_unknown_recipient_checks",
                  "recipient_mapping", "sender_mapping", "recipient_maps", "double_bounce",
                  "virtual_alias_maps")
 
@@ -1006,8 +1004,6 @@ class _AddrConf:
         self.relayhost = _get(view, "relayhost").strip()
         self.delim = _get(view, "recipient_delimiter")
         self.access_parent = parent_style(view, "smtpd_access_maps")
-        # mail_addr_keys() answers: (address, strategy) -> keys (a tuple)
-        self.keys_memo: dict = {}
         # validate_recipient(): the address mappings that make a recipient
         # known, as (parameter, tables) with tables, in the order asked
         self.no_unknown_recipient_checks = (
@@ -1442,31 +1438,25 @@ def mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bo
     memo = getattr(getattr(env, "tables", None), "config_memo", None)
     if memo is None:
         return _mail_addr_keys(env, view, address, strategy)
-    conf = _conf(env, view)
-    key = (address, strategy)
-    got = conf.keys_memo.get(key)
-    if got is None:
-        if strategy == "default" and (conf.local_map is None or conf.myorigin is None
-                                      or "[" in address):
-            # a table or file decides what is local, or a literal (the
-            # host's interfaces): asked anew each time
-            return _mail_addr_keys(env, view, address, strategy)
-        got = _mail_addr_keys_conf(conf, address, strategy)
-        if len(conf.keys_memo) >= 20000:
-            conf.keys_memo.clear()
-        conf.keys_memo[key] = got
-    return list(got)
+    conf = memo.get(id(view)) or _conf(env, view)
+    if strategy == "default" and (conf.local_map is None or conf.myorigin is None
+                                  or "[" in address):
+        # a table or file decides what is local, or a literal (the host's
+        # interfaces): the general code
+        return _mail_addr_keys(env, view, address, strategy)
+    return _mail_addr_keys_conf(conf, address, strategy)
 
 
-def _mail_addr_keys_conf(conf: _AddrConf, address: str, strategy: str) -> tuple:
+def _mail_addr_keys_conf(conf: _AddrConf, address: str, strategy: str) -> list:
     """_mail_addr_keys() with the view's settings read once; for "default",
     only when mydestination is plain names and myorigin no file and the
-    address no literal (mail_addr_keys)."""
+    address no literal (mail_addr_keys). Nearly every address a trace asks
+    about is new: computing the keys is cheaper than memoising them."""
     a = address
     delim = conf.delim
     bare = strip_extension(a, delim) if delim else a
     if "@" not in a:
-        return ((a, False),) if bare == a else ((a, False), (bare, True))
+        return [(a, False)] if bare == a else [(a, False), (bare, True)]
     keys: list[tuple[str, bool]] = [(a, False)]
     if bare != a:
         keys.append((bare, True))
@@ -1480,7 +1470,7 @@ def _mail_addr_keys_conf(conf: _AddrConf, address: str, strategy: str) -> tuple:
             if bare_local != local:
                 keys.append((bare_local, True))
         keys.append(("@" + dom, True))
-        return tuple(keys)
+        return keys
     # access strategy
     parent = conf.access_parent
     name = dom
@@ -1493,7 +1483,7 @@ def _mail_addr_keys_conf(conf: _AddrConf, address: str, strategy: str) -> tuple:
     keys.append((local + "@", True))
     if bare_local != local:
         keys.append((bare_local + "@", True))
-    return tuple(keys)
+    return keys
 
 
 def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bool]]:
@@ -1551,7 +1541,7 @@ def mail_addr_find(env, view, specs: list[str], address: str, lookups: list,
 
 # ---------------------------------------------------------------- recipient validation
 
-@dataclass
+@dataclass(slots=True)
 class Validation:
     ok: bool
     code: int = 0
