@@ -1530,12 +1530,17 @@ def mail_addr_find(env, view, specs: list[str], address: str, lookups: list,
     """Returns (value, key, spec) or raises TableFailure."""
     if not specs:
         return None, None, None
+    cache = env.tables
     for key, partial in mail_addr_keys(env, view, address, strategy):
-        value, err, spec = maps_find(env.tables, view, specs, key, lookups, partial)
-        if err:
-            raise TableFailure(spec or "?", err, lookups)
-        if value is not None:
-            return value, key, spec
+        # maps_find(): each table in order, the first hit or first error
+        for spec in specs:
+            found, value, err = table_lookup(cache, view, spec, key, lookups, partial)
+            if found:
+                if value is not None:
+                    return value, key, spec
+                break
+            if err:
+                raise TableFailure(spec or "?", err, lookups)
     return None, None, None
 
 
