@@ -414,7 +414,8 @@ def _get(view, name: str) -> str:
 
 def _list(view, name: str) -> list[str]:
     try:
-        return list(view.get_list(name))
+        got = view.get_list(name)
+        return got if type(got) is list else list(got)   # ParamView: a new list each time
     except Exception:
         v = _get(view, name)
         return [x for x in v.replace(",", " ").split() if x]
@@ -501,7 +502,7 @@ def _expand_patterns_uncached(items: list[str], init: bool = True) -> list[tuple
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class MatchResult:
     matched: bool
     pattern: str | None = None
@@ -642,25 +643,113 @@ def domain_list_match(cache, view, items: list[str], domain: str, parent: bool,
 
 
 _NAMADR: dict = {}  # lists without tables or files: (items, name, addr, parent) -> answer
+_NAMADR_PLANS: dict = {}  # tuple(items) -> _namadr_plan(items)
 
 
 def namadr_list_match(cache, view, items: list[str], name: str, addr: str, parent: bool,
                       lookups: list) -> MatchResult:
     name = name.lower()
     addr = addr.lower()
+    titems = tuple(items)
+    plan = _NAMADR_PLANS.get(titems)
+    if plan is None:
+        if len(_NAMADR_PLANS) > 4096:
+            _NAMADR_PLANS.clear()
+        plan = _NAMADR_PLANS[titems] = _namadr_plan(items)
+    if plan is False:
+        return _namadr_list_match(cache, view, _expand_patterns(items), name, addr, parent, lookups)
+    # no table to ask, no file to read: the answer depends on the strings only
+    key = (titems, name, addr, parent)
+    got = _NAMADR.get(key)
+    if got is None:
+        got = _namadr_plan_match(plan, name, addr, parent)
+        if len(_NAMADR) > 20000:
+            _NAMADR.clear()
+        _NAMADR[key] = got
+    return MatchResult(got[0], got[1], got[2], lookups)
+
+
+def _namadr_plan(items: list[str]):
+    """A list without tables or /files, parsed for _namadr_plan_match():
+    ((match, pattern, the address it is equal to, (net int, mask int) of an
+    IPv4 net/mask, the ip_network of an IPv6 one, its error), ...);
+    False for a list that names a table or a /file."""
     pats = _expand_patterns(items)
-    if isinstance(pats, tuple) and not any(is_table(p) or p.startswith("__nofile__:") for _m, p in pats):
-        # no table to ask, no file to read: the answer depends on the strings only
-        key = (tuple(items), name, addr, parent)
-        got = _NAMADR.get(key)
-        if got is None:
-            got = _namadr_list_match(cache, view, pats, name, addr, parent, [])
-            got = (got.matched, got.pattern, got.error)
-            if len(_NAMADR) > 20000:
-                _NAMADR.clear()
-            _NAMADR[key] = got
-        return MatchResult(got[0], got[1], got[2], lookups)
-    return _namadr_list_match(cache, view, pats, name, addr, parent, lookups)
+    if not isinstance(pats, tuple) or any(is_table(p) or p.startswith("__nofile__:") for _m, p in pats):
+        return False
+    plan = []
+    for match, pat in pats:
+        if not pat.startswith("["):
+            exact = pat
+        elif pat.endswith("]") and len(pat) >= 2:
+            exact = pat[1:-1]     # pattern[1:] == addr + "]"
+        else:
+            exact = None
+        net, err = _net_pattern(pat)
+        v4 = None
+        if net is not None and net.version == 4 and ":" not in pat:
+            v4 = (int(net.network_address), int(net.netmask))
+            net = None
+        plan.append((match, pat, exact, v4, net, err, ":" in pat))
+    return tuple(plan)
+
+
+_HOSTADDR_CHARS = re.compile(r"[0-9a-fA-F.:]*")
+
+
+def _ipv4_int(addr: str):
+    """ipaddress.IPv4Address(addr) as an int, None where it raises (an
+    address without ':' is never IPv6). inet_pton() takes exactly the
+    strict dotted quad ipaddress takes (no leading zeros, 4 parts, each at
+    most 255: tests/core/test_classes_fastpath.py), in C."""
+    try:
+        return int.from_bytes(_inet_pton(_AF_INET, addr), "big")
+    except (OSError, ValueError):
+        return None
+
+
+_inet_pton = socket.inet_pton
+_AF_INET = socket.AF_INET
+
+
+def _namadr_plan_match(plan, name: str, addr: str, parent: bool):
+    """_namadr_list_match() over a _namadr_plan: (matched, pattern, error)."""
+    addr_ok = _HOSTADDR_CHARS.fullmatch(addr) is not None
+    v6 = ":" in addr
+    ip = ipint = False   # not yet parsed
+    for match, pat, exact, v4, net, err, pat_v6 in plan:
+        # _match_hostname()
+        if name == pat:
+            return match, pat, None
+        pd = len(name) - len(pat)
+        if pd > 0 and name[pd:] == pat and (name[pd - 1] == "." if parent else pat[0] == "."):
+            return match, pat, None
+        # _match_hostaddr()
+        if not addr_ok:
+            continue
+        if addr == exact:
+            return match, pat, None
+        if v6 != pat_v6:
+            continue
+        if v4 is not None:
+            if ipint is False:
+                ipint = _ipv4_int(addr) if not v6 else None
+            if ipint is not None and ipint & v4[1] == v4[0]:
+                return match, pat, None
+            continue
+        if net is None:
+            if err:
+                return False, pat, err
+            continue
+        if ip is False:
+            ip = _ip_address(addr)
+        if ip is not None:
+            try:
+                if ip in net:
+                    return match, pat, None
+            except ValueError:
+                pass
+    return False, None, None
 
 
 def _namadr_list_match(cache, view, pats, name: str, addr: str, parent: bool,
@@ -785,7 +874,7 @@ def canonicalize(view, addr: str) -> str:
     return a
 
 
-@dataclass
+@dataclass(slots=True)
 class Resolved:
     recipient: str
     address_class: str
@@ -805,29 +894,27 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     Raises TableFailure when a table that classifies addresses cannot be read
     (Postfix: RESOLVE_FLAG_FAIL). One evaluation resolves an address once;
     a repeat gets the same Resolved, which callers must not change (each
-    records its lookups from it).
+    records its lookups from it). Across evaluations what is kept is the
+    address class of each domain (_domain_class_shared) and, for a
+    mydestination with tables, each domain's resolve_local() answer: an
+    address whose domain was seen costs a rewrite, not a table lookup.
     """
     cache = getattr(env, "tables", None)
     memo = getattr(cache, "_resolved", None)
     if memo is None:
         return _resolve_addr(env, addr, with_transport)
-    if with_transport and not _list(env.main, "transport_maps"):
-        with_transport = False   # the same answer: no transport table to ask
     key = (addr, with_transport)
     r = memo.get(key)
     if r is None:
-        r = memo[key] = _resolve_addr_shared(env, cache, addr, with_transport)
+        if with_transport and not _conf(env, env.main).transport_maps:
+            # the same answer: no transport table to ask
+            r = memo.get((addr, False))
+            if r is None:
+                r = memo[(addr, False)] = _resolve_addr(env, addr, False)
+            memo[key] = r
+        else:
+            r = memo[key] = _resolve_addr(env, addr, with_transport)
     return r
-
-
-def _resolve_addr_shared(env, cache, addr: str, with_transport: bool) -> Resolved:
-    """Across evaluations of one Config, an address whose resolution asked
-    only tables with static answers (file, cidr, regexp, inline maps) is
-    resolved again only when one of those tables changed on disk. Not for
-    address literals (the host's interfaces), a myorigin file or a class
-    list that names a /file: those are read anew every time."""
-    return _shared(env, env.main, ("resolve", addr, with_transport), addr,
-                   lambda: _resolve_addr(env, addr, with_transport))
 
 
 def _shared(env, view, what: tuple, name: str, compute):
@@ -874,12 +961,13 @@ def cross_evaluation(cache, key, compute):
         if outer is not None and track:
             outer.extend(track)
     static = cache._static
-    if all(id(t) in static for _k, t in track):
-        if len(xmemo) > 20000:
-            xmemo.clear()
-        xmemo[key] = (value, tuple(dict.fromkeys(track)), cache._seen)
-    else:
-        xmemo.pop(key, None)
+    for _k, t in track:
+        if id(t) not in static:
+            xmemo.pop(key, None)
+            return value
+    if len(xmemo) > 20000:
+        xmemo.clear()
+    xmemo[key] = (value, tuple(dict.fromkeys(track)), cache._seen)
     return value
 
 
@@ -896,46 +984,196 @@ def _shareable_view(view) -> bool:
     return True
 
 
+# ---------------------------------------------------------------- per-view settings
+
+class _AddrConf:
+    """What address resolution reads from one parameter view, read once per
+    view and kept in the TableCache's config_memo (a view's values never
+    change). Only configuration: nothing here depends on a table's contents."""
+
+    __slots__ = ("swap_bangpath", "allow_percent_hack", "append_at_myorigin",
+                 "append_dot_mydomain", "mydomain", "myorigin", "myhostname",
+                 "resolve_null_domain", "allow_min_user", "empty_recipient",
+                 "local_transport", "transport_maps", "local_map", "shareable",
+                 "class_lists", "relay_parent", "show_table", "virtual_transport",
+                 "relay_transport", "default_transport", "relayhost", "delim",
+                 "access_parent", "no_unknown_recipient_checks",
+                 "recipient_mapping", "sender_mapping", "recipient_maps", "double_bounce",
+                 "virtual_alias_maps")
+
+    def __init__(self, view):
+        self.swap_bangpath = _bool(view, "swap_bangpath", True)
+        self.allow_percent_hack = _bool(view, "allow_percent_hack", True)
+        self.append_at_myorigin = _bool(view, "append_at_myorigin", True)
+        self.append_dot_mydomain = _bool(view, "append_dot_mydomain", False)
+        self.mydomain = _get(view, "mydomain").lower()
+        myorigin = _get(view, "myorigin").strip()
+        # None: myorigin names a file, read each time (read_myorigin)
+        self.myorigin = None if myorigin.startswith("/") else myorigin.lower()
+        self.myhostname = _get(view, "myhostname").lower()
+        self.resolve_null_domain = _bool(view, "resolve_null_domain", False)
+        self.allow_min_user = _bool(view, "allow_min_user", False)
+        self.empty_recipient = _get(view, "empty_address_recipient") or "MAILER-DAEMON"
+        self.local_transport = _get(view, "local_transport")
+        self.transport_maps = tuple(_list(view, "transport_maps"))
+        # mydestination without a table or /file: {name: match}, the first
+        # pattern equal to a name decides (string_list_match); None otherwise
+        pats = _expand_patterns(_list(view, "mydestination"))
+        local_map = None
+        if isinstance(pats, tuple) and not any(is_table(p) or p.startswith("__nofile__:")
+                                               for _m, p in pats):
+            local_map = {}
+            for match, pat in pats:
+                local_map.setdefault(pat, match)
+        self.local_map = local_map
+        self.shareable = _shareable_view(view)
+        # the class lists, parsed: ((match, pattern, is a table), ...) each;
+        # None when a list names a /file (read anew each time: _domain_class)
+        lists = None
+        if not any(item.lstrip("!").startswith("/") for name in _CLASS_LISTS[1:]
+                   for item in _list(view, name)):
+            lists = tuple(tuple((m, p, is_table(p)) for m, p in _expand_patterns(_list(view, name)))
+                          for name in ("virtual_alias_domains", "virtual_mailbox_domains",
+                                       "relay_domains"))
+        self.class_lists = lists
+        self.relay_parent = parent_style(view, "relay_domains")
+        self.show_table = _bool(view, "show_user_unknown_table_name", True)
+        self.virtual_transport = _get(view, "virtual_transport")
+        self.relay_transport = _get(view, "relay_transport")
+        self.default_transport = _get(view, "default_transport")
+        self.relayhost = _get(view, "relayhost").strip()
+        self.delim = _get(view, "recipient_delimiter")
+        self.access_parent = parent_style(view, "smtpd_access_maps")
+        # validate_recipient(): the address mappings that make a recipient
+        # known, as (parameter, tables) with tables, in the order asked
+        self.no_unknown_recipient_checks = (
+            "no_unknown_recipient_checks" in _list(view, "receive_override_options"))
+        self.recipient_mapping = tuple(
+            (p, tuple(_list(view, p))) for p in ("recipient_canonical_maps", "canonical_maps",
+                                                 "virtual_alias_maps") if _list(view, p))
+        self.sender_mapping = tuple(
+            (p, tuple(_list(view, p))) for p in ("recipient_canonical_maps", "sender_canonical_maps",
+                                                 "canonical_maps", "virtual_alias_maps")
+            if _list(view, p))
+        self.recipient_maps = {p: tuple(_list(view, p)) for p, _c, _w in _RECIPIENT_MAPS.values()}
+        self.double_bounce = (_get(view, "double_bounce_sender") or "double-bounce").lower()
+        self.virtual_alias_maps = tuple(_list(view, "virtual_alias_maps"))
+
+
+def _conf(env, view) -> _AddrConf:
+    """The _AddrConf of view, kept in env.tables.config_memo when there is
+    one, under the key id(view) alone (its other users key by tuples)."""
+    try:
+        memo = env.tables.config_memo
+    except AttributeError:
+        return _AddrConf(view)
+    conf = memo.get(id(view))
+    if conf is None:
+        conf = memo[id(view)] = _AddrConf(view)
+    return conf
+
+
+def _is_local_name(local_map: dict, dom: str) -> bool:
+    """resolve_local() > 0 for a name without "[" when mydestination is a
+    list of plain names (_AddrConf.local_map): no table, no lookups."""
+    d = dom.lower()
+    if d.endswith("."):
+        d = d[:-1]
+    if not d or d.endswith("."):
+        return False
+    return local_map.get(d) is True
+
+
+def _canonicalize(conf: _AddrConf, view, addr: str) -> str:
+    """canonicalize() with view's settings read once (conf = _conf(env, view))."""
+    a = addr.strip()
+    if a.startswith("<") and a.endswith(">"):
+        a = a[1:-1]
+    if not a:
+        return ""
+    # strip source route @a,@b:user@c
+    if a.startswith("@") and ":" in a:
+        a = a.split(":", 1)[1]
+    if "@" not in a:
+        if conf.swap_bangpath and "!" in a:
+            host, user = a.split("!", 1)
+            a = f"{user}@{host}"
+        elif conf.allow_percent_hack and "%" in a:
+            i = a.rfind("%")
+            a = a[:i] + "@" + a[i + 1:]
+    if "@" not in a:
+        if conf.append_at_myorigin:
+            origin = conf.myorigin
+            a = a + "@" + (origin if origin is not None else read_myorigin(view))
+    elif conf.append_dot_mydomain:
+        local, dom = a.rsplit("@", 1)
+        if dom and "." not in dom and not dom.startswith("["):
+            md = conf.mydomain
+            if md:
+                a = f"{local}@{dom}.{md}"
+    if a.endswith(".") and not a.endswith("..") and not a.endswith("@."):
+        a = a[:-1]
+    return a
+
+
 def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     view = env.main
+    cache = getattr(env, "tables", None)
+    conf = _conf(env, view)
     lookups: list = []
-    a = canonicalize(view, addr).lower()
-    if not a:
-        empty = _get(view, "empty_address_recipient") or "MAILER-DAEMON"
-        a = canonicalize(view, empty).lower()
-    saved_domain = None
-    for _ in range(len(a) + 100):
-        if a.endswith(".") and "@" in a and not a.endswith("..") and not a.endswith("@."):
-            a = a[:-1]
-        if _bool(view, "resolve_null_domain", False) and a.endswith("@"):
-            a = a[:-1]
-        if "@" in a:
-            local, dom = a.rsplit("@", 1)
-            if not dom or _resolve_local_shared(env, view, dom, lookups) <= 0:
-                break
-            a = local
-            saved_domain = dom
-        if "@" in a or (_bool(view, "swap_bangpath", True) and "!" in a) \
-                or (_bool(view, "allow_percent_hack", True) and "%" in a):
-            a = canonicalize(view, a).lower()
-            continue
+    local_map = conf.local_map
+    # the common case first: "user@domain", canonical as it is (no white
+    # space or "<" around it, no source route, a domain that needs no
+    # ".$mydomain" and has no trailing dot), the domain not local: the
+    # rewrite loop below would stop at once with the address lowered
+    a = addr.lower()
+    at = a.rfind("@")
+    dom = a[at + 1:]
+    if (at > 0 and dom and local_map is not None and dom[-1] != "." and "[" not in dom
+            and a[0] != "<" and a[0] != "@" and not a[0].isspace() and not a[-1].isspace()
+            and ("." in dom or not conf.append_dot_mydomain) and local_map.get(dom) is not True):
+        rcpt_domain = dom
+        domain_is_local = False
+    else:
+        a = _canonicalize(conf, view, addr).lower()
         if not a:
-            a = canonicalize(view, _get(view, "empty_address_recipient") or "MAILER-DAEMON").lower()
-            continue
-        if saved_domain is None and "@" not in a:
-            a = a + "@" + _get(view, "myhostname").lower()
-            continue
-        break
-    domain_is_local = "@" not in a
-    if domain_is_local:
-        a = a + "@" + (saved_domain or _get(view, "myhostname").lower())
-    rcpt_domain = a.rsplit("@", 1)[1]
-    res = Resolved(recipient=a, address_class=CLASS_DEFAULT, domain=rcpt_domain, lookups=lookups)
+            a = _canonicalize(conf, view, conf.empty_recipient).lower()
+        saved_domain = None
+        for _ in range(len(a) + 100):
+            if a.endswith(".") and "@" in a and not a.endswith("..") and not a.endswith("@."):
+                a = a[:-1]
+            if conf.resolve_null_domain and a.endswith("@"):
+                a = a[:-1]
+            if "@" in a:
+                local, dom = a.rsplit("@", 1)
+                if not dom:
+                    break
+                if local_map is not None and "[" not in dom:
+                    if not _is_local_name(local_map, dom):
+                        break
+                elif _resolve_local_shared(env, view, dom, lookups) <= 0:
+                    break
+                a = local
+                saved_domain = dom
+            if "@" in a or (conf.swap_bangpath and "!" in a) \
+                    or (conf.allow_percent_hack and "%" in a):
+                a = _canonicalize(conf, view, a).lower()
+                continue
+            if not a:
+                a = _canonicalize(conf, view, conf.empty_recipient).lower()
+                continue
+            if saved_domain is None and "@" not in a:
+                a = a + "@" + conf.myhostname
+                continue
+            break
+        domain_is_local = "@" not in a
+        if domain_is_local:
+            a = a + "@" + (saved_domain or conf.myhostname)
+        rcpt_domain = a.rsplit("@", 1)[1]
     # syntax of the domain
     if rcpt_domain.startswith("["):
         if not _valid_literal(rcpt_domain):
-            res.error = True
-            return res
+            return Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, True, lookups)
     elif not valid_hostname(rcpt_domain):
         try:
             ipaddress.ip_address(rcpt_domain)
@@ -943,50 +1181,55 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
         except ValueError:
             is_addr = False
         if is_addr and _bool(view, "resolve_numeric_domain", False):
-            res.recipient = a = a.rsplit("@", 1)[0] + "@[" + rcpt_domain + "]"
-            rcpt_domain = res.domain = "[" + rcpt_domain + "]"
+            a = a.rsplit("@", 1)[0] + "@[" + rcpt_domain + "]"
+            rcpt_domain = "[" + rcpt_domain + "]"
             if resolve_local(env, view, rcpt_domain, lookups) > 0:
                 domain_is_local = True
         else:
-            res.error = True
-            return res
-    local_part_end = min([i for i in (a.find("@"), a.find("!"), a.find("%")) if i >= 0])
-    if a[local_part_end + 1:] != rcpt_domain:
-        res.routed = True
+            return Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, True, lookups)
+    # routed: the local part (up to the first "@", "!" or "%") is not all
+    # that precedes the domain (after the last "@")
+    at = len(a) - len(rcpt_domain) - 1
+    routed = a.find("@", 0, at) >= 0 or a.find("!", 0, at) >= 0 or a.find("%", 0, at) >= 0
+    error = a.startswith("-") and not conf.allow_min_user   # looks like a command option
 
     if not domain_is_local:
+        # a domain seen before, with no table changed since (in this
+        # generation): cross_evaluation's hit, without its calls
+        xmemo = getattr(cache, "_xresolved", None)
+        hit = xmemo.get(("class", rcpt_domain, id(view), cache.alias_specs)) if xmemo is not None else None
         try:
-            (res.address_class, res.class_pattern, res.transport, res.nexthop,
-             res.transport_source, dlk) = _domain_class_shared(env, view, rcpt_domain)
+            if hit is not None and hit[2] is cache._seen and cache._track is None:
+                got = hit[0]
+            else:
+                got = _domain_class_shared(env, view, rcpt_domain, conf)
         except TableFailure as exc:
             lookups.extend(exc.lookups)
             exc.lookups = lookups
             raise
-        lookups.extend(dlk)
-        if res.address_class == CLASS_ALIAS:
-            if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
-                res.error = True
-            return res
+        cls, pattern, transport, nexthop, source, dlk = got
+        if dlk:
+            lookups.extend(dlk)
+        if cls == CLASS_ALIAS:
+            return Resolved(a, cls, rcpt_domain, transport, nexthop, routed, error, lookups,
+                            pattern, source)
     else:
-        res.address_class = CLASS_LOCAL
-        res.transport = _get(view, "local_transport")
-        res.nexthop = rcpt_domain
-        res.transport_source = "local_transport"
-    if ":" in res.transport:
-        ch, dest = res.transport.split(":", 1)
-        res.transport = ch
+        cls, pattern, transport, nexthop, source = (CLASS_LOCAL, None, conf.local_transport,
+                                                    rcpt_domain, "local_transport")
+    if ":" in transport:
+        transport, dest = transport.split(":", 1)
         if dest:
-            res.nexthop = dest
-    if with_transport and res.address_class != CLASS_ALIAS:
+            nexthop = dest
+    res = Resolved(a, cls, rcpt_domain, transport, nexthop, routed, error, lookups, pattern, source)
+    if with_transport:
         _transport_lookup(env, res, lookups)
-    if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
-        res.error = True   # trivial-rewrite refuses addresses that look like command options
     return res
 
 
 def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
-    """resolve_local() kept across evaluations like _resolve_addr_shared
-    (a domain is asked about for every address in it)."""
+    """resolve_local() kept across evaluations (see cross_evaluation) when
+    mydestination names tables (a domain is asked about for every address
+    in it)."""
     def compute():
         lk: list = []
         return resolve_local(env, view, dom, lk), tuple(lk)
@@ -1001,16 +1244,84 @@ def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
     return answer
 
 
-def _domain_class_shared(env, view, domain: str):
+def _domain_class_shared(env, view, domain: str, conf: _AddrConf | None = None):
     """_domain_class(), kept across evaluations (see cross_evaluation)."""
-    return _shared(env, view, ("class", domain), domain, lambda: _domain_class(env, view, domain))
+    cache = getattr(env, "tables", None)
+    if conf is None:
+        conf = _conf(env, view)
+    if not conf.shareable or "[" in domain or getattr(cache, "_xresolved", None) is None:
+        return _domain_class(env, view, domain, conf)
+    return cross_evaluation(cache, ("class", domain, id(view), cache.alias_specs),
+                            lambda: _domain_class(env, view, domain, conf))
 
 
-def _domain_class(env, view, rcpt_domain: str):
+def _domain_class(env, view, rcpt_domain: str, conf: _AddrConf | None = None):
     """trivial-rewrite's address class of a domain that is not local:
     (class, the pattern that matched, transport, nexthop, the parameter
     that gave the transport, the lookups made (a tuple)). Raises
-    TableFailure (with the lookups made) when a class table fails."""
+    TableFailure (with the lookups made) when a class table fails.
+    conf: _conf(env, view), when the caller has it."""
+    if conf is None:
+        conf = _conf(env, view)
+    lists = conf.class_lists
+    if lists is None:   # a list names a /file: read it now
+        return _domain_class_files(env, view, rcpt_domain)
+    cache = env.tables
+    lookups: list = []
+    domain = rcpt_domain.lower()
+    alias_doms, mbox_doms, relay_doms = lists
+    # string_list_match() over lists without a /file, without its MatchResult
+    matched = pattern = error = None
+    for match, pat, tab in alias_doms:
+        if tab:
+            found, _v, err = table_lookup(cache, view, pat, domain, lookups)
+            if found:
+                matched, pattern = match, pat
+                break
+            if err:
+                raise TableFailure(pat, err, lookups)
+        elif domain == pat:
+            matched, pattern = match, pat
+            break
+    if matched:
+        show = (conf if view is env.main else _conf(env, env.main)).show_table
+        return (CLASS_ALIAS, pattern, "error",
+                "5.1.1 User unknown" + (" in virtual alias table" if show else ""),
+                "virtual_alias_domains", tuple(lookups))
+    matched = None
+    for match, pat, tab in mbox_doms:
+        if tab:
+            found, _v, err = table_lookup(cache, view, pat, domain, lookups)
+            if found:
+                matched, pattern = match, pat
+                break
+            if err:
+                raise TableFailure(pat, err, lookups)
+        elif domain == pat:
+            matched, pattern = match, pat
+            break
+    if matched:
+        return (CLASS_VIRTUAL, pattern, conf.virtual_transport, rcpt_domain, "virtual_transport",
+                tuple(lookups))
+    matched = None
+    parent = conf.relay_parent
+    for match, pat, _tab in relay_doms:
+        ok, err = _match_hostname(cache, view, domain, pat, parent, lookups)
+        if ok:
+            matched, pattern = match, pat
+            break
+        if err:
+            raise TableFailure(pat, err, lookups)
+    if matched:
+        cls, transport, source = CLASS_RELAY, conf.relay_transport, "relay_transport"
+    else:
+        cls, pattern = CLASS_DEFAULT, None
+        transport, source = conf.default_transport, "default_transport"
+    return cls, pattern, transport, conf.relayhost or rcpt_domain, source, tuple(lookups)
+
+
+def _domain_class_files(env, view, rcpt_domain: str):
+    """_domain_class() when a class list names a /file (read each time)."""
     lookups: list = []
     alias_doms = _list(view, "virtual_alias_domains")
     mbox_doms = _list(view, "virtual_mailbox_domains")
@@ -1093,7 +1404,7 @@ def _transport_lookup(env, res: Resolved, lookups: list) -> None:
 
 def strip_extension(addr: str, delims: str, owner_request_special: bool = True) -> str:
     """strip_addr(): drop the address extension (from the first delimiter on)."""
-    if not delims or not any(c in delims for c in addr):
+    if not delims or not any(c in addr for c in delims):
         return addr
     local, at, dom = addr.rpartition("@")
     if not at:
@@ -1167,22 +1478,52 @@ def mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bo
     memo = getattr(getattr(env, "tables", None), "config_memo", None)
     if memo is None:
         return _mail_addr_keys(env, view, address, strategy)
-    pure = memo.get(("mail_addr_keys pure", id(view)))
-    if pure is None:
-        pure = memo[("mail_addr_keys pure", id(view))] = (
-            not _get(view, "myorigin").strip().startswith("/")
-            and not any(is_table(p) or p.startswith("__nofile__:")
-                        for _m, p in _expand_patterns(_list(view, "mydestination"))))
-    if strategy == "default" and (not pure or "[" in address):  # a literal: the host's interfaces
+    conf = memo.get(id(view)) or _conf(env, view)
+    if strategy == "default" and (conf.local_map is None or conf.myorigin is None
+                                  or "[" in address):
+        # a table or file decides what is local, or a literal (the host's
+        # interfaces): the general code
         return _mail_addr_keys(env, view, address, strategy)
-    key = ("mail_addr_keys", id(view), address, strategy)
-    got = memo.get(key)
-    if got is None:
-        got = tuple(_mail_addr_keys(env, view, address, strategy))
-        if len(memo) > 50000:
-            memo.clear()
-        memo[key] = got
-    return list(got)
+    return _mail_addr_keys_conf(conf, address, strategy)
+
+
+def _mail_addr_keys_conf(conf: _AddrConf, address: str, strategy: str) -> list:
+    """_mail_addr_keys() with the view's settings read once; for "default",
+    only when mydestination is plain names and myorigin no file and the
+    address no literal (mail_addr_keys). Nearly every address a trace asks
+    about is new: computing the keys is cheaper than memoising them."""
+    a = address
+    delim = conf.delim
+    bare = strip_extension(a, delim) if delim else a
+    if "@" not in a:
+        return [(a, False)] if bare == a else [(a, False), (bare, True)]
+    keys: list[tuple[str, bool]] = [(a, False)]
+    if bare != a:
+        keys.append((bare, True))
+        bare_local = bare.rsplit("@", 1)[0]
+    local, dom = a.rsplit("@", 1)
+    if bare == a:
+        bare_local = local
+    if strategy == "default":
+        if dom == conf.myorigin or _is_local_name(conf.local_map, dom):
+            keys.append((local, True))
+            if bare_local != local:
+                keys.append((bare_local, True))
+        keys.append(("@" + dom, True))
+        return keys
+    # access strategy
+    parent = conf.access_parent
+    name = dom
+    while name:
+        keys.append((name, True))
+        nxt = name.find(".", 1)
+        if nxt < 0:
+            break
+        name = name[nxt + 1:] if parent else name[nxt:]
+    keys.append((local + "@", True))
+    if bare_local != local:
+        keys.append((bare_local + "@", True))
+    return keys
 
 
 def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bool]]:
@@ -1229,18 +1570,23 @@ def mail_addr_find(env, view, specs: list[str], address: str, lookups: list,
     """Returns (value, key, spec) or raises TableFailure."""
     if not specs:
         return None, None, None
+    cache = env.tables
     for key, partial in mail_addr_keys(env, view, address, strategy):
-        value, err, spec = maps_find(env.tables, view, specs, key, lookups, partial)
-        if err:
-            raise TableFailure(spec or "?", err, lookups)
-        if value is not None:
-            return value, key, spec
+        # maps_find(): each table in order, the first hit or first error
+        for spec in specs:
+            found, value, err = table_lookup(cache, view, spec, key, lookups, partial)
+            if found:
+                if value is not None:
+                    return value, key, spec
+                break
+            if err:
+                raise TableFailure(spec or "?", err, lookups)
     return None, None, None
 
 
 # ---------------------------------------------------------------- recipient validation
 
-@dataclass
+@dataclass(slots=True)
 class Validation:
     ok: bool
     code: int = 0
@@ -1258,22 +1604,16 @@ class Validation:
 def validate_recipient(env, address: str, reply_class: str) -> Validation:
     """check_rcpt_maps(): is this address known? Raises TableFailure."""
     view = env.view
+    conf = _conf(env, view)
     sender_class = reply_class == "Sender address"
-    if "no_unknown_recipient_checks" in _list(view, "receive_override_options"):
+    if conf.no_unknown_recipient_checks:
         return Validation(True, skipped="receive_override_options = no_unknown_recipient_checks")
     res = resolve_addr(env, address)
     v = Validation(True, resolved=res)
     lk = v.lookups
     lk.extend(res.lookups)
     rcpt = res.recipient
-    checks = [("recipient_canonical_maps", True)]
-    if sender_class:
-        checks.append(("sender_canonical_maps", True))
-    checks += [("canonical_maps", True), ("virtual_alias_maps", True)]
-    for param, _ in checks:
-        specs = _list(view, param)
-        if not specs:
-            continue
+    for param, specs in (conf.sender_mapping if sender_class else conf.recipient_mapping):
         try:
             value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
         except TableFailure as exc:
@@ -1282,7 +1622,7 @@ def validate_recipient(env, address: str, reply_class: str) -> Validation:
         if value is not None:
             v.matched_param, v.matched_key, v.matched_spec = param, key, spec
             return v
-    show = _bool(view, "show_user_unknown_table_name", True)
+    show = conf.show_table
     dsn_default = "5.1.0" if sender_class else "5.1.1"
     if res.transport == "error":
         text = res.nexthop
@@ -1305,12 +1645,11 @@ def validate_recipient(env, address: str, reply_class: str) -> Validation:
     maps = _RECIPIENT_MAPS.get(res.address_class)
     if maps is not None:
         param, code_param, what = maps
-        specs = _list(view, param)
+        specs = conf.recipient_maps[param]
         if specs:
             if res.address_class == CLASS_LOCAL:
                 local = rcpt.rsplit("@", 1)[0]
-                dbs = (_get(view, "double_bounce_sender") or "double-bounce").lower()
-                if local in (dbs, "postmaster", "mailer-daemon"):
+                if local in (conf.double_bounce, "postmaster", "mailer-daemon"):
                     return v
             value, key, spec = mail_addr_find(env, view, specs, rcpt, lk)
             if value is None:
@@ -1395,8 +1734,10 @@ def route(env, address: str):
     finals: list[str] = []
     lookups_alias: list = []
 
+    conf = _conf(env, view)
+    specs = conf.virtual_alias_maps
+
     def expand(addr: str, depth: int, seen: tuple):
-        specs = _list(view, "virtual_alias_maps")
         if not specs or depth > limit:
             finals.append(addr)
             return
@@ -1419,7 +1760,7 @@ def route(env, address: str):
                 ext = local[len(klocal):]
         targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
         for t in targets:
-            t = canonicalize(view, t).lower()
+            t = _canonicalize(conf, view, t).lower()
             if ext and propagate and "@" in t:
                 tl, td = t.rsplit("@", 1)
                 t = f"{tl}{ext}@{td}"
