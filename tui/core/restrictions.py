@@ -160,6 +160,7 @@ class Evaluator:
     sender_rcptmap_checked = False
     where = "CONNECT"
     rcpt_count = 0
+    _rlists: dict | None = None   # the Config's parsed restriction lists (generic_checks)
 
     def __init__(self, cfg, tx: Transaction, service: str, resolver: Resolver,
                  policy_answers: dict | None = None):
@@ -360,60 +361,52 @@ class Evaluator:
     # ------------------------------------------------------------ generic_checks
     def generic_checks(self, parameter: str, items: list[tuple[str, Source | None]],
                        reply_name: str, reply_class: str, def_acl: str | None) -> int:
+        rl = self._rlists
+        if rl is None:
+            rl = self.tables.config_memo.get("rlists")
+            if rl is None:
+                rl = self.tables.config_memo["rlists"] = {}
+            self._rlists = rl
+        parsed = _parsed_restrictions(rl, items)
         status = 0
         saved_recursion = self.recursion
         self.recursion += 1
-        i = 0
-        pos = 0
-        n = len(items)
+        steps = self.steps
+        stack = self.stack
+        stage = self.stage
         try:
-            while i < n:
+            for kind, name, lname, handler, arg, entry, pos, src, extra in parsed:
                 if self.discard:
                     break
-                name, src = items[i]
-                pos += 1
-                lname = name.lower()
-                if lname == "warn_if_reject":
-                    sb = self.begin(parameter, name, pos, src)
-                    if self.warn_if_reject == 0:
-                        self.warn_if_reject = self.recursion
-                    self.end(sb, DUNNO, "the next restriction only warns instead of rejecting")
-                    i += 1
-                    continue
-                arg = None
-                if ":" in name and not lname.startswith("{"):
+                if kind:
+                    if kind == _R_WARN:
+                        sb = self.begin(parameter, name, pos, src)
+                        if self.warn_if_reject == 0:
+                            self.warn_if_reject = self.recursion
+                        self.end(sb, DUNNO, "the next restriction only warns instead of rejecting")
+                        continue
+                    if kind == _R_BAD:
+                        sb = self.begin(parameter, name, pos, src)
+                        self.reject_server_error(extra)
+                    # _R_TABLE
                     if def_acl is None:
                         sb = self.begin(parameter, name, pos, src)
                         self.reject_server_error(
                             f"specify one of (check_client_access, check_reverse_client_hostname_access, "
                             f"check_helo_access, check_sender_access, check_recipient_access, "
                             f"check_etrn_access) before {reply_class} restriction \"{name}\"")
-                    arg = name
                     lname = def_acl
-                    entry = name
-                    i += 1
-                else:
-                    entry = name
-                    i += 1
-                    if lname in ACCESS_CHECKS:
-                        if i >= n or ":" not in items[i][0]:
-                            sb = self.begin(parameter, name, pos, src)
-                            bad = items[i][0] if i < n else ""
-                            self.reject_server_error(
-                                f"restriction {lname}: bad argument \"{bad}\": need maptype:mapname")
-                        arg = items[i][0]
-                        entry = f"{name} {arg}"
-                        i += 1
-                    elif lname in DOMAIN_ARG or lname == "check_policy_service" or lname == "sleep":
-                        if i < n:
-                            arg = items[i][0]
-                            entry = f"{name} {arg}"
-                            i += 1
-                sb = self.begin(parameter, entry, pos, src)
-                if lname in DEPRECATED:
-                    sb.detail = f"deprecated name (use {DEPRECATED[lname]})"
+                    handler = DISPATCH.get(def_acl)
+                sb = _StepB(parameter, entry, pos, src, stage, len(stack))
+                steps.append(sb)
+                stack.append(sb)
+                if extra is not None:
+                    sb.detail = extra
                 try:
-                    status = self.one(lname, name, arg, reply_name, reply_class, def_acl)
+                    if handler is not None:
+                        status = handler(self, lname, name, arg, reply_name, reply_class, def_acl)
+                    else:
+                        status = self.one_other(name, reply_name, reply_class, def_acl)
                 except _Longjmp:
                     if sb.outcome == NO_MATCH:
                         sb.outcome = REJECT if self.error_text[:1] == "5" else DEFER
@@ -443,7 +436,8 @@ class Evaluator:
                     sb.outcome = REJECT if self.error_text[:1] == "5" else DEFER
                 elif sb.outcome == NO_MATCH and sb.reply is None and "raised" in sb.detail:
                     sb.outcome = DUNNO
-                self.end(sb)
+                if stack and stack[-1] is sb:
+                    stack.pop()
                 if status != 0:
                     break
                 if self.defer_if_permit.active and self.defer_if_reject.active:
@@ -455,305 +449,18 @@ class Evaluator:
         return status
 
     # ------------------------------------------------------------ one restriction
+    # Each restriction smtpd knows is one handler below, called as
+    # handler(self, name, orig, arg, reply_name, reply_class, def_acl) with
+    # name the lower-cased restriction; DISPATCH (after the class) maps every
+    # name to its handler. A name not in DISPATCH is a restriction class or
+    # unknown (one_other).
     def one(self, name: str, orig: str, arg, reply_name, reply_class, def_acl) -> int:
-        tx = self.tx
-        # the restrictions most lists use come first (the chain below is long)
-        helo, sender, rcpt = self.helo_name, self.sender, self.recipient
-        if name == "check_client_access":
-            return self.check_namadr_access(arg, self.client_name, self.client_addr, self.namaddr,
-                                            NAME_CLIENT, def_acl)
-        if name == "permit_mynetworks":
-            return self.permit_mynetworks()
-        if name == "check_helo_access":
-            if helo is not None:
-                found, st = self.check_domain_access(arg, helo, helo, NAME_HELO, def_acl)
-                return st
-            self.note_cur("no HELO/EHLO name")
-            return SMTPD_CHECK_DUNNO
-        if name == "check_sender_access":
-            if sender:
-                found, st = self.check_mail_access(arg, sender, sender, NAME_SENDER, def_acl)
-                return st
-            if sender is not None and sender == "":
-                key = self.p("smtpd_null_access_lookup_key") or "<>"
-                found, st = self.check_access(arg, key, False, sender, NAME_SENDER, def_acl)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name == "check_recipient_access":
-            if rcpt is not None:
-                found, st = self.check_mail_access(arg, rcpt, rcpt, NAME_RECIPIENT, def_acl)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unauth_destination":
-            if rcpt is not None:
-                return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554), "5.7.1")
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_recipient_maps", "reject_unlisted_recipient"):
-            if rcpt:
-                return self.check_recipient_rcpt_maps(rcpt)
-            return SMTPD_CHECK_DUNNO
-        # generic
-        if name == "permit":
-            return SMTPD_CHECK_OK
-        if name == "defer":
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("defer_code", 450), "4.3.2",
-                                     f"<{reply_name}>: {reply_class} rejected: Try again later")
-        if name == "reject":
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("reject_code", 554), "5.7.1",
-                                     f"<{reply_name}>: {reply_class} rejected: Access denied")
-        if name == "reject_unauth_pipelining":
-            self.note_cur("the client is assumed to wait for replies (no improper pipelining)")
-            return SMTPD_CHECK_DUNNO
-        if name == "check_policy_service":
-            if arg is None or ":" not in arg:
-                self.reject_server_error("restriction check_policy_service must be followed by transport:server")
-            ans = self.policy_answers.get(arg)
-            if ans is None:
-                self.conditional = True
-                self.cur.conditional = True
-                self.cur.outcome = NOT_EVALUATED
-                self.note_cur("policy service not consulted: assumed DUNNO (a real smtpd that cannot "
-                              "reach it answers 451 4.3.5 ... Server configuration problem)")
-                return SMTPD_CHECK_DUNNO
-            self.note_cur(f"policy service answer supplied: {ans}")
-            return self.check_table_result(arg, ans, reply_name, reply_name, reply_class, def_acl)
-        if name == "defer_if_permit":
-            return self.defer_if_permit2(None, MAIL_ERROR_POLICY, 450, "4.7.0",
-                                         f"<{reply_name}>: {reply_class} rejected: defer_if_permit requested")
-        if name == "defer_if_reject":
-            self.defer_if(self.defer_if_reject, MAIL_ERROR_POLICY, 450, "4.7.0",
-                          f"<{reply_name}>: {reply_class} rejected: defer_if_reject requested")
-            return SMTPD_CHECK_DUNNO
-        if name == "sleep":
-            if arg is None or not arg.isdigit():
-                self.reject_server_error("restriction sleep must be followed by number")
-            self.note_cur(f"smtpd would pause {arg} seconds")
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_plaintext_session":
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("plaintext_reject_code", 450), "4.7.1",
-                                     "Session encryption is required")
-        # client
-        if name in ("reject_unknown_client_hostname", "reject_unknown_client"):
-            if not self.name_status_ok:
-                return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
-                                         "4.7.25",
-                                         f"Client host rejected: cannot find your hostname, [{self.client_addr}]")
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unknown_reverse_client_hostname":
-            if not self.reverse_name_status_ok:
-                return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
-                                         "4.7.1",
-                                         f"Client host rejected: cannot find your reverse hostname, [{self.client_addr}]")
-            return SMTPD_CHECK_DUNNO
-        if name == "permit_inet_interfaces":
-            mine = C._interface_addrs(self.main, "inet_interfaces")
-            return SMTPD_CHECK_OK if self.client_addr in mine else SMTPD_CHECK_DUNNO
-        if name == "check_reverse_client_hostname_access":
-            st = self.check_namadr_access(arg, self.reverse_name, self.client_addr, self.reverse_name,
-                                          NAME_REV_CLIENT, def_acl)
-            self.forbid_allowlist(name, st, self.reverse_name)
-            return st
-        if name == "reject_maps_rbl":
-            st = SMTPD_CHECK_DUNNO
-            for dom in self.plist("maps_rbl_domains"):
-                st = self.reject_rbl_addr(dom, self.client_addr, NAME_CLIENT)
-                if st != SMTPD_CHECK_DUNNO:
-                    break
-            return st
-        if name in ("reject_rbl_client", "reject_rbl"):
-            if arg is None:
-                self.warnings.append(f"restriction {name} requires domain name argument")
-                return SMTPD_CHECK_DUNNO
-            return self.reject_rbl_addr(arg, self.client_addr, NAME_CLIENT)
-        if name == "permit_dnswl_client":
-            if arg is None:
-                return SMTPD_CHECK_DUNNO
-            return self.permit_dnswl(arg, self.client_addr, NAME_CLIENT, is_addr=True)
-        if name == "reject_rhsbl_client":
-            if arg is not None and self.client_name.lower() != "unknown":
-                return self.reject_rbl_domain(arg, self.client_name, NAME_CLIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "permit_rhswl_client":
-            if arg is not None and self.client_name.lower() != "unknown":
-                return self.permit_dnswl(arg, self.client_name, NAME_CLIENT, is_addr=False)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_rhsbl_reverse_client":
-            if arg is not None and self.reverse_name.lower() != "unknown":
-                return self.reject_rbl_domain(arg, self.reverse_name, NAME_REV_CLIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "check_ccert_access":
-            self.note_cur("no TLS client certificate in this transaction")
-            return SMTPD_CHECK_DUNNO
-        if name == "check_sasl_access":
-            if self.pbool("smtpd_sasl_auth_enable"):
-                if tx.sasl_login:
-                    found, st = self.check_access(arg, tx.sasl_login, False, tx.sasl_login, NAME_SASL, def_acl)
-                    return st
-                return SMTPD_CHECK_DUNNO
-            self.warnings.append(f"restriction `{name}' ignored: no SASL support")
-            self.note_cur("ignored: smtpd_sasl_auth_enable = no")
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_client_ns_access", "check_client_mx_access", "check_client_a_access"):
-            if self.client_name.lower() != "unknown":
-                st = self.check_server_access(arg, self.client_name, name.split("_")[2].upper(),
-                                              self.namaddr, NAME_CLIENT, def_acl)
-                self.forbid_allowlist(name, st, self.client_name)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_reverse_client_hostname_ns_access", "check_reverse_client_hostname_mx_access",
-                    "check_reverse_client_hostname_a_access"):
-            if self.reverse_name.lower() != "unknown":
-                st = self.check_server_access(arg, self.reverse_name, name.split("_")[4].upper(),
-                                              self.reverse_name, NAME_REV_CLIENT, def_acl)
-                self.forbid_allowlist(name, st, self.reverse_name)
-                return st
-            return SMTPD_CHECK_DUNNO
-        # helo
-        if name in ("reject_invalid_helo_hostname", "reject_invalid_hostname"):
-            if helo is not None:
-                if not helo.startswith("["):
-                    return self.reject_invalid_hostname(helo, helo, NAME_HELO)
-                return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-            return SMTPD_CHECK_DUNNO
-        if name in ("reject_unknown_helo_hostname", "reject_unknown_hostname"):
-            if helo is not None:
-                if not helo.startswith("["):
-                    return self.reject_unknown_hostname(helo, helo, NAME_HELO)
-                return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-            return SMTPD_CHECK_DUNNO
-        if name == "permit_naked_ip_address":
-            self.warnings.append("restriction permit_naked_ip_address is deprecated")
-            if helo is not None and helo and all(c in "0123456789.:" for c in helo):
-                st = self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-                if st == 0:
-                    return SMTPD_CHECK_OK
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_helo_ns_access", "check_helo_mx_access", "check_helo_a_access"):
-            if helo is not None:
-                st = self.check_server_access(arg, helo, name.split("_")[2].upper(), helo, NAME_HELO, def_acl)
-                self.forbid_allowlist(name, st, helo)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name in ("reject_non_fqdn_helo_hostname", "reject_non_fqdn_hostname"):
-            if helo is not None:
-                if not helo.startswith("["):
-                    return self.reject_non_fqdn_hostname(helo, helo, NAME_HELO)
-                return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_rhsbl_helo":
-            if arg is not None and helo is not None:
-                return self.reject_rbl_domain(arg, helo, NAME_HELO)
-            return SMTPD_CHECK_DUNNO
-        # sender
-        if name in ("reject_unknown_address", "reject_unknown_sender_domain"):
-            if sender:
-                return self.reject_unknown_address(sender, sender, NAME_SENDER)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unverified_sender":
-            if sender:
-                return self.reject_unverified(sender, NAME_SENDER)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_non_fqdn_sender":
-            if sender:
-                return self.reject_non_fqdn_address(sender, sender, NAME_SENDER)
-            return SMTPD_CHECK_DUNNO
-        if name in ("reject_authenticated_sender_login_mismatch", "reject_known_sender_login_mismatch",
-                    "reject_unauthenticated_sender_login_mismatch", "reject_sender_login_mismatch"):
-            if not self.pbool("smtpd_sasl_auth_enable"):
-                self.warnings.append(f"restriction `{name}' ignored: no SASL support")
-                self.note_cur("ignored: smtpd_sasl_auth_enable = no")
-                return SMTPD_CHECK_DUNNO
-            if not sender:
-                return SMTPD_CHECK_DUNNO
-            if name == "reject_authenticated_sender_login_mismatch":
-                return self.auth_sender_login_mismatch(sender, allow_unknown=False)
-            if name == "reject_known_sender_login_mismatch":
-                if tx.sasl_login:
-                    return self.auth_sender_login_mismatch(sender, allow_unknown=True)
-                return self.unauth_sender_login_mismatch(sender)
-            if name == "reject_unauthenticated_sender_login_mismatch":
-                return self.unauth_sender_login_mismatch(sender)
-            # reject_sender_login_mismatch: built-in class of the two above
-            st = self.auth_sender_login_mismatch(sender, allow_unknown=False)
-            if st:
-                return st
-            return self.unauth_sender_login_mismatch(sender)
-        if name in ("check_sender_ns_access", "check_sender_mx_access", "check_sender_a_access"):
-            if sender:
-                st = self.check_server_access(arg, sender, name.split("_")[2].upper(), sender, NAME_SENDER, def_acl)
-                self.forbid_allowlist(name, st, sender)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_rhsbl_sender":
-            if arg is not None and sender:
-                return self.reject_rbl_domain(arg, sender, NAME_SENDER)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unlisted_sender":
-            if sender:
-                return self.check_sender_rcpt_maps(sender)
-            return SMTPD_CHECK_DUNNO
-        # recipient
-        if name == "permit_mx_backup":
-            if rcpt is not None:
-                return self.permit_mx_backup(rcpt, rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "permit_auth_destination":
-            if rcpt is not None:
-                return self.permit_auth_destination(rcpt)
-            return SMTPD_CHECK_DUNNO
-        if name == "defer_unauth_destination":
-            if rcpt is not None:
-                return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554) - 100,
-                                                      "4.7.1")
-            return SMTPD_CHECK_DUNNO
-        if name == "check_relay_domains":
-            st = SMTPD_CHECK_DUNNO
-            if rcpt is not None:
-                st = self.check_relay_domains(rcpt, rcpt, NAME_RECIPIENT)
-            return st
-        if name == "permit_sasl_authenticated":
-            if self.pbool("smtpd_sasl_auth_enable"):
-                if tx.sasl_login:
-                    self.note_cur(f"client authenticated as {tx.sasl_login}")
-                    return SMTPD_CHECK_OK
-                self.note_cur("client did not authenticate")
-            else:
-                self.note_cur("SASL is off on this service (smtpd_sasl_auth_enable = no)")
-            return SMTPD_CHECK_DUNNO
-        if name in ("permit_tls_all_clientcerts", "permit_tls_clientcerts"):
-            self.note_cur("no TLS client certificate in this transaction: never matches")
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unknown_recipient_domain":
-            if rcpt is not None:
-                return self.reject_unknown_address(rcpt, rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_non_fqdn_recipient":
-            if rcpt is not None:
-                return self.reject_non_fqdn_address(rcpt, rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_recipient_ns_access", "check_recipient_mx_access", "check_recipient_a_access"):
-            if rcpt:
-                st = self.check_server_access(arg, rcpt, name.split("_")[2].upper(), rcpt, NAME_RECIPIENT, def_acl)
-                self.forbid_allowlist(name, st, rcpt)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_rhsbl_recipient":
-            if arg is not None and rcpt is not None:
-                return self.reject_rbl_domain(arg, rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_multi_recipient_bounce":
-            if sender is not None and sender == "" and self.rcpt_count > (0 if self.where == "RCPT" else 1):
-                return self.check_reject(MAIL_ERROR_POLICY, self.pint("multi_recipient_bounce_reject_code", 550),
-                                         "5.5.3", f"<{reply_name}>: {reply_class} rejected: Multi-recipient bounce")
-            self.note_cur("one recipient in this transaction")
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unverified_recipient":
-            if rcpt:
-                return self.reject_unverified(rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "check_etrn_access":
-            return SMTPD_CHECK_DUNNO
+        h = DISPATCH.get(name)
+        if h is None:
+            return self.one_other(orig, reply_name, reply_class, def_acl)
+        return h(self, name, orig, arg, reply_name, reply_class, def_acl)
+
+    def one_other(self, orig: str, reply_name, reply_class, def_acl) -> int:
         # restriction class
         cls = self.restriction_class(orig)
         if cls is not None:
@@ -765,6 +472,403 @@ class Evaluator:
             return self.generic_checks(orig, items, reply_name, reply_class, def_acl)
         self.reject_server_error(f"unknown smtpd restriction: \"{orig}\"")
         return SMTPD_CHECK_DUNNO  # not reached
+
+    def r_check_client_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.check_namadr_access(arg, self.client_name, self.client_addr, self.namaddr,
+                                        NAME_CLIENT, def_acl)
+
+    def r_permit_mynetworks(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.permit_mynetworks()
+
+    def r_check_helo_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        helo = self.helo_name
+        if helo is not None:
+            found, st = self.check_domain_access(arg, helo, helo, NAME_HELO, def_acl)
+            return st
+        self.note_cur("no HELO/EHLO name")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_sender_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender:
+            found, st = self.check_mail_access(arg, sender, sender, NAME_SENDER, def_acl)
+            return st
+        if sender is not None and sender == "":
+            key = self.p("smtpd_null_access_lookup_key") or "<>"
+            found, st = self.check_access(arg, key, False, sender, NAME_SENDER, def_acl)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_recipient_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            found, st = self.check_mail_access(arg, rcpt, rcpt, NAME_RECIPIENT, def_acl)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unauth_destination(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554), "5.7.1")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unlisted_recipient(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also check_recipient_maps
+        rcpt = self.recipient
+        if rcpt:
+            return self.check_recipient_rcpt_maps(rcpt)
+        return SMTPD_CHECK_DUNNO
+
+    # generic
+    def r_permit(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return SMTPD_CHECK_OK
+
+    def r_defer(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.check_reject(MAIL_ERROR_POLICY, self.pint("defer_code", 450), "4.3.2",
+                                 f"<{reply_name}>: {reply_class} rejected: Try again later")
+
+    def r_reject(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.check_reject(MAIL_ERROR_POLICY, self.pint("reject_code", 554), "5.7.1",
+                                 f"<{reply_name}>: {reply_class} rejected: Access denied")
+
+    def r_reject_unauth_pipelining(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        self.note_cur("the client is assumed to wait for replies (no improper pipelining)")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_policy_service(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is None or ":" not in arg:
+            self.reject_server_error("restriction check_policy_service must be followed by transport:server")
+        ans = self.policy_answers.get(arg)
+        if ans is None:
+            self.conditional = True
+            self.cur.conditional = True
+            self.cur.outcome = NOT_EVALUATED
+            self.note_cur("policy service not consulted: assumed DUNNO (a real smtpd that cannot "
+                          "reach it answers 451 4.3.5 ... Server configuration problem)")
+            return SMTPD_CHECK_DUNNO
+        self.note_cur(f"policy service answer supplied: {ans}")
+        return self.check_table_result(arg, ans, reply_name, reply_name, reply_class, def_acl)
+
+    def r_defer_if_permit(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.defer_if_permit2(None, MAIL_ERROR_POLICY, 450, "4.7.0",
+                                     f"<{reply_name}>: {reply_class} rejected: defer_if_permit requested")
+
+    def r_defer_if_reject(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        self.defer_if(self.defer_if_reject, MAIL_ERROR_POLICY, 450, "4.7.0",
+                      f"<{reply_name}>: {reply_class} rejected: defer_if_reject requested")
+        return SMTPD_CHECK_DUNNO
+
+    def r_sleep(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is None or not arg.isdigit():
+            self.reject_server_error("restriction sleep must be followed by number")
+        self.note_cur(f"smtpd would pause {arg} seconds")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_plaintext_session(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.check_reject(MAIL_ERROR_POLICY, self.pint("plaintext_reject_code", 450), "4.7.1",
+                                 "Session encryption is required")
+
+    # client
+    def r_reject_unknown_client_hostname(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_unknown_client
+        if not self.name_status_ok:
+            return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
+                                     "4.7.25",
+                                     f"Client host rejected: cannot find your hostname, [{self.client_addr}]")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unknown_reverse_client_hostname(self, name, orig, arg, reply_name, reply_class,
+                                                 def_acl) -> int:
+        if not self.reverse_name_status_ok:
+            return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
+                                     "4.7.1",
+                                     f"Client host rejected: cannot find your reverse hostname, [{self.client_addr}]")
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_inet_interfaces(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        mine = C._interface_addrs(self.main, "inet_interfaces")
+        return SMTPD_CHECK_OK if self.client_addr in mine else SMTPD_CHECK_DUNNO
+
+    def r_check_reverse_client_hostname_access(self, name, orig, arg, reply_name, reply_class,
+                                               def_acl) -> int:
+        st = self.check_namadr_access(arg, self.reverse_name, self.client_addr, self.reverse_name,
+                                      NAME_REV_CLIENT, def_acl)
+        self.forbid_allowlist(name, st, self.reverse_name)
+        return st
+
+    def r_reject_maps_rbl(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        st = SMTPD_CHECK_DUNNO
+        for dom in self.plist("maps_rbl_domains"):
+            st = self.reject_rbl_addr(dom, self.client_addr, NAME_CLIENT)
+            if st != SMTPD_CHECK_DUNNO:
+                break
+        return st
+
+    def r_reject_rbl_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_rbl
+        if arg is None:
+            self.warnings.append(f"restriction {name} requires domain name argument")
+            return SMTPD_CHECK_DUNNO
+        return self.reject_rbl_addr(arg, self.client_addr, NAME_CLIENT)
+
+    def r_permit_dnswl_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is None:
+            return SMTPD_CHECK_DUNNO
+        return self.permit_dnswl(arg, self.client_addr, NAME_CLIENT, is_addr=True)
+
+    def r_reject_rhsbl_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is not None and self.client_name.lower() != "unknown":
+            return self.reject_rbl_domain(arg, self.client_name, NAME_CLIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_rhswl_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is not None and self.client_name.lower() != "unknown":
+            return self.permit_dnswl(arg, self.client_name, NAME_CLIENT, is_addr=False)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_rhsbl_reverse_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is not None and self.reverse_name.lower() != "unknown":
+            return self.reject_rbl_domain(arg, self.reverse_name, NAME_REV_CLIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_ccert_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        self.note_cur("no TLS client certificate in this transaction")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_sasl_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        tx = self.tx
+        if self.pbool("smtpd_sasl_auth_enable"):
+            if tx.sasl_login:
+                found, st = self.check_access(arg, tx.sasl_login, False, tx.sasl_login, NAME_SASL, def_acl)
+                return st
+            return SMTPD_CHECK_DUNNO
+        self.warnings.append(f"restriction `{name}' ignored: no SASL support")
+        self.note_cur("ignored: smtpd_sasl_auth_enable = no")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_client_server_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # check_client_{ns,mx,a}_access
+        if self.client_name.lower() != "unknown":
+            st = self.check_server_access(arg, self.client_name, name.split("_")[2].upper(),
+                                          self.namaddr, NAME_CLIENT, def_acl)
+            self.forbid_allowlist(name, st, self.client_name)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_reverse_client_server_access(self, name, orig, arg, reply_name, reply_class,
+                                             def_acl) -> int:
+        # check_reverse_client_hostname_{ns,mx,a}_access
+        if self.reverse_name.lower() != "unknown":
+            st = self.check_server_access(arg, self.reverse_name, name.split("_")[4].upper(),
+                                          self.reverse_name, NAME_REV_CLIENT, def_acl)
+            self.forbid_allowlist(name, st, self.reverse_name)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    # helo
+    def r_reject_invalid_helo_hostname(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_invalid_hostname
+        helo = self.helo_name
+        if helo is not None:
+            if not helo.startswith("["):
+                return self.reject_invalid_hostname(helo, helo, NAME_HELO)
+            return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unknown_helo_hostname(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_unknown_hostname
+        helo = self.helo_name
+        if helo is not None:
+            if not helo.startswith("["):
+                return self.reject_unknown_hostname(helo, helo, NAME_HELO)
+            return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_naked_ip_address(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        helo = self.helo_name
+        self.warnings.append("restriction permit_naked_ip_address is deprecated")
+        if helo is not None and helo and all(c in "0123456789.:" for c in helo):
+            st = self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
+            if st == 0:
+                return SMTPD_CHECK_OK
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_helo_server_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # check_helo_{ns,mx,a}_access
+        helo = self.helo_name
+        if helo is not None:
+            st = self.check_server_access(arg, helo, name.split("_")[2].upper(), helo, NAME_HELO, def_acl)
+            self.forbid_allowlist(name, st, helo)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_non_fqdn_helo_hostname(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_non_fqdn_hostname
+        helo = self.helo_name
+        if helo is not None:
+            if not helo.startswith("["):
+                return self.reject_non_fqdn_hostname(helo, helo, NAME_HELO)
+            return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_rhsbl_helo(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        helo = self.helo_name
+        if arg is not None and helo is not None:
+            return self.reject_rbl_domain(arg, helo, NAME_HELO)
+        return SMTPD_CHECK_DUNNO
+
+    # sender
+    def r_reject_unknown_sender_domain(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_unknown_address
+        sender = self.sender
+        if sender:
+            return self.reject_unknown_address(sender, sender, NAME_SENDER)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unverified_sender(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender:
+            return self.reject_unverified(sender, NAME_SENDER)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_non_fqdn_sender(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender:
+            return self.reject_non_fqdn_address(sender, sender, NAME_SENDER)
+        return SMTPD_CHECK_DUNNO
+
+    def r_sender_login_mismatch(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # reject_{authenticated,known,unauthenticated}_sender_login_mismatch and
+        # reject_sender_login_mismatch
+        sender = self.sender
+        if not self.pbool("smtpd_sasl_auth_enable"):
+            self.warnings.append(f"restriction `{name}' ignored: no SASL support")
+            self.note_cur("ignored: smtpd_sasl_auth_enable = no")
+            return SMTPD_CHECK_DUNNO
+        if not sender:
+            return SMTPD_CHECK_DUNNO
+        if name == "reject_authenticated_sender_login_mismatch":
+            return self.auth_sender_login_mismatch(sender, allow_unknown=False)
+        if name == "reject_known_sender_login_mismatch":
+            if self.tx.sasl_login:
+                return self.auth_sender_login_mismatch(sender, allow_unknown=True)
+            return self.unauth_sender_login_mismatch(sender)
+        if name == "reject_unauthenticated_sender_login_mismatch":
+            return self.unauth_sender_login_mismatch(sender)
+        # reject_sender_login_mismatch: built-in class of the two above
+        st = self.auth_sender_login_mismatch(sender, allow_unknown=False)
+        if st:
+            return st
+        return self.unauth_sender_login_mismatch(sender)
+
+    def r_check_sender_server_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # check_sender_{ns,mx,a}_access
+        sender = self.sender
+        if sender:
+            st = self.check_server_access(arg, sender, name.split("_")[2].upper(), sender, NAME_SENDER, def_acl)
+            self.forbid_allowlist(name, st, sender)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_rhsbl_sender(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if arg is not None and sender:
+            return self.reject_rbl_domain(arg, sender, NAME_SENDER)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unlisted_sender(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender:
+            return self.check_sender_rcpt_maps(sender)
+        return SMTPD_CHECK_DUNNO
+
+    # recipient
+    def r_permit_mx_backup(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.permit_mx_backup(rcpt, rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_auth_destination(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.permit_auth_destination(rcpt)
+        return SMTPD_CHECK_DUNNO
+
+    def r_defer_unauth_destination(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554) - 100,
+                                                  "4.7.1")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_relay_domains(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        st = SMTPD_CHECK_DUNNO
+        if rcpt is not None:
+            st = self.check_relay_domains(rcpt, rcpt, NAME_RECIPIENT)
+        return st
+
+    def r_permit_sasl_authenticated(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        tx = self.tx
+        if self.pbool("smtpd_sasl_auth_enable"):
+            if tx.sasl_login:
+                self.note_cur(f"client authenticated as {tx.sasl_login}")
+                return SMTPD_CHECK_OK
+            self.note_cur("client did not authenticate")
+        else:
+            self.note_cur("SASL is off on this service (smtpd_sasl_auth_enable = no)")
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_tls_clientcerts(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also permit_tls_all_clientcerts
+        self.note_cur("no TLS client certificate in this transaction: never matches")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unknown_recipient_domain(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.reject_unknown_address(rcpt, rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_non_fqdn_recipient(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.reject_non_fqdn_address(rcpt, rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_recipient_server_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # check_recipient_{ns,mx,a}_access
+        rcpt = self.recipient
+        if rcpt:
+            st = self.check_server_access(arg, rcpt, name.split("_")[2].upper(), rcpt, NAME_RECIPIENT, def_acl)
+            self.forbid_allowlist(name, st, rcpt)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_rhsbl_recipient(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if arg is not None and rcpt is not None:
+            return self.reject_rbl_domain(arg, rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_multi_recipient_bounce(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender is not None and sender == "" and self.rcpt_count > (0 if self.where == "RCPT" else 1):
+            return self.check_reject(MAIL_ERROR_POLICY, self.pint("multi_recipient_bounce_reject_code", 550),
+                                     "5.5.3", f"<{reply_name}>: {reply_class} rejected: Multi-recipient bounce")
+        self.note_cur("one recipient in this transaction")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unverified_recipient(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt:
+            return self.reject_unverified(rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_etrn_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return SMTPD_CHECK_DUNNO
 
     # ------------------------------------------------------------ restriction classes
     def restriction_class(self, name: str):
@@ -1737,6 +1841,157 @@ class Evaluator:
         return Trace.make(self.tx, self.service, code, reply, stage, steps, idx, self.conditional,
                           tuple(self.config_errors), tuple(dict.fromkeys(self.warnings)), route,
                           tuple(self.notes))
+
+
+_E = Evaluator
+# Every restriction name smtpd 3.7 knows -> its handler (see Evaluator.one).
+# "warn_if_reject" is the list walk's own (generic_checks); lint reads the
+# names from here (lint.known_restrictions).
+DISPATCH: dict = {
+    "warn_if_reject": None,
+    "check_client_access": _E.r_check_client_access,
+    "permit_mynetworks": _E.r_permit_mynetworks,
+    "check_helo_access": _E.r_check_helo_access,
+    "check_sender_access": _E.r_check_sender_access,
+    "check_recipient_access": _E.r_check_recipient_access,
+    "reject_unauth_destination": _E.r_reject_unauth_destination,
+    "check_recipient_maps": _E.r_reject_unlisted_recipient,
+    "reject_unlisted_recipient": _E.r_reject_unlisted_recipient,
+    "permit": _E.r_permit,
+    "defer": _E.r_defer,
+    "reject": _E.r_reject,
+    "reject_unauth_pipelining": _E.r_reject_unauth_pipelining,
+    "check_policy_service": _E.r_check_policy_service,
+    "defer_if_permit": _E.r_defer_if_permit,
+    "defer_if_reject": _E.r_defer_if_reject,
+    "sleep": _E.r_sleep,
+    "reject_plaintext_session": _E.r_reject_plaintext_session,
+    "reject_unknown_client_hostname": _E.r_reject_unknown_client_hostname,
+    "reject_unknown_client": _E.r_reject_unknown_client_hostname,
+    "reject_unknown_reverse_client_hostname": _E.r_reject_unknown_reverse_client_hostname,
+    "permit_inet_interfaces": _E.r_permit_inet_interfaces,
+    "check_reverse_client_hostname_access": _E.r_check_reverse_client_hostname_access,
+    "reject_maps_rbl": _E.r_reject_maps_rbl,
+    "reject_rbl_client": _E.r_reject_rbl_client,
+    "reject_rbl": _E.r_reject_rbl_client,
+    "permit_dnswl_client": _E.r_permit_dnswl_client,
+    "reject_rhsbl_client": _E.r_reject_rhsbl_client,
+    "permit_rhswl_client": _E.r_permit_rhswl_client,
+    "reject_rhsbl_reverse_client": _E.r_reject_rhsbl_reverse_client,
+    "check_ccert_access": _E.r_check_ccert_access,
+    "check_sasl_access": _E.r_check_sasl_access,
+    "check_client_ns_access": _E.r_check_client_server_access,
+    "check_client_mx_access": _E.r_check_client_server_access,
+    "check_client_a_access": _E.r_check_client_server_access,
+    "check_reverse_client_hostname_ns_access": _E.r_check_reverse_client_server_access,
+    "check_reverse_client_hostname_mx_access": _E.r_check_reverse_client_server_access,
+    "check_reverse_client_hostname_a_access": _E.r_check_reverse_client_server_access,
+    "reject_invalid_helo_hostname": _E.r_reject_invalid_helo_hostname,
+    "reject_invalid_hostname": _E.r_reject_invalid_helo_hostname,
+    "reject_unknown_helo_hostname": _E.r_reject_unknown_helo_hostname,
+    "reject_unknown_hostname": _E.r_reject_unknown_helo_hostname,
+    "permit_naked_ip_address": _E.r_permit_naked_ip_address,
+    "check_helo_ns_access": _E.r_check_helo_server_access,
+    "check_helo_mx_access": _E.r_check_helo_server_access,
+    "check_helo_a_access": _E.r_check_helo_server_access,
+    "reject_non_fqdn_helo_hostname": _E.r_reject_non_fqdn_helo_hostname,
+    "reject_non_fqdn_hostname": _E.r_reject_non_fqdn_helo_hostname,
+    "reject_rhsbl_helo": _E.r_reject_rhsbl_helo,
+    "reject_unknown_address": _E.r_reject_unknown_sender_domain,
+    "reject_unknown_sender_domain": _E.r_reject_unknown_sender_domain,
+    "reject_unverified_sender": _E.r_reject_unverified_sender,
+    "reject_non_fqdn_sender": _E.r_reject_non_fqdn_sender,
+    "reject_authenticated_sender_login_mismatch": _E.r_sender_login_mismatch,
+    "reject_known_sender_login_mismatch": _E.r_sender_login_mismatch,
+    "reject_unauthenticated_sender_login_mismatch": _E.r_sender_login_mismatch,
+    "reject_sender_login_mismatch": _E.r_sender_login_mismatch,
+    "check_sender_ns_access": _E.r_check_sender_server_access,
+    "check_sender_mx_access": _E.r_check_sender_server_access,
+    "check_sender_a_access": _E.r_check_sender_server_access,
+    "reject_rhsbl_sender": _E.r_reject_rhsbl_sender,
+    "reject_unlisted_sender": _E.r_reject_unlisted_sender,
+    "permit_mx_backup": _E.r_permit_mx_backup,
+    "permit_auth_destination": _E.r_permit_auth_destination,
+    "defer_unauth_destination": _E.r_defer_unauth_destination,
+    "check_relay_domains": _E.r_check_relay_domains,
+    "permit_sasl_authenticated": _E.r_permit_sasl_authenticated,
+    "permit_tls_all_clientcerts": _E.r_permit_tls_clientcerts,
+    "permit_tls_clientcerts": _E.r_permit_tls_clientcerts,
+    "reject_unknown_recipient_domain": _E.r_reject_unknown_recipient_domain,
+    "reject_non_fqdn_recipient": _E.r_reject_non_fqdn_recipient,
+    "check_recipient_ns_access": _E.r_check_recipient_server_access,
+    "check_recipient_mx_access": _E.r_check_recipient_server_access,
+    "check_recipient_a_access": _E.r_check_recipient_server_access,
+    "reject_rhsbl_recipient": _E.r_reject_rhsbl_recipient,
+    "reject_multi_recipient_bounce": _E.r_reject_multi_recipient_bounce,
+    "reject_unverified_recipient": _E.r_reject_unverified_recipient,
+    "check_etrn_access": _E.r_check_etrn_access,
+}
+del _E
+
+# What one entry of a parsed restriction list is (see _parse_restrictions).
+_R_PLAIN = 0     # a restriction (with its argument, if it takes one)
+_R_WARN = 1      # warn_if_reject
+_R_TABLE = 2     # a bare type:table: the list's default access check (def_acl)
+_R_BAD = 3       # an access check without a type:table argument (smtpd stops there)
+
+
+def _parse_restrictions(items) -> tuple:
+    """A restriction list as generic_checks walks it, parsed once: one
+    (kind, name, lname, handler, arg, entry, position, source, extra) per
+    restriction. name is as written, lname lower-cased, handler DISPATCH's
+    (None: a restriction class or unknown), arg the argument it takes from
+    the next item, entry the text a Step shows; extra is the deprecation note
+    of a _R_PLAIN entry and the error text of a _R_BAD one, which ends the
+    list (smtpd stops there)."""
+    out = []
+    i = 0
+    pos = 0
+    n = len(items)
+    get = DISPATCH.get
+    while i < n:
+        name, src = items[i]
+        pos += 1
+        lname = name.lower()
+        i += 1
+        if lname == "warn_if_reject":
+            out.append((_R_WARN, name, lname, None, None, name, pos, src, None))
+            continue
+        if ":" in name and not lname.startswith("{"):
+            out.append((_R_TABLE, name, lname, None, name, name, pos, src, None))
+            continue
+        arg = None
+        entry = name
+        if lname in ACCESS_CHECKS:
+            if i >= n or ":" not in items[i][0]:
+                bad = items[i][0] if i < n else ""
+                out.append((_R_BAD, name, lname, None, None, name, pos, src,
+                            f"restriction {lname}: bad argument \"{bad}\": need maptype:mapname"))
+                break
+            arg = items[i][0]
+            entry = f"{name} {arg}"
+            i += 1
+        elif lname in DOMAIN_ARG or lname == "check_policy_service" or lname == "sleep":
+            if i < n:
+                arg = items[i][0]
+                entry = f"{name} {arg}"
+                i += 1
+        dep = DEPRECATED.get(lname)
+        out.append((_R_PLAIN, name, lname, get(lname), arg, entry, pos, src,
+                    None if dep is None else f"deprecated name (use {dep})"))
+    return tuple(out)
+
+
+def _parsed_restrictions(memo: dict, items) -> tuple:
+    """_parse_restrictions(items), kept in MEMO (the Config's, keyed by the
+    identity of a view's shared list tuple, which lives as long as the view)."""
+    got = memo.get(id(items))
+    if got is not None and got[0] is items:
+        return got[1]
+    parsed = _parse_restrictions(items)
+    if type(items) is tuple:
+        memo[id(items)] = (items, parsed)
+    return parsed
 
 
 def _split_restrictions(v: str) -> list[str]:
