@@ -93,6 +93,9 @@ class _Defer:
     step: "_StepB | None" = None
 
 
+_new = object.__new__
+
+
 class _StepB:
     """A Step while it is being evaluated (mutable); freeze() makes the Step."""
 
@@ -114,9 +117,21 @@ class _StepB:
         self.conditional = False
 
     def freeze(self) -> Step:
-        return Step.make(self.parameter, self.entry, self.position, self.source, self.outcome,
-                         self.stage, tuple(self.lookups), self.reply, self.detail, self.depth,
-                         self.conditional)
+        # Step.make(...) inlined: a trace freezes every step it made
+        o = _new(Step)
+        d = o.__dict__
+        d["parameter"] = self.parameter
+        d["entry"] = self.entry
+        d["position"] = self.position
+        d["source"] = self.source
+        d["outcome"] = self.outcome
+        d["stage"] = self.stage
+        d["lookups"] = tuple(self.lookups)
+        d["reply"] = self.reply
+        d["detail"] = self.detail
+        d["depth"] = self.depth
+        d["conditional"] = self.conditional
+        return o
 
 
 def _printable(s: str) -> str:

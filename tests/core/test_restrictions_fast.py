@@ -1,0 +1,154 @@
+"""The evaluator's shortcuts give what the plain code gave.
+
+- restrictions._parse_restrictions (a list parsed once per Config) pairs each
+  restriction with its argument, position, entry text and deprecation note
+  exactly as the item-by-item walk generic_checks used to do (_reference
+  below is that walk's parsing, kept verbatim);
+- restrictions.DISPATCH knows the names the old if-chain knew;
+- Lookup/Step/Trace.make build what the dataclass constructors build.
+"""
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from tui.core import restrictions as R
+from tui.core.model import Source
+from tui.core.trace import Lookup, Step, Trace, Transaction
+
+# restriction names lint reported before DISPATCH existed (read from the
+# if-chain of Evaluator.one() and generic_checks())
+OLD_NAMES = {
+    'check_ccert_access', 'check_client_a_access', 'check_client_access', 'check_client_mx_access',
+    'check_client_ns_access', 'check_etrn_access', 'check_helo_a_access', 'check_helo_access',
+    'check_helo_mx_access', 'check_helo_ns_access', 'check_policy_service', 'check_recipient_a_access',
+    'check_recipient_access', 'check_recipient_maps', 'check_recipient_mx_access',
+    'check_recipient_ns_access', 'check_relay_domains', 'check_reverse_client_hostname_a_access',
+    'check_reverse_client_hostname_access', 'check_reverse_client_hostname_mx_access',
+    'check_reverse_client_hostname_ns_access', 'check_sasl_access', 'check_sender_a_access',
+    'check_sender_access', 'check_sender_mx_access', 'check_sender_ns_access', 'defer',
+    'defer_if_permit', 'defer_if_reject', 'defer_unauth_destination', 'permit', 'permit_auth_destination',
+    'permit_dnswl_client', 'permit_inet_interfaces', 'permit_mx_backup', 'permit_mynetworks',
+    'permit_naked_ip_address', 'permit_rhswl_client', 'permit_sasl_authenticated',
+    'permit_tls_all_clientcerts', 'permit_tls_clientcerts', 'reject',
+    'reject_authenticated_sender_login_mismatch', 'reject_invalid_helo_hostname',
+    'reject_invalid_hostname', 'reject_known_sender_login_mismatch', 'reject_maps_rbl',
+    'reject_multi_recipient_bounce', 'reject_non_fqdn_helo_hostname', 'reject_non_fqdn_hostname',
+    'reject_non_fqdn_recipient', 'reject_non_fqdn_sender', 'reject_plaintext_session', 'reject_rbl',
+    'reject_rbl_client', 'reject_rhsbl_client', 'reject_rhsbl_helo', 'reject_rhsbl_recipient',
+    'reject_rhsbl_reverse_client', 'reject_rhsbl_sender', 'reject_sender_login_mismatch',
+    'reject_unauth_destination', 'reject_unauth_pipelining',
+    'reject_unauthenticated_sender_login_mismatch', 'reject_unknown_address', 'reject_unknown_client',
+    'reject_unknown_client_hostname', 'reject_unknown_helo_hostname', 'reject_unknown_hostname',
+    'reject_unknown_recipient_domain', 'reject_unknown_reverse_client_hostname',
+    'reject_unknown_sender_domain', 'reject_unlisted_recipient', 'reject_unlisted_sender',
+    'reject_unverified_recipient', 'reject_unverified_sender', 'sleep', 'warn_if_reject',
+}
+
+
+def test_dispatch_knows_the_old_names():
+    assert set(R.DISPATCH) == OLD_NAMES
+    for name, h in R.DISPATCH.items():
+        assert (h is None) == (name == "warn_if_reject"), name
+
+
+def _reference(items):
+    """generic_checks' own parsing before the lists were parsed once: one
+    (kind, name, lname, arg, entry, pos, src, extra) per restriction."""
+    out = []
+    i = 0
+    pos = 0
+    n = len(items)
+    while i < n:
+        name, src = items[i]
+        pos += 1
+        lname = name.lower()
+        if lname == "warn_if_reject":
+            out.append((R._R_WARN, name, lname, None, name, pos, src, None))
+            i += 1
+            continue
+        arg = None
+        if ":" in name and not lname.startswith("{"):
+            out.append((R._R_TABLE, name, lname, name, name, pos, src, None))
+            i += 1
+            continue
+        entry = name
+        i += 1
+        if lname in R.ACCESS_CHECKS:
+            if i >= n or ":" not in items[i][0]:
+                bad = items[i][0] if i < n else ""
+                out.append((R._R_BAD, name, lname, None, name, pos, src,
+                            f"restriction {lname}: bad argument \"{bad}\": need maptype:mapname"))
+                break
+            arg = items[i][0]
+            entry = f"{name} {arg}"
+            i += 1
+        elif lname in R.DOMAIN_ARG or lname == "check_policy_service" or lname == "sleep":
+            if i < n:
+                arg = items[i][0]
+                entry = f"{name} {arg}"
+                i += 1
+        extra = f"deprecated name (use {R.DEPRECATED[lname]})" if lname in R.DEPRECATED else None
+        out.append((R._R_PLAIN, name, lname, arg, entry, pos, src, extra))
+    return out
+
+
+_words = st.sampled_from(sorted(R.DISPATCH) + [
+    "hash:/etc/postfix/access", "cidr:/x", "{ inline }", "{a:b}", "zen.spamhaus.org", "10",
+    "myclass", "Permit_MyNetworks", "REJECT_RBL", "Check_Sender_Access", "inet:127.0.0.1:1",
+    "bogus_name", "Warn_If_Reject", "CHECK_RELAY_DOMAINS",
+])
+_sources = st.sampled_from([None, Source("default"), Source("main.cf", None, 3)])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_words, _sources), max_size=14))
+def test_parse_is_the_walks_parse(items):
+    parsed = R._parse_restrictions(tuple(items))
+    ref = _reference(items)
+    assert [(k, name, lname, arg, entry, pos, src, extra)
+            for k, name, lname, _h, arg, entry, pos, src, extra in parsed] == ref
+    for k, _name, lname, h, *_ in parsed:
+        if k == R._R_PLAIN:
+            assert h is R.DISPATCH.get(lname)
+
+
+def test_parsed_lists_are_kept_by_identity():
+    memo: dict = {}
+    items = (("permit_mynetworks", None), ("reject", None))
+    first = R._parsed_restrictions(memo, items)
+    assert R._parsed_restrictions(memo, items) is first
+    same_text = tuple(list(items))
+    assert R._parsed_restrictions(memo, same_text) == first
+    as_list = list(items)
+    assert R._parsed_restrictions(memo, as_list) == first
+    assert id(as_list) not in memo   # only the views' shared tuples are kept
+
+
+_text = st.one_of(st.none(), st.text(max_size=8))
+
+
+@settings(max_examples=100, deadline=None)
+@given(_text, st.text(max_size=8), st.booleans(), _text, _text, _text, _text)
+def test_lookup_make(table, key, found, value, error, where, note):
+    a = Lookup.make(table, key, found, value, error, where, note)
+    b = Lookup(table, key, found, value, error, where, note)
+    assert a == b and hash(a) == hash(b) and vars(a) == vars(b) and list(vars(a)) == list(vars(b))
+    assert a.to_json() == b.to_json() and a.result == b.result
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=8), st.text(max_size=8), st.one_of(st.none(), st.integers(1, 9)), _sources,
+       st.sampled_from(("no match", "permit", "reject")), st.sampled_from(("helo", "rcpt")), _text,
+       st.text(max_size=8), st.integers(0, 3), st.booleans())
+def test_step_and_trace_make(parameter, entry, position, source, outcome, stage, reply, detail, depth,
+                             conditional):
+    lk = (Lookup("hash:/x", "k", True, "OK", None, "/x:1", None),)
+    a = Step.make(parameter, entry, position, source, outcome, stage, lk, reply, detail, depth, conditional)
+    b = Step(parameter, entry, position, source, outcome, stage, lk, reply, detail, depth, conditional)
+    assert a == b and vars(a) == vars(b) and list(vars(a)) == list(vars(b)) and a.to_json() == b.to_json()
+    tx = Transaction("192.0.2.1")
+    args = (tx, "smtp", 250, "250 2.1.5 Ok", stage, (a,), None if depth else 0, conditional, ("e",),
+            ("w",), None, ("n",))
+    ta, tb = Trace.make(*args), Trace(*args)
+    assert ta == tb and vars(ta) == vars(tb) and list(vars(ta)) == list(vars(tb))
+    assert ta.to_json() == tb.to_json()
