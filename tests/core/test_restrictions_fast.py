@@ -152,3 +152,157 @@ def test_step_and_trace_make(parameter, entry, position, source, outcome, stage,
     ta, tb = Trace.make(*args), Trace(*args)
     assert ta == tb and vars(ta) == vars(tb) and list(vars(ta)) == list(vars(tb))
     assert ta.to_json() == tb.to_json()
+
+
+# ---------------------------------------------------------------- per-view parameters
+from pathlib import Path  # noqa: E402
+
+from tui.core import classes as C  # noqa: E402
+from tui.core import dns  # noqa: E402
+from tui.core.config import load_config  # noqa: E402
+from tui.core.restrictions import Evaluator, evaluate  # noqa: E402
+
+_MAIN = """\
+compatibility_level = {level}
+myhostname = mx.example.com
+mydomain = example.com
+mydestination = $myhostname, localhost
+inet_interfaces = 127.0.0.1
+mynetworks = 127.0.0.0/8
+smtpd_helo_restrictions = reject_invalid_helo_hostname
+smtpd_sender_restrictions = reject_non_fqdn_sender, check_sender_access inline:{{ bad@example.net=REJECT }}
+smtpd_recipient_restrictions = check_recipient_access inline:{{ x@example.com=OK, y@example.com=DUNNO }},
+    reject_unlisted_recipient
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+relay_domains = relay.example
+{extra}
+"""
+
+# -o settings a service may carry: every value the evaluator reads per view
+_OVERRIDES = {
+    "smtpd_delay_reject": ["yes", "no"],
+    "smtpd_helo_required": ["yes", "no"],
+    "soft_bounce": ["yes", "no"],
+    "smtpd_reject_unlisted_sender": ["yes", "no"],
+    "smtpd_reject_unlisted_recipient": ["yes", "no"],
+    "smtpd_relay_before_recipient_restrictions": ["yes", "no"],
+    "allow_untrusted_routing": ["yes", "no"],
+    "smtpd_sasl_auth_enable": ["yes", "no"],
+    "parent_domain_matches_subdomains": ["smtpd_access_maps", "mynetworks", "relay_domains",
+                                         "smtpd_access_maps,mynetworks"],
+    "mynetworks": ["127.0.0.0/8", "192.0.2.0/24", "example.net"],
+    "receive_override_options": ["no_unknown_recipient_checks", "no_header_body_checks"],
+    "smtpd_reject_footer": ["see http://example.com/$client_address", "\\c (footer)"],
+    "smtpd_reject_footer_maps": ["inline:{ 554=mapped }", "inline:{ x=y }"],
+    "relay_domains_reject_code": ["554", "450", "bogus"],
+    "smtpd_client_restrictions": ["permit_mynetworks, reject", "check_client_access inline:{ 192.0.2.1=REJECT }"],
+    "smtpd_recipient_restrictions": ["permit_sasl_authenticated, reject_unauth_destination",
+                                     "reject_non_fqdn_recipient, permit_auth_destination, reject"],
+    "smtpd_relay_restrictions": ["reject_unauth_destination", "permit_mx_backup, defer_unauth_destination"],
+}
+
+_TXS = [
+    Transaction(client_address="192.0.2.1", client_name="a.example.net", helo="a.example.net",
+                sender="bad@example.net", recipient="x@example.com"),
+    Transaction(client_address="127.0.0.1", client_name="localhost", helo=None,
+                sender="s@example.net", recipient="bob@relay.example"),
+    Transaction(client_address="192.0.2.9", client_name="unknown", helo="bad_helo!",
+                sender="", recipient="y@example.com", sasl_login="u"),
+    Transaction(client_address="198.51.100.3", client_name="b.example.net", helo="b.example.net",
+                sender="s@sub.example.net", recipient="u@elsewhere.example"),
+    Transaction(client_address="192.0.2.1", client_name="a.example.net", helo="a.example.net",
+                sender="nofqdn", recipient="a%b@example.com"),
+]
+
+
+def _slow(view, cfg):
+    """What _ViewParams holds, read the plain way."""
+    def lws(name):
+        try:
+            return view.list_with_sources_shared(name)
+        except Exception:  # pragma: no cover
+            return None
+    try:
+        footer = view.raw("smtpd_reject_footer") or ""
+    except Exception:  # pragma: no cover
+        footer = ""
+    raw = (view.expand("compatibility_level") or "").strip() or "0"
+    try:
+        parts = raw.split(".")
+        level = float(parts[0] + ("." + parts[1].zfill(3) if len(parts) > 1 else ""))
+    except ValueError:
+        level = 0.0
+    return {
+        "main": getattr(view, "main", None) or cfg.params(),
+        "delay_reject": C._bool(view, "smtpd_delay_reject", True),
+        "helo_required": C._bool(view, "smtpd_helo_required"),
+        "soft_bounce": C._bool(view, "soft_bounce"),
+        "reject_unlisted_sender": C._bool(view, "smtpd_reject_unlisted_sender"),
+        "reject_unlisted_recipient": C._bool(view, "smtpd_reject_unlisted_recipient", True),
+        "relay_before_rcpt": C._bool(view, "smtpd_relay_before_recipient_restrictions"),
+        "allow_untrusted_routing": C._bool(view, "allow_untrusted_routing"),
+        "sasl_enable": C._bool(view, "smtpd_sasl_auth_enable"),
+        "parent_access": C.parent_style(view, "smtpd_access_maps"),
+        "parent_mynetworks": C.parent_style(view, "mynetworks"),
+        "mynetworks": tuple(C._list(view, "mynetworks")),
+        "no_unknown_rcpt_checks": "no_unknown_recipient_checks" in C._list(view, "receive_override_options"),
+        "footer_maps": tuple(C._list(view, "smtpd_reject_footer_maps")),
+        "footer": footer,
+        "compat_level": level,
+        "relay_explicit": view.is_explicit("smtpd_relay_restrictions"),
+        "client_list": lws("smtpd_client_restrictions"),
+        "helo_list": lws("smtpd_helo_restrictions"),
+        "sender_list": lws("smtpd_sender_restrictions"),
+        "recipient_list": lws("smtpd_recipient_restrictions"),
+        "relay_list": lws("smtpd_relay_restrictions"),
+        "src_unlisted_sender": view.source("smtpd_reject_unlisted_sender"),
+        "src_unlisted_recipient": view.source("smtpd_reject_unlisted_recipient"),
+    }
+
+
+def _setup(d: Path, level: str, extra: str, services: list[dict]) -> None:
+    (d / "main.cf").write_text(_MAIN.format(level=level, extra=extra))
+    lines = []
+    for i, over in enumerate(services):
+        name = "smtp" if i == 0 else f"127.0.0.{i}:25"
+        lines.append(f"{name} inet n - n - - smtpd")
+        lines.extend(f"  -o {{ {k} = {v} }}" for k, v in over.items())
+    (d / "master.cf").write_text("\n".join(lines) + "\n")
+
+
+_service_overrides = st.dictionaries(st.sampled_from(sorted(_OVERRIDES)), st.integers(0, 3), max_size=6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(level=st.sampled_from(["0", "3.6"]),
+       main_extra=_service_overrides,
+       services=st.lists(_service_overrides, min_size=1, max_size=3),
+       order=st.lists(st.tuples(st.integers(0, 2), st.integers(0, len(_TXS) - 1)), min_size=1, max_size=8))
+def test_view_params_follow_each_service(tmp_path_factory, level, main_extra, services, order):
+    def pick(over):
+        return {k: _OVERRIDES[k][i % len(_OVERRIDES[k])] for k, i in over.items()}
+    d = tmp_path_factory.mktemp("vp")
+    extra = "\n".join(f"{k} = {v}" for k, v in pick(main_extra).items())
+    services = [pick(s) for s in services]
+    _setup(d, level, extra, services)
+    names = ["smtp"] + [f"127.0.0.{i}:25" for i in range(1, len(services))]
+    cfg = load_config(d)
+    resolver = dns.StaticResolver(default=dns.NOTFOUND)
+    # traces on one Config, services interleaved, equal traces on a fresh Config each
+    for si, ti in order:
+        svc = names[si % len(names)]
+        got = evaluate(cfg, _TXS[ti], service=svc, resolver=resolver)
+        want = evaluate(load_config(d), _TXS[ti], service=svc, resolver=resolver)
+        assert got.to_json() == want.to_json()
+    # what each view's memo holds is what the view says
+    for svc in [None] + names + [None] + names:
+        ev = Evaluator(cfg, _TXS[0], svc, resolver)
+        view = cfg.params(svc) if svc else cfg.params()
+        assert ev.view is view and ev.vp.view is view
+        slow = _slow(view, cfg)
+        for k, v in slow.items():
+            assert getattr(ev.vp, k) == v, (svc, k)
+        assert ev.main is slow["main"]
+        for name, default in (("relay_domains_reject_code", 554), ("reject_code", 554)):
+            assert ev.pint(name, default) == C._get_int(view, name, default)
+            assert ev.pint(name, default) == C._get_int(view, name, default)

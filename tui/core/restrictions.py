@@ -13,7 +13,6 @@ caller supplies an answer).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from tui.core import classes as C
 from tui.core.classes import TableFailure, dsn_fix, valid_hostaddr, valid_hostname
@@ -83,8 +82,11 @@ class _Longjmp(Exception):
         self.status = status
 
 
-@dataclass
 class _Defer:
+    """defer_if_permit / defer_if_reject state; a new one is inactive (the
+    class attributes are its initial values, set on the instance once
+    raised)."""
+
     active: bool = False
     cls: str = ""
     code: int = 0
@@ -156,6 +158,107 @@ def _valid_dsn(s: str) -> bool:
     return p[0] in ("2", "4", "5") and len(p[1]) <= 3 and len(p[2]) <= 3
 
 
+def _source(view, name: str) -> Source | None:
+    try:
+        return view.source(name)
+    except Exception:
+        return None
+
+
+def _list_with_sources(view, name: str):
+    """The list's (entry, Source) pairs; read-only (shared by every trace)."""
+    try:
+        return view.list_with_sources_shared(name)
+    except Exception:
+        src = _source(view, name)
+        return [(a, src) for a in C._list(view, name)]
+
+
+def _compat_level(view) -> float:
+    try:
+        raw = view.expand("compatibility_level") or ""
+    except Exception:
+        raw = ""
+    raw = raw.strip() or "0"
+    try:
+        parts = raw.split(".")
+        return float(parts[0] + ("." + parts[1].zfill(3) if len(parts) > 1 else ""))
+    except ValueError:
+        return 0.0
+
+
+class _ViewParams:
+    """What the evaluator reads from one service's parameter view on every
+    trace, read once per view of a Config (kept in the Config's memo).
+
+    A Config and its views never change once loaded (a new main.cf is a new
+    Config), so these values cannot go stale; nothing here comes from a
+    table (table answers go through C.table_lookup and its generation-checked
+    caches). Values come from the service's own view (its master.cf -o
+    overrides) except `main` and `alias_specs`, which trivial-rewrite takes
+    from main.cf."""
+
+    __slots__ = ("view", "main", "alias_specs", "delay_reject", "helo_required", "soft_bounce",
+                 "reject_unlisted_sender", "reject_unlisted_recipient", "relay_before_rcpt",
+                 "allow_untrusted_routing", "sasl_enable", "parent_access", "parent_mynetworks",
+                 "mynetworks", "no_unknown_rcpt_checks", "footer_maps", "footer", "compat_level",
+                 "relay_explicit", "client_list", "helo_list", "sender_list", "recipient_list",
+                 "relay_list", "src_unlisted_sender", "src_unlisted_recipient", "ints")
+
+    def __init__(self, cfg, view, memo: dict):
+        self.view = view
+        main = self.main = getattr(view, "main", None) or cfg.params()
+        alias_specs = memo.get(("alias_specs", id(main)))
+        if alias_specs is None:
+            alias_specs = memo[("alias_specs", id(main))] = frozenset(
+                set(C._list(main, "alias_maps")) | set(C._list(main, "alias_database")))
+        self.alias_specs = alias_specs
+        b = C._bool
+        self.delay_reject = b(view, "smtpd_delay_reject", True)
+        self.helo_required = b(view, "smtpd_helo_required")
+        self.soft_bounce = b(view, "soft_bounce")
+        self.reject_unlisted_sender = b(view, "smtpd_reject_unlisted_sender")
+        self.reject_unlisted_recipient = b(view, "smtpd_reject_unlisted_recipient", True)
+        self.relay_before_rcpt = b(view, "smtpd_relay_before_recipient_restrictions")
+        self.allow_untrusted_routing = b(view, "allow_untrusted_routing")
+        self.sasl_enable = b(view, "smtpd_sasl_auth_enable")
+        self.parent_access = C.parent_style(view, "smtpd_access_maps")
+        self.parent_mynetworks = C.parent_style(view, "mynetworks")
+        self.mynetworks = tuple(C._list(view, "mynetworks"))
+        self.no_unknown_rcpt_checks = "no_unknown_recipient_checks" in C._list(view, "receive_override_options")
+        self.footer_maps = tuple(C._list(view, "smtpd_reject_footer_maps"))
+        try:
+            self.footer = view.raw("smtpd_reject_footer") or ""
+        except Exception:
+            self.footer = ""
+        self.compat_level = _compat_level(view)
+        try:
+            self.relay_explicit = bool(view.is_explicit("smtpd_relay_restrictions"))
+        except Exception:
+            self.relay_explicit = False
+        self.client_list = _list_with_sources(view, "smtpd_client_restrictions")
+        self.helo_list = _list_with_sources(view, "smtpd_helo_restrictions")
+        self.sender_list = _list_with_sources(view, "smtpd_sender_restrictions")
+        self.recipient_list = _list_with_sources(view, "smtpd_recipient_restrictions")
+        self.relay_list = _list_with_sources(view, "smtpd_relay_restrictions")
+        self.src_unlisted_sender = _source(view, "smtpd_reject_unlisted_sender")
+        self.src_unlisted_recipient = _source(view, "smtpd_reject_unlisted_recipient")
+        self.ints: dict = {}   # (name, default) -> C._get_int's answer
+
+
+def _view_params(cfg, service, memo: dict) -> _ViewParams:
+    """The _ViewParams of cfg's view for SERVICE, kept in memo (the Config's)
+    by the service as given and by the view; cfg.params() raises for an
+    unknown service, which is never kept."""
+    view = cfg.params(service) if service else cfg.params()
+    vp = memo.get(("view_params", id(view)))
+    if vp is None or vp.view is not view:
+        vp = memo[("view_params", id(view))] = _ViewParams(cfg, view, memo)
+    if service is None or isinstance(service, str):
+        memo[("view_params_of", service)] = vp
+    return vp
+
+
 class Evaluator:
     # initial state (an instance assigns its own as the evaluation goes)
     decider: _StepB | None = None
@@ -184,15 +287,15 @@ class Evaluator:
         self.service = service
         self.resolver = resolver
         self.policy_answers = policy_answers or {}
-        self.view = cfg.params(service) if service else cfg.params()
-        self.main = getattr(self.view, "main", None) or cfg.params()
-        self.tables = C.shared_cache(cfg)
-        memo = self.tables.config_memo
-        alias_specs = memo.get(("alias_specs", id(self.main)))
-        if alias_specs is None:
-            alias_specs = memo[("alias_specs", id(self.main))] = frozenset(
-                set(C._list(self.main, "alias_maps")) | set(C._list(self.main, "alias_database")))
-        self.tables.alias_specs = alias_specs
+        tables = self.tables = C.shared_cache(cfg)
+        memo = tables.config_memo
+        vp = memo.get(("view_params_of", service)) if (service is None or isinstance(service, str)) else None
+        if vp is None:
+            vp = _view_params(cfg, service, memo)
+        self.vp = vp
+        self.view = vp.view
+        self.main = vp.main
+        tables.alias_specs = vp.alias_specs
         self.steps: list[_StepB] = []
         self.stack: list[_StepB] = []
         self.defer_if_permit = _Defer()
@@ -224,21 +327,18 @@ class Evaluator:
         return C._bool(self.view, name, default)
 
     def pint(self, name: str, default: int) -> int:
-        return C._get_int(self.view, name, default)
+        ints = self.vp.ints
+        got = ints.get((name, default))
+        if got is None:
+            got = ints[(name, default)] = C._get_int(self.view, name, default)
+        return got
 
     def source(self, name: str) -> Source | None:
-        try:
-            return self.view.source(name)
-        except Exception:
-            return None
+        return _source(self.view, name)
 
     def list_with_sources(self, name: str):
         """The list's (entry, Source) pairs; read-only (shared by every trace)."""
-        try:
-            return self.view.list_with_sources_shared(name)
-        except Exception:
-            src = self.source(name)
-            return [(a, src) for a in self.plist(name)]
+        return _list_with_sources(self.view, name)
 
     # for classes.py helpers
     @property
@@ -294,7 +394,7 @@ class Evaluator:
             self.note_cur(f"would reject ({et}), but an earlier defer_if_reject turns it into a "
                           f"temporary error")
             return self.check_reject(d.cls, d.code, d.dsn, d.reason)
-        if self.pbool("soft_bounce") and et[0] == "5":
+        if self.vp.soft_bounce and et[0] == "5":
             et = "4" + et[1:]
         if len(et) > 4:
             et = et[:4] + et[0] + et[5:]
@@ -652,7 +752,7 @@ class Evaluator:
 
     def r_check_sasl_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
         tx = self.tx
-        if self.pbool("smtpd_sasl_auth_enable"):
+        if self.vp.sasl_enable:
             if tx.sasl_login:
                 found, st = self.check_access(arg, tx.sasl_login, False, tx.sasl_login, NAME_SASL, def_acl)
                 return st
@@ -757,7 +857,7 @@ class Evaluator:
         # reject_{authenticated,known,unauthenticated}_sender_login_mismatch and
         # reject_sender_login_mismatch
         sender = self.sender
-        if not self.pbool("smtpd_sasl_auth_enable"):
+        if not self.vp.sasl_enable:
             self.warnings.append(f"restriction `{name}' ignored: no SASL support")
             self.note_cur("ignored: smtpd_sasl_auth_enable = no")
             return SMTPD_CHECK_DUNNO
@@ -827,7 +927,7 @@ class Evaluator:
 
     def r_permit_sasl_authenticated(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
         tx = self.tx
-        if self.pbool("smtpd_sasl_auth_enable"):
+        if self.vp.sasl_enable:
             if tx.sasl_login:
                 self.note_cur(f"client authenticated as {tx.sasl_login}")
                 return SMTPD_CHECK_OK
@@ -1002,7 +1102,7 @@ class Evaluator:
         return False, SMTPD_CHECK_DUNNO
 
     def check_domain_access(self, table: str, domain: str, reply_name, reply_class, def_acl):
-        parent = C.parent_style(self.view, "smtpd_access_maps")
+        parent = self.vp.parent_access
         name = domain
         partial = False
         maybe_numerical = True
@@ -1058,7 +1158,7 @@ class Evaluator:
                     return True, self.check_table_result(table, "451 4.3.5 Server configuration error",
                                                          r.recipient, reply_name, reply_class, def_acl)
                 st = self.check_table_result(table, value, r.recipient, reply_name, reply_class, def_acl)
-                if (st == SMTPD_CHECK_OK and not self.pbool("allow_untrusted_routing") and r.routed
+                if (st == SMTPD_CHECK_OK and not self.vp.allow_untrusted_routing and r.routed
                         and reply_class == NAME_RECIPIENT):
                     self.note_cur("OK ignored: sender-specified routing in the recipient "
                                   "(allow_untrusted_routing = no)")
@@ -1127,10 +1227,11 @@ class Evaluator:
 
     # ------------------------------------------------------------ client
     def permit_mynetworks(self) -> int:
-        items = self.plist("mynetworks")
+        vp = self.vp
+        items = vp.mynetworks
         lk: list = []
         m = C.namadr_list_match(self.tables, self.view, items, self.client_name, self.client_addr,
-                                C.parent_style(self.view, "mynetworks"), lk)
+                                vp.parent_mynetworks, lk)
         self.add_lookups(lk)
         if m.matched:
             self.note_cur(f"client {self.namaddr} matches mynetworks entry {m.pattern}")
@@ -1252,7 +1353,7 @@ class Evaluator:
             return SMTPD_CHECK_OK
         domain = r.recipient.rsplit("@", 1)[1]
         self._last_resolved = r
-        if not self.pbool("allow_untrusted_routing") and r.routed:
+        if not self.vp.allow_untrusted_routing and r.routed:
             self.note_cur(f"{recipient}: sender-specified routing is never authorised "
                           f"(allow_untrusted_routing = no)")
             return SMTPD_CHECK_DUNNO
@@ -1289,7 +1390,7 @@ class Evaluator:
         if "@" not in r.recipient:
             return SMTPD_CHECK_OK
         domain = r.recipient.rsplit("@", 1)[1]
-        if not self.pbool("allow_untrusted_routing") and r.routed:
+        if not self.vp.allow_untrusted_routing and r.routed:
             return SMTPD_CHECK_DUNNO
         if r.address_class in (C.CLASS_LOCAL, C.CLASS_ALIAS, C.CLASS_VIRTUAL, C.CLASS_RELAY):
             return SMTPD_CHECK_OK
@@ -1435,7 +1536,7 @@ class Evaluator:
 
     # ------------------------------------------------------------ recipient validation
     def check_recipient_rcpt_maps(self, recipient: str) -> int:
-        if "no_unknown_recipient_checks" in self.plist("receive_override_options"):
+        if self.vp.no_unknown_rcpt_checks:
             self.note_cur("skipped: receive_override_options = no_unknown_recipient_checks")
             return SMTPD_CHECK_DUNNO
         if self.recipient_rcptmap_checked:
@@ -1446,7 +1547,7 @@ class Evaluator:
         return self.check_rcpt_maps(recipient, NAME_RECIPIENT)
 
     def check_sender_rcpt_maps(self, sender: str) -> int:
-        if "no_unknown_recipient_checks" in self.plist("receive_override_options"):
+        if self.vp.no_unknown_rcpt_checks:
             self.note_cur("skipped: receive_override_options = no_unknown_recipient_checks")
             return SMTPD_CHECK_DUNNO
         if self.sender_rcptmap_checked:
@@ -1477,7 +1578,7 @@ class Evaluator:
     def client_stage(self) -> int:
         self.defer_if_permit.active = False
         self.reset()
-        items = self.list_with_sources("smtpd_client_restrictions")
+        items = self.vp.client_list
         status = 0
         try:
             if items:
@@ -1495,7 +1596,7 @@ class Evaluator:
         self.helo_name = helo
         self.defer_if_permit.active = self.dip_client
         self.reset()
-        items = self.list_with_sources("smtpd_helo_restrictions")
+        items = self.vp.helo_list
         status = 0
         try:
             if items:
@@ -1515,7 +1616,7 @@ class Evaluator:
         self.defer_if_permit.active = self.dip_client or self.dip_helo
         self.sender_rcptmap_checked = False
         self.reset()
-        items = self.list_with_sources("smtpd_sender_restrictions")
+        items = self.vp.sender_list
         status = 0
         try:
             if items:
@@ -1524,10 +1625,10 @@ class Evaluator:
         except _Longjmp as lj:
             status = lj.status
         self.dip_sender = self.defer_if_permit.active
-        if (self.pbool("smtpd_reject_unlisted_sender") and status != SMTPD_CHECK_REJECT
+        if (self.vp.reject_unlisted_sender and status != SMTPD_CHECK_REJECT
                 and not self.sender_rcptmap_checked and not self.discard and sender):
             sb = self.begin("smtpd_reject_unlisted_sender", "reject_unlisted_sender (implicit)", None,
-                            self.source("smtpd_reject_unlisted_sender"))
+                            self.vp.src_unlisted_sender)
             try:
                 status = self.check_sender_rcpt_maps(sender)
             except _Longjmp as lj:
@@ -1547,23 +1648,19 @@ class Evaluator:
         self.recipient_rcptmap_checked = False
         self.where = "RCPT"
         self.rcpt_count = 0
-        if self.pbool("smtpd_delay_reject", True):
-            for fn in (self.client_stage, lambda: self.helo_stage(self.helo_name),
-                       lambda: self.mail_stage(self.sender)):
-                st = fn()
-                if st == SMTPD_CHECK_REJECT:
-                    return st
+        vp = self.vp
+        if vp.delay_reject:
+            if self.client_stage() == SMTPD_CHECK_REJECT:
+                return SMTPD_CHECK_REJECT
+            if self.helo_stage(self.helo_name) == SMTPD_CHECK_REJECT:
+                return SMTPD_CHECK_REJECT
+            if self.mail_stage(self.sender) == SMTPD_CHECK_REJECT:
+                return SMTPD_CHECK_REJECT
         self.defer_if_permit.active = self.dip_sender
         self.reset()
-        level = self.compat_level()
-        relay_explicit = False
-        try:
-            relay_explicit = bool(self.view.is_explicit("smtpd_relay_restrictions"))
-        except Exception:
-            relay_explicit = False
-        warn_compat_relay = level < 1 and not relay_explicit
-        rcpt_first = not (self.pbool("smtpd_relay_before_recipient_restrictions") and not warn_compat_relay)
-        rcpt_items = ("smtpd_recipient_restrictions", self.list_with_sources("smtpd_recipient_restrictions"))
+        warn_compat_relay = vp.compat_level < 1 and not vp.relay_explicit
+        rcpt_first = not (vp.relay_before_rcpt and not warn_compat_relay)
+        rcpt_items = ("smtpd_recipient_restrictions", vp.recipient_list)
         if warn_compat_relay:
             src = Source("default", note="compatibility_level < 1: backwards-compatible empty list")
             relay_items = ("smtpd_relay_restrictions", [])
@@ -1571,7 +1668,7 @@ class Evaluator:
                               "smtpd uses an empty relay restriction list (only logs what the "
                               "new default would block)")
         else:
-            relay_items = ("smtpd_relay_restrictions", self.list_with_sources("smtpd_relay_restrictions"))
+            relay_items = ("smtpd_relay_restrictions", vp.relay_list)
         order = [rcpt_items, relay_items] if rcpt_first else [relay_items, rcpt_items]
         status = 0
         for pname, items in order:
@@ -1594,10 +1691,10 @@ class Evaluator:
                 d.step.outcome = DEFER
                 d.step.reply = self.error_text
             self.end(sb)
-        if (self.pbool("smtpd_reject_unlisted_recipient", True) and status != SMTPD_CHECK_REJECT
+        if (vp.reject_unlisted_recipient and status != SMTPD_CHECK_REJECT
                 and not self.recipient_rcptmap_checked and not self.discard):
             sb = self.begin("smtpd_reject_unlisted_recipient", "reject_unlisted_recipient (implicit)", None,
-                            self.source("smtpd_reject_unlisted_recipient"))
+                            vp.src_unlisted_recipient)
             try:
                 status = self.check_recipient_rcpt_maps(recipient)
             except _Longjmp as lj:
@@ -1607,12 +1704,7 @@ class Evaluator:
         return status
 
     def compat_level(self) -> float:
-        raw = self.p("compatibility_level").strip() or "0"
-        try:
-            parts = raw.split(".")
-            return float(parts[0] + ("." + parts[1].zfill(3) if len(parts) > 1 else ""))
-        except ValueError:
-            return 0.0
+        return self.vp.compat_level
 
     # ------------------------------------------------------------ startup
     def startup_errors(self) -> list[str]:
@@ -1682,7 +1774,7 @@ class Evaluator:
             self.end(sb)
             self.decider = sb
             return self.finish(0, "", "connect")
-        delay = self.pbool("smtpd_delay_reject", True)
+        delay = self.vp.delay_reject
         # connect
         self.stage = "connect"
         if not delay:
@@ -1700,7 +1792,7 @@ class Evaluator:
         # mail
         self.stage = "mail"
         self.where = "MAIL"
-        if self.pbool("smtpd_helo_required") and tx.helo is None:
+        if self.vp.helo_required and tx.helo is None:
             sb = self.begin("smtpd_helo_required", "smtpd_helo_required = yes", None,
                             self.source("smtpd_helo_required"))
             sb.outcome = REJECT
@@ -1782,15 +1874,13 @@ class Evaluator:
         if not reply or reply[0] not in "45":
             return reply
         footer = None
-        specs = self.plist("smtpd_reject_footer_maps")
+        vp = self.vp
+        specs = vp.footer_maps
         if specs:
             lk: list = []
             footer, _err, _spec = C.maps_find(self.tables, self.view, specs, reply, lk)
         if footer is None:
-            try:
-                footer = self.view.raw("smtpd_reject_footer") or ""
-            except Exception:
-                footer = ""
+            footer = vp.footer
         lines = reply.split("\n")
         if footer:
             last = lines[-1]
@@ -1820,7 +1910,7 @@ class Evaluator:
             if added:
                 # every line but the last is a continuation line
                 lines = [ln[:3] + "-" + ln[4:] for ln in lines[:-1]] + [lines[-1]]
-        if self.pbool("soft_bounce"):
+        if vp.soft_bounce:
             out = []
             for ln in lines:
                 if ln[:1] == "5":
