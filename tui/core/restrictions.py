@@ -369,8 +369,10 @@ class Evaluator:
             self.stack[-1].lookups.extend(lookups)
 
     def note_cur(self, text: str) -> None:
-        if self.cur is not None:
-            self.cur.detail = (self.cur.detail + "; " if self.cur.detail else "") + text
+        stack = self.stack
+        if stack:
+            cur = stack[-1]
+            cur.detail = (cur.detail + "; " if cur.detail else "") + text
 
     # ------------------------------------------------------------ replies
     def check_reject(self, error_class: str, code: int, dsn: str, text: str) -> int:
@@ -1106,10 +1108,18 @@ class Evaluator:
         name = domain
         partial = False
         maybe_numerical = True
+        tables, view, stack = self.tables, self.view, self.stack
+        lk = stack[-1].lookups if stack else []   # the current step's
+        lookup = C.table_lookup
         while name:
-            found, st = self.check_access(table, name, partial, reply_name, reply_class, def_acl)
+            # check_access() inlined
+            found, value, err = lookup(tables, view, table, name, lk, partial)
             if found:
-                return True, st
+                return True, self.check_table_result(table, value, name, reply_name, reply_class, def_acl)
+            if err:
+                self.note_cur(f"lookup error in {table}: {err}")
+                return True, self.check_table_result(table, "451 4.3.5 Server configuration error", name,
+                                                     reply_name, reply_class, def_acl)
             if maybe_numerical:
                 maybe_numerical = valid_hostaddr(domain)
                 if maybe_numerical:
@@ -1125,10 +1135,18 @@ class Evaluator:
         delim = ":" if ":" in address else "."
         addr = address
         partial = False
+        tables, view, stack = self.tables, self.view, self.stack
+        lk = stack[-1].lookups if stack else []   # the current step's
+        lookup = C.table_lookup
         while True:
-            found, st = self.check_access(table, addr, partial, reply_name, reply_class, def_acl)
+            # check_access() inlined
+            found, value, err = lookup(tables, view, table, addr, lk, partial)
             if found:
-                return True, st
+                return True, self.check_table_result(table, value, addr, reply_name, reply_class, def_acl)
+            if err:
+                self.note_cur(f"lookup error in {table}: {err}")
+                return True, self.check_table_result(table, "451 4.3.5 Server configuration error", addr,
+                                                     reply_name, reply_class, def_acl)
             partial = True
             i = addr.rfind(delim)
             if i < 0:
@@ -1936,7 +1954,7 @@ class Evaluator:
         if self.tables.not_evaluated:
             self.conditional = True
             self.notes.append("tables not evaluated: " + ", ".join(self.tables.not_evaluated))
-        steps = tuple(s.freeze() for s in self.steps)
+        steps = tuple([s.freeze() for s in self.steps])
         idx = None
         if self.decider is not None and not (200 <= code < 300):
             for i, s in enumerate(self.steps):
