@@ -306,3 +306,61 @@ def test_view_params_follow_each_service(tmp_path_factory, level, main_extra, se
         for name, default in (("relay_domains_reject_code", 554), ("reject_code", 554)):
             assert ev.pint(name, default) == C._get_int(view, name, default)
             assert ev.pint(name, default) == C._get_int(view, name, default)
+
+
+# ---------------------------------------------------------------- not-asked partial keys
+_TABLE_FILES = {
+    "clients.cidr": "192.0.2.0/24 REJECT cidr\n10.1.0.0/16 OK\n2001:db8::/32 DUNNO\n",
+    "helo.regexp": "/^mail\\./ REJECT regexp\n/example\\.net$/ OK\n",
+    "access": "example.com REJECT hash\n.example.org DUNNO\n192.0.2 REJECT net\n10.1 OK\nmail.example.net OK\n",
+}
+
+
+def _tables(d: Path) -> list[str]:
+    return [f"cidr:{d}/clients.cidr", f"regexp:{d}/helo.regexp", f"texthash:{d}/access",
+            "inline:{ example.com=REJECT, 192.0.2=OK, com=DUNNO }", "static:DUNNO",
+            f"unionmap:{{cidr:{d}/clients.cidr, texthash:{d}/access}}", "ldap:/nonexistent.cf"]
+
+
+_names = st.lists(st.sampled_from(["mail", "example", "com", "net", "org", "a", "b", "sub"]),
+                  min_size=1, max_size=4).map(".".join)
+_addrs = st.one_of(
+    st.tuples(st.sampled_from([10, 192, 198]), st.integers(0, 2), st.integers(0, 2), st.integers(0, 255))
+    .map(lambda t: "%d.%d.%d.%d" % t),
+    st.sampled_from(["2001:db8::1", "2001:db8:0:1::5", "::1", "fe80::1"]))
+
+
+@settings(max_examples=120, deadline=None)
+@given(table=st.integers(0, 6), name=st.one_of(_names, _addrs), addr=_addrs, parent=st.booleans())
+def test_skipping_not_asked_keys_changes_nothing(tmp_path_factory, table, name, addr, parent):
+    d = tmp_path_factory.mktemp("na")
+    for fname, text in _TABLE_FILES.items():
+        (d / fname).write_text(text)
+    spec = _tables(d)[table]
+    (d / "main.cf").write_text(
+        "compatibility_level = 3.6\nmyhostname = mx.example.com\n"
+        f"parent_domain_matches_subdomains = {'smtpd_access_maps' if parent else ''}\n")
+    (d / "master.cf").write_text("smtp inet n - n - - smtpd\n")
+    tx = Transaction(client_address=addr, client_name=name, helo=name, sender="s@example.com",
+                     recipient="r@example.com")
+    results = []
+    for skip in (False, True):
+        R._SKIP_NOT_ASKED = skip
+        try:
+            ev = Evaluator(load_config(d), tx, "smtp", dns.StaticResolver(default=dns.NOTFOUND))
+            out = []
+            for walk in (lambda: ev.check_domain_access(spec, name, name, R.NAME_HELO, "check_helo_access"),
+                         lambda: ev.check_addr_access(spec, addr, addr, R.NAME_CLIENT, "check_client_access"),
+                         lambda: ev.check_namadr_access(spec, name, addr, addr, R.NAME_CLIENT,
+                                                        "check_client_access")):
+                sb = ev.begin("smtpd_client_restrictions", f"check_client_access {spec}", 1, None)
+                try:
+                    got = walk()
+                except R._Longjmp as lj:
+                    got = ("longjmp", lj.status)
+                ev.end(sb)
+                out.append((got, sb.freeze().to_json(), ev.error_text, list(ev.warnings)))
+            results.append(out)
+        finally:
+            R._SKIP_NOT_ASKED = True
+    assert results[0] == results[1]
