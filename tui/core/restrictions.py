@@ -213,7 +213,8 @@ class _ViewParams:
                  "allow_untrusted_routing", "sasl_enable", "parent_access", "parent_mynetworks",
                  "mynetworks", "no_unknown_rcpt_checks", "footer_maps", "footer", "compat_level",
                  "relay_explicit", "client_list", "helo_list", "sender_list", "recipient_list",
-                 "relay_list", "src_unlisted_sender", "src_unlisted_recipient", "ints")
+                 "relay_list", "src_unlisted_sender", "src_unlisted_recipient", "ints", "rlists",
+                 "startup_errors")
 
     def __init__(self, cfg, view, memo: dict):
         self.view = view
@@ -254,6 +255,12 @@ class _ViewParams:
         self.src_unlisted_sender = _source(view, "smtpd_reject_unlisted_sender")
         self.src_unlisted_recipient = _source(view, "smtpd_reject_unlisted_recipient")
         self.ints: dict = {}   # (name, default) -> C._get_int's answer
+        # the Config's parsed restriction lists (generic_checks), shared by its views
+        rl = memo.get("rlists")
+        if rl is None:
+            rl = memo["rlists"] = {}
+        self.rlists = rl
+        self.startup_errors = None   # Evaluator.startup_errors() fills it in
 
 
 def _view_params(cfg, service, memo: dict) -> _ViewParams:
@@ -288,7 +295,6 @@ class Evaluator:
     sender_rcptmap_checked = False
     where = "CONNECT"
     rcpt_count = 0
-    _rlists: dict | None = None   # the Config's parsed restriction lists (generic_checks)
 
     def __init__(self, cfg, tx: Transaction, service: str, resolver: Resolver,
                  policy_answers: dict | None = None):
@@ -488,13 +494,8 @@ class Evaluator:
     # ------------------------------------------------------------ generic_checks
     def generic_checks(self, parameter: str, items: list[tuple[str, Source | None]],
                        reply_name: str, reply_class: str, def_acl: str | None) -> int:
-        rl = self._rlists
-        if rl is None:
-            rl = self.tables.config_memo.get("rlists")
-            if rl is None:
-                rl = self.tables.config_memo["rlists"] = {}
-            self._rlists = rl
-        parsed = _parsed_restrictions(rl, items)
+        got = self.vp.rlists.get(id(items))   # _parsed_restrictions() inlined
+        parsed = got[1] if (got is not None and got[0] is items) else _parsed_restrictions(self.vp.rlists, items)
         status = 0
         saved_recursion = self.recursion
         self.recursion += 1
@@ -524,7 +525,19 @@ class Evaluator:
                             f"check_etrn_access) before {reply_class} restriction \"{name}\"")
                     lname = def_acl
                     handler = DISPATCH.get(def_acl)
-                sb = _StepB(parameter, entry, pos, src, stage, len(stack))
+                # self.begin(parameter, entry, pos, src) inlined
+                sb = _new(_StepB)
+                sb.parameter = parameter
+                sb.entry = entry
+                sb.position = pos
+                sb.source = src
+                sb.stage = stage
+                sb.depth = len(stack)
+                sb.outcome = NO_MATCH
+                sb.lookups = []
+                sb.reply = None
+                sb.detail = ""
+                sb.conditional = False
                 steps.append(sb)
                 stack.append(sb)
                 if extra is not None:
@@ -1744,10 +1757,9 @@ class Evaluator:
     def startup_errors(self) -> list[str]:
         """The checks smtpd makes when it starts: they depend only on the
         configuration, so they run once per service view of a Config."""
-        key = ("startup_errors", id(self.view))
-        got = self.tables.config_memo.get(key)
+        got = self.vp.startup_errors
         if got is None:
-            got = self.tables.config_memo[key] = tuple(self._startup_errors())
+            got = self.vp.startup_errors = tuple(self._startup_errors())
         return list(got)
 
     def _startup_errors(self) -> list[str]:
@@ -1970,7 +1982,23 @@ class Evaluator:
         if self.tables.not_evaluated:
             self.conditional = True
             self.notes.append("tables not evaluated: " + ", ".join(self.tables.not_evaluated))
-        steps = tuple([s.freeze() for s in self.steps])
+        steps = []
+        for s in self.steps:   # s.freeze() inlined
+            o = _new(Step)
+            d = o.__dict__
+            d["parameter"] = s.parameter
+            d["entry"] = s.entry
+            d["position"] = s.position
+            d["source"] = s.source
+            d["outcome"] = s.outcome
+            d["stage"] = s.stage
+            d["lookups"] = tuple(s.lookups)
+            d["reply"] = s.reply
+            d["detail"] = s.detail
+            d["depth"] = s.depth
+            d["conditional"] = s.conditional
+            steps.append(o)
+        steps = tuple(steps)
         idx = None
         if self.decider is not None and not (200 <= code < 300):
             for i, s in enumerate(self.steps):
