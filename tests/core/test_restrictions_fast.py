@@ -364,3 +364,18 @@ def test_skipping_not_asked_keys_changes_nothing(tmp_path_factory, table, name, 
         finally:
             R._SKIP_NOT_ASKED = True
     assert results[0] == results[1]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(alphabet="0123456789.:abcdefxyzABCDEF%-[]", max_size=45),
+                 st.text(max_size=20), _addrs, _names,
+                 st.tuples(st.integers(0, 300), st.integers(0, 300), st.integers(0, 300), st.integers(0, 300))
+                 .map(lambda t: "%d.%d.%d.%d" % t)))
+def test_maybe_hostaddr_is_valid_hostaddr(name):
+    assert R._maybe_hostaddr(name) == C.valid_hostaddr(name)
+
+
+def test_maybe_hostaddr_examples():
+    for name in ["192.0.2.1", "192.0.2", "1.2.3.4.5", "01.2.3.4", "::1", "fe80::1%eth0", "2001:db8::",
+                 "host.example.com", "", ".", "1.2.3.", "١٢.1.1.1", "1.2.3.4 ", "[1.2.3.4]"]:
+        assert R._maybe_hostaddr(name) == C.valid_hostaddr(name), name

@@ -13,6 +13,8 @@ caller supplies an answer).
 """
 from __future__ import annotations
 
+import re
+
 
 from tui.core import classes as C
 from tui.core.classes import TableFailure, dsn_fix, valid_hostaddr, valid_hostname
@@ -82,6 +84,18 @@ DEPRECATED = {
 # of the same walk is asked either, and the domain/address walks stop there.
 # (False: walk every key; tests compare the two.)
 _SKIP_NOT_ASKED = True
+
+
+_NOT_V4_CHAR = re.compile(r"[^0-9.]").search
+
+
+def _maybe_hostaddr(name: str) -> bool:
+    """valid_hostaddr(name), without its exceptions for the usual host name:
+    a name without ":" can only be an IPv4 address (ipaddress wants ASCII
+    digits and dots), so one character else answers False."""
+    if ":" not in name and _NOT_V4_CHAR(name):
+        return False
+    return valid_hostaddr(name)
 
 
 class _Longjmp(Exception):
@@ -1147,7 +1161,7 @@ class Evaluator:
             if partial and len(lk) == n and _SKIP_NOT_ASKED:
                 break   # a pattern table: no partial key is asked (see _SKIP_NOT_ASKED)
             if maybe_numerical:
-                maybe_numerical = valid_hostaddr(domain)
+                maybe_numerical = _maybe_hostaddr(domain)
                 if maybe_numerical:
                     break
             nxt = name.find(".", 1)
