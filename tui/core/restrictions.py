@@ -481,7 +481,9 @@ class Evaluator:
         except TableFailure as exc:
             self.add_lookups(exc.lookups)
             self.reject_dict_retry(addr, exc.message)
-        self.add_lookups(r.lookups)
+        lk = r.lookups
+        if lk and self.stack:   # self.add_lookups(r.lookups)
+            self.stack[-1].lookups.extend(lk)
         return r
 
     # ------------------------------------------------------------ DNS
@@ -1823,8 +1825,11 @@ class Evaluator:
     # ------------------------------------------------------------ driver
     def run(self) -> Trace:
         tx = self.tx
-        errs = self.startup_errors()
+        errs = self.vp.startup_errors
+        if errs is None:
+            errs = self.startup_errors()
         if errs:
+            errs = list(errs)
             self.config_errors.extend(errs)
             sb = self.begin("smtpd startup", "configuration check", None,
                             self.source("smtpd_recipient_restrictions"))
@@ -2019,8 +2024,9 @@ class Evaluator:
                 if s is self.decider:
                     idx = i
                     break
+        w = self.warnings
         return Trace.make(self.tx, self.service, code, reply, stage, steps, idx, self.conditional,
-                          tuple(self.config_errors), tuple(dict.fromkeys(self.warnings)), route,
+                          tuple(self.config_errors), tuple(dict.fromkeys(w)) if w else (), route,
                           tuple(self.notes))
 
 
