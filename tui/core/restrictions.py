@@ -176,6 +176,18 @@ def dsn_split(default: str, text: str) -> tuple[str, str]:
 
 
 def _valid_dsn(s: str) -> bool:
+    got = _DSN_VALID.get(s)
+    if got is None:
+        got = _valid_dsn_uncached(s)
+        if len(_DSN_VALID) < 4096:   # a pure function of the text: the few DSNs replies use
+            _DSN_VALID[s] = got
+    return got
+
+
+_DSN_VALID: dict = {}
+
+
+def _valid_dsn_uncached(s: str) -> bool:
     p = s.split(".")
     if len(p) != 3 or not all(x.isdigit() for x in p):
         return False
@@ -430,17 +442,19 @@ class Evaluator:
             et = "4" + et[1:]
         if len(et) > 4:
             et = et[:4] + et[0] + et[5:]
+        stack = self.stack
+        cur = stack[-1] if stack else None
         if warn:
-            if self.cur is not None:
-                self.cur.outcome = WARN
-                self.cur.reply = et
+            if cur is not None:
+                cur.outcome = WARN
+                cur.reply = et
                 self.note_cur("warn_if_reject: logged as reject_warning, not rejected")
             return SMTPD_CHECK_DUNNO
         self.error_text = et
-        if self.cur is not None:
-            self.cur.reply = et
-            if self.decider is None or self.decider not in self.stack:
-                self.decider = self.cur
+        if cur is not None:
+            cur.reply = et
+            if self.decider is None or self.decider not in stack:
+                self.decider = cur
         return SMTPD_CHECK_REJECT
 
     def defer_if(self, which: _Defer, error_class: str, code: int, dsn: str, text: str) -> int:
