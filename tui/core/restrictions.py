@@ -13,7 +13,8 @@ caller supplies an answer).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+
 
 from tui.core import classes as C
 from tui.core.classes import TableFailure, dsn_fix, valid_hostaddr, valid_hostname
@@ -75,6 +76,28 @@ DEPRECATED = {
 }
 
 
+# C.table_lookup records a Lookup for every key it asks a table, and for a
+# table it cannot evaluate; it asks a pattern table (regexp, pcre, cidr) no
+# partial key (Postfix's DICT_FLAG_FIXED) and then records nothing. So a
+# partial key that came back not found, without an error and with nothing
+# recorded, was not asked because of the table's type: no later partial key
+# of the same walk is asked either, and the domain/address walks stop there.
+# (False: walk every key; tests compare the two.)
+_SKIP_NOT_ASKED = True
+
+
+_NOT_V4_CHAR = re.compile(r"[^0-9.]").search
+
+
+def _maybe_hostaddr(name: str) -> bool:
+    """valid_hostaddr(name), without its exceptions for the usual host name:
+    a name without ":" can only be an IPv4 address (ipaddress wants ASCII
+    digits and dots), so one character else answers False."""
+    if ":" not in name and _NOT_V4_CHAR(name):
+        return False
+    return valid_hostaddr(name)
+
+
 class _Longjmp(Exception):
     """smtpd's longjmp(smtpd_check_buf, status)."""
 
@@ -83,14 +106,20 @@ class _Longjmp(Exception):
         self.status = status
 
 
-@dataclass
 class _Defer:
+    """defer_if_permit / defer_if_reject state; a new one is inactive (the
+    class attributes are its initial values, set on the instance once
+    raised)."""
+
     active: bool = False
     cls: str = ""
     code: int = 0
     dsn: str = ""
     reason: str = ""
     step: "_StepB | None" = None
+
+
+_new = object.__new__
 
 
 class _StepB:
@@ -114,9 +143,21 @@ class _StepB:
         self.conditional = False
 
     def freeze(self) -> Step:
-        return Step.make(self.parameter, self.entry, self.position, self.source, self.outcome,
-                         self.stage, tuple(self.lookups), self.reply, self.detail, self.depth,
-                         self.conditional)
+        # Step.make(...) inlined: a trace freezes every step it made
+        o = _new(Step)
+        d = o.__dict__
+        d["parameter"] = self.parameter
+        d["entry"] = self.entry
+        d["position"] = self.position
+        d["source"] = self.source
+        d["outcome"] = self.outcome
+        d["stage"] = self.stage
+        d["lookups"] = tuple(self.lookups)
+        d["reply"] = self.reply
+        d["detail"] = self.detail
+        d["depth"] = self.depth
+        d["conditional"] = self.conditional
+        return o
 
 
 def _printable(s: str) -> str:
@@ -135,10 +176,130 @@ def dsn_split(default: str, text: str) -> tuple[str, str]:
 
 
 def _valid_dsn(s: str) -> bool:
+    got = _DSN_VALID.get(s)
+    if got is None:
+        got = _valid_dsn_uncached(s)
+        if len(_DSN_VALID) < 4096:   # a pure function of the text: the few DSNs replies use
+            _DSN_VALID[s] = got
+    return got
+
+
+_DSN_VALID: dict = {}
+
+
+def _valid_dsn_uncached(s: str) -> bool:
     p = s.split(".")
     if len(p) != 3 or not all(x.isdigit() for x in p):
         return False
     return p[0] in ("2", "4", "5") and len(p[1]) <= 3 and len(p[2]) <= 3
+
+
+def _source(view, name: str) -> Source | None:
+    try:
+        return view.source(name)
+    except Exception:
+        return None
+
+
+def _list_with_sources(view, name: str):
+    """The list's (entry, Source) pairs; read-only (shared by every trace)."""
+    try:
+        return view.list_with_sources_shared(name)
+    except Exception:
+        src = _source(view, name)
+        return [(a, src) for a in C._list(view, name)]
+
+
+def _compat_level(view) -> float:
+    try:
+        raw = view.expand("compatibility_level") or ""
+    except Exception:
+        raw = ""
+    raw = raw.strip() or "0"
+    try:
+        parts = raw.split(".")
+        return float(parts[0] + ("." + parts[1].zfill(3) if len(parts) > 1 else ""))
+    except ValueError:
+        return 0.0
+
+
+class _ViewParams:
+    """What the evaluator reads from one service's parameter view on every
+    trace, read once per view of a Config (kept in the Config's memo).
+
+    A Config and its views never change once loaded (a new main.cf is a new
+    Config), so these values cannot go stale; nothing here comes from a
+    table (table answers go through C.table_lookup and its generation-checked
+    caches). Values come from the service's own view (its master.cf -o
+    overrides) except `main` and `alias_specs`, which trivial-rewrite takes
+    from main.cf."""
+
+    __slots__ = ("view", "main", "alias_specs", "delay_reject", "helo_required", "soft_bounce",
+                 "reject_unlisted_sender", "reject_unlisted_recipient", "relay_before_rcpt",
+                 "allow_untrusted_routing", "sasl_enable", "parent_access", "parent_mynetworks",
+                 "mynetworks", "no_unknown_rcpt_checks", "footer_maps", "footer", "compat_level",
+                 "relay_explicit", "client_list", "helo_list", "sender_list", "recipient_list",
+                 "relay_list", "src_unlisted_sender", "src_unlisted_recipient", "ints", "rlists",
+                 "startup_errors")
+
+    def __init__(self, cfg, view, memo: dict):
+        self.view = view
+        main = self.main = getattr(view, "main", None) or cfg.params()
+        alias_specs = memo.get(("alias_specs", id(main)))
+        if alias_specs is None:
+            alias_specs = memo[("alias_specs", id(main))] = frozenset(
+                set(C._list(main, "alias_maps")) | set(C._list(main, "alias_database")))
+        self.alias_specs = alias_specs
+        b = C._bool
+        self.delay_reject = b(view, "smtpd_delay_reject", True)
+        self.helo_required = b(view, "smtpd_helo_required")
+        self.soft_bounce = b(view, "soft_bounce")
+        self.reject_unlisted_sender = b(view, "smtpd_reject_unlisted_sender")
+        self.reject_unlisted_recipient = b(view, "smtpd_reject_unlisted_recipient", True)
+        self.relay_before_rcpt = b(view, "smtpd_relay_before_recipient_restrictions")
+        self.allow_untrusted_routing = b(view, "allow_untrusted_routing")
+        self.sasl_enable = b(view, "smtpd_sasl_auth_enable")
+        self.parent_access = C.parent_style(view, "smtpd_access_maps")
+        self.parent_mynetworks = C.parent_style(view, "mynetworks")
+        self.mynetworks = tuple(C._list(view, "mynetworks"))
+        self.no_unknown_rcpt_checks = "no_unknown_recipient_checks" in C._list(view, "receive_override_options")
+        self.footer_maps = tuple(C._list(view, "smtpd_reject_footer_maps"))
+        try:
+            self.footer = view.raw("smtpd_reject_footer") or ""
+        except Exception:
+            self.footer = ""
+        self.compat_level = _compat_level(view)
+        try:
+            self.relay_explicit = bool(view.is_explicit("smtpd_relay_restrictions"))
+        except Exception:
+            self.relay_explicit = False
+        self.client_list = _list_with_sources(view, "smtpd_client_restrictions")
+        self.helo_list = _list_with_sources(view, "smtpd_helo_restrictions")
+        self.sender_list = _list_with_sources(view, "smtpd_sender_restrictions")
+        self.recipient_list = _list_with_sources(view, "smtpd_recipient_restrictions")
+        self.relay_list = _list_with_sources(view, "smtpd_relay_restrictions")
+        self.src_unlisted_sender = _source(view, "smtpd_reject_unlisted_sender")
+        self.src_unlisted_recipient = _source(view, "smtpd_reject_unlisted_recipient")
+        self.ints: dict = {}   # (name, default) -> C._get_int's answer
+        # the Config's parsed restriction lists (generic_checks), shared by its views
+        rl = memo.get("rlists")
+        if rl is None:
+            rl = memo["rlists"] = {}
+        self.rlists = rl
+        self.startup_errors = None   # Evaluator.startup_errors() fills it in
+
+
+def _view_params(cfg, service, memo: dict) -> _ViewParams:
+    """The _ViewParams of cfg's view for SERVICE, kept in memo (the Config's)
+    by the service as given and by the view; cfg.params() raises for an
+    unknown service, which is never kept."""
+    view = cfg.params(service) if service else cfg.params()
+    vp = memo.get(("view_params", id(view)))
+    if vp is None or vp.view is not view:
+        vp = memo[("view_params", id(view))] = _ViewParams(cfg, view, memo)
+    if service is None or isinstance(service, str):
+        memo[("view_params_of", service)] = vp
+    return vp
 
 
 class Evaluator:
@@ -168,15 +329,15 @@ class Evaluator:
         self.service = service
         self.resolver = resolver
         self.policy_answers = policy_answers or {}
-        self.view = cfg.params(service) if service else cfg.params()
-        self.main = getattr(self.view, "main", None) or cfg.params()
-        self.tables = C.shared_cache(cfg)
-        memo = self.tables.config_memo
-        alias_specs = memo.get(("alias_specs", id(self.main)))
-        if alias_specs is None:
-            alias_specs = memo[("alias_specs", id(self.main))] = frozenset(
-                set(C._list(self.main, "alias_maps")) | set(C._list(self.main, "alias_database")))
-        self.tables.alias_specs = alias_specs
+        tables = self.tables = C.shared_cache(cfg)
+        memo = tables.config_memo
+        vp = memo.get(("view_params_of", service)) if (service is None or isinstance(service, str)) else None
+        if vp is None:
+            vp = _view_params(cfg, service, memo)
+        self.vp = vp
+        self.view = vp.view
+        self.main = vp.main
+        tables.alias_specs = vp.alias_specs
         self.steps: list[_StepB] = []
         self.stack: list[_StepB] = []
         self.defer_if_permit = _Defer()
@@ -208,21 +369,18 @@ class Evaluator:
         return C._bool(self.view, name, default)
 
     def pint(self, name: str, default: int) -> int:
-        return C._get_int(self.view, name, default)
+        ints = self.vp.ints
+        got = ints.get((name, default))
+        if got is None:
+            got = ints[(name, default)] = C._get_int(self.view, name, default)
+        return got
 
     def source(self, name: str) -> Source | None:
-        try:
-            return self.view.source(name)
-        except Exception:
-            return None
+        return _source(self.view, name)
 
     def list_with_sources(self, name: str):
         """The list's (entry, Source) pairs; read-only (shared by every trace)."""
-        try:
-            return self.view.list_with_sources_shared(name)
-        except Exception:
-            src = self.source(name)
-            return [(a, src) for a in self.plist(name)]
+        return _list_with_sources(self.view, name)
 
     # for classes.py helpers
     @property
@@ -253,8 +411,10 @@ class Evaluator:
             self.stack[-1].lookups.extend(lookups)
 
     def note_cur(self, text: str) -> None:
-        if self.cur is not None:
-            self.cur.detail = (self.cur.detail + "; " if self.cur.detail else "") + text
+        stack = self.stack
+        if stack:
+            cur = stack[-1]
+            cur.detail = (cur.detail + "; " if cur.detail else "") + text
 
     # ------------------------------------------------------------ replies
     def check_reject(self, error_class: str, code: int, dsn: str, text: str) -> int:
@@ -278,21 +438,23 @@ class Evaluator:
             self.note_cur(f"would reject ({et}), but an earlier defer_if_reject turns it into a "
                           f"temporary error")
             return self.check_reject(d.cls, d.code, d.dsn, d.reason)
-        if self.pbool("soft_bounce") and et[0] == "5":
+        if self.vp.soft_bounce and et[0] == "5":
             et = "4" + et[1:]
         if len(et) > 4:
             et = et[:4] + et[0] + et[5:]
+        stack = self.stack
+        cur = stack[-1] if stack else None
         if warn:
-            if self.cur is not None:
-                self.cur.outcome = WARN
-                self.cur.reply = et
+            if cur is not None:
+                cur.outcome = WARN
+                cur.reply = et
                 self.note_cur("warn_if_reject: logged as reject_warning, not rejected")
             return SMTPD_CHECK_DUNNO
         self.error_text = et
-        if self.cur is not None:
-            self.cur.reply = et
-            if self.decider is None or self.decider not in self.stack:
-                self.decider = self.cur
+        if cur is not None:
+            cur.reply = et
+            if self.decider is None or self.decider not in stack:
+                self.decider = cur
         return SMTPD_CHECK_REJECT
 
     def defer_if(self, which: _Defer, error_class: str, code: int, dsn: str, text: str) -> int:
@@ -333,7 +495,9 @@ class Evaluator:
         except TableFailure as exc:
             self.add_lookups(exc.lookups)
             self.reject_dict_retry(addr, exc.message)
-        self.add_lookups(r.lookups)
+        lk = r.lookups
+        if lk and self.stack:   # self.add_lookups(r.lookups)
+            self.stack[-1].lookups.extend(lk)
         return r
 
     # ------------------------------------------------------------ DNS
@@ -360,60 +524,59 @@ class Evaluator:
     # ------------------------------------------------------------ generic_checks
     def generic_checks(self, parameter: str, items: list[tuple[str, Source | None]],
                        reply_name: str, reply_class: str, def_acl: str | None) -> int:
+        got = self.vp.rlists.get(id(items))   # _parsed_restrictions() inlined
+        parsed = got[1] if (got is not None and got[0] is items) else _parsed_restrictions(self.vp.rlists, items)
         status = 0
         saved_recursion = self.recursion
         self.recursion += 1
-        i = 0
-        pos = 0
-        n = len(items)
+        steps = self.steps
+        stack = self.stack
+        stage = self.stage
         try:
-            while i < n:
+            for kind, name, lname, handler, arg, entry, pos, src, extra in parsed:
                 if self.discard:
                     break
-                name, src = items[i]
-                pos += 1
-                lname = name.lower()
-                if lname == "warn_if_reject":
-                    sb = self.begin(parameter, name, pos, src)
-                    if self.warn_if_reject == 0:
-                        self.warn_if_reject = self.recursion
-                    self.end(sb, DUNNO, "the next restriction only warns instead of rejecting")
-                    i += 1
-                    continue
-                arg = None
-                if ":" in name and not lname.startswith("{"):
+                if kind:
+                    if kind == _R_WARN:
+                        sb = self.begin(parameter, name, pos, src)
+                        if self.warn_if_reject == 0:
+                            self.warn_if_reject = self.recursion
+                        self.end(sb, DUNNO, "the next restriction only warns instead of rejecting")
+                        continue
+                    if kind == _R_BAD:
+                        sb = self.begin(parameter, name, pos, src)
+                        self.reject_server_error(extra)
+                    # _R_TABLE
                     if def_acl is None:
                         sb = self.begin(parameter, name, pos, src)
                         self.reject_server_error(
                             f"specify one of (check_client_access, check_reverse_client_hostname_access, "
                             f"check_helo_access, check_sender_access, check_recipient_access, "
                             f"check_etrn_access) before {reply_class} restriction \"{name}\"")
-                    arg = name
                     lname = def_acl
-                    entry = name
-                    i += 1
-                else:
-                    entry = name
-                    i += 1
-                    if lname in ACCESS_CHECKS:
-                        if i >= n or ":" not in items[i][0]:
-                            sb = self.begin(parameter, name, pos, src)
-                            bad = items[i][0] if i < n else ""
-                            self.reject_server_error(
-                                f"restriction {lname}: bad argument \"{bad}\": need maptype:mapname")
-                        arg = items[i][0]
-                        entry = f"{name} {arg}"
-                        i += 1
-                    elif lname in DOMAIN_ARG or lname == "check_policy_service" or lname == "sleep":
-                        if i < n:
-                            arg = items[i][0]
-                            entry = f"{name} {arg}"
-                            i += 1
-                sb = self.begin(parameter, entry, pos, src)
-                if lname in DEPRECATED:
-                    sb.detail = f"deprecated name (use {DEPRECATED[lname]})"
+                    handler = DISPATCH.get(def_acl)
+                # self.begin(parameter, entry, pos, src) inlined
+                sb = _new(_StepB)
+                sb.parameter = parameter
+                sb.entry = entry
+                sb.position = pos
+                sb.source = src
+                sb.stage = stage
+                sb.depth = len(stack)
+                sb.outcome = NO_MATCH
+                sb.lookups = []
+                sb.reply = None
+                sb.detail = ""
+                sb.conditional = False
+                steps.append(sb)
+                stack.append(sb)
+                if extra is not None:
+                    sb.detail = extra
                 try:
-                    status = self.one(lname, name, arg, reply_name, reply_class, def_acl)
+                    if handler is not None:
+                        status = handler(self, lname, name, arg, reply_name, reply_class, def_acl)
+                    else:
+                        status = self.one_other(name, reply_name, reply_class, def_acl)
                 except _Longjmp:
                     if sb.outcome == NO_MATCH:
                         sb.outcome = REJECT if self.error_text[:1] == "5" else DEFER
@@ -443,7 +606,8 @@ class Evaluator:
                     sb.outcome = REJECT if self.error_text[:1] == "5" else DEFER
                 elif sb.outcome == NO_MATCH and sb.reply is None and "raised" in sb.detail:
                     sb.outcome = DUNNO
-                self.end(sb)
+                if stack and stack[-1] is sb:
+                    stack.pop()
                 if status != 0:
                     break
                 if self.defer_if_permit.active and self.defer_if_reject.active:
@@ -455,305 +619,18 @@ class Evaluator:
         return status
 
     # ------------------------------------------------------------ one restriction
+    # Each restriction smtpd knows is one handler below, called as
+    # handler(self, name, orig, arg, reply_name, reply_class, def_acl) with
+    # name the lower-cased restriction; DISPATCH (after the class) maps every
+    # name to its handler. A name not in DISPATCH is a restriction class or
+    # unknown (one_other).
     def one(self, name: str, orig: str, arg, reply_name, reply_class, def_acl) -> int:
-        tx = self.tx
-        # the restrictions most lists use come first (the chain below is long)
-        helo, sender, rcpt = self.helo_name, self.sender, self.recipient
-        if name == "check_client_access":
-            return self.check_namadr_access(arg, self.client_name, self.client_addr, self.namaddr,
-                                            NAME_CLIENT, def_acl)
-        if name == "permit_mynetworks":
-            return self.permit_mynetworks()
-        if name == "check_helo_access":
-            if helo is not None:
-                found, st = self.check_domain_access(arg, helo, helo, NAME_HELO, def_acl)
-                return st
-            self.note_cur("no HELO/EHLO name")
-            return SMTPD_CHECK_DUNNO
-        if name == "check_sender_access":
-            if sender:
-                found, st = self.check_mail_access(arg, sender, sender, NAME_SENDER, def_acl)
-                return st
-            if sender is not None and sender == "":
-                key = self.p("smtpd_null_access_lookup_key") or "<>"
-                found, st = self.check_access(arg, key, False, sender, NAME_SENDER, def_acl)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name == "check_recipient_access":
-            if rcpt is not None:
-                found, st = self.check_mail_access(arg, rcpt, rcpt, NAME_RECIPIENT, def_acl)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unauth_destination":
-            if rcpt is not None:
-                return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554), "5.7.1")
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_recipient_maps", "reject_unlisted_recipient"):
-            if rcpt:
-                return self.check_recipient_rcpt_maps(rcpt)
-            return SMTPD_CHECK_DUNNO
-        # generic
-        if name == "permit":
-            return SMTPD_CHECK_OK
-        if name == "defer":
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("defer_code", 450), "4.3.2",
-                                     f"<{reply_name}>: {reply_class} rejected: Try again later")
-        if name == "reject":
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("reject_code", 554), "5.7.1",
-                                     f"<{reply_name}>: {reply_class} rejected: Access denied")
-        if name == "reject_unauth_pipelining":
-            self.note_cur("the client is assumed to wait for replies (no improper pipelining)")
-            return SMTPD_CHECK_DUNNO
-        if name == "check_policy_service":
-            if arg is None or ":" not in arg:
-                self.reject_server_error("restriction check_policy_service must be followed by transport:server")
-            ans = self.policy_answers.get(arg)
-            if ans is None:
-                self.conditional = True
-                self.cur.conditional = True
-                self.cur.outcome = NOT_EVALUATED
-                self.note_cur("policy service not consulted: assumed DUNNO (a real smtpd that cannot "
-                              "reach it answers 451 4.3.5 ... Server configuration problem)")
-                return SMTPD_CHECK_DUNNO
-            self.note_cur(f"policy service answer supplied: {ans}")
-            return self.check_table_result(arg, ans, reply_name, reply_name, reply_class, def_acl)
-        if name == "defer_if_permit":
-            return self.defer_if_permit2(None, MAIL_ERROR_POLICY, 450, "4.7.0",
-                                         f"<{reply_name}>: {reply_class} rejected: defer_if_permit requested")
-        if name == "defer_if_reject":
-            self.defer_if(self.defer_if_reject, MAIL_ERROR_POLICY, 450, "4.7.0",
-                          f"<{reply_name}>: {reply_class} rejected: defer_if_reject requested")
-            return SMTPD_CHECK_DUNNO
-        if name == "sleep":
-            if arg is None or not arg.isdigit():
-                self.reject_server_error("restriction sleep must be followed by number")
-            self.note_cur(f"smtpd would pause {arg} seconds")
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_plaintext_session":
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("plaintext_reject_code", 450), "4.7.1",
-                                     "Session encryption is required")
-        # client
-        if name in ("reject_unknown_client_hostname", "reject_unknown_client"):
-            if not self.name_status_ok:
-                return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
-                                         "4.7.25",
-                                         f"Client host rejected: cannot find your hostname, [{self.client_addr}]")
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unknown_reverse_client_hostname":
-            if not self.reverse_name_status_ok:
-                return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
-                                         "4.7.1",
-                                         f"Client host rejected: cannot find your reverse hostname, [{self.client_addr}]")
-            return SMTPD_CHECK_DUNNO
-        if name == "permit_inet_interfaces":
-            mine = C._interface_addrs(self.main, "inet_interfaces")
-            return SMTPD_CHECK_OK if self.client_addr in mine else SMTPD_CHECK_DUNNO
-        if name == "check_reverse_client_hostname_access":
-            st = self.check_namadr_access(arg, self.reverse_name, self.client_addr, self.reverse_name,
-                                          NAME_REV_CLIENT, def_acl)
-            self.forbid_allowlist(name, st, self.reverse_name)
-            return st
-        if name == "reject_maps_rbl":
-            st = SMTPD_CHECK_DUNNO
-            for dom in self.plist("maps_rbl_domains"):
-                st = self.reject_rbl_addr(dom, self.client_addr, NAME_CLIENT)
-                if st != SMTPD_CHECK_DUNNO:
-                    break
-            return st
-        if name in ("reject_rbl_client", "reject_rbl"):
-            if arg is None:
-                self.warnings.append(f"restriction {name} requires domain name argument")
-                return SMTPD_CHECK_DUNNO
-            return self.reject_rbl_addr(arg, self.client_addr, NAME_CLIENT)
-        if name == "permit_dnswl_client":
-            if arg is None:
-                return SMTPD_CHECK_DUNNO
-            return self.permit_dnswl(arg, self.client_addr, NAME_CLIENT, is_addr=True)
-        if name == "reject_rhsbl_client":
-            if arg is not None and self.client_name.lower() != "unknown":
-                return self.reject_rbl_domain(arg, self.client_name, NAME_CLIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "permit_rhswl_client":
-            if arg is not None and self.client_name.lower() != "unknown":
-                return self.permit_dnswl(arg, self.client_name, NAME_CLIENT, is_addr=False)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_rhsbl_reverse_client":
-            if arg is not None and self.reverse_name.lower() != "unknown":
-                return self.reject_rbl_domain(arg, self.reverse_name, NAME_REV_CLIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "check_ccert_access":
-            self.note_cur("no TLS client certificate in this transaction")
-            return SMTPD_CHECK_DUNNO
-        if name == "check_sasl_access":
-            if self.pbool("smtpd_sasl_auth_enable"):
-                if tx.sasl_login:
-                    found, st = self.check_access(arg, tx.sasl_login, False, tx.sasl_login, NAME_SASL, def_acl)
-                    return st
-                return SMTPD_CHECK_DUNNO
-            self.warnings.append(f"restriction `{name}' ignored: no SASL support")
-            self.note_cur("ignored: smtpd_sasl_auth_enable = no")
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_client_ns_access", "check_client_mx_access", "check_client_a_access"):
-            if self.client_name.lower() != "unknown":
-                st = self.check_server_access(arg, self.client_name, name.split("_")[2].upper(),
-                                              self.namaddr, NAME_CLIENT, def_acl)
-                self.forbid_allowlist(name, st, self.client_name)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_reverse_client_hostname_ns_access", "check_reverse_client_hostname_mx_access",
-                    "check_reverse_client_hostname_a_access"):
-            if self.reverse_name.lower() != "unknown":
-                st = self.check_server_access(arg, self.reverse_name, name.split("_")[4].upper(),
-                                              self.reverse_name, NAME_REV_CLIENT, def_acl)
-                self.forbid_allowlist(name, st, self.reverse_name)
-                return st
-            return SMTPD_CHECK_DUNNO
-        # helo
-        if name in ("reject_invalid_helo_hostname", "reject_invalid_hostname"):
-            if helo is not None:
-                if not helo.startswith("["):
-                    return self.reject_invalid_hostname(helo, helo, NAME_HELO)
-                return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-            return SMTPD_CHECK_DUNNO
-        if name in ("reject_unknown_helo_hostname", "reject_unknown_hostname"):
-            if helo is not None:
-                if not helo.startswith("["):
-                    return self.reject_unknown_hostname(helo, helo, NAME_HELO)
-                return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-            return SMTPD_CHECK_DUNNO
-        if name == "permit_naked_ip_address":
-            self.warnings.append("restriction permit_naked_ip_address is deprecated")
-            if helo is not None and helo and all(c in "0123456789.:" for c in helo):
-                st = self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-                if st == 0:
-                    return SMTPD_CHECK_OK
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_helo_ns_access", "check_helo_mx_access", "check_helo_a_access"):
-            if helo is not None:
-                st = self.check_server_access(arg, helo, name.split("_")[2].upper(), helo, NAME_HELO, def_acl)
-                self.forbid_allowlist(name, st, helo)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name in ("reject_non_fqdn_helo_hostname", "reject_non_fqdn_hostname"):
-            if helo is not None:
-                if not helo.startswith("["):
-                    return self.reject_non_fqdn_hostname(helo, helo, NAME_HELO)
-                return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_rhsbl_helo":
-            if arg is not None and helo is not None:
-                return self.reject_rbl_domain(arg, helo, NAME_HELO)
-            return SMTPD_CHECK_DUNNO
-        # sender
-        if name in ("reject_unknown_address", "reject_unknown_sender_domain"):
-            if sender:
-                return self.reject_unknown_address(sender, sender, NAME_SENDER)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unverified_sender":
-            if sender:
-                return self.reject_unverified(sender, NAME_SENDER)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_non_fqdn_sender":
-            if sender:
-                return self.reject_non_fqdn_address(sender, sender, NAME_SENDER)
-            return SMTPD_CHECK_DUNNO
-        if name in ("reject_authenticated_sender_login_mismatch", "reject_known_sender_login_mismatch",
-                    "reject_unauthenticated_sender_login_mismatch", "reject_sender_login_mismatch"):
-            if not self.pbool("smtpd_sasl_auth_enable"):
-                self.warnings.append(f"restriction `{name}' ignored: no SASL support")
-                self.note_cur("ignored: smtpd_sasl_auth_enable = no")
-                return SMTPD_CHECK_DUNNO
-            if not sender:
-                return SMTPD_CHECK_DUNNO
-            if name == "reject_authenticated_sender_login_mismatch":
-                return self.auth_sender_login_mismatch(sender, allow_unknown=False)
-            if name == "reject_known_sender_login_mismatch":
-                if tx.sasl_login:
-                    return self.auth_sender_login_mismatch(sender, allow_unknown=True)
-                return self.unauth_sender_login_mismatch(sender)
-            if name == "reject_unauthenticated_sender_login_mismatch":
-                return self.unauth_sender_login_mismatch(sender)
-            # reject_sender_login_mismatch: built-in class of the two above
-            st = self.auth_sender_login_mismatch(sender, allow_unknown=False)
-            if st:
-                return st
-            return self.unauth_sender_login_mismatch(sender)
-        if name in ("check_sender_ns_access", "check_sender_mx_access", "check_sender_a_access"):
-            if sender:
-                st = self.check_server_access(arg, sender, name.split("_")[2].upper(), sender, NAME_SENDER, def_acl)
-                self.forbid_allowlist(name, st, sender)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_rhsbl_sender":
-            if arg is not None and sender:
-                return self.reject_rbl_domain(arg, sender, NAME_SENDER)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unlisted_sender":
-            if sender:
-                return self.check_sender_rcpt_maps(sender)
-            return SMTPD_CHECK_DUNNO
-        # recipient
-        if name == "permit_mx_backup":
-            if rcpt is not None:
-                return self.permit_mx_backup(rcpt, rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "permit_auth_destination":
-            if rcpt is not None:
-                return self.permit_auth_destination(rcpt)
-            return SMTPD_CHECK_DUNNO
-        if name == "defer_unauth_destination":
-            if rcpt is not None:
-                return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554) - 100,
-                                                      "4.7.1")
-            return SMTPD_CHECK_DUNNO
-        if name == "check_relay_domains":
-            st = SMTPD_CHECK_DUNNO
-            if rcpt is not None:
-                st = self.check_relay_domains(rcpt, rcpt, NAME_RECIPIENT)
-            return st
-        if name == "permit_sasl_authenticated":
-            if self.pbool("smtpd_sasl_auth_enable"):
-                if tx.sasl_login:
-                    self.note_cur(f"client authenticated as {tx.sasl_login}")
-                    return SMTPD_CHECK_OK
-                self.note_cur("client did not authenticate")
-            else:
-                self.note_cur("SASL is off on this service (smtpd_sasl_auth_enable = no)")
-            return SMTPD_CHECK_DUNNO
-        if name in ("permit_tls_all_clientcerts", "permit_tls_clientcerts"):
-            self.note_cur("no TLS client certificate in this transaction: never matches")
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unknown_recipient_domain":
-            if rcpt is not None:
-                return self.reject_unknown_address(rcpt, rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_non_fqdn_recipient":
-            if rcpt is not None:
-                return self.reject_non_fqdn_address(rcpt, rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name in ("check_recipient_ns_access", "check_recipient_mx_access", "check_recipient_a_access"):
-            if rcpt:
-                st = self.check_server_access(arg, rcpt, name.split("_")[2].upper(), rcpt, NAME_RECIPIENT, def_acl)
-                self.forbid_allowlist(name, st, rcpt)
-                return st
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_rhsbl_recipient":
-            if arg is not None and rcpt is not None:
-                return self.reject_rbl_domain(arg, rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_multi_recipient_bounce":
-            if sender is not None and sender == "" and self.rcpt_count > (0 if self.where == "RCPT" else 1):
-                return self.check_reject(MAIL_ERROR_POLICY, self.pint("multi_recipient_bounce_reject_code", 550),
-                                         "5.5.3", f"<{reply_name}>: {reply_class} rejected: Multi-recipient bounce")
-            self.note_cur("one recipient in this transaction")
-            return SMTPD_CHECK_DUNNO
-        if name == "reject_unverified_recipient":
-            if rcpt:
-                return self.reject_unverified(rcpt, NAME_RECIPIENT)
-            return SMTPD_CHECK_DUNNO
-        if name == "check_etrn_access":
-            return SMTPD_CHECK_DUNNO
+        h = DISPATCH.get(name)
+        if h is None:
+            return self.one_other(orig, reply_name, reply_class, def_acl)
+        return h(self, name, orig, arg, reply_name, reply_class, def_acl)
+
+    def one_other(self, orig: str, reply_name, reply_class, def_acl) -> int:
         # restriction class
         cls = self.restriction_class(orig)
         if cls is not None:
@@ -765,6 +642,403 @@ class Evaluator:
             return self.generic_checks(orig, items, reply_name, reply_class, def_acl)
         self.reject_server_error(f"unknown smtpd restriction: \"{orig}\"")
         return SMTPD_CHECK_DUNNO  # not reached
+
+    def r_check_client_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.check_namadr_access(arg, self.client_name, self.client_addr, self.namaddr,
+                                        NAME_CLIENT, def_acl)
+
+    def r_permit_mynetworks(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.permit_mynetworks()
+
+    def r_check_helo_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        helo = self.helo_name
+        if helo is not None:
+            found, st = self.check_domain_access(arg, helo, helo, NAME_HELO, def_acl)
+            return st
+        self.note_cur("no HELO/EHLO name")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_sender_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender:
+            found, st = self.check_mail_access(arg, sender, sender, NAME_SENDER, def_acl)
+            return st
+        if sender is not None and sender == "":
+            key = self.p("smtpd_null_access_lookup_key") or "<>"
+            found, st = self.check_access(arg, key, False, sender, NAME_SENDER, def_acl)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_recipient_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            found, st = self.check_mail_access(arg, rcpt, rcpt, NAME_RECIPIENT, def_acl)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unauth_destination(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554), "5.7.1")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unlisted_recipient(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also check_recipient_maps
+        rcpt = self.recipient
+        if rcpt:
+            return self.check_recipient_rcpt_maps(rcpt)
+        return SMTPD_CHECK_DUNNO
+
+    # generic
+    def r_permit(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return SMTPD_CHECK_OK
+
+    def r_defer(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.check_reject(MAIL_ERROR_POLICY, self.pint("defer_code", 450), "4.3.2",
+                                 f"<{reply_name}>: {reply_class} rejected: Try again later")
+
+    def r_reject(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.check_reject(MAIL_ERROR_POLICY, self.pint("reject_code", 554), "5.7.1",
+                                 f"<{reply_name}>: {reply_class} rejected: Access denied")
+
+    def r_reject_unauth_pipelining(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        self.note_cur("the client is assumed to wait for replies (no improper pipelining)")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_policy_service(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is None or ":" not in arg:
+            self.reject_server_error("restriction check_policy_service must be followed by transport:server")
+        ans = self.policy_answers.get(arg)
+        if ans is None:
+            self.conditional = True
+            self.cur.conditional = True
+            self.cur.outcome = NOT_EVALUATED
+            self.note_cur("policy service not consulted: assumed DUNNO (a real smtpd that cannot "
+                          "reach it answers 451 4.3.5 ... Server configuration problem)")
+            return SMTPD_CHECK_DUNNO
+        self.note_cur(f"policy service answer supplied: {ans}")
+        return self.check_table_result(arg, ans, reply_name, reply_name, reply_class, def_acl)
+
+    def r_defer_if_permit(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.defer_if_permit2(None, MAIL_ERROR_POLICY, 450, "4.7.0",
+                                     f"<{reply_name}>: {reply_class} rejected: defer_if_permit requested")
+
+    def r_defer_if_reject(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        self.defer_if(self.defer_if_reject, MAIL_ERROR_POLICY, 450, "4.7.0",
+                      f"<{reply_name}>: {reply_class} rejected: defer_if_reject requested")
+        return SMTPD_CHECK_DUNNO
+
+    def r_sleep(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is None or not arg.isdigit():
+            self.reject_server_error("restriction sleep must be followed by number")
+        self.note_cur(f"smtpd would pause {arg} seconds")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_plaintext_session(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return self.check_reject(MAIL_ERROR_POLICY, self.pint("plaintext_reject_code", 450), "4.7.1",
+                                 "Session encryption is required")
+
+    # client
+    def r_reject_unknown_client_hostname(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_unknown_client
+        if not self.name_status_ok:
+            return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
+                                     "4.7.25",
+                                     f"Client host rejected: cannot find your hostname, [{self.client_addr}]")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unknown_reverse_client_hostname(self, name, orig, arg, reply_name, reply_class,
+                                                 def_acl) -> int:
+        if not self.reverse_name_status_ok:
+            return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
+                                     "4.7.1",
+                                     f"Client host rejected: cannot find your reverse hostname, [{self.client_addr}]")
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_inet_interfaces(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        mine = C._interface_addrs(self.main, "inet_interfaces")
+        return SMTPD_CHECK_OK if self.client_addr in mine else SMTPD_CHECK_DUNNO
+
+    def r_check_reverse_client_hostname_access(self, name, orig, arg, reply_name, reply_class,
+                                               def_acl) -> int:
+        st = self.check_namadr_access(arg, self.reverse_name, self.client_addr, self.reverse_name,
+                                      NAME_REV_CLIENT, def_acl)
+        self.forbid_allowlist(name, st, self.reverse_name)
+        return st
+
+    def r_reject_maps_rbl(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        st = SMTPD_CHECK_DUNNO
+        for dom in self.plist("maps_rbl_domains"):
+            st = self.reject_rbl_addr(dom, self.client_addr, NAME_CLIENT)
+            if st != SMTPD_CHECK_DUNNO:
+                break
+        return st
+
+    def r_reject_rbl_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_rbl
+        if arg is None:
+            self.warnings.append(f"restriction {name} requires domain name argument")
+            return SMTPD_CHECK_DUNNO
+        return self.reject_rbl_addr(arg, self.client_addr, NAME_CLIENT)
+
+    def r_permit_dnswl_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is None:
+            return SMTPD_CHECK_DUNNO
+        return self.permit_dnswl(arg, self.client_addr, NAME_CLIENT, is_addr=True)
+
+    def r_reject_rhsbl_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is not None and self.client_name.lower() != "unknown":
+            return self.reject_rbl_domain(arg, self.client_name, NAME_CLIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_rhswl_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is not None and self.client_name.lower() != "unknown":
+            return self.permit_dnswl(arg, self.client_name, NAME_CLIENT, is_addr=False)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_rhsbl_reverse_client(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        if arg is not None and self.reverse_name.lower() != "unknown":
+            return self.reject_rbl_domain(arg, self.reverse_name, NAME_REV_CLIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_ccert_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        self.note_cur("no TLS client certificate in this transaction")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_sasl_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        tx = self.tx
+        if self.vp.sasl_enable:
+            if tx.sasl_login:
+                found, st = self.check_access(arg, tx.sasl_login, False, tx.sasl_login, NAME_SASL, def_acl)
+                return st
+            return SMTPD_CHECK_DUNNO
+        self.warnings.append(f"restriction `{name}' ignored: no SASL support")
+        self.note_cur("ignored: smtpd_sasl_auth_enable = no")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_client_server_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # check_client_{ns,mx,a}_access
+        if self.client_name.lower() != "unknown":
+            st = self.check_server_access(arg, self.client_name, name.split("_")[2].upper(),
+                                          self.namaddr, NAME_CLIENT, def_acl)
+            self.forbid_allowlist(name, st, self.client_name)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_reverse_client_server_access(self, name, orig, arg, reply_name, reply_class,
+                                             def_acl) -> int:
+        # check_reverse_client_hostname_{ns,mx,a}_access
+        if self.reverse_name.lower() != "unknown":
+            st = self.check_server_access(arg, self.reverse_name, name.split("_")[4].upper(),
+                                          self.reverse_name, NAME_REV_CLIENT, def_acl)
+            self.forbid_allowlist(name, st, self.reverse_name)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    # helo
+    def r_reject_invalid_helo_hostname(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_invalid_hostname
+        helo = self.helo_name
+        if helo is not None:
+            if not helo.startswith("["):
+                return self.reject_invalid_hostname(helo, helo, NAME_HELO)
+            return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unknown_helo_hostname(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_unknown_hostname
+        helo = self.helo_name
+        if helo is not None:
+            if not helo.startswith("["):
+                return self.reject_unknown_hostname(helo, helo, NAME_HELO)
+            return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_naked_ip_address(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        helo = self.helo_name
+        self.warnings.append("restriction permit_naked_ip_address is deprecated")
+        if helo is not None and helo and all(c in "0123456789.:" for c in helo):
+            st = self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
+            if st == 0:
+                return SMTPD_CHECK_OK
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_helo_server_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # check_helo_{ns,mx,a}_access
+        helo = self.helo_name
+        if helo is not None:
+            st = self.check_server_access(arg, helo, name.split("_")[2].upper(), helo, NAME_HELO, def_acl)
+            self.forbid_allowlist(name, st, helo)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_non_fqdn_helo_hostname(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_non_fqdn_hostname
+        helo = self.helo_name
+        if helo is not None:
+            if not helo.startswith("["):
+                return self.reject_non_fqdn_hostname(helo, helo, NAME_HELO)
+            return self.reject_invalid_hostaddr(helo, helo, NAME_HELO)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_rhsbl_helo(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        helo = self.helo_name
+        if arg is not None and helo is not None:
+            return self.reject_rbl_domain(arg, helo, NAME_HELO)
+        return SMTPD_CHECK_DUNNO
+
+    # sender
+    def r_reject_unknown_sender_domain(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also reject_unknown_address
+        sender = self.sender
+        if sender:
+            return self.reject_unknown_address(sender, sender, NAME_SENDER)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unverified_sender(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender:
+            return self.reject_unverified(sender, NAME_SENDER)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_non_fqdn_sender(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender:
+            return self.reject_non_fqdn_address(sender, sender, NAME_SENDER)
+        return SMTPD_CHECK_DUNNO
+
+    def r_sender_login_mismatch(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # reject_{authenticated,known,unauthenticated}_sender_login_mismatch and
+        # reject_sender_login_mismatch
+        sender = self.sender
+        if not self.vp.sasl_enable:
+            self.warnings.append(f"restriction `{name}' ignored: no SASL support")
+            self.note_cur("ignored: smtpd_sasl_auth_enable = no")
+            return SMTPD_CHECK_DUNNO
+        if not sender:
+            return SMTPD_CHECK_DUNNO
+        if name == "reject_authenticated_sender_login_mismatch":
+            return self.auth_sender_login_mismatch(sender, allow_unknown=False)
+        if name == "reject_known_sender_login_mismatch":
+            if self.tx.sasl_login:
+                return self.auth_sender_login_mismatch(sender, allow_unknown=True)
+            return self.unauth_sender_login_mismatch(sender)
+        if name == "reject_unauthenticated_sender_login_mismatch":
+            return self.unauth_sender_login_mismatch(sender)
+        # reject_sender_login_mismatch: built-in class of the two above
+        st = self.auth_sender_login_mismatch(sender, allow_unknown=False)
+        if st:
+            return st
+        return self.unauth_sender_login_mismatch(sender)
+
+    def r_check_sender_server_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # check_sender_{ns,mx,a}_access
+        sender = self.sender
+        if sender:
+            st = self.check_server_access(arg, sender, name.split("_")[2].upper(), sender, NAME_SENDER, def_acl)
+            self.forbid_allowlist(name, st, sender)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_rhsbl_sender(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if arg is not None and sender:
+            return self.reject_rbl_domain(arg, sender, NAME_SENDER)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unlisted_sender(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender:
+            return self.check_sender_rcpt_maps(sender)
+        return SMTPD_CHECK_DUNNO
+
+    # recipient
+    def r_permit_mx_backup(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.permit_mx_backup(rcpt, rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_auth_destination(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.permit_auth_destination(rcpt)
+        return SMTPD_CHECK_DUNNO
+
+    def r_defer_unauth_destination(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.reject_unauth_destination(rcpt, self.pint("relay_domains_reject_code", 554) - 100,
+                                                  "4.7.1")
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_relay_domains(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        st = SMTPD_CHECK_DUNNO
+        if rcpt is not None:
+            st = self.check_relay_domains(rcpt, rcpt, NAME_RECIPIENT)
+        return st
+
+    def r_permit_sasl_authenticated(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        tx = self.tx
+        if self.vp.sasl_enable:
+            if tx.sasl_login:
+                self.note_cur(f"client authenticated as {tx.sasl_login}")
+                return SMTPD_CHECK_OK
+            self.note_cur("client did not authenticate")
+        else:
+            self.note_cur("SASL is off on this service (smtpd_sasl_auth_enable = no)")
+        return SMTPD_CHECK_DUNNO
+
+    def r_permit_tls_clientcerts(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # also permit_tls_all_clientcerts
+        self.note_cur("no TLS client certificate in this transaction: never matches")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unknown_recipient_domain(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.reject_unknown_address(rcpt, rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_non_fqdn_recipient(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt is not None:
+            return self.reject_non_fqdn_address(rcpt, rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_recipient_server_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        # check_recipient_{ns,mx,a}_access
+        rcpt = self.recipient
+        if rcpt:
+            st = self.check_server_access(arg, rcpt, name.split("_")[2].upper(), rcpt, NAME_RECIPIENT, def_acl)
+            self.forbid_allowlist(name, st, rcpt)
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_rhsbl_recipient(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if arg is not None and rcpt is not None:
+            return self.reject_rbl_domain(arg, rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_multi_recipient_bounce(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        sender = self.sender
+        if sender is not None and sender == "" and self.rcpt_count > (0 if self.where == "RCPT" else 1):
+            return self.check_reject(MAIL_ERROR_POLICY, self.pint("multi_recipient_bounce_reject_code", 550),
+                                     "5.5.3", f"<{reply_name}>: {reply_class} rejected: Multi-recipient bounce")
+        self.note_cur("one recipient in this transaction")
+        return SMTPD_CHECK_DUNNO
+
+    def r_reject_unverified_recipient(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        rcpt = self.recipient
+        if rcpt:
+            return self.reject_unverified(rcpt, NAME_RECIPIENT)
+        return SMTPD_CHECK_DUNNO
+
+    def r_check_etrn_access(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
+        return SMTPD_CHECK_DUNNO
 
     # ------------------------------------------------------------ restriction classes
     def restriction_class(self, name: str):
@@ -883,16 +1157,27 @@ class Evaluator:
         return False, SMTPD_CHECK_DUNNO
 
     def check_domain_access(self, table: str, domain: str, reply_name, reply_class, def_acl):
-        parent = C.parent_style(self.view, "smtpd_access_maps")
+        parent = self.vp.parent_access
         name = domain
         partial = False
         maybe_numerical = True
+        tables, view, stack = self.tables, self.view, self.stack
+        lk = stack[-1].lookups if stack else []   # the current step's
+        lookup = C.table_lookup
         while name:
-            found, st = self.check_access(table, name, partial, reply_name, reply_class, def_acl)
+            # check_access() inlined
+            n = len(lk)
+            found, value, err = lookup(tables, view, table, name, lk, partial)
             if found:
-                return True, st
+                return True, self.check_table_result(table, value, name, reply_name, reply_class, def_acl)
+            if err:
+                self.note_cur(f"lookup error in {table}: {err}")
+                return True, self.check_table_result(table, "451 4.3.5 Server configuration error", name,
+                                                     reply_name, reply_class, def_acl)
+            if partial and len(lk) == n and _SKIP_NOT_ASKED:
+                break   # a pattern table: no partial key is asked (see _SKIP_NOT_ASKED)
             if maybe_numerical:
-                maybe_numerical = valid_hostaddr(domain)
+                maybe_numerical = _maybe_hostaddr(domain)
                 if maybe_numerical:
                     break
             nxt = name.find(".", 1)
@@ -906,10 +1191,21 @@ class Evaluator:
         delim = ":" if ":" in address else "."
         addr = address
         partial = False
+        tables, view, stack = self.tables, self.view, self.stack
+        lk = stack[-1].lookups if stack else []   # the current step's
+        lookup = C.table_lookup
         while True:
-            found, st = self.check_access(table, addr, partial, reply_name, reply_class, def_acl)
+            # check_access() inlined
+            n = len(lk)
+            found, value, err = lookup(tables, view, table, addr, lk, partial)
             if found:
-                return True, st
+                return True, self.check_table_result(table, value, addr, reply_name, reply_class, def_acl)
+            if err:
+                self.note_cur(f"lookup error in {table}: {err}")
+                return True, self.check_table_result(table, "451 4.3.5 Server configuration error", addr,
+                                                     reply_name, reply_class, def_acl)
+            if partial and len(lk) == n and _SKIP_NOT_ASKED:
+                break   # a pattern table: no partial key is asked (see _SKIP_NOT_ASKED)
             partial = True
             i = addr.rfind(delim)
             if i < 0:
@@ -939,7 +1235,7 @@ class Evaluator:
                     return True, self.check_table_result(table, "451 4.3.5 Server configuration error",
                                                          r.recipient, reply_name, reply_class, def_acl)
                 st = self.check_table_result(table, value, r.recipient, reply_name, reply_class, def_acl)
-                if (st == SMTPD_CHECK_OK and not self.pbool("allow_untrusted_routing") and r.routed
+                if (st == SMTPD_CHECK_OK and not self.vp.allow_untrusted_routing and r.routed
                         and reply_class == NAME_RECIPIENT):
                     self.note_cur("OK ignored: sender-specified routing in the recipient "
                                   "(allow_untrusted_routing = no)")
@@ -1008,10 +1304,11 @@ class Evaluator:
 
     # ------------------------------------------------------------ client
     def permit_mynetworks(self) -> int:
-        items = self.plist("mynetworks")
+        vp = self.vp
+        items = vp.mynetworks
         lk: list = []
         m = C.namadr_list_match(self.tables, self.view, items, self.client_name, self.client_addr,
-                                C.parent_style(self.view, "mynetworks"), lk)
+                                vp.parent_mynetworks, lk)
         self.add_lookups(lk)
         if m.matched:
             self.note_cur(f"client {self.namaddr} matches mynetworks entry {m.pattern}")
@@ -1133,7 +1430,7 @@ class Evaluator:
             return SMTPD_CHECK_OK
         domain = r.recipient.rsplit("@", 1)[1]
         self._last_resolved = r
-        if not self.pbool("allow_untrusted_routing") and r.routed:
+        if not self.vp.allow_untrusted_routing and r.routed:
             self.note_cur(f"{recipient}: sender-specified routing is never authorised "
                           f"(allow_untrusted_routing = no)")
             return SMTPD_CHECK_DUNNO
@@ -1170,7 +1467,7 @@ class Evaluator:
         if "@" not in r.recipient:
             return SMTPD_CHECK_OK
         domain = r.recipient.rsplit("@", 1)[1]
-        if not self.pbool("allow_untrusted_routing") and r.routed:
+        if not self.vp.allow_untrusted_routing and r.routed:
             return SMTPD_CHECK_DUNNO
         if r.address_class in (C.CLASS_LOCAL, C.CLASS_ALIAS, C.CLASS_VIRTUAL, C.CLASS_RELAY):
             return SMTPD_CHECK_OK
@@ -1316,7 +1613,7 @@ class Evaluator:
 
     # ------------------------------------------------------------ recipient validation
     def check_recipient_rcpt_maps(self, recipient: str) -> int:
-        if "no_unknown_recipient_checks" in self.plist("receive_override_options"):
+        if self.vp.no_unknown_rcpt_checks:
             self.note_cur("skipped: receive_override_options = no_unknown_recipient_checks")
             return SMTPD_CHECK_DUNNO
         if self.recipient_rcptmap_checked:
@@ -1327,7 +1624,7 @@ class Evaluator:
         return self.check_rcpt_maps(recipient, NAME_RECIPIENT)
 
     def check_sender_rcpt_maps(self, sender: str) -> int:
-        if "no_unknown_recipient_checks" in self.plist("receive_override_options"):
+        if self.vp.no_unknown_rcpt_checks:
             self.note_cur("skipped: receive_override_options = no_unknown_recipient_checks")
             return SMTPD_CHECK_DUNNO
         if self.sender_rcptmap_checked:
@@ -1358,7 +1655,7 @@ class Evaluator:
     def client_stage(self) -> int:
         self.defer_if_permit.active = False
         self.reset()
-        items = self.list_with_sources("smtpd_client_restrictions")
+        items = self.vp.client_list
         status = 0
         try:
             if items:
@@ -1376,7 +1673,7 @@ class Evaluator:
         self.helo_name = helo
         self.defer_if_permit.active = self.dip_client
         self.reset()
-        items = self.list_with_sources("smtpd_helo_restrictions")
+        items = self.vp.helo_list
         status = 0
         try:
             if items:
@@ -1396,7 +1693,7 @@ class Evaluator:
         self.defer_if_permit.active = self.dip_client or self.dip_helo
         self.sender_rcptmap_checked = False
         self.reset()
-        items = self.list_with_sources("smtpd_sender_restrictions")
+        items = self.vp.sender_list
         status = 0
         try:
             if items:
@@ -1405,10 +1702,10 @@ class Evaluator:
         except _Longjmp as lj:
             status = lj.status
         self.dip_sender = self.defer_if_permit.active
-        if (self.pbool("smtpd_reject_unlisted_sender") and status != SMTPD_CHECK_REJECT
+        if (self.vp.reject_unlisted_sender and status != SMTPD_CHECK_REJECT
                 and not self.sender_rcptmap_checked and not self.discard and sender):
             sb = self.begin("smtpd_reject_unlisted_sender", "reject_unlisted_sender (implicit)", None,
-                            self.source("smtpd_reject_unlisted_sender"))
+                            self.vp.src_unlisted_sender)
             try:
                 status = self.check_sender_rcpt_maps(sender)
             except _Longjmp as lj:
@@ -1428,23 +1725,19 @@ class Evaluator:
         self.recipient_rcptmap_checked = False
         self.where = "RCPT"
         self.rcpt_count = 0
-        if self.pbool("smtpd_delay_reject", True):
-            for fn in (self.client_stage, lambda: self.helo_stage(self.helo_name),
-                       lambda: self.mail_stage(self.sender)):
-                st = fn()
-                if st == SMTPD_CHECK_REJECT:
-                    return st
+        vp = self.vp
+        if vp.delay_reject:
+            if self.client_stage() == SMTPD_CHECK_REJECT:
+                return SMTPD_CHECK_REJECT
+            if self.helo_stage(self.helo_name) == SMTPD_CHECK_REJECT:
+                return SMTPD_CHECK_REJECT
+            if self.mail_stage(self.sender) == SMTPD_CHECK_REJECT:
+                return SMTPD_CHECK_REJECT
         self.defer_if_permit.active = self.dip_sender
         self.reset()
-        level = self.compat_level()
-        relay_explicit = False
-        try:
-            relay_explicit = bool(self.view.is_explicit("smtpd_relay_restrictions"))
-        except Exception:
-            relay_explicit = False
-        warn_compat_relay = level < 1 and not relay_explicit
-        rcpt_first = not (self.pbool("smtpd_relay_before_recipient_restrictions") and not warn_compat_relay)
-        rcpt_items = ("smtpd_recipient_restrictions", self.list_with_sources("smtpd_recipient_restrictions"))
+        warn_compat_relay = vp.compat_level < 1 and not vp.relay_explicit
+        rcpt_first = not (vp.relay_before_rcpt and not warn_compat_relay)
+        rcpt_items = ("smtpd_recipient_restrictions", vp.recipient_list)
         if warn_compat_relay:
             src = Source("default", note="compatibility_level < 1: backwards-compatible empty list")
             relay_items = ("smtpd_relay_restrictions", [])
@@ -1452,7 +1745,7 @@ class Evaluator:
                               "smtpd uses an empty relay restriction list (only logs what the "
                               "new default would block)")
         else:
-            relay_items = ("smtpd_relay_restrictions", self.list_with_sources("smtpd_relay_restrictions"))
+            relay_items = ("smtpd_relay_restrictions", vp.relay_list)
         order = [rcpt_items, relay_items] if rcpt_first else [relay_items, rcpt_items]
         status = 0
         for pname, items in order:
@@ -1475,10 +1768,10 @@ class Evaluator:
                 d.step.outcome = DEFER
                 d.step.reply = self.error_text
             self.end(sb)
-        if (self.pbool("smtpd_reject_unlisted_recipient", True) and status != SMTPD_CHECK_REJECT
+        if (vp.reject_unlisted_recipient and status != SMTPD_CHECK_REJECT
                 and not self.recipient_rcptmap_checked and not self.discard):
             sb = self.begin("smtpd_reject_unlisted_recipient", "reject_unlisted_recipient (implicit)", None,
-                            self.source("smtpd_reject_unlisted_recipient"))
+                            vp.src_unlisted_recipient)
             try:
                 status = self.check_recipient_rcpt_maps(recipient)
             except _Longjmp as lj:
@@ -1488,21 +1781,15 @@ class Evaluator:
         return status
 
     def compat_level(self) -> float:
-        raw = self.p("compatibility_level").strip() or "0"
-        try:
-            parts = raw.split(".")
-            return float(parts[0] + ("." + parts[1].zfill(3) if len(parts) > 1 else ""))
-        except ValueError:
-            return 0.0
+        return self.vp.compat_level
 
     # ------------------------------------------------------------ startup
     def startup_errors(self) -> list[str]:
         """The checks smtpd makes when it starts: they depend only on the
         configuration, so they run once per service view of a Config."""
-        key = ("startup_errors", id(self.view))
-        got = self.tables.config_memo.get(key)
+        got = self.vp.startup_errors
         if got is None:
-            got = self.tables.config_memo[key] = tuple(self._startup_errors())
+            got = self.vp.startup_errors = tuple(self._startup_errors())
         return list(got)
 
     def _startup_errors(self) -> list[str]:
@@ -1552,8 +1839,11 @@ class Evaluator:
     # ------------------------------------------------------------ driver
     def run(self) -> Trace:
         tx = self.tx
-        errs = self.startup_errors()
+        errs = self.vp.startup_errors
+        if errs is None:
+            errs = self.startup_errors()
         if errs:
+            errs = list(errs)
             self.config_errors.extend(errs)
             sb = self.begin("smtpd startup", "configuration check", None,
                             self.source("smtpd_recipient_restrictions"))
@@ -1563,7 +1853,7 @@ class Evaluator:
             self.end(sb)
             self.decider = sb
             return self.finish(0, "", "connect")
-        delay = self.pbool("smtpd_delay_reject", True)
+        delay = self.vp.delay_reject
         # connect
         self.stage = "connect"
         if not delay:
@@ -1581,7 +1871,7 @@ class Evaluator:
         # mail
         self.stage = "mail"
         self.where = "MAIL"
-        if self.pbool("smtpd_helo_required") and tx.helo is None:
+        if self.vp.helo_required and tx.helo is None:
             sb = self.begin("smtpd_helo_required", "smtpd_helo_required = yes", None,
                             self.source("smtpd_helo_required"))
             sb.outcome = REJECT
@@ -1663,15 +1953,13 @@ class Evaluator:
         if not reply or reply[0] not in "45":
             return reply
         footer = None
-        specs = self.plist("smtpd_reject_footer_maps")
+        vp = self.vp
+        specs = vp.footer_maps
         if specs:
             lk: list = []
             footer, _err, _spec = C.maps_find(self.tables, self.view, specs, reply, lk)
         if footer is None:
-            try:
-                footer = self.view.raw("smtpd_reject_footer") or ""
-            except Exception:
-                footer = ""
+            footer = vp.footer
         lines = reply.split("\n")
         if footer:
             last = lines[-1]
@@ -1701,7 +1989,7 @@ class Evaluator:
             if added:
                 # every line but the last is a continuation line
                 lines = [ln[:3] + "-" + ln[4:] for ln in lines[:-1]] + [lines[-1]]
-        if self.pbool("soft_bounce"):
+        if vp.soft_bounce:
             out = []
             for ln in lines:
                 if ln[:1] == "5":
@@ -1727,16 +2015,184 @@ class Evaluator:
         if self.tables.not_evaluated:
             self.conditional = True
             self.notes.append("tables not evaluated: " + ", ".join(self.tables.not_evaluated))
-        steps = tuple(s.freeze() for s in self.steps)
+        steps = []
+        for s in self.steps:   # s.freeze() inlined
+            o = _new(Step)
+            d = o.__dict__
+            d["parameter"] = s.parameter
+            d["entry"] = s.entry
+            d["position"] = s.position
+            d["source"] = s.source
+            d["outcome"] = s.outcome
+            d["stage"] = s.stage
+            d["lookups"] = tuple(s.lookups)
+            d["reply"] = s.reply
+            d["detail"] = s.detail
+            d["depth"] = s.depth
+            d["conditional"] = s.conditional
+            steps.append(o)
+        steps = tuple(steps)
         idx = None
         if self.decider is not None and not (200 <= code < 300):
             for i, s in enumerate(self.steps):
                 if s is self.decider:
                     idx = i
                     break
+        w = self.warnings
         return Trace.make(self.tx, self.service, code, reply, stage, steps, idx, self.conditional,
-                          tuple(self.config_errors), tuple(dict.fromkeys(self.warnings)), route,
+                          tuple(self.config_errors), tuple(dict.fromkeys(w)) if w else (), route,
                           tuple(self.notes))
+
+
+_E = Evaluator
+# Every restriction name smtpd 3.7 knows -> its handler (see Evaluator.one).
+# "warn_if_reject" is the list walk's own (generic_checks); lint reads the
+# names from here (lint.known_restrictions).
+DISPATCH: dict = {
+    "warn_if_reject": None,
+    "check_client_access": _E.r_check_client_access,
+    "permit_mynetworks": _E.r_permit_mynetworks,
+    "check_helo_access": _E.r_check_helo_access,
+    "check_sender_access": _E.r_check_sender_access,
+    "check_recipient_access": _E.r_check_recipient_access,
+    "reject_unauth_destination": _E.r_reject_unauth_destination,
+    "check_recipient_maps": _E.r_reject_unlisted_recipient,
+    "reject_unlisted_recipient": _E.r_reject_unlisted_recipient,
+    "permit": _E.r_permit,
+    "defer": _E.r_defer,
+    "reject": _E.r_reject,
+    "reject_unauth_pipelining": _E.r_reject_unauth_pipelining,
+    "check_policy_service": _E.r_check_policy_service,
+    "defer_if_permit": _E.r_defer_if_permit,
+    "defer_if_reject": _E.r_defer_if_reject,
+    "sleep": _E.r_sleep,
+    "reject_plaintext_session": _E.r_reject_plaintext_session,
+    "reject_unknown_client_hostname": _E.r_reject_unknown_client_hostname,
+    "reject_unknown_client": _E.r_reject_unknown_client_hostname,
+    "reject_unknown_reverse_client_hostname": _E.r_reject_unknown_reverse_client_hostname,
+    "permit_inet_interfaces": _E.r_permit_inet_interfaces,
+    "check_reverse_client_hostname_access": _E.r_check_reverse_client_hostname_access,
+    "reject_maps_rbl": _E.r_reject_maps_rbl,
+    "reject_rbl_client": _E.r_reject_rbl_client,
+    "reject_rbl": _E.r_reject_rbl_client,
+    "permit_dnswl_client": _E.r_permit_dnswl_client,
+    "reject_rhsbl_client": _E.r_reject_rhsbl_client,
+    "permit_rhswl_client": _E.r_permit_rhswl_client,
+    "reject_rhsbl_reverse_client": _E.r_reject_rhsbl_reverse_client,
+    "check_ccert_access": _E.r_check_ccert_access,
+    "check_sasl_access": _E.r_check_sasl_access,
+    "check_client_ns_access": _E.r_check_client_server_access,
+    "check_client_mx_access": _E.r_check_client_server_access,
+    "check_client_a_access": _E.r_check_client_server_access,
+    "check_reverse_client_hostname_ns_access": _E.r_check_reverse_client_server_access,
+    "check_reverse_client_hostname_mx_access": _E.r_check_reverse_client_server_access,
+    "check_reverse_client_hostname_a_access": _E.r_check_reverse_client_server_access,
+    "reject_invalid_helo_hostname": _E.r_reject_invalid_helo_hostname,
+    "reject_invalid_hostname": _E.r_reject_invalid_helo_hostname,
+    "reject_unknown_helo_hostname": _E.r_reject_unknown_helo_hostname,
+    "reject_unknown_hostname": _E.r_reject_unknown_helo_hostname,
+    "permit_naked_ip_address": _E.r_permit_naked_ip_address,
+    "check_helo_ns_access": _E.r_check_helo_server_access,
+    "check_helo_mx_access": _E.r_check_helo_server_access,
+    "check_helo_a_access": _E.r_check_helo_server_access,
+    "reject_non_fqdn_helo_hostname": _E.r_reject_non_fqdn_helo_hostname,
+    "reject_non_fqdn_hostname": _E.r_reject_non_fqdn_helo_hostname,
+    "reject_rhsbl_helo": _E.r_reject_rhsbl_helo,
+    "reject_unknown_address": _E.r_reject_unknown_sender_domain,
+    "reject_unknown_sender_domain": _E.r_reject_unknown_sender_domain,
+    "reject_unverified_sender": _E.r_reject_unverified_sender,
+    "reject_non_fqdn_sender": _E.r_reject_non_fqdn_sender,
+    "reject_authenticated_sender_login_mismatch": _E.r_sender_login_mismatch,
+    "reject_known_sender_login_mismatch": _E.r_sender_login_mismatch,
+    "reject_unauthenticated_sender_login_mismatch": _E.r_sender_login_mismatch,
+    "reject_sender_login_mismatch": _E.r_sender_login_mismatch,
+    "check_sender_ns_access": _E.r_check_sender_server_access,
+    "check_sender_mx_access": _E.r_check_sender_server_access,
+    "check_sender_a_access": _E.r_check_sender_server_access,
+    "reject_rhsbl_sender": _E.r_reject_rhsbl_sender,
+    "reject_unlisted_sender": _E.r_reject_unlisted_sender,
+    "permit_mx_backup": _E.r_permit_mx_backup,
+    "permit_auth_destination": _E.r_permit_auth_destination,
+    "defer_unauth_destination": _E.r_defer_unauth_destination,
+    "check_relay_domains": _E.r_check_relay_domains,
+    "permit_sasl_authenticated": _E.r_permit_sasl_authenticated,
+    "permit_tls_all_clientcerts": _E.r_permit_tls_clientcerts,
+    "permit_tls_clientcerts": _E.r_permit_tls_clientcerts,
+    "reject_unknown_recipient_domain": _E.r_reject_unknown_recipient_domain,
+    "reject_non_fqdn_recipient": _E.r_reject_non_fqdn_recipient,
+    "check_recipient_ns_access": _E.r_check_recipient_server_access,
+    "check_recipient_mx_access": _E.r_check_recipient_server_access,
+    "check_recipient_a_access": _E.r_check_recipient_server_access,
+    "reject_rhsbl_recipient": _E.r_reject_rhsbl_recipient,
+    "reject_multi_recipient_bounce": _E.r_reject_multi_recipient_bounce,
+    "reject_unverified_recipient": _E.r_reject_unverified_recipient,
+    "check_etrn_access": _E.r_check_etrn_access,
+}
+del _E
+
+# What one entry of a parsed restriction list is (see _parse_restrictions).
+_R_PLAIN = 0     # a restriction (with its argument, if it takes one)
+_R_WARN = 1      # warn_if_reject
+_R_TABLE = 2     # a bare type:table: the list's default access check (def_acl)
+_R_BAD = 3       # an access check without a type:table argument (smtpd stops there)
+
+
+def _parse_restrictions(items) -> tuple:
+    """A restriction list as generic_checks walks it, parsed once: one
+    (kind, name, lname, handler, arg, entry, position, source, extra) per
+    restriction. name is as written, lname lower-cased, handler DISPATCH's
+    (None: a restriction class or unknown), arg the argument it takes from
+    the next item, entry the text a Step shows; extra is the deprecation note
+    of a _R_PLAIN entry and the error text of a _R_BAD one, which ends the
+    list (smtpd stops there)."""
+    out = []
+    i = 0
+    pos = 0
+    n = len(items)
+    get = DISPATCH.get
+    while i < n:
+        name, src = items[i]
+        pos += 1
+        lname = name.lower()
+        i += 1
+        if lname == "warn_if_reject":
+            out.append((_R_WARN, name, lname, None, None, name, pos, src, None))
+            continue
+        if ":" in name and not lname.startswith("{"):
+            out.append((_R_TABLE, name, lname, None, name, name, pos, src, None))
+            continue
+        arg = None
+        entry = name
+        if lname in ACCESS_CHECKS:
+            if i >= n or ":" not in items[i][0]:
+                bad = items[i][0] if i < n else ""
+                out.append((_R_BAD, name, lname, None, None, name, pos, src,
+                            f"restriction {lname}: bad argument \"{bad}\": need maptype:mapname"))
+                break
+            arg = items[i][0]
+            entry = f"{name} {arg}"
+            i += 1
+        elif lname in DOMAIN_ARG or lname == "check_policy_service" or lname == "sleep":
+            if i < n:
+                arg = items[i][0]
+                entry = f"{name} {arg}"
+                i += 1
+        dep = DEPRECATED.get(lname)
+        out.append((_R_PLAIN, name, lname, get(lname), arg, entry, pos, src,
+                    None if dep is None else f"deprecated name (use {dep})"))
+    return tuple(out)
+
+
+def _parsed_restrictions(memo: dict, items) -> tuple:
+    """_parse_restrictions(items), kept in MEMO (the Config's, keyed by the
+    identity of a view's shared list tuple, which lives as long as the view)."""
+    got = memo.get(id(items))
+    if got is not None and got[0] is items:
+        return got[1]
+    parsed = _parse_restrictions(items)
+    if type(items) is tuple:
+        memo[id(items)] = (items, parsed)
+    return parsed
 
 
 def _split_restrictions(v: str) -> list[str]:

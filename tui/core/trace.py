@@ -29,14 +29,12 @@ OUTCOMES = (NO_MATCH, PERMIT, REJECT, DEFER, DUNNO, NOT_EVALUATED, WARN)
 STAGES = ("connect", "helo", "mail", "rcpt", "data")
 
 
-def _built(cls, **fields):
-    """cls(**fields) for a frozen dataclass when every field is given: one
-    dict update instead of its __init__'s object.__setattr__ per field (the
-    evaluator builds a dozen of these per trace). Only the make()
-    classmethods below call it, each naming all of its class's fields."""
-    o = object.__new__(cls)
-    o.__dict__.update(fields)
-    return o
+# The make() classmethods below build a frozen dataclass with every field
+# given without its __init__ (one object.__setattr__ per field): the object
+# is created bare and each field stored into its own __dict__ (the evaluator
+# builds a few dozen of these per trace). Each make() names all of its
+# class's fields, in field order.
+_new = object.__new__
 
 
 @dataclass(frozen=True)
@@ -88,9 +86,17 @@ class Lookup:
 
     @classmethod
     def make(cls, table, key, found, value, error, where, note) -> "Lookup":
-        """Lookup(...) with every field given (see _built)."""
-        return _built(cls, table=table, key=key, found=found, value=value, error=error, where=where,
-                      note=note)
+        """Lookup(...) with every field given (see _new above)."""
+        o = _new(cls)
+        d = o.__dict__
+        d["table"] = table
+        d["key"] = key
+        d["found"] = found
+        d["value"] = value
+        d["error"] = error
+        d["where"] = where
+        d["note"] = note
+        return o
 
     @property
     def result(self) -> str:
@@ -139,10 +145,21 @@ class Step:
     @classmethod
     def make(cls, parameter, entry, position, source, outcome, stage, lookups, reply, detail, depth,
              conditional) -> "Step":
-        """Step(...) with every field given (see _built)."""
-        return _built(cls, parameter=parameter, entry=entry, position=position, source=source,
-                      outcome=outcome, stage=stage, lookups=lookups, reply=reply, detail=detail,
-                      depth=depth, conditional=conditional)
+        """Step(...) with every field given (see _new above)."""
+        o = _new(cls)
+        d = o.__dict__
+        d["parameter"] = parameter
+        d["entry"] = entry
+        d["position"] = position
+        d["source"] = source
+        d["outcome"] = outcome
+        d["stage"] = stage
+        d["lookups"] = lookups
+        d["reply"] = reply
+        d["detail"] = detail
+        d["depth"] = depth
+        d["conditional"] = conditional
+        return o
 
     def to_json(self) -> dict:
         return {
@@ -216,10 +233,22 @@ class Trace:
     @classmethod
     def make(cls, transaction, service, code, reply, stage, steps, decided_index, conditional,
              config_errors, warnings, route, notes) -> "Trace":
-        """Trace(...) with every field given (see _built)."""
-        return _built(cls, transaction=transaction, service=service, code=code, reply=reply,
-                      stage=stage, steps=steps, decided_index=decided_index, conditional=conditional,
-                      config_errors=config_errors, warnings=warnings, route=route, notes=notes)
+        """Trace(...) with every field given (see _new above)."""
+        o = _new(cls)
+        d = o.__dict__
+        d["transaction"] = transaction
+        d["service"] = service
+        d["code"] = code
+        d["reply"] = reply
+        d["stage"] = stage
+        d["steps"] = steps
+        d["decided_index"] = decided_index
+        d["conditional"] = conditional
+        d["config_errors"] = config_errors
+        d["warnings"] = warnings
+        d["route"] = route
+        d["notes"] = notes
+        return o
 
     @property
     def decided_by(self) -> Step | None:
