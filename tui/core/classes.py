@@ -236,10 +236,6 @@ class TableCache:
         self._seen[key] = t
         return True
 
-    def static_memo(self, t):
-        """The cross-evaluation answer memo of table t, or None."""
-        return self._static.get(id(t))
-
     def for_evaluation(self) -> "TableCache":
         """A view of this cache with fresh per-evaluation bookkeeping."""
         WATCH.drain()  # which map files changed since the last evaluation
@@ -844,34 +840,9 @@ def resolve_local(env, view, domain: str, lookups: list):
 # ---------------------------------------------------------------- rewriting
 
 def canonicalize(view, addr: str) -> str:
-    """rewrite_clnt(local context): qualify an address like trivial-rewrite."""
-    a = addr.strip()
-    if a.startswith("<") and a.endswith(">"):
-        a = a[1:-1]
-    if not a:
-        return ""
-    # strip source route @a,@b:user@c
-    if a.startswith("@") and ":" in a:
-        a = a.split(":", 1)[1]
-    if "@" not in a:
-        if _bool(view, "swap_bangpath", True) and "!" in a:
-            host, user = a.split("!", 1)
-            a = f"{user}@{host}"
-        elif _bool(view, "allow_percent_hack", True) and "%" in a:
-            i = a.rfind("%")
-            a = a[:i] + "@" + a[i + 1:]
-    if "@" not in a:
-        if _bool(view, "append_at_myorigin", True):
-            a = a + "@" + read_myorigin(view)
-    else:
-        local, dom = a.rsplit("@", 1)
-        if dom and "." not in dom and not dom.startswith("[") and _bool(view, "append_dot_mydomain", False):
-            md = _get(view, "mydomain").lower()
-            if md:
-                a = f"{local}@{dom}.{md}"
-    if a.endswith(".") and not a.endswith("..") and not a.endswith("@."):
-        a = a[:-1]
-    return a
+    """rewrite_clnt(local context): qualify an address like trivial-rewrite
+    (_canonicalize with the view's settings read now)."""
+    return _canonicalize(_AddrConf(view), view, addr)
 
 
 @dataclass(slots=True)
@@ -917,23 +888,17 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     return r
 
 
-def _shared(env, view, what: tuple, name: str, compute):
+def _shared(env, view, what: tuple, name: str, compute, conf: "_AddrConf | None" = None):
     """compute() through cross_evaluation(), keyed by `what` and the view,
     when its answer may be shared at all: not for an address or domain
     literal (the host's interfaces) or a view whose class lists or myorigin
-    read a file; then compute() as is."""
+    read a file; then compute() as is. conf: _conf(env, view), when the
+    caller has it."""
     cache = getattr(env, "tables", None)
     if (getattr(cache, "_xresolved", None) is None or "[" in name
-            or not _view_shareable(cache, view)):
+            or not (conf or _conf(env, view)).shareable):
         return compute()
     return cross_evaluation(cache, what + (id(view), cache.alias_specs), compute)
-
-
-def _view_shareable(cache, view) -> bool:
-    shareable = cache.config_memo.get(("shareable", id(view)))
-    if shareable is None:
-        shareable = cache.config_memo[("shareable", id(view))] = _shareable_view(view)
-    return shareable
 
 
 def cross_evaluation(cache, key, compute):
@@ -1246,13 +1211,10 @@ def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
 
 def _domain_class_shared(env, view, domain: str, conf: _AddrConf | None = None):
     """_domain_class(), kept across evaluations (see cross_evaluation)."""
-    cache = getattr(env, "tables", None)
     if conf is None:
         conf = _conf(env, view)
-    if not conf.shareable or "[" in domain or getattr(cache, "_xresolved", None) is None:
-        return _domain_class(env, view, domain, conf)
-    return cross_evaluation(cache, ("class", domain, id(view), cache.alias_specs),
-                            lambda: _domain_class(env, view, domain, conf))
+    return _shared(env, view, ("class", domain), domain, lambda: _domain_class(env, view, domain, conf),
+                   conf)
 
 
 def _domain_class(env, view, rcpt_domain: str, conf: _AddrConf | None = None):
@@ -1270,36 +1232,13 @@ def _domain_class(env, view, rcpt_domain: str, conf: _AddrConf | None = None):
     lookups: list = []
     domain = rcpt_domain.lower()
     alias_doms, mbox_doms, relay_doms = lists
-    # string_list_match() over lists without a /file, without its MatchResult
-    matched = pattern = error = None
-    for match, pat, tab in alias_doms:
-        if tab:
-            found, _v, err = table_lookup(cache, view, pat, domain, lookups)
-            if found:
-                matched, pattern = match, pat
-                break
-            if err:
-                raise TableFailure(pat, err, lookups)
-        elif domain == pat:
-            matched, pattern = match, pat
-            break
+    matched, pattern = _class_list_match(cache, view, alias_doms, domain, lookups)
     if matched:
         show = (conf if view is env.main else _conf(env, env.main)).show_table
         return (CLASS_ALIAS, pattern, "error",
                 "5.1.1 User unknown" + (" in virtual alias table" if show else ""),
                 "virtual_alias_domains", tuple(lookups))
-    matched = None
-    for match, pat, tab in mbox_doms:
-        if tab:
-            found, _v, err = table_lookup(cache, view, pat, domain, lookups)
-            if found:
-                matched, pattern = match, pat
-                break
-            if err:
-                raise TableFailure(pat, err, lookups)
-        elif domain == pat:
-            matched, pattern = match, pat
-            break
+    matched, pattern = _class_list_match(cache, view, mbox_doms, domain, lookups)
     if matched:
         return (CLASS_VIRTUAL, pattern, conf.virtual_transport, rcpt_domain, "virtual_transport",
                 tuple(lookups))
@@ -1318,6 +1257,22 @@ def _domain_class(env, view, rcpt_domain: str, conf: _AddrConf | None = None):
         cls, pattern = CLASS_DEFAULT, None
         transport, source = conf.default_transport, "default_transport"
     return cls, pattern, transport, conf.relayhost or rcpt_domain, source, tuple(lookups)
+
+
+def _class_list_match(cache, view, items, domain: str, lookups: list):
+    """string_list_match() over a class list parsed by _AddrConf (no /file),
+    without its MatchResult: (matched, the pattern that decided) or
+    (False, None); raises TableFailure when a table fails."""
+    for match, pat, tab in items:
+        if tab:
+            found, _v, err = table_lookup(cache, view, pat, domain, lookups)
+            if found:
+                return match, pat
+            if err:
+                raise TableFailure(pat, err, lookups)
+        elif domain == pat:
+            return match, pat
+    return False, None
 
 
 def _domain_class_files(env, view, rcpt_domain: str):

@@ -143,21 +143,8 @@ class _StepB:
         self.conditional = False
 
     def freeze(self) -> Step:
-        # Step.make(...) inlined: a trace freezes every step it made
-        o = _new(Step)
-        d = o.__dict__
-        d["parameter"] = self.parameter
-        d["entry"] = self.entry
-        d["position"] = self.position
-        d["source"] = self.source
-        d["outcome"] = self.outcome
-        d["stage"] = self.stage
-        d["lookups"] = tuple(self.lookups)
-        d["reply"] = self.reply
-        d["detail"] = self.detail
-        d["depth"] = self.depth
-        d["conditional"] = self.conditional
-        return o
+        return Step.make(self.parameter, self.entry, self.position, self.source, self.outcome, self.stage,
+                         tuple(self.lookups), self.reply, self.detail, self.depth, self.conditional)
 
 
 def _printable(s: str) -> str:
@@ -529,9 +516,7 @@ class Evaluator:
         status = 0
         saved_recursion = self.recursion
         self.recursion += 1
-        steps = self.steps
         stack = self.stack
-        stage = self.stage
         try:
             for kind, name, lname, handler, arg, entry, pos, src, extra in parsed:
                 if self.discard:
@@ -555,21 +540,7 @@ class Evaluator:
                             f"check_etrn_access) before {reply_class} restriction \"{name}\"")
                     lname = def_acl
                     handler = DISPATCH.get(def_acl)
-                # self.begin(parameter, entry, pos, src) inlined
-                sb = _new(_StepB)
-                sb.parameter = parameter
-                sb.entry = entry
-                sb.position = pos
-                sb.source = src
-                sb.stage = stage
-                sb.depth = len(stack)
-                sb.outcome = NO_MATCH
-                sb.lookups = []
-                sb.reply = None
-                sb.detail = ""
-                sb.conditional = False
-                steps.append(sb)
-                stack.append(sb)
+                sb = self.begin(parameter, entry, pos, src)
                 if extra is not None:
                     sb.detail = extra
                 try:
@@ -1739,7 +1710,6 @@ class Evaluator:
         rcpt_first = not (vp.relay_before_rcpt and not warn_compat_relay)
         rcpt_items = ("smtpd_recipient_restrictions", vp.recipient_list)
         if warn_compat_relay:
-            src = Source("default", note="compatibility_level < 1: backwards-compatible empty list")
             relay_items = ("smtpd_relay_restrictions", [])
             self.notes.append("compatibility_level < 1 and smtpd_relay_restrictions not set: "
                               "smtpd uses an empty relay restriction list (only logs what the "
@@ -2015,23 +1985,7 @@ class Evaluator:
         if self.tables.not_evaluated:
             self.conditional = True
             self.notes.append("tables not evaluated: " + ", ".join(self.tables.not_evaluated))
-        steps = []
-        for s in self.steps:   # s.freeze() inlined
-            o = _new(Step)
-            d = o.__dict__
-            d["parameter"] = s.parameter
-            d["entry"] = s.entry
-            d["position"] = s.position
-            d["source"] = s.source
-            d["outcome"] = s.outcome
-            d["stage"] = s.stage
-            d["lookups"] = tuple(s.lookups)
-            d["reply"] = s.reply
-            d["detail"] = s.detail
-            d["depth"] = s.depth
-            d["conditional"] = s.conditional
-            steps.append(o)
-        steps = tuple(steps)
+        steps = tuple([s.freeze() for s in self.steps])
         idx = None
         if self.decider is not None and not (200 <= code < 300):
             for i, s in enumerate(self.steps):
