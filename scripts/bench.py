@@ -537,7 +537,7 @@ def child_trace(p: dict) -> dict:
     import resource
     t0 = now()
     from tui.core.config import load_config
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
     t1 = now()
     cfg = load_config(p["config_dir"])
@@ -573,7 +573,7 @@ def child_pfa(p: dict) -> dict:
     _load_pfa and _load_classes do, timed part by part."""
     import resource
     t0 = now()
-    from tui.core import inventory, lint, postfixadmin
+    from tui.core.analysis import inventory, lint, postfixadmin
     from tui.widgets import engine as E
     t1 = now()
     loaded = E.load(p["config_dir"])

@@ -35,7 +35,7 @@ def main() -> int:
     args = ap.parse_args()
     import bench
     from tui.core.config import load_config
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
     work = Path(tempfile.mkdtemp(prefix="pfx-bytecodes-"))

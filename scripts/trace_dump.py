@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:
 from tests.oracle.scenarios import all_scenarios, materialize  # noqa: E402
 from tui.core import dns  # noqa: E402
 from tui.core.config import load_config  # noqa: E402
-from tui.core.restrictions import evaluate  # noqa: E402
+from tui.core.smtpd import evaluate  # noqa: E402
 from tui.core.trace import Transaction  # noqa: E402
 
 VARIATIONS_PER_SCENARIO = 300

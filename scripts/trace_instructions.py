@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 def child(config_dir: str, transactions: str, n: int) -> None:
     import bench
     from tui.core.config import load_config
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
     cfg = load_config(config_dir)

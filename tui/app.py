@@ -25,7 +25,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Header, Input
 
-from tui.core import inventory, lint, postfixadmin
+from tui.core.analysis import inventory, lint, postfixadmin
 from tui.widgets import engine as E
 from tui.widgets.config_tree import PAGE, ConfigTree, NodeRef
 from tui.widgets.detail_pane import DetailPane

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from tui.core import classes as C
+from tui.core.cache import TableCache
+from tui.core.postfix.dsn import dsn_fix
+from tui.core.postfix.match_list import domain_list_match, namadr_list_match
+from tui.core.postfix.valid_hostname import valid_hostname
+from tui.core.rewrite.canonicalize import canonicalize
 from tui.core.config import load_config
 
 
@@ -17,7 +21,7 @@ from tui.core.config import load_config
     ("1.2.3.4", False), ("123", False), ("x.", False), ("", False), ("a" * 64 + ".example", False),
 ])
 def test_valid_hostname(name, ok):
-    assert C.valid_hostname(name) is ok
+    assert valid_hostname(name) is ok
 
 
 class _Env:
@@ -28,13 +32,13 @@ class _Env:
         cfg = load_config(tmp_path)
         self.view = cfg.params()
         self.main = self.view
-        self.tables = C.TableCache()
+        self.tables = TableCache()
 
 
 def test_namadr_list_first_match_wins_with_negation(tmp_path):
     env = _Env(tmp_path)
     items = ["!192.0.2.7", "192.0.2.0/24", "[2001:db8::]/32", ".trusted.example"]
-    m = lambda name, addr: C.namadr_list_match(env.tables, env.view, items, name, addr, False, []).matched
+    m = lambda name, addr: namadr_list_match(env.tables, env.view, items, name, addr, False, []).matched
     assert m("unknown", "192.0.2.8")
     assert not m("unknown", "192.0.2.7")
     assert m("unknown", "2001:db8::5")
@@ -45,7 +49,7 @@ def test_namadr_list_first_match_wins_with_negation(tmp_path):
 
 def test_domain_list_parent_style(tmp_path):
     env = _Env(tmp_path)
-    m = lambda dom, parent: C.domain_list_match(env.tables, env.view, ["example.com"], dom, parent, []).matched
+    m = lambda dom, parent: domain_list_match(env.tables, env.view, ["example.com"], dom, parent, []).matched
     assert m("sub.example.com", True)
     assert not m("sub.example.com", False)
     assert m("example.com", False)
@@ -55,20 +59,20 @@ def test_file_patterns_are_expanded_inline(tmp_path):
     env = _Env(tmp_path)
     f = tmp_path / "nets"
     f.write_text("# trusted\n10.0.0.0/8\n")
-    assert C.namadr_list_match(env.tables, env.view, [str(f)], "unknown", "10.1.2.3", False, []).matched
-    res = C.namadr_list_match(env.tables, env.view, [str(tmp_path / "missing")], "unknown", "10.1.2.3", False, [])
+    assert namadr_list_match(env.tables, env.view, [str(f)], "unknown", "10.1.2.3", False, []).matched
+    res = namadr_list_match(env.tables, env.view, [str(tmp_path / "missing")], "unknown", "10.1.2.3", False, [])
     assert not res.matched and res.error
 
 
 def test_canonicalize_appends_myorigin(tmp_path):
     env = _Env(tmp_path)
-    assert C.canonicalize(env.view, "joe") == "joe@example.org"
-    assert C.canonicalize(env.view, "joe@host.example.") == "joe@host.example"
-    assert C.canonicalize(env.view, "host!joe") == "joe@host"
+    assert canonicalize(env.view, "joe") == "joe@example.org"
+    assert canonicalize(env.view, "joe@host.example.") == "joe@host.example"
+    assert canonicalize(env.view, "host!joe") == "joe@host"
 
 
 def test_dsn_fix():
-    assert C.dsn_fix("5.1.1", "Sender address") == "4.1.7"
-    assert C.dsn_fix("5.1.1", "Recipient address") == "4.1.1"
-    assert C.dsn_fix("5.7.1", "Sender address") == "5.7.1"
-    assert C.dsn_fix("5.1.2", "Client host") == "4.0.0"
+    assert dsn_fix("5.1.1", "Sender address") == "4.1.7"
+    assert dsn_fix("5.1.1", "Recipient address") == "4.1.1"
+    assert dsn_fix("5.7.1", "Sender address") == "5.7.1"
+    assert dsn_fix("5.1.2", "Client host") == "4.0.0"

@@ -13,7 +13,18 @@ import ipaddress
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tui.core import classes as C
+from tui.core.cache import TableCache, TableFailure, is_table
+from tui.core.config.params import param, param_bool, read_myorigin
+from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, _conf,
+                                        _is_local_name)
+from tui.core.postfix.mail_addr import _mail_addr_keys, mail_addr_keys
+from tui.core.postfix.match_list import (_expand_patterns, _ipv4_int, _namadr_list_match,
+                                         _namadr_plan, _namadr_plan_match)
+from tui.core.postfix.resolve_local import resolve_local
+from tui.core.postfix.valid_hostname import _valid_literal, valid_hostname
+from tui.core.rewrite.canonicalize import _canonicalize
+from tui.core.rewrite.resolve import (Resolved, _domain_class, _domain_class_files, _resolve_addr,
+                                      _transport_lookup)
 from tui.core.config import load_config
 
 _BASE = ("compatibility_level = 3.6\nmyhostname = mail.example.org\nmydomain = example.org\n"
@@ -66,7 +77,7 @@ class _Env:
     def __init__(self, cfg):
         self.view = cfg.params()
         self.main = self.view
-        self.tables = C.TableCache()
+        self.tables = TableCache()
 
 
 def _env(tmp_path, name):
@@ -100,13 +111,16 @@ _ADDR = st.one_of(
 def _outcome(fn, *args):
     try:
         return ("ok", fn(*args))
-    except C.TableFailure as exc:
+    except TableFailure as exc:
         return ("fail", exc.table, exc.message, list(exc.lookups))
 
 
 def _reference_canonicalize(view, addr: str) -> str:
     """classes.canonicalize as it was before _AddrConf (read every setting anew)."""
-    _bool, _get = C._bool, C._get
+    _get = param
+
+    def _bool(view, name, _default):   # the default of the parameter itself applies
+        return param_bool(view, name)
     a = addr.strip()
     if a.startswith("<") and a.endswith(">"):
         a = a[1:-1]
@@ -123,7 +137,7 @@ def _reference_canonicalize(view, addr: str) -> str:
             a = a[:i] + "@" + a[i + 1:]
     if "@" not in a:
         if _bool(view, "append_at_myorigin", True):
-            a = a + "@" + C.read_myorigin(view)
+            a = a + "@" + read_myorigin(view)
     else:
         local, dom = a.rsplit("@", 1)
         if dom and "." not in dom and not dom.startswith("[") and _bool(view, "append_dot_mydomain", False):
@@ -135,10 +149,13 @@ def _reference_canonicalize(view, addr: str) -> str:
     return a
 
 
-def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> C.Resolved:
+def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     """classes._resolve_addr as it was before _AddrConf (read every setting anew)."""
     view = env.main
-    _bool, _get = C._bool, C._get
+    _get = param
+
+    def _bool(view, name, _default):   # the default of the parameter itself applies
+        return param_bool(view, name)
     lookups: list = []
     a = _reference_canonicalize(view, addr).lower()
     if not a:
@@ -152,7 +169,7 @@ def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> C.Re
             a = a[:-1]
         if "@" in a:
             local, dom = a.rsplit("@", 1)
-            if not dom or C.resolve_local(env, view, dom, lookups) <= 0:
+            if not dom or resolve_local(env, view, dom, lookups) <= 0:
                 break
             a = local
             saved_domain = dom
@@ -171,12 +188,12 @@ def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> C.Re
     if domain_is_local:
         a = a + "@" + (saved_domain or _get(view, "myhostname").lower())
     rcpt_domain = a.rsplit("@", 1)[1]
-    res = C.Resolved(recipient=a, address_class=C.CLASS_DEFAULT, domain=rcpt_domain, lookups=lookups)
+    res = Resolved(recipient=a, address_class=CLASS_DEFAULT, domain=rcpt_domain, lookups=lookups)
     if rcpt_domain.startswith("["):
-        if not C._valid_literal(rcpt_domain):
+        if not _valid_literal(rcpt_domain):
             res.error = True
             return res
-    elif not C.valid_hostname(rcpt_domain):
+    elif not valid_hostname(rcpt_domain):
         try:
             ipaddress.ip_address(rcpt_domain)
             is_addr = True
@@ -185,7 +202,7 @@ def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> C.Re
         if is_addr and _bool(view, "resolve_numeric_domain", False):
             res.recipient = a = a.rsplit("@", 1)[0] + "@[" + rcpt_domain + "]"
             rcpt_domain = res.domain = "[" + rcpt_domain + "]"
-            if C.resolve_local(env, view, rcpt_domain, lookups) > 0:
+            if resolve_local(env, view, rcpt_domain, lookups) > 0:
                 domain_is_local = True
         else:
             res.error = True
@@ -196,18 +213,18 @@ def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> C.Re
     if not domain_is_local:
         try:
             (res.address_class, res.class_pattern, res.transport, res.nexthop,
-             res.transport_source, dlk) = C._domain_class_files(env, view, rcpt_domain)
-        except C.TableFailure as exc:
+             res.transport_source, dlk) = _domain_class_files(env, view, rcpt_domain)
+        except TableFailure as exc:
             lookups.extend(exc.lookups)
             exc.lookups = lookups
             raise
         lookups.extend(dlk)
-        if res.address_class == C.CLASS_ALIAS:
+        if res.address_class == CLASS_ALIAS:
             if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
                 res.error = True
             return res
     else:
-        res.address_class = C.CLASS_LOCAL
+        res.address_class = CLASS_LOCAL
         res.transport = _get(view, "local_transport")
         res.nexthop = rcpt_domain
         res.transport_source = "local_transport"
@@ -216,8 +233,8 @@ def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> C.Re
         res.transport = ch
         if dest:
             res.nexthop = dest
-    if with_transport and res.address_class != C.CLASS_ALIAS:
-        C._transport_lookup(env, res, lookups)
+    if with_transport and res.address_class != CLASS_ALIAS:
+        _transport_lookup(env, res, lookups)
     if res.recipient.startswith("-") and not _bool(view, "allow_min_user", False):
         res.error = True
     return res
@@ -231,23 +248,23 @@ _SETTINGS = settings(max_examples=250, deadline=None,
 def test_conf_fast_paths_match_the_general_code(tmp_path, name):
     env = _env(tmp_path, name)
     view = env.view
-    conf = C._conf(env, view)
-    assert C._conf(env, view) is conf          # kept in config_memo
+    conf = _conf(env, view)
+    assert _conf(env, view) is conf          # kept in config_memo
     assert (conf.local_map is None) == (name == "table_mydestination")
     assert (conf.class_lists is None) == (name == "file_lists")
     for dom in DOMAINS + [d.upper() for d in DOMAINS]:
         if conf.local_map is not None and "[" not in dom:
-            assert C._is_local_name(conf.local_map, dom) == (C.resolve_local(env, view, dom, []) > 0), dom
+            assert _is_local_name(conf.local_map, dom) == (resolve_local(env, view, dom, []) > 0), dom
         if dom:
-            assert _outcome(C._domain_class, env, view, dom.lower()) == \
-                _outcome(C._domain_class_files, env, view, dom.lower()), dom
+            assert _outcome(_domain_class, env, view, dom.lower()) == \
+                _outcome(_domain_class_files, env, view, dom.lower()), dom
 
     @_SETTINGS
     @given(_ADDR)
     def check(addr):
-        assert C._canonicalize(conf, view, addr) == _reference_canonicalize(view, addr)
+        assert _canonicalize(conf, view, addr) == _reference_canonicalize(view, addr)
         for wt in (False, True):
-            assert _outcome(C._resolve_addr, env, addr, wt) == \
+            assert _outcome(_resolve_addr, env, addr, wt) == \
                 _outcome(_reference_resolve_addr, env, addr, wt), (addr, wt)
 
     check()
@@ -262,9 +279,9 @@ def test_mail_addr_keys_match_the_general_code(tmp_path, name):
     @given(_ADDR)
     def check(addr):
         for strategy in ("access", "default"):
-            want = C._mail_addr_keys(env, view, addr, strategy)
-            assert C.mail_addr_keys(env, view, addr, strategy) == want, (addr, strategy)
-            assert C.mail_addr_keys(env, view, addr, strategy) == want, (addr, strategy)  # memo
+            want = _mail_addr_keys(env, view, addr, strategy)
+            assert mail_addr_keys(env, view, addr, strategy) == want, (addr, strategy)
+            assert mail_addr_keys(env, view, addr, strategy) == want, (addr, strategy)  # memo
 
     check()
 
@@ -293,13 +310,13 @@ _CLIENT_NAME = st.one_of(
 @_SETTINGS
 @given(st.lists(st.sampled_from(_NAMADR_ITEMS), max_size=4), _CLIENT_NAME, _CLIENT_ADDR, st.booleans())
 def test_namadr_plan_matches_the_general_code(items, name, addr, parent):
-    plan = C._namadr_plan(items)
+    plan = _namadr_plan(items)
     if plan is False:   # "2001:db8::/32" and "::1" are table names to Postfix's match lists
-        assert any(C.is_table(i.lstrip("!")) for i in items)
+        assert any(is_table(i.lstrip("!")) for i in items)
         return
     name, addr = name.lower(), addr.lower()
-    m = C._namadr_list_match(None, None, C._expand_patterns(items), name, addr, parent, [])
-    assert C._namadr_plan_match(plan, name, addr, parent) == (m.matched, m.pattern, m.error)
+    m = _namadr_list_match(None, None, _expand_patterns(items), name, addr, parent, [])
+    assert _namadr_plan_match(plan, name, addr, parent) == (m.matched, m.pattern, m.error)
 
 
 def _ipv4_want(addr: str):
@@ -313,11 +330,11 @@ def test_ipv4_int_matches_ipaddress():
     for o in ["0", "1", "00", "01", "001", "010", "255", "256", "300", "1000", "", "1a", "0x1", " 1",
               "1 ", "+1", "-1", "١", "1\x00", "1e2"]:
         for addr in (f"{o}.2.3.4", f"1.2.3.{o}", f"{o}.{o}.{o}.{o}", f"1.{o}.3", f"1.2.3.4.{o}"):
-            assert C._ipv4_int(addr) == _ipv4_want(addr), addr
+            assert _ipv4_int(addr) == _ipv4_want(addr), addr
 
 
 @_SETTINGS
 @given(st.one_of(st.text(alphabet="0123456789.", max_size=16),
                  st.builds(lambda *o: ".".join(o), _OCTET, _OCTET, _OCTET, _OCTET)))
 def test_ipv4_int_matches_ipaddress_on_any_dotted_text(addr):
-    assert C._ipv4_int(addr) == _ipv4_want(addr)
+    assert _ipv4_int(addr) == _ipv4_want(addr)

@@ -110,7 +110,9 @@ def test_resolve_matches_trivial_rewrite(name):
     need_postfix()
     from tests.oracle.conftest import running_scenario
     from tests.oracle.scenarios import load_scenario
-    from tui.core import classes as C
+    from tui.core.cache import TableCache
+    from tui.core.rewrite.resolve import resolve_addr
+    from tui.core.rewrite.route import route
     from tui.core.config import load_config
 
     class Env:
@@ -122,7 +124,7 @@ def test_resolve_matches_trivial_rewrite(name):
         env = Env()
         env.view = cfg.params("smtp")
         env.main = cfg.params()
-        env.tables = C.TableCache()
+        env.tables = TableCache()
         rw = _Rewrite(inst.queue / "private" / "rewrite")
         try:
             for addr in ADDRESSES[name]:
@@ -134,7 +136,7 @@ def test_resolve_matches_trivial_rewrite(name):
                 real_t = (d["recipient"].lower(),
                           next((c for b, c in CLASS_BITS.items() if flags & b), "?"),
                           bool(flags & FLAG_ROUTED), bool(flags & FLAG_ERROR))
-                mine = C.resolve_addr(env, addr)
+                mine = resolve_addr(env, addr)
                 mine_t = (mine.recipient, mine.address_class, mine.routed, mine.error)
                 if not real_t[3]:
                     real_t += (d["transport"], d["nexthop"])
@@ -193,10 +195,12 @@ def test_virtual_alias_expansion_matches_cleanup(tmp_path):
     from tests.oracle.conftest import running_scenario
     from tests.oracle.postfix_instance import _Smtp
     from tests.oracle.scenarios import Scenario
-    from tui.core import classes as C
+    from tui.core.cache import TableCache
+    from tui.core.rewrite.resolve import resolve_addr
+    from tui.core.rewrite.route import route
     from tui.core.config import load_config
     from tui.core.dns import OfflineResolver
-    from tui.core.restrictions import Evaluator
+    from tui.core.smtpd import Evaluator
     from tui.core.trace import Transaction
 
     src = tmp_path / "expansion"
@@ -233,7 +237,7 @@ def test_virtual_alias_expansion_matches_cleanup(tmp_path):
         ev = Evaluator(cfg, Transaction("127.0.0.1"), "smtp", OfflineResolver())
         mismatches = []
         for addr in EXPANSION_ADDRESSES:
-            r = C.route(ev, addr)
+            r = route(ev, addr)
             if isinstance(real[addr], str):      # cleanup refused the message
                 ok = any(real[addr][4:] in n for n in r.notes)
                 mine = list(r.notes)

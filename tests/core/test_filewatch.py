@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tui.core import classes as C
+from tui.core import cache as C
 from tui.core import dns
 from tui.core import filewatch
 from tui.core.config import load_config
 from tui.core.filewatch import FileWatch
-from tui.core.restrictions import evaluate
+from tui.core.smtpd import evaluate
 from tui.core.trace import Transaction
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux only")

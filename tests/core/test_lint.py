@@ -1,4 +1,4 @@
-"""tui.core.lint and tui.core.inventory: configuration warnings.
+"""tui.core.analysis.lint and tui.core.analysis.inventory: configuration warnings.
 
 Every claim a warning makes about Postfix is checked against the real
 Postfix 3.7 here:
@@ -24,10 +24,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need_postfix
-from tui.core import inventory, lint
+from tui.core.analysis import inventory, lint
 from tui.core.config import load_config
-from tui.core.restrictions import ACCESS_CHECKS, DEPRECATED, DOMAIN_ARG, evaluate
+from tui.core.smtpd import RESTRICTIONS, deprecated_names, evaluate
+from tui.core.smtpd.registry import DOMAIN, TABLE
 from tui.core.trace import Transaction
+
+ACCESS_CHECKS = {n for n, r in RESTRICTIONS.items() if r.arg == TABLE}
+DOMAIN_ARG = {n for n, r in RESTRICTIONS.items() if r.arg == DOMAIN}
+DEPRECATED = deprecated_names()
 
 MASTER = "smtp inet n - n - - smtpd\n"
 

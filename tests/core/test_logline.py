@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.core.logline import LogLineError, parse_log_line
+from tui.core.analysis.logline import LogLineError, parse_log_line
 
 SEED = ("May 11 09:06:42 gabble postfix/smtpd[8390]: NOQUEUE: reject: RCPT from "
         "localhost[127.0.0.1]: 554 5.7.1 <someone@outside.example>: Relay access denied; "

@@ -1,4 +1,4 @@
-"""tui.core.postfixadmin: PostfixAdmin's tables read through the tables
+"""tui.core.analysis.postfixadmin: PostfixAdmin's tables read through the tables
 layer's own connection (SqlTable.select), never with a password in any text.
 
 With MariaDB: the rows the reader returns agree with what the real postmap
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need_mariadb, need_postfix
-from tui.core import inventory, postfixadmin
+from tui.core.analysis import inventory, postfixadmin
 from tui.core.config import load_config
 
 PASSWORD = "Pfa-secret-" + secrets.token_hex(4)

@@ -12,7 +12,7 @@ import pytest
 
 from tui.core.config import load_config
 from tui.core.dns import OfflineResolver, StaticResolver, TempFailResolver, dnsxl_query
-from tui.core.restrictions import evaluate
+from tui.core.smtpd import evaluate
 from tui.core.trace import Transaction
 
 

@@ -10,8 +10,8 @@ import pytest
 from tests.oracle.scenarios import load_scenario, materialize
 from tui.core.config import load_config
 from tui.core.dns import TempFailResolver
-from tui.core.explain import explain
-from tui.core.restrictions import evaluate
+from tui.core.analysis.explain import explain
+from tui.core.smtpd import evaluate
 from tui.core.trace import Transaction
 
 

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from tui.core import restrictions as R
+from tui.core import smtpd as R
+from tui.core.smtpd import access as R_access
+from tui.core.smtpd import state as R_state
+from tui.core.smtpd import walk as R_walk
+from tui.core.smtpd.registry import DOMAIN, TABLE
+
+# the old dispatch tables, as the restriction registry now holds them
+DISPATCH = {n: r.handler for n, r in R.RESTRICTIONS.items()}
+ACCESS_CHECKS = {n for n, r in R.RESTRICTIONS.items() if r.arg == TABLE}
+DOMAIN_ARG = {n for n, r in R.RESTRICTIONS.items() if r.arg == DOMAIN}
+DEPRECATED = R.deprecated_names()
 from tui.core.model import Source
 from tui.core.trace import Lookup, Step, Trace, Transaction
 
@@ -46,8 +56,8 @@ OLD_NAMES = {
 
 
 def test_dispatch_knows_the_old_names():
-    assert set(R.DISPATCH) == OLD_NAMES
-    for name, h in R.DISPATCH.items():
+    assert set(DISPATCH) == OLD_NAMES
+    for name, h in DISPATCH.items():
         assert (h is None) == (name == "warn_if_reject"), name
 
 
@@ -63,36 +73,36 @@ def _reference(items):
         pos += 1
         lname = name.lower()
         if lname == "warn_if_reject":
-            out.append((R._R_WARN, name, lname, None, name, pos, src, None))
+            out.append((R_walk._R_WARN, name, lname, None, name, pos, src, None))
             i += 1
             continue
         arg = None
         if ":" in name and not lname.startswith("{"):
-            out.append((R._R_TABLE, name, lname, name, name, pos, src, None))
+            out.append((R_walk._R_TABLE, name, lname, name, name, pos, src, None))
             i += 1
             continue
         entry = name
         i += 1
-        if lname in R.ACCESS_CHECKS:
+        if lname in ACCESS_CHECKS:
             if i >= n or ":" not in items[i][0]:
                 bad = items[i][0] if i < n else ""
-                out.append((R._R_BAD, name, lname, None, name, pos, src,
+                out.append((R_walk._R_BAD, name, lname, None, name, pos, src,
                             f"restriction {lname}: bad argument \"{bad}\": need maptype:mapname"))
                 break
             arg = items[i][0]
             entry = f"{name} {arg}"
             i += 1
-        elif lname in R.DOMAIN_ARG or lname == "check_policy_service" or lname == "sleep":
+        elif lname in DOMAIN_ARG or lname == "check_policy_service" or lname == "sleep":
             if i < n:
                 arg = items[i][0]
                 entry = f"{name} {arg}"
                 i += 1
-        extra = f"deprecated name (use {R.DEPRECATED[lname]})" if lname in R.DEPRECATED else None
-        out.append((R._R_PLAIN, name, lname, arg, entry, pos, src, extra))
+        extra = f"deprecated name (use {DEPRECATED[lname]})" if lname in DEPRECATED else None
+        out.append((R_walk._R_PLAIN, name, lname, arg, entry, pos, src, extra))
     return out
 
 
-_words = st.sampled_from(sorted(R.DISPATCH) + [
+_words = st.sampled_from(sorted(DISPATCH) + [
     "hash:/etc/postfix/access", "cidr:/x", "{ inline }", "{a:b}", "zen.spamhaus.org", "10",
     "myclass", "Permit_MyNetworks", "REJECT_RBL", "Check_Sender_Access", "inet:127.0.0.1:1",
     "bogus_name", "Warn_If_Reject", "CHECK_RELAY_DOMAINS",
@@ -103,24 +113,24 @@ _sources = st.sampled_from([None, Source("default"), Source("main.cf", None, 3)]
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.tuples(_words, _sources), max_size=14))
 def test_parse_is_the_walks_parse(items):
-    parsed = R._parse_restrictions(tuple(items))
+    parsed = R_walk._parse_restrictions(tuple(items))
     ref = _reference(items)
     assert [(k, name, lname, arg, entry, pos, src, extra)
             for k, name, lname, _h, arg, entry, pos, src, extra in parsed] == ref
     for k, _name, lname, h, *_ in parsed:
-        if k == R._R_PLAIN:
-            assert h is R.DISPATCH.get(lname)
+        if k == R_walk._R_PLAIN:
+            assert h is DISPATCH.get(lname)
 
 
 def test_parsed_lists_are_kept_by_identity():
     memo: dict = {}
     items = (("permit_mynetworks", None), ("reject", None))
-    first = R._parsed_restrictions(memo, items)
-    assert R._parsed_restrictions(memo, items) is first
+    first = R_walk._parsed_restrictions(memo, items)
+    assert R_walk._parsed_restrictions(memo, items) is first
     same_text = tuple(list(items))
-    assert R._parsed_restrictions(memo, same_text) == first
+    assert R_walk._parsed_restrictions(memo, same_text) == first
     as_list = list(items)
-    assert R._parsed_restrictions(memo, as_list) == first
+    assert R_walk._parsed_restrictions(memo, as_list) == first
     assert id(as_list) not in memo   # only the views' shared tuples are kept
 
 
@@ -157,10 +167,12 @@ def test_step_and_trace_make(parameter, entry, position, source, outcome, stage,
 # ---------------------------------------------------------------- per-view parameters
 from pathlib import Path  # noqa: E402
 
-from tui.core import classes as C  # noqa: E402
+from tui.core.config.params import param_bool, param_int, param_list
+from tui.core.postfix.match_list import parent_style
+from tui.core.postfix.valid_hostname import valid_hostaddr
 from tui.core import dns  # noqa: E402
 from tui.core.config import load_config  # noqa: E402
-from tui.core.restrictions import Evaluator, evaluate  # noqa: E402
+from tui.core.smtpd import Evaluator, evaluate  # noqa: E402
 
 _MAIN = """\
 compatibility_level = {level}
@@ -234,19 +246,19 @@ def _slow(view, cfg):
         level = 0.0
     return {
         "main": getattr(view, "main", None) or cfg.params(),
-        "delay_reject": C._bool(view, "smtpd_delay_reject", True),
-        "helo_required": C._bool(view, "smtpd_helo_required"),
-        "soft_bounce": C._bool(view, "soft_bounce"),
-        "reject_unlisted_sender": C._bool(view, "smtpd_reject_unlisted_sender"),
-        "reject_unlisted_recipient": C._bool(view, "smtpd_reject_unlisted_recipient", True),
-        "relay_before_rcpt": C._bool(view, "smtpd_relay_before_recipient_restrictions"),
-        "allow_untrusted_routing": C._bool(view, "allow_untrusted_routing"),
-        "sasl_enable": C._bool(view, "smtpd_sasl_auth_enable"),
-        "parent_access": C.parent_style(view, "smtpd_access_maps"),
-        "parent_mynetworks": C.parent_style(view, "mynetworks"),
-        "mynetworks": tuple(C._list(view, "mynetworks")),
-        "no_unknown_rcpt_checks": "no_unknown_recipient_checks" in C._list(view, "receive_override_options"),
-        "footer_maps": tuple(C._list(view, "smtpd_reject_footer_maps")),
+        "delay_reject": param_bool(view, "smtpd_delay_reject"),
+        "helo_required": param_bool(view, "smtpd_helo_required"),
+        "soft_bounce": param_bool(view, "soft_bounce"),
+        "reject_unlisted_sender": param_bool(view, "smtpd_reject_unlisted_sender"),
+        "reject_unlisted_recipient": param_bool(view, "smtpd_reject_unlisted_recipient"),
+        "relay_before_rcpt": param_bool(view, "smtpd_relay_before_recipient_restrictions"),
+        "allow_untrusted_routing": param_bool(view, "allow_untrusted_routing"),
+        "sasl_enable": param_bool(view, "smtpd_sasl_auth_enable"),
+        "parent_access": parent_style(view, "smtpd_access_maps"),
+        "parent_mynetworks": parent_style(view, "mynetworks"),
+        "mynetworks": tuple(param_list(view, "mynetworks")),
+        "no_unknown_rcpt_checks": "no_unknown_recipient_checks" in param_list(view, "receive_override_options"),
+        "footer_maps": tuple(param_list(view, "smtpd_reject_footer_maps")),
         "footer": footer,
         "compat_level": level,
         "relay_explicit": view.is_explicit("smtpd_relay_restrictions"),
@@ -304,8 +316,8 @@ def test_view_params_follow_each_service(tmp_path_factory, level, main_extra, se
             assert getattr(ev.vp, k) == v, (svc, k)
         assert ev.main is slow["main"]
         for name, default in (("relay_domains_reject_code", 554), ("reject_code", 554)):
-            assert ev.pint(name, default) == C._get_int(view, name, default)
-            assert ev.pint(name, default) == C._get_int(view, name, default)
+            assert ev.pint(name, default) == param_int(view, name, default)
+            assert ev.pint(name, default) == param_int(view, name, default)
 
 
 # ---------------------------------------------------------------- not-asked partial keys
@@ -345,24 +357,24 @@ def test_skipping_not_asked_keys_changes_nothing(tmp_path_factory, table, name, 
                      recipient="r@example.com")
     results = []
     for skip in (False, True):
-        R._SKIP_NOT_ASKED = skip
+        R_access._SKIP_NOT_ASKED = skip
         try:
             ev = Evaluator(load_config(d), tx, "smtp", dns.StaticResolver(default=dns.NOTFOUND))
             out = []
-            for walk in (lambda: ev.check_domain_access(spec, name, name, R.NAME_HELO, "check_helo_access"),
-                         lambda: ev.check_addr_access(spec, addr, addr, R.NAME_CLIENT, "check_client_access"),
-                         lambda: ev.check_namadr_access(spec, name, addr, addr, R.NAME_CLIENT,
+            for walk in (lambda: ev.check_domain_access(spec, name, name, R_state.NAME_HELO, "check_helo_access"),
+                         lambda: ev.check_addr_access(spec, addr, addr, R_state.NAME_CLIENT, "check_client_access"),
+                         lambda: ev.check_namadr_access(spec, name, addr, addr, R_state.NAME_CLIENT,
                                                         "check_client_access")):
                 sb = ev.begin("smtpd_client_restrictions", f"check_client_access {spec}", 1, None)
                 try:
                     got = walk()
-                except R._Longjmp as lj:
+                except R_state._Longjmp as lj:
                     got = ("longjmp", lj.status)
                 ev.end(sb)
                 out.append((got, sb.freeze().to_json(), ev.error_text, list(ev.warnings)))
             results.append(out)
         finally:
-            R._SKIP_NOT_ASKED = True
+            R_access._SKIP_NOT_ASKED = True
     assert results[0] == results[1]
 
 
@@ -372,10 +384,10 @@ def test_skipping_not_asked_keys_changes_nothing(tmp_path_factory, table, name, 
                  st.tuples(st.integers(0, 300), st.integers(0, 300), st.integers(0, 300), st.integers(0, 300))
                  .map(lambda t: "%d.%d.%d.%d" % t)))
 def test_maybe_hostaddr_is_valid_hostaddr(name):
-    assert R._maybe_hostaddr(name) == C.valid_hostaddr(name)
+    assert R_access._maybe_hostaddr(name) == valid_hostaddr(name)
 
 
 def test_maybe_hostaddr_examples():
     for name in ["192.0.2.1", "192.0.2", "1.2.3.4.5", "01.2.3.4", "::1", "fe80::1%eth0", "2001:db8::",
                  "host.example.com", "", ".", "1.2.3.", "١٢.1.1.1", "1.2.3.4 ", "[1.2.3.4]"]:
-        assert R._maybe_hostaddr(name) == C.valid_hostaddr(name), name
+        assert R_access._maybe_hostaddr(name) == valid_hostaddr(name), name

@@ -333,7 +333,7 @@ def test_engine_matches_real_smtpd_extra(name, tmp_path):
     from tests.oracle.conftest import machine_resolver, running_scenario
     from tests.oracle.scenarios import Scenario, parse_transactions
     from tui.core.config import load_config
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
     src = tmp_path / name

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from tui.core import classes as C
+from tui.core.cache import shared_cache
 from tui.core import dns
 from tui.core.config import load_config
-from tui.core.restrictions import evaluate
+from tui.core.smtpd import evaluate
 from tui.core.tables import view_signature
 from tui.core.tables.files import AliasTable, FileTable
 from tui.core.trace import Transaction
@@ -66,7 +66,7 @@ def test_views_that_read_a_table_alike_share_it(tmp_path):
     assert view_signature("proxy:mysql:/nonexistent.cf", main) is None
     assert view_signature(f"proxy:{spec}", main) == (True, False)
 
-    cache = C.shared_cache(cfg)
+    cache = shared_cache(cfg)
     t_main, t_smtp = cache.get(spec, main), cache.get(spec, smtp)
     t_no_utf8, t_alias = cache.get(spec, no_utf8), cache.get(spec, aliases)
     assert t_main is t_smtp
@@ -103,7 +103,7 @@ def test_a_config_and_its_tables_are_freed(tmp_path):
     cfg = _config(tmp_path)
     _trace(cfg, "smtp", "info@example.net")
     _trace(cfg, "2525", "info@example.net")
-    table = C.shared_cache(cfg).get(f"hash:{tmp_path}/valias", cfg.params())
+    table = shared_cache(cfg).get(f"hash:{tmp_path}/valias", cfg.params())
     refs = [weakref.ref(cfg), weakref.ref(table)]
     del cfg, table
     gc.collect()

@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.conftest import need_postfix
 from tui.core import dns
 from tui.core.config import load_config
-from tui.core.restrictions import evaluate
+from tui.core.smtpd import evaluate
 from tui.core.trace import Transaction
 
 MAIN = """\

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from tui.core.classes import valid_hostname
+from tui.core.postfix.valid_hostname import valid_hostname
 
 
 def postfix_loop(name: str) -> bool:

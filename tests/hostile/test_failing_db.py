@@ -104,7 +104,7 @@ def _resolver():
 
 
 def engine_trace(cfg, svc, s, r):
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
     tx = Transaction("192.0.2.1", client_name="client.example.org", helo="client.example.org",

@@ -120,7 +120,7 @@ def test_cli_reads_only_and_keeps_secrets(prod):
 
 def test_engine_objects_hide_the_password(prod):
     from tui.core.config import load_config
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.tables import open_table
     from tui.core.trace import Transaction
 

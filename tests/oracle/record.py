@@ -22,7 +22,7 @@ from tests.oracle.scenarios import load_scenario, scenario_names
 
 def _engine(cfg_dir):
     from tui.core.config import load_config
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
     cfg = load_config(cfg_dir)

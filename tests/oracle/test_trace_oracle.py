@@ -3,7 +3,7 @@
 For every scenario under tests/oracle/scenarios/, one scratch Postfix
 instance serves the scenario's configuration; every transaction is asked
 of the real smtpd (over SMTP with XCLIENT) and of our engine
-(`tui.core.restrictions.evaluate`), and code, reply and stage must be equal
+(`tui.core.smtpd.evaluate`), and code, reply and stage must be equal
 for EVERY transaction. No expected answer is written down anywhere: they
 come from the live smtpd at test time (`python -m tests.oracle.record NAME`
 prints them).
@@ -46,7 +46,7 @@ def test_engine_matches_real_smtpd(scenario_instance):
     # imported here, not at module level: while the engine is incomplete the
     # failure stays inside these tests instead of breaking collection
     from tui.core.config import load_config
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
     cfg = load_config(cfg_dir)

@@ -3,7 +3,7 @@ warnings, one a line, as compilers print them:
 
     /etc/postfix/main.cf:41: warning: smtpd_recipient_restrictions: 'reject_unknwon_sender_domain' is ...
 
-The same checks the app shows in its warnings section (tui.core.lint):
+The same checks the app shows in its warnings section (tui.core.analysis.lint):
 restriction names smtpd does not know, entries after an unconditional
 permit/reject/defer, stale compiled maps, .cf files that hold a password and
 are world-readable, a domain in two address classes; plus what loading the
@@ -35,7 +35,7 @@ def _location(path: str | None, line: int | None, config_dir: Path) -> tuple[str
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.core import inventory, lint, postfixadmin
+    from tui.core.analysis import inventory, lint, postfixadmin
     from tui.core.config import ConfigError, load_config
 
     config_dir = Path(getattr(args, "config_dir", "/etc/postfix"))

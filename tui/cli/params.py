@@ -23,7 +23,7 @@ import sys
 
 from tui.core.config import ConfigError, ParamView, load_config
 from tui.core.expand import ExpandResult
-from tui.core.inventory import scrub
+from tui.core.analysis.inventory import scrub
 
 PROG = "postfix-explorer params"
 HIDDEN = "(set, not shown)"

@@ -60,10 +60,10 @@ def _err(msg: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from tui.core.config import ConfigError, load_config
-    from tui.core.explain import explain
-    from tui.core.logline import LogLineError, parse_log_line
+    from tui.core.analysis.explain import explain
+    from tui.core.analysis.logline import LogLineError, parse_log_line
     from tui.core.model import ExplorerError
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
     service = args.service
@@ -168,7 +168,7 @@ def _warn_config(cfg, tr, service) -> None:
     except Exception:
         pass
     try:
-        from tui.core.classes import shared_cache
+        from tui.core.cache import shared_cache
 
         specs = [lk.table for s in tr.steps for lk in s.lookups]
         if tr.route is not None:

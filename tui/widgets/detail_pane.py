@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
-from tui.core import inventory, lint
+from tui.core.analysis import inventory, lint
 from tui.widgets.config_tree import NodeRef, STATE_STYLE
 from tui.widgets.descriptions import describe
 from tui.widgets import engine as E

@@ -6,8 +6,8 @@ functions here raise `EngineMissing` naming it, and the UI says "not
 available yet" instead of inventing an answer.
 
 Postfix knowledge does not live here: which tables a configuration names is
-tui.core.inventory, configuration warnings are tui.core.lint, the
-PostfixAdmin reader is tui.core.postfixadmin.
+tui.core.analysis.inventory, configuration warnings are tui.core.analysis.lint, the
+PostfixAdmin reader is tui.core.analysis.postfixadmin.
 """
 from __future__ import annotations
 
@@ -84,18 +84,18 @@ def open_table(spec: str, view):
 def trace_available() -> str | None:
     """None when evaluation works; otherwise why not."""
     try:
-        mod = _import("tui.core.restrictions", "the restriction evaluator (tui.core.restrictions)")
+        mod = _import("tui.core.smtpd", "the restriction evaluator (tui.core.smtpd)")
         _import("tui.core.trace", "the trace model (tui.core.trace)")
     except EngineMissing as exc:
         return str(exc)
     if not hasattr(mod, "evaluate"):
-        return "the restriction evaluator (tui.core.restrictions.evaluate) is not available yet"
+        return "the restriction evaluator (tui.core.smtpd.evaluate) is not available yet"
     return None
 
 
 def evaluate(cfg, fields: dict[str, str | None], service: str):
     """Run the engine's evaluator on the form's fields."""
-    mod = _import("tui.core.restrictions", "the restriction evaluator (tui.core.restrictions)")
+    mod = _import("tui.core.smtpd", "the restriction evaluator (tui.core.smtpd)")
     trace_mod = _import("tui.core.trace", "the trace model (tui.core.trace)")
     tx = trace_mod.Transaction(
         client_address=fields.get("client_address") or "",
@@ -109,10 +109,10 @@ def evaluate(cfg, fields: dict[str, str | None], service: str):
 
 
 def explain(cfg, trace) -> Any:
-    """The engine's explanation of a trace (tui.core.explain.explain), or None
+    """The engine's explanation of a trace (tui.core.analysis.explain.explain), or None
     when that part is not there."""
     try:
-        mod = _import("tui.core.explain", "explanations (tui.core.explain)")
+        mod = _import("tui.core.analysis.explain", "explanations (tui.core.analysis.explain)")
     except EngineMissing:
         return None
     fn = getattr(mod, "explain", None)
@@ -122,15 +122,15 @@ def explain(cfg, trace) -> Any:
 
 
 def parse_log_line(line: str) -> dict[str, str | None]:
-    """Fields for the trace form from a Postfix log line (tui.core.logline)."""
-    mod = _import("tui.core.logline", "log-line parsing (tui.core.logline)")
+    """Fields for the trace form from a Postfix log line (tui.core.analysis.logline)."""
+    mod = _import("tui.core.analysis.logline", "log-line parsing (tui.core.analysis.logline)")
     fn = None
     for fname in ("parse_log_line", "parse", "parse_line"):
         fn = getattr(mod, fname, None)
         if fn is not None:
             break
     if fn is None:
-        raise EngineMissing("log-line parsing (tui.core.logline.parse_log_line)")
+        raise EngineMissing("log-line parsing (tui.core.analysis.logline.parse_log_line)")
     res = fn(line)
     if res is None:
         return {}

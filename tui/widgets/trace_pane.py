@@ -20,7 +20,7 @@ from textual.containers import Container, Grid, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from tui.core import inventory
+from tui.core.analysis import inventory
 from tui.widgets import engine as E
 
 FIELDS = ("client_address", "client_name", "helo", "sender", "recipient", "sasl_login")
@@ -394,7 +394,7 @@ class TracePane(Vertical):
 
 
 def explanation_parts(ex) -> list:
-    """Render tui.core.explain's Explanation (summary, reasons, edits)."""
+    """Render tui.core.analysis.explain's Explanation (summary, reasons, edits)."""
     if ex is None:
         return []
     if isinstance(ex, str):

@@ -17,7 +17,7 @@ import ipaddress
 import re
 
 from tui.core.model import Diagnostic
-from tui.core.tables import Entry, LookupResult, Table, logical_lines
+from tui.core.tables.base import Entry, LookupResult, Table, logical_lines
 
 _WS = " \t\r\n\f\v"
 _IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")

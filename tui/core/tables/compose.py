@@ -8,14 +8,13 @@ the error of the whole lookup.
 """
 from __future__ import annotations
 
-from tui.core.tables import LookupResult, Table, UnusableTable
+from tui.core.tables.base import LookupResult, Table, UnusableTable
+from tui.core.tables.inline_syntax import tokenize
 
 
 class ComposedTable(Table):
     def __init__(self, spec, type_, name, fold, view, opener):
         super().__init__(spec, type_, name, fold)
-        from tui.core.tables.inline import tokenize
-
         self.tables: list[Table] = []
         if not (name.startswith("{") and name.endswith("}")) or not tokenize(name[1:-1]):
             self._set_status("unreadable", f'bad syntax: "{spec}"; need "{type_}:{{type:name...}}"')

@@ -35,7 +35,7 @@ import re
 import threading
 
 from tui.core.model import Diagnostic
-from tui.core.tables import Entry, LookupResult, Table, file_mtime
+from tui.core.tables.base import Entry, LookupResult, Table, file_mtime
 
 SUFFIXES = {
     "hash": (".db",),
@@ -404,7 +404,7 @@ class AliasTable(FileTable):
     builder = "postalias"
 
     def _parse(self, data: bytes) -> None:
-        from tui.core.tables import logical_lines
+        from tui.core.tables.base import logical_lines
 
         self._data = b""  # values are kept parsed; the bytes are not needed
         text = data.decode("utf-8", "surrogateescape")

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 
 from tui.core.model import Diagnostic
-from tui.core.tables import Entry, LookupResult, Table, logical_lines
+from tui.core.tables.base import Entry, LookupResult, Table, logical_lines
 
 _WS = " \t\r\n\f\v"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 
-from tui.core.tables import Entry, LookupResult, Table
+from tui.core.tables.base import Entry, LookupResult, Table
 
 
 class UnixTable(Table):

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui.core import classes as C
+from tui.core.cache import TableFailure
+from tui.core.dns import OfflineResolver
+from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_TEXT,
+                                        CLASS_VIRTUAL)
+from tui.core.postfix.match_list import namadr_list_match, parent_style
+from tui.core.rewrite.resolve import resolve_addr
+from tui.core.smtpd import Evaluator
 from tui.core.trace import Step, Trace
 
 
@@ -133,7 +139,7 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
         reasons = []
         if trace.route is not None:
             r = trace.route
-            reasons.append(f"{r.recipient} is in address class {C.CLASS_TEXT.get(r.address_class, r.address_class)}")
+            reasons.append(f"{r.recipient} is in address class {CLASS_TEXT.get(r.address_class, r.address_class)}")
             for t in r.targets:
                 reasons.append(f"delivered to {t.address} via transport {t.transport}, next hop {t.nexthop} "
                                f"({t.transport_source})")
@@ -192,17 +198,14 @@ def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
     in_mynetworks = None
     if cfg is not None:
         try:
-            from tui.core.restrictions import Evaluator
-            from tui.core.dns import OfflineResolver
-
             ev = Evaluator(cfg, tx, trace.service, OfflineResolver())
             try:
-                rcls = C.resolve_addr(ev, rcpt, with_transport=False)
-            except C.TableFailure:
+                rcls = resolve_addr(ev, rcpt, with_transport=False)
+            except TableFailure:
                 rcls = None
             lk: list = []
-            m = C.namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
-                                    ev.client_addr, C.parent_style(ev.view, "mynetworks"), lk)
+            m = namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
+                                    ev.client_addr, parent_style(ev.view, "mynetworks"), lk)
             in_mynetworks = m.matched
             mynet = ", ".join(ev.plist("mynetworks")) or "(empty)"
             sasl_on = ev.pbool("smtpd_sasl_auth_enable")
@@ -218,7 +221,7 @@ def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
             reasons.append(f"<{rcpt}> uses sender-specified routing (%, ! or a second @): never authorised.")
         else:
             reasons.append(f"The recipient domain {domain} is in address class "
-                           f"{C.CLASS_TEXT.get(rcls.address_class, rcls.address_class)}: "
+                           f"{CLASS_TEXT.get(rcls.address_class, rcls.address_class)}: "
                            "this server is not its final destination and it is not in relay_domains, "
                            "so only trusted clients may send to it.")
     if in_mynetworks is not None:
@@ -264,7 +267,7 @@ def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
                                f"insert permit_sasl_authenticated before {target} in {param}"))
     elif not tx.sasl_login:
         reasons.append("Authenticated clients relay only if they log in (submission port with SASL).")
-    if rcls is not None and rcls.address_class == C.CLASS_DEFAULT and not rcls.routed:
+    if rcls is not None and rcls.address_class == CLASS_DEFAULT and not rcls.routed:
         edits.append(Edit(f"or, if this server should accept mail for {domain} and pass it on, list it in "
                           f"relay_domains (then any client may send to {domain})",
                           f"postconf -e 'relay_domains = $relay_domains, {domain}' && postfix reload"))
@@ -297,8 +300,8 @@ def _explain_access(trace: Trace, cfg, d: Step) -> Explanation:
     return Explanation(f"{trace.reply}: an access table entry decided.", tuple(reasons), tuple(edits))
 
 
-CLASS_TABLE = {C.CLASS_LOCAL: "local_recipient_maps", C.CLASS_VIRTUAL: "virtual_mailbox_maps",
-               C.CLASS_RELAY: "relay_recipient_maps", C.CLASS_ALIAS: "virtual_alias_maps"}
+CLASS_TABLE = {CLASS_LOCAL: "local_recipient_maps", CLASS_VIRTUAL: "virtual_mailbox_maps",
+               CLASS_RELAY: "relay_recipient_maps", CLASS_ALIAS: "virtual_alias_maps"}
 
 
 def _explain_unknown(trace: Trace, cfg, d: Step) -> Explanation:
@@ -315,15 +318,12 @@ def _explain_unknown(trace: Trace, cfg, d: Step) -> Explanation:
     specs: list[str] = []
     if cfg is not None:
         try:
-            from tui.core.dns import OfflineResolver
-            from tui.core.restrictions import Evaluator
-
             ev = Evaluator(cfg, tx, trace.service, OfflineResolver())
             if param is None:
-                r = C.resolve_addr(ev, addr)
+                r = resolve_addr(ev, addr)
                 param = CLASS_TABLE.get(r.address_class)
                 if param:
-                    reasons.append(f"{addr} is in address class {C.CLASS_TEXT[r.address_class]}, whose "
+                    reasons.append(f"{addr} is in address class {CLASS_TEXT[r.address_class]}, whose "
                                    f"recipients are listed in {param} (show_user_unknown_table_name = no "
                                    f"hides that in the reply).")
             if param:
@@ -391,12 +391,9 @@ def _explain_list_end(trace: Trace, cfg, d: Step) -> Explanation:
     in_mynetworks = None
     if cfg is not None:
         try:
-            from tui.core.dns import OfflineResolver
-            from tui.core.restrictions import Evaluator
-
             ev = Evaluator(cfg, tx, trace.service, OfflineResolver())
-            in_mynetworks = C.namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
-                                                ev.client_addr, C.parent_style(ev.view, "mynetworks"), []).matched
+            in_mynetworks = namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
+                                                ev.client_addr, parent_style(ev.view, "mynetworks"), []).matched
             pass
         except Exception:
             in_mynetworks = None

@@ -28,7 +28,7 @@ from typing import Callable
 from lark import Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedInput
 
-from tui.core import defaults as _defaults
+from tui.core.config import defaults as _defaults
 from tui.core import grammar as _grammar
 from tui.core.expand import ExpandResult, mac_expand, referenced_names
 from tui.core.model import Diagnostic, ExplorerError, Source

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tui.core.inventory import TableRef, cf_settings, scrub
+from tui.core.analysis.inventory import TableRef, cf_settings, scrub
+from tui.core.tables import open_table
 
 PFA_TABLES = ("domain", "mailbox", "alias", "alias_domain")
 _PFA_QUERY_RE = re.compile(r"\b(from|join)\s+`?(domain|mailbox|alias|alias_domain)\b")
@@ -94,8 +95,6 @@ def postfixadmin_view(refs: list[TableRef], secrets: set[str] | None = None,
     view = PFAView(source=source, via=ref.path)
     own = opener is None
     if own:
-        from tui.core.tables import open_table
-
         table = open_table(ref.spec)
     else:
         table = opener(ref.spec, None)

@@ -12,7 +12,7 @@ tests/core/test_lint.py:
 - a name smtpd does not know makes smtpd answer "451 4.3.5 Server
   configuration error" when evaluation gets there (smtpd_check.c logs
   'unknown smtpd restriction'). The names smtpd knows are the names the
-  evaluator (tui.core.restrictions) dispatches on, read from its own code,
+  evaluator (tui.core.smtpd) dispatches on, from its restriction registry,
   so lint and the evaluator can never disagree. Names are case-insensitive,
   as in smtpd (strcasecmp); restriction class names are not.
 - an unconditional permit/reject/defer ends the list: what follows is never
@@ -26,17 +26,18 @@ Pure Python: no textual, no rich.
 """
 from __future__ import annotations
 
-import ast
 import functools
-import inspect
 import os
 import stat
-import textwrap
 from dataclasses import dataclass, field
 
-from tui.core.inventory import (TableRef, cf_settings, collect_tables, is_table_spec,
-                                list_tokens, SECRET_SETTINGS)
+from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings, collect_tables,
+                                         is_table_spec)
+from tui.core.config.params import param_list
 from tui.core.model import Source
+from tui.core.smtpd import RESTRICTIONS
+from tui.core.smtpd import deprecated_names as registry_deprecated_names
+from tui.core.tables import open_table
 
 RESTRICTION_LISTS = (
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
@@ -66,70 +67,30 @@ class LintWarning:
 
 
 # ---------------------------------------------------------------------------
-# Restriction names: read from the evaluator's dispatch
-
-
-def _names_compared(fn, module) -> set[str]:
-    """String constants that FN compares its `name`/`lname` with (== / in),
-    including the contents of module-level sets it tests membership in."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Compare) and isinstance(node.left, ast.Name)
-                and node.left.id in ("name", "lname")):
-            continue
-        for op, comp in zip(node.ops, node.comparators):
-            if not isinstance(op, (ast.Eq, ast.In)):
-                continue
-            if isinstance(comp, ast.Constant) and isinstance(comp.value, str):
-                out.add(comp.value)
-            elif isinstance(comp, (ast.Tuple, ast.List, ast.Set)):
-                out.update(e.value for e in comp.elts
-                           if isinstance(e, ast.Constant) and isinstance(e.value, str))
-            elif isinstance(comp, ast.Name):
-                val = getattr(module, comp.id, None)
-                if isinstance(val, (set, frozenset, dict, tuple, list)):
-                    out.update(v for v in val if isinstance(v, str))
-    return out
+# Restriction names: the registry smtpd's evaluator dispatches on
 
 
 @functools.cache
 def known_restrictions() -> dict[str, int]:
     """{name: arguments that follow it} for every restriction smtpd 3.7
-    knows, as the evaluator knows them: its DISPATCH table when it has one,
-    else the names its Evaluator.one() and generic_checks() compare with; access checks, DNS-list checks,
-    check_policy_service and sleep take the next list item as their argument.
-    Empty when the evaluator's source cannot be read (then nothing is
-    reported as unknown)."""
-    from tui.core import restrictions as R
-
-    table = getattr(R, "DISPATCH", None)
-    if isinstance(table, (dict, set, frozenset)) and table:
-        names = {n for n in table if isinstance(n, str)}  # an explicit table, if it ever has one
-    else:
-        try:
-            names = _names_compared(R.Evaluator.one, R) | _names_compared(R.Evaluator.generic_checks, R)
-        except (OSError, TypeError, SyntaxError):  # no source (a frozen install)
-            return {}
-    with_arg = set(R.ACCESS_CHECKS) | set(R.DOMAIN_ARG) | {"check_policy_service", "sleep"}
-    return {n: (1 if n in with_arg else 0) for n in sorted(names)}
+    knows: the restriction registry (tui.core.smtpd.registry), which the
+    evaluator dispatches on, so lint and the evaluator cannot disagree."""
+    return {n: (1 if r.takes_argument else 0) for n, r in sorted(RESTRICTIONS.items())}
 
 
 def deprecated_names() -> dict[str, str]:
     """Old restriction names smtpd still accepts -> the current name."""
-    from tui.core.restrictions import DEPRECATED
-
-    return dict(DEPRECATED)
+    return registry_deprecated_names()
 
 
 def restriction_classes(cfg) -> set[str]:
-    return set(list_tokens(cfg.params(), "smtpd_restriction_classes"))
+    return set(param_list(cfg.params(), "smtpd_restriction_classes"))
 
 
 def _restriction_tokens(view, name: str) -> list[str]:
     if view.raw(name) is None:
         return []
-    return list_tokens(view, name)
+    return param_list(view, name)
 
 
 def _is_other_item(tok: str, classes: set[str]) -> bool:
@@ -307,12 +268,12 @@ def address_classes(cfg, candidates: list[str], opener=None) -> list[ClassInfo]:
     answer for (looked up through the tables layer; OPENER(spec, view)
     lets a caller reuse its open tables)."""
     if opener is None:
-        from tui.core.tables import open_table as opener
+        opener = open_table
     main = cfg.params()
     out = []
     for cname, param in CLASS_PARAMS:
         info = ClassInfo(cname, param, source=_src_of(main, param))
-        for tok in list_tokens(main, param):
+        for tok in param_list(main, param):
             if is_table_spec(tok) or tok.startswith("/"):  # a table, or a file of names
                 info.tables.append(tok)
             else:
@@ -379,8 +340,6 @@ def lint(cfg, *, refs: list[TableRef] | None = None, candidates: list[str] = (),
     of every class plus CANDIDATES, looked up in the class tables)."""
     opened: dict[str, object] = {}
     if opener is None:
-        from tui.core.tables import open_table
-
         def opener(spec, view):  # each table once; closed below
             if spec not in opened:
                 opened[spec] = open_table(spec, view)
@@ -409,7 +368,7 @@ def _lint(cfg, refs, candidates, opener) -> list[LintWarning]:
         out += table_warnings(ref, status)
     lits: list[str] = []
     for _cname, param in CLASS_PARAMS:
-        lits += [t.lower() for t in list_tokens(main, param)
+        lits += [t.lower() for t in param_list(main, param)
                  if not is_table_spec(t) and not t.startswith("/") and not t.startswith("$")]
     cands = list(dict.fromkeys(lits + [c.lower() for c in candidates]))
     out += class_overlaps(address_classes(cfg, cands, opener=opener))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"   # tui/core/data
 POSTFIX_VERSION = "3.7"
 DEF_MYDOMAIN = "localdomain"
 

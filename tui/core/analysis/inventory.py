@@ -17,7 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tui.core.config.params import param_list
 from tui.core.model import Source
+from tui.core.smtpd import RESTRICTIONS
+from tui.core.smtpd.registry import NO_ARG, TABLE
+from tui.core.tables.sql import read_cf
 
 # Postfix 3.7's dictionary types (postconf -m, plus the ones a Debian build
 # leaves out): a token "type:name" names a table only with one of these.
@@ -53,12 +57,10 @@ _TABLE_RE = re.compile(r"^([a-z0-9_]+):(.*)$", re.S)
 
 
 def non_table_argument_restrictions() -> frozenset[str]:
-    """Restrictions whose next list item is an argument that is not a table:
-    the evaluator's own DOMAIN_ARG set plus check_policy_service and sleep
-    (the ones its generic_checks() gives an optional argument)."""
-    from tui.core.restrictions import DOMAIN_ARG
-
-    return frozenset(DOMAIN_ARG) | {"check_policy_service", "sleep"}
+    """Restrictions whose next list item is an argument that is not a table
+    (a DNS list domain, a policy service, sleep's seconds), from the
+    restriction registry."""
+    return frozenset(n for n, r in RESTRICTIONS.items() if r.arg not in (NO_ARG, TABLE))
 
 
 def is_table_spec(token: str) -> bool:
@@ -111,16 +113,6 @@ class TableRef:
         self.sources.append(src)
 
 
-def list_tokens(view, name: str) -> list[str]:
-    """A parameter's value as list items (view.get_list), or its raw value
-    split on commas/white space when expansion fails."""
-    try:
-        return list(view.get_list(name))
-    except Exception:
-        raw = view.raw(name) or ""
-        return [t for t in re.split(r"[\s,]+", raw) if t]
-
-
 def _scan(tokens: list[str], skip_arg: frozenset[str]) -> list[str]:
     out, skip = [], False
     for tok in tokens:
@@ -150,7 +142,7 @@ def collect_tables(cfg) -> list[TableRef]:
         if ":" not in raw and "$" not in raw:
             continue
         is_default = not main.is_explicit(name)
-        for spec in _scan(list_tokens(main, name), skip_arg):
+        for spec in _scan(param_list(main, name), skip_arg):
             if is_default and spec not in refs and name not in DEFAULT_TABLE_PARAMS:
                 continue  # a default that does not concern mail flow (static:anyone, ...)
             refs.setdefault(spec, TableRef(spec)).add_use(name, main.source(name))
@@ -165,7 +157,7 @@ def collect_tables(cfg) -> list[TableRef]:
             if name in SKIP_PARAMS:
                 continue
             if view is not None:
-                toks = list_tokens(view, name)
+                toks = param_list(view, name)
             else:
                 toks = [t for t in re.split(r"[\s,]+", main.expand_text(value)) if t]
             for spec in _scan(toks, skip_arg):
@@ -184,8 +176,6 @@ _SECRET_RE = re.compile(r"(?i)(password\s*=\s*)(\S+)")
 def cf_settings(path: str) -> tuple[dict[str, tuple[str, int]], str | None]:
     """A mysql/sqlite/pgsql/ldap .cf file as {name: (value, line)} (the
     tables layer's reader), or ({}, error) when it cannot be read."""
-    from tui.core.tables.sql import read_cf
-
     try:
         params, _diags = read_cf(path)
     except OSError as exc:

@@ -1,0 +1,393 @@
+"""What the engine remembers: tables kept open, answers kept, and for how long."""
+from __future__ import annotations
+
+import os
+
+from tui.core.filewatch import MAX_AGE, WATCH
+from tui.core.tables import LookupResult, open_table, view_signature
+from tui.core.tables.files import FileTable
+from tui.core.trace import Lookup
+
+
+class TableFailure(Exception):
+    """A table lookup failed (Postfix: dict->error != 0)."""
+
+    def __init__(self, table: str, message: str, lookups: list | None = None):
+        super().__init__(f"{table}: {message}")
+        self.table = table
+        self.message = message
+        self.lookups = lookups or []
+
+
+_STAMP_PATHS: dict[str, str] = {}  # spec -> the file name whose stat() dates it
+
+
+class TableCache:
+    """Opens each table once per (spec, service) -- once per spec and view
+    signature for the tables that take only that from the view (see
+    tui.core.tables.view_signature) -- and reuses it.
+
+    One cache lives as long as its Config (see shared_cache): a big map file
+    is read once, not once per trace. A table whose file changed on disk
+    since it was opened is opened again.
+    """
+
+    def __init__(self):
+        self._tables: dict = {}
+        # across evaluations: id(table) -> {key: LookupResult} for tables whose
+        # answers depend only on the file read when they were opened (see
+        # _STATIC_TYPES); dropped with the table when its file changes
+        self._static: dict = {}
+        # tables whose files were checked: (spec, service or view signature) -> table, and
+        # id(view) -> (view, {spec: ((spec, service or view signature), table)}). Shared by
+        # the evaluations of one "generation": while inotify reports no change
+        # to any watched map file (tui/core/filewatch.py) and for at most
+        # filewatch.MAX_AGE seconds; without inotify, a generation is one
+        # evaluation (every table's file is stat()ed once per evaluation).
+        self._seen: dict = {}
+        self._fast: dict = {}
+        self._glk: dict = {}   # this generation: static tables' answers (table_lookup)
+        self._root = self
+        self._gen_serial = -1
+        self._gen_until = 0.0
+        self._memo: dict = {}  # this evaluation: (table, key) -> LookupResult
+        self._resolved: dict = {}  # this evaluation: (address, with_transport) -> Resolved
+        # across evaluations: resolve_addr answers that only static tables
+        # decided, with the tables they asked (see resolve_addr)
+        self._xresolved: dict = {}
+        # across evaluations: what depends only on the configuration (e.g.
+        # restrictions.Evaluator's startup checks), keyed by its users
+        self.config_memo: dict = {}
+        self._track: list | None = None  # tables asked while resolving (get() appends)
+        self.not_evaluated: list[str] = []  # specs we could not evaluate (this evaluation)
+        self.alias_specs: frozenset[str] = frozenset()  # tables in aliases(5) "name: value" format
+
+    @staticmethod
+    def _path(spec: str) -> str | None:
+        """The file whose changes date the table `spec` (None: no file)."""
+        name = _STAMP_PATHS.get(spec)
+        if name is None:
+            name = spec
+            while ":" in name and not name.startswith("/"):
+                name = name.split(":", 1)[1]
+            if len(_STAMP_PATHS) > 4096:
+                _STAMP_PATHS.clear()
+            _STAMP_PATHS[spec] = name
+        return name if name.startswith("/") else None
+
+    @staticmethod
+    def _stat(path: str | None):
+        if path is None:
+            return None
+        try:
+            st = os.stat(path)
+            return (st.st_mtime_ns, st.st_size)
+        except OSError:
+            return None
+
+    def _check(self, spec: str, hit):
+        """Is the table in `hit` ([table, stamp, token, taken], or None) still
+        its file as it is now? Returns (yes, stamp, token, taken) and, when
+        yes, refreshes hit. With inotify (tui/core/filewatch.py) an unchanged
+        file costs no stat(). A table checked now stays checked for this
+        generation only as long as its file's watch vouches for it."""
+        path = self._path(spec)
+        if hit is not None and path is not None and WATCH.unchanged(path, hit[2], hit[3]):
+            same, stamp, token, taken = True, hit[1], hit[2], hit[3]
+        else:
+            token = WATCH.arm(path) if path is not None else None   # before the stat()
+            taken = WATCH.now()
+            stamp = self._stat(path)
+            same = hit is not None and hit[1] == stamp
+            if same and token is not None and hit[2] is not None and token != hit[2]:
+                same = False   # an event named the file: changed, even with the same size and mtime
+        root = self._root
+        if token is None:
+            if path is not None:
+                root._gen_until = 0.0   # not watchable: check again next evaluation
+        elif taken + MAX_AGE < root._gen_until:
+            root._gen_until = taken + MAX_AGE
+        if same:
+            hit[2], hit[3] = token, taken
+        return same, stamp, token, taken
+
+    def get(self, spec: str, view):
+        fv = self._fast.get(id(view))  # this generation: spec -> (key, table)
+        if fv is not None and fv[0] is view:
+            fast = fv[1]
+            got = fast.get(spec)
+            if got is not None:
+                if self._track is not None:
+                    self._track.append(got)
+                return got[1]
+        else:
+            fast = {}
+            self._fast[id(view)] = (view, fast, {})
+        # a table that takes nothing from the view but its signature is
+        # shared by every view with that signature (main.cf's for
+        # trivial-rewrite's class lists and a service's for smtpd read one
+        # map once); any other table is opened per service
+        sig = view_signature(spec, view)
+        if sig is None:
+            sig = getattr(getattr(view, "service", None), "key", None)
+        key = (spec, sig)
+        t = self._get(key, spec, view)
+        fast[spec] = (key, t)
+        return t
+
+    def bound(self, spec: str, view):
+        """get(), with what table_lookup needs to know of the table, kept
+        for this generation: (the (key, table) pair cross_evaluation
+        tracks, the table, its static answer memo or None, is_pattern,
+        evaluable)."""
+        fv = self._fast.get(id(view))
+        if fv is not None and fv[0] is view:
+            b = fv[2].get(spec)
+            if b is not None:
+                if self._track is not None:
+                    self._track.append(b[0])
+                return b
+        t = self.get(spec, view)
+        fv = self._fast[id(view)]
+        b = fv[2][spec] = (fv[1][spec], t, self._static.get(id(t)), getattr(t, "is_pattern", False),
+                           getattr(t, "evaluable", True))
+        return b
+
+    def _get(self, key, spec: str, view):
+        # one check per table per evaluation, not per lookup (a trace makes
+        # dozens of lookups; a stat() per lookup was a fifth of its time)
+        t = self._seen.get(key)
+        if t is not None:
+            if self._track is not None:
+                self._track.append((key, t))
+            return t
+        hit = self._tables.get(key)
+        same, stamp, token, taken = self._check(spec, hit)
+        if same:
+            self._seen[key] = hit[0]
+            if self._track is not None:
+                self._track.append((key, hit[0]))
+            return hit[0]
+        if hit is not None:  # reopened: forget what the old table answered
+            self._static.pop(id(hit[0]), None)
+            self._xresolved.clear()
+
+        t = open_table(spec, view)
+        self._tables[key] = [t, stamp, token, taken]
+        if type(t).__name__ in _STATIC_TYPES:
+            self._static[id(t)] = {}
+        self._seen[key] = t
+        if self._track is not None:
+            self._track.append((key, t))
+        return t
+
+    def unchanged(self, key, t) -> bool:
+        """Is t still the table for key (spec, service or view signature), its file unchanged?
+        The same check as get(), without opening anything."""
+        seen = self._seen.get(key)
+        if seen is not None:
+            return seen is t
+        hit = self._tables.get(key)
+        if hit is None or hit[0] is not t:
+            return False
+        if not self._check(key[0], hit)[0]:
+            return False
+        self._seen[key] = t
+        return True
+
+    def for_evaluation(self) -> "TableCache":
+        """A view of this cache with fresh per-evaluation bookkeeping."""
+        WATCH.drain()  # which map files changed since the last evaluation
+        if not (WATCH.active and self._gen_serial == WATCH.serial
+                and WATCH.drained_at < self._gen_until):
+            self._seen = {}   # a new generation: every table is checked again
+            self._fast = {}
+            self._glk = {}
+            self._gen_serial = WATCH.serial
+            self._gen_until = float("inf")
+        c = TableCache.__new__(TableCache)
+        d = c.__dict__
+        d.update(self.__dict__)   # the shared parts, then this evaluation's own
+        d["_root"] = self
+        d["_memo"] = {}
+        d["_resolved"] = {}
+        d["_track"] = None
+        d["not_evaluated"] = []
+        d["alias_specs"] = frozenset()
+        return c
+
+    def close(self):
+        for t, *_rest in self._tables.values():
+            try:
+                t.close()
+            except Exception:  # pragma: no cover - closing is best effort
+                pass
+        self._tables.clear()
+        self._static.clear()
+        self._xresolved.clear()
+
+
+# Table classes whose lookup answers are a function of the key and of what
+# was read when the table was opened (TableCache.get reopens a table whose
+# file changed): their answers are kept across evaluations. Not SQL, unix:
+# or other tables whose data lives elsewhere.
+_STATIC_TYPES = frozenset({"FileTable", "CidrTable", "RegexpTable", "InlineTable", "StaticTable"})
+_STATIC_MAX = 20000  # answers kept per table before its memo starts over
+
+
+def shared_cache(cfg) -> TableCache:
+    """The TableCache that belongs to this Config object (created on first
+    use), kept on the Config itself: the cache holds the Config's parameter
+    views, so the two form a cycle the garbage collector frees together once
+    nothing else holds the Config (a cache kept elsewhere by a weak key
+    would keep that key alive through its views, and every reloaded
+    configuration, maps included, would stay in memory)."""
+    cache = getattr(cfg, "_explorer_table_cache", None)
+    if cache is None:
+        cache = TableCache()
+        try:
+            cfg._explorer_table_cache = cache
+        except (AttributeError, TypeError):  # cannot carry it: a private cache
+            return cache
+    return cache.for_evaluation()
+
+
+def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
+                 partial: bool = False):
+    """One dict_get. Returns (found, value, error); records a Lookup.
+
+    partial=True is Postfix's DICT_FLAG_FIXED query: pattern tables
+    (regexp, pcre, cidr) are not asked (returns not found, records nothing).
+    """
+    glk = cache._glk
+    gkey = (id(view), spec, key, partial)
+    g = glk.get(gkey)
+    if g is not None and g[3] is view:   # asked before in this generation
+        if cache._track is not None:
+            cache._track.append(g[0])
+        if g[1] is not None:
+            lookups.append(g[1])
+        return g[2]
+    dep, t, smemo, is_pattern, evaluable = cache.bound(spec, view)
+    if partial and is_pattern:
+        if smemo is not None:
+            glk[gkey] = (dep, None, _NOT_ASKED, view)
+        return _NOT_ASKED
+    if not evaluable:
+        lookups.append(Lookup(spec, key, False, None, None, None,
+                              note="not evaluated (table type not supported offline)"))
+        if spec not in cache.not_evaluated:
+            cache.not_evaluated.append(spec)
+        return False, None, None
+    # One trace asks the same table for the same key several times (address
+    # classes of sender and recipient, relay checks, recipient validation):
+    # each is still recorded, but asked once -- a MySQL round trip each.
+    alias = spec in cache.alias_specs and not key.endswith(":")
+    if smemo is not None:
+        # Tables with static answers (_STATIC_TYPES) keep them across
+        # evaluations, and within one generation of checked tables
+        # (TableCache) the answer to a key is final: the next ask skips get()
+        # and the table (still recorded, and reported to cross_evaluation).
+        mkey = (key, alias)
+        got = smemo.get(mkey)
+        if got is None:
+            got = _ask(t, spec, key, alias)
+            if len(smemo) >= _STATIC_MAX:
+                smemo.clear()
+            smemo[mkey] = got
+        glk[gkey] = (dep, got[0], got[1], view)
+    else:
+        mkey = (id(t), key, alias)
+        memo = cache._memo
+        got = memo.get(mkey)
+        if got is None:
+            got = memo[mkey] = _ask(t, spec, key, alias)
+    lookups.append(got[0])   # a Lookup is immutable: shared by every use
+    return got[1]
+
+
+_NOT_ASKED = (False, None, None)
+
+
+def _ask(t, spec: str, key: str, alias: bool):
+    """t.lookup(key) -> (the Lookup to record, (found, value, error))."""
+    if type(t) is FileTable and key.isascii():
+        # FileTable.lookup()'s own fast case (a loaded index, an ASCII key,
+        # folded by lower() whatever smtputf8_enable says) without its
+        # LookupResult: most keys a trace asks are new and not found
+        index = t._index
+        if index is not None:
+            off = index.get(key.lower().encode("ascii"))
+            if off is None:
+                return Lookup.make(spec, key, False, None, None, None, None), _NOT_ASKED
+            try:
+                value = t._value_at(off)
+                where = f"{t.path}:{t._line_of(off)}"
+            except Exception:
+                pass   # lookup() below says what went wrong
+            else:
+                return Lookup.make(spec, key, True, value, None, where, None), (True, value, None)
+    # alias tables (alias_maps/alias_database) are opened as aliases(5)
+    # sources by open_table itself: no retry with "key:" needed
+    r = t.lookup(key)
+    if type(r) is LookupResult:
+        err, rkey, where = r.error, r.key, r.where
+    else:
+        err, rkey, where = getattr(r, "error", None), getattr(r, "key", key), getattr(r, "where", None)
+    found = bool(r.found)
+    value = r.value if found else None
+    lk = Lookup.make(spec, rkey or key, found, value, err, where, None)
+    if err:
+        return lk, (False, None, err)
+    return lk, (found, value, None)
+
+
+def maps_find(cache: TableCache, view, specs: list[str], key: str, lookups: list,
+              partial: bool = False):
+    """Postfix maps_find(): each table in order; first hit or first error."""
+    for spec in specs:
+        found, value, err = table_lookup(cache, view, spec, key, lookups, partial)
+        if found:
+            return value, None, spec
+        if err:
+            return None, err, spec
+    return None, None, None
+
+
+def is_table(item: str) -> bool:
+    return not item.startswith("[") and ":" in item
+
+
+def cross_evaluation(cache, key, compute):
+    """compute(), kept across evaluations of one Config when every table it
+    asked has static answers (_STATIC_TYPES): it is computed again only when
+    one of those tables is reopened (its file changed). The value must be
+    treated as read-only by callers. Tables asked are reported to an
+    enclosing cross_evaluation() (cache._track), also on a hit."""
+    xmemo = cache._xresolved
+    hit = xmemo.get(key)
+    outer = cache._track
+    if hit is not None:
+        value, deps, gen = hit
+        # gen: the generation of checked tables the deps were checked in;
+        # while it is current, no table file changed since
+        if gen is cache._seen or all(cache.unchanged(k, t) for k, t in deps):
+            if outer is not None:
+                outer.extend(deps)
+            return value
+    cache._track = track = []
+    try:
+        value = compute()
+    finally:
+        cache._track = outer
+        if outer is not None and track:
+            outer.extend(track)
+    static = cache._static
+    for _k, t in track:
+        if id(t) not in static:
+            xmemo.pop(key, None)
+            return value
+    if len(xmemo) > 20000:
+        xmemo.clear()
+    xmemo[key] = (value, tuple(dict.fromkeys(track)), cache._seen)
+    return value

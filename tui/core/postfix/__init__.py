@@ -1,0 +1,3 @@
+"""Postfix library functions the engine needs, each module named after its
+Postfix counterpart (match_list.c, mail_addr_find.c, dsn_util.c,
+valid_hostname.c, resolve_local.c, inet_addr_local.c)."""

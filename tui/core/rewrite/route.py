@@ -1,0 +1,103 @@
+"""Where mail for an accepted recipient goes: virtual aliases expanded, each result resolved."""
+from __future__ import annotations
+
+from tui.core.cache import TableFailure
+from tui.core.config.params import param, param_int, param_list
+from tui.core.postfix.addr_conf import _conf
+from tui.core.postfix.mail_addr import mail_addr_find
+from tui.core.rewrite.canonicalize import _canonicalize
+from tui.core.rewrite.resolve import resolve_addr
+from tui.core.trace import Route, RouteTarget
+
+
+def _route_settings(env) -> tuple:
+    """What route() reads from the configuration, once per pair of views."""
+    memo = getattr(getattr(env, "tables", None), "config_memo", None)
+    key = ("route settings", id(env.view), id(env.main))
+    got = memo.get(key) if memo is not None else None
+    if got is None:
+        view = env.main
+        got = ("no_address_mappings" in param_list(env.view, "receive_override_options"),
+               param(env.view, "content_filter").strip(),
+               param_int(view, "virtual_alias_recursion_limit", 1000),
+               param_int(view, "virtual_alias_expansion_limit", 1000),
+               "virtual" in param_list(view, "propagate_unmatched_extensions"))
+        if memo is not None:
+            memo[key] = got
+    return got
+
+
+def route(env, address: str):
+    """Resolve an accepted recipient: class, virtual alias expansion, transport, next hop."""
+    res = resolve_addr(env, address)
+    notes: list[str] = []
+    expansion: list[str] = []
+    view = env.main
+    settings = _route_settings(env)
+    no_mappings, cf, limit, expansion_limit, propagate = settings
+    if cf:
+        notes.append(f"content_filter = {cf}: the message goes to that filter first and comes back "
+                     f"through its re-injection listener; the route below is what happens after that")
+    if no_mappings:
+        notes.append("receive_override_options = no_address_mappings on this service: this smtpd's "
+                     "cleanup does no virtual alias mapping; it happens after re-injection "
+                     "(content filter) or not at all")
+    finals: list[str] = []
+    lookups_alias: list = []
+
+    conf = _conf(env, view)
+    specs = conf.virtual_alias_maps
+
+    def expand(addr: str, depth: int, seen: tuple):
+        if not specs or depth > limit:
+            finals.append(addr)
+            return
+        try:
+            value, key, spec = mail_addr_find(env, view, specs, addr, lookups_alias)
+        except TableFailure as exc:
+            notes.append(f"virtual_alias_maps lookup failed for {addr}: {exc.message}")
+            finals.append(addr)
+            return
+        if value is None:
+            finals.append(addr)
+            return
+        # an extension that the key did not match is propagated to the result
+        # (propagate_unmatched_extensions includes "virtual" by default)
+        ext = ""
+        if key and "@" in addr and not key.startswith("@"):
+            local = addr.rsplit("@", 1)[0]
+            klocal = key.rsplit("@", 1)[0] if "@" in key else key
+            if klocal != local and local.startswith(klocal):
+                ext = local[len(klocal):]
+        targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
+        for t in targets:
+            t = _canonicalize(conf, view, t).lower()
+            if ext and propagate and "@" in t:
+                tl, td = t.rsplit("@", 1)
+                t = f"{tl}{ext}@{td}"
+            expansion.append(t)
+            if t == addr:
+                finals.append(t)
+            elif t in seen:
+                errors.append(f"virtual alias loop through {t}")
+                finals.append(t)
+            elif len(finals) < expansion_limit:
+                expand(t, depth + 1, seen + (addr,))
+
+    errors: list[str] = []
+    expand(res.recipient, 0, ())
+    if errors:
+        notes.append("cleanup would fail this message with 451 4.6.0 Alias expansion error "
+                      "(at the end of DATA): " + "; ".join(dict.fromkeys(errors)))
+    targets = []
+    for f in dict.fromkeys(finals):
+        try:
+            r = res if f == res.recipient else resolve_addr(env, f)
+        except TableFailure as exc:
+            notes.append(f"cannot resolve {f}: {exc.message}")
+            continue
+        targets.append(RouteTarget(r.recipient, r.address_class, r.transport, r.nexthop,
+                                   r.transport_source, tuple(r.lookups if r is not res else ())))
+    return Route(recipient=res.recipient, address_class=res.address_class, domain=res.domain,
+                 expansion=tuple(expansion), targets=tuple(targets), notes=tuple(notes),
+                 lookups=tuple(res.lookups) + tuple(lookups_alias))

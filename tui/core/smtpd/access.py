@@ -1,0 +1,287 @@
+"""Access tables: lookups and what their results mean (smtpd_check.c check_*_access, check_table_result)."""
+from __future__ import annotations
+
+import re
+
+from tui.core.dns import OK as DNS_OK
+from tui.core.cache import table_lookup
+from tui.core.dns import NOTFOUND, NULLMX, UNKNOWN
+from tui.core.postfix.dsn import dsn_fix, dsn_split
+from tui.core.postfix.mail_addr import mail_addr_keys
+from tui.core.postfix.valid_hostname import valid_hostaddr
+from tui.core.smtpd.state import (MAIL_ERROR_POLICY, NAME_RECIPIENT, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK)
+from tui.core.smtpd.walk import RestrictionWalk, _split_restrictions
+from tui.core.trace import DEFER, DUNNO, REJECT, WARN
+
+
+# table_lookup records a Lookup for every key it asks a table, and for a
+# table it cannot evaluate; it asks a pattern table (regexp, pcre, cidr) no
+# partial key (Postfix's DICT_FLAG_FIXED) and then records nothing. So a
+# partial key that came back not found, without an error and with nothing
+# recorded, was not asked because of the table's type: no later partial key
+# of the same walk is asked either, and the domain/address walks stop there.
+# (False: walk every key; tests compare the two.)
+_SKIP_NOT_ASKED = True
+
+_NOT_V4_CHAR = re.compile(r"[^0-9.]").search
+
+
+def _maybe_hostaddr(name: str) -> bool:
+    """valid_hostaddr(name), without its exceptions for the usual host name:
+    a name without ":" can only be an IPv4 address (ipaddress wants ASCII
+    digits and dots), so one character else answers False."""
+    if ":" not in name and _NOT_V4_CHAR(name):
+        return False
+    return valid_hostaddr(name)
+
+
+class AccessChecks(RestrictionWalk):
+    """check_access() and friends, and the access(5) result actions."""
+
+    # ------------------------------------------------------------ access tables
+    def check_table_result(self, table: str, value: str, datum: str, reply_name: str,
+                           reply_class: str, def_acl) -> int:
+        v = value
+        sp = len(v) - len(v.lstrip(" \t"))
+        v = v.lstrip(" \t") if sp else v
+        idx = 0
+        while idx < len(v) and v[idx] not in " \t":
+            idx += 1
+        cmd = v[:idx]
+        text = v[idx:].lstrip(" \t")
+        ucmd = cmd.upper()
+        self.note_cur(f"table result: {value}")
+        if ucmd == "DUNNO":
+            if self.cur is not None:
+                self.cur.outcome = DUNNO
+            return SMTPD_CHECK_DUNNO
+        if ucmd == "REJECT":
+            dsn, t = dsn_split("5.7.1", text)
+            return self.check_reject(MAIL_ERROR_POLICY, self.pint("access_map_reject_code", 554),
+                                     dsn_fix(dsn, reply_class),
+                                     f"<{reply_name}>: {reply_class} rejected: {t or 'Access denied'}")
+        if ucmd == "DEFER":
+            dsn, t = dsn_split("4.7.1", text)
+            return self.check_reject(MAIL_ERROR_POLICY, self.pint("access_map_defer_code", 450),
+                                     dsn_fix(dsn, reply_class),
+                                     f"<{reply_name}>: {reply_class} rejected: {t or 'Access denied'}")
+        if ucmd == "HANGUP":
+            self.note_cur("HANGUP: smtpd drops the connection without a reply (test feature)")
+            return self.check_reject(MAIL_ERROR_POLICY, 421, "4.7.0", "connection dropped (HANGUP)")
+        if ucmd in ("INFO", "WARN"):
+            if self.cur is not None:
+                self.cur.outcome = WARN if ucmd == "WARN" else DUNNO
+            self.note_cur(f"{ucmd}: logged, evaluation goes on")
+            return SMTPD_CHECK_DUNNO
+        if ucmd in ("FILTER", "HOLD", "REDIRECT", "BCC", "PREPEND", "DISCARD"):
+            if self.sender is None:
+                self.note_cur(f"action {ucmd} is always skipped in client or helo restrictions "
+                              f"with smtpd_delay_reject = no")
+                if self.cur is not None:
+                    self.cur.outcome = DUNNO
+                return SMTPD_CHECK_DUNNO
+            if ucmd == "DISCARD":
+                self.discard = True
+                self.note_cur("DISCARD: the message is accepted and silently discarded")
+                return SMTPD_CHECK_OK
+            if ucmd == "FILTER" and (not text or ":" not in text):
+                self.note_cur("FILTER without transport:destination is ignored")
+            elif ucmd in ("REDIRECT", "BCC") and "@" not in text:
+                self.note_cur(f"{ucmd} requires user@domain target: ignored")
+            else:
+                self.note_cur(f"{ucmd} {text}: recorded for the message, does not decide the reply")
+            if self.cur is not None:
+                self.cur.outcome = DUNNO
+            return SMTPD_CHECK_DUNNO
+        if ucmd == "DEFER_IF_PERMIT":
+            dsn, t = dsn_split("4.7.1", text)
+            return self.defer_if_permit2(None, MAIL_ERROR_POLICY, self.pint("access_map_defer_code", 450),
+                                         dsn_fix(dsn, reply_class),
+                                         f"<{reply_name}>: {reply_class} rejected: {t or 'Service unavailable'}")
+        if ucmd == "DEFER_IF_REJECT":
+            dsn, t = dsn_split("4.7.1", text)
+            self.defer_if(self.defer_if_reject, MAIL_ERROR_POLICY, self.pint("access_map_defer_code", 450),
+                          dsn_fix(dsn, reply_class),
+                          f"<{reply_name}>: {reply_class} rejected: {t or 'Service unavailable'}")
+            return SMTPD_CHECK_DUNNO
+        if v and v.isdigit():
+            return SMTPD_CHECK_OK
+        if len(cmd) == 3 and text and cmd[0] in "45" and cmd[1].isdigit() and cmd[2].isdigit():
+            code = int(cmd)
+            dsn, t = dsn_split(cmd[0] + ".7.1", text)
+            return self.check_reject(MAIL_ERROR_POLICY, code, dsn_fix(dsn, reply_class),
+                                     f"<{reply_name}>: {reply_class} rejected: {t or 'Access denied'}")
+        if ucmd in ("OK", "RELAY"):
+            return SMTPD_CHECK_OK
+        if ":" in v:
+            self.reject_server_error(f"access table {table} has entry with lookup table: {v}")
+        if self.recursion > 100:
+            self.reject_server_error(f"access table {table} entry {v} causes unreasonable recursion")
+        restrictions = [x for x in v.replace(",", " ").replace("\t", " ").split(" ") if x]
+        if not restrictions:
+            self.warnings.append(f"access table {table} entry {value} has empty value")
+            return SMTPD_CHECK_OK
+        src = None
+        return self.generic_checks(f"{table} result", [(r, src) for r in _split_restrictions(v)],
+                                   reply_name, reply_class, def_acl)
+
+    def _lookup(self, table: str, key: str, partial: bool):
+        # recorded straight into the current step (add_lookups' target)
+        return table_lookup(self.tables, self.view, table, key,
+                              self.stack[-1].lookups if self.stack else [], partial)
+
+    def check_access(self, table: str, name: str, partial: bool, reply_name, reply_class, def_acl):
+        found, value, err = self._lookup(table, name, partial)
+        if found:
+            return True, self.check_table_result(table, value, name, reply_name, reply_class, def_acl)
+        if err:
+            self.note_cur(f"lookup error in {table}: {err}")
+            return True, self.check_table_result(table, "451 4.3.5 Server configuration error", name,
+                                                 reply_name, reply_class, def_acl)
+        return False, SMTPD_CHECK_DUNNO
+
+    def check_domain_access(self, table: str, domain: str, reply_name, reply_class, def_acl):
+        parent = self.vp.parent_access
+        name = domain
+        partial = False
+        maybe_numerical = True
+        tables, view, stack = self.tables, self.view, self.stack
+        lk = stack[-1].lookups if stack else []   # the current step's
+        lookup = table_lookup
+        while name:
+            # check_access() inlined
+            n = len(lk)
+            found, value, err = lookup(tables, view, table, name, lk, partial)
+            if found:
+                return True, self.check_table_result(table, value, name, reply_name, reply_class, def_acl)
+            if err:
+                self.note_cur(f"lookup error in {table}: {err}")
+                return True, self.check_table_result(table, "451 4.3.5 Server configuration error", name,
+                                                     reply_name, reply_class, def_acl)
+            if partial and len(lk) == n and _SKIP_NOT_ASKED:
+                break   # a pattern table: no partial key is asked (see _SKIP_NOT_ASKED)
+            if maybe_numerical:
+                maybe_numerical = _maybe_hostaddr(domain)
+                if maybe_numerical:
+                    break
+            nxt = name.find(".", 1)
+            if nxt < 0:
+                break
+            name = name[nxt + 1:] if parent else name[nxt:]
+            partial = True
+        return False, SMTPD_CHECK_DUNNO
+
+    def check_addr_access(self, table: str, address: str, reply_name, reply_class, def_acl):
+        delim = ":" if ":" in address else "."
+        addr = address
+        partial = False
+        tables, view, stack = self.tables, self.view, self.stack
+        lk = stack[-1].lookups if stack else []   # the current step's
+        lookup = table_lookup
+        while True:
+            # check_access() inlined
+            n = len(lk)
+            found, value, err = lookup(tables, view, table, addr, lk, partial)
+            if found:
+                return True, self.check_table_result(table, value, addr, reply_name, reply_class, def_acl)
+            if err:
+                self.note_cur(f"lookup error in {table}: {err}")
+                return True, self.check_table_result(table, "451 4.3.5 Server configuration error", addr,
+                                                     reply_name, reply_class, def_acl)
+            if partial and len(lk) == n and _SKIP_NOT_ASKED:
+                break   # a pattern table: no partial key is asked (see _SKIP_NOT_ASKED)
+            partial = True
+            i = addr.rfind(delim)
+            if i < 0:
+                break
+            addr = addr[:i]
+        return False, SMTPD_CHECK_DUNNO
+
+    def check_namadr_access(self, table, name, addr, reply_name, reply_class, def_acl) -> int:
+        found, st = self.check_domain_access(table, name, reply_name, reply_class, def_acl)
+        if st != 0 or found:
+            return st
+        found, st = self.check_addr_access(table, addr, reply_name, reply_class, def_acl)
+        if st != 0 or found:
+            return st
+        return SMTPD_CHECK_DUNNO
+
+    def check_mail_access(self, table, addr, reply_name, reply_class, def_acl):
+        r = self.resolve(addr)
+        if "@" not in r.recipient:
+            return False, SMTPD_CHECK_DUNNO
+        lk = self.stack[-1].lookups if self.stack else []   # the current step's
+        for key, partial in mail_addr_keys(self, self.view, r.recipient, "access"):
+            found, value, err = table_lookup(self.tables, self.view, table, key, lk, partial)
+            if found or err:
+                if err:
+                    self.note_cur(f"lookup error in {table}: {err}")
+                    return True, self.check_table_result(table, "451 4.3.5 Server configuration error",
+                                                         r.recipient, reply_name, reply_class, def_acl)
+                st = self.check_table_result(table, value, r.recipient, reply_name, reply_class, def_acl)
+                if (st == SMTPD_CHECK_OK and not self.vp.allow_untrusted_routing and r.routed
+                        and reply_class == NAME_RECIPIENT):
+                    self.note_cur("OK ignored: sender-specified routing in the recipient "
+                                  "(allow_untrusted_routing = no)")
+                    return True, SMTPD_CHECK_DUNNO
+                return True, st
+        return False, SMTPD_CHECK_DUNNO
+
+    def forbid_allowlist(self, name: str, status: int, target: str) -> None:
+        if not self.discard and status == SMTPD_CHECK_OK:
+            self.reject_server_error(f"restriction {name} returns OK for {target}: this is not allowed "
+                                     f"for security reasons (use DUNNO instead of OK)")
+
+    def check_server_access(self, table, name, rrtype, reply_name, reply_class, def_acl) -> int:
+        domain = name.rsplit("@", 1)[1] if "@" in name else name
+        if domain.startswith("["):
+            if rrtype not in ("A", "MX") or not domain.endswith("]"):
+                return SMTPD_CHECK_DUNNO
+            bare = domain[1:-1]
+            if bare.lower().startswith("ipv6:"):
+                bare = bare[5:]
+            if not valid_hostaddr(bare):
+                return SMTPD_CHECK_DUNNO
+            found, st = self.check_addr_access(table, bare, reply_name, reply_class, def_acl)
+            return st
+        if rrtype == "A":
+            servers = [domain]
+        else:
+            ans = self.dns(domain, rrtype)
+            if ans.status == UNKNOWN:
+                return self.needs_dns(f"{rrtype} lookup of {domain}")
+            if ans.status == NULLMX:
+                return SMTPD_CHECK_DUNNO
+            if ans.status == NOTFOUND:
+                if rrtype == "MX":
+                    ans = type(ans)(DNS_OK, (domain,))
+                elif rrtype == "NS":
+                    d = domain
+                    while "." in d and d.split(".", 1)[1]:
+                        d = d.split(".", 1)[1]
+                        ans = self.dns(d, "NS")
+                        if ans.status != NOTFOUND:
+                            break
+            if ans.status != DNS_OK:
+                self.note_cur(f"unable to look up {rrtype} host for {domain}: DNS {ans.status}")
+                return SMTPD_CHECK_DUNNO
+            servers = list(ans.records)
+        for server in servers:
+            if valid_hostaddr(server):
+                found, st = self.check_addr_access(table, server, reply_name, reply_class, def_acl)
+                if st or found:
+                    return st
+                continue
+            if rrtype != "A":
+                found, st = self.check_domain_access(table, server, reply_name, reply_class, def_acl)
+                if st or found:
+                    return st
+            a = self.dns(server, "A")
+            if a.status == UNKNOWN:
+                self.needs_dns(f"address lookup of {server}")
+                continue
+            for ip in a.records:
+                found, st = self.check_addr_access(table, ip, reply_name, reply_class, def_acl)
+                if st or found:
+                    return st
+        return SMTPD_CHECK_DUNNO

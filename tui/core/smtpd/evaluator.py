@@ -1,0 +1,311 @@
+"""The stage walk: connect, HELO, MAIL FROM, RCPT TO, as smtpd with smtpd_delay_reject."""
+from __future__ import annotations
+
+from tui.core.cache import TableFailure
+from tui.core.config.params import param_list
+from tui.core.dns import OfflineResolver, Resolver
+from tui.core.rewrite.resolve import resolve_addr
+from tui.core.smtpd.restrictions_mail import MailRestrictions
+from tui.core.smtpd.state import (NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_REJECT, _Longjmp)
+from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
+
+
+RCPT_REQUIRED = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
+                 "defer_if_permit", "check_relay_domains")
+
+FAKE_RELAY_CHECKS = ["permit_mynetworks", "permit_sasl_authenticated", "permit_auth_destination"]
+
+
+def evaluate(cfg, tx: Transaction, service: str = "smtp", resolver: Resolver | None = None,
+             policy_answers: dict | None = None) -> Trace:
+    """Evaluate smtpd restrictions for one transaction on one service."""
+    ev = Evaluator(cfg, tx, service, resolver or OfflineResolver(), policy_answers)
+    return ev.run()
+
+
+class Evaluator(MailRestrictions):
+    """Evaluate smtpd restrictions for one transaction: the stages and smtpd's start-up checks."""
+
+    # ------------------------------------------------------------ stages
+    def client_stage(self) -> int:
+        self.defer_if_permit.active = False
+        self.reset()
+        items = self.vp.client_list
+        status = 0
+        try:
+            if items:
+                status = self.generic_checks("smtpd_client_restrictions", items, self.namaddr,
+                                             NAME_CLIENT, "check_client_access")
+        except _Longjmp as lj:
+            status = lj.status
+        self.dip_client = self.defer_if_permit.active
+        return status
+
+    def helo_stage(self, helo: str | None) -> int:
+        if helo is None:
+            return 0
+        saved = self.helo_name
+        self.helo_name = helo
+        self.defer_if_permit.active = self.dip_client
+        self.reset()
+        items = self.vp.helo_list
+        status = 0
+        try:
+            if items:
+                status = self.generic_checks("smtpd_helo_restrictions", items, helo, NAME_HELO,
+                                             "check_helo_access")
+        except _Longjmp as lj:
+            status = lj.status
+        self.dip_helo = self.defer_if_permit.active
+        self.helo_name = saved if saved is not None else helo
+        return status
+
+    def mail_stage(self, sender: str | None) -> int:
+        if sender is None:
+            return 0
+        saved = self.sender
+        self.sender = sender
+        self.defer_if_permit.active = self.dip_client or self.dip_helo
+        self.sender_rcptmap_checked = False
+        self.reset()
+        items = self.vp.sender_list
+        status = 0
+        try:
+            if items:
+                status = self.generic_checks("smtpd_sender_restrictions", items, sender, NAME_SENDER,
+                                             "check_sender_access")
+        except _Longjmp as lj:
+            status = lj.status
+        self.dip_sender = self.defer_if_permit.active
+        if (self.vp.reject_unlisted_sender and status != SMTPD_CHECK_REJECT
+                and not self.sender_rcptmap_checked and not self.discard and sender):
+            sb = self.begin("smtpd_reject_unlisted_sender", "reject_unlisted_sender (implicit)", None,
+                            self.vp.src_unlisted_sender)
+            try:
+                status = self.check_sender_rcpt_maps(sender)
+            except _Longjmp as lj:
+                status = lj.status
+            sb.outcome = (REJECT if self.error_text[:1] == "5" else DEFER) if status == SMTPD_CHECK_REJECT else NO_MATCH
+            self.end(sb)
+        self.sender = saved if saved is not None else sender
+        return status
+
+    def reset(self) -> None:
+        self.recursion = 0
+        self.warn_if_reject = 0
+        self.defer_if_reject.active = False
+
+    def rcpt_stage(self, recipient: str) -> int:
+        self.recipient = recipient
+        self.recipient_rcptmap_checked = False
+        self.where = "RCPT"
+        self.rcpt_count = 0
+        vp = self.vp
+        if vp.delay_reject:
+            if self.client_stage() == SMTPD_CHECK_REJECT:
+                return SMTPD_CHECK_REJECT
+            if self.helo_stage(self.helo_name) == SMTPD_CHECK_REJECT:
+                return SMTPD_CHECK_REJECT
+            if self.mail_stage(self.sender) == SMTPD_CHECK_REJECT:
+                return SMTPD_CHECK_REJECT
+        self.defer_if_permit.active = self.dip_sender
+        self.reset()
+        warn_compat_relay = vp.compat_level < 1 and not vp.relay_explicit
+        rcpt_first = not (vp.relay_before_rcpt and not warn_compat_relay)
+        rcpt_items = ("smtpd_recipient_restrictions", vp.recipient_list)
+        if warn_compat_relay:
+            relay_items = ("smtpd_relay_restrictions", [])
+            self.notes.append("compatibility_level < 1 and smtpd_relay_restrictions not set: "
+                              "smtpd uses an empty relay restriction list (only logs what the "
+                              "new default would block)")
+        else:
+            relay_items = ("smtpd_relay_restrictions", vp.relay_list)
+        order = [rcpt_items, relay_items] if rcpt_first else [relay_items, rcpt_items]
+        status = 0
+        for pname, items in order:
+            try:
+                status = 0
+                if items:
+                    status = self.generic_checks(pname, items, recipient, NAME_RECIPIENT, "check_recipient_access")
+            except _Longjmp as lj:
+                status = lj.status
+            if status == SMTPD_CHECK_REJECT:
+                break
+        if status != SMTPD_CHECK_REJECT and self.defer_if_permit.active:
+            d = self.defer_if_permit
+            sb = self.begin("defer_if_permit", "deferred permit", None, None)
+            sb.detail = "an earlier restriction asked to turn a permit into a temporary error"
+            status = self.check_reject(d.cls, d.code, d.dsn, d.reason)
+            sb.outcome = DEFER
+            if d.step is not None and self.decider is sb:
+                self.decider = d.step
+                d.step.outcome = DEFER
+                d.step.reply = self.error_text
+            self.end(sb)
+        if (vp.reject_unlisted_recipient and status != SMTPD_CHECK_REJECT
+                and not self.recipient_rcptmap_checked and not self.discard):
+            sb = self.begin("smtpd_reject_unlisted_recipient", "reject_unlisted_recipient (implicit)", None,
+                            vp.src_unlisted_recipient)
+            try:
+                status = self.check_recipient_rcpt_maps(recipient)
+            except _Longjmp as lj:
+                status = lj.status
+            sb.outcome = (REJECT if self.error_text[:1] == "5" else DEFER) if status == SMTPD_CHECK_REJECT else NO_MATCH
+            self.end(sb)
+        return status
+
+    # ------------------------------------------------------------ startup
+    def startup_errors(self) -> list[str]:
+        """The checks smtpd makes when it starts: they depend only on the
+        configuration, so they run once per service view of a Config."""
+        got = self.vp.startup_errors
+        if got is None:
+            got = self.vp.startup_errors = tuple(self._startup_errors())
+        return list(got)
+
+    def _startup_errors(self) -> list[str]:
+        errs: list[str] = []
+        classes = self.plist("smtpd_restriction_classes")
+        for c in classes:
+            if not self.p(c):
+                errs.append(f"fatal: restriction class `{c}' needs a definition")
+        if errs:
+            return errs
+
+        def has_required(items: list[str], seen: tuple = ()) -> bool:
+            i = 0
+            while i < len(items):
+                r = items[i]
+                lr = r.lower()
+                if lr == "warn_if_reject" and i + 1 < len(items):
+                    i += 2
+                    continue
+                if lr == "permit":
+                    return False
+                if lr in RCPT_REQUIRED:
+                    return True
+                if r in classes and r not in seen:
+                    if has_required(param_list(self.view, r), seen + (r,)):
+                        return True
+                i += 1
+            return False
+
+        rcpt = self.plist("smtpd_recipient_restrictions")
+        relay = self.plist("smtpd_relay_restrictions")
+        if not has_required(rcpt) and not has_required(relay):
+            errs.append("fatal: in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, "
+                        "specify at least one working instance of: reject_unauth_destination, "
+                        "defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains")
+        for p in ("unknown_helo_hostname_tempfail_action", "unknown_address_tempfail_action",
+                  "unverified_recipient_tempfail_action", "unverified_sender_tempfail_action"):
+            v = self.p(p).strip().lower()
+            if v not in ("defer", "defer_if_permit"):
+                errs.append(f"fatal: bad configuration: {p} = {v}")
+        return errs
+
+    # ------------------------------------------------------------ driver
+    def run(self) -> Trace:
+        tx = self.tx
+        errs = self.vp.startup_errors
+        if errs is None:
+            errs = self.startup_errors()
+        if errs:
+            errs = list(errs)
+            self.config_errors.extend(errs)
+            sb = self.begin("smtpd startup", "configuration check", None,
+                            self.source("smtpd_recipient_restrictions"))
+            sb.detail = errs[0].replace("fatal: ", "") + ". smtpd exits as soon as master hands it the " \
+                "connection: the client sees the connection closed without any greeting"
+            sb.outcome = REJECT
+            self.end(sb)
+            self.decider = sb
+            return self.finish(0, "", "connect")
+        delay = self.vp.delay_reject
+        # connect
+        self.stage = "connect"
+        if not delay:
+            st = self.client_stage()
+            if st == SMTPD_CHECK_REJECT:
+                return self.finish_reject("connect")
+        # helo
+        self.stage = "helo"
+        if tx.helo is not None:
+            self.helo_name = tx.helo
+            if not delay:
+                st = self.helo_stage(tx.helo)
+                if st == SMTPD_CHECK_REJECT:
+                    return self.finish_reject("helo")
+        # mail
+        self.stage = "mail"
+        self.where = "MAIL"
+        if self.vp.helo_required and tx.helo is None:
+            sb = self.begin("smtpd_helo_required", "smtpd_helo_required = yes", None,
+                            self.source("smtpd_helo_required"))
+            sb.outcome = REJECT
+            sb.reply = "503 5.5.1 Error: send HELO/EHLO first"
+            sb.detail = "the client sent MAIL FROM without HELO/EHLO"
+            self.end(sb)
+            self.decider = sb
+            self.error_text = sb.reply
+            return self.finish_reject("mail")
+        sender = tx.sender or ""
+        if sender.startswith("<") and sender.endswith(">"):
+            sender = sender[1:-1]
+        bad = self.bad_address(sender, "MAIL")
+        if bad:
+            return bad
+        self.sender = sender
+        if not delay:
+            st = self.mail_stage(sender)
+            if st == SMTPD_CHECK_REJECT:
+                return self.finish_reject("mail")
+        # rcpt
+        self.stage = "rcpt"
+        rcpt = tx.recipient
+        if rcpt.startswith("<") and rcpt.endswith(">"):
+            rcpt = rcpt[1:-1]
+        bad = self.bad_address(rcpt, "RCPT")
+        if bad:
+            return bad
+        if rcpt.lower() == "postmaster":
+            sb = self.begin("RFC 5321", "postmaster exception", None, None)
+            sb.outcome = PERMIT
+            sb.detail = "the bare recipient \"postmaster\" is always accepted, no restriction is evaluated"
+            self.end(sb)
+            return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
+        st = self.rcpt_stage(rcpt)
+        if st == SMTPD_CHECK_REJECT:
+            return self.finish_reject("rcpt")
+        if self.discard:
+            self.notes.append("an access table said DISCARD: the message is accepted and discarded")
+        return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
+
+    def bad_address(self, addr: str, where: str):
+        """smtpd's address syntax checks (extract_addr + smtpd_check_addr)."""
+        what = "sender" if where == "MAIL" else "recipient"
+        dsn = "5.1.7" if where == "MAIL" else "5.1.3"
+        bad = False
+        if addr == "" and where == "RCPT":
+            bad = True
+        elif addr.startswith("@") and self.pbool("strict_rfc821_envelopes"):
+            bad = True
+        elif addr:
+            try:
+                r = resolve_addr(self, addr, with_transport=False)
+                bad = r.error
+            except TableFailure:
+                bad = False
+            if not bad and "@" in addr:
+                dom = addr.rsplit("@", 1)[1]
+                if dom and not dom.isascii():
+                    bad = True
+        if not bad:
+            return None
+        sb = self.begin("address syntax", f"{what} address syntax", None, None)
+        sb.outcome = REJECT
+        sb.reply = f"501 {dsn} Bad {what} address syntax"
+        sb.detail = f"smtpd refuses <{addr}> before any restriction"
+        self.end(sb)
+        self.decider = sb
+        self.error_text = sb.reply
+        return self.finish_reject(self.stage)

@@ -1,0 +1,88 @@
+"""Every restriction smtpd knows, registered once, by name.
+
+A handler is registered with the `restriction` decorator, which declares
+the restriction's name (plus any other names smtpd accepts for the very
+same check), what kind of argument it takes from the next list item, and
+the deprecated aliases with the name Postfix recommends instead:
+
+    @restriction("check_client_access", arg=TABLE)
+    def r_check_client_access(self, name, orig, arg, reply_name, reply_class, def_acl): ...
+
+    @restriction("reject_unknown_client_hostname",
+                 deprecated={"reject_unknown_client": "reject_unknown_client_hostname"})
+    def r_reject_unknown_client_hostname(...): ...
+
+    @restriction("check_relay_domains", replaces="reject_unauth_destination")
+    def r_check_relay_domains(...): ...
+
+The evaluator's list walk, lint and the table inventory all read names,
+argument kinds and deprecations from RESTRICTIONS and nowhere else. Outside
+tui.core.smtpd, import RESTRICTIONS from the package (`from tui.core.smtpd
+import RESTRICTIONS`): importing the package registers every handler.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+# What follows a restriction name in a restriction list.
+NO_ARG = "none"        # nothing
+TABLE = "table"        # a type:table, required (smtpd stops at the list without one)
+DOMAIN = "domain"      # a DNS list domain (optional: the list may end)
+SERVICE = "service"    # check_policy_service's transport:server (optional)
+NUMBER = "number"      # sleep's seconds (optional)
+
+Handler = Callable[..., int]
+
+
+@dataclass(frozen=True)
+class Restriction:
+    name: str
+    handler: Handler | None       # None: the list walk's own keyword (warn_if_reject)
+    arg: str = NO_ARG
+    replacement: str | None = None   # set for a deprecated name: what to use instead
+
+    @property
+    def takes_argument(self) -> bool:
+        return self.arg != NO_ARG
+
+    @property
+    def deprecated(self) -> bool:
+        return self.replacement is not None
+
+
+RESTRICTIONS: dict[str, Restriction] = {}
+
+
+def _add(r: Restriction) -> None:
+    if r.name in RESTRICTIONS:
+        raise ValueError(f"restriction {r.name} registered twice")
+    RESTRICTIONS[r.name] = r
+
+
+def restriction(*names: str, arg: str = NO_ARG, deprecated: dict[str, str] | None = None,
+                replaces: str | None = None) -> Callable[[Any], Any]:
+    """Register the decorated handler under NAMES and under the keys of
+    DEPRECATED (old names -> the name to use instead). REPLACES: the NAMES
+    themselves are deprecated, in favour of this."""
+    def register(handler: Any) -> Any:
+        for n in names:
+            _add(Restriction(n, handler, arg, replaces))
+        for old, new in (deprecated or {}).items():
+            _add(Restriction(old, handler, arg, new))
+        return handler
+    return register
+
+
+def keyword(name: str) -> None:
+    """A name the list walk handles itself (no handler)."""
+    _add(Restriction(name, None))
+
+
+def names_with_argument() -> frozenset[str]:
+    return frozenset(n for n, r in RESTRICTIONS.items() if r.takes_argument)
+
+
+def deprecated_names() -> dict[str, str]:
+    """Old restriction names smtpd still accepts -> the name to use instead."""
+    return {n: r.replacement for n, r in RESTRICTIONS.items() if r.replacement is not None}
