@@ -1,6 +1,8 @@
 """What the engine remembers: tables kept open, answers kept, and for how long."""
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import os
 
 from tui.core.filewatch import MAX_AGE, WATCH
@@ -161,7 +163,7 @@ class TableCache:
             if self._track is not None:
                 self._track.append((key, t))
             return t
-        hit = self._tables.get(key)
+        hit: Any = self._tables.get(key)
         same, stamp, token, taken = self._check(spec, hit)
         if same:
             self._seen[key] = hit[0]
@@ -288,7 +290,7 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
         # evaluations, and within one generation of checked tables
         # (TableCache) the answer to a key is final: the next ask skips get()
         # and the table (still recorded, and reported to cross_evaluation).
-        mkey = (key, alias)
+        mkey: tuple = (key, alias)
         got = smemo.get(mkey)
         if got is None:
             got = _ask(t, spec, key, alias)
@@ -311,6 +313,10 @@ _NOT_ASKED = (False, None, None)
 
 def _ask(t, spec: str, key: str, alias: bool):
     """t.lookup(key) -> (the Lookup to record, (found, value, error))."""
+    err: str | None
+    rkey: str | None
+    where: str | None
+    value: str | None
     if type(t) is FileTable and key.isascii():
         # FileTable.lookup()'s own fast case (a loaded index, an ASCII key,
         # folded by lower() whatever smtputf8_enable says) without its
@@ -342,7 +348,7 @@ def _ask(t, spec: str, key: str, alias: bool):
     return lk, (found, value, None)
 
 
-def maps_find(cache: TableCache, view, specs: list[str], key: str, lookups: list,
+def maps_find(cache: TableCache, view, specs: Sequence[str], key: str, lookups: list,
               partial: bool = False):
     """Postfix maps_find(): each table in order; first hit or first error."""
     for spec in specs:

@@ -153,11 +153,14 @@ class FileWatch:
             # the directory first: a file that does not exist yet is watched
             # by its directory alone (its creation is an event there)
             d, _, base = path.rpartition("/")
-            dwd = self._libc.inotify_add_watch(self._fd, os.fsencode(d or "/"), _DIR_MASK)
+            libc = self._libc
+            if libc is None:
+                return None
+            dwd = libc.inotify_add_watch(self._fd, os.fsencode(d or "/"), _DIR_MASK)
             if dwd < 0:
                 return None
             self._dir_wd.setdefault(dwd, {}).setdefault(base, set()).add(path)
-            wd = self._libc.inotify_add_watch(self._fd, os.fsencode(path), _FILE_MASK)
+            wd = libc.inotify_add_watch(self._fd, os.fsencode(path), _FILE_MASK)
             if wd >= 0:
                 self._file_wd.setdefault(wd, set()).add(path)
             elif ctypes.get_errno() != errno.ENOENT:

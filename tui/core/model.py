@@ -40,7 +40,7 @@ class Source:
         return "default"
 
     def to_json(self) -> dict:
-        d = {"kind": self.kind, "text": str(self)}
+        d: dict[str, object] = {"kind": self.kind, "text": str(self)}
         if self.path is not None:
             d["path"] = self.path
         if self.line is not None:

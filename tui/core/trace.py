@@ -99,7 +99,7 @@ class Lookup:
         return o
 
     @property
-    def result(self) -> str:
+    def result(self) -> str | None:
         if self.error:
             return f"error: {self.error}"
         if self.note and not self.found:

@@ -30,6 +30,7 @@ import functools
 import os
 import stat
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings, collect_tables,
                                          is_table_spec)
@@ -333,12 +334,12 @@ def class_overlaps(classes: list[ClassInfo]) -> list[LintWarning]:
 # Everything at once (the CLI)
 
 
-def lint(cfg, *, refs: list[TableRef] | None = None, candidates: list[str] = (),
+def lint(cfg, *, refs: list[TableRef] | None = None, candidates: Sequence[str] = (),
          opener=None) -> list[LintWarning]:
     """Every warning about CFG: restriction lists, tables (each is opened
     to see whether it is stale), and address classes (the literal domains
     of every class plus CANDIDATES, looked up in the class tables)."""
-    opened: dict[str, object] = {}
+    opened: dict[str, Any] = {}
     if opener is None:
         def opener(spec, view):  # each table once; closed below
             if spec not in opened:

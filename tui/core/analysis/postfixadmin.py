@@ -81,6 +81,7 @@ def postfixadmin_view(refs: list[TableRef], secrets: set[str] | None = None,
     if not cands:
         return None
     ref = cands[0]
+    assert ref.path is not None   # candidates() keeps tables with a .cf file only
     secrets = set(secrets or ())
     settings, err = cf_settings(ref.path)
     if settings.get("password", ("", 0))[0]:

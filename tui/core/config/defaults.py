@@ -237,7 +237,7 @@ def _resolve(name: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     out: list = []
     for info in infos:
         try:
-            ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+            ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         except ValueError:
             continue
         if ip not in out:

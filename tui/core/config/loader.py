@@ -23,7 +23,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from lark import Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedInput
@@ -151,7 +151,7 @@ def _gc_paused():
 
 
 def _parse_lines(p, texts: list[str],
-                 finish: Callable[[list[str], object], list]) -> tuple[list, dict[int, UnexpectedInput]]:
+                 finish: Callable[[list[str], Any], list]) -> tuple[list, dict[int, UnexpectedInput]]:
     """Parse logical lines (they hold no newline) with the lark parser p,
     in as few runs as possible: all lines at once, joined by newlines; where
     the grammar stops, that line is set aside and the lines before and after
@@ -268,7 +268,7 @@ def split_nameval(text: str) -> tuple[str, str] | str:
 def split_quoted(text: str, sep: str = SPACE, parens: str = "{}") -> list[tuple[str, int]]:
     """mystrtokq(): tokens split on `sep`, but never inside balanced {}.
     Returns (token, offset) pairs. (Used for list values, not for the files.)"""
-    out = []
+    out: list[tuple[str, int]] = []
     i, n = 0, len(text)
     while True:
         while i < n and text[i] in sep:
@@ -539,7 +539,8 @@ def _needs_characters(items: list, j: int) -> bool:
     item = items[j]
     if isinstance(item, _Flag):
         return "o" in item.text[1:] or (item.text == "-" and j + 1 < len(items))
-    return isinstance(item, _Option) and item.joined and "o" in item.value.text
+    return (isinstance(item, _Option) and item.joined and item.value is not None
+            and "o" in item.value.text)
 
 
 def _item_words(item) -> list[tuple[str, int]]:
@@ -1022,11 +1023,17 @@ class ParamView:
         """get_list_with_sources() as the cached tuple itself (no copy)."""
         got = self._lws_cache.get(name)
         if got is None:
-            got = tuple(self._list_with_sources(name))
+            try:
+                got = tuple(self._list_with_sources(name, (name,)))
+            except _ReferenceLoop:
+                # $a in b and $b in a: the entries are the expanded value's
+                # (expand_errors() reports the loop), all from NAME itself
+                own = self.source(name)
+                got = tuple((t, own) for t in self.get_list(name))
             self._lws_cache[name] = got
         return got
 
-    def _list_with_sources(self, name: str) -> list[tuple[str, Source]]:
+    def _list_with_sources(self, name: str, seen: tuple[str, ...]) -> list[tuple[str, Source]]:
         own = self.source(name)
         raw = self.raw(name)
         if raw is None or name in self.cfg.defaults.raw:
@@ -1035,12 +1042,18 @@ class ParamView:
         for tok, _ in split_quoted(raw, LIST_SEPARATORS):
             ref = _single_reference(tok)
             if ref is not None and self.raw(ref) is not None:
-                sub = self._list_with_sources(ref) if ref != name else []
+                if ref != name and ref in seen:
+                    raise _ReferenceLoop(ref)
+                sub = self._list_with_sources(ref, seen + (ref,)) if ref != name else []
                 out.extend(sub)
                 continue
             for t, _ in split_quoted(self.expand_text(tok), LIST_SEPARATORS):
                 out.append((t, own))
         return out
+
+
+class _ReferenceLoop(Exception):
+    """A list parameter that refers to itself through others."""
 
 
 def _single_reference(tok: str) -> str | None:

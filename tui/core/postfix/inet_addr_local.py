@@ -23,7 +23,7 @@ def _interface_addrs(view, name: str) -> list[str]:
             except ValueError:
                 try:
                     for info in socket.getaddrinfo(h, None):
-                        out.append(info[4][0])
+                        out.append(str(info[4][0]))
                 except OSError:
                     pass
     return out

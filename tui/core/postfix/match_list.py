@@ -1,6 +1,8 @@
 """Postfix's match lists (util/match_list.c, util/match_ops.c): string, domain and host name/address lists."""
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import functools
 import ipaddress
 import re
@@ -18,7 +20,7 @@ def parent_style(view, name: str) -> bool:
 _PATTERNS: dict = {}
 
 
-def _expand_patterns(items: list[str], init: bool = True) -> list[tuple[bool, str]]:
+def _expand_patterns(items: Sequence[str], init: bool = True) -> Sequence[tuple[bool, str]]:
     """match_list_parse: '!' negation, /file inline expansion, case folding.
     Lists that name no /file are parsed once (a trace matches the same few
     lists many times); a /file is read each time, as before."""
@@ -26,7 +28,7 @@ def _expand_patterns(items: list[str], init: bool = True) -> list[tuple[bool, st
     got = _PATTERNS.get(key)
     if got is not None:
         return got
-    out = _expand_patterns_uncached(items, init)
+    out: Sequence[tuple[bool, str]] = _expand_patterns_uncached(items, init)
     if not any(it.lstrip("!").startswith("/") for it in items):
         if len(_PATTERNS) > 4096:
             _PATTERNS.clear()
@@ -34,7 +36,7 @@ def _expand_patterns(items: list[str], init: bool = True) -> list[tuple[bool, st
     return out
 
 
-def _expand_patterns_uncached(items: list[str], init: bool = True) -> list[tuple[bool, str]]:
+def _expand_patterns_uncached(items: Sequence[str], init: bool = True) -> list[tuple[bool, str]]:
     out: list[tuple[bool, str]] = []
     for start in items:
         if start.startswith("#"):
@@ -208,7 +210,7 @@ _NAMADR: dict = {}  # lists without tables or files: (items, name, addr, parent)
 _NAMADR_PLANS: dict = {}  # tuple(items) -> _namadr_plan(items)
 
 
-def namadr_list_match(cache, view, items: list[str], name: str, addr: str, parent: bool,
+def namadr_list_match(cache, view, items: Sequence[str], name: str, addr: str, parent: bool,
                       lookups: list) -> MatchResult:
     name = name.lower()
     addr = addr.lower()
@@ -231,7 +233,7 @@ def namadr_list_match(cache, view, items: list[str], name: str, addr: str, paren
     return MatchResult(got[0], got[1], got[2], lookups)
 
 
-def _namadr_plan(items: list[str]):
+def _namadr_plan(items: Sequence[str]):
     """A list without tables or /files, parsed for _namadr_plan_match():
     ((match, pattern, the address it is equal to, (net int, mask int) of an
     IPv4 net/mask, the ip_network of an IPv6 one, its error), ...);
@@ -278,7 +280,8 @@ def _namadr_plan_match(plan, name: str, addr: str, parent: bool):
     """_namadr_list_match() over a _namadr_plan: (matched, pattern, error)."""
     addr_ok = _HOSTADDR_CHARS.fullmatch(addr) is not None
     v6 = ":" in addr
-    ip = ipint = False   # not yet parsed
+    ip: Any = False      # not yet parsed
+    ipint: Any = False
     for match, pat, exact, v4, net, err, pat_v6 in plan:
         # _match_hostname()
         if name == pat:

@@ -1,6 +1,8 @@
 """trivial-rewrite's resolve_addr(): address class, transport and next hop (resolve.c)."""
 from __future__ import annotations
 
+from typing import Any
+
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -63,7 +65,7 @@ def _shared(env, view, what: tuple, name: str, compute, conf: "_AddrConf | None"
     literal (the host's interfaces) or a view whose class lists or myorigin
     read a file; then compute() as is. conf: _conf(env, view), when the
     caller has it."""
-    cache = getattr(env, "tables", None)
+    cache: Any = getattr(env, "tables", None)
     if (getattr(cache, "_xresolved", None) is None or "[" in name
             or not (conf or _conf(env, view)).shareable):
         return compute()
@@ -72,7 +74,7 @@ def _shared(env, view, what: tuple, name: str, compute, conf: "_AddrConf | None"
 
 def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     view = env.main
-    cache = getattr(env, "tables", None)
+    cache: Any = getattr(env, "tables", None)
     conf = _conf(env, view)
     lookups: list = []
     local_map = conf.local_map

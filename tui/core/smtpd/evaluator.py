@@ -1,6 +1,8 @@
 """The stage walk: connect, HELO, MAIL FROM, RCPT TO, as smtpd with smtpd_delay_reject."""
 from __future__ import annotations
 
+from typing import Any
+
 from tui.core.cache import TableFailure
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
@@ -113,6 +115,7 @@ class Evaluator(MailRestrictions):
         warn_compat_relay = vp.compat_level < 1 and not vp.relay_explicit
         rcpt_first = not (vp.relay_before_rcpt and not warn_compat_relay)
         rcpt_items = ("smtpd_recipient_restrictions", vp.recipient_list)
+        relay_items: tuple[str, Any]
         if warn_compat_relay:
             relay_items = ("smtpd_relay_restrictions", [])
             self.notes.append("compatibility_level < 1 and smtpd_relay_restrictions not set: "

@@ -1,8 +1,11 @@
 """smtpd's replies: smtpd_check_reject(), defer_if(), the reject footer, the final answer."""
 from __future__ import annotations
 
+from typing import NoReturn
+
 from tui.core.cache import TableFailure, maps_find
 from tui.core.postfix.dsn import _valid_dsn
+from tui.core.rewrite.resolve import resolve_addr
 from tui.core.rewrite.route import route as route_recipient
 from tui.core.smtpd.state import (EvalState, MAIL_ERROR_DATA, MAIL_ERROR_RESOURCE, MAIL_ERROR_SOFTWARE, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK, SMTPD_CHECK_REJECT, _Defer, _Longjmp)
 from tui.core.trace import Trace, WARN
@@ -112,24 +115,36 @@ class Replies(EvalState):
                 self.note_cur(f"{kind} raised: {code} {dsn} {text}")
         return SMTPD_CHECK_DUNNO
 
-    def defer_if_permit2(self, act_param: str, error_class, code, dsn, text) -> int:
+    def defer_if_permit2(self, act_param: str | None, error_class, code, dsn, text) -> int:
         act = self.p(act_param).strip().lower() if act_param else "defer_if_permit"
         if self.warn_if_reject == 0 and act == "defer_if_permit":
             return self.defer_if(self.defer_if_permit, error_class, code, dsn, text)
         return self.check_reject(error_class, code, dsn, text)
 
-    def reject_dict_retry(self, reply_name: str, why: str = ""):
+    def reject_dict_retry(self, reply_name: str, why: str = "") -> NoReturn:
         if why:
             self.note_cur(f"table lookup failed: {why}")
         raise _Longjmp(self.check_reject(MAIL_ERROR_DATA, 451, "4.3.0",
                                          f"<{reply_name}>: Temporary lookup failure"))
 
-    def reject_server_error(self, why: str = ""):
+    def reject_server_error(self, why: str = "") -> NoReturn:
         if why:
             self.note_cur(why)
             self.warnings.append(why)
         raise _Longjmp(self.check_reject(MAIL_ERROR_SOFTWARE, 451, "4.3.5", "Server configuration error"))
 
+    def resolve(self, addr: str):
+        try:
+            r = resolve_addr(self, addr, with_transport=False)
+        except TableFailure as exc:
+            self.add_lookups(exc.lookups)
+            self.reject_dict_retry(addr, exc.message)
+        lk = r.lookups
+        if lk and self.stack:   # self.add_lookups(r.lookups)
+            self.stack[-1].lookups.extend(lk)
+        return r
+
+    # ------------------------------------------------------------ DNS
     def permit(self) -> int:
         return SMTPD_CHECK_OK
 

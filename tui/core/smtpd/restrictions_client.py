@@ -92,8 +92,10 @@ class ClientRestrictions(DnsListChecks):
         ans = self.policy_answers.get(arg)
         if ans is None:
             self.conditional = True
-            self.cur.conditional = True
-            self.cur.outcome = NOT_EVALUATED
+            cur = self.cur
+            assert cur is not None   # the step of this restriction
+            cur.conditional = True
+            cur.outcome = NOT_EVALUATED
             self.note_cur("policy service not consulted: assumed DUNNO (a real smtpd that cannot "
                           "reach it answers 451 4.3.5 ... Server configuration problem)")
             return SMTPD_CHECK_DUNNO

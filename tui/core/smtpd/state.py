@@ -1,13 +1,14 @@
 """The state of one evaluation: what the client said, the steps so far, the parameters read."""
 from __future__ import annotations
 
+from typing import Any
+
 from tui.core.dns import OK as DNS_OK
 from tui.core.cache import TableFailure, shared_cache
 from tui.core.config.params import param, param_bool, param_int, param_list
 from tui.core.dns import Resolver, UNKNOWN
 from tui.core.model import Source
 from tui.core.postfix.match_list import parent_style
-from tui.core.rewrite.resolve import resolve_addr
 from tui.core.trace import Lookup, NOT_EVALUATED, NO_MATCH, Step, Transaction
 
 
@@ -233,7 +234,7 @@ class EvalState:
         self.config_errors: list[str] = []
         self.warnings: list[str] = []
         self.notes: list[str] = []
-        self.classes: dict[str, tuple[list[str], list]] = {}
+        self.classes: dict[str, tuple[Any, Source | None]] = {}
         # the other state starts as the class attributes below
         name = (tx.client_name or "unknown")
         self.client_name = name
@@ -301,19 +302,6 @@ class EvalState:
             cur = stack[-1]
             cur.detail = (cur.detail + "; " if cur.detail else "") + text
 
-    # ------------------------------------------------------------ resolver
-    def resolve(self, addr: str):
-        try:
-            r = resolve_addr(self, addr, with_transport=False)
-        except TableFailure as exc:
-            self.add_lookups(exc.lookups)
-            self.reject_dict_retry(addr, exc.message)
-        lk = r.lookups
-        if lk and self.stack:   # self.add_lookups(r.lookups)
-            self.stack[-1].lookups.extend(lk)
-        return r
-
-    # ------------------------------------------------------------ DNS
     def dns(self, name: str, rrtype: str):
         ans = self.resolver.lookup(name, rrtype)
         if ans.status == UNKNOWN:

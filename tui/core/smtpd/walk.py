@@ -23,7 +23,7 @@ def _parse_restrictions(items) -> tuple:
     the next item, entry the text a Step shows; extra is the deprecation note
     of a _R_PLAIN entry and the error text of a _R_BAD one, which ends the
     list (smtpd stops there)."""
-    out = []
+    out: list[tuple] = []
     i = 0
     pos = 0
     n = len(items)
@@ -129,7 +129,7 @@ class RestrictionWalk(Replies):
                             f"check_helo_access, check_sender_access, check_recipient_access, "
                             f"check_etrn_access) before {reply_class} restriction \"{name}\"")
                     lname = def_acl
-                    r = RESTRICTIONS.get(def_acl)
+                    r = RESTRICTIONS.get(def_acl or "")
                     handler = None if r is None else r.handler
                 sb = self.begin(parameter, entry, pos, src)
                 if extra is not None:

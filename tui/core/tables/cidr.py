@@ -74,7 +74,7 @@ class CidrTable(Table):
     def _warn(self, line, msg):
         self._diags.append(Diagnostic("warning", msg, self.path, line))
 
-    def _pattern(self, tok: str, lineno: int):
+    def _pattern(self, tok: str, lineno: int) -> tuple[int, int, int, bool] | None:
         match = True
         while tok.startswith("!"):
             match = not match
@@ -118,6 +118,8 @@ class CidrTable(Table):
                 continue
             line = line.strip(_WS)
             m = re.match(r"([^ \t\r\n\f\v]+)[ \t\r\n\f\v]*(.*)$", line, re.S)
+            if m is None:   # an empty line: logical_lines() gives none
+                continue
             tok, rest = m.group(1), m.group(2).strip(_WS)
             low = tok.lower()
             if low == "if" or low.startswith("if!"):

@@ -56,7 +56,7 @@ class ComposedTable(Table):
                 return LookupResult(False, None, r.error, key, t.spec)
             if not r.found:
                 return LookupResult(False, None, None, key, f"{t.spec}: no result for {cur!r}")
-            cur = r.value
+            cur = r.value or ""
             wheres.append(r.where or t.spec)
         return LookupResult(True, cur, None, key, " -> ".join(wheres))
 

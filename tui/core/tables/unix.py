@@ -49,7 +49,7 @@ class UnixTable(Table):
             gr = grp.getgrnam(self.fold(key))
         except (KeyError, ValueError):
             return LookupResult(False, None, None, key)
-        value = ":".join([gr.gr_name, gr.gr_passwd, str(gr.gr_gid), ",".join(gr.gr_mem)])
+        value = ":".join([gr.gr_name, gr.gr_passwd or "", str(gr.gr_gid), ",".join(gr.gr_mem)])
         return LookupResult(True, value, None, key, "getgrnam() on this host")
 
     def _count(self):
