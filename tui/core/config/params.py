@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from tui.core.config.loader import ConfigError
+from tui.core.config.syntax import ConfigError
 
 
 class View(Protocol):

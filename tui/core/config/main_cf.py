@@ -1,0 +1,103 @@
+"""main.cf: `name = value` settings (grammars/main_cf.lark)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from lark import Transformer, v_args
+from lark.exceptions import UnexpectedInput
+
+from tui.core.config.syntax import (_error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
+from tui.core.model import Diagnostic
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One `name = value` line (or -o setting) as main_cf.lark parsed it;
+    offsets are 0-based in the logical line."""
+
+    name: str
+    value: str
+    name_offset: int
+    value_offset: int | None      # None: empty value
+
+
+class _MainCfTransformer(Transformer):
+    """main_cf.lark -> [Setting, ...], one per line. Lark runs it while
+    parsing (no tree is built: a 1,000-line main.cf stays fast)."""
+
+    @v_args(inline=True)
+    def setting(self, name, value=None) -> Setting:
+        return Setting(str(name), str(value) if value is not None else "",
+                       name.column - 1, value.column - 1 if value is not None else None)
+
+    def start(self, children) -> list[Setting]:
+        return children
+
+
+_MAIN_TRANSFORMER = _MainCfTransformer()
+
+
+def _main_parser():
+    return _parser("main_cf", _MAIN_TRANSFORMER)
+
+
+def _main_finish(chunk: list[str], settings: list[Setting]) -> list[Setting]:
+    return settings
+
+
+def _nameval_error(err: UnexpectedInput) -> str:
+    """Postfix's split_nameval() words for where main_cf.lark stopped."""
+    if "NAME" in _expected(err):
+        return "missing attribute name"
+    return "missing '=' after attribute name"
+
+
+def split_many(texts: list[str]) -> list[Setting | str]:
+    """split_nameval() for many logical lines at once (one lark run):
+    a Setting, or Postfix's error message. A logical line holds no newline."""
+    if any("\n" in t for t in texts):
+        raise ValueError("split_many: a logical line holds no newline")
+    with _gc_paused():
+        got, errors = _parse_lines(_main_parser(), texts, _main_finish)
+    return [_nameval_error(errors[i]) if i in errors else g for i, g in enumerate(got)]
+
+
+def split_nameval(text: str) -> tuple[str, str] | str:
+    """Postfix's split_nameval(): (name, value) or an error message."""
+    got = split_many([text])[0]
+    return got if isinstance(got, str) else (got.name, got.value)
+
+
+@dataclass
+class MainEntry:
+    value: str
+    line: int
+
+
+def parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
+                  preset: dict[str, str] | None = None) -> dict[str, MainEntry]:
+    """name -> MainEntry. `preset` values come first with line 0, as postconf
+    -c DIR puts config_directory=DIR in its dictionary before main.cf."""
+    with _gc_paused():
+        return _parse_main_cf(text, path, diagnostics, preset)
+
+
+def _parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
+                   preset: dict[str, str] | None) -> dict[str, MainEntry]:
+    main: dict[str, MainEntry] = {n: MainEntry(v, 0) for n, v in (preset or {}).items()}
+    lines = read_logical_lines(text, path, diagnostics)
+    settings, errors = _parse_lines(_main_parser(), [ll.text for ll in lines], _main_finish)
+    for i, ll in enumerate(lines):
+        err = errors.get(i)
+        if err is not None:
+            diagnostics.append(_syntax_diagnostic(printable(f'{_nameval_error(err)}: "{ll.text}"'), path, ll,
+                                                  _error_offset(err, ll.text)))
+            continue
+        s = settings[i]
+        old = main.get(s.name)
+        if old is not None and old.value != s.value:
+            where = f" (line {old.line})" if old.line else ""
+            diagnostics.append(Diagnostic(
+                "warning", printable(f"overriding earlier entry: {s.name}={old.value}{where}"),
+                path, ll.line))
+        main[s.name] = MainEntry(s.value, ll.line)
+    return main

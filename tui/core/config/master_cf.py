@@ -1,0 +1,385 @@
+"""master.cf: service entries, their fields, daemon options and -o settings
+(grammars/master_cf.lark)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from lark import Transformer
+from lark.exceptions import UnexpectedInput
+
+from tui.core.config.main_cf import Setting, split_many
+from tui.core.config.syntax import (ISSPACE, LogicalLine, SPACE, _error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
+from tui.core.model import Diagnostic, Source
+
+
+MASTER_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
+
+
+@dataclass(frozen=True)
+class _Word:
+    """One master.cf word (mystrtokq token); offsets in the logical line."""
+
+    text: str
+    offset: int
+    braced: bool = False          # starts with "{"
+    inner: str = ""               # braced: the text inside, stripped (extpar)
+    error: str | None = None      # braced: extpar's complaint
+
+
+@dataclass(frozen=True)
+class _Flag:
+    text: str
+    offset: int
+
+
+@dataclass(frozen=True)
+class _Option:
+    """-o VALUE, -oVALUE, -vo VALUE (flags "-v"), or a dangling -o (value None)."""
+
+    flags: str                    # what precedes the "o": "" for "-o"
+    value: _Word | None
+    offset: int                   # of the "-"
+    joined: bool = False          # the value follows the "o" without space
+
+    def words(self) -> list[tuple[str, int]]:
+        opt = (self.flags or "-") + "o"
+        if self.value is None:
+            return [(opt, self.offset)]
+        if self.joined:
+            return [(opt + self.value.text, self.offset)]
+        return [(opt, self.offset), (self.value.text, self.value.offset)]
+
+
+@dataclass
+class _Entry:
+    fields: list[_Word]
+    rest: list                    # _Flag | _Option | _Word, in line order
+
+
+class _MasterCfTransformer(Transformer):
+    """master_cf.lark tree -> [_Entry, ...], one per line. `ends[i]` is
+    the real length of line i: a parse with "}" added for unclosed braces
+    has more (those braces were missing). Each rule's method is rule_NAME
+    and gets (meta, children); __default__ dispatches to it (cheaper than
+    v_args(meta=True), which wraps the method again on every call)."""
+
+    def __init__(self, lines: list[str], ends: list[int]):
+        super().__init__()
+        self._lines = lines
+        self._ends = ends
+
+    def __default__(self, data, children, meta):
+        return getattr(self, "rule_" + data)(meta, children)
+
+    def _span(self, meta) -> tuple[str, int, int]:
+        i = meta.line - 1
+        start = meta.column - 1
+        end = min(meta.end_column - 1, self._ends[i])
+        return self._lines[i], start, end
+
+    def rule_plain(self, meta, children) -> _Word:
+        text, start, end = self._span(meta)
+        return _Word(text[start:end], start)
+
+    def rule_group(self, meta, children) -> tuple[int, int, bool]:
+        """(start, end, closed): closed is False when its "}" was added."""
+        end = meta.end_column - 1
+        return meta.column - 1, end, end <= self._ends[meta.line - 1]
+
+    def rule_braced(self, meta, children) -> _Word:
+        # extpar(EXTPAR_FLAG_STRIP): the text inside the first "{...}",
+        # complaining when that "}" is missing or something follows it
+        text, start, end = self._span(meta)
+        word = text[start:end]
+        g_start, g_end, closed = children[0]
+        if not closed:
+            return _Word(word, start, True, word[1:].strip(ISSPACE), f"missing '}}' in \"{word}\"")
+        inner = text[g_start + 1:g_end - 1].strip(ISSPACE)
+        error = f"syntax error after '}}' in \"{word}\"" if g_end < end else None
+        return _Word(word, start, True, inner, error)
+
+    def rule_flag(self, meta, children) -> _Flag:
+        text, start, end = self._span(meta)
+        return _Flag(text[start:end], start)
+
+    @staticmethod
+    def _option(children, joined: bool = False) -> _Option:
+        tok = children[0]
+        flags = str(tok)[:-1]                  # "-o" -> "-", "-vo" -> "-v"
+        return _Option(flags if flags != "-" else "", children[1] if len(children) > 1 else None,
+                       tok.column - 1, joined)
+
+    def rule_option_separate(self, meta, children) -> _Option:
+        return self._option(children)
+
+    def rule_option_joined(self, meta, children) -> _Option:
+        return self._option(children, joined=True)
+
+    def rule_option_dangling(self, meta, children) -> _Option:
+        return self._option(children)
+
+    def rule_entry(self, meta, children) -> _Entry:
+        return _Entry(children[:8], children[8:])
+
+    def rule_start(self, meta, children) -> list[_Entry]:
+        return children
+
+
+def _parse_master_lines(texts: list[str]) -> tuple[list[_Entry | None], dict[int, UnexpectedInput]]:
+    """master_cf.lark over all logical lines. A line with an unclosed "{"
+    (the grammar stops at its end, wanting a "}") is parsed again with the
+    missing "}" added: mystrtokq() makes the rest of the line one word."""
+    def chunk_transform(chunk: list[str], tree) -> list[_Entry]:
+        return _MasterCfTransformer(chunk, [len(t) for t in chunk]).transform(tree)
+
+    p = _parser("master_cf")
+    got, errors = _parse_lines(p, texts, chunk_transform)
+    for i in list(errors):
+        text, err = texts[i], errors[i]
+        closing = ""
+        while ("RBRACE" in _expected(err) and len(closing) <= len(text)
+               and (text + closing)[_error_offset(err, text + closing):].strip(SPACE) == ""):
+            closing += "}"
+            try:
+                tree = p.parse(text + closing + "\n")
+            except UnexpectedInput as again:
+                err = again
+                continue
+            got[i] = _MasterCfTransformer([text + closing], [len(text)]).transform(tree)[0]
+            del errors[i]
+            break
+        else:
+            errors[i] = err
+    return got, errors
+
+
+def _field_error(f: list[str]) -> tuple[str, str] | None:
+    """postconf's per-field checks (pcf_check_master_entry)."""
+    if f[1] not in MASTER_TYPES:
+        return "type", f[1]
+    for i, what in ((2, "private"), (3, "unprivileged"), (4, "chroot")):
+        if len(f[i]) != 1 or f[i] not in "yn-":
+            return what, f[i]
+    wake = f[5]
+    digits = wake[:-1] if wake.endswith("?") else wake
+    if not (wake[0] == "-" and len(digits) == 1) and not digits.isdigit() and digits != "":
+        return "wakeup", wake
+    if f[6] != "-" and not f[6].isdigit():
+        return "process_limit", f[6]
+    return None
+
+
+@dataclass
+class Service:
+    """One master.cf entry."""
+
+    name: str
+    type: str
+    private: str
+    unpriv: str
+    chroot: str
+    wakeup: str
+    maxproc: str
+    command: str
+    args: list[str]
+    overrides: dict[str, tuple[str, Source]]
+    path: str
+    line: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}/{self.type}"
+
+    @property
+    def process_name(self) -> str:
+        return os.path.basename(self.command)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def _option_texts(entry: _Entry) -> list[str]:
+    """The texts that split_nameval() gets for this entry's -o values."""
+    out = []
+    for item in entry.rest:
+        if isinstance(item, _Option) and item.value is not None:
+            out.append(item.value.inner if item.value.braced else item.value.text)
+    return out
+
+
+def _extpar_word(text: str, offset: int) -> _Word:
+    """A word as extpar(EXTPAR_FLAG_STRIP) sees it (only for _by_characters)."""
+    if not text.startswith("{"):
+        return _Word(text, offset)
+    level = 0
+    for i, ch in enumerate(text):
+        level += (ch == "{") - (ch == "}")
+        if level == 0:
+            error = f"syntax error after '}}' in \"{text}\"" if i + 1 != len(text) else None
+            return _Word(text, offset, True, text[1:i].strip(ISSPACE), error)
+    return _Word(text, offset, True, text[1:].strip(ISSPACE), f"missing '}}' in \"{text}\"")
+
+
+def _by_characters(words: list[tuple[str, int]]) -> list:
+    """pcf_normalize_options() on plain text, for what the grammar does not
+    model: Postfix splits a daemon option at its first "o" after the second
+    character, by characters, braces or not, and does so again on the
+    "-o..." it made ("-osyslog_name=x" is "-o sysl -o g_name=x", "-v{x}o"
+    is "-v{x} -o"); and a lone "-" takes the next word as its value."""
+    words = list(words)
+    items: list = []
+    i = 0
+    while i < len(words):
+        text, off = words[i]
+        if not text.startswith("-") or text == "--":
+            items.extend(_extpar_word(t, o) for t, o in words[i:])
+            break
+        pos = text.find("o", 2)
+        if pos > 0:
+            words.insert(i + 1, ("-" + text[pos:], off + pos - 1))
+            text = text[:pos]
+        if text[1:2] not in ("o", ""):
+            items.append(_Flag(text, off))
+        elif len(text) > 2:
+            items.append(_Option("", _extpar_word(text[2:], off + 2), off, True))
+        elif i + 1 < len(words):
+            i += 1
+            if text == "-":
+                items += [_Flag(text, off), _extpar_word(*words[i])]
+            else:
+                items.append(_Option("", _extpar_word(*words[i]), off))
+        elif text == "-":
+            items.append(_Flag(text, off))
+        else:
+            items.append(_Option("", None, off))
+        i += 1
+    return items
+
+
+def _needs_characters(items: list, j: int) -> bool:
+    """Does item j make Postfix split by characters (see _by_characters)?"""
+    item = items[j]
+    if isinstance(item, _Flag):
+        return "o" in item.text[1:] or (item.text == "-" and j + 1 < len(items))
+    return (isinstance(item, _Option) and item.joined and item.value is not None
+            and "o" in item.value.text)
+
+
+def _item_words(item) -> list[tuple[str, int]]:
+    return item.words() if isinstance(item, _Option) else [(item.text, item.offset)]
+
+
+def _build_service(entry: _Entry, ll: LogicalLine, path: str, diags: list[Diagnostic],
+                   splits: dict[str, Setting | str]) -> Service:
+    """postconf's pcf_normalize_options() over the parsed entry: args as
+    postconf shows them, -o settings as overrides (`splits`: split_nameval()
+    of the -o values, by text)."""
+    f = [w.text for w in entry.fields]
+    name, typ = f[0], f[1]
+    overrides: dict[str, tuple[str, Source]] = {}
+    args: list[str] = []
+    items = list(entry.rest)
+    by_characters = False
+    collect = True        # a "--" split off an option ("--o...") ends the -o settings
+    j = 0
+    while j < len(items):
+        item = items[j]
+        j += 1
+        if not by_characters and not isinstance(item, _Word) and _needs_characters(items, j - 1):
+            # re-split the rest of the entry the way Postfix does
+            rest = [w for it in items[j - 1:] for w in _item_words(it)]
+            items[j - 1:] = _by_characters(rest)
+            item = items[j - 1]
+            by_characters = True
+        if isinstance(item, _Flag):
+            args.append(item.text)
+            collect = collect and item.text != "--"
+            continue
+        if isinstance(item, _Word):
+            if item.braced:
+                if item.error:
+                    diags.append(Diagnostic("warning", printable(f"master.cf: {item.error}"), path,
+                                            ll.line_at(item.offset)))
+                args.append(item.inner)
+            else:
+                args.append(item.text)
+            continue
+        # an option: "-vo" is "-v" "-o"
+        if item.flags:
+            args.append(item.flags)
+            collect = collect and item.flags != "--"
+        args.append("-o")
+        value = item.value
+        if value is None:
+            # postconf -M/-P pass it silently; master(8) would hand smtpd a bare -o
+            diags.append(Diagnostic("warning", '"-o" without a value (expected -o name=value)', path,
+                                    ll.line_at(item.offset)))
+            continue
+        text = value.inner if value.braced else value.text
+        got = splits.get(text)
+        if got is None:
+            got = splits[text] = split_many([text])[0]
+        vline = ll.line_at(value.offset)
+        if value.braced:
+            if value.error:
+                diags.append(Diagnostic("warning", printable(f"master.cf: {value.error}"), path, vline))
+            if isinstance(got, str):
+                diags.append(Diagnostic("warning", printable(f'master.cf: {got}: "{value.inner}"'), path, vline))
+                args.append(value.inner)
+                continue
+            args.append(f"{got.name}={got.value}")
+        else:
+            args.append(value.text)
+            if isinstance(got, str):
+                continue
+        if collect:
+            overrides[got.name] = (got.value, Source("master.cf", path, vline, service=name))
+    return Service(name, typ, f[2], f[3], f[4], f[5], f[6], f[7], args,
+                   overrides, path, ll.line)
+
+
+def parse_master_cf(text: str, path: str, diagnostics: list[Diagnostic]) -> list[Service]:
+    """The master.cf entries postconf accepts, in file order (a later
+    duplicate service/type replaces the earlier one)."""
+    with _gc_paused():
+        return _parse_master_cf(text, path, diagnostics)
+
+
+def _parse_master_cf(text: str, path: str, diagnostics: list[Diagnostic]) -> list[Service]:
+    lines = read_logical_lines(text, path, diagnostics)
+    entries, errors = _parse_master_lines([ll.text for ll in lines])
+    # field checks first: an entry postconf rejects has no -o to split
+    bad: dict[int, tuple[str, str]] = {}
+    texts: list[str] = []
+    for i, entry in enumerate(entries):
+        if entry is None:
+            continue
+        problem = _field_error([w.text for w in entry.fields])
+        if problem:
+            bad[i] = problem
+        else:
+            texts.extend(_option_texts(entry))
+    # every -o value of the file in one lark run
+    splits = dict(zip(texts, split_many(texts)))
+    services: list[Service] = []
+    for i, ll in enumerate(lines):
+        entry = entries[i]
+        if entry is None:
+            diagnostics.append(_syntax_diagnostic("bad field count", path, ll,
+                                                  _error_offset(errors[i], ll.text)))
+            continue
+        if i in bad:
+            what, value = bad[i]
+            diagnostics.append(Diagnostic(
+                "error", printable(f'invalid {what} field "{value}" in "{ll.text}"'), path, ll.line))
+            continue
+        svc = _build_service(entry, ll, path, diagnostics, splits)
+        for j, old in enumerate(services):
+            if old.name == svc.name and old.type == svc.type:
+                diagnostics.append(Diagnostic(
+                    "warning", f"duplicate service {svc.key}: this entry replaces the one "
+                               f"at line {old.line}", path, ll.line))
+                del services[j]
+                break
+        services.append(svc)
+    return services
