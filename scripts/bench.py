@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmarks against the real thing (issue #6). Run by hand, not by CI.
 
-    /work/venv/bin/python scripts/bench.py [--quick] [--write BENCHMARKS.md] [--keep]
-    /work/venv/bin/python scripts/bench.py --only maps,scaling      # a subset
+    python scripts/bench.py [--quick] [--write BENCHMARKS.md] [--keep]
+    python scripts/bench.py --only maps,scaling      # a subset
 
 Builds large configurations in a temp dir and measures, in one run on one
 machine, our engine next to the real Postfix doing the same work:

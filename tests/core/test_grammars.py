@@ -260,6 +260,7 @@ def built_wheel(tmp_path_factory) -> Path:
     return wheels[0]
 
 
+@pytest.mark.slow
 def test_wheel_ships_the_grammars(built_wheel):
     names = set(zipfile.ZipFile(built_wheel).namelist())
     for name in ("main_cf", "master_cf", "log_line"):
@@ -268,6 +269,7 @@ def test_wheel_ships_the_grammars(built_wheel):
     assert shipped == (ROOT / "grammars" / "main_cf.lark").read_text()
 
 
+@pytest.mark.slow
 def test_installed_copy_finds_and_uses_its_grammars(built_wheel, tmp_path):
     """pip install --target (a real, non-editable install), then run it with
     site processing off, so the editable install of the checkout is not seen."""

@@ -53,6 +53,7 @@ def seed_run():
         yield cfg_dir, answer, log, accepted
 
 
+@pytest.mark.oracle
 def test_seed_json_stops_on_reject_unauth_destination(seed_run, capsys):
     cfg_dir, answer, _log, _acc = seed_run
     rc = main(_cli_args(cfg_dir, **SEED) + ["--json"])
@@ -75,6 +76,7 @@ def test_seed_json_stops_on_reject_unauth_destination(seed_run, capsys):
     assert "permit_mynetworks is missing before reject_unauth_destination" in text
 
 
+@pytest.mark.oracle
 def test_seed_text_output(seed_run, capsys):
     cfg_dir, answer, _log, _acc = seed_run
     rc = main(_cli_args(cfg_dir, **SEED))
@@ -88,6 +90,7 @@ def test_seed_text_output(seed_run, capsys):
     assert "postconf -e 'smtpd_recipient_restrictions = " in out
 
 
+@pytest.mark.oracle
 def test_seed_from_real_log_line(seed_run, capsys):
     cfg_dir, answer, log, _acc = seed_run
     lines = [ln for ln in log.splitlines() if "NOQUEUE: reject: RCPT from" in ln]
@@ -103,6 +106,7 @@ def test_seed_from_real_log_line(seed_run, capsys):
     assert out["decided_by"]["restriction"] == "reject_unauth_destination"
 
 
+@pytest.mark.oracle
 def test_accepted_has_route_and_exit_0(seed_run, capsys):
     cfg_dir, _answer, _log, accepted = seed_run
     args = dict(SEED, recipient="alice@example.org")

@@ -9,6 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import need_postfix
 from tui.core import dns
 from tui.core.config import load_config
@@ -45,6 +47,7 @@ def _trace(cfg, tx):
     return evaluate(cfg, tx, service="smtp", resolver=dns.StaticResolver(default=dns.NOTFOUND))
 
 
+@pytest.mark.oracle
 def test_edited_maps_are_seen_by_a_reused_config(tmp_path: Path):
     need_postfix()
     d = tmp_path
