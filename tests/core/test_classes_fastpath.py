@@ -1,6 +1,6 @@
 """The address-resolution fast paths of tui.core.classes against the slow ones.
 
-_AddrConf reads a view's settings once; _canonicalize, _is_local_name,
+AddrConf reads a view's settings once; _canonicalize, is_local_name,
 _domain_class and _resolve_addr use it. Each must answer exactly what the
 general code (resolve_local, _domain_class_files and the reference
 canonicalize and _resolve_addr below, the code before the fast paths)
@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tui.core.cache import TableCache, TableFailure, is_table
 from tui.core.config.params import param, param_bool, read_myorigin
-from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, _conf,
-                                        _is_local_name)
-from tui.core.postfix.mail_addr import _mail_addr_keys, mail_addr_keys
-from tui.core.postfix.match_list import (_expand_patterns, _ipv4_int, _namadr_list_match,
+from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, addr_conf,
+                                        is_local_name)
+from tui.core.postfix.mail_addr import mail_addr_keys, strip_extension
+from tui.core.postfix.match_list import (expand_patterns, parent_style, _ipv4_int, _namadr_list_match,
                                          _namadr_plan, _namadr_plan_match)
 from tui.core.postfix.resolve_local import resolve_local
-from tui.core.postfix.valid_hostname import _valid_literal, valid_hostname
-from tui.core.rewrite.canonicalize import _canonicalize
+from tui.core.postfix.valid_hostname import valid_literal, valid_hostname
+from tui.core.rewrite.canonicalize import canonicalize
 from tui.core.rewrite.resolve import (Resolved, _domain_class, _domain_class_files, _resolve_addr,
                                       _transport_lookup)
 from tui.core.config import load_config
@@ -115,8 +115,48 @@ def _outcome(fn, *args):
         return ("fail", exc.table, exc.message, list(exc.lookups))
 
 
+def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bool]]:
+    """mail_addr_keys as it was before AddrConf (read every setting anew)."""
+    a = address
+    delim = param(view, "recipient_delimiter")
+    bare = strip_extension(a, delim)
+    keys: list[tuple[str, bool]] = [(a, False)]
+    if bare != a:
+        keys.append((bare, True))
+    if "@" not in a:
+        return keys
+    local, dom = a.rsplit("@", 1)
+    bare_local = bare.rsplit("@", 1)[0]
+    if strategy == "default":
+        is_local = dom == read_myorigin(view)
+        if not is_local:
+            try:
+                is_local = resolve_local(env, view, dom, []) > 0
+            except TableFailure:
+                is_local = False
+        if is_local:
+            keys.append((local, True))
+            if bare_local != local:
+                keys.append((bare_local, True))
+        keys.append(("@" + dom, True))
+        return keys
+    # access strategy
+    parent = parent_style(view, "smtpd_access_maps")
+    name = dom
+    while name:
+        keys.append((name, True))
+        nxt = name.find(".", 1)
+        if nxt < 0:
+            break
+        name = name[nxt + 1:] if parent else name[nxt:]
+    keys.append((local + "@", True))
+    if bare_local != local:
+        keys.append((bare_local + "@", True))
+    return keys
+
+
 def _reference_canonicalize(view, addr: str) -> str:
-    """classes.canonicalize as it was before _AddrConf (read every setting anew)."""
+    """classes.canonicalize as it was before AddrConf (read every setting anew)."""
     _get = param
 
     def _bool(view, name, _default):   # the default of the parameter itself applies
@@ -150,7 +190,7 @@ def _reference_canonicalize(view, addr: str) -> str:
 
 
 def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
-    """classes._resolve_addr as it was before _AddrConf (read every setting anew)."""
+    """classes._resolve_addr as it was before AddrConf (read every setting anew)."""
     view = env.main
     _get = param
 
@@ -190,7 +230,7 @@ def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> Reso
     rcpt_domain = a.rsplit("@", 1)[1]
     res = Resolved(recipient=a, address_class=CLASS_DEFAULT, domain=rcpt_domain, lookups=lookups)
     if rcpt_domain.startswith("["):
-        if not _valid_literal(rcpt_domain):
+        if not valid_literal(rcpt_domain):
             res.error = True
             return res
     elif not valid_hostname(rcpt_domain):
@@ -248,13 +288,13 @@ _SETTINGS = settings(max_examples=250, deadline=None,
 def test_conf_fast_paths_match_the_general_code(tmp_path, name):
     env = _env(tmp_path, name)
     view = env.view
-    conf = _conf(env, view)
-    assert _conf(env, view) is conf          # kept in config_memo
+    conf = addr_conf(env, view)
+    assert addr_conf(env, view) is conf          # kept in config_memo
     assert (conf.local_map is None) == (name == "table_mydestination")
     assert (conf.class_lists is None) == (name == "file_lists")
     for dom in DOMAINS + [d.upper() for d in DOMAINS]:
         if conf.local_map is not None and "[" not in dom:
-            assert _is_local_name(conf.local_map, dom) == (resolve_local(env, view, dom, []) > 0), dom
+            assert is_local_name(conf.local_map, dom) == (resolve_local(env, view, dom, []) > 0), dom
         if dom:
             assert _outcome(_domain_class, env, view, dom.lower()) == \
                 _outcome(_domain_class_files, env, view, dom.lower()), dom
@@ -262,7 +302,7 @@ def test_conf_fast_paths_match_the_general_code(tmp_path, name):
     @_SETTINGS
     @given(_ADDR)
     def check(addr):
-        assert _canonicalize(conf, view, addr) == _reference_canonicalize(view, addr)
+        assert canonicalize(view, addr, conf) == _reference_canonicalize(view, addr)
         for wt in (False, True):
             assert _outcome(_resolve_addr, env, addr, wt) == \
                 _outcome(_reference_resolve_addr, env, addr, wt), (addr, wt)
@@ -315,7 +355,7 @@ def test_namadr_plan_matches_the_general_code(items, name, addr, parent):
         assert any(is_table(i.lstrip("!")) for i in items)
         return
     name, addr = name.lower(), addr.lower()
-    m = _namadr_list_match(None, None, _expand_patterns(items), name, addr, parent, [])
+    m = _namadr_list_match(None, None, expand_patterns(items), name, addr, parent, [])
     assert _namadr_plan_match(plan, name, addr, parent) == (m.matched, m.pattern, m.error)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tui.core.cache import is_table
 from tui.core.config.params import param, param_bool, param_list
-from tui.core.postfix.match_list import _expand_patterns, parent_style
+from tui.core.postfix.match_list import expand_patterns, parent_style
 
 
 CLASS_LOCAL = "local"
@@ -13,7 +13,7 @@ CLASS_RELAY = "relay"
 
 # The table that validates recipients of each address class (smtpd's
 # check_rcpt_maps): parameter, reply-code parameter, "User unknown in ... table".
-_RECIPIENT_MAPS = {
+RECIPIENT_MAPS = {
     CLASS_LOCAL: ("local_recipient_maps", "unknown_local_recipient_reject_code", "local recipient"),
     CLASS_VIRTUAL: ("virtual_mailbox_maps", "unknown_virtual_mailbox_reject_code", "virtual mailbox"),
     CLASS_RELAY: ("relay_recipient_maps", "unknown_relay_recipient_reject_code", "relay recipient"),
@@ -42,7 +42,7 @@ def _shareable_view(view) -> bool:
     return True
 
 
-class _AddrConf:
+class AddrConf:
     """What address resolution reads from one parameter view, read once per
     view and kept in the TableCache's config_memo (a view's values never
     change). Only configuration: nothing here depends on a table's contents."""
@@ -74,7 +74,7 @@ class _AddrConf:
         self.transport_maps = tuple(param_list(view, "transport_maps"))
         # mydestination without a table or /file: {name: match}, the first
         # pattern equal to a name decides (string_list_match); None otherwise
-        pats = _expand_patterns(param_list(view, "mydestination"))
+        pats = expand_patterns(param_list(view, "mydestination"))
         local_map = None
         if isinstance(pats, tuple) and not any(is_table(p) or p.startswith("__nofile__:")
                                                for _m, p in pats):
@@ -88,7 +88,7 @@ class _AddrConf:
         lists = None
         if not any(item.lstrip("!").startswith("/") for name in _CLASS_LISTS[1:]
                    for item in param_list(view, name)):
-            lists = tuple(tuple((m, p, is_table(p)) for m, p in _expand_patterns(param_list(view, name)))
+            lists = tuple(tuple((m, p, is_table(p)) for m, p in expand_patterns(param_list(view, name)))
                           for name in ("virtual_alias_domains", "virtual_mailbox_domains",
                                        "relay_domains"))
         self.class_lists = lists
@@ -111,27 +111,27 @@ class _AddrConf:
             (p, tuple(param_list(view, p))) for p in ("recipient_canonical_maps", "sender_canonical_maps",
                                                  "canonical_maps", "virtual_alias_maps")
             if param_list(view, p))
-        self.recipient_maps = {p: tuple(param_list(view, p)) for p, _c, _w in _RECIPIENT_MAPS.values()}
+        self.recipient_maps = {p: tuple(param_list(view, p)) for p, _c, _w in RECIPIENT_MAPS.values()}
         self.double_bounce = (param(view, "double_bounce_sender") or "double-bounce").lower()
         self.virtual_alias_maps = tuple(param_list(view, "virtual_alias_maps"))
 
 
-def _conf(env, view) -> _AddrConf:
-    """The _AddrConf of view, kept in env.tables.config_memo when there is
+def addr_conf(env, view) -> AddrConf:
+    """The AddrConf of view, kept in env.tables.config_memo when there is
     one, under the key id(view) alone (its other users key by tuples)."""
     try:
         memo = env.tables.config_memo
     except AttributeError:
-        return _AddrConf(view)
+        return AddrConf(view)
     conf = memo.get(id(view))
     if conf is None:
-        conf = memo[id(view)] = _AddrConf(view)
+        conf = memo[id(view)] = AddrConf(view)
     return conf
 
 
-def _is_local_name(local_map: dict, dom: str) -> bool:
+def is_local_name(local_map: dict, dom: str) -> bool:
     """resolve_local() > 0 for a name without "[" when mydestination is a
-    list of plain names (_AddrConf.local_map): no table, no lookups."""
+    list of plain names (AddrConf.local_map): no table, no lookups."""
     d = dom.lower()
     if d.endswith("."):
         d = d[:-1]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-def _is_dsn(s: str) -> bool:
+def is_dsn(s: str) -> bool:
     p = s.split(".")
     return len(p) == 3 and all(x.isdigit() for x in p) and p[0] in ("2", "4", "5")
 
@@ -33,12 +33,12 @@ def dsn_split(default: str, text: str) -> tuple[str, str]:
     """dsn_split(): a leading X.Y.Z in the text overrides the default DSN."""
     t = text.lstrip()
     parts = t.split(None, 1)
-    if parts and _valid_dsn(parts[0]) and parts[0][0] in "245":
+    if parts and dsn_valid(parts[0]) and parts[0][0] in "245":
         return parts[0], (parts[1] if len(parts) > 1 else "")
     return default, t
 
 
-def _valid_dsn(s: str) -> bool:
+def dsn_valid(s: str) -> bool:
     got = _DSN_VALID.get(s)
     if got is None:
         got = _valid_dsn_uncached(s)

@@ -7,7 +7,7 @@ import socket
 from tui.core.config.params import param_list
 
 
-def _interface_addrs(view, name: str) -> list[str]:
+def interface_addrs(view, name: str) -> list[str]:
     vals = param_list(view, name)
     out: list[str] = []
     for v in vals:

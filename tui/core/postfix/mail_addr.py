@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tui.core.cache import TableFailure, table_lookup
 from tui.core.config.params import param, read_myorigin
-from tui.core.postfix.addr_conf import _AddrConf, _conf, _is_local_name
+from tui.core.postfix.addr_conf import AddrConf, addr_conf, is_local_name
 from tui.core.postfix.match_list import parent_style
 from tui.core.postfix.resolve_local import resolve_local
 
@@ -36,38 +36,24 @@ def mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bo
     domain is local or $myorigin], @domain.
     strategy "access": user+ext@domain, user@domain, domain and its parents
     (or .parents), user+ext@, user@  (check_sender_access & friends).
+
+    The view's settings are read once (addr_conf). Nearly every address a trace
+    asks about is new: computing the keys is cheaper than memoising them.
     """
-    memo = getattr(getattr(env, "tables", None), "config_memo", None)
-    if memo is None:
-        return _mail_addr_keys(env, view, address, strategy)
-    conf = memo.get(id(view)) or _conf(env, view)
-    if strategy == "default" and (conf.local_map is None or conf.myorigin is None
-                                  or "[" in address):
-        # a table or file decides what is local, or a literal (the host's
-        # interfaces): the general code
-        return _mail_addr_keys(env, view, address, strategy)
-    return _mail_addr_keys_conf(conf, address, strategy)
-
-
-def _mail_addr_keys_conf(conf: _AddrConf, address: str, strategy: str) -> list:
-    """_mail_addr_keys() with the view's settings read once; for "default",
-    only when mydestination is plain names and myorigin no file and the
-    address no literal (mail_addr_keys). Nearly every address a trace asks
-    about is new: computing the keys is cheaper than memoising them."""
+    conf = addr_conf(env, view)
     a = address
     delim = conf.delim
-    bare = strip_extension(a, delim) if delim else a
+    bare = strip_extension(a, delim)
     if "@" not in a:
         return [(a, False)] if bare == a else [(a, False), (bare, True)]
     keys: list[tuple[str, bool]] = [(a, False)]
+    local, dom = a.rsplit("@", 1)
+    bare_local = local
     if bare != a:
         keys.append((bare, True))
         bare_local = bare.rsplit("@", 1)[0]
-    local, dom = a.rsplit("@", 1)
-    if bare == a:
-        bare_local = local
     if strategy == "default":
-        if dom == conf.myorigin or _is_local_name(conf.local_map, dom):
+        if _is_local_domain(env, view, conf, a, dom):
             keys.append((local, True))
             if bare_local != local:
                 keys.append((bare_local, True))
@@ -88,43 +74,18 @@ def _mail_addr_keys_conf(conf: _AddrConf, address: str, strategy: str) -> list:
     return keys
 
 
-def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bool]]:
-    a = address
-    delim = param(view, "recipient_delimiter")
-    bare = strip_extension(a, delim)
-    keys: list[tuple[str, bool]] = [(a, False)]
-    if bare != a:
-        keys.append((bare, True))
-    if "@" not in a:
-        return keys
-    local, dom = a.rsplit("@", 1)
-    bare_local = bare.rsplit("@", 1)[0]
-    if strategy == "default":
-        is_local = dom == read_myorigin(view)
-        if not is_local:
-            try:
-                is_local = resolve_local(env, view, dom, []) > 0
-            except TableFailure:
-                is_local = False
-        if is_local:
-            keys.append((local, True))
-            if bare_local != local:
-                keys.append((bare_local, True))
-        keys.append(("@" + dom, True))
-        return keys
-    # access strategy
-    parent = parent_style(view, "smtpd_access_maps")
-    name = dom
-    while name:
-        keys.append((name, True))
-        nxt = name.find(".", 1)
-        if nxt < 0:
-            break
-        name = name[nxt + 1:] if parent else name[nxt:]
-    keys.append((local + "@", True))
-    if bare_local != local:
-        keys.append((bare_local + "@", True))
-    return keys
+def _is_local_domain(env, view, conf: AddrConf, address: str, dom: str) -> bool:
+    """Is DOM $myorigin or resolve_local() > 0 (a lookup error: not local)?
+    When mydestination is plain names, myorigin no file and the address no
+    literal, the view's parsed mydestination answers without a lookup."""
+    if conf.local_map is not None and conf.myorigin is not None and "[" not in address:
+        return dom == conf.myorigin or is_local_name(conf.local_map, dom)
+    if dom == read_myorigin(view):
+        return True
+    try:
+        return resolve_local(env, view, dom, []) > 0
+    except TableFailure:
+        return False
 
 
 def mail_addr_find(env, view, specs: list[str], address: str, lookups: list,

@@ -20,7 +20,7 @@ def parent_style(view, name: str) -> bool:
 _PATTERNS: dict = {}
 
 
-def _expand_patterns(items: Sequence[str], init: bool = True) -> Sequence[tuple[bool, str]]:
+def expand_patterns(items: Sequence[str], init: bool = True) -> Sequence[tuple[bool, str]]:
     """match_list_parse: '!' negation, /file inline expansion, case folding.
     Lists that name no /file are parsed once (a trace matches the same few
     lists many times); a /file is read each time, as before."""
@@ -185,7 +185,7 @@ def _ip_address(addr: str):
 
 def string_list_match(cache, view, items: list[str], string: str, lookups: list) -> MatchResult:
     string = string.lower()
-    for match, pat in _expand_patterns(items):
+    for match, pat in expand_patterns(items):
         ok, err = _match_string(cache, view, string, pat, lookups)
         if ok:
             return MatchResult(match, pat, None, lookups)
@@ -197,7 +197,7 @@ def string_list_match(cache, view, items: list[str], string: str, lookups: list)
 def domain_list_match(cache, view, items: list[str], domain: str, parent: bool,
                       lookups: list) -> MatchResult:
     domain = domain.lower()
-    for match, pat in _expand_patterns(items):
+    for match, pat in expand_patterns(items):
         ok, err = _match_hostname(cache, view, domain, pat, parent, lookups)
         if ok:
             return MatchResult(match, pat, None, lookups)
@@ -221,7 +221,7 @@ def namadr_list_match(cache, view, items: Sequence[str], name: str, addr: str, p
             _NAMADR_PLANS.clear()
         plan = _NAMADR_PLANS[titems] = _namadr_plan(items)
     if plan is False:
-        return _namadr_list_match(cache, view, _expand_patterns(items), name, addr, parent, lookups)
+        return _namadr_list_match(cache, view, expand_patterns(items), name, addr, parent, lookups)
     # no table to ask, no file to read: the answer depends on the strings only
     key = (titems, name, addr, parent)
     got = _NAMADR.get(key)
@@ -238,7 +238,7 @@ def _namadr_plan(items: Sequence[str]):
     ((match, pattern, the address it is equal to, (net int, mask int) of an
     IPv4 net/mask, the ip_network of an IPv6 one, its error), ...);
     False for a list that names a table or a /file."""
-    pats = _expand_patterns(items)
+    pats = expand_patterns(items)
     if not isinstance(pats, tuple) or any(is_table(p) or p.startswith("__nofile__:") for _m, p in pats):
         return False
     plan = []

@@ -5,7 +5,7 @@ import ipaddress
 
 from tui.core.cache import TableFailure
 from tui.core.config.params import param_list
-from tui.core.postfix.inet_addr_local import _interface_addrs
+from tui.core.postfix.inet_addr_local import interface_addrs
 from tui.core.postfix.match_list import string_list_match
 
 
@@ -31,7 +31,7 @@ def resolve_local(env, view, domain: str, lookups: list):
             ip = str(ipaddress.ip_address(lit))
         except ValueError:
             return 0
-        mine = _interface_addrs(view, "inet_interfaces") + _interface_addrs(view, "proxy_interfaces")
+        mine = interface_addrs(view, "inet_interfaces") + interface_addrs(view, "proxy_interfaces")
         if ip in mine:
             return 1
     return 0

@@ -33,7 +33,7 @@ def valid_hostaddr(name: str) -> bool:
         return False
 
 
-def _valid_literal(dom: str) -> bool:
+def valid_literal(dom: str) -> bool:
     if not (dom.startswith("[") and dom.endswith("]")):
         return False
     inner = dom[1:-1]

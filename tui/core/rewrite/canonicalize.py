@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 from tui.core.config.params import read_myorigin
-from tui.core.postfix.addr_conf import _AddrConf
+from tui.core.postfix.addr_conf import AddrConf
 
 
-def canonicalize(view, addr: str) -> str:
-    """rewrite_clnt(local context): qualify an address like trivial-rewrite
-    (_canonicalize with the view's settings read now)."""
-    return _canonicalize(_AddrConf(view), view, addr)
-
-
-def _canonicalize(conf: _AddrConf, view, addr: str) -> str:
-    """canonicalize() with view's settings read once (conf = _conf(env, view))."""
+def canonicalize(view, addr: str, conf: AddrConf | None = None) -> str:
+    """rewrite_clnt(local context): qualify an address like trivial-rewrite.
+    CONF: the view's settings when the caller has them (addr_conf(env,
+    view)); read now otherwise."""
+    if conf is None:
+        conf = AddrConf(view)
     a = addr.strip()
     if a.startswith("<") and a.endswith(">"):
         a = a[1:-1]

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from tui.core.cache import TableFailure, cross_evaluation, maps_find, table_lookup
 from tui.core.config.params import param, param_bool, param_list
-from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_VIRTUAL, _AddrConf, _conf, _is_local_name)
+from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_VIRTUAL, AddrConf, addr_conf, is_local_name)
 from tui.core.postfix.mail_addr import strip_extension
 from tui.core.postfix.match_list import (_NO_MATCH, _match_hostname, domain_list_match, parent_style, string_list_match)
 from tui.core.postfix.resolve_local import resolve_local
-from tui.core.postfix.valid_hostname import _valid_literal, valid_hostname
-from tui.core.rewrite.canonicalize import _canonicalize
+from tui.core.postfix.valid_hostname import valid_literal, valid_hostname
+from tui.core.rewrite.canonicalize import canonicalize
 
 
 @dataclass(slots=True)
@@ -48,7 +48,7 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     key = (addr, with_transport)
     r = memo.get(key)
     if r is None:
-        if with_transport and not _conf(env, env.main).transport_maps:
+        if with_transport and not addr_conf(env, env.main).transport_maps:
             # the same answer: no transport table to ask
             r = memo.get((addr, False))
             if r is None:
@@ -59,15 +59,15 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     return r
 
 
-def _shared(env, view, what: tuple, name: str, compute, conf: "_AddrConf | None" = None):
+def _shared(env, view, what: tuple, name: str, compute, conf: "AddrConf | None" = None):
     """compute() through cross_evaluation(), keyed by `what` and the view,
     when its answer may be shared at all: not for an address or domain
     literal (the host's interfaces) or a view whose class lists or myorigin
-    read a file; then compute() as is. conf: _conf(env, view), when the
+    read a file; then compute() as is. conf: addr_conf(env, view), when the
     caller has it."""
     cache: Any = getattr(env, "tables", None)
     if (getattr(cache, "_xresolved", None) is None or "[" in name
-            or not (conf or _conf(env, view)).shareable):
+            or not (conf or addr_conf(env, view)).shareable):
         return compute()
     return cross_evaluation(cache, what + (id(view), cache.alias_specs), compute)
 
@@ -75,7 +75,7 @@ def _shared(env, view, what: tuple, name: str, compute, conf: "_AddrConf | None"
 def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     view = env.main
     cache: Any = getattr(env, "tables", None)
-    conf = _conf(env, view)
+    conf = addr_conf(env, view)
     lookups: list = []
     local_map = conf.local_map
     # the common case first: "user@domain", canonical as it is (no white
@@ -91,9 +91,9 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
         rcpt_domain = dom
         domain_is_local = False
     else:
-        a = _canonicalize(conf, view, addr).lower()
+        a = canonicalize(view, addr, conf).lower()
         if not a:
-            a = _canonicalize(conf, view, conf.empty_recipient).lower()
+            a = canonicalize(view, conf.empty_recipient, conf).lower()
         saved_domain = None
         for _ in range(len(a) + 100):
             if a.endswith(".") and "@" in a and not a.endswith("..") and not a.endswith("@."):
@@ -105,7 +105,7 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
                 if not dom:
                     break
                 if local_map is not None and "[" not in dom:
-                    if not _is_local_name(local_map, dom):
+                    if not is_local_name(local_map, dom):
                         break
                 elif _resolve_local_shared(env, view, dom, lookups) <= 0:
                     break
@@ -113,10 +113,10 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
                 saved_domain = dom
             if "@" in a or (conf.swap_bangpath and "!" in a) \
                     or (conf.allow_percent_hack and "%" in a):
-                a = _canonicalize(conf, view, a).lower()
+                a = canonicalize(view, a, conf).lower()
                 continue
             if not a:
-                a = _canonicalize(conf, view, conf.empty_recipient).lower()
+                a = canonicalize(view, conf.empty_recipient, conf).lower()
                 continue
             if saved_domain is None and "@" not in a:
                 a = a + "@" + conf.myhostname
@@ -128,7 +128,7 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
         rcpt_domain = a.rsplit("@", 1)[1]
     # syntax of the domain
     if rcpt_domain.startswith("["):
-        if not _valid_literal(rcpt_domain):
+        if not valid_literal(rcpt_domain):
             return Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, True, lookups)
     elif not valid_hostname(rcpt_domain):
         try:
@@ -200,22 +200,22 @@ def _resolve_local_shared(env, view, dom: str, lookups: list) -> int:
     return answer
 
 
-def _domain_class_shared(env, view, domain: str, conf: _AddrConf | None = None):
+def _domain_class_shared(env, view, domain: str, conf: AddrConf | None = None):
     """_domain_class(), kept across evaluations (see cross_evaluation)."""
     if conf is None:
-        conf = _conf(env, view)
+        conf = addr_conf(env, view)
     return _shared(env, view, ("class", domain), domain, lambda: _domain_class(env, view, domain, conf),
                    conf)
 
 
-def _domain_class(env, view, rcpt_domain: str, conf: _AddrConf | None = None):
+def _domain_class(env, view, rcpt_domain: str, conf: AddrConf | None = None):
     """trivial-rewrite's address class of a domain that is not local:
     (class, the pattern that matched, transport, nexthop, the parameter
     that gave the transport, the lookups made (a tuple)). Raises
     TableFailure (with the lookups made) when a class table fails.
-    conf: _conf(env, view), when the caller has it."""
+    conf: addr_conf(env, view), when the caller has it."""
     if conf is None:
-        conf = _conf(env, view)
+        conf = addr_conf(env, view)
     lists = conf.class_lists
     if lists is None:   # a list names a /file: read it now
         return _domain_class_files(env, view, rcpt_domain)
@@ -225,7 +225,7 @@ def _domain_class(env, view, rcpt_domain: str, conf: _AddrConf | None = None):
     alias_doms, mbox_doms, relay_doms = lists
     matched, pattern = _class_list_match(cache, view, alias_doms, domain, lookups)
     if matched:
-        show = (conf if view is env.main else _conf(env, env.main)).show_table
+        show = (conf if view is env.main else addr_conf(env, env.main)).show_table
         return (CLASS_ALIAS, pattern, "error",
                 "5.1.1 User unknown" + (" in virtual alias table" if show else ""),
                 "virtual_alias_domains", tuple(lookups))
@@ -251,7 +251,7 @@ def _domain_class(env, view, rcpt_domain: str, conf: _AddrConf | None = None):
 
 
 def _class_list_match(cache, view, items, domain: str, lookups: list):
-    """string_list_match() over a class list parsed by _AddrConf (no /file),
+    """string_list_match() over a class list parsed by AddrConf (no /file),
     without its MatchResult: (matched, the pattern that decided) or
     (False, None); raises TableFailure when a table fails."""
     for match, pat, tab in items:

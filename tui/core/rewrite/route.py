@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from tui.core.cache import TableFailure
 from tui.core.config.params import param, param_int, param_list
-from tui.core.postfix.addr_conf import _conf
+from tui.core.postfix.addr_conf import addr_conf
 from tui.core.postfix.mail_addr import mail_addr_find
-from tui.core.rewrite.canonicalize import _canonicalize
+from tui.core.rewrite.canonicalize import canonicalize
 from tui.core.rewrite.resolve import resolve_addr
 from tui.core.trace import Route, RouteTarget
 
@@ -45,7 +45,7 @@ def route(env, address: str):
     finals: list[str] = []
     lookups_alias: list = []
 
-    conf = _conf(env, view)
+    conf = addr_conf(env, view)
     specs = conf.virtual_alias_maps
 
     def expand(addr: str, depth: int, seen: tuple):
@@ -71,7 +71,7 @@ def route(env, address: str):
                 ext = local[len(klocal):]
         targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
         for t in targets:
-            t = _canonicalize(conf, view, t).lower()
+            t = canonicalize(view, t, conf).lower()
             if ext and propagate and "@" in t:
                 tl, td = t.rsplit("@", 1)
                 t = f"{tl}{ext}@{td}"

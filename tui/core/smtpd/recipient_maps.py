@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 from tui.core.cache import TableFailure
 from tui.core.config.params import param_int
-from tui.core.postfix.addr_conf import CLASS_ALIAS, CLASS_LOCAL, _RECIPIENT_MAPS, _conf
-from tui.core.postfix.dsn import dsn_fix, _is_dsn
+from tui.core.postfix.addr_conf import CLASS_ALIAS, CLASS_LOCAL, RECIPIENT_MAPS, addr_conf
+from tui.core.postfix.dsn import dsn_fix, is_dsn
 from tui.core.postfix.mail_addr import mail_addr_find
 from tui.core.rewrite.resolve import Resolved, resolve_addr
 
@@ -29,7 +29,7 @@ class Validation:
 def validate_recipient(env, address: str, reply_class: str) -> Validation:
     """check_rcpt_maps(): is this address known? Raises TableFailure."""
     view = env.view
-    conf = _conf(env, view)
+    conf = addr_conf(env, view)
     sender_class = reply_class == "Sender address"
     if conf.no_unknown_recipient_checks:
         return Validation(True, skipped="receive_override_options = no_unknown_recipient_checks")
@@ -53,7 +53,7 @@ def validate_recipient(env, address: str, reply_class: str) -> Validation:
         text = res.nexthop
         dsn = dsn_default
         parts = text.split(" ", 1)
-        if len(parts) == 2 and _is_dsn(parts[0]):
+        if len(parts) == 2 and is_dsn(parts[0]):
             dsn, text = parts[0], parts[1]
         code = param_int(view, "unknown_virtual_alias_reject_code", 550) if res.address_class == CLASS_ALIAS else 550
         return Validation(False, code, dsn_fix(dsn, reply_class), text,
@@ -67,7 +67,7 @@ def validate_recipient(env, address: str, reply_class: str) -> Validation:
                           "User unknown" + (f" in {what} table" if show else ""),
                           table_param=param, lookups=lk, resolved=res)
 
-    maps = _RECIPIENT_MAPS.get(res.address_class)
+    maps = RECIPIENT_MAPS.get(res.address_class)
     if maps is not None:
         param, code_param, what = maps
         specs = conf.recipient_maps[param]

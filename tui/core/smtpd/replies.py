@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from tui.core.cache import TableFailure, maps_find
-from tui.core.postfix.dsn import _valid_dsn
+from tui.core.postfix.dsn import dsn_valid
 from tui.core.rewrite.resolve import resolve_addr
 from tui.core.rewrite.route import route as route_recipient
 from tui.core.smtpd.state import (EvalState, MAIL_ERROR_DATA, MAIL_ERROR_RESOURCE, MAIL_ERROR_SOFTWARE, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK, SMTPD_CHECK_REJECT, _Defer, _Longjmp)
@@ -75,7 +75,7 @@ class Replies(EvalState):
         if code < 400 or code > 599:
             self.warnings.append(f"SMTP reply code configuration error: {et}")
             et = "450 4.7.1 Service unavailable"
-        elif not _valid_dsn(dsn):
+        elif not dsn_valid(dsn):
             self.warnings.append(f"DSN detail code configuration error: {et}")
             et = "450 4.7.1 Service unavailable"
         et = _printable(et[:510])
@@ -171,7 +171,7 @@ class Replies(EvalState):
             code = last[:3]
             rest = last[4:]
             dsn = rest.split(" ", 1)[0] if rest else ""
-            if not _valid_dsn(dsn):
+            if not dsn_valid(dsn):
                 dsn = ""
             vals = {"server_name": self.p("myhostname"), "client": self.namaddr, "client_port": "",
                     "client_address": self.client_addr, "client_name": self.client_name,

@@ -1,7 +1,7 @@
 """The generic, client and HELO restrictions, each registered once by name."""
 from __future__ import annotations
 
-from tui.core.postfix.inet_addr_local import _interface_addrs
+from tui.core.postfix.inet_addr_local import interface_addrs
 from tui.core.smtpd.registry import DOMAIN, NUMBER, SERVICE, TABLE, restriction
 from tui.core.smtpd.dnsxl import DnsListChecks
 from tui.core.smtpd.state import (MAIL_ERROR_POLICY, NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_REV_CLIENT, NAME_SASL, NAME_SENDER, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK)
@@ -147,7 +147,7 @@ class ClientRestrictions(DnsListChecks):
 
     @restriction("permit_inet_interfaces")
     def r_permit_inet_interfaces(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
-        mine = _interface_addrs(self.main, "inet_interfaces")
+        mine = interface_addrs(self.main, "inet_interfaces")
         return SMTPD_CHECK_OK if self.client_addr in mine else SMTPD_CHECK_DUNNO
 
     @restriction("check_reverse_client_hostname_access", arg=TABLE)
