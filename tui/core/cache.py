@@ -36,12 +36,12 @@ class TableCache:
 
     def __init__(self):
         self._tables: dict = {}
-        # across evaluations: id(table) -> {key: LookupResult} for tables whose
+        # across evaluations: table -> {key: LookupResult} for tables whose
         # answers depend only on the file read when they were opened (see
         # _STATIC_TYPES); dropped with the table when its file changes
         self._static: dict = {}
         # tables whose files were checked: (spec, service or view signature) -> table, and
-        # id(view) -> (view, {spec: ((spec, service or view signature), table)}). Shared by
+        # view -> (view, {spec: ((spec, service or view signature), table)}). Shared by
         # the evaluations of one "generation": while inotify reports no change
         # to any watched map file (tui/core/filewatch.py) and for at most
         # filewatch.MAX_AGE seconds; without inotify, a generation is one
@@ -114,7 +114,7 @@ class TableCache:
         return same, stamp, token, taken
 
     def get(self, spec: str, view):
-        fv = self._fast.get(id(view))  # this generation: spec -> (key, table)
+        fv = self._fast.get(view)  # this generation: spec -> (key, table)
         if fv is not None and fv[0] is view:
             fast = fv[1]
             got = fast.get(spec)
@@ -124,7 +124,7 @@ class TableCache:
                 return got[1]
         else:
             fast = {}
-            self._fast[id(view)] = (view, fast, {})
+            self._fast[view] = (view, fast, {})
         # a table that takes nothing from the view but its signature is
         # shared by every view with that signature (main.cf's for
         # trivial-rewrite's class lists and a service's for smtpd read one
@@ -142,7 +142,7 @@ class TableCache:
         for this generation: (the (key, table) pair cross_evaluation
         tracks, the table, its static answer memo or None, is_pattern,
         evaluable)."""
-        fv = self._fast.get(id(view))
+        fv = self._fast.get(view)
         if fv is not None and fv[0] is view:
             b = fv[2].get(spec)
             if b is not None:
@@ -150,8 +150,8 @@ class TableCache:
                     self._track.append(b[0])
                 return b
         t = self.get(spec, view)
-        fv = self._fast[id(view)]
-        b = fv[2][spec] = (fv[1][spec], t, self._static.get(id(t)), getattr(t, "is_pattern", False),
+        fv = self._fast[view]
+        b = fv[2][spec] = (fv[1][spec], t, self._static.get(t), getattr(t, "is_pattern", False),
                            getattr(t, "evaluable", True))
         return b
 
@@ -171,13 +171,13 @@ class TableCache:
                 self._track.append((key, hit[0]))
             return hit[0]
         if hit is not None:  # reopened: forget what the old table answered
-            self._static.pop(id(hit[0]), None)
+            self._static.pop(hit[0], None)
             self._xresolved.clear()
 
         t = open_table(spec, view)
         self._tables[key] = [t, stamp, token, taken]
         if type(t).__name__ in _STATIC_TYPES:
-            self._static[id(t)] = {}
+            self._static[t] = {}
         self._seen[key] = t
         if self._track is not None:
             self._track.append((key, t))
@@ -262,7 +262,7 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
     (regexp, pcre, cidr) are not asked (returns not found, records nothing).
     """
     glk = cache._glk
-    gkey = (id(view), spec, key, partial)
+    gkey = (view, spec, key, partial)
     g = glk.get(gkey)
     if g is not None and g[3] is view:   # asked before in this generation
         if cache._track is not None:
@@ -299,7 +299,7 @@ def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
             smemo[mkey] = got
         glk[gkey] = (dep, got[0], got[1], view)
     else:
-        mkey = (id(t), key, alias)
+        mkey = (t, key, alias)
         memo = cache._memo
         got = memo.get(mkey)
         if got is None:
@@ -390,7 +390,7 @@ def cross_evaluation(cache, key, compute):
             outer.extend(track)
     static = cache._static
     for _k, t in track:
-        if id(t) not in static:
+        if t not in static:
             xmemo.pop(key, None)
             return value
     if len(xmemo) > 20000:

@@ -118,14 +118,14 @@ class AddrConf:
 
 def addr_conf(env, view) -> AddrConf:
     """The AddrConf of view, kept in env.tables.config_memo when there is
-    one, under the key id(view) alone (its other users key by tuples)."""
+    one, under the view itself (its other users key by tuples)."""
     try:
         memo = env.tables.config_memo
     except AttributeError:
         return AddrConf(view)
-    conf = memo.get(id(view))
+    conf = memo.get(view)
     if conf is None:
-        conf = memo[id(view)] = AddrConf(view)
+        conf = memo[view] = AddrConf(view)
     return conf
 
 

@@ -69,7 +69,7 @@ def _shared(env, view, what: tuple, name: str, compute, conf: "AddrConf | None" 
     if (getattr(cache, "_xresolved", None) is None or "[" in name
             or not (conf or addr_conf(env, view)).shareable):
         return compute()
-    return cross_evaluation(cache, what + (id(view), cache.alias_specs), compute)
+    return cross_evaluation(cache, what + (view, cache.alias_specs), compute)
 
 
 def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
@@ -153,7 +153,7 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
         # a domain seen before, with no table changed since (in this
         # generation): cross_evaluation's hit, without its calls
         xmemo = getattr(cache, "_xresolved", None)
-        hit = xmemo.get(("class", rcpt_domain, id(view), cache.alias_specs)) if xmemo is not None else None
+        hit = xmemo.get(("class", rcpt_domain, view, cache.alias_specs)) if xmemo is not None else None
         try:
             if hit is not None and hit[2] is cache._seen and cache._track is None:
                 got = hit[0]

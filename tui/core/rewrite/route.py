@@ -13,7 +13,7 @@ from tui.core.trace import Route, RouteTarget
 def _route_settings(env) -> tuple:
     """What route() reads from the configuration, once per pair of views."""
     memo = getattr(getattr(env, "tables", None), "config_memo", None)
-    key = ("route settings", id(env.view), id(env.main))
+    key = ("route settings", env.view, env.main)
     got = memo.get(key) if memo is not None else None
     if got is None:
         view = env.main

@@ -122,9 +122,9 @@ class _ViewParams:
     def __init__(self, cfg, view, memo: dict):
         self.view = view
         main = self.main = getattr(view, "main", None) or cfg.params()
-        alias_specs = memo.get(("alias_specs", id(main)))
+        alias_specs = memo.get(("alias_specs", main))
         if alias_specs is None:
-            alias_specs = memo[("alias_specs", id(main))] = frozenset(
+            alias_specs = memo[("alias_specs", main)] = frozenset(
                 set(param_list(main, "alias_maps")) | set(param_list(main, "alias_database")))
         self.alias_specs = alias_specs
         b = param_bool
@@ -165,9 +165,9 @@ def _view_params(cfg, service, memo: dict) -> _ViewParams:
     by the service as given and by the view; cfg.params() raises for an
     unknown service, which is never kept."""
     view = cfg.params(service) if service else cfg.params()
-    vp = memo.get(("view_params", id(view)))
+    vp = memo.get(("view_params", view))
     if vp is None or vp.view is not view:
-        vp = memo[("view_params", id(view))] = _ViewParams(cfg, view, memo)
+        vp = memo[("view_params", view)] = _ViewParams(cfg, view, memo)
     if service is None or isinstance(service, str):
         memo[("view_params_of", service)] = vp
     return vp
