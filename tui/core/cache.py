@@ -29,39 +29,36 @@ class TableCache:
     signature for the tables that take only that from the view (see
     tui.core.tables.view_signature) -- and reuses it.
 
-    One cache lives as long as its Config (see shared_cache): a big map file
-    is read once, not once per trace. A table whose file changed on disk
-    since it was opened is opened again.
+    What is remembered, for how long, and who owns it:
+
+    | lifetime | owner | what |
+    | --- | --- | --- |
+    | the Config | the root cache (shared_cache) | `_tables` open tables and their file stamps; `_static` answers of static tables (_STATIC_TYPES), dropped with their table; `_xresolved` results that only static tables decided (cross_evaluation), cleared when any table is reopened; `config_memo` what depends on the configuration alone |
+    | a generation | the root cache (for_evaluation starts one) | `_seen` tables whose files were checked; `_fast` each view's spec -> table binding; `_glk` static tables' answers by (view, spec, key) -- while inotify reports no change to a watched file, at most filewatch.MAX_AGE seconds; without inotify, one evaluation |
+    | an evaluation | the copy for_evaluation() returns | `_memo` answers of the other tables; `_resolved` resolve_addr answers; `_track` tables asked inside cross_evaluation; `not_evaluated`; `alias_specs` |
+
+    A big map file is read once per Config, not once per trace; a table
+    whose file changed on disk since it was opened is opened again.
     """
 
     def __init__(self):
+        # the Config's lifetime
         self._tables: dict = {}
-        # across evaluations: table -> {key: LookupResult} for tables whose
-        # answers depend only on the file read when they were opened (see
-        # _STATIC_TYPES); dropped with the table when its file changes
         self._static: dict = {}
-        # tables whose files were checked: (spec, service or view signature) -> table, and
-        # view -> (view, {spec: ((spec, service or view signature), table)}). Shared by
-        # the evaluations of one "generation": while inotify reports no change
-        # to any watched map file (tui/core/filewatch.py) and for at most
-        # filewatch.MAX_AGE seconds; without inotify, a generation is one
-        # evaluation (every table's file is stat()ed once per evaluation).
+        self._xresolved: dict = {}
+        self.config_memo: dict = {}
+        # a generation (reset by for_evaluation)
         self._seen: dict = {}
         self._fast: dict = {}
-        self._glk: dict = {}   # this generation: static tables' answers (table_lookup)
+        self._glk: dict = {}
         self._root = self
         self._gen_serial = -1
         self._gen_until = 0.0
-        self._memo: dict = {}  # this evaluation: (table, key) -> LookupResult
-        self._resolved: dict = {}  # this evaluation: (address, with_transport) -> Resolved
-        # across evaluations: resolve_addr answers that only static tables
-        # decided, with the tables they asked (see resolve_addr)
-        self._xresolved: dict = {}
-        # across evaluations: what depends only on the configuration (e.g.
-        # restrictions.Evaluator's startup checks), keyed by its users
-        self.config_memo: dict = {}
-        self._track: list | None = None  # tables asked while resolving (get() appends)
-        self.not_evaluated: list[str] = []  # specs we could not evaluate (this evaluation)
+        # an evaluation (fresh in each for_evaluation copy)
+        self._memo: dict = {}
+        self._resolved: dict = {}
+        self._track: list | None = None
+        self.not_evaluated: list[str] = []
         self.alias_specs: frozenset[str] = frozenset()  # tables in aliases(5) "name: value" format
 
     @staticmethod
