@@ -35,7 +35,7 @@ import re
 import threading
 
 from tui.core.model import Diagnostic
-from tui.core.tables.base import Entry, LookupResult, Table, file_mtime
+from tui.core.tables.base import Entry, LookupResult, Table, file_mtime, logical_lines
 
 SUFFIXES = {
     "hash": (".db",),
@@ -404,8 +404,6 @@ class AliasTable(FileTable):
     builder = "postalias"
 
     def _parse(self, data: bytes) -> None:
-        from tui.core.tables.base import logical_lines
-
         self._data = b""  # values are kept parsed; the bytes are not needed
         text = data.decode("utf-8", "surrogateescape")
         fold = self.fold

@@ -18,6 +18,7 @@ import os
 import threading
 import time
 
+from tui.core.model import Diagnostic
 from tui.core.tables.sql import CfError, SqlTable, mysql_quote
 
 DEFAULT_SOCKETS = ("/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/tmp/mysql.sock")
@@ -124,7 +125,6 @@ class MysqlTable(SqlTable):
             self._extra["ssl_verify_cert"] = p["tls_verify_cert"].lower() in ("yes", "true", "1")
         ignored = [k for k in p if k == "tls_ciphers" and p[k]]
         if ignored:
-            from tui.core.model import Diagnostic
             self._diags.append(Diagnostic(
                 "warning", "tls_ciphers: not applied by the explorer (it uses the default ciphers)",
                 self.path, self.param_lines.get("tls_ciphers")))

@@ -9,6 +9,7 @@ from tui.core.tables.cidr import CidrTable
 from tui.core.tables.compose import open_composed
 from tui.core.tables.files import AliasTable, FileTable
 from tui.core.tables.inline import open_inline
+from tui.core.tables.mysql import MysqlTable
 from tui.core.tables.regexp import RegexpTable
 from tui.core.tables.sqlite import SqliteTable
 from tui.core.tables.unix import UnixTable
@@ -95,9 +96,6 @@ def _open(spec: str, view, fold: Folder, outer_spec: str, aliases: bool = False)
     if type_ in ("inline", "static", "fail"):
         return open_inline(outer_spec, type_, name, fold)
     if type_ == "mysql":
-        # imported here: pymysql costs start-up time and most configurations
-        # have no mysql: table
-        from tui.core.tables.mysql import MysqlTable
         return MysqlTable(outer_spec, type_, name, fold, view)
     if type_ == "sqlite":
         return SqliteTable(outer_spec, type_, name, fold, view)

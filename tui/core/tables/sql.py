@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 
 from tui.core.model import Diagnostic
-from tui.core.tables.base import LookupResult, Table, logical_lines
+from tui.core.tables.base import LookupResult, Table, logical_lines, open_table
 
 _WS = " \t\r\n\f\v"
 
@@ -226,7 +226,6 @@ class DomainFilter:
                     continue
                 self._add(body, fold, view, depth + 1)
             elif ":" in item:
-                from tui.core.tables.base import open_table
                 self.items.append((neg, "table", open_table(item, view)))
             else:
                 self.items.append((neg, "name", fold(item)))
