@@ -1,6 +1,6 @@
 """Immutable data the restriction evaluator returns.
 
-The trace is data: `restrictions.evaluate()` builds a `Trace` holding the
+The trace is data: `tui.core.smtpd.evaluate()` builds a `Trace` holding the
 transaction it was asked about, an ordered tuple of `Step`s (one per
 restriction it looked at, in the order smtpd looks at them), exactly one
 deciding step (or none when the mail was accepted by falling off the end of

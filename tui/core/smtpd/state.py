@@ -268,7 +268,7 @@ class EvalState:
         """The list's (entry, Source) pairs; read-only (shared by every trace)."""
         return _list_with_sources(self.view, name)
 
-    # for classes.py helpers
+    # the env of the rewrite and postfix helpers (.view, .main, .tables)
     @property
     def env(self):
         return self
