@@ -78,6 +78,7 @@ class FileTable(Table):
     is_pattern = False
     _fast_lookup = True  # lookup() may read _index itself (not AliasTable)
     builder = "postmap"  # the command that compiles the source (status messages)
+    _builder_keys: frozenset[bytes] = frozenset()  # entries the builder adds on its own
 
     def __init__(self, spec, type_, name, fold):
         super().__init__(spec, type_, name, fold)
@@ -246,7 +247,8 @@ class FileTable(Table):
             return
         self._compared = True
         try:
-            theirs = {decode_key(k): decode_value(v) for k, v in self._reader.items()}
+            theirs = {decode_key(k): decode_value(v) for k, v in self._reader.items()
+                      if k not in self._builder_keys}
         except (IndexFormatError, OSError) as exc:
             self._stale(f"error reading {self.index_path}: {exc} -- run {self.fix_command()}",
                         self.index_path)
@@ -607,6 +609,9 @@ class AliasTable(FileTable):
     _fast_lookup = False  # its entries are in _aliases, not _index
 
     builder = "postalias"
+    # postalias's NIS entries (stored without a NUL; a lookup, folded to
+    # lower case, never finds them)
+    _builder_keys = frozenset({b"YP_LAST_MODIFIED", b"YP_MASTER_NAME"})
 
     def _parse(self, data: bytes) -> None:
         from tui.core.tables import logical_lines
