@@ -231,3 +231,22 @@ def test_aliases_index_missing_names_postalias(confdir):
     assert t.status.message.count(f"postalias hash:{src}") == 1
     r = _postalias(confdir, "-q", "postmaster", f"hash:{src}")
     assert b"open database" in r.stderr and r.returncode != 0
+
+
+def test_alias_database_used_as_a_postmap_table(confdir):
+    """An aliases file compiled by postalias, named where a postmap table is
+    expected: Postfix answers from the .db (keys without the colon); the
+    explorer says what the index is instead of advising postmap."""
+    src = confdir / "aliases"
+    _write(src, ALIASES, time.time() - 60)
+    assert _postalias(confdir, f"hash:{src}").returncode == 0
+    spec = f"hash:{src}"
+    keys = ["postmaster", "postmaster:", "root", "root:"]
+    theirs, _ = postmap_batch(confdir, spec, keys)
+    assert theirs == {"postmaster": "root", "root": "admin@example.com"}
+    assert ours_batch(spec, keys) == theirs
+    from tui.core.tables import open_table
+    t = open_table(spec, aliases=False)
+    t.lookup("root")
+    assert t.status.state == "stale" and "built by postalias" in t.status.message
+    assert "run postmap" not in t.status.message

@@ -253,6 +253,13 @@ class FileTable(Table):
             self._stale(f"error reading {self.index_path}: {exc} -- run {self.fix_command()}",
                         self.index_path)
             return
+        if self.builder == "postmap" and self._reader.get(b"YP_LAST_MODIFIED") is not None \
+                and "@" in theirs:
+            # postalias's marks: an aliases database used as a postmap table
+            self._stale(f"{self.index_path} was built by postalias (an aliases database) but is used "
+                        f"here as a postmap table: Postfix answers from the index, keys without "
+                        f"their colon", self.index_path)
+            return
         ours = {k: v for k, v, _line in self._source_items()}
         only_idx = [k for k in theirs if k not in ours]
         only_src = [k for k in ours if k not in theirs]

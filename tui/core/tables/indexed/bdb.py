@@ -29,6 +29,7 @@ machine that wrote the file: recognised from the magic number):
 """
 from __future__ import annotations
 
+import bisect
 import struct
 
 from tui.core.tables.indexed import IndexFormatError, IndexReader
@@ -247,6 +248,12 @@ class HashReader(_BdbReader):
             for i in range(0, n, 2):
                 yield p, items[i], items[i + 1]
 
+    def _end(self, offs, start: int) -> int:
+        """Where the item at START ends: at the next item above it."""
+        srt = sorted(offs)
+        i = bisect.bisect_right(srt, start)
+        return srt[i] if i < len(srt) else self.pagesize
+
     def get(self, key: bytes) -> bytes | None:
         if self._hash is None:
             buckets = range(self.max_bucket + 1)
@@ -255,14 +262,49 @@ class HashReader(_BdbReader):
             if b > self.max_bucket:
                 b &= self.low_mask
             buckets = (b,)
+        want = len(key) + 1
+        ps = self.pagesize
+        # Berkeley DB stores a key on the page unless it is longer than a
+        # quarter page (ISBIG): then it is an off-page item
+        on_page = len(key) <= ps // 4
+        needle = bytes((H_KEYDATA,)) + key
         for b in buckets:
-            for p, (ks, ke), (ds, de) in self._pairs(b):
-                if p[ks] == H_KEYDATA:
-                    if ke - ks - 1 != len(key) or p[ks + 1:ke] != key:
+            for p, hdr in self._chain(b):
+                n = hdr[3]
+                if n % 2:
+                    raise IndexFormatError(f"{self.path}: hash page {hdr[0]} has an odd number of items")
+                lo = PAGE_HDR + 2 * n
+                if lo > ps:
+                    raise IndexFormatError(f"{self.path}: page with {n} items does not fit")
+                offs = struct.unpack_from(f"{self.bo}{n}H", p, PAGE_HDR)
+                if on_page:
+                    # find the key's bytes on the page, then check that an
+                    # item starts there and ends right after them
+                    pos = p.find(needle, lo)
+                    if pos < 0:
                         continue
-                elif self._item(p, ks, ke) != key:
+                    keys = offs[0::2]
+                    while pos >= 0:
+                        i = keys.index(pos) if pos in keys else None
+                        if i is not None and self._end(offs, pos) == pos + want:
+                            ds = offs[2 * i + 1]
+                            if ds < lo or ds >= ps:
+                                raise IndexFormatError(f"{self.path}: item offset {ds} outside its page")
+                            return self._item(p, ds, self._end(offs, ds))
+                        pos = p.find(needle, pos + 1)
                     continue
-                return self._item(p, ds, de)
+                for i in range(0, n, 2):
+                    ks = offs[i]
+                    if ks < lo or ks >= ps:
+                        raise IndexFormatError(f"{self.path}: item offset {ks} outside its page")
+                    if p[ks] != H_OFFPAGE or ks + 12 > ps \
+                            or struct.unpack_from(self.bo + "I", p, ks + 8)[0] != len(key) \
+                            or self._item(p, ks, ks + 12) != key:
+                        continue
+                    ds = offs[i + 1]
+                    if ds < lo or ds >= ps:
+                        raise IndexFormatError(f"{self.path}: item offset {ds} outside its page")
+                    return self._item(p, ds, self._end(offs, ds))
         return None
 
     def items(self):
@@ -354,12 +396,19 @@ class BtreeReader(_BdbReader):
         if n % 2:
             raise IndexFormatError(f"{self.path}: leaf page {hdr[0]} has an odd number of items")
         items = self._items(p, n)
-        for i in range(0, n, 2):
-            s, e = items[i]
-            if p[s + 2] & B_DELETE:
-                continue
-            if self._bitem(p, s, e) == key:
-                return self._bitem(p, *items[i + 1])
+        lo, hi = 0, n // 2 - 1   # keys are sorted (memcmp, then length): binary search
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            s, e = items[2 * mid]
+            k = self._bitem(p, s, e)
+            if k == key:
+                if p[s + 2] & B_DELETE:
+                    return None
+                return self._bitem(p, *items[2 * mid + 1])
+            if k < key:
+                lo = mid + 1
+            else:
+                hi = mid - 1
         return None
 
     def items(self):
