@@ -250,3 +250,28 @@ def test_alias_database_used_as_a_postmap_table(confdir):
     t.lookup("root")
     assert t.status.state == "stale" and "built by postalias" in t.status.message
     assert "run postmap" not in t.status.message
+
+
+def test_repeated_lookups_keep_answering_from_the_index(confdir):
+    """A trace asks the same tables many times: every answer comes from the
+    index (postalias/postmap built), with the source line when they agree."""
+    aliases = confdir / "aliases"
+    _write(aliases, 'postmaster: root\ntest-list: "|/usr/lib/mailman/mail/mailman post test"\n',
+           time.time() - 60)
+    assert _postalias(confdir, f"hash:{aliases}").returncode == 0
+    access = confdir / "access"
+    _write(access, "Example.COM  OK\n\u00e9x.example  REJECT\n", time.time() - 60)
+    postmap_build(confdir, f"hash:{access}")
+    from tui.core.tables import open_table
+    ta = open_table(f"hash:{aliases}", aliases=True)
+    tm = open_table(f"hash:{access}")
+    theirs_a = _postalias_batch(confdir, f"hash:{aliases}", ["test-list", "Postmaster", "nobody"])
+    theirs_m, _ = postmap_batch(confdir, f"hash:{access}", ["example.com", "EXAMPLE.com", "\u00e9x.example",
+                                                            "other.example"])
+    for _ in range(3):
+        assert {k: ta.lookup(k).value for k in ["test-list", "Postmaster", "nobody"]
+                if ta.lookup(k).found} == theirs_a
+        assert {k: tm.lookup(k).value for k in ["example.com", "EXAMPLE.com", "\u00e9x.example", "other.example"]
+                if tm.lookup(k).found} == theirs_m
+        assert ta.lookup("test-list").where == f"{aliases}:2"
+        assert tm.lookup("EXAMPLE.com").where == f"{access}:1"

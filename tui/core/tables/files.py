@@ -66,7 +66,7 @@ SUFFIXES = {
 # types whose index the explorer reads (tui/core/tables/indexed)
 INDEX_READ_TYPES = frozenset({"hash", "btree", "lmdb", "cdb"})
 # an index this big is not compared key by key with its source when loaded
-_COMPARE_MAX_BYTES = 32 << 20
+_COMPARE_MAX_BYTES = 8 << 20
 
 _WS = " \t\r\n\f\v"
 _KEY_END = " \t\r\n"  # postmap: strcspn(key, CHARS_SPACE)
