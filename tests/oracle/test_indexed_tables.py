@@ -275,3 +275,5 @@ def test_repeated_lookups_keep_answering_from_the_index(confdir):
                 if tm.lookup(k).found} == theirs_m
         assert ta.lookup("test-list").where == f"{aliases}:2"
         assert tm.lookup("EXAMPLE.com").where == f"{access}:1"
+        ta.close()   # closed tables open their files again when asked
+        tm.close()

@@ -101,9 +101,10 @@ class FileTable(Table):
     @property
     def _index(self):
         """The source's key index, when the source is what Postfix reads
-        (texthash, dbm): the shortcut FileTable.lookup() and the engine's
-        table cache take. None for a table Postfix reads from its index."""
-        return self._src_index if self._reader is None and self._index_error is None else None
+        (texthash, dbm, sdbm): the shortcut FileTable.lookup() and the
+        engine's table cache take. None for a table Postfix reads from its
+        index, so that no shortcut answers from the source."""
+        return None if self.reads_index else self._src_index
 
     @property
     def reads_index(self) -> bool:
@@ -407,6 +408,8 @@ class FileTable(Table):
 
     def _index_lookup(self, key: str) -> LookupResult:
         """dict_get() as smtpd does it, on the index."""
+        if self._reader is None and self._index_error is None:
+            self._reopen()   # closed, and asked again
         if self._reader is None:
             return LookupResult(False, None, f"{self.type}:{self.path} is unavailable. {self._index_error}", key)
         fkey = self.fold(key)
@@ -496,8 +499,16 @@ class FileTable(Table):
         self._order = None
         r, self._reader = self._reader, None
         if r is not None:
-            r.close()
-            self._index_error = self._index_error or "the table was closed"
+            r.close()   # a later lookup opens the index again (_reopen)
+
+    def _reopen(self) -> None:
+        with self._lock:
+            if self._reader is not None or self._index_error is not None:
+                return
+            try:
+                self._reader = open_index(self.type, self.path)
+            except (OSError, IndexFormatError) as exc:
+                self._index_error = f"open database {self.index_path}: {getattr(exc, 'strerror', None) or exc}"
 
 
 _CHUNK = 1 << 20
