@@ -32,9 +32,13 @@ def compile_maps(config_dir) -> list[str]:
         if re.match(r"(alias_maps|alias_database)\s*=", line):
             alias_refs.update(_MAP_REF.findall(line))
     done: list[str] = []
-    for typ, path in dict.fromkeys(_MAP_REF.findall(text)):
-        if typ == "dbm" or not os.path.isfile(path):
-            continue  # a missing map is part of some scenario; dbm is not built into Debian's Postfix
+    todo = [(typ, path) for typ, path in dict.fromkeys(_MAP_REF.findall(text))
+            # a missing map is part of some scenario; dbm is not built into Debian's Postfix
+            if typ != "dbm" and os.path.isfile(path)]
+    if todo:
+        from tests.conftest import need_postfix
+        need_postfix()   # without postmap there is no index: skip (fail under CI=true)
+    for typ, path in todo:
         tool = POSTALIAS if (typ, path) in alias_refs else POSTMAP
         r = subprocess.run([tool, "-c", str(d), f"{typ}:{path}"], capture_output=True, text=True, timeout=120)
         if r.returncode != 0:

@@ -277,3 +277,26 @@ def test_repeated_lookups_keep_answering_from_the_index(confdir):
         assert tm.lookup("EXAMPLE.com").where == f"{access}:1"
         ta.close()   # closed tables open their files again when asked
         tm.close()
+
+
+def test_compile_maps_builds_what_the_harness_builds(tmp_path):
+    """tests/oracle/compile_maps.py, for fixtures that run the engine on a
+    scenario copy without starting Postfix: after it, every indexed table
+    of the seed scenario opens as a fresh index (aliases by postalias)."""
+    need_postfix()
+    from tests.oracle.compile_maps import compile_maps
+    from tests.oracle.scenarios import load_scenario, materialize
+    from tui.core.config import load_config
+    from tui.core.inventory import collect_tables
+    from tui.core.tables import open_table
+
+    d = materialize(load_scenario("seed_mailman"), tmp_path / "seed")
+    cfg = load_config(d)
+    view = cfg.params()
+    before = {r.spec: open_table(r.spec, view).status.state for r in collect_tables(cfg)
+              if r.type in TYPES}
+    assert before and set(before.values()) == {"stale"}      # no index yet: Postfix could not use them
+    done = compile_maps(d)
+    assert any(c.startswith("postalias ") for c in done) and any(c.startswith("postmap ") for c in done)
+    after = {spec: open_table(spec, view).status for spec in before}
+    assert all(st.state == "ok" for st in after.values()), after
