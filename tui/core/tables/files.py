@@ -144,7 +144,7 @@ class FileTable(Table):
             self._set_status("stale",
                              f"{missing[0]} is missing: Postfix cannot use this table "
                              f"(run {self.fix_command()}); showing the source file {src}")
-        elif any(m < src_m for m in mtimes):
+        elif any(m is not None and m < src_m for m in mtimes):
             self._set_status("stale",
                              f"{compiled[0]} is older than {src}: Postfix still uses the old "
                              f"contents (run {self.fix_command()}); showing the source file")
@@ -155,7 +155,8 @@ class FileTable(Table):
         """Open the index as smtpd would, and compare its date with the
         source's (Postfix: "database X.db is older than source file X")."""
         src = self.path
-        idx = self.index_path = src + SUFFIXES[self.type][0]
+        idx: str = src + SUFFIXES[self.type][0]
+        self.index_path = idx
         try:
             self._reader = open_index(self.type, src)
         except OSError as exc:
@@ -234,6 +235,8 @@ class FileTable(Table):
             yield _dec(kb), self._value_at(off), self._line_of(off)
 
     def _source_get(self, fkey: str) -> tuple[str, int | None] | None:
+        if self._src_index is None:
+            return None
         off = self._src_index.get(fkey.encode("utf-8", "surrogateescape"))
         if off is None:
             return None
@@ -252,14 +255,14 @@ class FileTable(Table):
                       if k not in self._builder_keys}
         except (IndexFormatError, OSError) as exc:
             self._stale(f"error reading {self.index_path}: {exc} -- run {self.fix_command()}",
-                        self.index_path)
+                        self.index_path or self.path)
             return
         if self.builder == "postmap" and self._reader.get(b"YP_LAST_MODIFIED") is not None \
                 and "@" in theirs:
             # postalias's marks: an aliases database used as a postmap table
             self._stale(f"{self.index_path} was built by postalias (an aliases database) but is used "
                         f"here as a postmap table: Postfix answers from the index, keys without "
-                        f"their colon", self.index_path)
+                        f"their colon", self.index_path or self.path)
             return
         ours = {k: v for k, v, _line in self._source_items()}
         only_idx = [k for k in theirs if k not in ours]
@@ -276,7 +279,7 @@ class FileTable(Table):
             parts.append(f"{len(differ)} value(s) differ (e.g. \"{_short(differ[0])}\")")
         self._stale(f"stale index: {self.index_path} does not hold what {self.path} says: "
                     f"{'; '.join(parts)} -- Postfix answers from the index; run {self.fix_command()}",
-                    self.index_path)
+                    self.index_path or self.path)
 
     def _parse(self, data: bytes) -> None:
         """Index the source: folded key (bytes) -> byte offset of its line.
@@ -336,7 +339,7 @@ class FileTable(Table):
         late = False
         for off in slow:
             logical = _logical_at(data, off)
-            kend = _KEY_END_B.match(logical).end()
+            kend = _key_end(logical)
             if not logical[kend:].strip(_WS_B):
                 diags.append(Diagnostic("warning", "expected format: key whitespace value "
                                         "-- ignoring this line", self.path, self._line_of(off)))
@@ -376,7 +379,7 @@ class FileTable(Table):
     # -- access -----------------------------------------------------------
     def _value_at(self, off: int) -> str:
         logical = _entry_at(self._data, off)
-        kend = _KEY_END_B.match(logical).end()
+        kend = _key_end(logical)
         return _dec(logical[kend:].strip(_WS_B))
 
     def _fkey(self, key: str) -> bytes:
@@ -399,7 +402,7 @@ class FileTable(Table):
     def _lookup(self, key: str) -> LookupResult:
         if self.reads_index:
             return self._index_lookup(key)
-        if not self._load():
+        if not self._load() or self._src_index is None:
             return LookupResult(False, None, self._load_error, key)
         off = self._src_index.get(self._fkey(key))
         if off is None:
@@ -431,7 +434,7 @@ class FileTable(Table):
         return self.index_path or self.path
 
     def _count(self) -> int | None:
-        if not self._load():
+        if not self._load() or self._src_index is None:
             return self._index_count()
         return len(self._src_index)
 
@@ -520,6 +523,12 @@ _SKIP_FIRST = frozenset(b" \t\r\f\v#")
 _KEY_END_B = re.compile(rb"[^ \t\r\n]*")
 # continuation-looking text before the first logical line of the file
 _LEADING_RE = re.compile(rb"(?:[ \t\r\f\v]*(?:#[^\n]*)?\n)*([ \t\r\f\v]+[^\s#][^\n]*)")
+
+
+def _key_end(logical: bytes) -> int:
+    """Where the key of a logical line ends (postmap: the first blank)."""
+    m = _KEY_END_B.match(logical)
+    return m.end() if m else 0
 
 
 def _is_utf8(b: bytes) -> bool:

@@ -33,6 +33,7 @@ class IndexReader:
 
     def __init__(self, path: str):
         self.path = path
+        self._fd: int | None = None
         # O_RDONLY, no O_CREAT, no lock: postmap/postalias and smtpd are
         # never disturbed; O_NOFOLLOW is not used (Postfix follows links)
         self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import struct
+from collections.abc import Iterable
 
 from tui.core.tables.indexed import IndexFormatError, IndexReader
 
@@ -255,6 +256,7 @@ class HashReader(_BdbReader):
         return srt[i] if i < len(srt) else self.pagesize
 
     def get(self, key: bytes) -> bytes | None:
+        buckets: Iterable[int]
         if self._hash is None:
             buckets = range(self.max_bucket + 1)
         else:
