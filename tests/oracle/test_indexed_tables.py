@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import need_postfix
 from tests.oracle.test_postmap_support import (
-    ERROR, diff, make_config_dir, ours_batch, postmap_batch, postmap_build, settle,
+    ERROR, diff, make_config_dir, ours_batch, postmap_batch, postmap_build, view_for,
 )
 
 pytestmark = pytest.mark.oracle
@@ -72,18 +72,24 @@ def _write(path: Path, text: str, when: float | None = None) -> None:
         os.utime(path, (when, when))
 
 
+@pytest.mark.parametrize("utf8", ("yes", "no"))
 @pytest.mark.parametrize("type_", TYPES)
-def test_fresh_index_answers_like_postmap(confdir, type_):
+def test_fresh_index_answers_like_postmap(tmp_path, type_, utf8):
+    need_postfix()
+    confdir = make_config_dir(tmp_path / "etc", f"compatibility_level = 3.6\nsmtputf8_enable = {utf8}\n")
     src = confdir / "access"
     text, keys = _source(3000, 1)
+    text += "\u00c4RGER.example OK folded?\n"
+    keys += ["\u00e4rger.example", "\u00c4RGER.example", "\u00c4rger.example"]
     _write(src, text, time.time() - 120)
     postmap_build(confdir, f"{type_}:{src}")
     spec = f"{type_}:{src}"
     theirs, _err = postmap_batch(confdir, spec, keys)
     assert len(theirs) > 2000
-    assert not diff(ours_batch(spec, keys), theirs)
+    view = view_for(confdir)
+    assert not diff(ours_batch(spec, keys, view), theirs)
     from tui.core.tables import open_table
-    t = open_table(spec)
+    t = open_table(spec, view)
     assert t.status.state == "ok", t.status
     r = t.lookup("dup.example")
     assert r.value == "OK first" and r.where.endswith(":" + str(text.split("\n").index("dup.example OK first") + 1))
@@ -300,3 +306,24 @@ def test_compile_maps_builds_what_the_harness_builds(tmp_path):
     assert any(c.startswith("postalias ") for c in done) and any(c.startswith("postmap ") for c in done)
     after = {spec: open_table(spec, view).status for spec in before}
     assert all(st.state == "ok" for st in after.values()), after
+
+
+@pytest.mark.parametrize("flag", ("-n", "-N"))
+@pytest.mark.parametrize("type_", TYPES)
+def test_keys_with_and_without_a_trailing_nul(confdir, type_, flag):
+    """postmap -N stores keys and values with a trailing NUL, -n without;
+    by default hash/btree/lmdb get one and cdb none. Postfix's lookups try
+    the key with a NUL, then without: every build answers alike."""
+    src = confdir / "access"
+    _write(src, "example.com OK\nfoo@example.org REJECT no\n", time.time() - 60)
+    r = subprocess.run(["postmap", "-c", str(confdir), flag, f"{type_}:{src}"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    from tui.core.tables.indexed import open_index
+    with open_index(type_, str(src)) as rd:
+        stored = {k for k, _v in rd.items()}
+    assert (b"example.com\0" in stored) == (flag == "-N")   # the build did what the flag says
+    spec = f"{type_}:{src}"
+    keys = ["example.com", "foo@example.org", "bar.example"]
+    theirs, _ = postmap_batch(confdir, spec, keys)
+    assert theirs == {"example.com": "OK", "foo@example.org": "REJECT no"}
+    assert ours_batch(spec, keys) == theirs
