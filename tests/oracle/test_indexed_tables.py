@@ -327,3 +327,27 @@ def test_keys_with_and_without_a_trailing_nul(confdir, type_, flag):
     theirs, _ = postmap_batch(confdir, spec, keys)
     assert theirs == {"example.com": "OK", "foo@example.org": "REJECT no"}
     assert ours_batch(spec, keys) == theirs
+
+
+@pytest.mark.parametrize("type_", TYPES)
+def test_running_postmap_while_the_table_is_open(confdir, type_):
+    """The admin runs postmap while the explorer has the table open: the
+    next lookup answers from the new index, and the status follows."""
+    src = confdir / "access"
+    _write(src, "example.com OK\n", time.time() - 60)
+    spec = f"{type_}:{src}"
+    from tui.core.tables import open_table
+    t = open_table(spec)
+    assert t.lookup("example.com").error and t.status.state == "stale"
+    postmap_build(confdir, spec)
+    theirs, _ = postmap_batch(confdir, spec, ["example.com", "new.example"])
+    assert {k: t.lookup(k).value for k in ["example.com", "new.example"] if t.lookup(k).found} == theirs
+    assert t.status.state == "ok", t.status
+    assert not any("missing index" in str(d) for d in t.status.diagnostics)
+    # and again, with new contents
+    _write(src, "new.example REJECT\n", time.time() - 30)
+    postmap_build(confdir, spec)
+    theirs, _ = postmap_batch(confdir, spec, ["example.com", "new.example"])
+    assert {k: t.lookup(k).value for k in ["example.com", "new.example"] if t.lookup(k).found} == theirs
+    assert t.status.state == "ok", t.status
+    assert t.lookup("new.example").where == f"{src}:1"

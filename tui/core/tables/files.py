@@ -96,6 +96,8 @@ class FileTable(Table):
         self._reader = None
         self._index_error: str | None = None
         self._compared = False
+        self._index_stamp = None
+        self._index_diags: list[Diagnostic] = []  # the ones _check_index/_compare added
         self._check_files()
 
     @property
@@ -157,6 +159,7 @@ class FileTable(Table):
         src = self.path
         idx: str = src + SUFFIXES[self.type][0]
         self.index_path = idx
+        self._index_stamp = _stamp(idx)
         try:
             self._reader = open_index(self.type, src)
         except OSError as exc:
@@ -203,7 +206,29 @@ class FileTable(Table):
         d = Diagnostic("warning", message, path, None)
         if d not in self._diags:
             self._diags.insert(0, d)
+            self._index_diags.append(d)
         self._set_status("stale", message, self._diags)
+
+    def _index_changed(self) -> None:
+        """The index was rebuilt, removed or created since it was opened
+        (postmap run while the explorer is open): open it again and say
+        anew what Postfix sees. One stat() a lookup."""
+        with self._lock:
+            if _stamp(self.index_path or "") == self._index_stamp:
+                return
+            r, self._reader = self._reader, None
+            if r is not None:
+                r.close()
+            self._index_error = None
+            self._compared = False
+            # the source was most likely edited too: read it again when needed
+            self._src_index = None
+            self._data = b""
+            self._order = None
+            self._load_error = None
+            self._diags = []
+            self._index_diags = []
+            self._check_index()
 
     # -- loading ----------------------------------------------------------
     def _load(self) -> bool:
@@ -411,7 +436,9 @@ class FileTable(Table):
 
     def _index_lookup(self, key: str) -> LookupResult:
         """dict_get() as smtpd does it, on the index."""
-        if self._reader is None and self._index_error is None:
+        if _stamp(self.index_path or "") != self._index_stamp:
+            self._index_changed()
+        elif self._reader is None and self._index_error is None:
             self._reopen()   # closed, and asked again
         if self._reader is None:
             return LookupResult(False, None, f"{self.type}:{self.path} is unavailable. {self._index_error}", key)
@@ -523,6 +550,15 @@ _SKIP_FIRST = frozenset(b" \t\r\f\v#")
 _KEY_END_B = re.compile(rb"[^ \t\r\n]*")
 # continuation-looking text before the first logical line of the file
 _LEADING_RE = re.compile(rb"(?:[ \t\r\f\v]*(?:#[^\n]*)?\n)*([ \t\r\f\v]+[^\s#][^\n]*)")
+
+
+def _stamp(path: str):
+    """What dates a file: (inode, size, mtime) or None when it is missing."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _key_end(logical: bytes) -> int:
