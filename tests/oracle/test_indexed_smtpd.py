@@ -7,7 +7,9 @@ maps when master starts it for that connection):
 - `check_recipient_access hash:rcpt_access` whose source is edited and not
   rebuilt: smtpd answers from the old .db;
 - `check_sender_access hash:sender_access` (on a second service) whose .db
-  was removed: smtpd cannot open the table and answers 451 4.3.5.
+  was removed: smtpd cannot open the table and answers 451 4.3.5;
+- `virtual_alias_maps = hash:valias` (on a third service) whose .db was
+  removed: recipient validation fails with 451 4.3.0.
 
 Our engine reads the same files; code, reply and stage must be smtpd's.
 """
@@ -42,6 +44,8 @@ MASTER_CF = """\
 smtp      inet  n       -       y       -       -       smtpd
 submission inet n       -       y       -       -       smtpd
   -o smtpd_recipient_restrictions=check_sender_access,hash:__DIR__/sender_access,permit_mynetworks,reject_unauth_destination
+127.0.0.1:2527 inet n - n - - smtpd
+  -o virtual_alias_maps=hash:__DIR__/valias
 """
 
 OLD_RCPT = "old@example.com REJECT the old entry\nkept@example.com REJECT kept\n"
@@ -55,6 +59,7 @@ CASES = [
     ("smtp", "a@example.org", "other@example.com"),
     ("submission", "blocked@example.org", "someone@example.com"),   # no sender_access.db: 451
     ("submission", "", "someone@example.com"),
+    ("127.0.0.1:2527", "a@example.org", "someone@example.com"),   # no valias.db: 451 4.3.0
 ]
 
 
@@ -69,6 +74,7 @@ def instance():
     (cfg / "master.cf").write_text(MASTER_CF.replace("__DIR__", str(cfg)))
     (cfg / "rcpt_access").write_text(OLD_RCPT)
     (cfg / "sender_access").write_text("blocked@example.org REJECT blocked\n")
+    (cfg / "valias").write_text("alias@example.com someone@example.net\n")
     inst = PostfixInstance(cfg)
     try:
         inst.start()   # compiles rcpt_access.db and sender_access.db
@@ -79,6 +85,7 @@ def instance():
         t = os.stat(db).st_mtime + 10
         os.utime(cfg / "rcpt_access", (t, t))
         (cfg / "sender_access.db").unlink()
+        (cfg / "valias.db").unlink()
         yield cfg, inst
     finally:
         inst.stop()
@@ -111,6 +118,7 @@ def test_stale_and_missing_indexes_answer_as_smtpd(instance):
     assert answers[("smtp", "old@example.com", "a@example.org")].code == 554
     assert answers[("smtp", "new@example.com", "a@example.org")].code == 250
     assert answers[("submission", "someone@example.com", "blocked@example.org")].reply.startswith("451 4.3.5")
+    assert answers[("127.0.0.1:2527", "someone@example.com", "a@example.org")].reply.startswith("451 4.3.0")
 
 
 def test_the_trace_says_why(instance):
