@@ -216,9 +216,9 @@ class FileTable(Table):
         with self._lock:
             if _stamp(self.index_path or "") == self._index_stamp:
                 return
-            r, self._reader = self._reader, None
-            if r is not None:
-                r.close()
+            # not closed here: a lookup in another thread may still be
+            # reading it; the old reader closes its file when dropped
+            self._reader = None
             self._index_error = None
             self._compared = False
             # the source was most likely edited too: read it again when needed
