@@ -58,27 +58,6 @@ def _touch(path, when):
     os.utime(path, (when, when))
 
 
-def test_indexed_table_status_reflects_the_compiled_file(tmp_path):
-    src = tmp_path / "access"
-    src.write_text("example.com OK\n")
-    now = time.time()
-    _touch(src, now)
-    assert open_table(f"hash:{src}").status.state == "stale"          # no .db
-    assert "postmap" in open_table(f"hash:{src}").status.message
-    db = tmp_path / "access.db"
-    db.write_bytes(b"")
-    _touch(db, now - 100)
-    st = open_table(f"hash:{src}").status
-    assert st.state == "stale" and "older" in st.message                # .db older than source
-    _touch(db, now + 100)
-    assert open_table(f"hash:{src}").status.state == "ok"
-    assert open_table(f"btree:{src}").status.state == "ok"              # btree also uses .db
-    assert open_table(f"lmdb:{src}").status.state == "stale"            # no .lmdb
-    assert open_table(f"cdb:{src}").status.state == "stale"
-    # a stale table still answers from its source (what the file says)
-    assert open_table(f"lmdb:{src}").lookup("example.com").value == "OK"
-
-
 def test_compiled_file_without_source_is_unreadable(tmp_path):
     (tmp_path / "access.db").write_bytes(b"")
     t = open_table(f"hash:{tmp_path / 'access'}")

@@ -36,6 +36,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.oracle.compile_maps import compile_maps
+
 SCENARIO_ROOT = Path(__file__).resolve().parent / "scenarios"
 COLUMNS = ("service", "client_address", "client_name", "helo", "sender", "recipient",
            "sasl_login", "note")
@@ -160,6 +162,7 @@ def materialize(scenario: Scenario, dest: Path, substitutions: dict[str, str] | 
     leftovers = [str(p) for p in dest.rglob("*") if p.is_file() and "__DB_" in p.read_text()]
     if leftovers:
         raise ScenarioError(f"unreplaced __DB_*__ placeholders in {leftovers}")
+    compile_maps(dest)  # as an admin would: smtpd reads the .db, never the source
     return dest
 
 

@@ -8,6 +8,7 @@ import os
 from tui.core.filewatch import MAX_AGE, WATCH
 from tui.core.tables import LookupResult, open_table, view_signature
 from tui.core.tables.files import FileTable
+from tui.core.tables.indexed import SUFFIX as INDEX_SUFFIX
 from tui.core.trace import Lookup
 
 
@@ -66,9 +67,11 @@ class TableCache:
         """The file whose changes date the table `spec` (None: no file)."""
         name = _STAMP_PATHS.get(spec)
         if name is None:
-            name = spec
+            name, kind = spec, ""
             while ":" in name and not name.startswith("/"):
-                name = name.split(":", 1)[1]
+                kind, name = name.split(":", 1)
+            # smtpd answers from the index, so the index's changes date it
+            name += INDEX_SUFFIX.get(kind, "")
             if len(_STAMP_PATHS) > 4096:
                 _STAMP_PATHS.clear()
             _STAMP_PATHS[spec] = name

@@ -225,8 +225,8 @@ def table_warnings(ref: TableRef, status) -> list[LintWarning]:
         named = ""
         if path is None and ref.used_by:  # named by a default value: say which
             named = f" (named by {ref.used_by[0][0]}, {ref.used_by[0][1]})"
-        out.append(LintWarning(f"{ref.spec}: {status.message or 'stale: the compiled file is older than its source'}"
-                               f" -- run postmap{named}", table=ref.spec, path=path, line=line))
+        msg = status.message or f"stale: the compiled file is older than its source -- run postmap {ref.spec}"
+        out.append(LintWarning(f"{ref.spec}: {msg}{named}", table=ref.spec, path=path, line=line))
     if ref.type in ("mysql", "pgsql", "ldap") and ref.path:
         try:
             st = os.stat(ref.path)

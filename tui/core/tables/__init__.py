@@ -10,8 +10,9 @@ cannot be read): errors are values.
 
 base.py holds what every table is (Table, LookupResult, ...), open.py
 opens a spec with its family's module. One module per family:
-  files.py    hash, btree, lmdb, cdb, dbm, sdbm (read from the source text
-              file beside the compiled one) and texthash
+  files.py    hash, btree, lmdb, cdb (answered from the index smtpd reads,
+              NAME.db/.lmdb/.cdb, through indexed/; the source text gives
+              entries and line numbers), dbm, sdbm and texthash (the source)
   regexp.py   regexp and pcre (translated to Python `re`)
   cidr.py     cidr
   inline.py   inline:{...}, static:, fail:
