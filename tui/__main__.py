@@ -33,16 +33,18 @@ NEEDS_TERMINAL = ("postfix-explorer: the app needs a terminal (stdin and stdout 
 def command_module(name: str) -> ModuleType:
     """The module implementing subcommand NAME, imported when it is run."""
     if name == "params":
-        from tui.cli import params as module
-    elif name == "lookup":
-        from tui.cli import lookup as module
-    elif name == "trace":
-        from tui.cli import trace as module
-    elif name == "lint":
-        from tui.cli import lint as module
-    else:
-        raise KeyError(name)
-    return module
+        from tui.cli import params
+        return params
+    if name == "lookup":
+        from tui.cli import lookup
+        return lookup
+    if name == "trace":
+        from tui.cli import trace
+        return trace
+    if name == "lint":
+        from tui.cli import lint
+        return lint
+    raise KeyError(name)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

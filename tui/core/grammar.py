@@ -26,6 +26,7 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
 import lark
 from lark import Lark, Transformer
@@ -61,7 +62,7 @@ def source_digest(text: bytes) -> str:
     return hashlib.sha256(text).hexdigest()
 
 
-def compile_grammar(name: str, start: str = "start", transformer: Transformer | None = None,
+def compile_grammar(name: str, start: str = "start", transformer: Transformer[Any, Any] | None = None,
                     text: str | None = None) -> Lark:
     """Build the parser from grammars/NAME.lark (what the prebuilt form
     saves lark from doing)."""
@@ -70,11 +71,11 @@ def compile_grammar(name: str, start: str = "start", transformer: Transformer | 
     return Lark(text, start=start, transformer=transformer, cache=False, **OPTIONS)
 
 
-def _prebuilt(name: str, start: str, digest: str) -> dict | None:
+def _prebuilt(name: str, start: str, digest: str) -> dict[str, Any] | None:
     """The saved parser for NAME if it was built from this very grammar
     text, with this start rule, by this lark; else None."""
     try:
-        saved = json.loads(prebuilt_path(name).read_bytes())
+        saved: dict[str, Any] = json.loads(prebuilt_path(name).read_bytes())
     except (OSError, ValueError):
         return None
     if (saved.get("format") != PREBUILT_FORMAT or saved.get("sha256") != digest
@@ -83,11 +84,11 @@ def _prebuilt(name: str, start: str, digest: str) -> dict | None:
     return saved
 
 
-def _int_keys(d: dict) -> dict:
+def _int_keys(d: dict[str, Any]) -> dict[int, Any]:
     return {int(k): v for k, v in d.items()}
 
 
-def load_prebuilt(saved: dict, transformer: Transformer | None = None) -> Lark:
+def load_prebuilt(saved: dict[str, Any], transformer: Transformer[Any, Any] | None = None) -> Lark:
     """A Lark instance from a saved parser (see scripts/build_parsers.py).
 
     JSON keys are strings: the memo, the token names and the parse table are
@@ -99,11 +100,11 @@ def load_prebuilt(saved: dict, transformer: Transformer | None = None) -> Lark:
     table = data["parser"]["parser"]
     table["tokens"] = _int_keys(table["tokens"])
     table["states"] = {int(s): _int_keys(actions) for s, actions in table["states"].items()}
-    return Lark._load_from_dict(data, memo, transformer=transformer)
+    return cast(Lark, Lark._load_from_dict(data, memo, transformer=transformer))  # type: ignore[no-untyped-call]
 
 
 @lru_cache(maxsize=None)
-def parser(name: str, start: str = "start", transformer: Transformer | None = None) -> Lark:
+def parser(name: str, start: str = "start", transformer: Transformer[Any, Any] | None = None) -> Lark:
     """The LALR parser for grammars/NAME.lark, with positions.
 
     With a transformer, lark calls it while parsing (no tree is built) and
