@@ -196,7 +196,8 @@ def breakdown(cmds: dict, env: dict, runs: int = 7) -> dict:
                 raise RuntimeError(r.stderr[-2000:])
             samples.append(json.loads(r.stdout.strip().splitlines()[-1]))
         med = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
-        mods = importtime(argv, env, lark_mods)
+        runs_mods = [dict(importtime(argv, env, lark_mods)) for _ in range(runs)]
+        mods = [(m, statistics.median(r.get(m, 0.0) for r in runs_mods)) for m in runs_mods[0]]
         tui = sorted(((m, t) for m, t in mods if m.split(".")[0] == "tui"), key=lambda x: -x[1])
         other = sorted(((m, t) for m, t in mods if m.split(".")[0] != "tui"), key=lambda x: -x[1])
         med["tui_modules"] = tui
@@ -266,8 +267,8 @@ def report(cmds: dict, times: dict, cpu: dict, bd: dict | None, app: dict | None
     L += [f"- {t}" for t in targets]
     L.append("")
     if bd:
-        L.append("Where a command's time goes (median of in-process runs of `main()` after `import lark`; "
-                 "import times from `python -X importtime`, which inflates them somewhat):")
+        L.append("Where a command's time goes (medians of 7 in-process runs of `main()` after `import lark`; "
+                 "import times: medians of 7 runs of `python -X importtime`, which inflates them somewhat):")
         L.append("")
         L.append("| | params -n | trace |")
         L.append("| --- | ---: | ---: |")

@@ -13,15 +13,18 @@ by scripts/build_parsers.py) and loaded, never built, when a command starts.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
 
 import tui.core.grammar as grammar
+from tests.conftest import need
 from tui.core.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -257,3 +260,36 @@ def test_commands_start_without_building_a_grammar(argv):
     assert r.returncode in (0, 1), r.stderr
     assert "built a grammar" not in r.stderr and "Traceback" not in r.stderr
     assert r.stdout.strip()
+
+
+# ---------------------------------------------------------------- the wheel
+
+def test_the_wheel_ships_the_prebuilt_parsers_and_an_install_uses_them(tmp_path):
+    """A real (non-editable) install loads the parsers from its own copy of
+    the files, with nothing written next to them."""
+
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "wheel"),
+                        str(ROOT)], capture_output=True, text=True, timeout=300)
+    need(r.returncode == 0, f"cannot build the wheel here: {r.stderr.strip()[-500:]}")
+    (wheel,) = (tmp_path / "wheel").glob("postfix_explorer-*.whl")
+    z = zipfile.ZipFile(wheel)
+    for p in sorted(grammar.prebuilt_dir().glob("*.json")):
+        assert z.read(f"tui/core/parsers/{p.name}") == p.read_bytes(), p.name
+    target = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-compile",
+                        "--target", str(target), str(wheel)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    before = sorted(str(p.relative_to(target)) for p in target.rglob("*"))
+    import lark
+    code = ("import json, tui.core.grammar as g\n"
+            "print(json.dumps([g.__file__] + [g.parser(n).source_path for n in ('main_cf', 'master_cf', 'log_line')]))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PYTHONPATH"] = os.pathsep.join([str(target), str(Path(lark.__file__).resolve().parent.parent)])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    r = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env,
+                       cwd=str(tmp_path), timeout=120)
+    assert r.returncode == 0, r.stderr
+    module, *sources = json.loads(r.stdout)
+    assert Path(module).resolve().is_relative_to(target.resolve())
+    assert sources == ["<deserialized>"] * 3
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*")) == before
