@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     proto = None
     logline = None
     if args.from_log:
-        # the log-line grammar is loaded only for --from-log
+        # imported only here: most traces do not read a log line (start-up time)
         from tui.core.logline import LogLineError, parse_log_line
 
         try:
