@@ -4,13 +4,19 @@ Each subcommand lives in tui/cli/<name>.py and provides
     add_arguments(parser: argparse.ArgumentParser) -> None
     run(args: argparse.Namespace) -> int
 Exit status: 0 success, 1 "not found"/rejected where a command says so,
-2 unusable input (missing config, syntax that stops everything).
+2 unusable input (missing config, syntax that stops everything, the app
+started without a terminal).
+
+Start-up time matters (scripts run these commands in loops), so a command
+imports only what it uses: the module of the command being run (nothing of
+the other commands), and the app (Textual, rich) only when no command is
+given.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
+from types import ModuleType
 
 # name -> one-line help; the module tui.cli.<name> implements it.
 SUBCOMMANDS = {
@@ -20,51 +26,76 @@ SUBCOMMANDS = {
     "lint": "print the configuration's warnings as path:line: warning: text",
 }
 
-
-def _load(name: str):
-    try:
-        return importlib.import_module(f"tui.cli.{name}")
-    except ModuleNotFoundError as exc:  # subcommand not built yet
-        if exc.name == f"tui.cli.{name}":
-            return None
-        raise
+NEEDS_TERMINAL = ("postfix-explorer: the app needs a terminal (stdin and stdout are not one here); "
+                  "for scripts use a command: " + ", ".join(SUBCOMMANDS) + " (postfix-explorer --help)")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+def command_module(name: str) -> ModuleType:
+    """The module implementing subcommand NAME, imported when it is run."""
+    if name == "params":
+        from tui.cli import params
+        return params
+    if name == "lookup":
+        from tui.cli import lookup
+        return lookup
+    if name == "trace":
+        from tui.cli import trace
+        return trace
+    if name == "lint":
+        from tui.cli import lint
+        return lint
+    raise KeyError(name)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser. Every subcommand is listed; only COMMAND's own
+    options are added (its module imported), None adds none of them."""
     parser = argparse.ArgumentParser(
         prog="postfix-explorer",
-        description="Explore a Postfix configuration and trace smtpd's decisions.",
+        description="Explore a Postfix configuration and trace smtpd's decisions. "
+                    "Without a command, opens the app (it needs a terminal).",
     )
     parser.add_argument("--config-dir", default="/etc/postfix",
                         help="Postfix configuration directory (default: /etc/postfix)")
     parser.add_argument("--demo", action="store_true",
                         help="open the bundled demo configuration instead of --config-dir")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    modules = {}
     for name, help_text in SUBCOMMANDS.items():
-        module = _load(name)
-        if module is None:
+        full = name == command
+        p = sub.add_parser(name, help=help_text, description=help_text, add_help=full)
+        if not full:
             continue
-        p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--config-dir", default=argparse.SUPPRESS,
                        help="Postfix configuration directory (default: /etc/postfix)")
         p.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
                        help="use the bundled demo configuration")
-        module.add_arguments(p)
-        modules[name] = module
-    return parser, modules
+        command_module(name).add_arguments(p)
+    return parser
+
+
+def _command(argv: list[str]) -> str | None:
+    """Which subcommand ARGV runs, as argparse reads it (options of the
+    commands are left alone here; --help and usage errors of the top level
+    are handled as usual)."""
+    known, _rest = build_parser(None).parse_known_args(argv)
+    return known.command
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, modules = build_parser()
-    args = parser.parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    command = _command(argv)
+    args = build_parser(command).parse_args(argv)
     if args.demo:
         from tui.demo import demo_config_dir
 
         args.config_dir = str(demo_config_dir())
     try:
-        if args.command:
-            return modules[args.command].run(args)
+        if command:
+            return command_module(command).run(args)
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            print(NEEDS_TERMINAL, file=sys.stderr)
+            return 2
         from tui.app import run_app
 
         return run_app(args)

@@ -293,7 +293,7 @@ def test_compile_maps_builds_what_the_harness_builds(tmp_path):
     from tests.oracle.compile_maps import compile_maps
     from tests.oracle.scenarios import load_scenario, materialize
     from tui.core.config import load_config
-    from tui.core.inventory import collect_tables
+    from tui.core.analysis.inventory import collect_tables
     from tui.core.tables import open_table
 
     d = materialize(load_scenario("seed_mailman"), tmp_path / "seed")

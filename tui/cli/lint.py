@@ -20,6 +20,9 @@ import json
 import sys
 from pathlib import Path
 
+from tui.core.analysis import inventory, lint, postfixadmin
+from tui.core.config import ConfigError, load_config
+
 PROG = "postfix-explorer lint"
 
 
@@ -35,9 +38,6 @@ def _location(path: str | None, line: int | None, config_dir: Path) -> tuple[str
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.core.analysis import inventory, lint, postfixadmin
-    from tui.core.config import ConfigError, load_config
-
     config_dir = Path(getattr(args, "config_dir", "/etc/postfix"))
     try:
         cfg = load_config(str(config_dir))

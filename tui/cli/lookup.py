@@ -21,6 +21,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tui.core.config import load_config
+from tui.core.tables import open_table
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("table", metavar="TYPE:NAME", help="the table, e.g. hash:/etc/postfix/access")
@@ -37,7 +40,6 @@ def _view(config_dir: str | None):
     if not config_dir:
         return None
     try:
-        from tui.core.config import load_config
         cfg = load_config(config_dir)
         return cfg.params()
     except Exception:
@@ -45,8 +47,6 @@ def _view(config_dir: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.core.tables import open_table
-
     view = _view(getattr(args, "config_dir", None))
     # aliases(5) source (postalias) when asked, or when the config names the
     # table in alias_maps/alias_database (open_table decides from the view)

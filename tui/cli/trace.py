@@ -5,8 +5,17 @@ Exit status: 0 accepted, 1 rejected or deferred, 2 unusable input.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import sys
+
+from tui.core import dns
+from tui.core.cache import shared_cache
+from tui.core.config import ConfigError, load_config
+from tui.core.analysis.explain import explain
+from tui.core.model import ExplorerError
+from tui.core.smtpd import evaluate
+from tui.core.trace import Transaction
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,8 +46,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _resolver(args):
-    from tui.core import dns
-
     if args.domain_exists or args.domain_missing or args.dnsbl_listed:
         listed = []
         for item in args.dnsbl_listed:
@@ -59,13 +66,6 @@ def _err(msg: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.core.config import ConfigError, load_config
-    from tui.core.analysis.explain import explain
-    from tui.core.analysis.logline import LogLineError, parse_log_line
-    from tui.core.model import ExplorerError
-    from tui.core.smtpd import evaluate
-    from tui.core.trace import Transaction
-
     service = args.service
     client_address = args.client_address
     client_name = args.client_name
@@ -75,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     proto = None
     logline = None
     if args.from_log:
+        # imported only here: most traces do not read a log line (start-up time)
+        from tui.core.analysis.logline import LogLineError, parse_log_line
+
         try:
             logline = parse_log_line(args.from_log)
         except LogLineError as exc:
@@ -89,8 +92,6 @@ def run(args: argparse.Namespace) -> int:
         return _err("--client-address is required (or --from-log with a client address)")
     if not recipient:
         return _err("--recipient is required (or --from-log with to=<...>)")
-    import ipaddress
-
     try:
         ipaddress.ip_address(client_address.removeprefix("IPv6:").removeprefix("ipv6:"))
     except ValueError:
@@ -168,8 +169,6 @@ def _warn_config(cfg, tr, service) -> None:
     except Exception:
         pass
     try:
-        from tui.core.cache import shared_cache
-
         specs = [lk.table for s in tr.steps for lk in s.lookups]
         if tr.route is not None:
             specs += [lk.table for lk in tr.route.lookups]

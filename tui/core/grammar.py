@@ -1,18 +1,41 @@
-"""Load the lark grammars in grammars/ once per process.
+"""The lark parsers for the grammars in grammars/, ready made.
 
 Grammars ship inside the wheel as tui/grammars/*.lark; in a source checkout
-they live in the top-level grammars/ folder. Lark's on-disk cache is never
-used (it breaks on read-only or shared installs); an lru_cache keeps one
-parser per grammar, start rule and transformer per process.
+they live in the top-level grammars/ folder. Building an LALR parser from a
+grammar takes lark 6-15 ms per grammar, most of what a CLI command spent
+starting, so it is done ahead of time: `scripts/build_parsers.py` builds
+each parser and writes lark's serialised form of it (parse table,
+terminals, rules) as JSON to tui/core/parsers/NAME.json, committed and
+shipped in the wheel. parser() loads that in 0.3-2 ms.
+
+Each JSON file records the SHA-256 of the grammar text it was built from
+and the lark version that built it. When either differs (a grammar edited
+in a checkout without running the script, another lark), parser() builds
+the parser from the grammar instead: slower, never wrong.
+tests/core/test_startup_parsers.py fails when a committed file is not what
+a fresh build gives.
+
+Nothing is ever written at run time (lark's own on-disk cache breaks on
+read-only or shared installs and would leave files on the user's machine);
+an lru_cache keeps one parser per grammar, start rule and transformer per
+process.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
+import lark
 from lark import Lark, Transformer
 
 _HERE = Path(__file__).resolve().parent
+
+# how every grammar is built, ahead of time or not
+OPTIONS = {"parser": "lalr", "propagate_positions": True}
+PREBUILT_FORMAT = 1
 
 
 def grammar_dir() -> Path:
@@ -27,19 +50,72 @@ def grammar_path(name: str) -> Path:
     return grammar_dir() / f"{name}.lark"
 
 
+def prebuilt_dir() -> Path:
+    return _HERE / "parsers"
+
+
+def prebuilt_path(name: str) -> Path:
+    return prebuilt_dir() / f"{name}.json"
+
+
+def source_digest(text: bytes) -> str:
+    return hashlib.sha256(text).hexdigest()
+
+
+def compile_grammar(name: str, start: str = "start", transformer: Transformer[Any, Any] | None = None,
+                    text: str | None = None) -> Lark:
+    """Build the parser from grammars/NAME.lark (what the prebuilt form
+    saves lark from doing)."""
+    if text is None:
+        text = grammar_path(name).read_text(encoding="utf-8")
+    return Lark(text, start=start, transformer=transformer, cache=False, **OPTIONS)
+
+
+def _prebuilt(name: str, start: str, digest: str) -> dict[str, Any] | None:
+    """The saved parser for NAME if it was built from this very grammar
+    text, with this start rule, by this lark; else None."""
+    try:
+        saved: dict[str, Any] = json.loads(prebuilt_path(name).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if (saved.get("format") != PREBUILT_FORMAT or saved.get("sha256") != digest
+            or saved.get("lark") != lark.__version__ or saved.get("start") != [start]):
+        return None
+    return saved
+
+
+def _int_keys(d: dict[str, Any]) -> dict[int, Any]:
+    return {int(k): v for k, v in d.items()}
+
+
+def load_prebuilt(saved: dict[str, Any], transformer: Transformer[Any, Any] | None = None) -> Lark:
+    """A Lark instance from a saved parser (see scripts/build_parsers.py).
+
+    JSON keys are strings: the memo, the token names and the parse table are
+    keyed by numbers in lark's form, so they are turned back here. The
+    transformer is passed the way lark's own loader takes it (it may be set
+    when loading; the grammar and the tables do not depend on it)."""
+    memo = _int_keys(saved["memo"])
+    data = saved["data"]
+    table = data["parser"]["parser"]
+    table["tokens"] = _int_keys(table["tokens"])
+    table["states"] = {int(s): _int_keys(actions) for s, actions in table["states"].items()}
+    return cast(Lark, Lark._load_from_dict(data, memo, transformer=transformer))  # type: ignore[no-untyped-call]
+
+
 @lru_cache(maxsize=None)
-def parser(name: str, start: str = "start", transformer: Transformer | None = None) -> Lark:
+def parser(name: str, start: str = "start", transformer: Transformer[Any, Any] | None = None) -> Lark:
     """The LALR parser for grammars/NAME.lark, with positions.
 
     With a transformer, lark calls it while parsing (no tree is built) and
     parse() returns what the transformer's start rule returns; the
     transformer must not need `meta` (v_args(meta=True) is not available
-    there; tokens still carry line/column/start_pos)."""
-    return Lark.open(
-        str(grammar_path(name)),
-        parser="lalr",
-        propagate_positions=True,
-        start=start,
-        transformer=transformer,
-        cache=False,
-    )
+    there; tokens still carry line/column/start_pos).
+
+    Raises OSError when the grammar file cannot be read (a broken install),
+    lark's errors when a grammar edited in a checkout does not build."""
+    raw = grammar_path(name).read_bytes()
+    saved = _prebuilt(name, start, source_digest(raw))
+    if saved is not None:
+        return load_prebuilt(saved, transformer)
+    return compile_grammar(name, start, transformer, raw.decode("utf-8"))
