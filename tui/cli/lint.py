@@ -11,7 +11,9 @@ configuration found (syntax errors, ...). Domains PostfixAdmin knows are
 looked up in the class tables too, as in the app.
 
 Exit status: 0 no warnings, 1 warnings, 2 the configuration is unusable
-(main.cf missing or unreadable). No password is ever printed.
+(main.cf missing or unreadable). No password is ever printed, and
+control characters from the files (or their names) are spelled out
+(\x1b, tui.core.text); --json escapes them by nature.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from tui.core.text import visible
 
 PROG = "postfix-explorer lint"
 
@@ -42,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(str(config_dir))
     except ConfigError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(visible(f"{PROG}: error: {exc}"), file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"{PROG}: error: {config_dir}: {exc.strerror or exc}", file=sys.stderr)
+        print(visible(f"{PROG}: error: {config_dir}: {exc.strerror or exc}"), file=sys.stderr)
         return 2
 
     refs = inventory.collect_tables(cfg)
@@ -85,5 +89,5 @@ def run(args: argparse.Namespace) -> int:
         for item in items:
             where = f"{item['path']}:{item['line']}" if item["line"] else item["path"]
             text = " ".join(item["message"].split())  # one warning, one line
-            out.write(f"{where}: warning: {text}\n")
+            out.write(visible(f"{where}: warning: {text}") + "\n")
     return 1 if items else 0

@@ -15,11 +15,17 @@ as postalias builds it) and prints like `postalias -q` (several keys:
 `key:<TAB>value`); the aliases(5) reading (not the output format) is
 automatic when the table is named in the configuration's alias_maps or
 alias_database.
+
+Keys and values go into a pipe byte for byte, as postmap writes them; on a
+terminal their control characters are spelled out (\x1b, tui.core.text).
+Messages on stderr always have them spelled out.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+
+from tui.core.text import visible
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -61,17 +67,17 @@ def run(args: argparse.Namespace) -> int:
         if table.status.state not in ("unreadable", "not evaluated"):
             out.flush()
             for d in table.status.diagnostics:
-                print(f"postfix-explorer: {d}", file=err)
+                print(visible(f"postfix-explorer: {d}"), file=err)
         table.close()
 
 
 def _run(args, table, out, err) -> int:
     if table.status.state in ("unreadable", "not evaluated"):
-        print(f"postfix-explorer: {args.table}: {table.status.message}", file=err)
+        print(visible(f"postfix-explorer: {args.table}: {table.status.message}"), file=err)
         return 2
     if table.status.state == "stale":
         # stdout stays diffable with postmap; the caveat goes to stderr
-        print(f"postfix-explorer: warning: {args.table}: {table.status.message}", file=err)
+        print(visible(f"postfix-explorer: warning: {args.table}: {table.status.message}"), file=err)
     keys: list[str] = []
     batch = len(args.keys) > 1
     for k in args.keys:
@@ -86,10 +92,14 @@ def _run(args, table, out, err) -> int:
         else:
             keys.append(k)
     status = 1
+    try:
+        tty = out.isatty()
+    except (AttributeError, ValueError):
+        tty = False
     for key in keys:
         r = table.lookup(key)
         if r.error:
-            print(f"postfix-explorer: {args.table}: {r.error}", file=err)
+            print(visible(f"postfix-explorer: {args.table}: {r.error}"), file=err)
             out.flush()
             return 2
         if not r.found:
@@ -99,9 +109,11 @@ def _run(args, table, out, err) -> int:
         # postalias -q - prints "key:<TAB>value"
         sep = ":\t" if getattr(args, "aliases", False) else "\t"
         line = f"{key}{sep}{value}" if batch else value
+        if tty:
+            line = visible(line)
         out.buffer.write((line + "\n").encode("utf-8", "surrogateescape")) if hasattr(out, "buffer") \
             else out.write(line + "\n")
         if args.where and r.where:
-            print(f"{key}: {r.where}", file=err)
+            print(visible(f"{key}: {r.where}"), file=err)
     out.flush()
     return status

@@ -10,6 +10,11 @@ is empty. Warnings go to stderr; a missing main.cf or master.cf is one line
 and exit status 2; an expansion error (e.g. a $a -> $b -> $a loop) stops like
 postconf's "macro processing error" with exit status 1.
 
+Values reach a terminal with control characters spelled out (\x1b, see
+tui.core.text); into a pipe or file they go byte for byte, as postconf
+writes them, so that diffs stay exact. Warnings always have them spelled
+out.
+
 One deliberate difference: the value of a database password set in main.cf
 (`NAME_password`, `NAME_bind_pw` for a `mysql:NAME`-style table) is printed
 as HIDDEN, and never appears in a warning either.
@@ -24,6 +29,7 @@ import sys
 from tui.core.config import ConfigError, ParamView, load_config
 from tui.core.expand import ExpandResult
 from tui.core.inventory import scrub
+from tui.core.text import visible
 
 PROG = "postfix-explorer params"
 HIDDEN = "(set, not shown)"
@@ -71,6 +77,28 @@ def format_line(text: str) -> str:
     return " ".join(w for w in _WS.split(text) if w) + "\n"
 
 
+def _to_terminal(out) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Out:
+    """stdout: byte for byte into a pipe (diffable with postconf), control
+    characters spelled out on a terminal."""
+
+    def __init__(self, out):
+        self._out = out
+        self._tty = _to_terminal(out)
+
+    def write(self, line: str) -> None:
+        self._out.write(visible(line, keep_newlines=True) if self._tty else line)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
 class _ExpandFailed(Exception):
     pass
 
@@ -91,14 +119,14 @@ def _value(view: ParamView, name: str, expand: bool, err) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = sys.stdout
-    if hasattr(out, "reconfigure"):
-        out.reconfigure(errors="surrogateescape")  # non-UTF-8 bytes come out as read
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")  # non-UTF-8 bytes come out as read
+    out = _Out(sys.stdout)
     secrets: set[str] = set()
 
     def err(msg: str) -> None:
         out.flush()
-        print(f"{PROG}: {scrub(msg, secrets)}", file=sys.stderr)
+        print(f"{PROG}: {visible(scrub(msg, secrets))}", file=sys.stderr)
 
     try:
         cfg = load_config(args.config_dir, require_master=True)
