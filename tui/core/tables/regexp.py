@@ -709,6 +709,14 @@ class RegexpTable(Table):
         self.bytes_mode = True
         self.rules: list[Rule] = []
         self._diags: list[Diagnostic] = []
+        if text is None and not name.startswith("{"):
+            from tui.core.safeio import read_text
+            try:
+                text = read_text(name)  # a FIFO or a device is refused, not waited on
+            except OSError as exc:
+                self.path = name
+                self._set_status("unreadable", f"cannot read {name}: {exc.strerror or exc}")
+                return
         text = self._rule_source(name, text)
         if text is None:
             return

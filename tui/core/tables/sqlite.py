@@ -32,6 +32,11 @@ class SqliteTable(SqlTable):
             raise CfError('missing "dbpath" parameter')
         if not os.path.exists(self.dbpath):
             raise CfError(f"database {self.dbpath} does not exist")
+        from tui.core.safeio import check_regular
+        try:
+            check_regular(self.dbpath)  # sqlite would wait on a FIFO
+        except OSError as exc:
+            raise CfError(f"database {self.dbpath}: {exc.strerror or exc}") from None
 
     def _describe(self) -> str:
         return f"SQLite database {self.dbpath} (read-only; {self.path})"
