@@ -38,6 +38,28 @@ def _location(path: str | None, line: int | None, config_dir: Path) -> tuple[str
     return (path or str(config_dir / "main.cf")), line
 
 
+def _main_cf_secrets(cfg) -> set[str]:
+    """Values of main.cf/-o settings that hold a password or flow into one
+    (`x_password = $db_secret`: db_secret's value too)."""
+    from tui.core.expand import secret_names
+
+    raw = {n: e.value for n, e in cfg.main.items()}
+    for svc in cfg.services:
+        for n, (value, _src) in svc.overrides.items():
+            raw[n] = f"{raw[n]} {value}" if n in raw else value
+    out: set[str] = set()
+    view = cfg.params()
+    for n in secret_names(raw):
+        try:
+            expanded = view.expand(n)
+        except Exception:
+            expanded = None
+        for v in (raw.get(n), expanded):
+            if v and v.strip():
+                out.add(v.strip())
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from tui.core import inventory, lint, postfixadmin
     from tui.core.config import ConfigError, load_config
@@ -53,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     refs = inventory.collect_tables(cfg)
-    secrets = inventory.cf_secrets(refs, cfg.params())
+    secrets = inventory.cf_secrets(refs, cfg.params()) | _main_cf_secrets(cfg)
     candidates: list[str] = []
     if not args.no_database:
         try:

@@ -457,3 +457,46 @@ def _brace_groups(s: str) -> list[str]:
         else:
             i += 1
     return out
+
+
+# Settings that hold a password (a mysql:NAME table's NAME_password, an
+# LDAP table's NAME_bind_pw, smtp_sasl_password_maps is a table, not one).
+SECRET_NAME = re.compile(r"_(password|bind_pw)$")
+
+
+def secret_names(raw: dict[str, str], is_secret=SECRET_NAME.search) -> set[str]:
+    """The parameters whose values are secrets: those named like a password
+    setting, and every parameter whose value flows into one through $name
+    expansion (`x_password = $db_secret` makes db_secret a secret, and
+    whatever db_secret is built from). RAW maps names to unexpanded
+    values (main.cf and a service's -o settings together)."""
+    secret = {n for n in raw if is_secret(n)}
+    todo = list(secret)
+    while todo:
+        value = raw.get(todo.pop())
+        if not value or "$" not in value:
+            continue
+        for ref in referenced_names(value):
+            if ref not in secret:
+                secret.add(ref)
+                todo.append(ref)
+    return secret
+
+
+def names_using(raw: dict[str, str], names: set[str]) -> set[str]:
+    """The parameters whose EXPANDED values take in one of NAMES (through
+    $name, directly or through others): with NAMES the secrets, those whose
+    expansion would show a secret although their own text does not."""
+    users: dict[str, list[str]] = {}
+    for n, value in raw.items():
+        if value and "$" in value:
+            for ref in referenced_names(value):
+                users.setdefault(ref, []).append(n)
+    out: set[str] = set()
+    todo = list(names)
+    while todo:
+        for user in users.get(todo.pop(), ()):
+            if user not in out and user not in names:
+                out.add(user)
+                todo.append(user)
+    return out

@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 
-from tui.core.tables.sql import CfError, SqlTable, mysql_quote
+from tui.core.tables.sql import CfError, SqlTable, mysql_quote, scrub_assignments
 
 DEFAULT_SOCKETS = ("/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/tmp/mysql.sock")
 CONNECT_TIMEOUT = 3
@@ -121,6 +121,7 @@ class MysqlTable(SqlTable):
         self._down: dict[str, tuple[float, str]] = {}  # host label -> (retry at, why)
         self.retry_interval = 60.0
         self._pw = _secret("")
+        self._file_pws: list[_Secret] = []  # passwords in the option_file
         self.hosts: list[tuple[str, str, int | None]] = []
         self.user = ""
         self.dbname = ""
@@ -153,6 +154,8 @@ class MysqlTable(SqlTable):
                 pass  # libmysqlclient skips a missing option file; so does pymysql
             except OSError as exc:
                 raise CfError(f"option_file {p['option_file']}: {exc.strerror or exc}") from None
+            else:
+                self._file_pws = _option_file_passwords(p["option_file"])
             self._extra["read_default_file"] = p["option_file"]
             self._extra["read_default_group"] = p.get("option_group") or "client"
         tls = {"tls_CAfile": "ssl_ca", "tls_CApath": "ssl_capath", "tls_cert_file": "ssl_cert",
@@ -174,10 +177,13 @@ class MysqlTable(SqlTable):
         return f"MySQL database {self.dbname!r} on {where} as user {self.user!r} ({self.path})"
 
     def _scrub(self, text: str) -> str:
-        pw = self._pw()
-        if pw and pw in text:
-            text = text.replace(pw, "********")
-        return text
+        """An error text with every password this table knows hidden: the
+        .cf's, the option_file's, and any `password=...` a library quoted."""
+        for secret in sorted([self._pw, *self._file_pws], key=lambda s: -len(s())):
+            pw = secret()
+            if pw and pw in text:
+                text = text.replace(pw, "********")
+        return scrub_assignments(text)
 
     def _connect(self, deadline: float, watchdog: _Watchdog):
         import pymysql
@@ -207,8 +213,8 @@ class MysqlTable(SqlTable):
                 continue
             sock = None
             try:
+                conn = pymysql.connect(defer_connect=True, **kw)  # reads the option_file
                 sock = _open_socket(kind, host, port, min(CONNECT_TIMEOUT, left))
-                conn = pymysql.connect(defer_connect=True, **kw)
                 watchdog.arm(sock, deadline - time.monotonic())
                 try:
                     conn.connect(sock)
@@ -319,7 +325,39 @@ def _text_conv() -> dict:
     return {k: v for k, v in conversions.items() if not isinstance(k, int)}
 
 
+def _option_file_passwords(path: str) -> list[_Secret]:
+    """The values of `password` lines of a my.cnf-style option file, in any
+    section or none, quoted or not, to be hidden from error texts."""
+    from tui.core.safeio import read_text
+
+    try:
+        text = read_text(path, limit=1 << 20)
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        name, eq, value = line.partition("=")
+        if eq and name.strip().lower() in ("password", "pass", "passwd"):
+            v = value.strip()
+            if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+                v = v[1:-1]
+            if v:
+                out.append(_secret(v))
+    return out
+
+
 def _exc_text(exc: BaseException) -> str:
+    import configparser
+
+    if isinstance(exc, configparser.Error):
+        # configparser quotes the line it could not read: never show it
+        where = getattr(exc, "source", None) or "option_file"
+        if isinstance(exc, configparser.MissingSectionHeaderError):
+            return f"{where}, line {exc.lineno}: a setting before any [section] (line not shown)"
+        if isinstance(exc, configparser.ParsingError):
+            lines = ", ".join(str(n) for n, _l in exc.errors) or "?"
+            return f"{where}: cannot parse line {lines} (not shown)"
+        return f"{where}: {type(exc).__name__} (the file's text is not shown)"
     args = getattr(exc, "args", ())
     if len(args) == 2 and isinstance(args[0], int):
         return f"{args[1]} (error {args[0]})"

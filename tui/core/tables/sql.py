@@ -402,7 +402,19 @@ class SqlTable(Table):
         raise NotImplementedError
 
     def _scrub(self, text: str) -> str:
+        return scrub_assignments(text)
+
+
+# `password = x`, `password: x`, `passwd=x`, `pw=x` in a library's error text
+# (a parser quoting the line it could not read, a DSN in a message)
+_ASSIGNED_SECRET = re.compile(r"(?i)\b((?:password|passwd|bind_pw|pw)\s*[=:]\s*)('[^']*'?|\"[^\"]*\"?|[^\s'\"\\]+)")
+
+
+def scrub_assignments(text: str) -> str:
+    """TEXT with the value of every password assignment in it hidden."""
+    if not text or "p" not in text.lower():
         return text
+    return _ASSIGNED_SECRET.sub(r"\1********", text)
 
 
 def _text(v) -> str:
