@@ -98,10 +98,13 @@ def run(args: argparse.Namespace) -> int:
             if v is not None:
                 item[k] = v
         items.append(item)
+    demo_prefix = str(config_dir.resolve()).rstrip("/") + "/" if getattr(args, "demo", False) else None
     for item in items:
         for k, v in item.items():
             if isinstance(v, str):
                 item[k] = inventory.scrub(v, secrets)
+                if demo_prefix:  # a temporary directory, gone at exit: name files as the app does
+                    item[k] = item[k].replace(demo_prefix, "")
 
     out = sys.stdout
     if args.json:
