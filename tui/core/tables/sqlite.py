@@ -85,8 +85,8 @@ class SqliteTable(SqlTable):
                 return cur.fetchall(), None
             except sqlite3.Error as exc:
                 if self._refused is not None:
-                    return [], (f"{self.spec}: query refused: the explorer only reads, and this query "
-                                f"would {self._refused}")
+                    return [], (f"{self.spec}: query refused: the explorer opens the database read-only "
+                                f"and never writes, and this query would {self._refused}")
                 return [], f"{self.spec}: SQL query failed: {exc}"
 
     def close(self) -> None:
