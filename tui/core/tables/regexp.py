@@ -21,13 +21,17 @@ translated (PCRE recursion, branch reset, ...) is a Diagnostic naming file
 and line, and that rule is skipped -- the table status says so. (A pattern
 that glibc/PCRE themselves refuse is skipped by Postfix as well.)
 
-Every evaluation is bounded: the translated pattern runs in the `regex`
-engine with a time budget (MATCH_BUDGET). A pattern that backtracks past it
-(/^(a+)+$/ on a long key a client chose) is handed to the engine Postfix
-itself uses, when this host has it: glibc's regexec for regexp:, libpcre2
-with its default match limit for pcre: (Postfix: "match limit exceeded",
-a warning, and the rule does not match). Without that library the rule
-counts as not matching, with a warning naming the table and line.
+Every evaluation is bounded. A tame pattern (no quantifier inside a
+repeated group, no alternation under a repeat, no backreference, at most
+one unbounded quantifier) cannot backtrack more than about n^2 steps, and
+runs in `re` on subjects up to TAME_SUBJECT characters. Any other pattern
+(or a longer subject) runs in the `regex` engine with a time budget
+(MATCH_BUDGET). A pattern that backtracks past it (/^(a|a)*$/ on a key a
+client chose) is handed to the engine Postfix itself uses, when this host
+has it: glibc's regexec for regexp:, libpcre2 with its default match limit
+for pcre: (Postfix: "match limit exceeded", a warning, and the rule does
+not match). Without that library the rule counts as not matching, with a
+warning naming the table and line.
 
 Known limit: WHETHER a key matches follows glibc exactly (tests ask glibc
 through ctypes), but the SPANS of $n follow Python's leftmost-first rules;
@@ -543,6 +547,9 @@ MATCH_BUDGET = 0.1  # seconds the translated pattern may run per evaluation
 _RX_FLAGS = ((re.I, _regex.I), (re.M, _regex.M), (re.S, _regex.S), (re.A, _regex.A))
 
 
+TAME_SUBJECT = 4096  # subjects `re` gets for a tame pattern (n^2 stays small)
+
+
 def _to_regex(pat: str, reflags: int):
     """Compile a pattern translated for `re` in the `regex` engine (its
     re-compatible VERSION0), which takes a timeout per match."""
@@ -551,6 +558,78 @@ def _to_regex(pat: str, reflags: int):
         if reflags & a:
             flags |= b
     return _regex.compile(pat, flags)
+
+
+def _is_tame(pat: str, reflags: int) -> bool:
+    """Can `re` run PAT without a bound? True when its parse tree has no
+    repeat inside a repeat, no alternation inside a repeat, no
+    backreference and at most one unbounded quantifier: its backtracking
+    is then at most quadratic in the subject."""
+    try:
+        from re import _parser as sre
+    except ImportError:  # pragma: no cover - older Pythons
+        import sre_parse as sre  # type: ignore[no-redef]
+    try:
+        tree = sre.parse(pat, reflags)
+    except Exception:
+        return False
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)}
+    refs = {sre.GROUPREF, sre.GROUPREF_EXISTS}
+    unbounded = 0
+
+    def walk(items, under_repeat: bool) -> bool:
+        nonlocal unbounded
+        for op, av in items:
+            if op in refs:
+                return False
+            if op in repeats:
+                lo, hi, sub = av
+                if under_repeat:
+                    return False
+                if hi == sre.MAXREPEAT or hi > 16:
+                    unbounded += 1
+                    if unbounded > 1:
+                        return False
+                if not walk(sub, hi > 1):
+                    return False
+            elif op is sre.BRANCH:
+                if under_repeat:
+                    return False
+                if not all(walk(b, under_repeat) for b in av[1]):
+                    return False
+            elif op is sre.SUBPATTERN:
+                if not walk(av[-1], under_repeat):
+                    return False
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                if not walk(av[1], under_repeat):
+                    return False
+            elif op is getattr(sre, "ATOMIC_GROUP", None):
+                if not walk(av, under_repeat):
+                    return False
+        return True
+
+    return walk(tree, False)
+
+
+class _Pattern:
+    """A translated pattern: `re` when it is tame, `regex` (with a time
+    budget) otherwise or for long subjects, compiled when first needed."""
+
+    __slots__ = ("pat", "flags", "tame", "_slow", "groups")
+
+    def __init__(self, pat: str, reflags: int):
+        self.pat = pat
+        self.flags = reflags
+        self._slow = None
+        self.tame = re.compile(pat, reflags) if _is_tame(pat, reflags) else None
+        if self.tame is None:
+            self._slow = _to_regex(pat, reflags)
+        self.groups = (self.tame or self._slow).groups
+
+    def slow(self):
+        if self._slow is None:
+            self._slow = _to_regex(self.pat, self.flags)
+        return self._slow
 
 
 class _NativeError(Exception):
@@ -821,7 +900,7 @@ class RegexpTable(Table):
                 return None
         try:
             regex, anchored = self._compile(body, flags)
-        except (TranslateError, re.error, ValueError, OverflowError) as exc:
+        except (TranslateError, re.error, _regex.error, ValueError, OverflowError) as exc:
             self._warn(lineno, f"pattern {delim}{body}{delim}{flags} cannot be evaluated by the "
                        f"explorer: {exc}; skipping this rule", "error")
             return None
@@ -853,7 +932,7 @@ class RegexpTable(Table):
         if self.bytes_mode:
             rf |= re.ASCII
             pat = pat.encode("utf-8", "surrogateescape").decode("latin-1")
-        return _to_regex(pat, rf), anchored
+        return _Pattern(pat, rf), anchored
 
     def _native_args(self, body: str, flags: str) -> tuple[bytes, int]:
         """The pattern and options as Postfix hands them to regcomp/pcre2."""
@@ -928,11 +1007,15 @@ class RegexpTable(Table):
         """r's pattern against the subject, within MATCH_BUDGET; past it,
         the host's own engine decides (Postfix's answer), or the rule does
         not match, with a warning naming the table and line."""
+        p = r.regex
+        if p.tame is not None and len(subj) <= TAME_SUBJECT:
+            return p.tame.match(subj) if r.anchored else p.tame.search(subj)
         try:
+            slow = p.slow()
             if r.anchored:
-                return r.regex.match(subj, timeout=MATCH_BUDGET)
-            return r.regex.search(subj, timeout=MATCH_BUDGET)
-        except TimeoutError:
+                return slow.match(subj, timeout=MATCH_BUDGET)
+            return slow.search(subj, timeout=MATCH_BUDGET)
+        except (TimeoutError, _regex.error):
             pass
         label = "pcre map" if self.pcre else "regexp map"
         engine = _native("pcre" if self.pcre else "regexp")
