@@ -28,6 +28,8 @@ CORPUS = [
     (r"^(\w+\s?)*$", ["word " * 8 + "!", "hello world"]),
     (r"(a|b|ab)*c", ["ab" * 20, "abababc"]),
     (r"^(.*a){12}$", ["a" * 11 + "b" * 30, "a" * 12]),
+    (r"^a{0,9}a{0,9}a{0,9}a{0,9}a{0,9}a{0,9}a{0,9}a{0,9}$", ["a" * 60 + "!", "a" * 20]),
+    (r"^.*x.*y.*z$", ["x" * 40 + "y" * 40, "axbyz"]),
 ]
 PCRE_ONLY = [
     (r"(.*){1,30}[bc]", ["a" * 30, "aab"]),
@@ -71,6 +73,24 @@ def test_catastrophic_patterns_end_with_postmaps_answers(tmp_path, kind):
             both_warned += 1
     if kind == "pcre":
         assert both_warned, "no pattern of the corpus reached the bound"
+
+
+def test_which_patterns_run_unbounded():
+    """Only patterns whose backtracking is at most quadratic (one unbounded
+    quantifier, few bounded choices, nothing repeated inside a repeat, no
+    backreference) skip the bound."""
+    import re
+
+    from tui.core.tables.regexp import _is_tame
+
+    tame = [r"^user[0-9]*@(sub\.)?example\.org$", r"\.example\.com$", r"^[^@]+@example\.com$",
+            r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$", r"(a|b)*c"]
+    wild = [r"^(a+)+$", r"^(a|aa)+$", r"^(.*)@(.*)$", r"(a)\1", r"^(x+x+)+y$",
+            r"^a{0,9}a{0,9}a{0,9}a{0,9}$", r"(?=(a+)+b)"]
+    for p in tame:
+        assert _is_tame(p, re.I | re.A), p
+    for p in wild:
+        assert not _is_tame(p, re.I | re.A), p
 
 
 def test_budget_exceeded_falls_back_or_warns(tmp_path, monkeypatch):

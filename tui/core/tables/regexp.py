@@ -576,9 +576,10 @@ def _is_tame(pat: str, reflags: int) -> bool:
     repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)}
     refs = {sre.GROUPREF, sre.GROUPREF_EXISTS}
     unbounded = 0
+    choices = 1  # ways the bounded quantifiers can split a subject
 
     def walk(items, under_repeat: bool) -> bool:
-        nonlocal unbounded
+        nonlocal unbounded, choices
         for op, av in items:
             if op in refs:
                 return False
@@ -588,8 +589,11 @@ def _is_tame(pat: str, reflags: int) -> bool:
                     return False
                 if hi == sre.MAXREPEAT or hi > 16:
                     unbounded += 1
-                    if unbounded > 1:
-                        return False
+                else:
+                    choices *= hi - lo + 1
+                # one unbounded quantifier: ~n^2 steps; bounded ones multiply
+                if unbounded > 1 or choices > (64 if unbounded else 4096):
+                    return False
                 if not walk(sub, hi > 1):
                     return False
             elif op is sre.BRANCH:
