@@ -5,10 +5,11 @@ warnings, one a line, as compilers print them:
 
 The same checks the app shows in its warnings section (tui.core.lint):
 restriction names smtpd does not know, entries after an unconditional
-permit/reject/defer, stale compiled maps, .cf files that hold a password and
-are world-readable, a domain in two address classes; plus what loading the
-configuration found (syntax errors, ...). Domains PostfixAdmin knows are
-looked up in the class tables too, as in the app.
+permit/reject/defer, stale compiled maps, .cf files that hold a password
+and are world-readable, a domain in two address classes; the old
+restriction names smtpd still accepts, which the tree flags in place; plus
+what loading the configuration found (syntax errors, ...). Domains
+PostfixAdmin knows are looked up in the class tables too, as in the app.
 
 Exit status: 0 no warnings, 1 warnings, 2 the configuration is unusable
 (main.cf missing or unreadable). No password is ever printed, and
@@ -60,6 +61,38 @@ def _main_cf_secrets(cfg) -> set[str]:
     return out
 
 
+def _old_names(cfg, config_dir: Path) -> list[dict]:
+    """Old restriction names smtpd still accepts, as the app's tree flags
+    them (lint.restriction_items notes), in main.cf's lists and classes
+    and in the -o lists of smtpd services."""
+    from tui.core import lint
+
+    out: list[dict] = []
+    main = cfg.params()
+    classes = lint.restriction_classes(cfg)
+    lists = [(n, main, None) for n in lint.RESTRICTION_LISTS] + [(c, main, None) for c in sorted(classes)]
+    for svc in cfg.smtpd_services():
+        for n in svc.overrides:
+            if n in lint.RESTRICTION_LISTS or n in classes:
+                try:
+                    lists.append((n, cfg.params(svc), svc.name))
+                except Exception:
+                    continue
+    for name, view, svc in lists:
+        try:
+            entries = lint.restriction_items(view, name, classes)
+            src = view.source(name)
+        except Exception:
+            continue
+        on = f" (-o on {svc})" if svc else ""
+        for _pos, text, note in entries:
+            if note.startswith("old name of "):
+                path, line = _location(getattr(src, "path", None), getattr(src, "line", None), config_dir)
+                out.append({"path": path, "line": line, "severity": "warning", "param": name,
+                            "message": f"{name}{on}: '{text}' is the {note} (smtpd still accepts it)"})
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from tui.core import inventory, lint, postfixadmin
     from tui.core.config import ConfigError, load_config
@@ -90,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     for d in cfg.diagnostics:
         path, line = _location(d.path, d.line, config_dir)
         items.append({"path": path, "line": line, "severity": d.severity, "message": d.message})
+    items += _old_names(cfg, config_dir)
     for w in lint.lint(cfg, refs=refs, candidates=candidates):
         path, line = _location(w.path, w.line, config_dir)
         item = {"path": path, "line": line, "severity": w.severity, "message": w.message}

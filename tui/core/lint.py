@@ -200,8 +200,7 @@ def _src_of(view, name: str) -> Source | None:
 
 def restriction_warnings(cfg) -> list[LintWarning]:
     """Unknown restriction names (smtpd answers 451 4.3.5 when it gets
-    there), old names smtpd still accepts, and entries after an
-    unconditional permit/reject/defer."""
+    there) and entries after an unconditional permit/reject/defer."""
     out: list[LintWarning] = []
     known = known_restrictions()
     deprecated = deprecated_names()
@@ -227,9 +226,6 @@ def restriction_warnings(cfg) -> list[LintWarning]:
                                        f"the unconditional '{terminal_at}'", param=name, where=where,
                                        path=path, line=line))
                 break
-            if low in deprecated:  # smtpd still takes it; the tree flags it too
-                out.append(LintWarning(f"{name}{on}: '{tok}' is the old name of '{deprecated[low]}'",
-                                       param=name, where=where, path=path, line=line))
             if low in known:
                 nargs = known[low]
             elif _is_other_item(tok, classes) or low in deprecated or not known:
