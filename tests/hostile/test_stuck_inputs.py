@@ -202,3 +202,14 @@ def test_fifo_as_cidr_source(tmp_path):
     os.mkfifo(tmp_path / "clients.cidr")
     r = _run("lookup", "--config-dir", str(tmp_path), f"cidr:{tmp_path}/clients.cidr", "192.0.2.1")
     assert r.returncode == 2 and "clients.cidr" in r.err and "not a regular file (FIFO)" in r.err, r.err
+
+
+@pytest.mark.xfail(strict=True, reason=_NOT_WIRED + ": tui/core/classes.py /file entries of mynetworks "
+                   "and domain lists")
+def test_fifo_as_a_mynetworks_file(tmp_path):
+    os.mkfifo(tmp_path / "nets")
+    (tmp_path / "main.cf").write_text(f"compatibility_level = 3.6\nmynetworks = {tmp_path}/nets\n")
+    (tmp_path / "master.cf").write_text("smtp inet n - n - - smtpd\n")
+    r = _run("trace", "--config-dir", str(tmp_path), "--client-address", "192.0.2.1",
+             "--recipient", "a@example.org")
+    assert "nets" in r.err + r.out and "not a regular file (FIFO)" in r.err + r.out, r.err
