@@ -222,3 +222,124 @@ class TcpProxy:
 
     def __exit__(self, *exc):
         self.kill()
+
+
+class ScriptedServer:
+    """A TCP server on 127.0.0.1 that plays a MySQL server badly: for each
+    connection, `behaviour(conn)` runs in its own thread (drip bytes, send
+    an error packet, ...). close() stops it."""
+
+    def __init__(self, behaviour):
+        import threading
+
+        self.behaviour = behaviour
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        self.conns: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        import threading
+
+        while not self.stop.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            threading.Thread(target=self._play, args=(c,), daemon=True).start()
+
+    def _play(self, c):
+        try:
+            self.behaviour(c, self.stop)
+        except OSError:
+            pass
+
+    def close(self):
+        self.stop.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self._thread.join(5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def mysql_handshake() -> bytes:
+    """A MySQL protocol-10 greeting packet (sequence 0)."""
+    body = (b"\x0a" + b"5.5.5-10.11.6-MariaDB\x00" + (7).to_bytes(4, "little") + b"abcdefgh\x00"
+            + (0xF7FE).to_bytes(2, "little") + b"\x21" + (2).to_bytes(2, "little")
+            + (0x81BF).to_bytes(2, "little") + b"\x15" + b"\x00" * 10 + b"ijklmnopqrst\x00"
+            + b"mysql_native_password\x00")
+    return len(body).to_bytes(3, "little") + b"\x00" + body
+
+
+def drip(conn, stop, interval: float = 2.0) -> None:
+    """Send a greeting, then a packet that never ends, one byte per INTERVAL."""
+    data = mysql_handshake()[:-8]
+    i = 0
+    while not stop.wait(interval):
+        conn.sendall(data[i:i + 1] if i < len(data) else b"x")
+        i += 1
+
+
+def error_packet(message: bytes):
+    """A server that answers every connection with MySQL error 1040 carrying
+    MESSAGE (as a server that is out of connections does, before any
+    greeting)."""
+    def play(conn, stop):
+        body = b"\xff" + (1040).to_bytes(2, "little") + message
+        conn.sendall(len(body).to_bytes(3, "little") + b"\x00" + body)
+        stop.wait(30)
+    return play
+
+
+def _packet(seq: int, body: bytes) -> bytes:
+    return len(body).to_bytes(3, "little") + bytes([seq & 0xFF]) + body
+
+
+def _read_packet(conn) -> tuple[int, bytes]:
+    head = b""
+    while len(head) < 4:
+        more = conn.recv(4 - len(head))
+        if not more:
+            raise OSError("closed")
+        head += more
+    n = int.from_bytes(head[:3], "little")
+    body = b""
+    while len(body) < n:
+        more = conn.recv(n - len(body))
+        if not more:
+            raise OSError("closed")
+        body += more
+    return head[3], body
+
+
+def drip_on_select(conn, stop, interval: float = 2.0) -> None:
+    """Greet, accept any login and any statement, but answer a SELECT one
+    byte per INTERVAL, without end: a server that hangs mid-answer."""
+    conn.sendall(mysql_handshake())
+    ok = b"\x00\x00\x00\x02\x00\x00\x00"
+    while True:
+        seq, body = _read_packet(conn)
+        if b"SELECT" in body.upper():
+            break
+        conn.sendall(_packet(seq + 1, ok))
+    while not stop.wait(interval):
+        conn.sendall(b"\x01")

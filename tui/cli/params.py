@@ -10,9 +10,16 @@ is empty. Warnings go to stderr; a missing main.cf or master.cf is one line
 and exit status 2; an expansion error (e.g. a $a -> $b -> $a loop) stops like
 postconf's "macro processing error" with exit status 1.
 
+Values reach a terminal with control characters spelled out (\x1b, see
+tui.core.text); into a pipe or file they go byte for byte, as postconf
+writes them, so that diffs stay exact. Warnings always have them spelled
+out.
+
 One deliberate difference: the value of a database password set in main.cf
-(`NAME_password`, `NAME_bind_pw` for a `mysql:NAME`-style table) is printed
-as HIDDEN, and never appears in a warning either.
+(`NAME_password`, `NAME_bind_pw` for a `mysql:NAME`-style table), and of
+every parameter whose value flows into one through $name, is printed as
+HIDDEN (with -x also the expansion of every parameter that takes one in),
+and never appears in a warning either.
 """
 from __future__ import annotations
 
@@ -22,29 +29,43 @@ import re
 import sys
 
 from tui.core.config import ConfigError, ParamView, load_config
-from tui.core.expand import ExpandResult
-from tui.core.analysis.inventory import scrub
+from tui.core.expand import ExpandResult, names_using, secret_names
+from tui.core.text import scrub, visible
 
 PROG = "postfix-explorer params"
 HIDDEN = "(set, not shown)"
-_SECRET_NAME = re.compile(r"_(password|bind_pw)$")
 
 
-def _secret_values(cfg) -> set[str]:
-    """Values of main.cf/-o settings that hold a database password."""
-    out: set[str] = set()
-    for name, entry in cfg.main.items():
-        if _SECRET_NAME.search(name) and entry.value.strip():
-            out.add(entry.value.strip())
-    for svc in cfg.services:
-        for name, (value, _src) in svc.overrides.items():
-            if _SECRET_NAME.search(name) and value.strip():
-                out.add(value.strip())
-    return out
+class _Secrets:
+    """What params must not print: the value of every setting that holds a
+    password or flows into one (`x_password = $db_secret` makes db_secret
+    a secret), and the expansion of every setting that takes one in
+    (`y = user:$db_secret` shows as $db_secret, never expanded)."""
+
+    def __init__(self, cfg):
+        raw: dict[str, str] = {n: e.value for n, e in cfg.main.items()}
+        for svc in cfg.services:
+            for n, (value, _src) in svc.overrides.items():
+                raw[n] = f"{raw[n]} {value}" if n in raw else value
+        self.names = secret_names(raw)
+        self.users = names_using(raw, self.names)
+        self.values: set[str] = set()
+        for n in self.names:
+            for v in (raw.get(n), self._expanded(cfg, n)):
+                if v and v.strip():
+                    self.values.add(v.strip())
+
+    @staticmethod
+    def _expanded(cfg, name: str) -> str | None:
+        try:
+            return cfg.params().expand(name)
+        except Exception:
+            return None
+
+    def hides(self, name: str, expanded: bool) -> bool:
+        return name in self.names or (expanded and name in self.users)
 
 
-def _is_secret(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
 _WS = re.compile(r"[ \t\r\n]+")  # PCF_SEPARATORS
 
 
@@ -71,6 +92,28 @@ def format_line(text: str) -> str:
     return " ".join(w for w in _WS.split(text) if w) + "\n"
 
 
+def _to_terminal(out) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Out:
+    """stdout: byte for byte into a pipe (diffable with postconf), control
+    characters spelled out on a terminal."""
+
+    def __init__(self, out):
+        self._out = out
+        self._tty = _to_terminal(out)
+
+    def write(self, line: str) -> None:
+        self._out.write(visible(line, keep_newlines=True) if self._tty else line)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
 class _ExpandFailed(Exception):
     pass
 
@@ -91,21 +134,23 @@ def _value(view: ParamView, name: str, expand: bool, err) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = sys.stdout
-    if hasattr(out, "reconfigure"):
-        out.reconfigure(errors="surrogateescape")  # non-UTF-8 bytes come out as read
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")  # non-UTF-8 bytes come out as read
+    out = _Out(sys.stdout)
     secrets: set[str] = set()
+    hidden: _Secrets | None = None
 
     def err(msg: str) -> None:
         out.flush()
-        print(f"{PROG}: {scrub(msg, secrets)}", file=sys.stderr)
+        print(f"{PROG}: {visible(scrub(msg, secrets))}", file=sys.stderr)
 
     try:
         cfg = load_config(args.config_dir, require_master=True)
     except ConfigError as exc:
         err(f"error: {exc}")
         return 2
-    secrets = _secret_values(cfg)
+    hidden = _Secrets(cfg)
+    secrets = hidden.values
     for d in cfg.diagnostics:
         err(str(d))
     if not args.json:
@@ -136,14 +181,14 @@ def run(args: argparse.Namespace) -> int:
             # postconf -P SERVICE/TYPE[/NAME]: the service's -o settings
             names = sorted(svc.overrides) if not args.names else args.names
             if args.json:
-                return _print_json(view, [n for n in names if n in svc.overrides])
+                return _print_json(view, [n for n in names if n in svc.overrides], hidden)
             for name in names:
                 if name not in svc.overrides:
                     err(f'warning: unmatched request: "{svc.key}/{name}"')
                     status = 1
                     continue
                 value = svc.overrides[name][0]
-                if _is_secret(name):
+                if hidden.hides(name, args.expand):
                     value = HIDDEN
                 elif args.expand:
                     value = _checked(view.expand_text_result(value), err)
@@ -168,9 +213,9 @@ def run(args: argparse.Namespace) -> int:
                 names = sorted(set(names) | set(svc.overrides))
 
         if args.json:
-            return _print_json(view, names) or status
+            return _print_json(view, names, hidden) or status
         for name in names:
-            value = HIDDEN if _is_secret(name) else _value(view, name, args.expand, err)
+            value = HIDDEN if hidden.hides(name, args.expand) else _value(view, name, args.expand, err)
             out.write(format_line(value if args.hide_name else f"{name} = {value}"))
     except _ExpandFailed:
         err("fatal: macro processing error")
@@ -178,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _print_json(view: ParamView, names: list[str]) -> int:
+def _print_json(view: ParamView, names: list[str], hidden: _Secrets) -> int:
     data = {}
     for name in names:
         data[name] = {
@@ -186,11 +231,13 @@ def _print_json(view: ParamView, names: list[str]) -> int:
             "expanded": view.raw(name) if view.is_raw_parameter(name) else view.expand(name),
             "source": view.source(name).to_json(),
         }
-        if _is_secret(name):
+        if hidden.hides(name, False):
             data[name]["value"] = data[name]["expanded"] = HIDDEN
+        elif hidden.hides(name, True):
+            data[name]["expanded"] = HIDDEN
         errors = view.expand_errors(name)
         if errors:
-            data[name]["errors"] = errors
+            data[name]["errors"] = [scrub(e, hidden.values) for e in errors]
     json.dump(data, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
     return 0

@@ -61,7 +61,9 @@ def _resolver(args):
 
 
 def _err(msg: str) -> int:
-    print(f"postfix-explorer trace: {msg}", file=sys.stderr)
+    from tui.core.text import visible
+
+    print(visible(f"postfix-explorer trace: {msg}"), file=sys.stderr)
     return 2
 
 
@@ -147,10 +149,12 @@ def _warn_config(cfg, tr, service) -> None:
     each naming file and line."""
     seen: set[str] = set()
 
+    from tui.core.text import visible
+
     def say(text: str) -> None:
         if text not in seen:
             seen.add(text)
-            print(f"postfix-explorer trace: {text}", file=sys.stderr)
+            print(visible(f"postfix-explorer trace: {text}"), file=sys.stderr)
 
     for d in cfg.diagnostics:
         say(str(d))
@@ -183,6 +187,11 @@ def _warn_config(cfg, tr, service) -> None:
 
 
 def render_text(tr, ex, logline=None) -> str:
+    """The trace as text. Every line passes through visible(): a key, a
+    table value, a HELO name or a file name with an ESC in it is shown
+    spelled out (\\x1b), never sent to the terminal."""
+    from tui.core.text import visible
+
     t = tr.transaction
     lines = []
     lines.append(f"service   {tr.service}")
@@ -238,5 +247,5 @@ def render_text(tr, ex, logline=None) -> str:
     for w in tr.warnings:
         lines.append(f"Warning: {w}")
     lines.append("")
-    lines.append(ex.text())
-    return "\n".join(lines)
+    lines.extend(ex.text().split("\n"))
+    return "\n".join(visible(line) for line in lines)

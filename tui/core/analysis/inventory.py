@@ -22,6 +22,7 @@ from tui.core.model import Source
 from tui.core.smtpd import RESTRICTIONS
 from tui.core.smtpd.registry import NO_ARG, TABLE
 from tui.core.tables.sql import read_cf
+from tui.core.text import scrub  # noqa: F401  (re-exported for the app until it imports text)
 
 # Postfix 3.7's dictionary types (postconf -m, plus the ones a Debian build
 # leaves out): a token "type:name" names a table only with one of these.
@@ -170,9 +171,6 @@ def collect_tables(cfg) -> list[TableRef]:
 # can keep them out of everything they show.
 
 SECRET_SETTINGS = ("password", "bind_pw")
-_SECRET_RE = re.compile(r"(?i)(password\s*=\s*)(\S+)")
-
-
 def cf_settings(path: str) -> tuple[dict[str, tuple[str, int]], str | None]:
     """A mysql/sqlite/pgsql/ldap .cf file as {name: (value, line)} (the
     tables layer's reader), or ({}, error) when it cannot be read."""
@@ -215,13 +213,3 @@ def cf_secrets(refs: list[TableRef], view=None) -> set[str]:
                     if v and v.strip():
                         out.add(v.strip())
     return out
-
-
-def scrub(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
-    """TEXT with known secret values and `password = x` assignments hidden."""
-    if not text:
-        return text
-    for s in sorted(secrets, key=len, reverse=True):
-        if s:
-            text = text.replace(s, "********")
-    return _SECRET_RE.sub(r"\1********", text)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tui.core.analysis.inventory import TableRef, cf_settings, scrub
+from tui.core.analysis.inventory import TableRef, cf_settings
+from tui.core.text import scrub
 from tui.core.tables import open_table
 
 PFA_TABLES = ("domain", "mailbox", "alias", "alias_domain")

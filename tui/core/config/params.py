@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from tui.core import safeio
 from tui.core.config.syntax import ConfigError
 
 
@@ -54,11 +55,10 @@ def read_myorigin(view: View) -> str:
     v = param(view, "myorigin").strip()
     if v.startswith("/"):
         try:
-            with open(v, encoding="utf-8", errors="replace") as fh:
-                for line in fh:
-                    line = line.strip()
-                    if line and not line.startswith("#"):
-                        return line.lower()
+            for line in safeio.read_bytes(v).decode("utf-8", "replace").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    return line.lower()
         except OSError:
             return param(view, "myhostname").lower()
     return v.lower()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tui.core import grammar as _grammar
+from tui.core import safeio
 from tui.core.model import Diagnostic, ExplorerError
 
 
@@ -205,5 +206,5 @@ def split_quoted(text: str, sep: str = SPACE, parens: str = "{}") -> list[tuple[
 
 
 def _read(path: Path) -> str:
-    data = path.read_bytes()
+    data = safeio.read_bytes(path)  # a FIFO or a device is refused, not waited on
     return data.decode("utf-8", errors="surrogateescape")

@@ -9,6 +9,7 @@ import re
 import socket
 from dataclasses import dataclass, field
 
+from tui.core import safeio
 from tui.core.cache import is_table, table_lookup
 from tui.core.config.params import param_list
 
@@ -50,14 +51,14 @@ def _expand_patterns_uncached(items: Sequence[str], init: bool = True) -> list[t
             continue
         if item.startswith("/"):
             try:
-                with open(item, encoding="utf-8", errors="replace") as fh:
-                    for line in fh:
-                        if line.startswith("#"):
-                            continue
-                        out.extend(_expand_patterns_uncached(line.replace(",", " ").split(), match))
+                text = safeio.read_bytes(item).decode("utf-8", "replace")  # a FIFO is refused
+                for line in text.splitlines():
+                    if line.startswith("#"):
+                        continue
+                    out.extend(_expand_patterns_uncached(line.replace(",", " ").split(), match))
             except OSError as exc:
                 out.append((match, f"nofile:{item}"))
-                out[-1] = (match, f"__nofile__:{item}:{exc.strerror}")
+                out[-1] = (match, f"__nofile__:{item}:open file {item}: {exc.strerror}")
             continue
         if is_table(item):
             out.append((match, item))

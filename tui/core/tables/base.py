@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tui.core import safeio
 from tui.core.model import Diagnostic
 from tui.core.tables.inline_syntax import inline_rules
 
@@ -209,9 +210,7 @@ class UnusableTable(Table):
 
 def source_lines(path: str) -> str:
     """Read a table source as text; undecodable bytes survive round trips."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    return data.decode("utf-8", "surrogateescape")
+    return safeio.read_text(path)  # a FIFO or a device is refused, not waited on
 
 
 def logical_lines(text: str):

@@ -50,6 +50,7 @@ import os
 import re
 import threading
 
+from tui.core import safeio
 from tui.core.model import Diagnostic
 from tui.core.tables.base import Entry, LookupResult, Table, file_mtime, logical_lines
 from tui.core.tables.indexed import IndexFormatError, decode_key, decode_value, dict_get, open_index
@@ -242,8 +243,7 @@ class FileTable(Table):
             if self._src_index is not None:
                 return True
             try:
-                with open(self.path, "rb") as fh:
-                    data = fh.read()
+                data = safeio.read_bytes(self.path)  # a FIFO or a device is refused
             except OSError as exc:
                 self._load_error = f"cannot read {self.path}: {exc.strerror or exc}"
                 if self._reader is None:
@@ -630,6 +630,7 @@ def _short(s: str, n: int = 60) -> str:
 
 def _oserr(path: str) -> str:
     try:
+        safeio.check_regular(path)  # opening a FIFO would wait for a writer
         with open(path, "rb"):
             return "ok"
     except OSError as exc:

@@ -8,22 +8,56 @@ A host that fails is skipped until `retry_interval` (default 60 s) has
 passed, as Postfix marks it down; the connection that works is reused for
 later lookups. Connect/read/write timeouts are short so a hung server cannot
 freeze a caller, and a host that hung once is not waited on again at every
-lookup of a trace.
+lookup of a trace. pymysql's timeouts are per read: a server that drips one
+byte a second would keep it reading forever, so the whole of one lookup
+(every host tried, the handshake, the query and its rows) also has a
+deadline, LOOKUP_TIMEOUT: a watchdog shuts the socket down when it passes.
 
 The password is kept in a _Secret whose repr()/str() hide it, and is scrubbed from every error text.
 """
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 
 from tui.core.model import Diagnostic
 from tui.core.tables.sql import CfError, SqlTable, mysql_quote
+from tui.core.text import scrub_assignments
 
 DEFAULT_SOCKETS = ("/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/tmp/mysql.sock")
 CONNECT_TIMEOUT = 3
 IO_TIMEOUT = 5
+LOOKUP_TIMEOUT = CONNECT_TIMEOUT + IO_TIMEOUT  # one whole lookup, every host included
+
+
+class _Watchdog:
+    """Shuts a socket down when a deadline passes, so that a read blocked
+    on it returns at once (pymysql then raises a connection error)."""
+
+    def __init__(self):
+        self._timer: threading.Timer | None = None
+        self.fired = False
+
+    def arm(self, sock, seconds: float) -> None:
+        self.cancel()
+        self.fired = False
+        self._timer = threading.Timer(max(0.0, seconds), self._fire, (sock,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self, sock) -> None:
+        self.fired = True
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 class _Secret:
@@ -89,6 +123,7 @@ class MysqlTable(SqlTable):
         self._down: dict[str, tuple[float, str]] = {}  # host label -> (retry at, why)
         self.retry_interval = 60.0
         self._pw = _secret("")
+        self._file_pws: list[_Secret] = []  # passwords in the option_file
         self.hosts: list[tuple[str, str, int | None]] = []
         self.user = ""
         self.dbname = ""
@@ -114,6 +149,15 @@ class MysqlTable(SqlTable):
         # onto pymysql's equivalents; settings in the .cf win over the file.
         self._extra: dict = {}
         if p.get("option_file"):
+            from tui.core.safeio import check_regular
+            try:
+                check_regular(p["option_file"])  # pymysql would wait on a FIFO
+            except FileNotFoundError:
+                pass  # libmysqlclient skips a missing option file; so does pymysql
+            except OSError as exc:
+                raise CfError(f"option_file {p['option_file']}: {exc.strerror or exc}") from None
+            else:
+                self._file_pws = _option_file_passwords(p["option_file"])
             self._extra["read_default_file"] = p["option_file"]
             self._extra["read_default_group"] = p.get("option_group") or "client"
         tls = {"tls_CAfile": "ssl_ca", "tls_CApath": "ssl_capath", "tls_cert_file": "ssl_cert",
@@ -134,12 +178,15 @@ class MysqlTable(SqlTable):
         return f"MySQL database {self.dbname!r} on {where} as user {self.user!r} ({self.path})"
 
     def _scrub(self, text: str) -> str:
-        pw = self._pw()
-        if pw and pw in text:
-            text = text.replace(pw, "********")
-        return text
+        """An error text with every password this table knows hidden: the
+        .cf's, the option_file's, and any `password=...` a library quoted."""
+        for secret in sorted([self._pw, *self._file_pws], key=lambda s: -len(s())):
+            pw = secret()
+            if pw and pw in text:
+                text = text.replace(pw, "********")
+        return scrub_assignments(text)
 
-    def _connect(self):
+    def _connect(self, deadline: float, watchdog: _Watchdog):
         import pymysql
 
         errors = []
@@ -161,10 +208,29 @@ class MysqlTable(SqlTable):
                 errors.append(f"{label}: not retried for {down[0] - time.monotonic():.0f} s "
                               f"(retry_interval) after: {down[1]}")
                 continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                errors.append(f"{label}: not tried, the lookup's {LOOKUP_TIMEOUT} s had run out")
+                continue
+            sock = None
             try:
-                conn = pymysql.connect(**kw)
+                conn = pymysql.connect(defer_connect=True, **kw)  # reads the option_file
+                sock = _open_socket(kind, host, port, min(CONNECT_TIMEOUT, left))
+                watchdog.arm(sock, deadline - time.monotonic())
+                try:
+                    conn.connect(sock)
+                finally:
+                    watchdog.cancel()
             except Exception as exc:  # pymysql.err.*, OSError
+                if sock is None and isinstance(exc, OSError):
+                    # pymysql's own words when it opens the socket itself
+                    shown = "localhost" if kind == "unix" else host
+                    exc = pymysql.err.OperationalError(2003, f"Can't connect to MySQL server on {shown!r} ({exc})")
+                elif sock is not None:
+                    sock.close()
                 why = self._scrub(_exc_text(exc))
+                if watchdog.fired:
+                    why = f"no answer within {LOOKUP_TIMEOUT} s (the server is too slow: {why})"
                 self._mark_down(label, why)
                 errors.append(f"{label}: {why}")
                 continue
@@ -174,19 +240,28 @@ class MysqlTable(SqlTable):
         return None, "cannot connect to any MySQL server: " + "; ".join(errors)
 
     def _run(self, query: str):
+        deadline = time.monotonic() + LOOKUP_TIMEOUT
+        watchdog = _Watchdog()
         with self._lock:
             for attempt in (1, 2):
                 if self._conn is None:
-                    conn, err = self._connect()
+                    conn, err = self._connect(deadline, watchdog)
                     if conn is None:
                         return [], f"{self.spec}: {err}"
                     self._conn = conn
                 try:
-                    with self._conn.cursor() as cur:
-                        # bytes: a key that is not UTF-8 (smtputf8_enable = no) reaches
-                        # the server byte for byte, as with Postfix's C strings
-                        cur.execute(query.encode("utf-8", "surrogateescape"))
-                        rows = cur.fetchall() if cur.description is not None else None
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError("no time left")
+                    watchdog.arm(self._conn._sock, left)
+                    try:
+                        with self._conn.cursor() as cur:
+                            # bytes: a key that is not UTF-8 (smtputf8_enable = no) reaches
+                            # the server byte for byte, as with Postfix's C strings
+                            cur.execute(query.encode("utf-8", "surrogateescape"))
+                            rows = cur.fetchall() if cur.description is not None else None
+                    finally:
+                        watchdog.cancel()
                     if rows is None:
                         if self.params.get("require_result_set", "yes").lower() in ("no", "false", "0"):
                             return [], None
@@ -194,6 +269,11 @@ class MysqlTable(SqlTable):
                     return list(rows), None
                 except Exception as exc:
                     text = self._scrub(_exc_text(exc))
+                    if watchdog.fired or isinstance(exc, TimeoutError):
+                        text = f"no complete answer within {LOOKUP_TIMEOUT} s (the server is too slow)"
+                        self._close_conn()
+                        self._mark_down(self._conn_host, text)
+                        return [], f"{self.spec}: query failed on {self._conn_host}: {text}"
                     stale = _is_connection_error(exc)
                     self._close_conn()
                     if stale and attempt == 1:
@@ -220,6 +300,24 @@ class MysqlTable(SqlTable):
             self._close_conn()
 
 
+def _open_socket(kind: str, host: str, port: int | None, timeout: float):
+    """The connected socket pymysql would open (it takes ours, so that the
+    watchdog can reach it during the handshake)."""
+    if kind == "unix":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(host)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+    sock = socket.create_connection((host, port or 3306), timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    return sock
+
+
 def _text_conv() -> dict:
     """pymysql converters that keep every column as the server's text (as
     Postfix sees it: 1, 2000-01-01 00:00:00, ...): the Python-type encoders
@@ -228,7 +326,39 @@ def _text_conv() -> dict:
     return {k: v for k, v in conversions.items() if not isinstance(k, int)}
 
 
+def _option_file_passwords(path: str) -> list[_Secret]:
+    """The values of `password` lines of a my.cnf-style option file, in any
+    section or none, quoted or not, to be hidden from error texts."""
+    from tui.core.safeio import read_text
+
+    try:
+        text = read_text(path, limit=1 << 20)
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        name, eq, value = line.partition("=")
+        if eq and name.strip().lower() in ("password", "pass", "passwd"):
+            v = value.strip()
+            if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+                v = v[1:-1]
+            if v:
+                out.append(_secret(v))
+    return out
+
+
 def _exc_text(exc: BaseException) -> str:
+    import configparser
+
+    if isinstance(exc, configparser.Error):
+        # configparser quotes the line it could not read: never show it
+        where = getattr(exc, "source", None) or "option_file"
+        if isinstance(exc, configparser.MissingSectionHeaderError):
+            return f"{where}, line {exc.lineno}: a setting before any [section] (line not shown)"
+        if isinstance(exc, configparser.ParsingError):
+            lines = ", ".join(str(n) for n, _l in exc.errors) or "?"
+            return f"{where}: cannot parse line {lines} (not shown)"
+        return f"{where}: {type(exc).__name__} (the file's text is not shown)"
     args = getattr(exc, "args", ())
     if len(args) == 2 and isinstance(args[0], int):
         return f"{args[1]} (error {args[0]})"

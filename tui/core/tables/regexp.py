@@ -21,6 +21,18 @@ translated (PCRE recursion, branch reset, ...) is a Diagnostic naming file
 and line, and that rule is skipped -- the table status says so. (A pattern
 that glibc/PCRE themselves refuse is skipped by Postfix as well.)
 
+Every evaluation is bounded. A tame pattern (no quantifier inside a
+repeated group, no alternation under a repeat, no backreference, at most
+one unbounded quantifier) cannot backtrack more than about n^2 steps, and
+runs in `re` on subjects up to TAME_SUBJECT characters. Any other pattern
+(or a longer subject) runs in the `regex` engine with a time budget
+(MATCH_BUDGET). A pattern that backtracks past it (/^(a|a)*$/ on a key a
+client chose) is handed to the engine Postfix itself uses, when this host
+has it: glibc's regexec for regexp:, libpcre2 with its default match limit
+for pcre: (Postfix: "match limit exceeded", a warning, and the rule does
+not match). Without that library the rule counts as not matching, with a
+warning naming the table and line.
+
 Known limit: WHETHER a key matches follows glibc exactly (tests ask glibc
 through ctypes), but the SPANS of $n follow Python's leftmost-first rules;
 glibc's leftmost-longest can choose other spans for ambiguous unanchored
@@ -29,6 +41,8 @@ alternations such as /(a|ab)/ on "ab". Anchored patterns agree.
 from __future__ import annotations
 
 import re
+
+import regex as _regex
 
 from tui.core.model import Diagnostic
 from tui.core.tables.base import Entry, LookupResult, Table, logical_lines
@@ -527,8 +541,229 @@ def _flags_of(s: str) -> int:
 
 
 # ----------------------------------------------------------------------
+# Bounded evaluation
+MATCH_BUDGET = 0.1  # seconds the translated pattern may run per evaluation
+
+_RX_FLAGS = ((re.I, _regex.I), (re.M, _regex.M), (re.S, _regex.S), (re.A, _regex.A))
+
+
+TAME_SUBJECT = 4096  # subjects `re` gets for a tame pattern (n^2 stays small)
+
+
+def _to_regex(pat: str, reflags: int):
+    """Compile a pattern translated for `re` in the `regex` engine (its
+    re-compatible VERSION0), which takes a timeout per match."""
+    flags = _regex.VERSION0
+    for a, b in _RX_FLAGS:
+        if reflags & a:
+            flags |= b
+    return _regex.compile(pat, flags)
+
+
+def _is_tame(pat: str, reflags: int) -> bool:
+    """Can `re` run PAT without a bound? True when its parse tree has no
+    repeat inside a repeat, no alternation inside a repeat, no
+    backreference and at most one unbounded quantifier: its backtracking
+    is then at most quadratic in the subject."""
+    try:
+        from re import _parser as sre
+    except ImportError:  # pragma: no cover - older Pythons
+        import sre_parse as sre
+    try:
+        tree = sre.parse(pat, reflags)
+    except Exception:
+        return False
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)}
+    refs = {sre.GROUPREF, sre.GROUPREF_EXISTS}
+    unbounded = 0
+    choices = 1  # ways the bounded quantifiers can split a subject
+
+    def walk(items, under_repeat: bool) -> bool:
+        nonlocal unbounded, choices
+        for op, av in items:
+            if op in refs:
+                return False
+            if op in repeats:
+                lo, hi, sub = av
+                if under_repeat:
+                    return False
+                if hi == sre.MAXREPEAT or hi > 16:
+                    unbounded += 1
+                else:
+                    choices *= hi - lo + 1
+                # one unbounded quantifier: ~n^2 steps; bounded ones multiply
+                if unbounded > 1 or choices > (64 if unbounded else 4096):
+                    return False
+                if not walk(sub, hi > 1):
+                    return False
+            elif op is sre.BRANCH:
+                if under_repeat:
+                    return False
+                if not all(walk(b, under_repeat) for b in av[1]):
+                    return False
+            elif op is sre.SUBPATTERN:
+                if not walk(av[-1], under_repeat):
+                    return False
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                if not walk(av[1], under_repeat):
+                    return False
+            elif op is getattr(sre, "ATOMIC_GROUP", None):
+                if not walk(av, under_repeat):
+                    return False
+        return True
+
+    return walk(tree, False)
+
+
+class _Pattern:
+    """A translated pattern: `re` when it is tame, `regex` (with a time
+    budget) otherwise or for long subjects, compiled when first needed."""
+
+    __slots__ = ("pat", "flags", "tame", "_slow", "groups")
+
+    def __init__(self, pat: str, reflags: int):
+        self.pat = pat
+        self.flags = reflags
+        self._slow = None
+        self.tame = re.compile(pat, reflags) if _is_tame(pat, reflags) else None
+        if self.tame is None:
+            self._slow = _to_regex(pat, reflags)
+        self.groups = (self.tame or self._slow).groups
+
+    def slow(self):
+        if self._slow is None:
+            self._slow = _to_regex(self.pat, self.flags)
+        return self._slow
+
+
+class _NativeError(Exception):
+    pass
+
+
+class _Glibc:
+    """regcomp/regexec of the C library, as dict_regexp calls them, in the
+    C locale."""
+    REG_EXTENDED, REG_ICASE, REG_NEWLINE = 1, 2, 4
+    LC_CTYPE_COLLATE_MASK = (1 << 0) | (1 << 3)
+
+    def __init__(self):
+        import ctypes
+        import ctypes.util
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        if not hasattr(libc, "gnu_get_libc_version"):
+            raise OSError("not glibc")
+        self.ct = ctypes
+        self.libc = libc
+        libc.newlocale.restype = ctypes.c_void_p
+        libc.newlocale.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p]
+        libc.uselocale.restype = ctypes.c_void_p
+        libc.uselocale.argtypes = [ctypes.c_void_p]
+        self.c_locale = libc.newlocale(self.LC_CTYPE_COLLATE_MASK, b"C", None)
+
+        class RegMatch(ctypes.Structure):
+            _fields_ = [("rm_so", ctypes.c_int), ("rm_eo", ctypes.c_int)]
+        self.RegMatch = RegMatch
+
+    def search(self, body: bytes, cflags: int, subject: bytes):
+        ct = self.ct
+        buf = ct.create_string_buffer(1024)  # >= sizeof(regex_t)
+        old = self.libc.uselocale(self.c_locale) if self.c_locale else None
+        try:
+            if self.libc.regcomp(buf, body, cflags):
+                raise _NativeError("regcomp failed")
+            try:
+                m = (self.RegMatch * 10)()
+                if self.libc.regexec(buf, subject, 10, m, 0) != 0:
+                    return None
+                return [(g.rm_so, g.rm_eo) for g in m]
+            finally:
+                self.libc.regfree(buf)
+        finally:
+            if old is not None:
+                self.libc.uselocale(old)
+
+
+class _Pcre2:
+    """libpcre2-8, the library Postfix's pcre: tables use, with its default
+    match limit."""
+    FLAGS = {"i": 0x8, "m": 0x400, "s": 0x20, "x": 0x80, "A": 0x80000000, "E": 0x10, "U": 0x40000}
+    NOMATCH, MATCHLIMIT, DEPTHLIMIT = -1, -47, -53
+
+    def __init__(self):
+        import ctypes
+        lib = ctypes.CDLL("libpcre2-8.so.0")
+        self.ct = ctypes
+        self.lib = lib
+        vp, sz = ctypes.c_void_p, ctypes.c_size_t
+        lib.pcre2_compile_8.restype = vp
+        lib.pcre2_compile_8.argtypes = [ctypes.c_char_p, sz, ctypes.c_uint32, ctypes.POINTER(ctypes.c_int),
+                                        ctypes.POINTER(sz), vp]
+        lib.pcre2_match_data_create_from_pattern_8.restype = vp
+        lib.pcre2_match_data_create_from_pattern_8.argtypes = [vp, vp]
+        lib.pcre2_match_8.restype = ctypes.c_int
+        lib.pcre2_match_8.argtypes = [vp, ctypes.c_char_p, sz, sz, ctypes.c_uint32, vp, vp]
+        lib.pcre2_get_ovector_pointer_8.restype = ctypes.POINTER(sz)
+        lib.pcre2_get_ovector_pointer_8.argtypes = [vp]
+        lib.pcre2_match_data_free_8.argtypes = [vp]
+        lib.pcre2_code_free_8.argtypes = [vp]
+
+    def search(self, body: bytes, options: int, subject: bytes):
+        ct = self.ct
+        err, off = ct.c_int(0), ct.c_size_t(0)
+        code = self.lib.pcre2_compile_8(body, len(body), options, ct.byref(err), ct.byref(off), None)
+        if not code:
+            raise _NativeError(f"pcre2_compile error {err.value}")
+        md = self.lib.pcre2_match_data_create_from_pattern_8(code, None)
+        try:
+            rc = self.lib.pcre2_match_8(code, subject, len(subject), 0, 0, md, None)
+            if rc == self.NOMATCH:
+                return None
+            if rc in (self.MATCHLIMIT, self.DEPTHLIMIT):
+                raise _NativeError("match limit exceeded")
+            if rc < 0:
+                raise _NativeError(f"matching error {rc}")
+            ov = self.lib.pcre2_get_ovector_pointer_8(md)
+            unset = ct.c_size_t(-1).value
+            spans = []
+            for i in range(max(rc, 1)):
+                a, b = ov[2 * i], ov[2 * i + 1]
+                spans.append((-1, -1) if a == unset else (a, b))
+            return spans
+        finally:
+            self.lib.pcre2_match_data_free_8(md)
+            self.lib.pcre2_code_free_8(code)
+
+
+_NATIVE: dict[str, object] = {}
+
+
+def _native(kind: str):
+    """The host's engine for `kind` ("regexp" or "pcre"), or None."""
+    if kind not in _NATIVE:
+        try:
+            _NATIVE[kind] = _Glibc() if kind == "regexp" else _Pcre2()
+        except (OSError, AttributeError, TypeError):
+            _NATIVE[kind] = None
+    return _NATIVE[kind]
+
+
+class _Spans:
+    """A match object made of (start, end) spans from a native engine."""
+
+    def __init__(self, subject: str, spans):
+        self._s = subject
+        self._spans = spans
+
+    def group(self, n: int) -> str:
+        if n >= len(self._spans):
+            return ""
+        a, b = self._spans[n]
+        return "" if a < 0 else self._s[a:b]
+
+
+# ----------------------------------------------------------------------
 class Rule:
-    __slots__ = ("kind", "regex", "match", "result", "line", "anchored", "end", "source")
+    __slots__ = ("kind", "regex", "match", "result", "line", "anchored", "end", "source", "native")
 
     def __init__(self, kind, regex, match, result, line, anchored=False):
         self.kind = kind          # "rule" | "if" | "endif"
@@ -539,6 +774,7 @@ class Rule:
         self.anchored = anchored
         self.end = None           # for "if": index of the matching endif
         self.source = ""          # the pattern as written
+        self.native = None        # (pattern bytes, flags) for the host's own engine
 
 
 _SUBST = re.compile(r"\$(\$|\d+|\{([^}]*)\}|\(([^)]*)\))")
@@ -556,6 +792,14 @@ class RegexpTable(Table):
         self.bytes_mode = True
         self.rules: list[Rule] = []
         self._diags: list[Diagnostic] = []
+        if text is None and not name.startswith("{"):
+            from tui.core.safeio import read_text
+            try:
+                text = read_text(name)  # a FIFO or a device is refused, not waited on
+            except OSError as exc:
+                self.path = name
+                self._set_status("unreadable", f"cannot read {name}: {exc.strerror or exc}")
+                return
         text = self._rule_source(name, text)
         if text is None:
             return
@@ -591,6 +835,7 @@ class RegexpTable(Table):
                         self._warn(lineno, f"ignoring extra text after IF statement: \"{rest}\"")
                     stack.append(len(self.rules))
                     self.rules.append(Rule("if", regex, match, None, lineno, anchored))
+                    self.rules[-1].native = self._last_native
                 elif word == "endif":
                     if line[5:].strip(_WS):
                         self._warn(lineno, f"ignoring extra text after ENDIF: \"{line[5:].strip(_WS)}\"")
@@ -613,6 +858,7 @@ class RegexpTable(Table):
                 continue
             r = Rule("rule", regex, match, rest, lineno, anchored)
             r.source = self._last_source
+            r.native = self._last_native
             self.rules.append(r)
         for start in stack:
             self._warn(self.rules[start].line, "IF has no matching ENDIF")
@@ -658,11 +904,12 @@ class RegexpTable(Table):
                 return None
         try:
             regex, anchored = self._compile(body, flags)
-        except (TranslateError, re.error, ValueError, OverflowError) as exc:
+        except (TranslateError, re.error, _regex.error, ValueError, OverflowError) as exc:
             self._warn(lineno, f"pattern {delim}{body}{delim}{flags} cannot be evaluated by the "
                        f"explorer: {exc}; skipping this rule", "error")
             return None
         self._last_source = s[:i].rstrip(_WS)
+        self._last_native = self._native_args(body, flags)
         return regex, match, anchored, rest
 
     def _compile(self, body: str, flags: str):
@@ -689,7 +936,27 @@ class RegexpTable(Table):
         if self.bytes_mode:
             rf |= re.ASCII
             pat = pat.encode("utf-8", "surrogateescape").decode("latin-1")
-        return re.compile(pat, rf), anchored
+        return _Pattern(pat, rf), anchored
+
+    def _native_args(self, body: str, flags: str) -> tuple[bytes, int]:
+        """The pattern and options as Postfix hands them to regcomp/pcre2."""
+        def toggled(ch, default):
+            return default ^ (flags.count(ch) % 2 == 1)
+        raw = body.encode("utf-8", "surrogateescape")
+        if self.pcre:
+            opts = 0
+            for ch, bit in _Pcre2.FLAGS.items():
+                if toggled(ch, ch == "i"):
+                    opts |= bit
+            return raw, opts
+        cflags = 0
+        if toggled("i", True):
+            cflags |= _Glibc.REG_ICASE
+        if toggled("x", True):
+            cflags |= _Glibc.REG_EXTENDED
+        if toggled("m", False):
+            cflags |= _Glibc.REG_NEWLINE
+        return raw, cflags
 
     def _check_result(self, result: str, regex, match: bool, lineno: int) -> bool:
         for m in _SUBST.finditer(result):
@@ -729,7 +996,7 @@ class RegexpTable(Table):
             if r.kind == "endif":
                 i += 1
                 continue
-            m = r.regex.match(subj) if r.anchored else r.regex.search(subj)
+            m = self._evaluate(r, subj)
             hit = (m is not None) == r.match
             if r.kind == "if":
                 i = i + 1 if hit else r.end + 1
@@ -739,6 +1006,41 @@ class RegexpTable(Table):
                 return LookupResult(True, value, None, key, f"{self.path}:{r.line}")
             i += 1
         return LookupResult(False, None, None, key)
+
+    def _evaluate(self, r: Rule, subj: str):
+        """r's pattern against the subject, within MATCH_BUDGET; past it,
+        the host's own engine decides (Postfix's answer), or the rule does
+        not match, with a warning naming the table and line."""
+        p = r.regex
+        if p.tame is not None and len(subj) <= TAME_SUBJECT:
+            return p.tame.match(subj) if r.anchored else p.tame.search(subj)
+        try:
+            slow = p.slow()
+            if r.anchored:
+                return slow.match(subj, timeout=MATCH_BUDGET)
+            return slow.search(subj, timeout=MATCH_BUDGET)
+        except (TimeoutError, _regex.error):
+            pass
+        label = "pcre map" if self.pcre else "regexp map"
+        engine = _native("pcre" if self.pcre else "regexp")
+        if engine is None or r.native is None:
+            self._runtime_warning(r.line, f"{label}: the pattern gave up after {MATCH_BUDGET:g} s of "
+                                  f"backtracking (no {'libpcre2' if self.pcre else 'glibc'} on this host to "
+                                  "ask): treated as not matching")
+            return None
+        try:
+            spans = engine.search(r.native[0], r.native[1], subj.encode("latin-1"))
+        except _NativeError as exc:
+            # pcre: Postfix logs "match limit exceeded" and the rule does not match
+            self._runtime_warning(r.line, f"{label}: {exc} (the rule does not match)")
+            return None
+        return None if spans is None else _Spans(subj, spans)
+
+    def _runtime_warning(self, line: int, text: str) -> None:
+        d = Diagnostic("warning", text, self.path, line)
+        diags = list(self.status.diagnostics)
+        if d not in diags:
+            self._set_status(self.status.state, self.status.message, diags + [d])
 
     def _expand(self, result: str, m) -> str:
         if "$" not in result:

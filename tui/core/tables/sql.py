@@ -28,6 +28,7 @@ import re
 
 from tui.core.model import Diagnostic
 from tui.core.tables.base import LookupResult, Table, logical_lines, open_table
+from tui.core.text import scrub_assignments
 
 _WS = " \t\r\n\f\v"
 
@@ -46,8 +47,9 @@ CF_PARAMS = ("hosts", "user", "password", "dbname", "dbpath", "query", "result_f
 def read_cf(path: str) -> tuple[dict[str, tuple[str, int]], list[Diagnostic]]:
     """Read a Postfix-style `name = value` .cf file. Returns
     {name: (value, line)} (last one wins) and diagnostics. Raises OSError."""
-    with open(path, "rb") as fh:
-        text = fh.read().decode("utf-8", "surrogateescape")
+    from tui.core.safeio import read_text
+
+    text = read_text(path)  # a FIFO or a device is refused, not waited on
     params: dict[str, tuple[str, int]] = {}
     diags: list[Diagnostic] = []
     for lineno, line in logical_lines(text):
@@ -217,10 +219,11 @@ class DomainFilter:
             while item.startswith("!"):
                 neg, item = not neg, item[1:]
             if item.startswith("/") and depth < 5:
+                from tui.core.safeio import read_text
+
                 try:
-                    with open(item, encoding="utf-8", errors="surrogateescape") as fh:
-                        body = " ".join(ln for ln in fh.read().splitlines()
-                                        if not ln.lstrip().startswith("#"))
+                    body = " ".join(ln for ln in read_text(item).splitlines()
+                                    if not ln.lstrip().startswith("#"))
                 except OSError as exc:
                     self.errors.append(f"cannot read {item}: {exc.strerror}")
                     continue
@@ -341,6 +344,9 @@ class SqlTable(Table):
         dom = p.get("domain", "")
         if dom.strip():
             self.domain = DomainFilter(dom, self.fold, view)
+            if self.domain.errors:
+                # Postfix's match_list: an unreadable /file is fatal
+                raise CfError(f"domain: {self.domain.errors[0]}")
 
     # -- lookup -------------------------------------------------------------
     def _lookup(self, key: str) -> LookupResult:
@@ -396,7 +402,7 @@ class SqlTable(Table):
         raise NotImplementedError
 
     def _scrub(self, text: str) -> str:
-        return text
+        return scrub_assignments(text)
 
 
 def _text(v) -> str:
