@@ -45,7 +45,6 @@ def _location(path: str | None, line: int | None, config_dir: Path) -> tuple[str
 def _main_cf_secrets(cfg) -> set[str]:
     """Values of main.cf/-o settings that hold a password or flow into one
     (`x_password = $db_secret`: db_secret's value too)."""
-
     raw = {n: e.value for n, e in cfg.main.items()}
     for svc in cfg.services:
         for n, (value, _src) in svc.overrides.items():
