@@ -198,6 +198,8 @@ class ExplorerApp(App):
         Binding("question_mark", "help", "Help"),
         Binding("escape", "back", "Back"),
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+r", "run_trace", "Run", show=False),
+        Binding("ctrl+l", "trace_logline", "Log line", show=False),
         Binding("less_than_sign", "resize_split(-4)", "Narrower tree", show=False),
         Binding("greater_than_sign", "resize_split(4)", "Wider tree", show=False),
     ]
@@ -212,6 +214,16 @@ class ExplorerApp(App):
         self.trace_defaults = trace_defaults or {}
         self.ready = threading.Event()
         self.split_width: int | None = None  # the tree's width once the user changed it
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # In the trace, t would go where the user already is: hide it from
+        # the footer there (the footer then fits 80 columns).
+        if action == "trace":
+            try:
+                return self.query_one("#switcher", ContentSwitcher).current != "trace"
+            except Exception:
+                return True
+        return True
 
     # -- layout ------------------------------------------------------------
 
@@ -605,6 +617,15 @@ class ExplorerApp(App):
         else:
             pane.query_one("#client_address", Input).focus()
 
+    def action_run_trace(self) -> None:
+        """Ctrl+R from anywhere: the trace pane, run."""
+        self.action_trace()
+        self.trace_pane.action_run()
+
+    def action_trace_logline(self) -> None:
+        """Ctrl+L from anywhere: the trace pane's log-line field."""
+        self.trace_pane.action_focus_logline()
+
     def action_explore(self) -> None:
         self.query_one("#switcher", ContentSwitcher).current = "explore"
         self.refresh_bindings()
@@ -650,7 +671,7 @@ class ExplorerApp(App):
                         markup=False)
             return
         left = self.query_one("#left")
-        width = self.split_width or left.size.width or 36
+        width = self.split_width or left.outer_size.width or 36
         width = max(20, min(width + delta, max(self.size.width - 20, 20)))
         self.split_width = width
         left.styles.width = width

@@ -36,6 +36,15 @@ def _kv(rows: list[tuple[str, object]]) -> RichTable:
     return t
 
 
+def _one_per_line(value: str) -> str:
+    """A long list value one item per line, so a narrow pane wraps between
+    items instead of in the middle of a table name."""
+    value = " ".join((value or "").split())
+    if len(value) <= 40 or "," not in value:
+        return value
+    return ",\n".join(i.strip() for i in value.split(",") if i.strip())
+
+
 def _title(text: str, sub: str = "") -> Text:
     t = lit(text, "bold reverse")
     if sub:
@@ -115,7 +124,7 @@ class DetailPane(VerticalScroll):
         except Exception as exc:
             expanded = f"(cannot expand: {exc})"
         rows: list[tuple[str, object]] = [
-            ("raw", lit(" ".join(raw.split()) or "(empty)", "" if raw else "dim")),
+            ("raw", lit(_one_per_line(raw) or "(empty)", "" if raw else "dim", multiline=True)),
         ]
         classes = lint.restriction_classes(model.cfg)
         if name in lint.RESTRICTION_LISTS or name in classes:
@@ -132,7 +141,8 @@ class DetailPane(VerticalScroll):
                     lst.append(f"  ← {note}", style="yellow")
             rows.append(("entries", lst if items else Text("(empty: nothing is checked)", style="dim")))
         elif expanded != raw:
-            rows.append(("expanded", lit(expanded or "(empty)", "green" if expanded else "dim")))
+            rows.append(("expanded", lit(_one_per_line(expanded) or "(empty)", "green" if expanded else "dim",
+                                         multiline=True)))
         src_text = lit(str(src), "cyan" if src.kind in ("main.cf", "master.cf") else "dim")
         if src.path and src.kind in ("main.cf", "master.cf") and \
                 model.display_path(src.path) not in ("main.cf", "master.cf"):

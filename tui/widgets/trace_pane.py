@@ -120,6 +120,12 @@ class StepsTable(DataTable):
             self.param = param
             self.service = service
 
+    def on_resize(self, event) -> None:
+        # the widths come from the table's own size: refill when it changes
+        pane = self.screen.query_one(TracePane)
+        if pane.trace is not None and event.size.width != getattr(self, "_filled_width", None):
+            pane.call_after_refresh(pane._fill_rows)
+
     def action_goto_param(self) -> None:
         pane = self.screen.query_one(TracePane)
         step = pane.highlighted_step
@@ -161,6 +167,7 @@ class TracePane(Vertical):
         self.trace = None
         self.explanation = None
         self.logged_reply: str | None = None   # the reply of a pasted log line
+        self._target = 0                        # the row the cursor goes to when the rows are filled
         self._services: list[str] = []
 
     # -- layout ------------------------------------------------------------
@@ -335,6 +342,8 @@ class TracePane(Vertical):
         self.query_one("#trace-results").loading = False
         self._say(self._summary(tr))
         target = tr.decided_index if tr.decided_index is not None else max(len(tr.steps) - 1, 0)
+        self._target = target
+        self.query_one(StepsTable).clear()
         self._fill_rows(target)
         self._show_step(target)
         self.query_one(StepsTable).focus()
@@ -348,8 +357,12 @@ class TracePane(Vertical):
         if tr is None:
             return
         if target is None:
-            target = table.cursor_row if 0 <= table.cursor_row < len(tr.steps) else 0
-        width = (table.size.width or self.size.width or self.app.size.width) - 2
+            target = self._target if not table.row_count else table.cursor_row
+        self._target = target
+        if not table.size.width:  # not laid out yet (hidden, loading): its resize refills
+            return
+        table._filled_width = table.size.width
+        width = table.size.width - 2
         pad = 2 * table.cell_padding
         labels = [outcome_label(st) for st in tr.steps]
         lists = [short_list(st.parameter) for st in tr.steps]
@@ -430,8 +443,9 @@ class TracePane(Vertical):
             if d is not None:  # the line above names the step and its list
                 why = why.removeprefix(f"{d.entry} in {d.parameter} ").strip()
             if not why or why.startswith("Accepted"):
-                reasons = getattr(ex, "reasons", ()) or ()
-                why = str(reasons[0]) if reasons else why
+                # the first reason that is more than the line above repeated
+                reasons = [str(r) for r in getattr(ex, "reasons", ()) or () if not str(r).startswith("Decided by")]
+                why = reasons[0] if reasons else ""
         if why:
             grid.add_row(Text("why"), lit(why))
         edits = (getattr(ex, "edits", ()) or ()) if ex is not None and not isinstance(ex, str) else ()
