@@ -29,7 +29,7 @@ from textual.widgets import ContentSwitcher, Footer, Header, Input
 from tui.core import inventory, lint, postfixadmin
 from tui.widgets import background
 from tui.widgets import engine as E
-from tui.widgets.config_tree import PAGE, ConfigTree, NodeRef
+from tui.widgets.config_tree import PAGE, PARAM_PAGE, ConfigTree, NodeRef
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.text import lit
 from tui.widgets.trace_pane import StepsTable, TracePane
@@ -570,11 +570,22 @@ class ExplorerApp(App):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self._apply_filter(event.value)
+        timer = getattr(self, "_filter_timer", None)
+        if timer is not None:
+            timer.stop()
+        big = self.model is not None and len(self.tree.param_nodes) >= PARAM_PAGE
+        if big:  # a huge main.cf: filter once typing pauses, not on every key
+            self._filter_timer = self.set_timer(0.25, partial(self._apply_filter, event.value))
+        else:
+            self._apply_filter(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         f = self.query_one("#filter", Input)
+        timer = getattr(self, "_filter_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._apply_filter(f.value)
         if not f.value.strip():
             f.remove_class("-visible")
             f.disabled = True
@@ -638,6 +649,9 @@ class ExplorerApp(App):
             self.tree.scroll_to_cursor()
             return
         if f.has_focus or f.value:
+            timer = getattr(self, "_filter_timer", None)
+            if timer is not None:
+                timer.stop()
             f.value = ""
             f.remove_class("-visible")
             f.disabled = True

@@ -132,13 +132,9 @@ class ConfigTree(Tree[NodeRef]):
         main = cfg.params()
 
         # main.cf ----------------------------------------------------------
-        explicit = main.names(explicit_only=True)
-
-        def line_of(n):
-            s = main.source(n)
-            return s.line or 0
-        explicit = sorted(explicit, key=line_of)
-        shown = [n for n in explicit if _matches(n + " = " + model.display_path(main.raw(n) or ""), f)]
+        index = self._param_index(model)
+        explicit = [n for n, _h in index]
+        shown = [n for n, h in index if not f or f.lower() in h]
         sec = self.root.add(Text.assemble(("main.cf", "bold"), (f"  {len(explicit)} set", "dim")),
                             data=NodeRef("section", "main.cf"), expand=True)
         self.sections["main.cf"] = sec
@@ -215,15 +211,33 @@ class ConfigTree(Tree[NodeRef]):
             self.root.add_leaf(lit(f"no matches for {f!r} — Esc clears the filter", "yellow italic"),
                                data=NodeRef("message", "no matches"))
 
+    def _param_index(self, model) -> list[tuple[str, str]]:
+        """main.cf's parameters in file order with the lower-case text the
+        filter matches (name = value as shown), computed once per model: a
+        main.cf with 200,000 parameters is filtered without re-reading it."""
+        cache = getattr(self, "_index_cache", None)
+        if cache is not None and cache[0] is model:
+            return cache[1]
+        main = model.cfg.params()
+        names = sorted(main.names(explicit_only=True), key=lambda n: main.source(n).line or 0)
+        index = [(n, f"{n} = {model.display_path(main.raw(n) or '')}".lower()) for n in names]
+        self._index_cache = (model, index)
+        return index
+
     def build_warnings(self, model) -> None:
         """A "warnings" section on top when the configuration has problems."""
         old = self.sections.pop("warnings", None)
         if old is not None:
             old.remove()
         f = self.filter_text
-        items = [(w.message, w) for w in model.warnings]
-        items += [(str(d), d) for d in model.cfg.diagnostics]
-        items = [(m, w) for m, w in items if _matches(model.display_path(m), f)]
+        cache = getattr(self, "_diag_cache", None)
+        if cache is None or cache[0] is not model:
+            diags = [(str(d), d) for d in model.cfg.diagnostics]
+            cache = (model, diags, [model.display_path(m).lower() for m, _d in diags])
+            self._diag_cache = cache
+        items = [(w.message, w) for w in model.warnings if _matches(model.display_path(w.message), f)]
+        needle = f.lower() if f else None
+        items += [item for item, low in zip(cache[1], cache[2]) if needle is None or needle in low]
         if not items:
             return
         first = self.root.children[0] if self.root.children else None
@@ -231,10 +245,13 @@ class ConfigTree(Tree[NodeRef]):
         sec = self.root.add(Text.assemble(("⚠ warnings", "bold yellow"), (f"  {len(items)}", "dim")),
                             data=NodeRef("section", "warnings"), expand=len(items) <= 6, **where)
         self.sections["warnings"] = sec
-        for message, w in items:
+        for message, w in items[:PAGE]:
             severe = getattr(w, "severity", "warning") == "error"
             sec.add_leaf(lit(_short(model.display_path(message), 90), "red" if severe else "yellow"),
                          data=NodeRef("warning", message, extra=w))
+        if len(items) > PAGE:  # a main.cf full of unused names: never a node per warning
+            rest = f"{len(items) - PAGE} more — type / and part of a name to narrow"
+            sec.add_leaf(Text(rest, style="dim italic"), data=NodeRef("message", rest))
 
     _KEEP = ("table", "param", "override", "entry", "more", "message", "pfa-item", "class-item",
              "table-link", "warning")
@@ -307,11 +324,16 @@ class ConfigTree(Tree[NodeRef]):
         main = model.cfg.params()
         f = self.filter_text
         shown = 0
-        names = main.names(explicit_only=False)
-        for n in names:
-            raw = main.raw(n) or ""
-            if f and not _matches(n + " = " + model.display_path(raw), f):
+        cache = getattr(self, "_all_cache", None)
+        if cache is None or cache[0] is not model:
+            names = main.names(explicit_only=False)
+            cache = (model, [(n, f"{n} = {model.display_path(main.raw(n) or '')}".lower()) for n in names])
+            self._all_cache = cache
+        needle = f.lower() if f else None
+        for n, hay in cache[1]:
+            if needle is not None and needle not in hay:
                 continue
+            raw = main.raw(n) or ""
             shown += 1
             if shown > PARAM_PAGE * 4:
                 continue
