@@ -31,7 +31,7 @@ from tui.widgets import background
 from tui.widgets import engine as E
 from tui.widgets.config_tree import PAGE, PARAM_PAGE, ConfigTree, NodeRef
 from tui.widgets.detail_pane import DetailPane
-from tui.widgets.text import lit
+from tui.widgets.text import lit, visible
 from tui.widgets.trace_pane import StepsTable, TracePane
 
 
@@ -159,9 +159,9 @@ class ExplorerCommands(Provider):
         ]
         if app.model is not None and app.model.cfg is not None:
             for n in app.model.cfg.params().names():
-                out.append((f"Parameter: {n}", partial(app.goto_param, n, None), ""))
+                out.append((f"Parameter: {visible(n)}", partial(app.goto_param, n, None), ""))
             for r in app.model.refs:
-                out.append((f"Table: {app.model.display_spec(r.spec)}", partial(app.goto_table, r.spec), ""))
+                out.append((f"Table: {visible(app.model.display_spec(r.spec))}", partial(app.goto_table, r.spec), ""))
         return out
 
     async def discover(self) -> Hits:
@@ -262,7 +262,7 @@ class ExplorerApp(App):
         return self.query_one(TracePane)
 
     def on_mount(self) -> None:
-        self.sub_title = self.subtitle or str(self.config_dir)
+        self.sub_title = visible(self.subtitle or str(self.config_dir))
         self.tree.show_message("loading the configuration…", "dim italic")
         self.tree.loading = True
         self.tree.focus()
@@ -699,7 +699,7 @@ class ExplorerApp(App):
             self._apply_filter("")
         node = self.tree.find_param(name, self.model, service)
         if node is None:
-            self.notify(f"{name} is not in the tree (a restriction class or a check smtpd makes by itself)",
+            self.notify(f"{visible(name)} is not in the tree (a restriction class or a check smtpd makes by itself)",
                         severity="warning", markup=False)
             return
         self.action_explore()
@@ -715,7 +715,7 @@ class ExplorerApp(App):
             self._apply_filter("")
             node = self.tree.table_nodes.get(spec)
         if node is None:
-            self.notify(f"{spec} is not in the tree", severity="warning", markup=False)
+            self.notify(f"{visible(spec)} is not in the tree", severity="warning", markup=False)
             return
         self.action_explore()
         self.tree.reveal(node)
