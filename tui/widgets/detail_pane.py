@@ -36,13 +36,31 @@ def _kv(rows: list[tuple[str, object]]) -> RichTable:
     return t
 
 
-def _one_per_line(value: str) -> str:
+def _break_name(item: str, width: int) -> str:
+    """ITEM broken after ':' or '/' when it is wider than WIDTH, so a narrow
+    pane never cuts a table or file name in the middle of a word."""
+    lines = []
+    while len(item) > width > 8:
+        cut = max(item.rfind(":", 0, width), item.rfind("/", 0, width))
+        if cut <= 0:
+            break
+        lines.append(item[: cut + 1])
+        item = item[cut + 1:]
+    lines.append(item)
+    return "\n".join(lines)
+
+
+def _one_per_line(value: str, width: int = 0) -> str:
     """A long list value one item per line, so a narrow pane wraps between
     items instead of in the middle of a table name."""
     value = " ".join((value or "").split())
-    if len(value) <= 40 or "," not in value:
-        return value
-    return ",\n".join(i.strip() for i in value.split(",") if i.strip())
+    if len(value) > 40 and "," in value:
+        items = [i.strip() for i in value.split(",") if i.strip()]
+        value = ",\n".join(items)
+    if width:
+        value = "\n".join(" ".join(_break_name(w, width) if len(w) > width else w for w in line.split(" "))
+                          for line in value.split("\n"))
+    return value
 
 
 def _title(text: str, sub: str = "") -> Text:
@@ -114,6 +132,10 @@ class DetailPane(VerticalScroll):
 
     # -- renderers ---------------------------------------------------------
 
+    def _value_width(self) -> int:
+        """Columns left for a value next to its key (keys are up to 11 wide)."""
+        return max((self.size.width or 60) - 2 - 12 - 1, 20)
+
     def _param_group(self, name: str, view, model, service: str | None = None) -> Group:
         raw = view.raw(name)
         if raw is None:
@@ -124,7 +146,8 @@ class DetailPane(VerticalScroll):
         except Exception as exc:
             expanded = f"(cannot expand: {exc})"
         rows: list[tuple[str, object]] = [
-            ("raw", lit(_one_per_line(raw) or "(empty)", "" if raw else "dim", multiline=True)),
+            ("raw", lit(_one_per_line(model.display_path(raw), self._value_width()) or "(empty)",
+                        "" if raw else "dim", multiline=True)),
         ]
         classes = lint.restriction_classes(model.cfg)
         if name in lint.RESTRICTION_LISTS or name in classes:
@@ -141,8 +164,8 @@ class DetailPane(VerticalScroll):
                     lst.append(f"  ← {note}", style="yellow")
             rows.append(("entries", lst if items else Text("(empty: nothing is checked)", style="dim")))
         elif expanded != raw:
-            rows.append(("expanded", lit(_one_per_line(expanded) or "(empty)", "green" if expanded else "dim",
-                                         multiline=True)))
+            rows.append(("expanded", lit(_one_per_line(model.display_path(expanded), self._value_width())
+                                         or "(empty)", "green" if expanded else "dim", multiline=True)))
         src_text = lit(str(src), "cyan" if src.kind in ("main.cf", "master.cf") else "dim")
         if src.path and src.kind in ("main.cf", "master.cf") and \
                 model.display_path(src.path) not in ("main.cf", "master.cf"):
@@ -164,8 +187,9 @@ class DetailPane(VerticalScroll):
             rows.append(("used by", t))
         tables = [s for s in model.tables_of_param(name)]
         if tables:
-            rows.append(("tables", lit("\n".join(f"{model.display_spec(s)}  {model.table_state(s)[0]}"
-                                                 for s in tables), multiline=True)))
+            rows.append(("tables", lit("\n".join(f"{_break_name(model.display_spec(s), self._value_width())}"
+                                                 f"  {model.table_state(s)[0]}" for s in tables),
+                                       multiline=True)))
         parts: list = [_title(name, "-o on " + service if service else ""), _kv(rows)]
         desc = describe(name)
         if desc:
