@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import threading
 from functools import partial
 from pathlib import Path
@@ -198,6 +199,8 @@ class ExplorerApp(App):
         Binding("question_mark", "help", "Help"),
         Binding("escape", "back", "Back"),
         Binding("q", "quit", "Quit"),
+        # htop and k9s quit on Ctrl+C too (in a text field it copies)
+        Binding("ctrl+c", "quit", "Quit", show=False),
         Binding("ctrl+r", "run_trace", "Run", show=False),
         Binding("ctrl+l", "trace_logline", "Log line", show=False),
         Binding("less_than_sign", "resize_split(-4)", "Narrower tree", show=False),
@@ -747,4 +750,8 @@ def run_app(args) -> int:
         app.run()
     except KeyboardInterrupt:  # a Ctrl-C that reached us while the terminal was being restored
         return 130
+    finally:
+        # the terminal is ours again: a second Ctrl-C typed while Python
+        # finishes must not end in a KeyboardInterrupt traceback
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     return app.return_code or 0

@@ -31,7 +31,7 @@ accepts or rejects a recipient.
 | `p` | (trace) show the selected step's parameter in the tree |
 | `Esc` | back: close this help, leave the trace, clear the filter, return to the tree |
 | `Ctrl+P` | command palette: jump to any parameter or table |
-| `q` | quit (at once, even while a slow table is being read) |
+| `q`, `Ctrl+C` | quit (at once, even while a slow table is being read; in a text field `Ctrl+C` copies) |
 
 ## The tree
 
