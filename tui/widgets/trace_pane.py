@@ -14,7 +14,7 @@ from __future__ import annotations
 from rich.console import Group
 from rich.table import Table as RichTable
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Grid, Vertical, VerticalScroll
@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from tui.core import inventory
+from tui.widgets import background
 from tui.widgets import engine as E
 from tui.widgets.text import lit, visible
 
@@ -154,8 +155,10 @@ class TracePane(Vertical):
     class Evaluated(Message):
         """The worker's result (posted from the worker thread)."""
 
-        def __init__(self, trace, explanation, error: str | None = None, style: str = "red") -> None:
+        def __init__(self, trace, explanation, error: str | None = None, style: str = "red",
+                     generation: int = 0) -> None:
             super().__init__()
+            self.generation = generation
             self.trace = trace
             self.explanation = explanation
             self.error = error
@@ -168,6 +171,7 @@ class TracePane(Vertical):
         self.explanation = None
         self.logged_reply: str | None = None   # the reply of a pasted log line
         self._target = 0                        # the row the cursor goes to when the rows are filled
+        self._generation = 0                    # which run the shown answer belongs to
         self._services: list[str] = []
 
     # -- layout ------------------------------------------------------------
@@ -313,21 +317,24 @@ class TracePane(Vertical):
             return
         self.query_one("#trace-results").loading = True
         self._say(Text("evaluating…", style="dim italic"))
-        self._evaluate(values, service)
+        self._generation += 1
+        background.start("trace", self._evaluate, self.model, values, service, self._generation)
 
-    @work(thread=True, exclusive=True, group="trace")
-    def _evaluate(self, values: dict, service: str) -> None:
-        model = self.model
+    def _evaluate(self, model, values: dict, service: str, generation: int) -> None:
+        """(background) Evaluate; post the trace or the error."""
         try:
             tr = E.evaluate(model.cfg, values, service)
             expl = E.explain(model.cfg, tr)
-            self.post_message(self.Evaluated(tr, expl))
+            background.post(self, self.Evaluated(tr, expl, generation=generation))
         except Exception as exc:
-            self.post_message(self.Evaluated(None, None, f"the evaluator failed: {type(exc).__name__}: "
-                                             f"{inventory.scrub(str(exc), model.secrets)}"))
+            background.post(self, self.Evaluated(None, None, f"the evaluator failed: {type(exc).__name__}: "
+                                                 f"{inventory.scrub(str(exc), model.secrets)}",
+                                                 generation=generation))
 
     @on(Evaluated)
     def _evaluated(self, event: Evaluated) -> None:
+        if event.generation != self._generation:  # an older run answered late
+            return
         if event.error is not None:
             self.query_one("#trace-results").loading = False
             self._say(lit(event.error, event.style))
