@@ -234,3 +234,15 @@ async def test_a_huge_main_cf_is_paged_not_one_node_per_parameter(tmp_path: Path
         await pilot.pause()
         params = [c.data.key for c in tree.sections["main.cf"].children if c.data.kind == "param"]
         assert params == [f"x_param_{n - 1}"]
+
+
+async def test_table_labels_stay_distinct_in_a_narrow_tree(demo_dir: Path):
+    """Six proxy:sqlite tables: at 80x24 what the tree can show of each label
+    still tells them apart (the file name comes first)."""
+    app = make_app(demo_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await settle(pilot)
+        room = app.tree.size.width - 6  # guides and the expand arrow
+        shown = [str(node.label)[:room] for node in app.tree.table_nodes.values()]
+        assert len(shown) >= 6
+        assert len(set(shown)) == len(shown), shown

@@ -122,6 +122,7 @@ class ConfigTree(Tree[NodeRef]):
     def build(self, model) -> None:
         """(Re)build from the app's ExplorerModel, honouring filter_text."""
         f = self.filter_text
+        self._model = model
         self.clear()
         self.sections.clear()
         self.table_nodes.clear()
@@ -299,9 +300,30 @@ class ConfigTree(Tree[NodeRef]):
             return shown, ""
         return name, kind
 
+    def _fit_names(self, model) -> dict[str, str]:
+        """Table names cut to what the tree has room for (after guides,
+        glyph and spaces), each keeping a head and a tail, with the head
+        length chosen so that no two cut names read the same."""
+        room = (self.size.width or 60) - 10
+        cache = getattr(self, "_fit_cache", None)
+        if cache is not None and cache[0] is model and cache[1] == room:
+            return cache[2]
+        names = {r.spec: self._table_name(r, model)[0] for r in model.refs}
+        fitted = dict(names)
+        long = {spec: n for spec, n in names.items() if len(n) > room >= 12}
+        if long:
+            for head in range(room // 3, -1, -1):
+                cut = {spec: n[:head] + "…" + n[len(n) - (room - head - 1):] for spec, n in long.items()}
+                if len(set(cut.values())) == len(cut) and not set(cut.values()) & set(names.values()):
+                    break
+            fitted.update(cut)
+        self._fit_cache = (model, room, fitted)
+        return fitted
+
     def _table_label(self, ref, model) -> Text:
         state, _msg = model.table_state(ref.spec)
         name, kind = self._table_name(ref, model)
+        name = self._fit_names(model).get(ref.spec, name)
         style = "bold red" if state in ("unreadable", "error") else ""
         lab = Text(STATE_GLYPH.get(state, "·") + " ", style=STATE_STYLE.get(state, ""))
         lab.append_text(lit(name, style))
@@ -311,6 +333,13 @@ class ConfigTree(Tree[NodeRef]):
         if state in ("unreadable", "error") and _msg:
             lab.append_text(lit(f": {_short(_reason(_msg), 60)}", "red"))
         return lab
+
+    def on_resize(self, event) -> None:
+        # a wider or narrower tree (the split moved): table labels refit
+        model = getattr(self, "_model", None)
+        if model is not None:
+            for spec in list(self.table_nodes):
+                self.refresh_table(spec, model)
 
     def refresh_table(self, spec: str, model) -> None:
         node = self.table_nodes.get(spec)
