@@ -87,6 +87,8 @@ async def snapshot(pilot, name: str) -> Path:
         inp.cursor_blink = False
     app.clear_notifications()
     await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()  # callbacks scheduled after the last refresh
     svg = _normalise(app.export_screenshot(title="postfix-explorer"), name)
     out = SCREENSHOTS / name
     update = os.environ.get("UPDATE_SCREENSHOTS") == "1"

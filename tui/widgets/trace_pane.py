@@ -96,18 +96,24 @@ def is_parameter(model, name: str) -> bool:
 
 
 def list_endings(tr) -> str:
-    """For an accepted trace: how each list ended (a permit, or its end)."""
+    """For an accepted trace, in a line: how the last list ended (a permit
+    or its end) and how many others did not reject."""
     ends: dict[str, object] = {}
     for st in tr.steps:
         if st.depth == 0:
             ends[st.parameter] = st
-    parts = []
-    for param, st in ends.items():
-        if st.outcome == "permit":
-            parts.append(f"{st.entry} permitted in {param}")
-        else:
-            parts.append(f"{param} ran to its end")
-    return "; ".join(parts)
+    if not ends:
+        return ""
+    permits = [(p, st) for p, st in ends.items() if st.outcome == "permit"]
+    param, st = permits[-1] if permits else list(ends.items())[-1]
+    if st.outcome == "permit":
+        line = f"{st.entry.split()[0]} ended {param} with a permit"
+    else:
+        line = f"{param} ran to its end"
+    others = len(ends) - 1
+    if others:
+        line += f"; {others} other list{'s' if others > 1 else ''} did not reject"
+    return line
 
 
 class StepsTable(DataTable):
@@ -406,6 +412,9 @@ class TracePane(Vertical):
             table.add_row(*cells, key=str(i))
         if tr.steps:
             target = min(target, len(tr.steps) - 1)
+            # from the top every time, so the rows on screen do not depend
+            # on how often the table was refilled
+            table.scroll_to(y=0, animate=False, immediate=True)
             table.move_cursor(row=target, animate=False, scroll=True)
             self.call_after_refresh(table.move_cursor, row=target, animate=False, scroll=True)
 
@@ -454,11 +463,12 @@ class TracePane(Vertical):
                 reasons = [str(r) for r in getattr(ex, "reasons", ()) or () if not str(r).startswith("Decided by")]
                 why = reasons[0] if reasons else ""
         if why:
-            grid.add_row(Text("why"), lit(why))
+            grid.add_row(Text("why"), lit(model.display_path(why) if model else why))
         edits = (getattr(ex, "edits", ()) or ()) if ex is not None and not isinstance(ex, str) else ()
         if edits:
             e = edits[0]
-            grid.add_row(Text("fix"), lit(getattr(e, "description", str(e))))
+            desc = getattr(e, "description", str(e))
+            grid.add_row(Text("fix"), lit(model.display_path(desc) if model else desc))
             cmd = getattr(e, "command", None)
             if cmd:
                 c = lit(cmd, "green")
