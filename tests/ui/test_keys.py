@@ -295,3 +295,14 @@ async def test_q_quits_at_once_while_a_table_is_stuck(tmp_path: Path):
             os.close(fd)
         except OSError:
             pass
+
+
+async def test_ctrl_q_quits_from_a_text_field(demo_dir: Path):
+    app = make_app(demo_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("t", "q")            # q in a field is a letter ...
+        assert app.trace_pane.query_one("#client_address", Input).value.endswith("q")
+        assert app.is_running
+        await pilot.press("ctrl+q")            # ... Ctrl+Q quits from there
+    assert app.return_code == 0

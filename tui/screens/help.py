@@ -31,7 +31,7 @@ accepts or rejects a recipient.
 | `p` | (trace) show the selected step's parameter in the tree |
 | `Esc` | back: close this help, leave the trace, clear the filter, return to the tree |
 | `Ctrl+P` | command palette: jump to any parameter or table |
-| `q`, `Ctrl+C` | quit (at once, even while a slow table is being read; in a text field `Ctrl+C` copies) |
+| `q`, `Ctrl+C` | quit, at once, even while a slow table is being read (in a text field these type and copy: use `Ctrl+Q` or `Esc` first) |
 
 ## The tree
 
