@@ -8,6 +8,7 @@ an intended change). The README shows these same SVGs.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from tui.demo import SEED_CASE, materialise
 
 # Screenshots show file paths; a fixed scratch location (not a random temp
 # dir) keeps the committed SVGs unchanged from one test run to the next.
-FIXED = Path("/tmp/postfix-explorer-screenshots")
+FIXED = Path(tempfile.gettempdir()) / "postfix-explorer-screenshots"
 
 
 def fixed_dir(name: str) -> Path:

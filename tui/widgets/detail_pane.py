@@ -70,12 +70,12 @@ def _title(text: str, sub: str = "") -> Text:
     return t
 
 
-def _warnings(ws) -> list:
+def _warnings(ws, model=None) -> list:
     out = []
     for w in ws:
         style = "bold red" if w.severity == "error" else "yellow"
         t = Text("⚠ ", style=style)
-        t.append_text(lit(w.message))
+        t.append_text(lit(model.display_path(w.message) if model is not None else w.message))
         if w.where and w.where not in w.message:
             t.append_text(lit(f"  ({w.where})", "dim"))
         out.append(t)
@@ -199,7 +199,7 @@ class DetailPane(VerticalScroll):
         diags = model.diagnostics_for(src)
         if ws or diags:
             parts.append(Text(""))
-            parts += _warnings(ws)
+            parts += _warnings(ws, model)
             for d in diags:
                 parts.append(lit(f"⚠ {model.display_path(str(d))}", "yellow"))
         return Group(*parts)
@@ -242,10 +242,12 @@ class DetailPane(VerticalScroll):
         rows: list[tuple[str, object]] = [
             ("spec", lit(model.display_spec(tref.spec))),
             ("type", tref.type + ("  (through proxymap)" if tref.spec.startswith("proxy:") else "")),
-            ("state", lit(state + (f": {msg}" if msg else ""), STATE_STYLE.get(state, ""), multiline=True)),
+            ("state", lit(state + (f": {model.display_path(msg)}" if msg else ""), STATE_STYLE.get(state, ""),
+                          multiline=True)),
         ]
         if tref.path:
-            rows.append(("file", tref.path))
+            # relative to the configuration directory, like every name in the tree
+            rows.append(("file", lit(model.display_path(tref.path))))
             try:
                 st = os.stat(tref.path)
                 rows.append(("mode", f"{stat.filemode(st.st_mode)}  ({stat.S_IMODE(st.st_mode):04o})"))
@@ -279,7 +281,7 @@ class DetailPane(VerticalScroll):
         ws = [w for w in model.warnings if w.table == tref.spec]
         if ws:
             parts.append(Text(""))
-            parts += _warnings(ws)
+            parts += _warnings(ws, model)
         parts.append(Text(""))
         parts.append(Text("Enter opens its entries (paged); / filters them.", style="dim italic"))
         return Group(*parts)
@@ -357,7 +359,7 @@ class DetailPane(VerticalScroll):
         c = ref.extra
         parts: list = [_title(ref.key, f"{c.name} class"),
                        _kv([("because of", lit(c.param, "bold"))])]
-        parts += _warnings([w for w in model.warnings if w.domain == ref.key])
+        parts += _warnings([w for w in model.warnings if w.domain == ref.key], model)
         return Group(*parts)
 
     def _render_table_link(self, ref: NodeRef, model):
@@ -379,14 +381,14 @@ class DetailPane(VerticalScroll):
         if ref.key == "main.cf":
             parts += [Text("")] + [lit(f"⚠ {model.display_path(str(d))}", "yellow")
                                    for d in model.cfg.diagnostics[:20]]
-            parts += _warnings([w for w in model.warnings if w.param and not w.table][:20])
+            parts += _warnings([w for w in model.warnings if w.param and not w.table][:20], model)
         return Group(*parts)
 
     def _render_warning(self, ref: NodeRef, model):
         w = ref.extra
         parts: list = [_title("warning")]
         if isinstance(w, lint.LintWarning):
-            parts += _warnings([w])
+            parts += _warnings([w], model)
             rows: list[tuple[str, object]] = []
             if w.param:
                 rows.append(("parameter", lit(w.param, "bold")))

@@ -128,10 +128,21 @@ class StepsTable(DataTable):
             self.service = service
 
     def on_resize(self, event) -> None:
-        # the widths come from the table's own size: refill when it changes
+        # the widths come from the table's own size: refill when it changes;
+        # a new height only moves the rows so the cursor row is the last shown
         pane = self.screen.query_one(TracePane)
-        if pane.trace is not None and event.size.width != getattr(self, "_filled_width", None):
+        if pane.trace is None:
+            return
+        if event.size.width != getattr(self, "_filled_width", None):
             pane.call_after_refresh(pane._fill_rows)
+        else:
+            self.call_after_refresh(self.show_cursor_row)
+
+    def show_cursor_row(self) -> None:
+        """Scroll so the cursor row is in view, the same way whatever the
+        table's scroll was before: rows above it fill the view."""
+        rows = max(self.scrollable_content_region.height - 1, 1)  # minus the header
+        self.scroll_to(y=max(0, self.cursor_row - rows + 1), animate=False, immediate=True)
 
     def action_goto_param(self) -> None:
         pane = self.screen.query_one(TracePane)
@@ -412,11 +423,11 @@ class TracePane(Vertical):
             table.add_row(*cells, key=str(i))
         if tr.steps:
             target = min(target, len(tr.steps) - 1)
-            # from the top every time, so the rows on screen do not depend
-            # on how often the table was refilled
-            table.scroll_to(y=0, animate=False, immediate=True)
-            table.move_cursor(row=target, animate=False, scroll=True)
-            self.call_after_refresh(table.move_cursor, row=target, animate=False, scroll=True)
+            table.move_cursor(row=target, animate=False, scroll=False)
+            # the rows on screen do not depend on how often the table was
+            # refilled or resized before
+            table.show_cursor_row()
+            self.call_after_refresh(table.show_cursor_row)
 
     def _summary(self, tr) -> Group:
         """The answer: reply, verdict and deciding step, why, the first
