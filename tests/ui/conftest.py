@@ -88,8 +88,15 @@ async def snapshot(pilot, name: str) -> Path:
     app.clear_notifications()
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
-    await pilot.pause()  # callbacks scheduled after the last refresh
+    # the picture once the screen has settled: two exports in a row agree
+    # (a scrollbar repaints a frame after the scroll that moved it)
     svg = _normalise(app.export_screenshot(title="postfix-explorer"), name)
+    for _ in range(40):
+        await pilot.pause(0.05)
+        again = _normalise(app.export_screenshot(title="postfix-explorer"), name)
+        if again == svg:
+            break
+        svg = again
     out = SCREENSHOTS / name
     update = os.environ.get("UPDATE_SCREENSHOTS") == "1"
     if update or (not out.exists() and os.environ.get("CI") != "true"):
