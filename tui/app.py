@@ -12,23 +12,27 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import threading
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Header, Input
 
+from tui.core.text import scrub
 from tui.core.analysis import inventory, lint, postfixadmin
+from tui.widgets import background
 from tui.widgets import engine as E
-from tui.widgets.config_tree import PAGE, ConfigTree, NodeRef
+from tui.widgets.config_tree import PAGE, PARAM_PAGE, ConfigTree
 from tui.widgets.detail_pane import DetailPane
+from tui.widgets.text import lit, visible
 from tui.widgets.trace_pane import StepsTable, TracePane
 
 
@@ -156,9 +160,9 @@ class ExplorerCommands(Provider):
         ]
         if app.model is not None and app.model.cfg is not None:
             for n in app.model.cfg.params().names():
-                out.append((f"Parameter: {n}", partial(app.goto_param, n, None), ""))
+                out.append((f"Parameter: {visible(n)}", partial(app.goto_param, n, None), ""))
             for r in app.model.refs:
-                out.append((f"Table: {app.model.display_spec(r.spec)}", partial(app.goto_table, r.spec), ""))
+                out.append((f"Table: {visible(app.model.display_spec(r.spec))}", partial(app.goto_table, r.spec), ""))
         return out
 
     async def discover(self) -> Hits:
@@ -195,6 +199,12 @@ class ExplorerApp(App):
         Binding("question_mark", "help", "Help"),
         Binding("escape", "back", "Back"),
         Binding("q", "quit", "Quit"),
+        # htop and k9s quit on Ctrl+C too (in a text field it copies)
+        Binding("ctrl+c", "quit", "Quit", show=False),
+        Binding("ctrl+r", "run_trace", "Run", show=False),
+        Binding("ctrl+l", "trace_logline", "Log line", show=False),
+        Binding("less_than_sign", "resize_split(-4)", "Narrower tree", show=False),
+        Binding("greater_than_sign", "resize_split(4)", "Wider tree", show=False),
     ]
 
     def __init__(self, config_dir: str | Path, *, trace_defaults: dict | None = None,
@@ -206,14 +216,16 @@ class ExplorerApp(App):
         self.load_error: str | None = None
         self.trace_defaults = trace_defaults or {}
         self.ready = threading.Event()
+        self.split_width: int | None = None  # the tree's width once the user changed it
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if action in ("trace", "filter"):
+        # In the trace, t would go where the user already is: hide it from
+        # the footer there (the footer then fits 80 columns).
+        if action == "trace":
             try:
-                in_trace = self.query_one("#switcher", ContentSwitcher).current == "trace"
+                return self.query_one("#switcher", ContentSwitcher).current != "trace"
             except Exception:
                 return True
-            return not in_trace
         return True
 
     # -- layout ------------------------------------------------------------
@@ -253,26 +265,66 @@ class ExplorerApp(App):
         return self.query_one(TracePane)
 
     def on_mount(self) -> None:
-        self.sub_title = self.subtitle or str(self.config_dir)
+        self.sub_title = visible(self.subtitle or str(self.config_dir))
         self.tree.show_message("loading the configuration…", "dim italic")
         self.tree.loading = True
         self.tree.focus()
-        self._load()
+        background.start("load", self._load, self.config_dir)
 
-    # -- loading (workers) -------------------------------------------------
+    # -- loading (background threads post messages; handlers change state) --
 
-    @work(thread=True, exclusive=True, group="load")
-    def _load(self) -> None:
+    class Loaded(Message):
+        def __init__(self, model: ExplorerModel | None, error: str | None) -> None:
+            super().__init__()
+            self.model = model
+            self.error = error
+
+    class TableChecked(Message):
+        def __init__(self, model, spec: str, state: str, msg: str, count: int | None, warnings: list) -> None:
+            super().__init__()
+            self.model = model
+            self.spec = spec
+            self.state = state
+            self.msg = msg
+            self.count = count
+            self.warnings = warnings
+
+    class PfaLoaded(Message):
+        def __init__(self, model, pfa) -> None:
+            super().__init__()
+            self.model = model
+            self.pfa = pfa
+
+    class ClassesLoaded(Message):
+        def __init__(self, model, classes, overlaps) -> None:
+            super().__init__()
+            self.model = model
+            self.classes = classes
+            self.overlaps = overlaps
+
+    class EntriesLoaded(Message):
+        def __init__(self, model, node, entries, offset: int, count: int | None, note: str | None) -> None:
+            super().__init__()
+            self.model = model
+            self.node = node
+            self.entries = entries
+            self.offset = offset
+            self.count = count
+            self.note = note
+
+    def _load(self, config_dir: Path) -> None:
+        """(background) Load the configuration and build the model the UI
+        will own from then on."""
         try:
-            loaded = E.load(self.config_dir)
+            loaded = E.load(config_dir)
         except Exception as exc:  # a bug in the loader must not take the app down
-            self.call_from_thread(self._load_failed, f"cannot load {self.config_dir}: internal error: "
-                                                     f"{type(exc).__name__}: {exc}")
+            background.post(self, self.Loaded(None, f"cannot load {config_dir}: internal error: "
+                                                    f"{type(exc).__name__}: {exc}"))
             return
         if loaded.cfg is None:
-            self.call_from_thread(self._load_failed, loaded.error or "cannot load")
+            background.post(self, self.Loaded(None, loaded.error or "cannot load"))
             return
-        model = ExplorerModel(self.config_dir, loaded.cfg)
+        model = ExplorerModel(config_dir, loaded.cfg)
         try:
             model.refs = inventory.collect_tables(loaded.cfg)
             model.secrets = inventory.cf_secrets(model.refs, loaded.cfg.params())
@@ -282,16 +334,14 @@ class ExplorerApp(App):
         except Exception as exc:  # the tree still shows what loaded
             model.warnings.append(lint.LintWarning(f"analysis failed: {type(exc).__name__}: {exc}"))
         model.pfa_loading = bool(postfixadmin.candidates(model.refs))
-        self.call_from_thread(self._loaded, model)
+        background.post(self, self.Loaded(model, None))
 
-    def _load_failed(self, message: str) -> None:
-        self.load_error = message
-        self.tree.loading = False
-        self.tree.show_message(message, "bold red")
-        self.detail.show_text(Text(message, style="bold red"))
-        self.ready.set()
-
-    def _loaded(self, model: ExplorerModel) -> None:
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        if event.model is None:
+            self._load_failed(event.error or "cannot load")
+            return
+        model = event.model
         self.model = model
         self.tree.loading = False
         try:
@@ -312,107 +362,122 @@ class ExplorerApp(App):
         self.call_after_refresh(self._start_background, model)
         self.ready.set()
 
+    def _load_failed(self, message: str) -> None:
+        self.load_error = message
+        self.tree.loading = False
+        self.tree.show_message(message, "bold red")
+        self.detail.show_text(lit(message, "bold red", multiline=True))
+        self.ready.set()
+
     def _start_background(self, model: ExplorerModel) -> None:
         if model is not self.model:
             return
-        self._check_tables()
+        # one thread per table: a table stuck in a read keeps only its own
+        # node "checking", never the tables after it
+        for ref in model.refs:
+            background.start(f"check {ref.spec}", self._check_table, model, ref)
         if model.pfa_loading:
-            self._load_pfa()
+            background.start("postfixadmin", self._load_pfa, model)
         else:
-            self._load_classes()
+            background.start("classes", self._load_classes, model, None)
 
-    @work(thread=True, group="tables")
-    def _check_tables(self) -> None:
-        model = self.model
-        for ref in list(model.refs):
-            state, msg = self._probe(model, ref)
-            model.table_status[ref.spec] = (state, msg)
-            for w in lint.table_warnings(ref, model.table_objs.get(ref.spec) and
-                                      getattr(model.table_objs[ref.spec], "status", None)):
-                if w not in model.warnings and "stale" in w.message:
-                    model.warnings.append(w)
-            self.call_from_thread(self._table_checked, ref.spec)
+    def _check_table(self, model: ExplorerModel, ref: inventory.TableRef) -> None:
+        state, msg, count = self._probe(model, ref)
+        t = model.table_objs.get(ref.spec)
+        try:
+            ws = [w for w in lint.table_warnings(ref, t and getattr(t, "status", None))
+                  if "stale" in w.message]
+        except Exception:
+            ws = []
+        background.post(self, self.TableChecked(model, ref.spec, state, msg, count, ws))
 
     @staticmethod
-    def _probe(model: ExplorerModel, ref: inventory.TableRef) -> tuple[str, str]:
+    def _probe(model: ExplorerModel, ref: inventory.TableRef) -> tuple[str, str, int | None]:
         try:
             t = model.get_table(ref.spec)
-        except E.EngineMissing as exc:
-            return "not evaluated", str(exc)
         except Exception as exc:
-            return "error", inventory.scrub(f"{type(exc).__name__}: {exc}", model.secrets)
+            return "error", scrub(f"{type(exc).__name__}: {exc}", model.secrets), None
         st = getattr(t, "status", None)
         state = getattr(st, "state", "ok") if st is not None else "ok"
-        msg = inventory.scrub(getattr(st, "message", "") or "", model.secrets)
+        msg = scrub(getattr(st, "message", "") or "", model.secrets)
         if state in ("ok", "stale") and ref.type in ("mysql", "pgsql", "sqlite"):
             # An SQL table is only known to work once a query ran: ask one.
             try:
                 r = t.lookup("postfix-explorer-probe.invalid")
                 if r.error:
-                    return "unreadable", inventory.scrub(r.error, model.secrets)
+                    return "unreadable", scrub(r.error, model.secrets), None
             except Exception as exc:
-                return "unreadable", inventory.scrub(str(exc), model.secrets)
+                return "unreadable", scrub(str(exc), model.secrets), None
         try:
             # counting a file map reads all of it: a big one waits until it
             # is opened in the tree (then _load_entries counts it)
             count = t.count() if state in ("ok", "stale") and not _big_file(ref) else None
         except Exception:
             count = None
-        model.table_counts[ref.spec] = count
-        return state, msg
+        return state, msg, count
 
-    def _table_checked(self, spec: str) -> None:
-        self.tree.refresh_table(spec, self.model)
+    @on(TableChecked)
+    def _table_checked(self, event: TableChecked) -> None:
+        model = event.model
+        if model is not self.model:
+            return
+        model.table_status[event.spec] = (event.state, event.msg)
+        if event.spec not in model.table_counts or event.count is not None:
+            model.table_counts[event.spec] = event.count
+        for w in event.warnings:
+            if w not in model.warnings:
+                model.warnings.append(w)
+        self.tree.refresh_table(event.spec, model)
         if self.settled:
-            self.tree.build_warnings(self.model)
+            self.tree.build_warnings(model)
         ref = self.detail.ref
-        if ref is not None and ref.kind == "table" and ref.key == spec:
-            self.detail.show(ref, self.model)
+        if ref is not None and ref.kind == "table" and ref.key == event.spec:
+            self.detail.show(ref, model)
 
-    @work(thread=True, group="pfa")
-    def _load_pfa(self) -> None:
-        model = self.model
+    def _load_pfa(self, model: ExplorerModel) -> None:
         try:
-            model.pfa = postfixadmin.postfixadmin_view(model.refs, model.secrets,
-                                                       opener=lambda s, v: model.get_table(s))
+            pfa = postfixadmin.postfixadmin_view(model.refs, model.secrets,
+                                                 opener=lambda s, v: model.get_table(s))
         except Exception as exc:
-            model.pfa = postfixadmin.PFAView(source="?", via="?", error=inventory.scrub(f"{type(exc).__name__}: {exc}",
-                                                                     model.secrets))
-        model.pfa_loading = False
-        self.call_from_thread(self._pfa_loaded)
-        self._load_classes_sync()
+            pfa = postfixadmin.PFAView(source="?", via="?",
+                                       error=scrub(f"{type(exc).__name__}: {exc}", model.secrets))
+        background.post(self, self.PfaLoaded(model, pfa))
+        self._load_classes(model, pfa)
 
-    def _pfa_loaded(self) -> None:
+    @on(PfaLoaded)
+    def _pfa_loaded(self, event: PfaLoaded) -> None:
+        if event.model is not self.model:
+            return
+        self.model.pfa = event.pfa
+        self.model.pfa_loading = False
         self.tree.build_pfa(self.model)
-        self._reorder_sections()
+        self.tree.build_warnings(self.model)
 
-    @work(thread=True, group="classes")
-    def _load_classes(self) -> None:
-        self._load_classes_sync()
-
-    def _load_classes_sync(self) -> None:
-        model = self.model
+    def _load_classes(self, model: ExplorerModel, pfa) -> None:
         cands: list[str] = []
-        if model.pfa is not None:
-            cands += [d.domain.lower() for d in model.pfa.domains]
-            cands += [a.lower() for a, _t, _x in model.pfa.alias_domains]
+        if pfa is not None:
+            cands += [d.domain.lower() for d in pfa.domains]
+            cands += [a.lower() for a, _t, _x in pfa.alias_domains]
         try:
-            classes = lint.address_classes(model.cfg, list(dict.fromkeys(cands)), opener=lambda s, v: model.get_table(s))
+            classes = lint.address_classes(model.cfg, list(dict.fromkeys(cands)),
+                                           opener=lambda s, v: model.get_table(s))
         except Exception as exc:
-            classes = [lint.ClassInfo("error", "", errors=[inventory.scrub(str(exc), model.secrets)])]
+            classes = [lint.ClassInfo("error", "", errors=[scrub(str(exc), model.secrets)])]
         for c in classes:
-            c.errors = [inventory.scrub(e, model.secrets) for e in c.errors]
-        model.classes = classes
-        model.warnings += lint.class_overlaps(classes)
-        self.call_from_thread(self._classes_loaded)
+            c.errors = [scrub(e, model.secrets) for e in c.errors]
+        try:
+            overlaps = lint.class_overlaps(classes)
+        except Exception:
+            overlaps = []
+        background.post(self, self.ClassesLoaded(model, classes, overlaps))
 
-    def _classes_loaded(self) -> None:
+    @on(ClassesLoaded)
+    def _classes_loaded(self, event: ClassesLoaded) -> None:
+        if event.model is not self.model:
+            return
+        self.model.classes = event.classes
+        self.model.warnings += event.overlaps
         self.tree.build_classes(self.model)
-        self._reorder_sections()
-
-    def _reorder_sections(self) -> None:
-        """Warnings found in the background (stale maps, class overlaps) join
-        the warnings section."""
         self.tree.build_warnings(self.model)
 
     # -- table entries -----------------------------------------------------
@@ -422,12 +487,10 @@ class ExplorerApp(App):
         if self.model is None:
             return
         self.model.expanded_tables.add(event.node.data.key)
-        self._load_entries(event.node, event.offset, event.node.data.search)
+        background.start(f"entries {event.node.data.key}", self._load_entries, self.model,
+                         event.node, event.node.data.key, event.offset, event.node.data.search)
 
-    @work(thread=True, group="entries")
-    def _load_entries(self, node, offset: int, search: str | None) -> None:
-        model = self.model
-        spec = node.data.key
+    def _load_entries(self, model: ExplorerModel, node, spec: str, offset: int, search: str | None) -> None:
         note = None
         entries: list = []
         count = None
@@ -435,18 +498,23 @@ class ExplorerApp(App):
             t = model.get_table(spec)
             st = getattr(t, "status", None)
             if st is not None and st.state in ("unreadable", "not evaluated"):
-                note = f"{st.state}: {inventory.scrub(st.message, model.secrets)}"
+                note = f"{st.state}: {scrub(st.message, model.secrets)}"
             else:
                 entries = list(t.entries(offset, PAGE, search=search or None))
                 count = t.count()
-                model.table_counts[spec] = count
                 if not entries and offset == 0 and count is None:
                     note = "entries cannot be listed for this table type; look keys up in the detail pane"
-        except E.EngineMissing as exc:
-            note = str(exc)
         except Exception as exc:
-            note = inventory.scrub(f"cannot read entries: {exc}", model.secrets)
-        self.call_from_thread(self.tree.add_entries, node, entries, offset, count, note)
+            note = scrub(f"cannot read entries: {exc}", model.secrets)
+        background.post(self, self.EntriesLoaded(model, node, entries, offset, count, note))
+
+    @on(EntriesLoaded)
+    def _entries_loaded(self, event: EntriesLoaded) -> None:
+        if event.model is not self.model:
+            return
+        if event.count is not None:
+            self.model.table_counts[event.node.data.key] = event.count
+        self.tree.add_entries(event.node, event.entries, event.offset, event.count, event.note)
 
     @on(ConfigTree.NodeCollapsed)
     def _node_collapsed(self, event: ConfigTree.NodeCollapsed) -> None:
@@ -505,11 +573,22 @@ class ExplorerApp(App):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self._apply_filter(event.value)
+        timer = getattr(self, "_filter_timer", None)
+        if timer is not None:
+            timer.stop()
+        big = self.model is not None and len(self.tree.param_nodes) >= PARAM_PAGE
+        if big:  # a huge main.cf: filter once typing pauses, not on every key
+            self._filter_timer = self.set_timer(0.25, partial(self._apply_filter, event.value))
+        else:
+            self._apply_filter(event.value)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         f = self.query_one("#filter", Input)
+        timer = getattr(self, "_filter_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._apply_filter(f.value)
         if not f.value.strip():
             f.remove_class("-visible")
             f.disabled = True
@@ -521,21 +600,45 @@ class ExplorerApp(App):
         text = text.strip() or None
         if text == self.tree.filter_text:
             return
-        self.tree.filter_text = text
-        self.tree.build(self.model)
-        if self.model.pfa is not None:
-            self._reorder_sections()
+        tree = self.tree
+        keep = tree.cursor_node.data if tree.cursor_node is not None else None
+        tree.filter_text = text
+        tree.build(self.model)
+        node = tree.find_same(keep) if keep is not None else None
+        if node is None:
+            node = tree.first_match() if text else (tree.root.children[0] if tree.root.children else None)
+        if node is not None:
+            tree.reveal(node)
+        self._sync_detail()
+
+    def _sync_detail(self) -> None:
+        """The detail pane shows the node under the tree's cursor."""
+        node = self.tree.cursor_node
+        if self.model is not None and node is not None and node.data is not None:
+            self.detail.show(node.data, self.model)
 
     # -- navigation --------------------------------------------------------
 
     def action_trace(self) -> None:
-        self.query_one("#switcher", ContentSwitcher).current = "trace"
+        switcher = self.query_one("#switcher", ContentSwitcher)
+        if switcher.current == "trace":
+            return
+        switcher.current = "trace"
         self.refresh_bindings()
         pane = self.trace_pane
         if pane.trace is not None:
             pane.query_one(StepsTable).focus()
         else:
             pane.query_one("#client_address", Input).focus()
+
+    def action_run_trace(self) -> None:
+        """Ctrl+R from anywhere: the trace pane, run."""
+        self.action_trace()
+        self.trace_pane.action_run()
+
+    def action_trace_logline(self) -> None:
+        """Ctrl+L from anywhere: the trace pane's log-line field."""
+        self.trace_pane.action_focus_logline()
 
     def action_explore(self) -> None:
         self.query_one("#switcher", ContentSwitcher).current = "explore"
@@ -546,16 +649,28 @@ class ExplorerApp(App):
         f = self.query_one("#filter", Input)
         if self.query_one("#switcher", ContentSwitcher).current == "trace":
             self.action_explore()
+            self.tree.scroll_to_cursor()
             return
         if f.has_focus or f.value:
+            timer = getattr(self, "_filter_timer", None)
+            if timer is not None:
+                timer.stop()
             f.value = ""
             f.remove_class("-visible")
             f.disabled = True
             self._apply_filter("")
             self.tree.focus()
+            self.tree.scroll_to_cursor()
             return
         if self.detail.has_focus_within:
             self.tree.focus()
+            self.tree.scroll_to_cursor()
+            return
+        node = self.tree.cursor_node
+        if node is not None and node.parent is not None and node.parent is not self.tree.root:
+            # k9s-style: Esc in the tree climbs to the enclosing section
+            self.tree.reveal(node.parent)
+            self._sync_detail()
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
@@ -566,33 +681,48 @@ class ExplorerApp(App):
         self.action_explore()
         self.tree.action_toggle_all_params()
 
+    def action_resize_split(self, delta: int) -> None:
+        """Make the tree wider or narrower (remembered until the app quits)."""
+        if self.query_one("#switcher", ContentSwitcher).current != "explore":
+            self.notify("The split is between the tree and the detail pane: press Esc to get there.",
+                        markup=False)
+            return
+        left = self.query_one("#left")
+        width = self.split_width or left.outer_size.width or 36
+        width = max(20, min(width + delta, max(self.size.width - 20, 20)))
+        self.split_width = width
+        left.styles.width = width
+        left.styles.max_width = None
+
     def goto_param(self, name: str, service: str | None = None) -> None:
         if self.model is None:
             return
-        self.action_explore()
         if self.tree.filter_text:
             self.query_one("#filter", Input).value = ""
             self._apply_filter("")
         node = self.tree.find_param(name, self.model, service)
         if node is None:
-            self.notify(f"{name} is not in the tree (a restriction class or an implicit check)",
-                        severity="warning")
+            self.notify(f"{visible(name)} is not in the tree (a restriction class or a check smtpd makes by itself)",
+                        severity="warning", markup=False)
             return
+        self.action_explore()
         self.tree.reveal(node)
         self.detail.show(node.data, self.model)
 
     def goto_table(self, spec: str) -> None:
         if self.model is None:
             return
-        self.action_explore()
         node = self.tree.table_nodes.get(spec)
         if node is None and self.tree.filter_text:
             self.query_one("#filter", Input).value = ""
             self._apply_filter("")
             node = self.tree.table_nodes.get(spec)
-        if node is not None:
-            self.tree.reveal(node)
-            self.detail.show(node.data, self.model)
+        if node is None:
+            self.notify(f"{visible(spec)} is not in the tree", severity="warning", markup=False)
+            return
+        self.action_explore()
+        self.tree.reveal(node)
+        self.detail.show(node.data, self.model)
 
     @on(StepsTable.GotoParam)
     def _goto_param(self, event: StepsTable.GotoParam) -> None:
@@ -616,5 +746,12 @@ def run_app(args) -> int:
         defaults = dict(SEED_CASE)  # press t, then Enter: the case the project was born from
         subtitle = f"demo ({config_dir})"
     app = make_app(config_dir, trace_defaults=defaults, subtitle=subtitle)
-    app.run()
-    return 0
+    try:
+        app.run()
+    except KeyboardInterrupt:  # a Ctrl-C that reached us while the terminal was being restored
+        return 130
+    finally:
+        # the terminal is ours again: a second Ctrl-C typed while Python
+        # finishes must not end in a KeyboardInterrupt traceback
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return app.return_code or 0

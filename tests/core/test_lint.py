@@ -25,6 +25,7 @@ import pytest
 
 from tests.conftest import need_postfix
 from tui.core.analysis import inventory, lint
+from tui.core.text import scrub
 from tui.core.config import load_config
 from tui.core.smtpd import RESTRICTIONS, deprecated_names, evaluate
 from tui.core.smtpd.registry import DOMAIN, TABLE
@@ -191,7 +192,7 @@ def test_world_readable_secret_and_scrub(tmp_path: Path):
     assert "Hunter2-secret" not in repr(ws)
     cf.chmod(0o640)
     assert lint.table_warnings(refs[0], None) == []
-    assert inventory.scrub("x Hunter2-secret y password = abc", secrets) == "x ******** y password = ********"
+    assert scrub("x Hunter2-secret y password = abc", secrets) == "x ******** y password = ********"
 
 
 @pytest.mark.oracle

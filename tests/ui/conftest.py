@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
+import tempfile
+import zlib
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.widgets import Input
 
 from tui.demo import demo_config_dir
 
@@ -65,3 +69,46 @@ def main_cf_line(config_dir: Path, name: str) -> int:
         if re.match(rf"^{re.escape(name)}\s*=", line):
             return no
     raise AssertionError(f"{name} not in main.cf")
+
+
+def _normalise(svg: str, name: str) -> str:
+    # Textual names the SVG's CSS classes with a number that changes from run
+    # to run even when the picture does not; a name-derived one keeps it stable.
+    return re.sub(r"terminal-\d+", f"terminal-{zlib.crc32(name.encode())}", svg)
+
+
+async def snapshot(pilot, name: str) -> Path:
+    """Compare the screen with screenshots/NAME (the committed picture):
+    fail when the rendering changed. The SVGs in screenshots/ are these
+    pictures. After an intended change, rerun with UPDATE_SCREENSHOTS=1 to
+    write the new ones, and look at them before committing."""
+    app = pilot.app
+    for inp in app.query(Input):  # a blinking cursor would make pictures differ
+        inp.cursor_blink = False
+    app.clear_notifications()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    # the picture once the screen has settled: two exports in a row agree
+    # (a scrollbar repaints a frame after the scroll that moved it)
+    svg = _normalise(app.export_screenshot(title="postfix-explorer"), name)
+    for _ in range(40):
+        await pilot.pause(0.05)
+        again = _normalise(app.export_screenshot(title="postfix-explorer"), name)
+        if again == svg:
+            break
+        svg = again
+    out = SCREENSHOTS / name
+    update = os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    if update or (not out.exists() and os.environ.get("CI") != "true"):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        out.write_text(svg, encoding="utf-8")
+        return out
+    assert out.exists(), f"{out} is missing: run with UPDATE_SCREENSHOTS=1 and commit it"
+    old = out.read_text(encoding="utf-8")
+    if old != svg:
+        fail = Path(tempfile.gettempdir()) / "postfix-explorer-snapshots" / name
+        fail.parent.mkdir(parents=True, exist_ok=True)
+        fail.write_text(svg, encoding="utf-8")
+        raise AssertionError(f"the screen differs from {out.name}: the new picture is {fail}; "
+                             f"if the change is intended, rerun with UPDATE_SCREENSHOTS=1")
+    return out

@@ -44,8 +44,9 @@ async def test_selecting_a_parameter_shows_value_source_and_references(demo_dir:
         await pilot.pause()
         text = plain(app.detail.body.content)
         assert f"main.cf:{main_cf_line(demo_dir, 'mydestination')}" in text
-        assert "$myhostname, localhost.$mydomain, localhost" in text          # raw
-        assert "mail.example.org, localhost.example.org, localhost" in text   # expanded
+        flat = " ".join(text.split())  # a long list is shown one item per line
+        assert "raw $myhostname, localhost.$mydomain, localhost" in flat                # raw
+        assert "mail.example.org, localhost.example.org, localhost" in flat             # expanded
         assert "$myhostname" in text and "$mydomain" in text                  # refers to
         assert "local transport" in text                                      # our description
         # a default, reached through "all parameters", says so
@@ -212,3 +213,36 @@ async def test_a_big_postfixadmin_is_not_one_node_per_row(tmp_path: Path):
         await pilot.pause()
         groups = {c.data.key: c for c in app.tree.sections["pfa"].children}
         assert [c.label.plain for c in groups["mailboxes"].children] == ["u0299@example.org"]
+
+
+async def test_a_huge_main_cf_is_paged_not_one_node_per_parameter(tmp_path: Path):
+    n = 20000
+    (tmp_path / "main.cf").write_text("".join(f"x_param_{i} = value {i}\n" for i in range(n)))
+    (tmp_path / "master.cf").write_text("smtp inet n - y - - smtpd\n")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await settle(pilot)
+        tree = app.tree
+        assert len(tree._tree_nodes) < 2000   # noqa: SLF001 -- textual is pinned
+        # every unused-parameter warning is counted, not made a node
+        assert len(tree.sections["warnings"].children) <= 101
+        # a parameter beyond the first page is still one key away
+        app.goto_param(f"x_param_{n - 1}")
+        await pilot.pause()
+        assert tree.cursor_node.data.key == f"x_param_{n - 1}"
+        await pilot.press("slash", *f"x_param_{n - 1}", "enter")
+        await pilot.pause()
+        params = [c.data.key for c in tree.sections["main.cf"].children if c.data.kind == "param"]
+        assert params == [f"x_param_{n - 1}"]
+
+
+async def test_table_labels_stay_distinct_in_a_narrow_tree(demo_dir: Path):
+    """Six proxy:sqlite tables: at 80x24 what the tree can show of each label
+    still tells them apart (the file name comes first)."""
+    app = make_app(demo_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await settle(pilot)
+        room = app.tree.size.width - 6  # guides and the expand arrow
+        shown = [str(node.label)[:room] for node in app.tree.table_nodes.values()]
+        assert len(shown) >= 6
+        assert len(set(shown)) == len(shown), shown

@@ -26,7 +26,7 @@ from pathlib import Path
 from tui.core.analysis import inventory, lint, postfixadmin
 from tui.core.config import ConfigError, load_config
 from tui.core.expand import secret_names
-from tui.core.text import visible
+from tui.core.text import scrub, visible
 
 PROG = "postfix-explorer lint"
 
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     for item in items:
         for k, v in item.items():
             if isinstance(v, str):
-                item[k] = inventory.scrub(v, secrets)
+                item[k] = scrub(v, secrets)
                 if demo_prefix:  # a temporary directory, gone at exit: name files as the app does
                     item[k] = item[k].replace(demo_prefix, "")
 

@@ -17,18 +17,21 @@ accepts or rejects a recipient.
 
 | key | does |
 |---|---|
-| `/` | filter the tree (parameters, services, tables, their entries) |
+| `/` | filter the tree by what it shows (Enter keeps the filter, Esc clears it) |
+| `↑` `↓` `PgUp` `PgDn` | move; in this help, scroll (also `j` `k`) |
+| `→` `←` | open / close a tree node (`←` on a leaf goes to its parent) |
+| `Enter` | open a node; on *more…* load the next page; on a warning, go to what it is about |
 | `a` | show every parameter, defaults included |
-| `Enter` | open a node; on *more…* load the next page of entries |
 | `m` | next page of the table under the cursor |
+| `<` `>` | narrower / wider tree (kept until you quit) |
+| `Tab` | next pane or field (on a table: its lookup field) |
 | `t` | the trace pane |
-| `Ctrl+L` | (trace) jump to the log-line field; paste a line, Enter runs |
-| `Ctrl+R` | (trace) run the trace |
+| `Ctrl+L` | (trace) the log-line field: paste a mail-log line, Enter runs |
+| `Ctrl+R` | (trace) run the trace (says which field is missing) |
 | `p` | (trace) show the selected step's parameter in the tree |
-| `Tab` | next field or pane |
-| `Esc` | back: close the filter, leave the trace, close this help |
+| `Esc` | back: close this help, leave the trace, clear the filter, return to the tree |
 | `Ctrl+P` | command palette: jump to any parameter or table |
-| `q` | quit |
+| `q`, `Ctrl+C` | quit, at once, even while a slow table is being read (in a text field these type and copy: use `Ctrl+Q` or `Esc` first) |
 
 ## The tree
 
@@ -46,9 +49,13 @@ shows which domains are local, virtual alias, virtual mailbox or relay.
 
 Choose the smtpd service (port 25 is `smtp`), fill in the client, HELO,
 sender and recipient (or paste a `NOQUEUE: reject:` line from the mail log),
-and press Enter. Each restriction smtpd looks at becomes a step: *no match*
-goes on, *permit* ends that list, *reject* ends everything. Steps that need
-DNS or a policy server are *not evaluated*. The deciding step is marked ▶.
+and press Enter. The reply, the step that decided it, why, and the first
+suggested change come first; the steps and the full explanation are below.
+Each restriction smtpd looks at becomes a step: *no match* goes on,
+*permit* ends that list, *reject* (5xx) and *defer* (4xx) end the
+transaction. Steps that need DNS or a policy server are *not evaluated*.
+The deciding step is marked ▶. When a pasted log line logged another reply
+than today's configuration gives, the answer says so.
 
 A MySQL password is never shown.
 """
@@ -59,6 +66,8 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape", "dismiss", "Close"),
         Binding("q", "dismiss", "Close", show=False),
         Binding("question_mark", "dismiss", "Close", show=False),
+        Binding("j", "scroll('down')", "Down", show=False),
+        Binding("k", "scroll('up')", "Up", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -70,8 +79,19 @@ class HelpScreen(ModalScreen[None]):
     """
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with VerticalScroll(id="help-scroll"):
             yield Markdown(HELP)
+
+    def on_mount(self) -> None:
+        # the arrows and PageDown scroll at once, without a Tab first
+        self.query_one("#help-scroll").focus()
+
+    def action_scroll(self, direction: str) -> None:
+        scroll = self.query_one("#help-scroll", VerticalScroll)
+        if direction == "down":
+            scroll.scroll_down(animate=False)
+        else:
+            scroll.scroll_up(animate=False)
 
     def action_dismiss(self, result=None) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -16,7 +16,12 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.widgets.text import lit
+
 PAGE = 100
+# main.cf parameters shown at once; more are reached with / (a main.cf with
+# 200,000 parameters must not become 200,000 nodes)
+PARAM_PAGE = 500
 
 STATE_STYLE = {
     "ok": "green",
@@ -70,12 +75,18 @@ def _matches(text: str, needle: str | None) -> bool:
     return not needle or needle.lower() in text.lower()
 
 
+def _same(a: NodeRef, b: NodeRef) -> bool:
+    return a.kind == b.kind and a.key == b.key and a.service == b.service
+
+
 class ConfigTree(Tree[NodeRef]):
     """Tree of everything the configuration contains."""
 
     BINDINGS = [
         Binding("a", "toggle_all_params", "All params", tooltip="Show every parameter, defaults included"),
         Binding("m", "more", "More", show=False),
+        Binding("left", "collapse_or_parent", "Collapse", show=False),
+        Binding("right", "expand_node", "Expand", show=False),
     ]
 
     class TableExpanded(Message):
@@ -111,6 +122,7 @@ class ConfigTree(Tree[NodeRef]):
     def build(self, model) -> None:
         """(Re)build from the app's ExplorerModel, honouring filter_text."""
         f = self.filter_text
+        self._model = model
         self.clear()
         self.sections.clear()
         self.table_nodes.clear()
@@ -121,19 +133,19 @@ class ConfigTree(Tree[NodeRef]):
         main = cfg.params()
 
         # main.cf ----------------------------------------------------------
-        explicit = main.names(explicit_only=True)
-
-        def line_of(n):
-            s = main.source(n)
-            return s.line or 0
-        explicit = sorted(explicit, key=line_of)
-        shown = [n for n in explicit if _matches(n + " " + (main.raw(n) or ""), f)]
+        index = self._param_index(model)
+        explicit = [n for n, _h in index]
+        shown = [n for n, h in index if not f or f.lower() in h]
         sec = self.root.add(Text.assemble(("main.cf", "bold"), (f"  {len(explicit)} set", "dim")),
                             data=NodeRef("section", "main.cf"), expand=True)
         self.sections["main.cf"] = sec
-        for n in shown:
+        self._warned = {w.param for w in model.warnings if w.param}
+        for n in shown[:PARAM_PAGE]:
             self.param_nodes[n] = sec.add_leaf(self._param_label(n, main.raw(n) or "", model),
                                                data=NodeRef("param", n))
+        if len(shown) > PARAM_PAGE:
+            rest = f"{len(shown) - PARAM_PAGE} more — type / and part of a name to narrow"
+            sec.add_leaf(Text(rest, style="dim italic"), data=NodeRef("message", rest))
         total = len(main.names(explicit_only=False))
         ap = sec.add(Text.assemble(("all parameters", "italic"), (f"  {total}, defaults included  [a]", "dim")),
                      data=NodeRef("allparams", "all"))
@@ -151,8 +163,9 @@ class ConfigTree(Tree[NodeRef]):
             ov_text = " ".join(f"{k}={v}" for k, (v, _s) in svc.overrides.items())
             if not (_matches(f"{svc.name} {svc.type} {svc.command}", f) or (f and _matches(ov_text, f))):
                 continue
-            lab = Text.assemble((svc.name, "bold" if svc.command == "smtpd" else ""),
-                                (f" {svc.type} ", "dim"), (svc.command, "cyan"))
+            lab = lit(svc.name, "bold" if svc.command == "smtpd" else "")
+            lab.append_text(lit(f" {svc.type} ", "dim"))
+            lab.append_text(lit(svc.command, "cyan"))
             if svc.overrides:
                 lab.append(f"  {len(svc.overrides)} -o", style="dim")
             data = NodeRef("service", svc.name, extra=svc)
@@ -161,7 +174,10 @@ class ConfigTree(Tree[NodeRef]):
                 for k, (v, _s) in svc.overrides.items():
                     if f and not _matches(f"{svc.name} {k} {v}", f):
                         continue
-                    ol = Text.assemble(("-o ", "dim"), (k, "bold"), ("=", "dim"), (_short(v, 40), ""))
+                    ol = Text("-o ", style="dim")
+                    ol.append_text(lit(k, "bold"))
+                    ol.append("=", style="dim")
+                    ol.append_text(lit(_short(v, 40)))
                     self.override_nodes[(svc.name, k)] = node.add_leaf(
                         ol, data=NodeRef("override", k, extra=(v, _s), service=svc.name))
             else:
@@ -175,9 +191,11 @@ class ConfigTree(Tree[NodeRef]):
         for ref in refs:
             users = " ".join(p for p, _w in ref.used_by)
             expanded_before = ref.spec in model.expanded_tables
-            if f and not (_matches(ref.spec + " " + users, f) or expanded_before):
+            label = self._table_label(ref, model)
+            if f and not (_matches(f"{label.plain} {model.display_spec(ref.spec)} {users}", f)
+                          or expanded_before):
                 continue
-            node = sec.add(self._table_label(ref, model), data=NodeRef("table", ref.spec, extra=ref))
+            node = sec.add(label, data=NodeRef("table", ref.spec, extra=ref))
             node.data.search = f if (f and expanded_before) else None
             self.table_nodes[ref.spec] = node
             if expanded_before:
@@ -190,6 +208,22 @@ class ConfigTree(Tree[NodeRef]):
         # warnings (first) -------------------------------------------------
         self.build_warnings(model)
         self.prune()
+        if f and not self.root.children:
+            self.root.add_leaf(lit(f"no matches for {f!r} — Esc clears the filter", "yellow italic"),
+                               data=NodeRef("message", "no matches"))
+
+    def _param_index(self, model) -> list[tuple[str, str]]:
+        """main.cf's parameters in file order with the lower-case text the
+        filter matches (name = value as shown), computed once per model: a
+        main.cf with 200,000 parameters is filtered without re-reading it."""
+        cache = getattr(self, "_index_cache", None)
+        if cache is not None and cache[0] is model:
+            return cache[1]
+        main = model.cfg.params()
+        names = sorted(main.names(explicit_only=True), key=lambda n: main.source(n).line or 0)
+        index = [(n, f"{n} = {model.display_path(main.raw(n) or '')}".lower()) for n in names]
+        self._index_cache = (model, index)
+        return index
 
     def build_warnings(self, model) -> None:
         """A "warnings" section on top when the configuration has problems."""
@@ -197,9 +231,14 @@ class ConfigTree(Tree[NodeRef]):
         if old is not None:
             old.remove()
         f = self.filter_text
-        items = [(w.message, w) for w in model.warnings]
-        items += [(str(d), d) for d in model.cfg.diagnostics]
-        items = [(m, w) for m, w in items if _matches(m, f)]
+        cache = getattr(self, "_diag_cache", None)
+        if cache is None or cache[0] is not model:
+            diags = [(str(d), d) for d in model.cfg.diagnostics]
+            cache = (model, diags, [model.display_path(m).lower() for m, _d in diags])
+            self._diag_cache = cache
+        items = [(w.message, w) for w in model.warnings if _matches(model.display_path(w.message), f)]
+        needle = f.lower() if f else None
+        items += [item for item, low in zip(cache[1], cache[2]) if needle is None or needle in low]
         if not items:
             return
         first = self.root.children[0] if self.root.children else None
@@ -207,10 +246,13 @@ class ConfigTree(Tree[NodeRef]):
         sec = self.root.add(Text.assemble(("⚠ warnings", "bold yellow"), (f"  {len(items)}", "dim")),
                             data=NodeRef("section", "warnings"), expand=len(items) <= 6, **where)
         self.sections["warnings"] = sec
-        for message, w in items:
+        for message, w in items[:PAGE]:
             severe = getattr(w, "severity", "warning") == "error"
-            sec.add_leaf(Text(_short(model.display_path(message), 90), style="red" if severe else "yellow"),
+            sec.add_leaf(lit(_short(model.display_path(message), 90), "red" if severe else "yellow"),
                          data=NodeRef("warning", message, extra=w))
+        if len(items) > PAGE:  # a main.cf full of unused names: never a node per warning
+            rest = f"{len(items) - PAGE} more — type / and part of a name to narrow"
+            sec.add_leaf(Text(rest, style="dim italic"), data=NodeRef("message", rest))
 
     _KEEP = ("table", "param", "override", "entry", "more", "message", "pfa-item", "class-item",
              "table-link", "warning")
@@ -240,23 +282,64 @@ class ConfigTree(Tree[NodeRef]):
             self.allparams_node = None
 
     def _param_label(self, name: str, raw: str, model) -> Text:
-        lab = Text(name, style="bold")
+        lab = lit(name, "bold")
         lab.append(" = ", style="dim")
-        lab.append(_short(model.display_path(raw), 44), style="not bold")
-        if any(w.param == name for w in model.warnings):
+        lab.append_text(lit(_short(model.display_path(raw), 44), "not bold"))
+        warned = getattr(self, "_warned", None)
+        if (name in warned) if warned is not None else any(w.param == name for w in model.warnings):
             lab.append(" ⚠", style="yellow")
         return lab
 
+    @staticmethod
+    def _table_name(ref, model) -> tuple[str, str]:
+        """(name, type) as the label shows them: the part that tells tables
+        apart first, so six proxy:sqlite tables stay distinct in a narrow tree."""
+        shown = model.display_spec(ref.spec)
+        kind, sep, name = shown.rpartition(":")
+        if not sep or not name or "{" in shown:
+            return shown, ""
+        return name, kind
+
+    def _fit_names(self, model) -> dict[str, str]:
+        """Table names cut to what the tree has room for (after guides,
+        glyph and spaces), each keeping a head and a tail, with the head
+        length chosen so that no two cut names read the same."""
+        room = (self.size.width or 60) - 10
+        cache = getattr(self, "_fit_cache", None)
+        if cache is not None and cache[0] is model and cache[1] == room:
+            return cache[2]
+        names = {r.spec: self._table_name(r, model)[0] for r in model.refs}
+        fitted = dict(names)
+        long = {spec: n for spec, n in names.items() if len(n) > room >= 12}
+        if long:
+            for head in range(room // 3, -1, -1):
+                cut = {spec: n[:head] + "…" + n[len(n) - (room - head - 1):] for spec, n in long.items()}
+                if len(set(cut.values())) == len(cut) and not set(cut.values()) & set(names.values()):
+                    break
+            fitted.update(cut)
+        self._fit_cache = (model, room, fitted)
+        return fitted
+
     def _table_label(self, ref, model) -> Text:
         state, _msg = model.table_state(ref.spec)
-        shown = model.display_spec(ref.spec)
+        name, kind = self._table_name(ref, model)
+        name = self._fit_names(model).get(ref.spec, name)
         style = "bold red" if state in ("unreadable", "error") else ""
         lab = Text(STATE_GLYPH.get(state, "·") + " ", style=STATE_STYLE.get(state, ""))
-        lab.append(shown, style=style)
+        lab.append_text(lit(name, style))
+        if kind:
+            lab.append_text(lit(f"  {kind}", "dim"))
         lab.append(f"  {state}", style=STATE_STYLE.get(state, ""))
         if state in ("unreadable", "error") and _msg:
-            lab.append(f": {_short(_reason(_msg), 60)}", style="red")
+            lab.append_text(lit(f": {_short(_reason(_msg), 60)}", "red"))
         return lab
+
+    def on_resize(self, event) -> None:
+        # a wider or narrower tree (the split moved): table labels refit
+        model = getattr(self, "_model", None)
+        if model is not None:
+            for spec in list(self.table_nodes):
+                self.refresh_table(spec, model)
 
     def refresh_table(self, spec: str, model) -> None:
         node = self.table_nodes.get(spec)
@@ -269,14 +352,27 @@ class ConfigTree(Tree[NodeRef]):
             return
         main = model.cfg.params()
         f = self.filter_text
-        for n in main.names(explicit_only=False):
+        shown = 0
+        cache = getattr(self, "_all_cache", None)
+        if cache is None or cache[0] is not model:
+            names = main.names(explicit_only=False)
+            cache = (model, [(n, f"{n} = {model.display_path(main.raw(n) or '')}".lower()) for n in names])
+            self._all_cache = cache
+        needle = f.lower() if f else None
+        for n, hay in cache[1]:
+            if needle is not None and needle not in hay:
+                continue
             raw = main.raw(n) or ""
-            if f and not _matches(n + " " + raw, f):
+            shown += 1
+            if shown > PARAM_PAGE * 4:
                 continue
             lab = self._param_label(n, raw, model)
             if not main.is_explicit(n):
                 lab.stylize("dim", 0, len(n))
             ap.add_leaf(lab, data=NodeRef("param", n, tags=["all"]))
+        if shown > PARAM_PAGE * 4:
+            rest = f"{shown - PARAM_PAGE * 4} more — type / and part of a name to narrow"
+            ap.add_leaf(Text(rest, style="dim italic"), data=NodeRef("message", rest))
         ap.data.children_built = True
 
     def build_pfa(self, model) -> None:
@@ -294,10 +390,12 @@ class ConfigTree(Tree[NodeRef]):
                 data=NodeRef("pfa", "loading"), **where)
             return
         if pfa.error and not pfa.domains:
-            lab = Text.assemble(("PostfixAdmin", "bold red"), ("  " + _short(pfa.error, 60), "red"))
+            lab = Text("PostfixAdmin", style="bold red")
+            lab.append_text(lit("  " + _short(pfa.error, 60), "red"))
             self.sections["pfa"] = self.root.add_leaf(lab, data=NodeRef("pfa", "error", extra=pfa), **where)
             return
-        lab = Text.assemble(("PostfixAdmin", "bold"), ("  " + model.display_path(pfa.source), "dim"))
+        lab = Text("PostfixAdmin", style="bold")
+        lab.append_text(lit("  " + model.display_path(pfa.source), "dim"))
         if pfa.error:
             lab.append("  partly unreadable", style="red")
         sec = self.root.add(lab, data=NodeRef("pfa", "view", extra=pfa), expand=True, **where)
@@ -331,18 +429,18 @@ class ConfigTree(Tree[NodeRef]):
 
         group("domains", pfa.domains,
               lambda d: d.domain + tail(d.active, "backup MX" if d.backupmx else ""),
-              lambda d: (flag(Text(d.domain), d.active, "backup MX" if d.backupmx else ""),
+              lambda d: (flag(lit(d.domain), d.active, "backup MX" if d.backupmx else ""),
                          NodeRef("pfa-item", d.domain, extra=("domain", d))))
         group("mailboxes", pfa.mailboxes,
               lambda r: r[0] + tail(r[2]),
-              lambda r: (flag(Text(r[0]), r[2]), NodeRef("pfa-item", r[0], extra=("mailbox", r))))
+              lambda r: (flag(lit(r[0]), r[2]), NodeRef("pfa-item", r[0], extra=("mailbox", r))))
         group("aliases", pfa.aliases,
               lambda r: f"{r[0]} → {_short(r[1], 40)}" + tail(r[2]),
-              lambda r: (flag(Text.assemble((r[0], ""), (" → ", "dim"), (_short(r[1], 40), "")), r[2]),
+              lambda r: (flag(lit(f"{r[0]} → {_short(r[1], 40)}"), r[2]),
                          NodeRef("pfa-item", r[0], extra=("alias", r))))
         group("alias domains", pfa.alias_domains,
               lambda r: f"{r[0]} → {r[1]}" + tail(r[2]),
-              lambda r: (flag(Text.assemble((r[0], ""), (" → ", "dim"), (r[1], "")), r[2]),
+              lambda r: (flag(lit(f"{r[0]} → {r[1]}"), r[2]),
                          NodeRef("pfa-item", r[0], extra=("alias_domain", r))))
 
     def build_classes(self, model) -> None:
@@ -363,12 +461,13 @@ class ConfigTree(Tree[NodeRef]):
         for c in model.classes:
             members = [(d, "literal") for d in c.literals] + [(d, "table") for d in c.members]
             members = [(d, how) for d, how in members if _matches(d + " " + c.name, f)]
-            lab = Text.assemble((c.name, "bold"), (f"  {c.param}", "dim"))
+            lab = lit(c.name, "bold")
+            lab.append_text(lit(f"  {c.param}", "dim"))
             if c.errors:
                 lab.append("  lookup error", style="bold red")
             node = sec.add(lab, data=NodeRef("class", c.name, extra=c), expand=bool(members))
             for d, how in members:
-                t = Text(d)
+                t = lit(d)
                 if how == "table":
                     t.append("  (table)", style="dim")
                 if any(w.domain == d for w in model.warnings):
@@ -377,7 +476,7 @@ class ConfigTree(Tree[NodeRef]):
             for spec in c.tables:
                 if f and not _matches(spec + " " + c.name, f):
                     continue
-                node.add_leaf(Text.assemble(("table ", "dim"), (model.display_spec(spec), "")),
+                node.add_leaf(Text("table ", style="dim") + lit(model.display_spec(spec)),
                               data=NodeRef("table-link", spec))
 
     # -- table entries -----------------------------------------------------
@@ -394,11 +493,11 @@ class ConfigTree(Tree[NodeRef]):
                 if child.data and child.data.kind == "more":
                     child.remove()
         if note:
-            node.add_leaf(Text(note, style="dim italic"), data=NodeRef("message", note))
+            node.add_leaf(lit(note, "dim italic"), data=NodeRef("message", note))
         for e in entries:
-            lab = Text(e.key, style="bold")
+            lab = lit(e.key, "bold")
             lab.append("  ")
-            lab.append(_short(e.value or "", 50))
+            lab.append_text(lit(_short(e.value or "", 50)))
             if e.line:
                 lab.append(f"  :{e.line}", style="dim")
             node.add_leaf(lab, data=NodeRef("entry", e.key, extra=(ref.key, e)))
@@ -409,8 +508,8 @@ class ConfigTree(Tree[NodeRef]):
                 more = f"more… ({ref.loaded} of {count} shown)  [m]"
             node.add_leaf(Text(more, style="italic cyan"), data=NodeRef("more", ref.key, extra=node))
         elif offset == 0 and not entries and not note:
-            node.add_leaf(Text("no entries" + (f" matching {ref.search!r}" if ref.search else ""),
-                               style="dim italic"), data=NodeRef("message", "empty"))
+            node.add_leaf(lit("no entries" + (f" matching {ref.search!r}" if ref.search else ""),
+                              "dim italic"), data=NodeRef("message", "empty"))
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
         data = event.node.data
@@ -462,6 +561,60 @@ class ConfigTree(Tree[NodeRef]):
 
     # -- navigation --------------------------------------------------------
 
+    def action_collapse_or_parent(self) -> None:
+        """Left: close the node under the cursor, or go to its parent."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
+            self.scroll_to_node(node.parent, animate=False)
+
+    def action_expand_node(self) -> None:
+        """Right: open the node under the cursor, or step into it."""
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0])
+
+    def scroll_to_cursor(self) -> None:
+        node = self.cursor_node
+        if node is not None:
+            self.call_after_refresh(self.scroll_to_node, node, animate=False)
+
+    def find_same(self, ref: NodeRef) -> TreeNode[NodeRef] | None:
+        """The node standing for the same thing as REF after a rebuild."""
+        if ref.kind == "param" and not ref.tags:
+            return self.param_nodes.get(ref.key)
+        if ref.kind == "table":
+            return self.table_nodes.get(ref.key)
+        if ref.kind == "override":
+            return self.override_nodes.get((ref.service or "", ref.key))
+        if ref.kind == "section":
+            return self.sections.get(ref.key)
+        stack = list(self.root.children)
+        while stack:
+            n = stack.pop(0)
+            if n.data is not None and _same(n.data, ref):
+                return n
+            if n.is_expanded:
+                stack[:0] = list(n.children)
+        return None
+
+    def first_match(self) -> TreeNode[NodeRef] | None:
+        """The first leaf the filter kept (or the message saying there is none)."""
+        node = self.root
+        while node.children:
+            node = node.children[0]
+            if node.data is not None and node.data.kind in self._KEEP:
+                return node
+        return node if node is not self.root else None
+
     def reveal(self, node: TreeNode[NodeRef]) -> None:
         p = node.parent
         while p is not None:
@@ -486,6 +639,14 @@ class ConfigTree(Tree[NodeRef]):
             return self.override_nodes[(service, name)]
         if name in self.param_nodes:
             return self.param_nodes[name]
+        main = model.cfg.params()
+        sec = self.sections.get("main.cf")
+        if sec is not None and not self.filter_text and main.is_explicit(name):
+            # beyond the first page of a huge main.cf: give it a node now
+            node = sec.add_leaf(self._param_label(name, main.raw(name) or "", model),
+                                data=NodeRef("param", name), before=self.allparams_node)
+            self.param_nodes[name] = node
+            return node
         if self.allparams_node is not None:
             if not self.allparams_node.data.children_built:
                 self.fill_all_params(model)

@@ -182,7 +182,9 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
             ())
     if entry in ("reject", "defer") and d.position:
         return _explain_list_end(trace, cfg, d)
-    reasons = [f"Decided by {d.entry} in {_where(d)}" + (f", entry {d.position}" if d.position else "")]
+    reasons = [f"Decided by {d.entry} in {_where(d)}" + (f", entry {d.position}" if d.position else "")
+               if d.source is not None or d.position else
+               f"Decided by smtpd's own check ({d.entry}), not by a restriction list"]
     if d.detail:
         reasons.append(d.detail)
     return Explanation(f"{reply}", tuple(reasons))
@@ -271,7 +273,8 @@ def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
         edits.append(Edit(f"or, if this server should accept mail for {domain} and pass it on, list it in "
                           f"relay_domains (then any client may send to {domain})",
                           f"postconf -e 'relay_domains = $relay_domains, {domain}' && postfix reload"))
-    summary = (f"{trace.reply}: {target} in {param} rejected the recipient because the client may not "
+    verb = "deferred" if trace.reply[:1] == "4" else "rejected"  # a 4xx asks the client to try again later
+    summary = (f"{trace.reply}: {target} in {param} {verb} the recipient because the client may not "
                f"relay to {domain}.")
     return Explanation(summary, tuple(reasons), tuple(edits))
 

@@ -22,7 +22,6 @@ from tui.core.model import Source
 from tui.core.smtpd import RESTRICTIONS
 from tui.core.smtpd.registry import NO_ARG, TABLE
 from tui.core.tables.sql import read_cf
-from tui.core.text import scrub  # noqa: F401  (re-exported for the app until it imports text)
 
 # Postfix 3.7's dictionary types (postconf -m, plus the ones a Debian build
 # leaves out): a token "type:name" names a table only with one of these.
