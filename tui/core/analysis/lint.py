@@ -232,7 +232,7 @@ def expansion_warnings(cfg) -> list[LintWarning]:
                 views.append((cfg.params(svc), svc))
             except Exception:
                 continue
-    user = getattr(cfg, "_user", set())
+    user: set[str] = getattr(cfg, "_user", set())
     for view, svc in views:
         names = sorted(svc.overrides) if svc is not None else view.names(explicit_only=True)
         for name in names:
