@@ -307,6 +307,9 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
     for ch in changes:
         view = new.params(ch.service) if ch.service else new.params()
         expanded.append((ch.parameter, view.expand(ch.parameter)))
+    bad = _networks_ok(cfg, new, changes)
+    if bad:
+        return None, bad
     after = evaluate(new, trace.transaction, service=trace.service, resolver=resolver or OfflineResolver(),
                      policy_answers=policy_answers)
     if trace.config_errors:
@@ -314,9 +317,6 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
             return None, "smtpd would still refuse to start: " + after.config_errors[0]
     elif after.accepted == trace.accepted:
         return None, f"the verdict stays the same: {after.reply}"
-    bad = _networks_ok(cfg, new, changes)
-    if bad:
-        return None, bad
     bad = _opens_relay(cfg, new, trace.transaction, trace.service)
     if bad:
         return None, bad
