@@ -62,8 +62,6 @@ class Explanation:
             for e in self.edits:
                 lines.append(f"  * {e.description}")
                 lines.append(f"      {e.command}")
-                if e.new_reply:
-                    lines.append(f"      then: {e.new_reply}" + ("   [conditional]" if e.conditional else ""))
         return "\n".join(lines)
 
 
@@ -166,7 +164,9 @@ def _proven(ex: Explanation, trace: Trace, cfg, resolver, policy_answers) -> Exp
         proof = prove(cfg, trace, e.changes, resolver, policy_answers)
         if proof is None:
             continue
-        edits.append(Edit(e.description, proof.command(), proof.changes, proof.reply, proof.conditional))
+        then = f"; proven on a copy of the configuration, the answer becomes: {proof.reply}" + (
+            " (assuming the DNS and policy checks pass)" if proof.conditional else "")
+        edits.append(Edit(e.description + then, proof.command(), proof.changes, proof.reply, proof.conditional))
     return Explanation(ex.summary, ex.reasons, tuple(edits))
 
 
