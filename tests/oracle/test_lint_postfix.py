@@ -163,3 +163,25 @@ def test_params_x_keeps_blanks_as_postconf(scratch):
                           capture_output=True, text=True, timeout=120)
     assert real.returncode == 0 and ours.returncode == 0, (real.stderr, ours.stderr)
     assert ours.stdout == real.stdout
+
+
+@pytest.mark.parametrize("main_cf, master_cf, args", [
+    ("relay_domains = $relay_domains, example.com\n", MASTER, ["-x", "relay_domains"]),
+    ("smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination\n",
+     MASTER + "  -o smtpd_recipient_restrictions=$smtpd_recipient_restrictions,reject\n",
+     ["-x", "--service", "smtp", "smtpd_recipient_restrictions"]),
+])
+def test_params_x_says_the_nesting_error_once_as_postconf(scratch, main_cf, master_cf, args):
+    need_postfix()
+    (scratch / "main.cf").write_text(main_cf)
+    (scratch / "master.cf").write_text(master_cf)
+    pc_args = ["-Px", "smtp/inet/smtpd_recipient_restrictions"] if "--service" in args else args
+    real = subprocess.run([POSTCONF, "-c", str(scratch), *pc_args], capture_output=True, text=True, timeout=60)
+    ours = subprocess.run([sys.executable, "-m", "tui", "params", "--config-dir", str(scratch), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert real.returncode != 0 and ours.returncode != 0
+
+    def warnings(stderr: str) -> list[str]:
+        return [ln.split("warning: ", 1)[1] for ln in stderr.splitlines() if "warning: " in ln]
+
+    assert warnings(ours.stderr) == warnings(real.stderr), (ours.stderr, real.stderr)
