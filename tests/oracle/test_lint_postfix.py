@@ -185,3 +185,47 @@ def test_params_x_says_the_nesting_error_once_as_postconf(scratch, main_cf, mast
         return [ln.split("warning: ", 1)[1] for ln in stderr.splitlines() if "warning: " in ln]
 
     assert warnings(ours.stderr) == warnings(real.stderr), (ours.stderr, real.stderr)
+
+
+def test_postfixadmin_backup_mx_domain_in_both_classes(scratch):
+    """PostfixAdmin's default virtual domain query (POSTFIX_CONF.txt:
+    `... WHERE domain='%s' AND active = '1'`) answers for backup-MX domains
+    too, which its relay_domains query lists: the real trivial-rewrite
+    warns about each such domain, and `lint` names the same ones (it asks
+    the class tables about the domains it reads from PostfixAdmin)."""
+    need_postfix()
+    import sqlite3
+    from importlib import resources
+
+    from tests.oracle.postfix_instance import PostfixInstance
+
+    db = scratch / "postfixadmin.sqlite"
+    con = sqlite3.connect(str(db))
+    con.executescript(resources.files("tui.demo").joinpath("postfixadmin_schema.sql").read_text())
+    con.executemany("INSERT INTO domain (domain, backupmx, active) VALUES (?, ?, 1)",
+                    [("served.example", 0), ("backup.example", 1), ("backup2.example", 1)])
+    con.commit()
+    con.close()
+    db.chmod(0o644)
+    (scratch / "vdomains.cf").write_text(f"dbpath = {db}\n"
+                                         "query = SELECT domain FROM domain WHERE domain='%s' AND active = '1'\n")
+    (scratch / "relay.cf").write_text(f"dbpath = {db}\nquery = SELECT domain FROM domain WHERE domain='%s' "
+                                      "AND active = '1' AND backupmx = '1'\n")
+    write(scratch, "mynetworks = 127.0.0.0/8\nmydestination = localhost\n"
+                   f"virtual_mailbox_domains = sqlite:{scratch}/vdomains.cf\n"
+                   "virtual_mailbox_maps = static:ok\nvirtual_transport = error\n"
+                   f"relay_domains = sqlite:{scratch}/relay.cf\n"
+                   "local_recipient_maps =\nalias_maps =\n"
+                   "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination\n")
+    r = subprocess.run([sys.executable, "-m", "tui", "lint", "--config-dir", str(scratch), "--json"],
+                       capture_output=True, text=True, timeout=120)
+    import json
+    ours = {w["domain"] for w in json.loads(r.stdout) if "in BOTH" in w["message"]}
+    with PostfixInstance(scratch) as inst:
+        at = inst.log_size()
+        for d in ("served.example", "backup.example", "backup2.example"):
+            inst.query("smtp", "127.0.0.1", "localhost", "client.example.com", "a@example.com", f"u@{d}")
+        log = inst.log_since(at)
+    real = set(re.findall(r"do not list domain (\S+) in BOTH virtual_mailbox_domains and relay_domains", log))
+    assert real == {"backup.example", "backup2.example"}, log[-2000:]
+    assert ours == real, r.stdout
