@@ -229,3 +229,33 @@ def test_postfixadmin_backup_mx_domain_in_both_classes(scratch):
     real = set(re.findall(r"do not list domain (\S+) in BOTH virtual_mailbox_domains and relay_domains", log))
     assert real == {"backup.example", "backup2.example"}, log[-2000:]
     assert ours == real, r.stdout
+
+
+def test_stale_index_advice_names_the_tool_that_fixes_it(scratch):
+    """One warning per table, naming one tool; running that tool (as the
+    real postmap/postalias) makes the warning go away."""
+    need_postfix()
+    POSTMAP = shutil.which("postmap") or "/usr/sbin/postmap"
+    (scratch / "aliases").write_text("postmaster: root\nroot: admin@example.com\n")
+    (scratch / "acc").write_text("a@b.example OK\n")
+    write(scratch, "mynetworks = 127.0.0.0/8\n"
+                   f"alias_maps = hash:{scratch}/aliases\nalias_database = hash:{scratch}/aliases\n"
+                   f"smtpd_sender_restrictions = check_sender_access hash:{scratch}/acc\n")
+    # the classic mistakes: postmap on an aliases file, a source edited after postmap
+    subprocess.run([POSTMAP, "-c", str(scratch), f"hash:{scratch}/aliases"], capture_output=True, timeout=60)
+    subprocess.run([POSTMAP, "-c", str(scratch), f"hash:{scratch}/acc"], check=True, timeout=60)
+    import os
+    import time
+    old = time.time() - 60
+    os.utime(scratch / "acc.db", (old, old))
+    ws = [w for w in lint.lint(load_config(scratch)) if w.table]
+    assert sorted(w.table for w in ws) == [f"hash:{scratch}/acc", f"hash:{scratch}/aliases"], ws
+    for w in ws:
+        tools = re.findall(r"\brun (postmap|postalias|newaliases) (\S+)", w.message)
+        assert len(tools) == 1, w.message
+        tool, spec = tools[0]
+        assert spec == w.table
+        exe = shutil.which(tool) or f"/usr/sbin/{tool}"
+        subprocess.run([exe, "-c", str(scratch), spec], check=True, capture_output=True, timeout=60)
+    assert not [w for w in lint.lint(load_config(scratch)) if w.table], \
+        [w.message for w in lint.lint(load_config(scratch))]
