@@ -37,7 +37,6 @@ from typing import Any
 
 from tui.core.config.loader import Config
 from tui.core.config.main_cf import MainEntry
-from tui.core.config.syntax import LIST_SEPARATORS, split_quoted
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.expand import referenced_names
 from tui.core.model import Source
@@ -328,7 +327,3 @@ def _refs_of(value: str) -> set[str]:
         return set(referenced_names(value))
     except Exception:
         return set()
-
-
-def split_list(value: str) -> list[str]:
-    return [t for t, _ in split_quoted(value, LIST_SEPARATORS)]
