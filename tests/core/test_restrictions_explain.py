@@ -40,7 +40,9 @@ def test_relay_denied_names_missing_permit_mynetworks(seed_cfg):
     assert cmd.startswith("postconf -e 'smtpd_recipient_restrictions = ")
     assert "permit_mynetworks, reject_unauth_destination" in cmd
     assert "reject_rbl_client zen.dnsbl.example" in cmd          # arguments stay with their restriction
-    assert any("relay_domains" in e.command for e in ex.edits)
+    # listing the outside domain in relay_domains would let any internet client relay there: not offered
+    assert not any("relay_domains" in e.command for e in ex.edits)
+    assert ex.edits[0].new_reply.startswith("250 ")
 
 
 def test_relay_denied_outside_client_suggests_mynetworks(seed_cfg):

@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     except ExplorerError as exc:
         return _err(str(exc))
     _warn_config(cfg, tr, service)
-    ex = explain(tr, cfg)
+    ex = explain(tr, cfg, resolver=resolver, policy_answers=policy)
     if args.json:
         out = tr.to_json()
         out["explanation"] = ex.to_json()

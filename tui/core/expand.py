@@ -284,7 +284,8 @@ def _callback(is_expr: bool, text: str, mc: _Ctx) -> None:
     """mac_expand_callback."""
     if mc.level > MAX_NESTING:
         mc.level += 1
-        mc.error(f'unreasonable macro call nesting: "{text}"')
+        if not mc.status_error:  # postconf says it once, then stops
+            mc.error(f'unreasonable macro call nesting: "{text}"')
     else:
         mc.level += 1
     if mc.status_error:

@@ -4,28 +4,44 @@
 what would change the outcome, as `postconf -e '...'` lines (or a master.cf
 change, `postconf -P 'service/type/name=value'`, when the list that decided
 comes from a -o override). It never changes anything itself.
+
+Every edit it offers is proven first (tui.core.analysis.suggest): applied to
+an in-memory copy of the configuration, loaded and expanded without error,
+shown to change the traced transaction's verdict (the new reply is part of
+the edit) and to open nothing to unauthenticated internet clients. An edit
+that fails any of that is left out. What cannot be a configuration edit
+(fix a table entry, check DNS) is said in the reasons, not offered as a
+command.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+from dataclasses import dataclass, replace
 
+from tui.core.analysis.suggest import Change, join_list, prove
 from tui.core.cache import TableFailure
-from tui.core.dns import OfflineResolver
+from tui.core.dns import OfflineResolver, Resolver
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_TEXT,
                                         CLASS_VIRTUAL)
 from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.rewrite.resolve import resolve_addr
-from tui.core.smtpd import Evaluator
+from tui.core.smtpd import Evaluator, evaluate
 from tui.core.trace import Step, Trace
 
 
 @dataclass(frozen=True)
 class Edit:
     description: str
-    command: str      # a shell line: postconf -e '...' / postconf -P '...' / an editor hint
+    command: str      # the shell line: postconf -e '...' / postconf -P '...' && postfix reload
+    changes: tuple[Change, ...] = ()   # what the command sets (each the whole new value)
+    new_reply: str = ""                # the traced transaction's reply once the edit is made
+    conditional: bool = False          # ... assuming DNS/policy checks pass
 
     def to_json(self) -> dict:
-        return {"description": self.description, "command": self.command}
+        return {"description": self.description, "command": self.command,
+                "changes": [{"parameter": c.parameter, "value": c.value, "service": c.service}
+                            for c in self.changes],
+                "new_reply": self.new_reply, "conditional": self.conditional}
 
 
 @dataclass(frozen=True)
@@ -60,17 +76,27 @@ def _where(step: Step) -> str:
     return f"{step.parameter} ({src})"
 
 
-def list_edit(cfg, service: str, parameter: str, step: Step, new_items: list[str], why: str) -> Edit:
-    """The command that sets `parameter` to `new_items` where it is defined."""
-    value = ", ".join(new_items)
+def _candidate(why: str, *changes: Change) -> Edit:
+    """An edit not yet proven (explain() proves it or leaves it out)."""
+    return Edit(why, "", tuple(changes))
+
+
+def list_change(cfg, service: str, parameter: str, step: Step, new_items: list[str]) -> tuple[Change, str]:
+    """The Change that sets `parameter` to `new_items` where it is defined
+    (main.cf, or the -o override of the service), and a note saying where."""
     src = step.source
     if src is not None and src.kind == "master.cf":
         svc = cfg.service(service) if cfg is not None else None
         key = f"{svc.name}/{svc.type}" if svc is not None else f"{service}/inet"
-        return Edit(why + f" (the list is a -o override on {key} in master.cf)",
-                    f"postconf -P '{key}/{parameter}={','.join(i.replace(' ', ',') for i in new_items)}'"
-                    " && postfix reload")
-    return Edit(why, f"postconf -e '{parameter} = {value}' && postfix reload")
+        return (Change(parameter, join_list(new_items, for_master=True), key),
+                f" (the list is a -o override on {key} in master.cf)")
+    return Change(parameter, join_list(new_items)), ""
+
+
+def list_edit(cfg, service: str, parameter: str, step: Step, new_items: list[str], why: str) -> Edit:
+    """The (unproven) edit that sets `parameter` to `new_items` where it is defined."""
+    change, note = list_change(cfg, service, parameter, step, new_items)
+    return _candidate(why + note, change)
 
 
 def _items(cfg, service: str, parameter: str) -> list[str]:
@@ -110,8 +136,13 @@ def _insert_before(items: list[str], target: str, new: list[str]) -> list[str]:
     return out
 
 
-def explain(trace: Trace, cfg=None) -> Explanation:
+def explain(trace: Trace, cfg=None, *, resolver: Resolver | None = None,
+            policy_answers: dict | None = None) -> Explanation:
+    """Why TRACE ended as it did, and the proven edits that would change it.
+    RESOLVER and POLICY_ANSWERS: what the trace was evaluated with (the
+    edits are proven with the same answers; default: DNS offline)."""
     ex = _explain(trace, cfg)
+    ex = _proven(ex, trace, cfg, resolver, policy_answers)
     d = trace.decided_by
     if (d is not None and trace.stage == "rcpt" and d.parameter in (
             "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions")):
@@ -123,6 +154,22 @@ def explain(trace: Trace, cfg=None) -> Explanation:
     return ex
 
 
+def _proven(ex: Explanation, trace: Trace, cfg, resolver, policy_answers) -> Explanation:
+    """EX with only the edits that suggest.prove() accepts, each with its
+    command and the reply it leads to."""
+    edits: list[Edit] = []
+    for e in ex.edits:
+        if cfg is None or not e.changes:
+            continue
+        proof = prove(cfg, trace, e.changes, resolver, policy_answers)
+        if proof is None:
+            continue
+        then = f"; proven on a copy of the configuration, the answer becomes: {proof.reply}" + (
+            " (assuming the DNS and policy checks pass)" if proof.conditional else "")
+        edits.append(Edit(e.description + then, proof.command(), proof.changes, proof.reply, proof.conditional))
+    return Explanation(ex.summary, ex.reasons, tuple(edits))
+
+
 def _explain(trace: Trace, cfg=None) -> Explanation:
     d = trace.decided_by
     tx = trace.transaction
@@ -130,10 +177,10 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
         return Explanation(
             "smtpd refuses to start with this configuration: " + trace.config_errors[0].replace("fatal: ", ""),
             ("The client sees the connection closed without any greeting.",),
-            (Edit("add reject_unauth_destination after the permit_* entries of smtpd_relay_restrictions "
-                  "(or use the default list)",
-                  "postconf -e 'smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, "
-                  "defer_unauth_destination' && postfix reload"),)
+            (_candidate("add reject_unauth_destination after the permit_* entries of smtpd_relay_restrictions "
+                        "(or use the default list)",
+                        Change("smtpd_relay_restrictions",
+                               "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination")),)
             if "working instance" in trace.config_errors[0] else ())
     if trace.accepted:
         reasons = []
@@ -157,7 +204,7 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
             "Rejected at MAIL FROM: the client did not send HELO/EHLO and smtpd_helo_required = yes "
             f"({d.source}).",
             ("Clients must greet with HELO or EHLO first.",),
-            (Edit("let clients skip HELO (not recommended)", "postconf -e 'smtpd_helo_required = no'"),))
+            (_candidate("let clients skip HELO (not recommended)", Change("smtpd_helo_required", "no")),))
     if "User unknown" in reply or "unlisted" in d.entry:
         return _explain_unknown(trace, cfg, d)
     if (entry.startswith("check_") or ":" in entry) and any(lk.found or lk.error for lk in d.lookups):
@@ -172,8 +219,8 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
             reasons.append("The DNS lookup failed temporarily: smtpd answers 4xx so the client retries later.")
         if d.detail:
             reasons.append(d.detail)
-        return Explanation(f"{reply}: a DNS-based restriction decided.", tuple(reasons),
-                           (Edit("check the name in DNS from the mail server", f"host -t mx {dns[0].key}"),))
+        reasons.append(f"Check the name in DNS from the mail server: host -t mx {dns[0].key}")
+        return Explanation(f"{reply}: a DNS-based restriction decided.", tuple(reasons))
     if "Temporary lookup failure" in reply or "Server configuration error" in reply:
         return Explanation(
             f"{reply}: {d.entry} could not be evaluated.",
@@ -253,15 +300,20 @@ def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
         edits.append(list_edit(cfg, trace.service, param, d,
                                _insert_before(items, target, ["permit_mynetworks"]),
                                f"insert permit_mynetworks before {target} in {param}"))
-    elif in_mynetworks is False:
-        if "permit_mynetworks" in before:
-            edits.append(Edit(f"add the client's address to mynetworks (it has permit_mynetworks in {param})",
-                              f"postconf -e 'mynetworks = {mynet}, {tx.client_address}/32' && postfix reload"))
-        else:
-            edits.append(list_edit(cfg, trace.service, param, d,
-                                   _insert_before(items, target, ["permit_mynetworks"]),
-                                   f"insert permit_mynetworks before {target} in {param}, and add the client "
-                                   f"{tx.client_address} to mynetworks"))
+    elif in_mynetworks is False and cfg is not None:
+        # only ever the client itself, and only when it is this host or on a
+        # private network (the proof refuses anything wider)
+        net = _mynetworks_with(cfg, tx.client_address)
+        if net is not None:
+            if "permit_mynetworks" in before:
+                edits.append(_candidate(f"add the client's address to mynetworks (it has permit_mynetworks "
+                                        f"in {param})", Change("mynetworks", net)))
+            else:
+                change, note = list_change(cfg, trace.service, param, d,
+                                           _insert_before(items, target, ["permit_mynetworks"]))
+                edits.append(_candidate(f"insert permit_mynetworks before {target} in {param}, and add the "
+                                        f"client {tx.client_address} to mynetworks" + note,
+                                        change, Change("mynetworks", net)))
     if tx.sasl_login and "permit_sasl_authenticated" in missing:
         reasons.append(f"The client logged in, but permit_sasl_authenticated is not before {target} in {param}.")
         edits.append(list_edit(cfg, trace.service, param, d,
@@ -269,14 +321,66 @@ def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
                                f"insert permit_sasl_authenticated before {target} in {param}"))
     elif not tx.sasl_login:
         reasons.append("Authenticated clients relay only if they log in (submission port with SASL).")
-    if rcls is not None and rcls.address_class == CLASS_DEFAULT and not rcls.routed:
-        edits.append(Edit(f"or, if this server should accept mail for {domain} and pass it on, list it in "
-                          f"relay_domains (then any client may send to {domain})",
-                          f"postconf -e 'relay_domains = $relay_domains, {domain}' && postfix reload"))
+        sub = _submission_answer(trace, cfg)
+        if sub:
+            reasons.append(sub)
+    if rcls is not None and rcls.address_class == CLASS_DEFAULT and not rcls.routed and cfg is not None:
+        # the whole new value (never "$relay_domains, ..." on relay_domains
+        # itself); the proof drops it whenever it would let internet clients
+        # relay to the domain, which is what listing a domain there means
+        edits.append(_candidate(f"or, if this server should accept mail for {domain} and pass it on, list it "
+                                f"in relay_domains (then any client may send to {domain})",
+                                Change("relay_domains", _append_value(cfg, "relay_domains", domain))))
     verb = "deferred" if trace.reply[:1] == "4" else "rejected"  # a 4xx asks the client to try again later
     summary = (f"{trace.reply}: {target} in {param} {verb} the recipient because the client may not "
                f"relay to {domain}.")
     return Explanation(summary, tuple(reasons), tuple(edits))
+
+
+def _append_value(cfg, name: str, item: str) -> str:
+    """NAME's whole value with ITEM added: the main.cf text when it is set
+    there (without a reference to NAME itself), else the expanded value."""
+    view = cfg.params()
+    raw = view.raw(name) if view.is_explicit(name) else None
+    if raw is not None and "\n" not in raw and "..." not in raw:
+        base = raw.strip()
+    else:
+        base = ", ".join(view.get_list(name))
+    return f"{base}, {item}" if base else item
+
+
+def _mynetworks_with(cfg, addr: str) -> str | None:
+    """mynetworks with ADDR added as a host network, or None."""
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return None
+    host = f"{ip}/32" if ip.version == 4 else f"[{ip}]/128"
+    return _append_value(cfg, "mynetworks", host)
+
+
+def _submission_answer(trace: Trace, cfg) -> str:
+    """What the same client would get after logging in on an smtpd service
+    that offers SASL (traced, not guessed); "" when there is none."""
+    if cfg is None:
+        return ""
+    tx = trace.transaction
+    for svc in cfg.smtpd_services():
+        if svc.key == f"{trace.service}/inet" or svc.name == trace.service:
+            continue
+        try:
+            view = cfg.params(svc)
+            if not view.get_bool("smtpd_sasl_auth_enable"):
+                continue
+            tr = evaluate(cfg, replace(tx, sasl_login=tx.sasl_login or "user"), service=svc.key,
+                          resolver=OfflineResolver())
+        except Exception:
+            continue
+        if tr.accepted:
+            return (f"The usual way for such a client: log in with SASL on {svc.name} "
+                    f"({svc.key} in master.cf); traced there with a login, the answer is: {tr.reply}"
+                    + (" [conditional]" if tr.conditional else ""))
+    return ""
 
 
 def _explain_access(trace: Trace, cfg, d: Step) -> Explanation:
@@ -292,15 +396,15 @@ def _explain_access(trace: Trace, cfg, d: Step) -> Explanation:
     if tried:
         reasons.append("Keys tried before it without a match: " + ", ".join(repr(k) for k in tried) + ".")
     reasons.append(f"The restriction is {d.entry}, entry {d.position} of {_where(d)}.")
-    edits = []
     if hit is not None and not hit.error:
         file = hit.where.rsplit(":", 1)[0] if hit.where else hit.table.split(":", 1)[-1]
-        typ = hit.table.split(":", 1)[0]
-        rebuild = f" && postmap {hit.table}" if typ in ("hash", "btree", "lmdb", "cdb", "dbm") else ""
-        edits.append(Edit(f"change or remove the entry {hit.key!r} in {file}"
-                          + (f" (line {hit.where.rsplit(':', 1)[1]})" if hit.where and ':' in hit.where else ""),
-                          f"$EDITOR {file}{rebuild}"))
-    return Explanation(f"{trace.reply}: an access table entry decided.", tuple(reasons), tuple(edits))
+        typ = hit.table.removeprefix("proxy:").split(":", 1)[0]
+        rebuild = f", then rebuild it: postmap {hit.table.removeprefix('proxy:')}" \
+            if typ in ("hash", "btree", "lmdb", "cdb", "dbm") else ""
+        reasons.append(f"To change this answer, change or remove the entry {hit.key!r} in {file}"
+                       + (f" (line {hit.where.rsplit(':', 1)[1]})" if hit.where and ':' in hit.where else "")
+                       + rebuild + ".")
+    return Explanation(f"{trace.reply}: an access table entry decided.", tuple(reasons))
 
 
 CLASS_TABLE = {CLASS_LOCAL: "local_recipient_maps", CLASS_VIRTUAL: "virtual_mailbox_maps",
@@ -346,14 +450,14 @@ def _explain_unknown(trace: Trace, cfg, d: Step) -> Explanation:
     for spec in specs[:3]:
         typ, _, name = spec.removeprefix("proxy:").partition(":")
         if typ in ("hash", "btree", "lmdb", "cdb", "dbm", "texthash"):
-            rebuild = "" if typ == "texthash" else f" && postmap {typ}:{name}"
-            edits.append(Edit(f"add {addr} (or a catch-all entry) to {name}", f"$EDITOR {name}{rebuild}"))
+            rebuild = "" if typ == "texthash" else f", then rebuild it: postmap {typ}:{name}"
+            reasons.append(f"To accept it, add {addr} (or a catch-all entry) to {name}{rebuild}.")
         elif typ in ("mysql", "pgsql", "sqlite", "ldap"):
-            edits.append(Edit(f"add {addr} to the database that {spec} queries (PostfixAdmin: create the "
-                              "mailbox or alias)", f"postmap -q '{addr}' {spec}   # must print a result"))
+            reasons.append(f"To accept it, add {addr} to the database that {spec} queries (PostfixAdmin: "
+                           f"create the mailbox or alias); postmap -q '{addr}' {spec} must then print a result.")
     if d.parameter == "smtpd_reject_unlisted_recipient":
-        edits.append(Edit("stop rejecting unknown recipients at SMTP time (not recommended: backscatter)",
-                          "postconf -e 'smtpd_reject_unlisted_recipient = no'"))
+        edits.append(_candidate("stop rejecting unknown recipients at SMTP time (not recommended: backscatter)",
+                                Change("smtpd_reject_unlisted_recipient", "no")))
     return Explanation(f"{reply}: the {'sender' if sender_side else 'recipient'} is unknown.",
                        tuple(reasons), tuple(edits))
 
@@ -370,10 +474,26 @@ def _explain_syntax(trace: Trace, cfg, d: Step) -> Explanation:
         reasons.append("The address has no domain, or the domain has no dot.")
     if d.detail:
         reasons.append(d.detail)
-    edits = [Edit("let the client use a fully-qualified name (fix the client), or put a permit "
-                  "(e.g. permit_mynetworks) before the check",
-                  f"postconf -e '{d.parameter} = permit_mynetworks, ...'")]
+    reasons.append("The usual fix is on the client: let it use a fully-qualified name.")
+    edits = []
+    if cfg is not None and d.position:
+        items = [g for _i, g in _group(_items(cfg, trace.service, d.parameter))]
+        if "permit_mynetworks" not in [i.split()[0].lower() for i in items[:d.position - 1]] and \
+                _client_in_mynetworks(trace, cfg):
+            edits.append(list_edit(cfg, trace.service, d.parameter, d,
+                                   _insert_before(items, d.entry.split()[0], ["permit_mynetworks"]),
+                                   f"let clients in mynetworks skip the check: insert permit_mynetworks "
+                                   f"before {d.entry.split()[0]} in {d.parameter}"))
     return Explanation(f"{trace.reply}", tuple(reasons), tuple(edits))
+
+
+def _client_in_mynetworks(trace: Trace, cfg) -> bool:
+    try:
+        ev = Evaluator(cfg, trace.transaction, trace.service, OfflineResolver())
+        return namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
+                                 ev.client_addr, parent_style(ev.view, "mynetworks"), []).matched
+    except Exception:
+        return False
 
 
 def _explain_list_end(trace: Trace, cfg, d: Step) -> Explanation:

@@ -18,9 +18,15 @@ tests/core/test_lint.py:
 - an unconditional permit/reject/defer ends the list: what follows is never
   evaluated (unless warn_if_reject turned that reject into a warning).
 - a domain listed in two of mydestination, virtual_alias_domains and
-  virtual_mailbox_domains: trivial-rewrite uses the first class and logs
-  "do not list domain X in BOTH A and B". relay_domains may repeat
-  mydestination (below compatibility level 2 that is its default).
+  virtual_mailbox_domains, or in virtual_alias_domains or
+  virtual_mailbox_domains and relay_domains: trivial-rewrite uses the
+  first class and logs "do not list domain X in BOTH A and B".
+  relay_domains may repeat mydestination (below compatibility level 2 that
+  is its default). PostfixAdmin's default domain query answers for its
+  backup-MX domains too, so a backup MX served through relay_domains is
+  in two classes unless the virtual domain query excludes backupmx.
+- a parameter whose value cannot be expanded (a name that refers to
+  itself): postconf's words, "unreasonable macro call nesting".
 
 Pure Python: no textual, no rich.
 """
@@ -28,7 +34,9 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import stat
+import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -205,6 +213,47 @@ def restriction_warnings(cfg) -> list[LintWarning]:
 
 
 # ---------------------------------------------------------------------------
+# Expansion: what stops postconf (and with it `postfix start`)
+
+
+def expansion_warnings(cfg) -> list[LintWarning]:
+    """A parameter whose value cannot be expanded: `relay_domains =
+    $relay_domains, example.com` (a name that refers to itself, directly or
+    through others) makes postconf print `warning: unreasonable macro call
+    nesting: "relay_domains"` and stop with `fatal: macro processing error`,
+    and Postfix does not start. Checked as postconf checks: its own
+    parameters set in main.cf or by a -o override (user-defined names only
+    through them)."""
+    out: list[LintWarning] = []
+    views = [(cfg.params(), None)]
+    for svc in cfg.smtpd_services() + [s for s in cfg.services if s not in cfg.smtpd_services()]:
+        if svc.overrides:
+            try:
+                views.append((cfg.params(svc), svc))
+            except Exception:
+                continue
+    user: set[str] = getattr(cfg, "_user", set())
+    for view, svc in views:
+        names = sorted(svc.overrides) if svc is not None else view.names(explicit_only=True)
+        for name in names:
+            if view.is_raw_parameter(name) or name in user or cfg.default_value(name) is None:
+                continue
+            errors = view.expand_errors(name)
+            if not errors:
+                continue
+            src = _src_of(view, name)
+            on = f" (-o on {svc.key})" if svc is not None else ""
+            out.append(LintWarning(f"{name}{on}: {errors[0]}: postconf stops with \"fatal: macro processing "
+                                   "error\" and Postfix does not start"
+                                   + (" (a parameter cannot refer to itself: write its whole value)"
+                                      if f'"{name}"' in errors[0] else ""),
+                                   param=name, where=str(src) if src is not None else None, severity="error",
+                                   path=src.path if src is not None else None,
+                                   line=src.line if src is not None else None))
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Tables
 
 
@@ -215,18 +264,96 @@ def _first_use(ref: TableRef) -> tuple[str | None, int | None]:
     return None, None
 
 
+def _failure_reply(ref: TableRef) -> str:
+    """What smtpd answers when every lookup in REF fails: 451 4.3.5 when it
+    is an access table of a restriction list, 451 4.3.0 (Temporary lookup
+    failure) for the tables that classify addresses and clients."""
+    params = [p for p, _ in ref.used_by]
+    if params and all(p.startswith("smtpd_") and p.endswith("_restrictions") for p in params):
+        return "smtpd answers 451 4.3.5 Server configuration error where a restriction looks it up"
+    return "smtpd answers 451 4.3.0 Temporary lookup failure"
+
+
+@functools.cache
+def installed_map_types(config_dir: str) -> frozenset[str] | None:
+    """The table types the installed Postfix supports (`postconf -c
+    CONFIG_DIR -m`: postconf reads main.cf even for -m, and only reads it),
+    or None when there is no postconf to ask (nothing is then claimed)."""
+    exe = shutil.which("postconf") or ("/usr/sbin/postconf" if os.path.exists("/usr/sbin/postconf") else None)
+    if exe is None:
+        return None
+    try:
+        r = subprocess.run([exe, "-c", config_dir, "-m"], capture_output=True, text=True, timeout=20,
+                           env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if r.returncode != 0:
+        return None
+    return frozenset(t.strip() for t in r.stdout.split() if t.strip())
+
+
+def _spec_types(spec: str) -> list[str]:
+    """Every table type in SPEC (proxy:mysql:x -> proxy, mysql)."""
+    out = []
+    rest = spec
+    while ":" in rest:
+        typ, _, rest = rest.partition(":")
+        if not typ or not all(c.isalnum() or c in "_-" for c in typ):
+            break
+        out.append(typ.lower())
+        if typ.lower() not in ("proxy",):
+            break
+    return out
+
+
+def map_type_warnings(refs: list[TableRef], supported: frozenset[str] | None = None,
+                      config_dir: str | None = None) -> list[LintWarning]:
+    """A table type the installed Postfix does not support (`postconf -m`
+    does not list it): Postfix logs "unsupported dictionary type: TYPE"
+    and every lookup fails. Without a postconf to ask, one warning says
+    that this could not be checked."""
+    if supported is None and config_dir is not None:
+        supported = installed_map_types(str(config_dir))
+    types = {t for r in refs for t in _spec_types(r.spec)}
+    if supported is None:
+        if not types:
+            return []
+        return [LintWarning("could not check the table types against the installed Postfix: there is "
+                            "no postconf to ask (postconf -m lists the types it supports)",
+                            severity="info")]
+    out = []
+    for ref in refs:
+        for typ in _spec_types(ref.spec):
+            if typ in supported:
+                continue
+            path, line = _first_use(ref)
+            out.append(LintWarning(f"{ref.spec}: unsupported dictionary type: {typ} (postconf -m does not "
+                                   "list it: this Postfix cannot open the table, and "
+                                   f"{_failure_reply(ref)})", table=ref.spec, path=path, line=line,
+                                   severity="error"))
+            break
+    return out
+
+
 def table_warnings(ref: TableRef, status) -> list[LintWarning]:
     """A stale compiled map (STATUS from the table's open: its source is
-    newer than the .db smtpd reads) and a .cf file that holds a password
-    and is world-readable."""
+    newer than the .db smtpd reads, or the index is missing), a table
+    whose file is missing or unreadable (every lookup fails), and a .cf
+    file that holds a password and is world-readable."""
     out: list[LintWarning] = []
-    if status is not None and getattr(status, "state", "ok") == "stale":
+    state = getattr(status, "state", "ok") if status is not None else "ok"
+    if state == "stale":
         path, line = _first_use(ref)
         named = ""
         if path is None and ref.used_by:  # named by a default value: say which
             named = f" (named by {ref.used_by[0][0]}, {ref.used_by[0][1]})"
-        msg = status.message or f"stale: the compiled file is older than its source -- run postmap {ref.spec}"
+        tool = "postalias" if any(p in ("alias_maps", "alias_database") for p, _ in ref.used_by) else "postmap"
+        msg = status.message or f"stale: the compiled file is older than its source -- run {tool} {ref.spec}"
         out.append(LintWarning(f"{ref.spec}: {msg}{named}", table=ref.spec, path=path, line=line))
+    elif state == "unreadable" and "unsupported dictionary type" not in (status.message or ""):
+        path, line = _first_use(ref)
+        out.append(LintWarning(f"{ref.spec}: {status.message} -- every lookup fails: {_failure_reply(ref)}",
+                               table=ref.spec, path=path, line=line, severity="error"))
     if ref.type in ("mysql", "pgsql", "ldap") and ref.path:
         try:
             st = os.stat(ref.path)
@@ -304,9 +431,31 @@ def address_classes(cfg, candidates: list[str], opener=None) -> list[ClassInfo]:
 EXCLUSIVE_CLASSES = ("local", "virtual alias", "virtual mailbox")
 
 
+def _overlap(d: str, first: ClassInfo | None, c: ClassInfo) -> LintWarning:
+    src = c.source if c.source is not None and c.source.path else \
+        (first.source if first is not None else None)
+    fparam = first.param if first else "?"
+    return LintWarning(f"{d} is listed in two address classes: {first.name if first else '?'} "
+                       f"({fparam}) and {c.name} ({c.param}); Postfix uses the first, and trivial-rewrite "
+                       f"logs: do not list domain {d} in BOTH {fparam} and {c.param}",
+                       domain=d, param=c.param,
+                       where=str(src) if src is not None else None,
+                       path=src.path if src is not None else None,
+                       line=src.line if src is not None else None)
+
+
+def _in_relay(relay: ClassInfo, d: str) -> bool:
+    """relay_domains matches parent domains' subdomains (it is in
+    parent_domain_matches_subdomains by default)."""
+    if d in relay.members:
+        return True
+    return any(d == lit or d.endswith("." + lit.lstrip(".")) for lit in relay.literals if not lit.startswith("$"))
+
+
 def class_overlaps(classes: list[ClassInfo]) -> list[LintWarning]:
     seen: dict[str, str] = {}
     by_name = {c.name: c for c in classes}
+    relay = by_name.get("relay")
     out = []
     for c in classes:
         if c.name not in EXCLUSIVE_CLASSES:
@@ -315,18 +464,15 @@ def class_overlaps(classes: list[ClassInfo]) -> list[LintWarning]:
             if d.startswith("$"):
                 continue
             if d in seen and seen[d] != c.name:
-                first = by_name.get(seen[d])
-                src = c.source if c.source is not None and c.source.path else \
-                    (first.source if first is not None else None)
-                out.append(LintWarning(f"{d} is listed in two address classes: {seen[d]} "
-                                       f"({first.param if first else '?'}) and {c.name} ({c.param}); "
-                                       "Postfix uses the first, and trivial-rewrite logs a warning",
-                                       domain=d, param=c.param,
-                                       where=str(src) if src is not None else None,
-                                       path=src.path if src is not None else None,
-                                       line=src.line if src is not None else None))
+                out.append(_overlap(d, by_name.get(seen[d]), c))
             else:
                 seen.setdefault(d, c.name)
+    # resolve.c: a virtual alias or virtual mailbox domain that relay_domains
+    # also matches (mydestination may repeat in relay_domains)
+    if relay is not None:
+        for d, cname in seen.items():
+            if cname in ("virtual alias", "virtual mailbox") and _in_relay(relay, d):
+                out.append(_overlap(d, by_name.get(cname), relay))
     return out
 
 
@@ -357,7 +503,7 @@ def lint(cfg, *, refs: list[TableRef] | None = None, candidates: Sequence[str] =
 
 def _lint(cfg, refs, candidates, opener) -> list[LintWarning]:
     refs = collect_tables(cfg) if refs is None else refs
-    out = restriction_warnings(cfg)
+    out = expansion_warnings(cfg) + restriction_warnings(cfg)
     main = cfg.params()
     for ref in refs:
         status = None
@@ -367,6 +513,7 @@ def _lint(cfg, refs, candidates, opener) -> list[LintWarning]:
         except Exception:
             pass
         out += table_warnings(ref, status)
+    out += map_type_warnings(refs, config_dir=cfg._config_dir_text)
     lits: list[str] = []
     for _cname, param in CLASS_PARAMS:
         lits += [t.lower() for t in param_list(main, param)

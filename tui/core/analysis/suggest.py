@@ -1,0 +1,329 @@
+"""Suggested edits, proven before anyone sees them.
+
+A sysadmin pastes what the explainer prints, so an edit is shown only when
+all of this holds:
+
+- complete: every changed parameter gets its whole new value (never
+  `$name, more` on `name` itself -- Postfix stops with "unreasonable macro
+  call nesting" -- and never an ellipsis); main.cf through
+  `postconf -e 'name = value'`, a master.cf override through
+  `postconf -P 'service/type/name=value'` (postconf -P refuses white space
+  in a value, so list items are joined with commas);
+- it loads: the changes are applied to an in-memory copy of the
+  configuration (`apply_changes`: the Config is rebuilt from the loaded
+  main.cf entries and master.cf services, nothing is written anywhere) and
+  that copy has no new diagnostic and no expansion error;
+- it works: the traced transaction, evaluated again on the copy, gets the
+  other verdict (rejected -> accepted, or a configuration smtpd refuses
+  -> one it starts with), and that new reply is shown next to the edit;
+- it is safe: mynetworks only ever gains the host's own addresses or
+  private/loopback networks, and no unauthenticated client from the
+  internet (a probe outside mynetworks, on every smtpd service) is
+  accepted for a recipient the unchanged configuration refused it
+  (relaying for a domain this server does not serve, or anything else
+  the edit would open).
+
+`prove(cfg, trace, changes, ...)` answers a `Proof` (or None: not shown).
+Proofs are kept per configuration object, so asking again about the same
+trace costs nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from tui.core.config.loader import Config
+from tui.core.config.main_cf import MainEntry
+from tui.core.dns import OfflineResolver, Resolver
+from tui.core.expand import referenced_names
+from tui.core.model import Source
+from tui.core.postfix.addr_conf import CLASS_DEFAULT
+from tui.core.postfix.inet_addr_local import interface_addrs
+from tui.core.postfix.match_list import namadr_list_match, parent_style
+from tui.core.rewrite.resolve import resolve_addr
+from tui.core.smtpd import Evaluator, evaluate
+from tui.core.trace import Trace, Transaction
+
+
+@dataclass(frozen=True)
+class Change:
+    """One parameter set to its whole new value, in main.cf (service None)
+    or as a -o override of master.cf service SERVICE ("name/type")."""
+
+    parameter: str
+    value: str
+    service: str | None = None
+
+    def command(self) -> str:
+        if self.service is None:
+            return f"postconf -e {_shell_quote(f'{self.parameter} = {self.value}')}"
+        return f"postconf -P {_shell_quote(f'{self.service}/{self.parameter}={self.value}')}"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What applying the changes to a copy of the configuration showed."""
+
+    changes: tuple[Change, ...]
+    reply: str                  # the traced transaction's new reply
+    accepted: bool
+    conditional: bool           # the new verdict assumed DNS/policy checks pass
+    expanded: tuple[tuple[str, str], ...]  # (parameter, postconf -x value) per change
+
+    def command(self) -> str:
+        return " && ".join(c.command() for c in self.changes) + " && postfix reload"
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def join_list(items: list[str], for_master: bool = False) -> str:
+    """A list parameter's value: ", " between entries in main.cf; commas
+    only (also inside "name argument" entries) in a -o override, because
+    postconf -P does not accept white space."""
+    if for_master:
+        return ",".join(",".join(i.split()) for i in items)
+    return ", ".join(items)
+
+
+# ---------------------------------------------------------------------------
+# The in-memory copy
+
+
+def apply_changes(cfg: Config, changes: tuple[Change, ...] | list[Change]) -> Config:
+    """A new Config: CFG's main.cf and master.cf as loaded, with CHANGES
+    applied the way `postconf -e` / `postconf -P` would write them. Nothing
+    is read from or written to disk (tables are opened from the same
+    files when a trace needs them)."""
+    main = dict(cfg.main)
+    services = [dataclasses.replace(s, overrides=dict(s.overrides), args=list(s.args)) for s in cfg.services]
+    last_line = max((e.line for e in main.values()), default=0)
+    for ch in changes:
+        if ch.service is None:
+            old = main.get(ch.parameter)
+            if old is not None and old.line > 0:
+                main[ch.parameter] = MainEntry(ch.value, old.line)
+            else:
+                last_line += 1
+                main[ch.parameter] = MainEntry(ch.value, last_line)
+            continue
+        name, _, typ = ch.service.partition("/")
+        svc = next((s for s in services if s.name == name and s.type == (typ or "inet")), None)
+        if svc is None:
+            raise ValueError(f"no service {ch.service} in master.cf")
+        old_o = svc.overrides.get(ch.parameter)
+        src = old_o[1] if old_o is not None else Source("master.cf", svc.path, svc.line, service=svc.key)
+        svc.overrides[ch.parameter] = (ch.value, src)
+    return Config(cfg._config_dir_text, main, services, [], hostname=cfg.hostname,
+                  host_values=cfg.host_values, master_path=cfg.master_path)
+
+
+def load_problems(cfg: Config, new: Config, service: str) -> list[str]:
+    """What the copy says that the original did not: diagnostics, and
+    expansion errors (postconf's "unreasonable macro call nesting" and the
+    like, which stop postconf and with it `postfix start`)."""
+    before = {d.message for d in cfg.diagnostics}
+    out = [d.message for d in new.diagnostics if d.message not in before]
+    views = [new.params()]
+    try:
+        views.append(new.params(service))
+    except Exception as exc:
+        out.append(str(exc))
+    for view in views:
+        for name in view.names(explicit_only=True):
+            if view.is_raw_parameter(name):
+                continue
+            for e in view.expand_errors(name):
+                out.append(f"{name}: {e}")
+    return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------------------
+# Safety
+
+# Clients on the internet that are in no sane mynetworks (documentation
+# ranges, RFC 5737); the first one outside the edited mynetworks is used.
+PROBE_CLIENTS = ("203.0.113.77", "198.51.100.77", "192.0.2.177")
+PROBE_DOMAIN = "relay-probe.invalid"
+
+
+def _networks_ok(cfg: Config, new: Config, changes) -> str | None:
+    """None when every entry the changes add to mynetworks is the host's own
+    address or a private/loopback network; otherwise why not."""
+    if not any(c.parameter == "mynetworks" for c in changes):
+        return None
+    own = set()
+    try:
+        own = {str(ipaddress.ip_address(a)) for a in interface_addrs(cfg.params(), "inet_interfaces")}
+    except Exception:
+        pass
+    for ch in changes:
+        if ch.parameter != "mynetworks":
+            continue
+        view = new.params(ch.service) if ch.service else new.params()
+        old_view = cfg.params(ch.service) if ch.service else cfg.params()
+        old = set(old_view.get_list("mynetworks"))
+        for item in view.get_list("mynetworks"):
+            if item in old:
+                continue
+            text = item[1:-1] if item.startswith("[") and "]" in item else item
+            text = text.replace("]/", "/")
+            try:
+                net = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                return f"mynetworks would gain {item!r}, which is not an address or network"
+            if str(net.network_address) in own and net.num_addresses == 1:
+                continue
+            if net.is_loopback or (net.is_private and not net.is_global and net.prefixlen >= 8
+                                   and not _is_documentation(net)):
+                continue
+            return f"mynetworks would gain {item}, which is neither this host nor a private network"
+    return None
+
+
+_DOC_NETS = tuple(ipaddress.ip_network(n) for n in
+                  ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
+
+
+def _is_documentation(net) -> bool:
+    return any(net.version == d.version and net.subnet_of(d) for d in _DOC_NETS)
+
+
+def _in_mynetworks(cfg: Config, service: str, addr: str) -> bool:
+    tx = Transaction(client_address=addr, client_name="unknown")
+    try:
+        ev = Evaluator(cfg, tx, service, OfflineResolver())
+        return namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
+                                 ev.client_addr, parent_style(ev.view, "mynetworks"), []).matched
+    except Exception:
+        return True  # cannot tell: treat the probe as unusable
+
+
+def _foreign_recipient(cfg: Config, tx: Transaction, service: str) -> str | None:
+    """The traced recipient when the unchanged configuration does not serve
+    its domain (address class default), else None."""
+    rcpt = tx.recipient.strip("<>")
+    if "@" not in rcpt:
+        return None
+    try:
+        ev = Evaluator(cfg, tx, service, OfflineResolver())
+        r = resolve_addr(ev, rcpt, with_transport=False)
+    except Exception:
+        return rcpt  # cannot tell: probe it
+    return rcpt if r.address_class == CLASS_DEFAULT or r.routed else None
+
+
+def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str) -> str | None:
+    """None when no unauthenticated internet client gains anything: for each
+    smtpd service, a probe client outside mynetworks sends to the traced
+    recipient (when this server does not serve its domain) and to an
+    address in a domain nobody serves; each answer on the copy must be a
+    refusal wherever the original refused."""
+    rcpts = [f"postmaster@{PROBE_DOMAIN}", f"probe@{PROBE_DOMAIN}"]
+    foreign = _foreign_recipient(cfg, tx, service)
+    if foreign:
+        rcpts.insert(0, foreign)
+    for svc in new.smtpd_services():
+        key = svc.key
+        client = next((a for a in PROBE_CLIENTS if not _in_mynetworks(new, key, a)), None)
+        if client is None:
+            return f"every probe client is in mynetworks on {key}"
+        for rcpt in rcpts:
+            probe = Transaction(client_address=client, client_name="unknown", helo="client.example.net",
+                                sender="probe@example.net", recipient=rcpt)
+            try:
+                after = evaluate(new, probe, service=key, resolver=OfflineResolver())
+            except Exception as exc:
+                return f"the probe could not be evaluated on {key}: {exc}"
+            if not after.accepted:
+                continue
+            try:
+                before = evaluate(cfg, probe, service=key, resolver=OfflineResolver())
+            except Exception:
+                return f"the probe could not be evaluated on {key}"
+            if not before.accepted:
+                return (f"an unauthenticated internet client ({client}) could then send to <{rcpt}> "
+                        f"on {key}: {after.reply}")
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The proof
+
+
+_proofs: "weakref.WeakKeyDictionary[Config, dict[Any, tuple[Proof | None, str]]]" = weakref.WeakKeyDictionary()
+
+
+def prove(cfg: Config, trace: Trace, changes: tuple[Change, ...], resolver: Resolver | None = None,
+          policy_answers: dict | None = None) -> Proof | None:
+    """The Proof that CHANGES are complete, load, flip TRACE's verdict and
+    are safe; None when any of that fails (`why_not` says why)."""
+    return _prove(cfg, trace, changes, resolver, policy_answers)[0]
+
+
+def why_not(cfg: Config, trace: Trace, changes: tuple[Change, ...], resolver: Resolver | None = None,
+            policy_answers: dict | None = None) -> str:
+    """Why prove() refused CHANGES ("" when it did not)."""
+    return _prove(cfg, trace, changes, resolver, policy_answers)[1]
+
+
+def _prove(cfg, trace, changes, resolver, policy_answers) -> tuple[Proof | None, str]:
+    key = (trace.transaction, trace.service, changes, id(resolver) if resolver is not None else None,
+           tuple(sorted((policy_answers or {}).items())))
+    try:
+        per_cfg = _proofs.setdefault(cfg, {})
+    except TypeError:
+        per_cfg = {}
+    got = per_cfg.get(key)
+    if got is None:
+        try:
+            got = _check(cfg, trace, changes, resolver, policy_answers)
+        except Exception as exc:  # a proof that cannot be made is a refusal
+            got = (None, f"could not be checked: {exc}")
+        per_cfg[key] = got
+    return got
+
+
+def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof | None, str]:
+    if not changes:
+        return None, "no change"
+    for ch in changes:
+        if "..." in ch.value or "\n" in ch.value:
+            return None, f"{ch.parameter}: the value is not complete"
+        if ch.service is not None and any(c.isspace() for c in ch.value):
+            return None, f"{ch.parameter}: postconf -P does not accept white space in a value"
+        if ch.parameter in _refs_of(ch.value):
+            return None, f"{ch.parameter} would refer to itself (unreasonable macro call nesting)"
+    new = apply_changes(cfg, changes)
+    problems = load_problems(cfg, new, trace.service)
+    if problems:
+        return None, "the changed configuration does not load: " + "; ".join(problems)
+    expanded = []
+    for ch in changes:
+        view = new.params(ch.service) if ch.service else new.params()
+        expanded.append((ch.parameter, view.expand(ch.parameter)))
+    bad = _networks_ok(cfg, new, changes)
+    if bad:
+        return None, bad
+    after = evaluate(new, trace.transaction, service=trace.service, resolver=resolver or OfflineResolver(),
+                     policy_answers=policy_answers)
+    if trace.config_errors:
+        if after.config_errors:
+            return None, "smtpd would still refuse to start: " + after.config_errors[0]
+    elif after.accepted == trace.accepted:
+        return None, f"the verdict stays the same: {after.reply}"
+    bad = _opens_relay(cfg, new, trace.transaction, trace.service)
+    if bad:
+        return None, bad
+    return Proof(tuple(changes), after.reply, after.accepted, after.conditional, tuple(expanded)), ""
+
+
+def _refs_of(value: str) -> set[str]:
+    try:
+        return set(referenced_names(value))
+    except Exception:
+        return set()
