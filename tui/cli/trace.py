@@ -13,9 +13,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--service", default=None,
                    help="master.cf smtpd service (default: smtp, or the one named in --from-log)")
     p.add_argument("--client-address", help="client IP address")
-    p.add_argument("--client-name", default=None, help="verified client host name (default: unknown)")
+    p.add_argument("--client-name", default=None,
+                   help="verified client host name; a failed lookup is [UNAVAILABLE] (permanent) or "
+                        "[TEMPUNAVAIL] (temporary), as in XCLIENT; unknown, as logs print it, "
+                        "is taken as temporary (default: unknown)")
     p.add_argument("--reverse-client-name", default=None,
-                   help="client name from the reverse (PTR) lookup alone, when it differs from --client-name")
+                   help="client name from the reverse (PTR) lookup alone, when it differs from "
+                        "--client-name; same forms for a failed lookup")
     p.add_argument("--helo", default=None, help="HELO/EHLO name (leave out: the client sent none)")
     p.add_argument("--sender", default=None, help="envelope sender (leave out or '<>': null sender)")
     p.add_argument("--recipient", help="envelope recipient")
@@ -89,11 +93,9 @@ def run(args: argparse.Namespace) -> int:
         return _err("--client-address is required (or --from-log with a client address)")
     if not recipient:
         return _err("--recipient is required (or --from-log with to=<...>)")
-    import ipaddress
+    from tui.core.postfix.peer_name import normalize_client_address
 
-    try:
-        ipaddress.ip_address(client_address.removeprefix("IPv6:").removeprefix("ipv6:"))
-    except ValueError:
+    if normalize_client_address(client_address) is None:
         return _err(f"client address {client_address!r} is not an IP address")
     client_address = client_address.removeprefix("IPv6:").removeprefix("ipv6:")
     try:
