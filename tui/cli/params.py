@@ -6,7 +6,8 @@
 
 Output is byte-for-byte what postconf prints (white space between words
 folded to one space), so that `diff <(postconf -c DIR -nx) <(params -n -x)`
-is empty. Warnings go to stderr; a missing main.cf or master.cf is one line
+is empty. Warnings go to stderr (a missing master.cf is one, as with postconf);
+a missing main.cf is one line
 and exit status 2; an expansion error (e.g. a $a -> $b -> $a loop) stops like
 postconf's "macro processing error" with exit status 1.
 
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: {scrub(msg, secrets)}", file=sys.stderr)
 
     try:
-        cfg = load_config(args.config_dir, require_master=True)
+        cfg = load_config(args.config_dir)
     except ConfigError as exc:
         err(f"error: {exc}")
         return 2
