@@ -153,7 +153,7 @@ def normalize_mailhost_addr(text: str, ipv4: bool = True, ipv6: bool = True) -> 
     if bare is None:
         return None
     try:
-        ip = ipaddress.ip_address(_inet_aton(bare) if ":" not in bare else bare)
+        ip = ipaddress.ip_address(inet_aton(bare) if ":" not in bare else bare)
     except ValueError:
         return None
     if ip.version == 6:
@@ -166,7 +166,7 @@ def normalize_mailhost_addr(text: str, ipv4: bool = True, ipv6: bool = True) -> 
     return (str(ip), 4) if ipv4 else None
 
 
-def _inet_aton(addr: str) -> str:
+def inet_aton(addr: str) -> str:
     """A dotted quad as getaddrinfo(AI_NUMERICHOST) reads it: a part with a
     leading zero is octal ("010" is 8). ValueError when it cannot be read."""
     parts = []

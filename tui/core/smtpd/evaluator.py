@@ -7,6 +7,7 @@ from tui.core.cache import TableFailure
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.rewrite.resolve import resolve_addr
+from tui.core.smtpd.envelope import Extracted, extract_addr
 from tui.core.smtpd.restrictions_mail import MailRestrictions
 from tui.core.smtpd.state import (NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_REJECT, _Longjmp)
 from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
@@ -251,12 +252,12 @@ class Evaluator(MailRestrictions):
             self.decider = sb
             self.error_text = sb.reply
             return self.finish_reject("mail")
-        sender = tx.sender or ""
-        if sender.startswith("<") and sender.endswith(">"):
-            sender = sender[1:-1]
-        bad = self.bad_address(sender, "MAIL")
+        strict = self.pbool("strict_rfc821_envelopes")
+        got = extract_addr(tx.sender or "", strict)
+        bad = self.bad_address(got, tx.sender or "", "MAIL")
         if bad:
             return bad
+        sender = got.address
         self.sender = sender
         if not delay:
             st = self.mail_stage(sender)
@@ -264,12 +265,11 @@ class Evaluator(MailRestrictions):
                 return self.finish_reject("mail")
         # rcpt
         self.stage = "rcpt"
-        rcpt = tx.recipient
-        if rcpt.startswith("<") and rcpt.endswith(">"):
-            rcpt = rcpt[1:-1]
-        bad = self.bad_address(rcpt, "RCPT")
+        got = extract_addr(tx.recipient, strict)
+        bad = self.bad_address(got, tx.recipient, "RCPT")
         if bad:
             return bad
+        rcpt = got.address
         if rcpt.lower() == "postmaster":
             sb = self.begin("RFC 5321", "postmaster exception", None, None)
             sb.outcome = PERMIT
@@ -283,14 +283,16 @@ class Evaluator(MailRestrictions):
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
 
-    def bad_address(self, addr: str, where: str):
+    def bad_address(self, got: Extracted, text: str, where: str):
         """smtpd's address syntax checks (extract_addr + smtpd_check_addr)."""
         what = "sender" if where == "MAIL" else "recipient"
         dsn = "5.1.7" if where == "MAIL" else "5.1.3"
+        addr = got.address
         bad = False
-        if addr == "" and where == "RCPT":
-            bad = True
-        elif addr.startswith("@") and self.pbool("strict_rfc821_envelopes"):
+        why = ""
+        if got.error:
+            bad, why = True, got.error
+        elif addr == "" and where == "RCPT":
             bad = True
         elif addr:
             try:
@@ -307,7 +309,7 @@ class Evaluator(MailRestrictions):
         sb = self.begin("address syntax", f"{what} address syntax", None, None)
         sb.outcome = REJECT
         sb.reply = f"501 {dsn} Bad {what} address syntax"
-        sb.detail = f"smtpd refuses <{addr}> before any restriction"
+        sb.detail = f"smtpd refuses <{text}> before any restriction" + (f" ({why})" if why else "")
         self.end(sb)
         self.decider = sb
         self.error_text = sb.reply
