@@ -8,6 +8,7 @@ from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.rewrite.resolve import resolve_addr
 from tui.core.smtpd.envelope import Extracted, extract_addr
+from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
 from tui.core.smtpd.restrictions_mail import MailRestrictions
 from tui.core.smtpd.state import (NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_REJECT, _Longjmp)
 from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
@@ -225,6 +226,12 @@ class Evaluator(MailRestrictions):
             self.decider = sb
             return self.finish(0, "", "connect")
         delay = self.vp.delay_reject
+        unevaluated = not_evaluated_notes(self)
+        if unevaluated:
+            self.notes.extend(unevaluated)
+        helo, sender_text, rcpt_text = tx.helo, tx.sender or "", tx.recipient
+        if self.p("smtpd_command_filter"):
+            helo, sender_text, rcpt_text = command_filter(self, helo, sender_text, rcpt_text)
         # connect
         self.stage = "connect"
         if not delay:
@@ -233,16 +240,16 @@ class Evaluator(MailRestrictions):
                 return self.finish_reject("connect")
         # helo
         self.stage = "helo"
-        if tx.helo is not None:
-            self.helo_name = tx.helo
+        if helo is not None:
+            self.helo_name = helo
             if not delay:
-                st = self.helo_stage(tx.helo)
+                st = self.helo_stage(helo)
                 if st == SMTPD_CHECK_REJECT:
                     return self.finish_reject("helo")
         # mail
         self.stage = "mail"
         self.where = "MAIL"
-        if self.vp.helo_required and tx.helo is None:
+        if self.vp.helo_required and helo is None:
             sb = self.begin("smtpd_helo_required", "smtpd_helo_required = yes", None,
                             self.source("smtpd_helo_required"))
             sb.outcome = REJECT
@@ -253,8 +260,8 @@ class Evaluator(MailRestrictions):
             self.error_text = sb.reply
             return self.finish_reject("mail")
         strict = self.pbool("strict_rfc821_envelopes")
-        got = extract_addr(tx.sender or "", strict)
-        bad = self.bad_address(got, tx.sender or "", "MAIL")
+        got = extract_addr(sender_text, strict)
+        bad = self.bad_address(got, sender_text, "MAIL")
         if bad:
             return bad
         sender = got.address
@@ -263,10 +270,12 @@ class Evaluator(MailRestrictions):
             st = self.mail_stage(sender)
             if st == SMTPD_CHECK_REJECT:
                 return self.finish_reject("mail")
+        if local_rewrite_check(self) is not None:
+            return self.finish_reject("mail")
         # rcpt
         self.stage = "rcpt"
-        got = extract_addr(tx.recipient, strict)
-        bad = self.bad_address(got, tx.recipient, "RCPT")
+        got = extract_addr(rcpt_text, strict)
+        bad = self.bad_address(got, rcpt_text, "RCPT")
         if bad:
             return bad
         rcpt = got.address
