@@ -84,7 +84,12 @@ def run(args: argparse.Namespace) -> int:
         except LogLineError as exc:
             return _err(str(exc))
         client_address = client_address or logline.client_address
-        client_name = client_name or logline.client_name
+        if client_name is None:
+            from tui.core.postfix.peer_name import client_names_from_log
+
+            client_name, log_reverse = client_names_from_log(logline.client_name, logline.reply)
+            if args.reverse_client_name is None:
+                args.reverse_client_name = log_reverse
         helo = helo if helo is not None else (logline.helo or None)
         sender = sender if sender is not None else logline.sender
         recipient = recipient or logline.recipient

@@ -66,3 +66,19 @@ def normalize_client_address(text: str, inet_protocols: str = "all") -> str | No
         text = "IPv6:" + text  # what a user types; XCLIENT wants the prefix
     got = normalize_mailhost_addr(text, ipv4=ipv4, ipv6=ipv6)
     return None if got is None else got[0]
+
+
+def client_names_from_log(name: str | None, reply: str | None) -> tuple[str, str | None]:
+    """(client_name, reverse_client_name or None) for a mail-log line.
+
+    A log prints "unknown" for either failure; the reply can tell more: a
+    temporary failure is always answered 450, so a 5xx "cannot find your
+    hostname" (reverse hostname) proves a permanent one."""
+    n = (name or "").strip() or CLIENT_NAME_UNKNOWN
+    if n.lower() != CLIENT_NAME_UNKNOWN or not reply or not reply[:1] == "5":
+        return n, None
+    if "cannot find your reverse hostname" in reply:
+        return XCLIENT_UNAVAILABLE, XCLIENT_UNAVAILABLE
+    if "cannot find your hostname" in reply:
+        return XCLIENT_UNAVAILABLE, None
+    return n, None

@@ -231,7 +231,9 @@ class Evaluator(MailRestrictions):
             self.notes.extend(unevaluated)
         helo, sender_text, rcpt_text = tx.helo, tx.sender or "", tx.recipient
         if self.p("smtpd_command_filter"):
-            helo, sender_text, rcpt_text = command_filter(self, helo, sender_text, rcpt_text)
+            helo, sender_text, rcpt_text, failed = command_filter(self, helo, sender_text, rcpt_text)
+            if failed is not None:
+                return self.finish_reject(failed)
         # connect
         self.stage = "connect"
         if not delay:

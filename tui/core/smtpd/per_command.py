@@ -12,7 +12,7 @@ Modelled here:
   `451 4.3.0 Temporary lookup error`.
 
 What smtpd also reads per command and the engine does not evaluate is
-listed in NOT_EVALUATED: a trace names each one the configuration sets.
+listed in UNMODELLED: a trace names each one the configuration sets.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from tui.core.trace import DEFER, NOT_EVALUATED, NO_MATCH
 
 # (parameter, what it does per command): read by smtpd 3.7 at
 # CONNECT/HELO/MAIL/RCPT, able to change the answer, not modelled.
-NOT_EVALUATED: tuple[tuple[str, str], ...] = (
+UNMODELLED: tuple[tuple[str, str], ...] = (
     ("smtpd_milters", "Milter applications may reject at connect, HELO, MAIL and RCPT"),
     ("smtpd_proxy_filter", "the before-queue content filter answers MAIL and RCPT itself"),
     ("smtpd_upstream_proxy_protocol", "the client address comes from the proxy protocol header"),
@@ -44,13 +44,13 @@ _CMD_ARG = re.compile(r"\s*(<[^>]*>|\S*)")
 
 
 def not_evaluated_notes(st) -> list[str]:
-    """Notes for the parameters of NOT_EVALUATED this service sets."""
+    """Notes for the parameters of UNMODELLED this service sets."""
     memo = st.tables.config_memo
     key = ("per_command_not_evaluated", st.view)
     got = memo.get(key)
     if got is None:
         out = []
-        for name, what in NOT_EVALUATED:
+        for name, what in UNMODELLED:
             src = st.source(name)
             if src is None or src.kind in ("default", "host"):
                 continue
@@ -67,10 +67,12 @@ def not_evaluated_notes(st) -> list[str]:
 
 
 def command_filter(st, helo: str | None, sender: str, recipient: str):
-    """(helo, sender, recipient) after smtpd_command_filter, steps recorded
-    for each replaced command. Only called when the parameter is set."""
+    """(helo, sender, recipient, error stage) after smtpd_command_filter,
+    a step recorded for each replaced command; error stage: the stage of
+    the command whose lookup failed (the trace ends there with 421), else
+    None. Only called when the parameter is set."""
     spec = st.p("smtpd_command_filter").strip()
-    out = {"helo": helo, "mail": sender, "rcpt": recipient}
+    out: dict[str, str | None] = {"helo": helo, "mail": sender, "rcpt": recipient, "error": None}
     lines = []
     if helo is not None:
         lines.append(("helo", f"EHLO {helo}", "EHLO"))
@@ -85,12 +87,18 @@ def command_filter(st, helo: str | None, sender: str, recipient: str):
         sb.stage = {"helo": "helo", "mail": "mail", "rcpt": "rcpt"}[what]
         st.add_lookups(lk)
         if err:
-            sb.outcome = NOT_EVALUATED
-            sb.detail = (f"lookup error for \"{line}\": {err}; smtpd drops the connection "
-                         "(not evaluated further)")
-            st.conditional = True
+            # smtpd.c: vstream_longjmp(SMTP_ERR_DATA), the reply below and
+            # the connection is closed
+            reply = f"421 4.3.0 {st.p('myhostname')} Server local data error"
+            sb.outcome = DEFER
+            sb.reply = reply
+            sb.detail = (f"lookup error for \"{line}\": {err}; smtpd answers and closes the "
+                         "connection (a client's first command meets the same error)")
             st.end(sb)
-            continue
+            st.decider = sb
+            st.error_text = reply
+            out["error"] = sb.stage
+            break
         new = value or ""
         if not new[:len(verb)].upper() == verb and not (what == "helo" and new[:5].upper() in ("EHLO ", "HELO ")):
             sb.outcome = NOT_EVALUATED
@@ -109,7 +117,7 @@ def command_filter(st, helo: str | None, sender: str, recipient: str):
         sb.outcome = NO_MATCH
         sb.detail = f"\"{line}\" is replaced with \"{new}\" before smtpd parses it"
         st.end(sb)
-    return out["helo"], out["mail"], out["rcpt"]
+    return out["helo"], out["mail"] or "", out["rcpt"] or "", out["error"]
 
 
 def local_rewrite_check(st) -> str | None:
