@@ -274,6 +274,8 @@ class Evaluator(MailRestrictions):
                 return self.finish_reject("mail")
         if local_rewrite_check(self) is not None:
             return self.finish_reject("mail")
+        if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
+            return self.utf8_undeclared(sender, "MAIL")
         # rcpt
         self.stage = "rcpt"
         got = extract_addr(rcpt_text, strict)
@@ -281,6 +283,8 @@ class Evaluator(MailRestrictions):
         if bad:
             return bad
         rcpt = got.address
+        if rcpt and not rcpt.isascii() and self.pbool("strict_smtputf8"):
+            return self.utf8_undeclared(rcpt, "RCPT")
         if rcpt.lower() == "postmaster":
             sb = self.begin("RFC 5321", "postmaster exception", None, None)
             sb.outcome = PERMIT
@@ -293,6 +297,19 @@ class Evaluator(MailRestrictions):
         if self.discard:
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
+
+    def utf8_undeclared(self, addr: str, where: str) -> Trace:
+        """strict_smtputf8 = yes: a non-ASCII address without the SMTPUTF8
+        parameter (which a trace never has) is refused (smtpd.c)."""
+        sb = self.begin("strict_smtputf8", "strict_smtputf8 = yes", None, self.source("strict_smtputf8"))
+        sb.outcome = REJECT
+        sb.reply = "553 5.6.7 Must declare SMTPUTF8 to send unicode address"
+        sb.detail = (f"<{addr}> is not ASCII and the {where} command has no SMTPUTF8 parameter "
+                     "(the trace assumes none)")
+        self.end(sb)
+        self.decider = sb
+        self.error_text = sb.reply
+        return self.finish_reject(self.stage)
 
     def bad_address(self, got: Extracted, text: str, where: str):
         """smtpd's address syntax checks (extract_addr + smtpd_check_addr)."""
