@@ -65,3 +65,16 @@ def test_trace_says_the_stock_service_was_assumed(cfg_dir):
     real = postconf("-c", str(cfg_dir), "-n")
     assert [str(d) for d in cfg.diagnostics if "master.cf" in str(d)] \
         and _warning(" ".join(str(d) for d in cfg.diagnostics), cfg_dir) == _warning(real.stderr, cfg_dir)
+
+
+def test_service_parameters_fail_like_postconf_P(cfg_dir):
+    """postconf -P needs master.cf: a fatal error, exit status 1."""
+    real = postconf("-c", str(cfg_dir), "-P", "smtp/inet")
+    o, e = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+        rc = cli_main(["--config-dir", str(cfg_dir), "params", "--service", "smtp", "-n"])
+    assert real.returncode == 1 and "fatal: " in real.stderr, real
+    assert rc == real.returncode
+    assert o.getvalue() == real.stdout == ""
+    fatal = re.findall(r"fatal: ([^\n]*)", real.stderr)
+    assert re.findall(r"fatal: ([^\n]*)", e.getvalue()) == fatal

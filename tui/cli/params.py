@@ -124,6 +124,11 @@ def run(args: argparse.Namespace) -> int:
             return 1
 
     svc = None
+    if args.service and cfg.master_missing:
+        # postconf -P needs master.cf: "postconf: fatal: open DIR/master.cf: ..."
+        why = next((d.message for d in cfg.diagnostics if d.path == cfg.master_path), "")
+        err(f"fatal: {why or 'open ' + cfg.master_path}")
+        return 1
     if args.service:
         svc = cfg.service(args.service)
         if svc is None:
