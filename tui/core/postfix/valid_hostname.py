@@ -1,4 +1,10 @@
-"""valid_hostname(), valid_hostaddr() (util/valid_hostname.c) and address literals."""
+"""valid_hostname(), valid_hostaddr(), valid_ipv4_hostaddr(),
+valid_ipv6_hostaddr() (util/valid_hostname.c), valid_mailhost_addr(),
+valid_mailhost_literal() (global/valid_mailhost_addr.c) and
+normalize_mailhost_addr() (global/normalize_mailhost_addr.c), ported from
+Postfix 3.7 rather than left to Python's ipaddress: Postfix has its own
+rules (0.1.2.3 is invalid, 010.1.1.1 is valid, an IPv6 field has at most
+four hex digits, "IPv6:" is required inside an address literal)."""
 from __future__ import annotations
 
 import functools
@@ -25,7 +31,7 @@ def valid_hostname(name: str) -> bool:
 
 
 _DIGITS = frozenset("0123456789")
-_HEX = frozenset("0123456789abcdefABCDEF")
+_HEX_CHARS = "0123456789abcdefABCDEF"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -108,9 +114,6 @@ def valid_ipv6_hostaddr(addr: str) -> bool:
         i += length
 
 
-_HEX_CHARS = "0123456789abcdefABCDEF"
-
-
 @functools.lru_cache(maxsize=8192)
 def valid_hostaddr(addr: str) -> bool:
     """Postfix valid_hostaddr(): IPv6 syntax when the text has a ":", else
@@ -128,9 +131,10 @@ def skip_ipv6_col(addr: str) -> str:
 def valid_mailhost_addr(addr: str) -> str | None:
     """Postfix valid_mailhost_addr(): "IPv6:" + IPv6 syntax, or IPv4 syntax;
     the bare address, or None."""
-    bare = skip_ipv6_col(addr)
-    ok = valid_ipv6_hostaddr(bare) if bare is not addr else valid_ipv4_hostaddr(bare)
-    return bare if ok else None
+    if addr[:5].lower() == "ipv6:":
+        bare = addr[5:]
+        return bare if valid_ipv6_hostaddr(bare) else None
+    return addr if valid_ipv4_hostaddr(addr) else None
 
 
 def valid_mailhost_literal(addr: str) -> bool:
