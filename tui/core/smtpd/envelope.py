@@ -11,8 +11,7 @@ What is refused (501 5.1.7 at MAIL, 501 5.1.3 at RCPT):
 - more than one address (`a, b@example.com`);
 - with strict_rfc821_envelopes = yes: anything but an address (a comment),
   or an address that starts with "@" once extracted;
-- text that is not one address word-wise (`a"b"c@example.com`: an atom
-  glued to a quoted string).
+- two words side by side (`a b@example.com` unquoted, `a"b"c@example.com`).
 The rest (the empty recipient, a bad domain) is smtpd_check_addr(), which
 the evaluator applies to the internal form.
 """
@@ -110,8 +109,8 @@ def extract_addr(text: str, strict_rfc821: bool) -> Extracted:
         addrs.append(cur)
     naddr = len(addrs)
     toks = addrs[-1] if addrs else []
+    # two words side by side ("a b@x", 'a"b"c@x'): not one address
     glued = any(a[0] in ("atom", "quoted") and b[0] in ("atom", "quoted")
-                and not (a[0] == b[0] == "atom")
                 for a, b in zip(toks, toks[1:]))
     address = "".join(v for _k, v in toks)
     if naddr > 1:
@@ -119,7 +118,7 @@ def extract_addr(text: str, strict_rfc821: bool) -> Extracted:
     if strict_rfc821 and non_addr:
         return Extracted(address, "strict_rfc821_envelopes: text that is not an address (a comment)")
     if glued:
-        return Extracted(address, "a quoted string glued to other text is not an RFC 822 word")
+        return Extracted(address, "two words side by side are not one address")
     if strict_rfc821 and address.startswith("@"):
         return Extracted(address, "strict_rfc821_envelopes: the address starts with @")
     return Extracted(address, None)
