@@ -96,7 +96,7 @@ def test_stale_and_missing_indexes_answer_as_smtpd(instance):
     cfg_dir, inst = instance
     from tui.core.config import load_config
     from tui.core.dns import TempFailResolver
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
     cfg = load_config(cfg_dir)
@@ -125,10 +125,10 @@ def test_the_trace_says_why(instance):
     """The trace shows the table's status: stale, and missing, each with
     the command that fixes it."""
     cfg_dir, _inst = instance
-    from tui.core.classes import shared_cache
+    from tui.core.cache import shared_cache
     from tui.core.config import load_config
     from tui.core.dns import TempFailResolver
-    from tui.core.restrictions import evaluate
+    from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
     cfg = load_config(cfg_dir)
