@@ -78,7 +78,8 @@ def scenario_transactions(scenario, rnd: random.Random) -> list[tuple[str, Trans
         out.append((tx.service, Transaction(client_address=tx.client_address,
                                             client_name=tx.client_name, helo=tx.helo,
                                             sender=tx.sender, recipient=tx.recipient,
-                                            sasl_login=tx.sasl_login)))
+                                            sasl_login=tx.sasl_login,
+                                            reverse_client_name=tx.reverse_client_name)))
         services.add(tx.service)
         clients.add(tx.client_address)
         names.add(tx.client_name)

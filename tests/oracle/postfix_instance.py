@@ -95,6 +95,8 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
+STOCK_SMTPD = "smtp      inet  n       -       y       -       -       smtpd\n"
+
 # -o overrides that would break the scratch instance; the instance's own
 # values win (they change nothing about restriction evaluation).
 _FORCED_OVERRIDES = {
@@ -249,21 +251,27 @@ def xtext(value: str) -> str:
 
 
 def xclient_addr(addr: str) -> str:
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        raise HarnessError(f"client address is not an IP address: {addr!r}") from None
-    return f"IPV6:{ip.compressed}" if ip.version == 6 else str(ip)
+    """ADDR= as XCLIENT wants it: IPv6 with the IPV6: prefix. The text is
+    otherwise passed on as written (a leading zero, an IPv4-mapped IPv6
+    address): smtpd's own normalisation is part of what is tested."""
+    addr = addr.strip()
+    if addr[:5].lower() == "ipv6:":
+        addr = addr[5:]
+    if not addr or not all(c in "0123456789abcdefABCDEF.:" for c in addr):
+        raise HarnessError(f"client address is not an IP address: {addr!r}")
+    return f"IPV6:{addr}" if ":" in addr else addr
 
 
 def xclient_name(name: str | None) -> str:
-    # A client whose reverse lookup failed is "unknown" with a permanent
-    # lookup status: XCLIENT spells that [UNAVAILABLE]. (NAME=unknown is
-    # accepted too, but smtpd then takes it for a real host called
-    # "unknown" whose lookup succeeded, which changes
-    # reject_unknown_client_hostname.)
+    """NAME= / REVERSE_NAME=. A failed lookup is [UNAVAILABLE] (permanent)
+    or [TEMPUNAVAIL] (temporary); "unknown", as a mail log prints either,
+    is taken as temporary (as the engine takes it). (NAME=unknown itself
+    would make smtpd believe in a host called "unknown" whose lookup
+    succeeded.)"""
     if name is None or name == "" or name.lower() == "unknown":
-        return "[UNAVAILABLE]"
+        return "[TEMPUNAVAIL]"
+    if name.upper() in ("[UNAVAILABLE]", "[TEMPUNAVAIL]"):
+        return name.upper()
     return xtext(name)
 
 
@@ -532,7 +540,11 @@ class PostfixInstance:
 
     def _build(self) -> None:
         main_src = (self.config_dir / "main.cf").read_text()
-        master_src = (self.config_dir / "master.cf").read_text()
+        try:
+            master_src = (self.config_dir / "master.cf").read_text()
+        except FileNotFoundError:
+            # no master.cf: the smtpd service of the master.cf Postfix installs
+            master_src = STOCK_SMTPD
         services = smtpd_services(master_src)
         if not services:
             raise HarnessError(f"{self.config_dir}/master.cf has no inet smtpd service")
@@ -741,7 +753,7 @@ class PostfixInstance:
 
     def query(self, service: str, client_address: str, client_name: str | None,
               helo: str | None, sender: str, recipient: str,
-              sasl_login: str | None = None) -> Answer:
+              sasl_login: str | None = None, reverse_client_name: str | None = None) -> Answer:
         """One SMTP session; the answer of the first command that fails."""
         port = self.port(service)
         if service in self._dead:
@@ -750,7 +762,7 @@ class PostfixInstance:
         smtp = _Smtp(port, self.timeout, self.client_source)
         try:
             return self._session(smtp, service, log_at, client_address, client_name, helo,
-                                 sender, recipient, sasl_login)
+                                 sender, recipient, sasl_login, reverse_client_name)
         finally:
             smtp.close()
 
@@ -759,7 +771,7 @@ class PostfixInstance:
         return m.group(1) if m else None
 
     def _session(self, smtp: _Smtp, service, log_at, client_address, client_name, helo,
-                 sender, recipient, sasl_login) -> Answer:
+                 sender, recipient, sasl_login, reverse_client_name=None) -> Answer:
         try:
             greeting = smtp.read_reply(give_up=lambda: self._smtpd_fatal(log_at) is not None)
         except _GiveUp:
@@ -776,7 +788,7 @@ class PostfixInstance:
 
         attrs = [f"ADDR={xclient_addr(client_address)}",
                  f"NAME={xclient_name(client_name)}",
-                 f"REVERSE_NAME={xclient_name(client_name)}"]
+                 f"REVERSE_NAME={xclient_name(client_name if reverse_client_name is None else reverse_client_name)}"]
         if sasl_login is not None:
             attrs.append(f"LOGIN={xtext(sasl_login)}")
         r = smtp.command("XCLIENT " + " ".join(attrs))

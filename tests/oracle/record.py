@@ -33,7 +33,8 @@ def _engine(cfg_dir):
             tr = evaluate(cfg, Transaction(client_address=tx.client_address,
                                            client_name=tx.client_name, helo=tx.helo,
                                            sender=tx.sender, recipient=tx.recipient,
-                                           sasl_login=tx.sasl_login),
+                                           sasl_login=tx.sasl_login,
+                                           reverse_client_name=tx.reverse_client_name),
                           service=tx.service, resolver=resolver)
             return f"[{tr.stage}] {tr.reply}"
         except Exception as exc:  # noqa: BLE001 - a study tool shows everything

@@ -23,7 +23,11 @@ line is the header
 - helo `-` : the client sends no HELO/EHLO at all
 - sender `<>` : the null sender (MAIL FROM:<>)
 - sasl_login `-` : not authenticated
-- client_name `unknown` : no (verified) reverse name
+- client_name `unknown` : no (verified) reverse name, a temporary lookup
+  failure (as a mail log prints it); `[UNAVAILABLE]` a permanent one,
+  `[TEMPUNAVAIL]` a temporary one (XCLIENT's words)
+- optional column reverse_client_name : the unverified PTR name (same
+  forms); `-` or no column: the same as client_name
 - note : free text saying which rule the transaction is meant to reach
 """
 from __future__ import annotations
@@ -59,16 +63,19 @@ class Tx:
     sasl_login: str | None
     note: str = ""
     line: int = 0
+    reverse_client_name: str | None = None
 
     def query_args(self) -> dict:
         return dict(service=self.service, client_address=self.client_address,
                     client_name=self.client_name, helo=self.helo, sender=self.sender,
-                    recipient=self.recipient, sasl_login=self.sasl_login)
+                    recipient=self.recipient, sasl_login=self.sasl_login,
+                    reverse_client_name=self.reverse_client_name)
 
     def describe(self) -> str:
         helo = "(no HELO)" if self.helo is None else self.helo
         login = f" login={self.sasl_login}" if self.sasl_login is not None else ""
-        return (f"line {self.line}: {self.service} client={self.client_name}[{self.client_address}] "
+        rev = f" reverse={self.reverse_client_name}" if self.reverse_client_name is not None else ""
+        return (f"line {self.line}: {self.service} client={self.client_name}[{self.client_address}]{rev} "
                 f"helo={helo} from=<{self.sender}> to=<{self.recipient}>{login}"
                 + (f"  # {self.note}" if self.note else ""))
 
@@ -123,6 +130,8 @@ def parse_transactions(text: str, origin: str = "transactions.tsv") -> list[Tx]:
             sasl_login=None if row["sasl_login"] == "-" else row["sasl_login"],
             note=row.get("note", ""),
             line=no,
+            reverse_client_name=None if row.get("reverse_client_name", "-") in ("-", "")
+            else row["reverse_client_name"],
         ))
     return out
 

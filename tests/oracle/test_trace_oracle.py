@@ -27,7 +27,8 @@ def _engine_answer(evaluate, Transaction, cfg, tx, resolver):
         tr = evaluate(cfg, Transaction(client_address=tx.client_address,
                                        client_name=tx.client_name, helo=tx.helo,
                                        sender=tx.sender, recipient=tx.recipient,
-                                       sasl_login=tx.sasl_login),
+                                       sasl_login=tx.sasl_login,
+                                       reverse_client_name=tx.reverse_client_name),
                       service=tx.service, resolver=resolver)
     except Exception as exc:  # noqa: BLE001 - a crash is a mismatch like any other
         return None, f"engine raised {type(exc).__name__}: {exc}"

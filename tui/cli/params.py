@@ -6,7 +6,8 @@
 
 Output is byte-for-byte what postconf prints (white space between words
 folded to one space), so that `diff <(postconf -c DIR -nx) <(params -n -x)`
-is empty. Warnings go to stderr; a missing main.cf or master.cf is one line
+is empty. Warnings go to stderr (a missing master.cf is one, as with postconf);
+a missing main.cf is one line
 and exit status 2; an expansion error (e.g. a $a -> $b -> $a loop) stops like
 postconf's "macro processing error" with exit status 1.
 
@@ -145,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: {visible(scrub(msg, secrets))}", file=sys.stderr)
 
     try:
-        cfg = load_config(args.config_dir, require_master=True)
+        cfg = load_config(args.config_dir)
     except ConfigError as exc:
         err(f"error: {exc}")
         return 2
@@ -168,6 +169,11 @@ def run(args: argparse.Namespace) -> int:
             return 1
 
     svc = None
+    if args.service and cfg.master_missing:
+        # postconf -P needs master.cf: "postconf: fatal: open DIR/master.cf: ..."
+        why = next((d.message for d in cfg.diagnostics if d.path == cfg.master_path), "")
+        err(f"fatal: {why or 'open ' + cfg.master_path}")
+        return 1
     if args.service:
         svc = cfg.service(args.service)
         if svc is None:

@@ -5,7 +5,6 @@ Exit status: 0 accepted, 1 rejected or deferred, 2 unusable input.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import sys
 
@@ -14,7 +13,9 @@ from tui.core.cache import shared_cache
 from tui.core.config import ConfigError, load_config
 from tui.core.analysis.explain import explain
 from tui.core.model import ExplorerError
+from tui.core.postfix.peer_name import client_names_from_log, normalize_client_address
 from tui.core.smtpd import evaluate
+from tui.core.text import visible
 from tui.core.trace import Transaction
 
 
@@ -22,9 +23,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--service", default=None,
                    help="master.cf smtpd service (default: smtp, or the one named in --from-log)")
     p.add_argument("--client-address", help="client IP address")
-    p.add_argument("--client-name", default=None, help="verified client host name (default: unknown)")
+    p.add_argument("--client-name", default=None,
+                   help="verified client host name; a failed lookup is [UNAVAILABLE] (permanent) or "
+                        "[TEMPUNAVAIL] (temporary), as in XCLIENT; unknown, as logs print it, "
+                        "is taken as temporary (default: unknown)")
     p.add_argument("--reverse-client-name", default=None,
-                   help="client name from the reverse (PTR) lookup alone, when it differs from --client-name")
+                   help="client name from the reverse (PTR) lookup alone, when it differs from "
+                        "--client-name; same forms for a failed lookup")
     p.add_argument("--helo", default=None, help="HELO/EHLO name (leave out: the client sent none)")
     p.add_argument("--sender", default=None, help="envelope sender (leave out or '<>': null sender)")
     p.add_argument("--recipient", help="envelope recipient")
@@ -61,8 +66,6 @@ def _resolver(args):
 
 
 def _err(msg: str) -> int:
-    from tui.core.text import visible
-
     print(visible(f"postfix-explorer trace: {msg}"), file=sys.stderr)
     return 2
 
@@ -85,7 +88,11 @@ def run(args: argparse.Namespace) -> int:
         except LogLineError as exc:
             return _err(str(exc))
         client_address = client_address or logline.client_address
-        client_name = client_name or logline.client_name
+        if client_name is None:
+
+            client_name, log_reverse = client_names_from_log(logline.client_name, logline.reply)
+            if args.reverse_client_name is None:
+                args.reverse_client_name = log_reverse
         helo = helo if helo is not None else (logline.helo or None)
         sender = sender if sender is not None else logline.sender
         recipient = recipient or logline.recipient
@@ -94,9 +101,7 @@ def run(args: argparse.Namespace) -> int:
         return _err("--client-address is required (or --from-log with a client address)")
     if not recipient:
         return _err("--recipient is required (or --from-log with to=<...>)")
-    try:
-        ipaddress.ip_address(client_address.removeprefix("IPv6:").removeprefix("ipv6:"))
-    except ValueError:
+    if normalize_client_address(client_address) is None:
         return _err(f"client address {client_address!r} is not an IP address")
     client_address = client_address.removeprefix("IPv6:").removeprefix("ipv6:")
     try:
@@ -149,8 +154,6 @@ def _warn_config(cfg, tr, service) -> None:
     each naming file and line."""
     seen: set[str] = set()
 
-    from tui.core.text import visible
-
     def say(text: str) -> None:
         if text not in seen:
             seen.add(text)
@@ -190,8 +193,6 @@ def render_text(tr, ex, logline=None) -> str:
     """The trace as text. Every line passes through visible(): a key, a
     table value, a HELO name or a file name with an ESC in it is shown
     spelled out (\\x1b), never sent to the terminal."""
-    from tui.core.text import visible
-
     t = tr.transaction
     lines = []
     lines.append(f"service   {tr.service}")

@@ -15,6 +15,7 @@ from lark.exceptions import LarkError, UnexpectedInput
 
 from tui.core.grammar import parser
 from tui.core.model import ExplorerError
+from tui.core.postfix.peer_name import client_names_from_log
 from tui.core.trace import Transaction
 
 
@@ -60,9 +61,11 @@ class LogLine:
         return None
 
     def transaction(self) -> Transaction:
-        return Transaction(client_address=self.client_address, client_name=self.client_name or "unknown",
+        name, reverse = client_names_from_log(self.client_name, self.reply)
+        return Transaction(client_address=self.client_address, client_name=name,
                            helo=self.helo or None, sender=self.sender or "",
-                           recipient=self.recipient or "", proto=self.proto)
+                           recipient=self.recipient or "", proto=self.proto,
+                           reverse_client_name=reverse)
 
 
 class _ToLogLine(Transformer):

@@ -38,7 +38,7 @@ class Config:
     def __init__(self, config_dir: str | os.PathLike, main: dict[str, MainEntry],
                  services: list[Service], diagnostics: list[Diagnostic],
                  hostname: str | None = None, host_values: dict[str, str] | None = None,
-                 master_path: str | None = None):
+                 master_path: str | None = None, master_missing: bool = False):
         self.config_dir = Path(config_dir)
         self._config_dir_text = str(config_dir)
         self.main_path = str(self.config_dir / "main.cf")
@@ -50,12 +50,26 @@ class Config:
         self.hostname = hostname or _defaults.host_name()
         self.host_values = dict(host_values or {})
         self._views: dict[str | None, ParamView] = {}
+        # postconf reads on without master.cf (one warning); for a trace the
+        # engine then assumes Postfix's stock smtp service, which is not a
+        # service of this configuration (postconf -M lists none)
+        self.master_missing = master_missing
+        self.stock_service: Service | None = stock_smtp_service(self.master_path) \
+            if self.master_missing else None
         self._register_parameters()
+
+    def master_missing_note(self) -> str:
+        """What a trace says when it ran in the assumed stock service."""
+        return (f"{self.master_path} could not be read: assumed Postfix's stock service "
+                f"'{STOCK_SMTP_LINE}' with no -o overrides")
 
     # -- services
     def service(self, name: str, type: str | None = None) -> Service | None:
         if type is None and "/" in name:
             name, type = name.split("/", 1)
+        stock = self.stock_service
+        if stock is not None and name == stock.name and type in (None, stock.type):
+            return stock
         found = None
         for s in self.services:
             if s.name == name and (type is None or s.type == type):
@@ -65,6 +79,8 @@ class Config:
         return found
 
     def smtpd_services(self) -> list[Service]:
+        if self.stock_service is not None:
+            return [self.stock_service]
         return [s for s in self.services if s.type == "inet" and s.process_name == "smtpd"]
 
     # -- parameters
@@ -476,6 +492,17 @@ def _single_reference(tok: str) -> str | None:
     return None
 
 
+# The smtpd line of the master.cf that Postfix installs.
+STOCK_SMTP_LINE = "smtp inet n - y - - smtpd"
+
+
+def stock_smtp_service(master_path: str) -> Service:
+    """Postfix's stock `smtp inet n - y - - smtpd` service, no -o overrides
+    (what a configuration without master.cf is traced in)."""
+    f = STOCK_SMTP_LINE.split()
+    return Service(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], [], {}, master_path, 0)
+
+
 def load_config(config_dir: str | os.PathLike = "/etc/postfix", *,
                 hostname: str | None = None,
                 host_values: dict[str, str] | None = None,
@@ -486,7 +513,12 @@ def load_config(config_dir: str | os.PathLike = "/etc/postfix", *,
     host_values: explicit values for host-computed defaults, e.g.
     {"mynetworks": "127.0.0.0/8"}; their Source stays kind "host".
     Raises ConfigError only when main.cf (or, with require_master, master.cf)
-    cannot be read, or when the grammars are missing (a broken install)."""
+    cannot be read, or when the grammars are missing (a broken install).
+    An unreadable master.cf is otherwise a warning, in postconf's words
+    (`open DIR/master.cf: No such file or directory`); the configuration
+    then has no services of its own (cfg.master_missing), and
+    cfg.service("smtp") is Postfix's stock smtp service, which a trace
+    runs in and says so."""
     d = Path(config_dir)
     diags: list[Diagnostic] = []
     main_path = d / "main.cf"
@@ -498,13 +530,16 @@ def load_config(config_dir: str | os.PathLike = "/etc/postfix", *,
                          preset={"config_directory": str(config_dir)})
     master_path = d / "master.cf"
     services: list[Service] = []
+    master_missing = False
     try:
         master_text = _read(master_path)
     except OSError as exc:
+        master_missing = True
         if require_master:
             raise ConfigError(f"open {master_path}: {exc.strerror or exc}", str(master_path)) from None
         diags.append(Diagnostic("warning", f"open {master_path}: {exc.strerror or exc}", str(master_path)))
     else:
         services = parse_master_cf(master_text, str(master_path), diags)
     return Config(config_dir, main, services, diags, hostname=hostname,
-                  host_values=host_values, master_path=str(master_path))
+                  host_values=host_values, master_path=str(master_path),
+                  master_missing=master_missing)

@@ -7,6 +7,7 @@ from tui.core.cache import TableFailure
 from tui.core.config.params import param_list
 from tui.core.postfix.inet_addr_local import interface_addrs
 from tui.core.postfix.match_list import string_list_match
+from tui.core.postfix.valid_hostname import inet_aton, valid_mailhost_addr
 
 
 def resolve_local(env, view, domain: str, lookups: list):
@@ -24,11 +25,13 @@ def resolve_local(env, view, domain: str, lookups: list):
     if res.error:
         raise TableFailure(res.pattern or "mydestination", res.error, lookups)
     if d.startswith("[") and d.endswith("]"):
-        lit = d[1:-1]
-        if lit.startswith("ipv6:"):
-            lit = lit[5:]
+        # valid_mailhost_addr(), then the address as getaddrinfo() reads it
+        # ([127.000.000.001] is 127.0.0.1)
+        lit = valid_mailhost_addr(d[1:-1])
+        if lit is None:
+            return 0
         try:
-            ip = str(ipaddress.ip_address(lit))
+            ip = str(ipaddress.ip_address(lit if ":" in lit else inet_aton(lit)))
         except ValueError:
             return 0
         mine = interface_addrs(view, "inet_interfaces") + interface_addrs(view, "proxy_interfaces")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import ipaddress
 from dataclasses import dataclass, field
 
 from tui.core.cache import TableFailure, cross_evaluation, maps_find, table_lookup
@@ -12,7 +11,7 @@ from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL,
 from tui.core.postfix.mail_addr import strip_extension
 from tui.core.postfix.match_list import (_NO_MATCH, _match_hostname, domain_list_match, parent_style, string_list_match)
 from tui.core.postfix.resolve_local import resolve_local
-from tui.core.postfix.valid_hostname import valid_literal, valid_hostname
+from tui.core.postfix.valid_hostname import valid_hostaddr, valid_literal, valid_hostname
 from tui.core.rewrite.canonicalize import canonicalize
 
 
@@ -131,11 +130,7 @@ def _resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
         if not valid_literal(rcpt_domain):
             return Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, True, lookups)
     elif not valid_hostname(rcpt_domain):
-        try:
-            ipaddress.ip_address(rcpt_domain)
-            is_addr = True
-        except ValueError:
-            is_addr = False
+        is_addr = valid_hostaddr(rcpt_domain)
         if is_addr and param_bool(view, "resolve_numeric_domain"):
             a = a.rsplit("@", 1)[0] + "@[" + rcpt_domain + "]"
             rcpt_domain = "[" + rcpt_domain + "]"

@@ -8,7 +8,7 @@ from tui.core.cache import table_lookup
 from tui.core.dns import NOTFOUND, NULLMX, UNKNOWN
 from tui.core.postfix.dsn import dsn_fix, dsn_split
 from tui.core.postfix.mail_addr import mail_addr_keys
-from tui.core.postfix.valid_hostname import valid_hostaddr
+from tui.core.postfix.valid_hostname import valid_hostaddr, valid_mailhost_addr
 from tui.core.smtpd.state import (MAIL_ERROR_POLICY, NAME_RECIPIENT, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK)
 from tui.core.smtpd.walk import RestrictionWalk, _split_restrictions
 from tui.core.trace import DEFER, DUNNO, REJECT, WARN
@@ -237,10 +237,8 @@ class AccessChecks(RestrictionWalk):
         if domain.startswith("["):
             if rrtype not in ("A", "MX") or not domain.endswith("]"):
                 return SMTPD_CHECK_DUNNO
-            bare = domain[1:-1]
-            if bare.lower().startswith("ipv6:"):
-                bare = bare[5:]
-            if not valid_hostaddr(bare):
+            bare = valid_mailhost_addr(domain[1:-1])
+            if bare is None:
                 return SMTPD_CHECK_DUNNO
             found, st = self.check_addr_access(table, bare, reply_name, reply_class, def_acl)
             return st

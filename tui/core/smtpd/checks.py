@@ -8,7 +8,7 @@ from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_LOCAL, CLASS_RELAY, C
 from tui.core.postfix.dsn import dsn_fix
 from tui.core.postfix.mail_addr import mail_addr_find
 from tui.core.postfix.match_list import domain_list_match, namadr_list_match, parent_style
-from tui.core.postfix.valid_hostname import valid_hostaddr, valid_hostname
+from tui.core.postfix.valid_hostname import valid_hostaddr, valid_hostname, valid_mailhost_addr
 from tui.core.smtpd.access import AccessChecks
 from tui.core.smtpd.recipient_maps import validate_recipient
 from tui.core.smtpd.state import (DICT_ERR_RETRY, MAIL_ERROR_BOUNCE, MAIL_ERROR_POLICY, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK)
@@ -47,9 +47,7 @@ class BuiltinChecks(AccessChecks):
 
     def reject_invalid_hostaddr(self, addr, reply_name, reply_class) -> int:
         test = addr[1:-1] if (addr.startswith("[") and len(addr) > 2 and addr.endswith("]")) else addr
-        t = test[5:] if test.lower().startswith("ipv6:") else test
-        ok = valid_hostaddr(t) and (test.lower().startswith("ipv6:") == (":" in t))
-        if not ok:
+        if valid_mailhost_addr(test) is None:
             return self.check_reject(MAIL_ERROR_POLICY, self.pint("invalid_hostname_reject_code", 501), "5.5.2",
                                      f"<{reply_name}>: {reply_class} rejected: invalid ip address")
         return SMTPD_CHECK_DUNNO

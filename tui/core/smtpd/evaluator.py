@@ -7,6 +7,8 @@ from tui.core.cache import TableFailure
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.rewrite.resolve import resolve_addr
+from tui.core.smtpd.envelope import Extracted, extract_addr
+from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
 from tui.core.smtpd.restrictions_mail import MailRestrictions
 from tui.core.smtpd.state import (NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_REJECT, _Longjmp)
 from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
@@ -224,6 +226,14 @@ class Evaluator(MailRestrictions):
             self.decider = sb
             return self.finish(0, "", "connect")
         delay = self.vp.delay_reject
+        unevaluated = not_evaluated_notes(self)
+        if unevaluated:
+            self.notes.extend(unevaluated)
+        helo, sender_text, rcpt_text = tx.helo, tx.sender or "", tx.recipient
+        if self.p("smtpd_command_filter"):
+            helo, sender_text, rcpt_text, failed = command_filter(self, helo, sender_text, rcpt_text)
+            if failed is not None:
+                return self.finish_reject(failed)
         # connect
         self.stage = "connect"
         if not delay:
@@ -232,16 +242,16 @@ class Evaluator(MailRestrictions):
                 return self.finish_reject("connect")
         # helo
         self.stage = "helo"
-        if tx.helo is not None:
-            self.helo_name = tx.helo
+        if helo is not None:
+            self.helo_name = helo
             if not delay:
-                st = self.helo_stage(tx.helo)
+                st = self.helo_stage(helo)
                 if st == SMTPD_CHECK_REJECT:
                     return self.finish_reject("helo")
         # mail
         self.stage = "mail"
         self.where = "MAIL"
-        if self.vp.helo_required and tx.helo is None:
+        if self.vp.helo_required and helo is None:
             sb = self.begin("smtpd_helo_required", "smtpd_helo_required = yes", None,
                             self.source("smtpd_helo_required"))
             sb.outcome = REJECT
@@ -251,25 +261,30 @@ class Evaluator(MailRestrictions):
             self.decider = sb
             self.error_text = sb.reply
             return self.finish_reject("mail")
-        sender = tx.sender or ""
-        if sender.startswith("<") and sender.endswith(">"):
-            sender = sender[1:-1]
-        bad = self.bad_address(sender, "MAIL")
+        strict = self.pbool("strict_rfc821_envelopes")
+        got = extract_addr(sender_text, strict)
+        bad = self.bad_address(got, sender_text, "MAIL")
         if bad:
             return bad
+        sender = got.address
         self.sender = sender
         if not delay:
             st = self.mail_stage(sender)
             if st == SMTPD_CHECK_REJECT:
                 return self.finish_reject("mail")
+        if local_rewrite_check(self) is not None:
+            return self.finish_reject("mail")
+        if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
+            return self.utf8_undeclared(sender, "MAIL")
         # rcpt
         self.stage = "rcpt"
-        rcpt = tx.recipient
-        if rcpt.startswith("<") and rcpt.endswith(">"):
-            rcpt = rcpt[1:-1]
-        bad = self.bad_address(rcpt, "RCPT")
+        got = extract_addr(rcpt_text, strict)
+        bad = self.bad_address(got, rcpt_text, "RCPT")
         if bad:
             return bad
+        rcpt = got.address
+        if rcpt and not rcpt.isascii() and self.pbool("strict_smtputf8"):
+            return self.utf8_undeclared(rcpt, "RCPT")
         if rcpt.lower() == "postmaster":
             sb = self.begin("RFC 5321", "postmaster exception", None, None)
             sb.outcome = PERMIT
@@ -283,14 +298,29 @@ class Evaluator(MailRestrictions):
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
 
-    def bad_address(self, addr: str, where: str):
+    def utf8_undeclared(self, addr: str, where: str) -> Trace:
+        """strict_smtputf8 = yes: a non-ASCII address without the SMTPUTF8
+        parameter (which a trace never has) is refused (smtpd.c)."""
+        sb = self.begin("strict_smtputf8", "strict_smtputf8 = yes", None, self.source("strict_smtputf8"))
+        sb.outcome = REJECT
+        sb.reply = "553 5.6.7 Must declare SMTPUTF8 to send unicode address"
+        sb.detail = (f"<{addr}> is not ASCII and the {where} command has no SMTPUTF8 parameter "
+                     "(the trace assumes none)")
+        self.end(sb)
+        self.decider = sb
+        self.error_text = sb.reply
+        return self.finish_reject(self.stage)
+
+    def bad_address(self, got: Extracted, text: str, where: str):
         """smtpd's address syntax checks (extract_addr + smtpd_check_addr)."""
         what = "sender" if where == "MAIL" else "recipient"
         dsn = "5.1.7" if where == "MAIL" else "5.1.3"
+        addr = got.address
         bad = False
-        if addr == "" and where == "RCPT":
-            bad = True
-        elif addr.startswith("@") and self.pbool("strict_rfc821_envelopes"):
+        why = ""
+        if got.error:
+            bad, why = True, got.error
+        elif addr == "" and where == "RCPT":
             bad = True
         elif addr:
             try:
@@ -307,7 +337,7 @@ class Evaluator(MailRestrictions):
         sb = self.begin("address syntax", f"{what} address syntax", None, None)
         sb.outcome = REJECT
         sb.reply = f"501 {dsn} Bad {what} address syntax"
-        sb.detail = f"smtpd refuses <{addr}> before any restriction"
+        sb.detail = f"smtpd refuses <{text}> before any restriction" + (f" ({why})" if why else "")
         self.end(sb)
         self.decider = sb
         self.error_text = sb.reply

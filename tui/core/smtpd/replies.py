@@ -11,10 +11,21 @@ from tui.core.smtpd.state import (EvalState, MAIL_ERROR_DATA, MAIL_ERROR_RESOURC
 from tui.core.trace import Trace, WARN
 
 
-def _printable(s: str) -> str:
-    if s.isprintable():   # no control characters (\r and \n are not printable)
+def _printable(s: str, utf8: bool = True) -> str:
+    """printable(text, ' ') as smtpd_check_reject() applies it: ASCII
+    control characters become a space; a UTF-8 character is kept when
+    smtputf8_enable = yes, else each of its bytes becomes a space."""
+    if s.isascii() and s.isprintable():   # \r and \n are not printable
         return s
-    return "".join(c if (c.isprintable() and c not in "\r\n") else " " for c in s)
+    out = []
+    for c in s:
+        if c.isascii():
+            out.append(c if c.isprintable() else " ")
+        elif utf8 and not ("\udc80" <= c <= "\udcff"):   # not an undecodable byte
+            out.append(c)
+        else:
+            out.append(" " * len(c.encode("utf-8", "surrogateescape")))
+    return "".join(out)
 
 
 def _mac_expand(template: str, vals: dict) -> str:
@@ -78,7 +89,9 @@ class Replies(EvalState):
         elif not dsn_valid(dsn):
             self.warnings.append(f"DSN detail code configuration error: {et}")
             et = "450 4.7.1 Service unavailable"
-        et = _printable(et[:510])
+        et = et[:510]
+        if not (et.isascii() and et.isprintable()):
+            et = _printable(et, self.pbool("smtputf8_enable"))
         if not warn and self.defer_if_reject.active and et[0] == "5":
             d = self.defer_if_reject
             self.warn_if_reject = 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tui.core.postfix.inet_addr_local import interface_addrs
+from tui.core.postfix.peer_name import PEER_PERM
 from tui.core.smtpd.registry import DOMAIN, NUMBER, SERVICE, TABLE, restriction
 from tui.core.smtpd.dnsxl import DnsListChecks
 from tui.core.smtpd.state import (MAIL_ERROR_POLICY, NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_REV_CLIENT, NAME_SASL, NAME_SENDER, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK)
@@ -130,8 +131,11 @@ class ClientRestrictions(DnsListChecks):
                  deprecated={"reject_unknown_client": "reject_unknown_client_hostname"})
     def r_reject_unknown_client_hostname(self, name, orig, arg, reply_name, reply_class, def_acl) -> int:
         # also reject_unknown_client
+        # a temporary lookup failure is always 450; unknown_client_reject_code
+        # is for a permanent one (smtpd_check.c reject_unknown_client)
         if not self.name_status_ok:
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
+            code = self.pint("unknown_client_reject_code", 450) if self.name_status == PEER_PERM else 450
+            return self.check_reject(MAIL_ERROR_POLICY, code,
                                      "4.7.25",
                                      f"Client host rejected: cannot find your hostname, [{self.client_addr}]")
         return SMTPD_CHECK_DUNNO
@@ -140,7 +144,8 @@ class ClientRestrictions(DnsListChecks):
     def r_reject_unknown_reverse_client_hostname(self, name, orig, arg, reply_name, reply_class,
                                                  def_acl) -> int:
         if not self.reverse_name_status_ok:
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("unknown_client_reject_code", 450),
+            code = self.pint("unknown_client_reject_code", 450) if self.reverse_name_status == PEER_PERM else 450
+            return self.check_reject(MAIL_ERROR_POLICY, code,
                                      "4.7.1",
                                      f"Client host rejected: cannot find your reverse hostname, [{self.client_addr}]")
         return SMTPD_CHECK_DUNNO

@@ -9,6 +9,7 @@ from tui.core.config.params import param, param_bool, param_int, param_list
 from tui.core.dns import Resolver, UNKNOWN
 from tui.core.model import Source
 from tui.core.postfix.match_list import parent_style
+from tui.core.postfix.peer_name import PEER_OK, client_name_status, normalize_client_address
 from tui.core.trace import Lookup, NOT_EVALUATED, NO_MATCH, Step, Transaction
 
 
@@ -236,13 +237,20 @@ class EvalState:
         self.notes: list[str] = []
         self.classes: dict[str, tuple[Any, Source | None]] = {}
         # the other state starts as the class attributes below
-        name = (tx.client_name or "unknown")
+        name, self.name_status = client_name_status(tx.client_name)
         self.client_name = name
-        self.client_addr = tx.client_address
-        self.reverse_name = tx.reverse_name or "unknown"
-        self.name_status_ok = name.lower() != "unknown"
-        self.reverse_name_status_ok = self.reverse_name.lower() != "unknown"
-        self.namaddr = f"{name}[{tx.client_address}]"
+        self.reverse_name, self.reverse_name_status = client_name_status(tx.reverse_name)
+        self.name_status_ok = self.name_status == PEER_OK
+        self.reverse_name_status_ok = self.reverse_name_status == PEER_OK
+        addr = tx.client_address
+        if ":" in addr or addr[:1] == "0" or ".0" in addr:
+            # IPv6, or IPv4 with leading zeros: smtpd's own normal form
+            # (an IPv4-mapped IPv6 client is its IPv4 address)
+            addr = normalize_client_address(addr, self.p("inet_protocols")) or addr
+        self.client_addr = addr
+        self.namaddr = f"{name}[{addr}]"
+        if cfg.master_missing:
+            self.notes.append(cfg.master_missing_note())
 
     # ------------------------------------------------------------ parameters
     def p(self, name: str) -> str:
