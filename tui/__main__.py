@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "lookup": "look keys up in a table like postmap -q",
     "trace": "evaluate smtpd restrictions for one recipient, step by step",
     "lint": "print the configuration's warnings as path:line: warning: text",
+    "triage": "explain every refusal in mail logs, checked against today's configuration",
 }
 
 

@@ -1,0 +1,1 @@
+"""Analyses built on the engine: mail-log triage."""

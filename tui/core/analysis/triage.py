@@ -1,0 +1,391 @@
+"""Mail-log triage: every refusal in a log, grouped by the rule that decides
+it today, and whether today's configuration still answers the same.
+
+    t = Triage(cfg)
+    t.read("/var/log/mail.log")          # or t.read_lines(lines, "stdin")
+    result = t.finish()                  # TriageResult: groups, counts, unparsed
+
+Each distinct logged transaction (service, client, HELO, sender, recipient,
+stage) is re-traced once with `evaluate` and compared with the logged reply:
+"same", "differs" (the configuration changed since), or "undecidable" (the
+answer depended on something the explorer cannot know offline: DNS, a
+policy service, a milter, postscreen, a SASL backend, a table that failed at
+the time -- the reason says which).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from tui.core.analysis.maillog import (Reader, Record, Unparsed, iter_lines, open_log, read_records,
+                                       sort_key)
+
+SAME, DIFFERS, UNDECIDABLE = "same", "differs", "undecidable"
+
+# smtpd command in the log -> the stage the explorer traces
+STAGES = {"CONNECT": "connect", "XCLIENT": "connect", "HELO": "helo", "EHLO": "helo",
+          "MAIL": "mail", "RCPT": "rcpt"}
+_NOT_TRACED = {
+    "DATA": "smtpd_data_restrictions", "BDAT": "smtpd_data_restrictions",
+    "END-OF-MESSAGE": "smtpd_end_of_data_restrictions", "ETRN": "smtpd_etrn_restrictions",
+    "VRFY": "the VRFY command (smtpd_recipient_restrictions without a sender)",
+}
+_DNS_ENTRIES = ("reject_rbl_client", "reject_rhsbl", "reject_unknown", "check_client_mx_access",
+                "check_client_ns_access", "check_client_a_access", "check_sender_mx_access",
+                "check_sender_ns_access", "check_sender_a_access", "check_recipient_mx_access",
+                "check_recipient_ns_access", "check_recipient_a_access", "check_helo_mx_access",
+                "check_helo_ns_access", "check_helo_a_access", "check_reverse_client_hostname",
+                "reject_dnsbl", "permit_dnswl_client", "permit_rhswl_client")
+_MASK = re.compile(r"<[^<>]*>|[^\s\[\]<>]*\[[^\[\]\s]*\](?::\d+)?")
+
+
+def mask(reply: str) -> str:
+    """A reply with its addresses and clients replaced by "<...>" / "...[...]":
+    the text replies of one rule share."""
+    return _MASK.sub(lambda m: "<...>" if m.group(0).startswith("<") else "...[...]", reply)
+
+
+@dataclass
+class Occurrence:
+    """One distinct logged transaction and how often it was logged."""
+
+    record: Record
+    service: str | None
+    where: str                     # "file:line" of its first line
+    count: int = 0
+    first: str = ""
+    last: str = ""
+    today: str = UNDECIDABLE
+    today_reply: str = ""          # today's answer (when it differs: what instead)
+    reason: str = ""               # undecidable: which outside answer it needed
+    trace: object = None           # tui.core.trace.Trace, when re-traced
+    _fk: str = ""
+    _lk: str = ""
+
+    def see(self, stamp: str) -> None:
+        self.count += 1
+        k = sort_key(stamp)
+        if not self.first or k < self._fk:
+            self.first, self._fk = stamp, k
+        if not self.last or k >= self._lk:
+            self.last, self._lk = stamp, k
+
+    @property
+    def stage(self) -> str:
+        return STAGES.get(self.record.command.upper(), self.record.command.lower())
+
+    def transaction(self):
+        return self.record.transaction()
+
+    def to_json(self) -> dict:
+        r = self.record
+        return {"count": self.count, "first": self.first, "last": self.last, "where": self.where,
+                "service": self.service, "program": r.program, "command": r.command,
+                "client_name": r.client_name, "client_address": r.client_address, "helo": r.helo,
+                "sender": r.sender, "recipient": r.recipient, "reply": r.reply,
+                "today": self.today, "today_reply": self.today_reply, "reason": self.reason}
+
+
+@dataclass
+class Group:
+    kind: str                      # reject | sasl | table | delivery | postscreen
+    service: str                   # master.cf service (or the process name when none)
+    stage: str                     # connect/helo/mail/rcpt/data/...; the command for others
+    action: str                    # reject | reject_warning | milter-reject | ...
+    reply: str                     # masked reply (or the message's gist)
+    today: str
+    today_reply: str
+    reason: str
+    decided_by: dict | None
+    count: int = 0
+    first: str = ""
+    last: str = ""
+    clients: Counter = field(default_factory=Counter)
+    senders: Counter = field(default_factory=Counter)
+    recipients: Counter = field(default_factory=Counter)
+    occurrences: list[Occurrence] = field(default_factory=list)
+    _fk: str = ""
+    _lk: str = ""
+
+    def add(self, occ: Occurrence) -> None:
+        self.occurrences.append(occ)
+        self.count += occ.count
+        r = occ.record
+        if r.client_address or r.client_name:
+            self.clients[r.client] += occ.count
+        if r.sender is not None:
+            self.senders[r.sender or "<>"] += occ.count
+        if r.recipient is not None:
+            self.recipients[r.recipient] += occ.count
+        if not self.first or occ._fk < self._fk:
+            self.first, self._fk = occ.first, occ._fk
+        if not self.last or occ._lk >= self._lk:
+            self.last, self._lk = occ.last, occ._lk
+
+    @property
+    def verdict(self) -> str:
+        if self.today == SAME:
+            return "today's configuration answers the same"
+        if self.today == DIFFERS:
+            return f"today it answers {self.today_reply or '(nothing)'} instead"
+        return f"cannot be decided offline: {self.reason}"
+
+    def to_json(self, examples: int = 5) -> dict:
+        return {"kind": self.kind, "count": self.count, "service": self.service, "stage": self.stage,
+                "action": self.action, "reply": self.reply, "decided_by": self.decided_by,
+                "today": self.today, "today_reply": self.today_reply, "reason": self.reason,
+                "first": self.first, "last": self.last,
+                "top_clients": self.clients.most_common(5), "top_senders": self.senders.most_common(5),
+                "top_recipients": self.recipients.most_common(5),
+                "transactions": len(self.occurrences),
+                "examples": [o.to_json() for o in self.occurrences[:examples]]}
+
+
+@dataclass
+class TriageResult:
+    lines: int
+    ignored: int
+    unparsed: Unparsed
+    groups: list[Group]
+    files: list[str]
+    retraced: int
+    errors: list[str]
+
+    @property
+    def differs(self) -> bool:
+        return any(g.today == DIFFERS for g in self.groups)
+
+    def to_json(self, examples: int = 5) -> dict:
+        return {"files": self.files, "lines": self.lines, "ignored": self.ignored,
+                "unparsed": {"count": self.unparsed.count,
+                             "examples": [{"file": f, "line": n, "why": why, "text": t}
+                                          for f, n, why, t in self.unparsed.examples]},
+                "retraced": self.retraced, "errors": self.errors,
+                "groups": [g.to_json(examples) for g in self.groups]}
+
+
+def _decider_json(step) -> dict | None:
+    if step is None:
+        return None
+    return {"parameter": step.parameter, "entry": step.entry, "position": step.position,
+            "source": str(step.source) if step.source is not None else None}
+
+
+def _needs(step) -> str:
+    e = step.entry.split()[0].lower() if step.entry else ""
+    if e.startswith("check_policy_service"):
+        return "policy service " + " ".join(step.entry.split()[1:2])
+    if e.startswith("reject_unverified"):
+        return "address verification (" + e + ")"
+    if e.startswith(_DNS_ENTRIES):
+        return "DNS (" + e + ")"
+    return step.detail or e or "an outside answer"
+
+
+class Triage:
+    """Reads logs and re-traces what they refused against one configuration."""
+
+    def __init__(self, cfg, resolver=None, evaluate=None) -> None:
+        from tui.core.restrictions import evaluate as _evaluate
+
+        self.cfg = cfg
+        self.resolver = resolver
+        self._evaluate = evaluate or _evaluate
+        self.reader = Reader()
+        self.files: list[str] = []
+        self.errors: list[str] = []
+        self._occ: dict[tuple, Occurrence] = {}
+        self._services: dict[str, str | None] = {}
+        self._by_syslog: dict[str, list[str]] | None = None
+
+    # -- reading ---------------------------------------------------------
+    def read(self, path: str, progress: Callable[[int, int | None], None] | None = None) -> None:
+        """Read one log file ("-": stdin; gzip-compressed files are read as such)."""
+        try:
+            fh, size, raw = open_log(path)
+        except OSError as exc:
+            self.errors.append(f"{path}: {exc.strerror or exc}")
+            return
+        self.files.append(path)
+        cb = (lambda pos: progress(pos, size)) if progress is not None else None
+        try:
+            self.read_lines(iter_lines(fh, cb, raw), path)
+        except (OSError, EOFError) as exc:  # a truncated .gz, a read error: keep what was read
+            self.errors.append(f"{path}: {exc}")
+        finally:
+            if path != "-":
+                fh.close()
+                if raw is not None and raw is not fh:
+                    raw.close()
+
+    def read_lines(self, lines: Iterable[str | None], where: str) -> None:
+        occ = self._occ
+        for n, r in read_records(self.reader, lines, where):
+            if r.kind == "reject":
+                key = (r.program, r.action, r.command, r.client_name, r.client_address, r.helo,
+                       r.sender, r.recipient, r.reply)
+            elif r.kind == "delivery":
+                key = (r.program, r.kind, r.action, r.reply, mask(r.text), r.recipient)
+            elif r.kind == "table":
+                key = (r.program, r.kind, r.table, r.text)
+            else:
+                key = (r.program, r.kind, r.action, r.client_name, r.client_address, r.text)
+            o = occ.get(key)
+            if o is None:
+                o = occ[key] = Occurrence(r, None, f"{where}:{n}")
+            o.see(r.time)
+
+    # -- services ----------------------------------------------------------
+    def service_for(self, r: Record) -> str | None:
+        """The master.cf smtpd service whose syslog_name the process name
+        carries ("postfix/submission/smtpd" -> submission; "postfix/smtpd" ->
+        smtp, or the one smtpd service logging as "postfix")."""
+        prog = r.program
+        if prog in self._services:
+            return self._services[prog]
+        if self._by_syslog is None:
+            self._by_syslog = {}
+            for svc in self.cfg.smtpd_services():
+                try:
+                    name = self.cfg.params(svc).expand("syslog_name")
+                except Exception:
+                    continue
+                self._by_syslog.setdefault(name, []).append(svc.name)
+        svc = None
+        if r.daemon == "smtpd":
+            cands = self._by_syslog.get(r.syslog_name, [])
+            if cands:
+                svc = "smtp" if "smtp" in cands else cands[0]
+            else:
+                hint = r.service_hint
+                if hint and self.cfg.service(hint) is not None:
+                    svc = hint
+                elif not prog and self.cfg.service("smtp") is not None:
+                    svc = "smtp"  # a pasted line without its process name
+        self._services[prog] = svc
+        return svc
+
+    # -- judging ------------------------------------------------------------
+    def _judge(self, o: Occurrence, traces: dict) -> None:
+        r = o.record
+        if r.kind != "reject":
+            o.today = UNDECIDABLE
+            o.reason = {
+                "sasl": "SASL authentication is decided by the SASL server (smtpd_sasl_type), not by restrictions",
+                "table": "a table lookup failed at the time; whether it answers now depends on the table's "
+                         "server or file",
+                "delivery": "delivery results come from the remote server or the delivery agent, "
+                            "not from smtpd restrictions",
+                "postscreen": "postscreen verdicts depend on DNSBL answers and the client's behaviour",
+            }.get(r.kind, "not an smtpd restriction")
+            return
+        if r.action == "milter-reject":
+            o.today, o.reason = UNDECIDABLE, "a milter decided it (smtpd_milters / non_smtpd_milters)"
+            return
+        if r.daemon == "postscreen":
+            o.today, o.reason = UNDECIDABLE, "postscreen decided it (DNSBL answers, protocol tests)"
+            return
+        cmd = r.command.upper()
+        if cmd not in STAGES:
+            o.today = UNDECIDABLE
+            o.reason = (f"{cmd}: {_NOT_TRACED[cmd]} are not evaluated by the explorer" if cmd in _NOT_TRACED
+                        else f"the {cmd} command is not evaluated by the explorer")
+            return
+        o.service = svc = self.service_for(r)
+        if svc is None:
+            o.today = UNDECIDABLE
+            o.reason = f"no smtpd service in master.cf logs as {r.program or '(no process name)'}"
+            return
+        tx = r.transaction()
+        key = (svc, tx.client_address, tx.client_name, tx.helo, tx.sender, tx.recipient)
+        tr = traces.get(key)
+        if tr is None:
+            try:
+                tr = self._evaluate(self.cfg, tx, service=svc, resolver=self.resolver)
+            except Exception as exc:  # an engine error is a value here, never the end of the triage
+                tr = exc
+            traces[key] = tr
+        if isinstance(tr, Exception):
+            o.today, o.reason = UNDECIDABLE, f"the explorer could not trace it: {tr}"
+            return
+        o.trace = tr
+        logged = r.reply
+        if r.action == "reject_warning":
+            warned = [s.reply for s in tr.steps if s.outcome == "warn"]
+            if logged in warned:
+                o.today, o.today_reply = SAME, logged
+                return
+            answer = f"no reject_warning ({tr.reply or 'smtpd does not start'})"
+        else:
+            if tr.reply == logged:
+                o.today, o.today_reply = SAME, logged
+                return
+            answer = tr.reply or "no answer: " + "; ".join(tr.config_errors or ("smtpd does not start",))
+        o.today_reply = answer
+        needs = [_needs(s) for s in tr.steps if s.conditional]
+        if "blocked using" in logged:
+            needs.append("DNS (a DNS blocklist answered at the time)")
+        if r.client_name == "unknown" and logged[:1] == "4":
+            needs.append("DNS (the client's name lookup failed temporarily, or permanently: the log "
+                         "prints both as unknown)")
+        if logged[4:9] in ("4.3.0", "4.3.5") or "Temporary lookup failure" in logged:
+            needs.append("a table lookup failed at the time (451 4.3.x); the explorer reads the tables "
+                         "as they are now")
+        if needs:
+            o.today, o.reason = UNDECIDABLE, "; ".join(dict.fromkeys(needs))
+        else:
+            o.today = DIFFERS
+
+    def finish(self, progress: Callable[[int, int], None] | None = None) -> TriageResult:
+        traces: dict = {}
+        occs = list(self._occ.values())
+        groups: dict[tuple, Group] = {}
+        for i, o in enumerate(occs):
+            self._judge(o, traces)
+            if progress is not None and i % 200 == 0:
+                progress(i, len(occs))
+            r = o.record
+            decider = None
+            tr = o.trace
+            if tr is not None:
+                if r.action == "reject_warning" and o.today == SAME:
+                    decider = next((s for s in tr.steps if s.outcome == "warn" and s.reply == r.reply), None)
+                else:
+                    decider = tr.decided_by
+            dj = _decider_json(decider)
+            if r.kind == "reject":
+                stage = STAGES.get(r.command.upper(), r.command.lower())
+                gist = mask(r.reply)
+            elif r.kind == "table":
+                stage, gist = "lookup", f"{r.table}: {mask(r.text)}"
+            elif r.kind == "delivery":
+                stage, gist = "delivery", f"status={r.action} dsn={r.reply} {mask(r.text)}".strip()
+            else:
+                stage, gist = r.command.lower() or r.kind, (r.action + (": " + r.text if r.text else ""))
+                if r.kind == "sasl":
+                    gist = r.action
+            service = o.service or self.service_for(r) or r.program
+            tkey = (r.kind, service, stage, r.action, gist, o.today,
+                    mask(o.today_reply) if o.today == DIFFERS else "", o.reason,
+                    tuple(sorted(dj.items())) if dj else None)
+            g = groups.get(tkey)
+            if g is None:
+                g = groups[tkey] = Group(r.kind, service, stage, r.action, gist, o.today,
+                                         mask(o.today_reply) if o.today == DIFFERS else "", o.reason, dj)
+            g.add(o)
+        order = {DIFFERS: 0, SAME: 1, UNDECIDABLE: 2}
+        result = sorted(groups.values(), key=lambda g: (order[g.today], -g.count, g.service, g.reply))
+        for g in result:
+            g.occurrences.sort(key=lambda o: -o.count)
+        rd = self.reader
+        return TriageResult(lines=rd.lines, ignored=rd.ignored, unparsed=rd.unparsed, groups=result,
+                            files=list(self.files), retraced=len(traces), errors=list(self.errors))
+
+
+def triage(cfg, paths: list[str], resolver=None) -> TriageResult:
+    t = Triage(cfg, resolver=resolver)
+    for p in paths:
+        t.read(p)
+    return t.finish()
