@@ -34,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", action="append", default=[], metavar="SERVER=ACTION",
                    help="answer of a check_policy_service server, e.g. 'inet:127.0.0.1:10023=DUNNO'")
     p.add_argument("--json", action="store_true", help="print the trace as JSON")
+    p.add_argument("--batch", metavar="FILE",
+                   help="JSON lines in (one transaction per line, flag names as keys, plus id), "
+                        "JSON lines out; '-' reads standard input")
 
 
 def _resolver(args):
@@ -61,11 +64,16 @@ def _err(msg: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from tui.core.config import ConfigError, load_config
     from tui.core.explain import explain
-    from tui.core.logline import LogLineError, parse_log_line
+    from tui.core.analysis.maillog import LogLineError
+    from tui.core.analysis.maillog import parse_line as parse_log_line
     from tui.core.model import ExplorerError
     from tui.core.restrictions import evaluate
     from tui.core.trace import Transaction
 
+    if getattr(args, "batch", None):
+        from tui.cli.batch import run_batch
+
+        return run_batch(args)
     service = args.service
     client_address = args.client_address
     client_name = args.client_name
