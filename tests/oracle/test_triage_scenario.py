@@ -152,7 +152,8 @@ def wait_for_log(inst, needle: str, timeout: float = 10.0) -> str:
 
 @contextmanager
 def real_maillog():
-    """(config dir, mail log text) of a real smtpd driven through SESSIONS."""
+    """(config dir, mail log text, running instance) of a real smtpd driven
+    through SESSIONS."""
     from tests.oracle import postfix_instance as pi
 
     saved = pi._DROPPED_OVERRIDES
@@ -161,9 +162,9 @@ def real_maillog():
         with scenario_dir() as d:
             with pi.PostfixInstance(d) as inst:
                 drive(inst)
-                text = wait_for_log(inst, "END-OF-MESSAGE")
+                wait_for_log(inst, "SASL PLAIN authentication failed")
                 time.sleep(0.3)
                 text = inst.maillog.read_text(errors="replace")
-            yield d, text
+                yield d, text, inst
     finally:
         pi._DROPPED_OVERRIDES = saved
