@@ -35,6 +35,7 @@ import gzip
 import io
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 from lark import Token, Tree
@@ -63,7 +64,7 @@ RELEVANT = re.compile(r"reject|status=(?:bounced|deferred|expired|undeliverable)
 # REPLY tokens)
 SLOT = re.compile(r"(\A(?!warning:)(?:NOQUEUE|[0-9A-Za-z]{5,})(?=:)"
                   r"|<[^<>\s;]*>"
-                  r"|[^\s\[\]<>=,;]*\[[^\[\]\s]*\](?::\d+)?"
+                  r"|(?<![^\s=(])[^\s\[\]<>=,;]*\[[^\[\]\s]*\](?::\d+)?"
                   r"|(?<![\w.])\d+\.\d+(?:[./]\d+)*(?![\w.]))")
 
 
@@ -293,17 +294,63 @@ def parse_line(text: str) -> Record:
     return build(kind, {n: str(t) for n, t in toks}, prefix)
 
 
+# ---------------------------------------------------------------- the smtpd reject fast path
+
+@lru_cache(maxsize=None)
+def _reject_regex() -> tuple[re.Pattern, re.Pattern]:
+    """The grammar's smtpd_reject rule as one regular expression, built from
+    the grammar's own terminal definitions; every terminal is an atomic group
+    so that, like lark's lexer, it never gives back what it matched.
+
+    Returns (the whole message, one attribute)."""
+    terms = {t.name: t.pattern.to_regexp() for t in _parser("message").terminals}
+    bare_group = re.compile(r"(?<!\\)\((?!\?)")
+
+    def t(name: str) -> str:
+        return "(?>" + bare_group.sub("(?:", terms[name]) + ")"
+
+    sp = r"[ \t]*"
+    plain_attr = f"{t('ATTR_NAME')}{sp}={sp}(?:{t('ANGLED')}|{t('BARE')})"
+    whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}(?P<action>{t('ACTION')}){sp}:{sp}"
+             f"(?P<command>{t('COMMAND')}){sp}from{sp}(?P<client>{t('CLIENT')}){sp}:{sp}"
+             f"(?P<reply>{t('REPLY')}){sp}(?P<attrs>;{sp}{plain_attr}(?:{sp},?{sp}{plain_attr})*){sp}")
+    attr = f"(?P<name>{t('ATTR_NAME')}){sp}={sp}(?P<value>{t('ANGLED')}|{t('BARE')})"
+    return re.compile(whole), re.compile(attr)
+
+
+def _reject_fields(m: re.Match) -> dict[str, str]:
+    f = m.groupdict()
+    attrs = f.pop("attrs")
+    for a in _reject_regex()[1].finditer(attrs):
+        f["attr_" + a.group(1)] = a.group(2)
+    return f
+
+
 # ---------------------------------------------------------------- shapes
 
 class _Shape:
     """Where each field of one message shape lies: a constant, one variable
     part, or a mix (a template of constants and variable-part indices)."""
 
-    __slots__ = ("kind", "fields")
+    __slots__ = ("kind", "fields", "ident")
 
     def __init__(self, kind: str, fields: list[tuple[str, object]]):
         self.kind = kind
         self.fields = fields  # (name, str | int | list[str | int])
+        # the variable parts that make one logged transaction differ from
+        # another (not the queue id, delays, the connection reuse count)
+        idx: set[int] = set()
+        for name, how in fields:
+            if name in _NOT_IDENT:
+                continue
+            if how.__class__ is int:
+                idx.add(how)
+            elif how.__class__ is list:
+                idx.update(p for p in how if p.__class__ is int)
+        self.ident = tuple(sorted(idx))
+
+    def key(self, slots: list[str]) -> tuple:
+        return tuple([slots[i] for i in self.ident])
 
     def fill(self, slots: list[str]) -> dict[str, str]:
         out = {}
@@ -315,6 +362,9 @@ class _Shape:
             else:
                 out[name] = "".join(slots[p] if p.__class__ is int else p for p in how)
         return out
+
+
+_NOT_IDENT = frozenset(("queue_id", "attr_delay", "attr_delays", "attr_conn_use", "number2"))
 
 
 def _make_shape(message: str, parts: list[str]) -> _Shape | None:
@@ -376,61 +426,138 @@ class Reader:
     MAX_SHAPES = 200_000
 
     def __init__(self) -> None:
+        self._reject = _reject_regex()[0].fullmatch
+        self._stamps: dict[str, bool] = {}
         self.lines = 0
         self.ignored = 0
         self.unparsed = Unparsed()
         self._shapes: dict[str, _Shape | None] = {}
         self.grammar_parses = 0
 
-    def record(self, line: str, where: str = "", lineno: int = 0) -> Record | None:
-        """The Record of one line (None: not one that matters, or unparsed)."""
-        m = PREFIX.match(line)
-        if m is None:
+    def scan(self, line: str, where: str = "", lineno: int = 0):
+        """What a line that matters holds, else None (counted as ignored or
+        unparsed). Returns (FAST, reject match, prefix match), (SHAPE,
+        (shape, variable parts), prefix match) or (RECORD, Record, prefix
+        match); Records are built only when needed, so that repeated
+        transactions cost no more than recognising them."""
+        i = line.find("]: ")
+        if i < 0:
             if line.strip():
                 self.unparsed.add(where, lineno, "no time stamp / host / process[pid] prefix", line)
             else:
                 self.ignored += 1
             return None
-        msg = line[m.end():]
+        msg = line[i + 3:]
         if RELEVANT.search(msg) is None:
             self.ignored += 1
             return None
-        prefix = m.group(1, 2, 3, 4)
+        m = self._prefix(line, i)
+        if m is None:
+            self.unparsed.add(where, lineno, "no time stamp / host / process[pid] prefix", line)
+            return None
+        rm = self._reject(msg)
+        if rm is not None:
+            return FAST, rm, m
         parts = SLOT.split(msg)
         key = "\x00".join(parts[0::2])
-        shapes = self._shapes
-        shape = shapes.get(key, False)
+        shape = self._shapes.get(key, False)
         if shape is False:
-            try:
-                self.grammar_parses += 1
-                shape = _make_shape(msg, parts)
-            except LarkError:
-                shape = None
-                if not _needs_reading(msg):
-                    self.ignored += 1
-                    return None
-                self.unparsed.add(where, lineno, "message not understood", line)
-                if len(shapes) < self.MAX_SHAPES:
-                    shapes[key] = None
+            shape = self._new_shape(key, msg, parts, m, where, lineno, line)
+            if shape is None:
                 return None
-            except Exception as exc:  # never stop a triage
-                self.unparsed.add(where, lineno, f"cannot read: {exc.__class__.__name__}", line)
-                return None
-            if shape is None:  # fields cut variable parts: parse each such line
-                try:
-                    return parse_message(msg, prefix)
-                except LogLineError:
-                    self.unparsed.add(where, lineno, "message not understood", line)
-                    return None
-            if len(shapes) < self.MAX_SHAPES:
-                shapes[key] = shape
+            if shape.__class__ is Record:
+                return RECORD, shape, m
         elif shape is None:
             if _needs_reading(msg):
                 self.unparsed.add(where, lineno, "message not understood", line)
             else:
                 self.ignored += 1
             return None
-        return build(shape.kind, shape.fill(parts[1::2]), prefix)
+        return SHAPE, (shape, parts[1::2]), m
+
+    def _prefix(self, line: str, i: int) -> tuple[str, str, str, str] | None:
+        """(time stamp, host, process, pid) of a line whose "]: " is at i:
+        what PREFIX matches, with the time stamps already seen remembered
+        (a log has one per second at most)."""
+        head = line[:i]
+        stamp, sep, rest = head.rpartition(" ")
+        stamp, sep2, host = stamp.rpartition(" ")
+        if not sep or not sep2:
+            return None
+        program, sep, pid = rest.partition("[")
+        if not sep or not pid.isdigit() or not program or not host:
+            return None
+        ok = self._stamps.get(stamp)
+        if ok is None:
+            pm = PREFIX.match(line)
+            ok = pm is not None and pm.end() == i + 3 and pm.group(1) == stamp.rstrip(" ")
+            if len(self._stamps) > 100_000:
+                self._stamps.clear()
+            self._stamps[stamp] = ok
+        if not ok:
+            return None
+        if stamp[-1] == " ":  # "Dec  5 ..." with a second space before the host
+            stamp = stamp.rstrip(" ")
+        return (stamp, host, program, pid)
+
+    def _new_shape(self, key, msg, parts, m, where, lineno, line):
+        shapes = self._shapes
+        try:
+            self.grammar_parses += 1
+            shape = _make_shape(msg, parts)
+        except LarkError:
+            if len(shapes) < self.MAX_SHAPES:
+                shapes[key] = None
+            if not _needs_reading(msg):
+                self.ignored += 1
+            else:
+                self.unparsed.add(where, lineno, "message not understood", line)
+            return None
+        except Exception as exc:  # never stop a triage
+            self.unparsed.add(where, lineno, f"cannot read: {exc.__class__.__name__}", line)
+            return None
+        if shape is None:  # fields cut variable parts: parse each such line
+            try:
+                return parse_message(msg, m)
+            except LogLineError:
+                self.unparsed.add(where, lineno, "message not understood", line)
+                return None
+        if len(shapes) < self.MAX_SHAPES:
+            shapes[key] = shape
+        return shape
+
+    def record(self, line: str, where: str = "", lineno: int = 0) -> Record | None:
+        """The Record of one line (None: not one that matters, or unparsed)."""
+        got = self.scan(line, where, lineno)
+        return None if got is None else make_record(got)
+
+
+FAST, SHAPE, RECORD = 0, 1, 2
+
+
+def make_record(got) -> Record:
+    """The Record of what Reader.scan returned."""
+    tag, payload, m = got
+    if tag == FAST:
+        return build("smtpd_reject", _reject_fields(payload), m)
+    if tag == SHAPE:
+        shape, slots = payload
+        return build(shape.kind, shape.fill(slots), m)
+    return payload
+
+
+def ident(got) -> tuple:
+    """What tells one logged transaction from another (the queue id, pid and
+    time stamp aside)."""
+    tag, payload, m = got
+    if tag == FAST:
+        return (m[2], payload.group("action", "command", "client", "reply", "attrs"))
+    if tag == SHAPE:
+        shape, slots = payload
+        return (m[2], shape, *[slots[i] for i in shape.ident])
+    r = payload
+    return (r.program, r.kind, r.action, r.command, r.client, r.helo, r.sender, r.recipient, r.reply,
+            r.table, r.text)
 
 
 # Messages with a keyword that are still not refusals (a connect, a

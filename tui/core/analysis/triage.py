@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from tui.core.analysis.maillog import (Reader, Record, Unparsed, iter_lines, open_log, read_records,
+from tui.core.analysis.maillog import (MAX_LINE, Reader, Record, Unparsed, ident, iter_lines, make_record, open_log,
                                        sort_key)
 
 SAME, DIFFERS, UNDECIDABLE = "same", "differs", "undecidable"
@@ -61,16 +61,9 @@ class Occurrence:
     today_reply: str = ""          # today's answer (when it differs: what instead)
     reason: str = ""               # undecidable: which outside answer it needed
     trace: object = None           # tui.core.trace.Trace, when re-traced
-    _fk: str = ""
-    _lk: str = ""
 
-    def see(self, stamp: str) -> None:
-        self.count += 1
-        k = sort_key(stamp)
-        if not self.first or k < self._fk:
-            self.first, self._fk = stamp, k
-        if not self.last or k >= self._lk:
-            self.last, self._lk = stamp, k
+    # first/last: the time stamps of its first and last line as read (give
+    # rotated logs oldest first)
 
     @property
     def stage(self) -> str:
@@ -119,10 +112,11 @@ class Group:
             self.senders[r.sender or "<>"] += occ.count
         if r.recipient is not None:
             self.recipients[r.recipient] += occ.count
-        if not self.first or occ._fk < self._fk:
-            self.first, self._fk = occ.first, occ._fk
-        if not self.last or occ._lk >= self._lk:
-            self.last, self._lk = occ.last, occ._lk
+        fk, lk = sort_key(occ.first), sort_key(occ.last)
+        if not self.first or fk < self._fk:
+            self.first, self._fk = occ.first, fk
+        if not self.last or lk >= self._lk:
+            self.last, self._lk = occ.last, lk
 
     @property
     def verdict(self) -> str:
@@ -221,21 +215,35 @@ class Triage:
                     raw.close()
 
     def read_lines(self, lines: Iterable[str | None], where: str) -> None:
+        """Count every logged transaction; a Record is built only the first
+        time a transaction is seen (its shape and variable parts say which
+        one it is, the queue id, pid and time stamp aside)."""
         occ = self._occ
-        for n, r in read_records(self.reader, lines, where):
-            if r.kind == "reject":
-                key = (r.program, r.action, r.command, r.client_name, r.client_address, r.helo,
-                       r.sender, r.recipient, r.reply)
-            elif r.kind == "delivery":
-                key = (r.program, r.kind, r.action, r.reply, mask(r.text), r.recipient)
-            elif r.kind == "table":
-                key = (r.program, r.kind, r.table, r.text)
-            else:
-                key = (r.program, r.kind, r.action, r.client_name, r.client_address, r.text)
-            o = occ.get(key)
-            if o is None:
-                o = occ[key] = Occurrence(r, None, f"{where}:{n}")
-            o.see(r.time)
+        reader = self.reader
+        scan = reader.scan
+        unparsed = reader.unparsed
+        n = 0
+        try:
+            for line in lines:
+                n += 1
+                if line is None:
+                    unparsed.add(where, n, f"line longer than {MAX_LINE} bytes", "")
+                    continue
+                try:
+                    got = scan(line, where, n)
+                    if got is None:
+                        continue
+                    key = ident(got)
+                    o = occ.get(key)
+                    if o is None:
+                        rec = make_record(got)
+                        o = occ[key] = Occurrence(rec, None, f"{where}:{n}", first=rec.time)
+                    o.count += 1
+                    o.last = got[2][0]
+                except Exception as exc:  # never stop a triage
+                    unparsed.add(where, n, f"cannot read: {exc.__class__.__name__}", line)
+        finally:
+            reader.lines += n
 
     # -- services ----------------------------------------------------------
     def service_for(self, r: Record) -> str | None:
