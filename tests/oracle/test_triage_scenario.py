@@ -135,6 +135,13 @@ def drive(inst) -> None:
              ["ETRN example.test"])
     _session(inst, "smtp", "203.0.113.53", "mail.other.test", "mail.other.test", "", "",
              ["VRFY x@elsewhere.test"])
+    # accepted mail: delivered (discard), and relayed for a client of
+    # mynetworks to a domain that has no DNS here (the smtp client logs
+    # status=bounced or status=deferred)
+    _session(inst, "smtp", "203.0.113.60", "mail.other.test", "mail.other.test", "", "",
+             ["MAIL FROM:<a@other.test>", "RCPT TO:<alice@example.test>", "DATA"])
+    _session(inst, "smtp", "192.0.2.10", "client.example.test", "client.example.test", "", "",
+             ["MAIL FROM:<>", "RCPT TO:<someone@remote.invalid>", "DATA"])
     # SASL authentication failure (the harness's Dovecot socket refuses every AUTH)
     cred = base64.b64encode(b"\0user\0secret").decode()
     _session(inst, "submission", "203.0.113.54", "mail.other.test", "mail.other.test", "", "",
@@ -163,6 +170,7 @@ def real_maillog():
             with pi.PostfixInstance(d) as inst:
                 drive(inst)
                 wait_for_log(inst, "SASL PLAIN authentication failed")
+                wait_for_log(inst, "<someone@remote.invalid>, relay=", timeout=20)
                 time.sleep(0.3)
                 text = inst.maillog.read_text(errors="replace")
                 yield d, text, inst

@@ -191,6 +191,7 @@ class Triage:
         self.files: list[str] = []
         self.errors: list[str] = []
         self._occ: dict[tuple, Occurrence] = {}
+        self._memo: dict[str, tuple[str, Occurrence]] = {}
         self._services: dict[str, str | None] = {}
         self._by_syslog: dict[str, list[str]] | None = None
 
@@ -221,7 +222,11 @@ class Triage:
         occ = self._occ
         reader = self.reader
         scan = reader.scan
+        prefix = reader._prefix
         unparsed = reader.unparsed
+        # a message seen before word for word (a transaction logged again,
+        # NOQUEUE) needs no second look: message -> (process, Occurrence)
+        memo = self._memo
         n = 0
         try:
             for line in lines:
@@ -230,6 +235,16 @@ class Triage:
                     unparsed.add(where, n, f"line longer than {MAX_LINE} bytes", "")
                     continue
                 try:
+                    i = line.find("]: ")
+                    if i > 0:
+                        hit = memo.get(line[i + 3:])
+                        if hit is not None:
+                            pm = prefix(line, i)
+                            if pm is not None and pm[2] == hit[0]:
+                                o = hit[1]
+                                o.count += 1
+                                o.last = pm[0]
+                                continue
                     got = scan(line, where, n)
                     if got is None:
                         continue
@@ -240,6 +255,8 @@ class Triage:
                         o = occ[key] = Occurrence(rec, None, f"{where}:{n}", first=rec.time)
                     o.count += 1
                     o.last = got[2][0]
+                    if len(memo) < 500_000:
+                        memo[line[i + 3:]] = (got[2][2], o)
                 except Exception as exc:  # never stop a triage
                     unparsed.add(where, n, f"cannot read: {exc.__class__.__name__}", line)
         finally:
