@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"postfix-explorer triage: {exc}", file=sys.stderr)
         return 2
     resolver = dns.TempFailResolver() if args.dns == "none" else None
-    t = Triage(cfg, resolver=resolver)
+    t = Triage(cfg, resolver=resolver, workers=min(2, os.cpu_count() or 1))
     for path in args.logs:
         t.read(path)
     res = t.finish()

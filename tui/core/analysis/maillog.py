@@ -55,6 +55,19 @@ PREFIX = re.compile(
     r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9+-]+)"
     r" +([^\s\[\]]+) ([^\s\[\]:]+)\[(\d+)\]: ")
 
+_PS_WORDS = ("PREGREET", "DNSBL", "HANGUP", "COMMAND PIPELINING", "NON-SMTP", "BARE NEWLINE")
+
+
+def relevant(msg: str) -> bool:
+    """False when no `message` rule of the grammar can match: RELEVANT, in
+    plain substring tests (every refusal has "reject" in its action, SASL
+    failures and table warnings start with "warning:", deliveries have a
+    status other than sent, postscreen verdicts start with their word)."""
+    if "reject" in msg or "warning:" in msg or msg.startswith(_PS_WORDS):
+        return True
+    return "status=" in msg and RELEVANT.search(msg) is not None
+
+
 # every `message` rule of the grammar contains one of these
 RELEVANT = re.compile(r"reject|status=(?:bounced|deferred|expired|undeliverable)|SASL"
                       r"|warning: [a-z0-9_]+:|PREGREET|DNSBL|HANGUP|PIPELINING|NON-SMTP|BARE NEWLINE")
@@ -318,6 +331,33 @@ def _reject_regex() -> tuple[re.Pattern, re.Pattern]:
     return re.compile(whole), re.compile(attr)
 
 
+@lru_cache(maxsize=None)
+def _delivery_regex() -> tuple[re.Pattern, re.Pattern]:
+    """The grammar's delivery rule as one expression (built like
+    _reject_regex): (the whole message, one key=value attribute)."""
+    terms = {t.name: t.pattern.to_regexp() for t in _parser("message").terminals}
+    bare_group = re.compile(r"(?<!\\)\((?!\?)")
+
+    def t(name: str) -> str:
+        return "(?>" + bare_group.sub("(?:", terms[name]) + ")"
+
+    sp = r"[ \t]*"
+    kv = f"{t('DKEY')}{sp}={sp}(?:{t('ANGLED')}|{t('DVALUE')})"
+    whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}to={sp}(?P<angled>{t('ANGLED')})"
+             f"(?P<attrs>(?:{sp},{sp}{kv})*){sp},{sp}status={sp}(?P<status>{t('STATUS')}){sp}"
+             f"(?P<detail>{t('DETAIL')})?{sp}")
+    attr = f"(?P<name>{t('DKEY')}){sp}={sp}(?P<value>{t('ANGLED')}|{t('DVALUE')})"
+    return re.compile(whole), re.compile(attr)
+
+
+def _delivery_fields(m: re.Match) -> dict[str, str]:
+    f = {k: v for k, v in m.groupdict().items() if v is not None}
+    attrs = f.pop("attrs", "")
+    for a in _delivery_regex()[1].finditer(attrs):
+        f["attr_" + a.group(1)] = a.group(2)
+    return f
+
+
 def _reject_fields(m: re.Match) -> dict[str, str]:
     f = m.groupdict()
     attrs = f.pop("attrs")
@@ -427,6 +467,7 @@ class Reader:
 
     def __init__(self) -> None:
         self._reject = _reject_regex()[0].fullmatch
+        self._delivery = _delivery_regex()[0].fullmatch
         self._stamps: dict[str, bool] = {}
         self.lines = 0
         self.ignored = 0
@@ -448,7 +489,7 @@ class Reader:
                 self.ignored += 1
             return None
         msg = line[i + 3:]
-        if RELEVANT.search(msg) is None:
+        if not relevant(msg):
             self.ignored += 1
             return None
         m = self._prefix(line, i)
@@ -458,6 +499,10 @@ class Reader:
         rm = self._reject(msg)
         if rm is not None:
             return FAST, rm, m
+        if "status=" in msg:
+            rm = self._delivery(msg)
+            if rm is not None:
+                return DELIVERY, rm, m
         parts = SLOT.split(msg)
         key = "\x00".join(parts[0::2])
         shape = self._shapes.get(key, False)
@@ -532,7 +577,9 @@ class Reader:
         return None if got is None else make_record(got)
 
 
-FAST, SHAPE, RECORD = 0, 1, 2
+FAST, SHAPE, RECORD, DELIVERY = 0, 1, 2, 3
+_DSN = re.compile(r"dsn=[^,\s]*")
+_NO_DSN = re.compile("").match("")
 
 
 def make_record(got) -> Record:
@@ -543,6 +590,8 @@ def make_record(got) -> Record:
     if tag == SHAPE:
         shape, slots = payload
         return build(shape.kind, shape.fill(slots), m)
+    if tag == DELIVERY:
+        return build("delivery", _delivery_fields(payload), m)
     return payload
 
 
@@ -555,6 +604,9 @@ def ident(got) -> tuple:
     if tag == SHAPE:
         shape, slots = payload
         return (m[2], shape, *[slots[i] for i in shape.ident])
+    if tag == DELIVERY:
+        return (m[2], "delivery", payload.group("angled", "status", "detail"),
+                (_DSN.search(payload.group("attrs")) or _NO_DSN).group(0))
     r = payload
     return (r.program, r.kind, r.action, r.command, r.client, r.helo, r.sender, r.recipient, r.reply,
             r.table, r.text)
@@ -588,9 +640,11 @@ def open_log(path: str):
     return raw, size, raw
 
 
-def iter_lines(fh, on_progress: Callable[[int], None] | None = None, raw=None) -> Iterator[str | None]:
-    """The lines of a binary stream, decoded as UTF-8 (bad bytes replaced).
-    A line longer than MAX_LINE is yielded as None (never held whole)."""
+def iter_blocks(fh, on_progress: Callable[[int], None] | None = None, raw=None) -> Iterator[str | None]:
+    """A binary stream as blocks of whole lines (about CHUNK bytes each,
+    decoded as UTF-8 with bad bytes replaced, joined by "\n", no final
+    newline). A line longer than a chunk is yielded as None and never held
+    whole; shorter lines longer than MAX_LINE stay in their block."""
     carry = b""
     skipping = False
     pos_of = (raw or fh).tell if hasattr(raw or fh, "tell") else None
@@ -607,8 +661,7 @@ def iter_lines(fh, on_progress: Callable[[int], None] | None = None, raw=None) -
         cut = buf.rfind(b"\n")
         if cut < 0:
             if skipping or len(buf) > MAX_LINE:
-                if not skipping:
-                    skipping = True
+                skipping = True
                 carry = b""
             else:
                 carry = buf
@@ -623,17 +676,29 @@ def iter_lines(fh, on_progress: Callable[[int], None] | None = None, raw=None) -
                     skipping, carry = True, b""
                 continue
             block = block[nl + 1:]
-        for line in block.decode("utf-8", "replace").split("\n"):
-            if len(line) > MAX_LINE:
-                yield None
-            else:
-                yield line
+        yield block.decode("utf-8", "replace")
         if len(carry) > MAX_LINE:
             skipping, carry = True, b""
     if skipping:
         yield None
     elif carry:
         yield carry.decode("utf-8", "replace")
+
+
+def iter_lines(fh, on_progress: Callable[[int], None] | None = None, raw=None) -> Iterator[str | None]:
+    """The lines of a binary stream, decoded as UTF-8 (bad bytes replaced).
+    A line longer than MAX_LINE is yielded as None (never held whole)."""
+    for block in iter_blocks(fh, on_progress, raw):
+        if block is None:
+            yield None
+            continue
+        for line in block.split("\n"):
+            yield None if len(line) > MAX_LINE else line
+
+
+# where a line may hold one of the grammar's messages (see relevant())
+CANDIDATE = re.compile(r"reject|warning:|status=(?:bounced|deferred|expired|undeliverable)"
+                       r"|\]: (?:PREGREET|DNSBL|HANGUP|COMMAND PIPELINING|NON-SMTP|BARE NEWLINE)")
 
 
 def read_records(reader: Reader, lines: Iterable[str | None], where: str) -> Iterator[tuple[int, Record]]:

@@ -14,13 +14,14 @@ the time -- the reason says which).
 """
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from tui.core.analysis.maillog import (MAX_LINE, Reader, Record, Unparsed, ident, iter_lines, make_record, open_log,
-                                       sort_key)
+from tui.core.analysis.maillog import (CANDIDATE, CHUNK, MAX_LINE, Reader, Record, Unparsed, ident, iter_blocks,
+                                       make_record, open_log, relevant, sort_key)
 
 SAME, DIFFERS, UNDECIDABLE = "same", "differs", "undecidable"
 
@@ -60,7 +61,7 @@ class Occurrence:
     today: str = UNDECIDABLE
     today_reply: str = ""          # today's answer (when it differs: what instead)
     reason: str = ""               # undecidable: which outside answer it needed
-    trace: object = None           # tui.core.trace.Trace, when re-traced
+    summary: object = None         # Summary of today's trace, when re-traced
 
     # first/last: the time stamps of its first and last line as read (give
     # rotated logs oldest first)
@@ -181,7 +182,7 @@ def _needs(step) -> str:
 class Triage:
     """Reads logs and re-traces what they refused against one configuration."""
 
-    def __init__(self, cfg, resolver=None, evaluate=None) -> None:
+    def __init__(self, cfg, resolver=None, evaluate=None, workers: int = 1) -> None:
         from tui.core.restrictions import evaluate as _evaluate
 
         self.cfg = cfg
@@ -194,6 +195,8 @@ class Triage:
         self._memo: dict[str, tuple[str, Occurrence]] = {}
         self._services: dict[str, str | None] = {}
         self._by_syslog: dict[str, list[str]] | None = None
+        self.workers = workers         # >1: re-trace in that many forked processes (CLI only)
+        self._evaluated = False
 
     # -- reading ---------------------------------------------------------
     def read(self, path: str, progress: Callable[[int, int | None], None] | None = None) -> None:
@@ -206,7 +209,7 @@ class Triage:
         self.files.append(path)
         cb = (lambda pos: progress(pos, size)) if progress is not None else None
         try:
-            self.read_lines(iter_lines(fh, cb, raw), path)
+            self.read_blocks(iter_blocks(fh, cb, raw), path)
         except (OSError, EOFError) as exc:  # a truncated .gz, a read error: keep what was read
             self.errors.append(f"{path}: {exc}")
         finally:
@@ -214,6 +217,91 @@ class Triage:
                 fh.close()
                 if raw is not None and raw is not fh:
                     raw.close()
+
+    def read_blocks(self, blocks: Iterable[str | None], where: str) -> None:
+        """Read blocks of whole lines (maillog.iter_blocks). Only the lines
+        where CANDIDATE finds a keyword reach Python code one by one; the
+        others are counted (and those without a "process[pid]: " are
+        unparsed)."""
+        reader = self.reader
+        unparsed = reader.unparsed
+        base = 0  # lines before this block
+        find = CANDIDATE.finditer
+        one = self._one
+        try:
+            for block in blocks:
+                if block is None:
+                    base += 1
+                    unparsed.add(where, base, f"line longer than {CHUNK} bytes", "")
+                    continue
+                lines = block.split("\n")
+                nlines = len(lines)
+                bad = 0
+                if block.count("]: ") < nlines:  # some line has no prefix
+                    for k, ln in enumerate(lines):
+                        if "]: " not in ln:
+                            if ln.strip():
+                                unparsed.add(where, base + k + 1, "no time stamp / host / process[pid] prefix", ln)
+                            else:
+                                reader.ignored += 1
+                            bad += 1
+                seen = 0
+                end = -1
+                pos, cnt = 0, 0
+                for m in find(block):
+                    st = m.start()
+                    if st < end:
+                        continue
+                    st = block.rfind("\n", 0, st) + 1
+                    end = block.find("\n", st)
+                    if end < 0:
+                        end = len(block)
+                    cnt += block.count("\n", pos, st)
+                    pos = st
+                    line = block[st:end]
+                    i = line.find("]: ")
+                    if i < 0:
+                        continue  # counted above
+                    seen += 1
+                    if end - st > MAX_LINE:
+                        unparsed.add(where, base + cnt + 1, f"line longer than {MAX_LINE} bytes", "")
+                        continue
+                    one(line, i, where, base + cnt + 1)
+                reader.ignored += nlines - bad - seen
+                base += nlines
+        finally:
+            reader.lines += base
+
+    def _one(self, line: str, i: int, where: str, n: int) -> None:
+        """One line that may matter (its "]: " at i)."""
+        reader = self.reader
+        try:
+            msg = line[i + 3:]
+            if not ("reject" in msg or "warning:" in msg or relevant(msg)):
+                reader.ignored += 1
+                return
+            hit = self._memo.get(msg)
+            if hit is not None:
+                pm = reader._prefix(line, i)
+                if pm is not None and pm[2] == hit[0]:
+                    o = hit[1]
+                    o.count += 1
+                    o.last = pm[0]
+                    return
+            got = reader.scan(line, where, n)
+            if got is None:
+                return
+            key = ident(got)
+            o = self._occ.get(key)
+            if o is None:
+                rec = make_record(got)
+                o = self._occ[key] = Occurrence(rec, None, f"{where}:{n}", first=rec.time)
+            o.count += 1
+            o.last = got[2][0]
+            if len(self._memo) < 500_000:
+                self._memo[msg] = (got[2][2], o)
+        except Exception as exc:  # never stop a triage
+            reader.unparsed.add(where, n, f"cannot read: {exc.__class__.__name__}", line)
 
     def read_lines(self, lines: Iterable[str | None], where: str) -> None:
         """Count every logged transaction; a Record is built only the first
@@ -237,7 +325,11 @@ class Triage:
                 try:
                     i = line.find("]: ")
                     if i > 0:
-                        hit = memo.get(line[i + 3:])
+                        msg = line[i + 3:]
+                        if not ("reject" in msg or "warning:" in msg or relevant(msg)):
+                            reader.ignored += 1
+                            continue
+                        hit = memo.get(msg)
                         if hit is not None:
                             pm = prefix(line, i)
                             if pm is not None and pm[2] == hit[0]:
@@ -293,7 +385,8 @@ class Triage:
         return svc
 
     # -- judging ------------------------------------------------------------
-    def _judge(self, o: Occurrence, traces: dict) -> None:
+    def _prejudge(self, o: Occurrence):
+        """The verdict that needs no trace, or the (service, Transaction) to trace."""
         r = o.record
         if r.kind != "reject":
             o.today = UNDECIDABLE
@@ -305,51 +398,46 @@ class Triage:
                             "not from smtpd restrictions",
                 "postscreen": "postscreen verdicts depend on DNSBL answers and the client's behaviour",
             }.get(r.kind, "not an smtpd restriction")
-            return
+            return None
         if r.action == "milter-reject":
             o.today, o.reason = UNDECIDABLE, "a milter decided it (smtpd_milters / non_smtpd_milters)"
-            return
+            return None
         if r.daemon == "postscreen":
             o.today, o.reason = UNDECIDABLE, "postscreen decided it (DNSBL answers, protocol tests)"
-            return
+            return None
         cmd = r.command.upper()
         if cmd not in STAGES:
             o.today = UNDECIDABLE
             o.reason = (f"{cmd}: {_NOT_TRACED[cmd]} are not evaluated by the explorer" if cmd in _NOT_TRACED
                         else f"the {cmd} command is not evaluated by the explorer")
-            return
+            return None
         o.service = svc = self.service_for(r)
         if svc is None:
             o.today = UNDECIDABLE
             o.reason = f"no smtpd service in master.cf logs as {r.program or '(no process name)'}"
-            return
+            return None
         tx = r.transaction()
-        key = (svc, tx.client_address, tx.client_name, tx.helo, tx.sender, tx.recipient)
-        tr = traces.get(key)
-        if tr is None:
-            try:
-                tr = self._evaluate(self.cfg, tx, service=svc, resolver=self.resolver)
-            except Exception as exc:  # an engine error is a value here, never the end of the triage
-                tr = exc
-            traces[key] = tr
-        if isinstance(tr, Exception):
-            o.today, o.reason = UNDECIDABLE, f"the explorer could not trace it: {tr}"
+        return (svc, tx.client_address, tx.client_name, tx.helo, tx.sender, tx.recipient), tx
+
+    def _judge(self, o: Occurrence, s: "Summary | str") -> None:
+        r = o.record
+        if isinstance(s, str):
+            o.today, o.reason = UNDECIDABLE, f"the explorer could not trace it: {s}"
             return
-        o.trace = tr
+        o.summary = s
         logged = r.reply
         if r.action == "reject_warning":
-            warned = [s.reply for s in tr.steps if s.outcome == "warn"]
-            if logged in warned:
+            if logged in s.warned:
                 o.today, o.today_reply = SAME, logged
                 return
-            answer = f"no reject_warning ({tr.reply or 'smtpd does not start'})"
+            answer = f"no reject_warning ({s.reply or 'smtpd does not start'})"
         else:
-            if tr.reply == logged:
+            if s.reply == logged:
                 o.today, o.today_reply = SAME, logged
                 return
-            answer = tr.reply or "no answer: " + "; ".join(tr.config_errors or ("smtpd does not start",))
+            answer = s.reply or "no answer: " + "; ".join(s.config_errors or ("smtpd does not start",))
         o.today_reply = answer
-        needs = [_needs(s) for s in tr.steps if s.conditional]
+        needs = list(s.needs)
         if "blocked using" in logged:
             needs.append("DNS (a DNS blocklist answered at the time)")
         if r.client_name == "unknown" and logged[:1] == "4":
@@ -363,23 +451,67 @@ class Triage:
         else:
             o.today = DIFFERS
 
+    def _trace_all(self, todo: dict, progress) -> dict:
+        """Summaries of every distinct transaction: in this process, or split
+        over two forked workers when there are many and nothing has been
+        evaluated yet (no database connection or file watch to share)."""
+        items = list(todo.items())
+        workers = self.workers
+        if workers > 1 and len(items) >= 4000 and not self._evaluated and hasattr(os, "fork"):
+            try:
+                import multiprocessing
+
+                ctx = multiprocessing.get_context("fork")
+                global _WORKER
+                _WORKER = self
+                size = (len(items) + workers * 4 - 1) // (workers * 4)
+                chunks = [items[i:i + size] for i in range(0, len(items), size)]
+                out: dict = {}
+                with ctx.Pool(workers) as pool:
+                    for done in pool.imap_unordered(_trace_chunk, chunks):
+                        out.update(done)
+                        if progress is not None:
+                            progress(len(out), len(items))
+                return out
+            except (OSError, ImportError):
+                pass
+            finally:
+                _WORKER = None
+        self._evaluated = True
+        out = {}
+        for i, (key, (svc, tx)) in enumerate(items):
+            out[key] = self._summary(svc, tx)
+            if progress is not None and i % 500 == 0:
+                progress(i, len(items))
+        return out
+
+    def _summary(self, svc, tx) -> "Summary | str":
+        try:
+            tr = self._evaluate(self.cfg, tx, service=svc, resolver=self.resolver)
+        except Exception as exc:  # an engine error is a value here, never the end of the triage
+            return str(exc) or exc.__class__.__name__
+        return Summary.of(tr)
+
     def finish(self, progress: Callable[[int, int], None] | None = None) -> TriageResult:
-        traces: dict = {}
         occs = list(self._occ.values())
+        todo: dict = {}
+        pending = []
+        for o in occs:
+            got = self._prejudge(o)
+            if got is not None:
+                key, tx = got
+                todo.setdefault(key, (o.service, tx))
+                pending.append((o, key))
+        summaries = self._trace_all(todo, progress)
+        for o, key in pending:
+            self._judge(o, summaries[key])
         groups: dict[tuple, Group] = {}
-        for i, o in enumerate(occs):
-            self._judge(o, traces)
-            if progress is not None and i % 200 == 0:
-                progress(i, len(occs))
+        for o in occs:
             r = o.record
-            decider = None
-            tr = o.trace
-            if tr is not None:
-                if r.action == "reject_warning" and o.today == SAME:
-                    decider = next((s for s in tr.steps if s.outcome == "warn" and s.reply == r.reply), None)
-                else:
-                    decider = tr.decided_by
-            dj = _decider_json(decider)
+            s = o.summary
+            dj = None
+            if s is not None:
+                dj = s.warn_deciders.get(r.reply) if r.action == "reject_warning" and o.today == SAME else s.decider
             if r.kind == "reject":
                 stage = STAGES.get(r.command.upper(), r.command.lower())
                 gist = mask(r.reply)
@@ -406,7 +538,39 @@ class Triage:
             g.occurrences.sort(key=lambda o: -o.count)
         rd = self.reader
         return TriageResult(lines=rd.lines, ignored=rd.ignored, unparsed=rd.unparsed, groups=result,
-                            files=list(self.files), retraced=len(traces), errors=list(self.errors))
+                            files=list(self.files), retraced=len(todo), errors=list(self.errors))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the triage keeps of a Trace (small enough to come back from a
+    worker process)."""
+
+    reply: str
+    code: int
+    stage: str
+    decider: dict | None
+    warned: tuple[str, ...]
+    warn_deciders: dict
+    needs: tuple[str, ...]
+    config_errors: tuple[str, ...]
+
+    @classmethod
+    def of(cls, tr) -> "Summary":
+        warn = [s for s in tr.steps if s.outcome == "warn"]
+        return cls(reply=tr.reply, code=tr.code, stage=tr.stage, decider=_decider_json(tr.decided_by),
+                   warned=tuple(s.reply for s in warn),
+                   warn_deciders={s.reply: _decider_json(s) for s in warn},
+                   needs=tuple(_needs(s) for s in tr.steps if s.conditional),
+                   config_errors=tuple(tr.config_errors))
+
+
+_WORKER: "Triage | None" = None
+
+
+def _trace_chunk(items):
+    t = _WORKER
+    return {key: t._summary(svc, tx) for key, (svc, tx) in items}
 
 
 def triage(cfg, paths: list[str], resolver=None) -> TriageResult:
