@@ -57,14 +57,19 @@ _LINE = re.compile(r"^(\w{3} \d\d \d\d:\d\d:\d\d) (\S+) (\S+)\[(\d+)\]: (.*)$")
 
 
 def templates(text: str):
-    """Sessions of the real log: per pid, the lines from 'connect from' to
-    'disconnect from' (messages only, prefix rebuilt when generating)."""
+    """Sessions of the real log: per smtpd process, the lines from 'connect
+    from' to 'disconnect from', plus the lines other processes wrote about
+    the queue ids the session created (cleanup, qmgr, discard, smtp)."""
     sessions, open_ = [], {}
+    by_qid: dict[str, list] = {}
     for ln in text.splitlines():
         m = _LINE.match(ln)
         if not m:
             continue
         _stamp, _host, prog, pid, msg = m.groups()
+        q = re.match(r"([0-9A-F]{8,12}): ", msg)
+        if q and not prog.endswith("smtpd"):
+            by_qid.setdefault(q.group(1), []).append((prog, msg))
         key = (prog, pid)
         if msg.startswith("connect from"):
             open_[key] = [(prog, msg)]
@@ -72,53 +77,75 @@ def templates(text: str):
             open_[key].append((prog, msg))
             if msg.startswith("disconnect from"):
                 sessions.append(open_.pop(key))
-    return sessions
+    out = []
+    for s in sessions:
+        extra = []
+        for _p, msg in s:
+            q = re.match(r"([0-9A-F]{8,12}): ", msg)
+            if q:
+                extra += by_qid.get(q.group(1), [])
+        out.append(s + extra)
+    return out
 
 
-def vary(session, rng, i):
-    """The session with what does not change its decision varied."""
+def vary(session, rng, pools):
+    """The session with what does not change its decision varied. Clients
+    come from a pool and each keeps its own target (a sending host retries
+    what it tried before, as botnets and misconfigured senders do), so the
+    log holds many refusals of a bounded number of distinct transactions."""
     body = "\n".join(m for _p, m in session)
     out = body
-    # clients: every address but the ones client_access names (198.51.100.66/67)
+    client = rng.randrange(pools["clients"])
     for addr in set(re.findall(r"\[(203\.0\.113\.\d+)\]", body)):
-        out = out.replace(f"[{addr}]", f"[203.0.113.{rng.randint(1, 254)}]")
-    # recipients of relay-denied and unknown-user rejects
+        out = out.replace(f"[{addr}]", f"[203.0.{113 + client // 250}.{client % 250 + 1}]")
     if "Relay access denied" in out:
-        n = rng.randint(1, 3000)
+        n = client % pools["targets"]
         out = out.replace("x@elsewhere.test", f"user{n}@elsewhere{n % 40}.test")
     if "User unknown in virtual mailbox table" in out and "nobody@example.test" in out:
-        out = out.replace("nobody@example.test", f"nobody{rng.randint(1, 3000)}@example.test")
+        out = out.replace("nobody@example.test", f"nobody{client % pools['targets']}@example.test")
+    if "remote.invalid" in out:
+        out = out.replace("someone@remote.invalid", f"someone{client % 500}@remote.invalid")
+    if "status=sent" in out:
+        # delivered mail: senders and recipients vary as in any real log
+        n = rng.randrange(50_000)
+        out = out.replace("a@other.test", f"sender{n}@domain{n % 3000}.test")
+        out = out.replace("alice@example.test", f"user{rng.randrange(5000)}@example.test")
     qid = f"{rng.getrandbits(40):010X}"
-    out = re.sub(r"\b[0-9A-F]{10,11}\b", qid, out)
+    out = re.sub(r"\b[0-9A-F]{10,12}\b", qid, out)
     return [(p, m) for (p, _), m in zip(session, out.split("\n"))]
 
 
-def generate(text: str, path: Path, lines: int, seed: int = 16) -> dict:
+def generate(text: str, path: Path, lines: int, seed: int = 16, clients: int = 4000,
+             targets: int = 1500) -> dict:
     rng = random.Random(seed)
     sessions = templates(text)
     if not sessions:
         raise SystemExit("no sessions in the real log")
-    # a realistic log is mostly not rejects: pad with accepted-looking
-    # lines the same smtpd wrote (connect/disconnect of every session)
+    # weights: most sessions of a real log deliver mail
+    delivering = [s for s in sessions if any("status=" in m for _p, m in s)]
+    weights = [12 if s in delivering else 1 for s in sessions]
+    pools = {"clients": clients, "targets": targets}
     t = time.mktime((2026, 12, 1, 0, 0, 0, 0, 0, -1))
     n = 0
     kinds: dict[str, int] = {}
     with open(path, "w") as fh:
         while n < lines:
-            s = vary(rng.choice(sessions), rng, n)
-            pid = rng.randint(1000, 65000)
+            s = vary(rng.choices(sessions, weights)[0], rng, pools)
+            pids: dict[str, int] = {}
             for prog, msg in s:
                 if n >= lines:
                     break
-                t += 0.05
+                t += 0.02
                 stamp = time.strftime("%b %d %H:%M:%S", time.localtime(t))
+                pid = pids.setdefault(prog, rng.randint(1000, 65000))
                 fh.write(f"{stamp} mx {prog}[{pid}]: {msg}\n")
                 n += 1
-                k = re.search(r"(reject_warning|reject|SASL \w+ authentication failed|lookup error"
-                              r"|is unavailable): (\S+)?", msg)
+                k = re.search(r"(reject_warning|reject): (\S+)|SASL \w+ authentication failed|lookup error"
+                              r"|is unavailable|status=\w+", msg)
                 if k:
-                    kinds[k.group(0)[:40]] = kinds.get(k.group(0)[:40], 0) + 1
-    return {"lines": n, "bytes": path.stat().st_size, "kinds": kinds, "templates": len(sessions)}
+                    kinds[k.group(0)] = kinds.get(k.group(0), 0) + 1
+    return {"lines": n, "bytes": path.stat().st_size, "kinds": kinds, "templates": len(sessions),
+            "clients": clients, "targets": targets}
 
 
 # -------------------------------------------------------------- batch
@@ -232,8 +259,10 @@ def render(R: dict) -> str:
         f"({R['machine']}, Python {R['python']}).",
         "",
         f"The log: {lg['lines']:,} lines, {lg['bytes'] / 1e6:.0f} MB, generated from {lg['templates']} "
-        f"sessions a real smtpd logged in this run (client addresses, recipients, pids, queue ids and "
-        f"time stamps varied). Refusal lines by form: {kinds}.",
+        f"sessions a real Postfix logged in this run (smtpd, cleanup, qmgr, discard, smtp; delivering "
+        f"sessions weighted 12:1 against each refusing one). Client addresses come from a pool of "
+        f"{lg['clients']:,}, each retrying its own target ({lg['targets']:,} recipients); pids, queue ids "
+        f"and time stamps vary. Lines by form: {kinds}.",
         "",
         "| on the same file, one after the other | wall time | peak RSS |",
         "| --- | ---: | ---: |",

@@ -269,3 +269,33 @@ def test_trace_from_log_uses_the_mail_log_grammar(real):
     assert rc == 1
     assert res["service"] == "submission"
     assert res["reply"] == res["log_reply"]
+
+
+def test_forked_workers_answer_as_one_process(real, tmp_path):
+    """Re-tracing in worker processes beside the reading gives the same groups
+    (run in a fresh single-threaded process: the test process has threads)."""
+    import subprocess
+    import sys
+
+    d, text, _inst = real
+    log = _write(tmp_path, "mail.log", text)
+    code = (
+        "import json, sys\n"
+        "from tui.core.analysis.triage import Triage\n"
+        "from tui.core.config import load_config\n"
+        "out = []\n"
+        "for w in (1, 2):\n"
+        "    t = Triage(load_config(sys.argv[1]), workers=w)\n"
+        "    t.batch_size = 2\n"
+        "    t.read(sys.argv[2])\n"
+        "    forked = t._pool is not None\n"
+        "    res = t.finish()\n"
+        "    out.append([forked, sorted([g.service, g.stage, g.reply, g.today, g.count, str(g.decided_by)]\n"
+        "                               for g in res.groups)])\n"
+        "print(json.dumps(out))\n")
+    r = subprocess.run([sys.executable, "-c", code, str(d), log], capture_output=True, text=True, timeout=120,
+                       cwd=Path(__file__).resolve().parents[2])
+    assert r.returncode == 0, r.stderr
+    (f1, g1), (f2, g2) = json.loads(r.stdout)
+    assert not f1 and f2  # the second really forked
+    assert g1 == g2

@@ -490,7 +490,10 @@ class Reader:
             return None
         msg = line[i + 3:]
         if not relevant(msg):
-            self.ignored += 1
+            if relevant(line) and self._prefix(line, i) is None:
+                self.unparsed.add(where, lineno, "no time stamp / host / process[pid] prefix", line)
+            else:
+                self.ignored += 1
             return None
         m = self._prefix(line, i)
         if m is None:

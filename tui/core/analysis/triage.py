@@ -62,6 +62,7 @@ class Occurrence:
     today_reply: str = ""          # today's answer (when it differs: what instead)
     reason: str = ""               # undecidable: which outside answer it needed
     summary: object = None         # Summary of today's trace, when re-traced
+    _pre: object = None            # what _prejudge said (False: nothing to trace)
 
     # first/last: the time stamps of its first and last line as read (give
     # rotated logs oldest first)
@@ -197,6 +198,13 @@ class Triage:
         self._by_syslog: dict[str, list[str]] | None = None
         self.workers = workers         # >1: re-trace in that many forked processes (CLI only)
         self._evaluated = False
+        self._todo: dict = {}
+        self._batch: list = []
+        self._later: list = []
+        self._async: list = []
+        self._pool = None
+        self._pool_failed = False
+        self.batch_size = 1000         # transactions per job for the workers
 
     # -- reading ---------------------------------------------------------
     def read(self, path: str, progress: Callable[[int, int | None], None] | None = None) -> None:
@@ -278,7 +286,10 @@ class Triage:
         try:
             msg = line[i + 3:]
             if not ("reject" in msg or "warning:" in msg or relevant(msg)):
-                reader.ignored += 1
+                if reader._prefix(line, i) is None:  # "reject" before a broken prefix
+                    reader.unparsed.add(where, n, "no time stamp / host / process[pid] prefix", line)
+                else:
+                    reader.ignored += 1
                 return
             hit = self._memo.get(msg)
             if hit is not None:
@@ -296,6 +307,8 @@ class Triage:
             if o is None:
                 rec = make_record(got)
                 o = self._occ[key] = Occurrence(rec, None, f"{where}:{n}", first=rec.time)
+                if self.workers > 1:
+                    self._early(o)
             o.count += 1
             o.last = got[2][0]
             if len(self._memo) < 500_000:
@@ -451,13 +464,80 @@ class Triage:
         else:
             o.today = DIFFERS
 
+    # -- re-tracing while reading (workers > 1) --------------------------------
+    def _early(self, o: Occurrence) -> None:
+        """Hand a new transaction to the worker processes at once, so that
+        re-tracing runs beside the reading."""
+        got = self._prejudge(o)
+        o._pre = got if got is not None else False
+        if got is None:
+            return
+        key, tx = got
+        if key in self._todo:
+            return
+        self._todo[key] = (o.service, tx)
+        self._batch.append((key, (o.service, tx)))
+        if len(self._batch) >= self.batch_size:
+            self._submit()
+
+    def _submit(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        if self._pool is None:
+            import threading
+
+            # fork only a single-threaded process (a thread holding a lock
+            # at fork time would leave the child waiting for ever)
+            if (self._pool_failed or self._evaluated or not hasattr(os, "fork")
+                    or threading.active_count() > 1):
+                self._later.extend(batch)
+                return
+            try:
+                import multiprocessing
+
+                global _WORKER
+                _WORKER = self
+                self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            except (OSError, ImportError, ValueError):
+                self._pool_failed = True
+                self._later.extend(batch)
+                return
+        self._async.append(self._pool.apply_async(_trace_chunk, (batch,)))
+
+    def _collect(self) -> dict:
+        if self._pool is not None:
+            self._submit()
+        else:  # a small log: no process to start for the rest
+            self._later.extend(self._batch)
+            self._batch = []
+        out: dict = {}
+        if self._pool is not None:
+            try:
+                for r in self._async:
+                    out.update(r.get())
+            finally:
+                self._pool.close()
+                self._pool.join()
+                self._pool = None
+        self._async = []
+        if self._later:
+            self._evaluated = True
+            for key, (svc, tx) in self._later:
+                out[key] = self._summary(svc, tx)
+            self._later = []
+        return out
+
     def _trace_all(self, todo: dict, progress) -> dict:
         """Summaries of every distinct transaction: in this process, or split
         over two forked workers when there are many and nothing has been
         evaluated yet (no database connection or file watch to share)."""
         items = list(todo.items())
         workers = self.workers
-        if workers > 1 and len(items) >= 4000 and not self._evaluated and hasattr(os, "fork"):
+        import threading
+
+        if (workers > 1 and len(items) >= 4000 and not self._evaluated and hasattr(os, "fork")
+                and threading.active_count() == 1):
             try:
                 import multiprocessing
 
@@ -494,15 +574,18 @@ class Triage:
 
     def finish(self, progress: Callable[[int, int], None] | None = None) -> TriageResult:
         occs = list(self._occ.values())
-        todo: dict = {}
+        todo: dict = self._todo
         pending = []
+        fresh: dict = {}
         for o in occs:
-            got = self._prejudge(o)
-            if got is not None:
+            got = o._pre if o._pre is not None else self._prejudge(o)
+            if got:
                 key, tx = got
-                todo.setdefault(key, (o.service, tx))
+                if key not in todo:
+                    todo[key] = fresh[key] = (o.service, tx)
                 pending.append((o, key))
-        summaries = self._trace_all(todo, progress)
+        summaries = self._collect() if self.workers > 1 else {}
+        summaries.update(self._trace_all(fresh, progress))
         for o, key in pending:
             self._judge(o, summaries[key])
         groups: dict[tuple, Group] = {}
