@@ -40,15 +40,20 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
 
+CPU: dict[str, float] = {}
+
+
 def measured(cmd: list[str], stdout=subprocess.DEVNULL, stdin=None) -> tuple[int, float, float]:
-    """(exit status, wall seconds, peak RSS MB) of a command, via /usr/bin/time."""
+    """(exit status, wall seconds, peak RSS MB) of a command, via /usr/bin/time;
+    its CPU seconds (user + system, children included) go to CPU[cmd[0]...]."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         t0 = time.monotonic()
-        r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name] + cmd, stdout=stdout,
+        r = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", tf.name] + cmd, stdout=stdout,
                            stderr=subprocess.PIPE, stdin=stdin, env=dict(os.environ, PYTHONPATH=str(ROOT)))
         wall = time.monotonic() - t0
-        rss_kb = int((tf.read().strip().splitlines() or ["0"])[-1])
-    return r.returncode, wall, rss_kb / 1024
+        rss_kb, user, system = (tf.read().strip().splitlines() or ["0 0 0"])[-1].split()
+    CPU["last"] = float(user) + float(system)
+    return r.returncode, wall, int(rss_kb) / 1024
 
 
 # -------------------------------------------------------------- the log
@@ -188,7 +193,7 @@ def main() -> int:
             print(f"log: {R['log']['lines']} lines, {R['log']['bytes'] / 1e6:.1f} MB", file=sys.stderr)
 
             rc, wall, rss = measured(["pflogsumm", str(log)])
-            R["pflogsumm"] = {"rc": rc, "wall": wall, "rss": rss}
+            R["pflogsumm"] = {"rc": rc, "wall": wall, "rss": rss, "cpu": CPU["last"]}
             print(f"pflogsumm: {wall:.2f} s, {rss:.0f} MB", file=sys.stderr)
             out = work / "triage.json"
             with open(out, "w") as fh:
@@ -196,7 +201,7 @@ def main() -> int:
                                           str(log)], stdout=fh)
             res = json.loads(out.read_text())
             groups = res["groups"]
-            R["triage"] = {"rc": rc, "wall": wall, "rss": rss, "groups": len(groups),
+            R["triage"] = {"rc": rc, "wall": wall, "rss": rss, "cpu": CPU["last"], "groups": len(groups),
                            "retraced": res["retraced"], "unparsed": res["unparsed"]["count"],
                            "refusals": sum(g["count"] for g in groups),
                            "today": {k: sum(g["count"] for g in groups if g["today"] == k)
@@ -237,6 +242,7 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    R["load_end"] = f"load {os.getloadavg()[0]:.2f}"
     md = render(R)
     print(md)
     if args.write:
@@ -256,7 +262,7 @@ def render(R: dict) -> str:
     kinds = ", ".join(f"{k.strip(': ')} {v}" for k, v in sorted(lg["kinds"].items(), key=lambda x: -x[1]))
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `scripts/bench_triage.py` "
-        f"({R['machine']}, Python {R['python']}).",
+        f"({R['machine']} at the start, {R.get('load_end', '?')} at the end, Python {R['python']}).",
         "",
         f"The log: {lg['lines']:,} lines, {lg['bytes'] / 1e6:.0f} MB, generated from {lg['templates']} "
         f"sessions a real Postfix logged in this run (smtpd, cleanup, qmgr, discard, smtp; delivering "
@@ -264,15 +270,16 @@ def render(R: dict) -> str:
         f"{lg['clients']:,}, each retrying its own target ({lg['targets']:,} recipients); pids, queue ids "
         f"and time stamps vary. Lines by form: {kinds}.",
         "",
-        "| on the same file, one after the other | wall time | peak RSS |",
-        "| --- | ---: | ---: |",
-        f"| `pflogsumm` (Debian's package) | {pf['wall']:.2f} s | {pf['rss']:.0f} MB |",
-        f"| `postfix-explorer triage --json` (read, group, re-trace) | {tr['wall']:.2f} s | {tr['rss']:.0f} MB |",
+        "| on the same file, one after the other | wall time | CPU (user+sys, workers included) | peak RSS |",
+        "| --- | ---: | ---: | ---: |",
+        f"| `pflogsumm` (Debian's package) | {pf['wall']:.2f} s | {pf['cpu']:.2f} s | {pf['rss']:.0f} MB |",
+        f"| `postfix-explorer triage --json` (read, group, re-trace) | {tr['wall']:.2f} s | {tr['cpu']:.2f} s "
+        f"| {tr['rss']:.0f} MB |",
         "",
         f"triage: {tr['refusals']:,} refusals in {tr['groups']} groups, {tr['retraced']:,} distinct "
         f"transactions re-traced; today same {tr['today']['same']:,}, differs {tr['today']['differs']:,}, "
         f"undecidable {tr['today']['undecidable']:,} (DATA, END-OF-MESSAGE, ETRN, VRFY, SASL, table "
-        f"warnings); {tr['unparsed']} lines not understood; exit {tr['rc']}.",
+        f"warnings, delivery status=bounced); {tr['unparsed']} lines not understood; exit {tr['rc']}.",
         "",
         "| trace --batch vs the real smtpd (XCLIENT, one session each) | n | distinct | wall | transactions/s | speed-up |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
