@@ -71,10 +71,10 @@ def canonical_table(table: dict) -> dict:
     }
 
 
-def build(name: str, start: str = "start") -> str:
+def build(name: str) -> str:
     """The JSON text for grammars/NAME.lark."""
     raw = (GRAMMARS / f"{name}.lark").read_bytes()
-    p = grammar.compile_grammar(name, start, text=raw.decode("utf-8"))
+    p = grammar.compile_grammar(name, text=raw.decode("utf-8"))
     data, memo = p.memo_serialize([TerminalDef, Rule])
     data["parser"]["parser"] = canonical_table(data["parser"]["parser"])
     saved = {
@@ -82,7 +82,7 @@ def build(name: str, start: str = "start") -> str:
         "format": grammar.PREBUILT_FORMAT,
         "sha256": grammar.source_digest(raw),
         "lark": lark.__version__,
-        "start": [start],
+        "start": grammar.start_rules(name),
         "data": data,
         "memo": memo,
     }

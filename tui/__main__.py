@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "lookup": "look keys up in a table like postmap -q",
     "trace": "evaluate smtpd restrictions for one recipient, step by step",
     "lint": "print the configuration's warnings as path:line: warning: text",
+    "triage": "explain every refusal in mail logs, checked against today's configuration",
 }
 
 NEEDS_TERMINAL = ("postfix-explorer: the app needs a terminal (stdin and stdout are not one here); "
@@ -44,6 +45,9 @@ def command_module(name: str) -> ModuleType:
     if name == "lint":
         from tui.cli import lint
         return lint
+    if name == "triage":
+        from tui.cli import triage
+        return triage
     raise KeyError(name)
 
 
@@ -59,6 +63,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         help="Postfix configuration directory (default: /etc/postfix)")
     parser.add_argument("--demo", action="store_true",
                         help="open the bundled demo configuration instead of --config-dir")
+    parser.add_argument("--log", action="append", metavar="FILE",
+                        help="the app opens its Log view on this mail log (repeatable; "
+                             "key l opens it later, default /var/log/mail.log)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in SUBCOMMANDS.items():
         full = name == command

@@ -196,6 +196,7 @@ class ExplorerApp(App):
     BINDINGS = [
         Binding("slash", "filter", "Filter", tooltip="Filter the tree"),
         Binding("t", "trace", "Trace", tooltip="What would smtpd answer?"),
+        Binding("l", "open_log", "Log", tooltip="Every refusal in the mail log, explained"),
         Binding("question_mark", "help", "Help"),
         Binding("escape", "back", "Back"),
         Binding("q", "quit", "Quit"),
@@ -208,9 +209,13 @@ class ExplorerApp(App):
     ]
 
     def __init__(self, config_dir: str | Path, *, trace_defaults: dict | None = None,
-                 subtitle: str | None = None) -> None:
+                 subtitle: str | None = None, log_paths: list[str] | None = None) -> None:
         super().__init__()
         self.config_dir = Path(config_dir)
+        # mail logs for the Log view (l); given on the command line (--log),
+        # the view opens once the configuration is loaded
+        self.log_paths = list(log_paths or [])
+        self._open_log_when_loaded = bool(log_paths)
         self.subtitle = subtitle
         self.model: ExplorerModel | None = None
         self.load_error: str | None = None
@@ -355,6 +360,9 @@ class ExplorerApp(App):
         self.trace_pane.set_model(model)
         if self.trace_defaults:
             self.trace_pane.fill(self.trace_defaults)
+        if self._open_log_when_loaded:
+            self._open_log_when_loaded = False
+            self.call_after_refresh(self.action_open_log)
         # The background reads (table probes, PostfixAdmin, classes) start
         # once the tree is on screen: started here they competed with the
         # first paint for the GIL (1.0 s -> 2.1 s on the large configuration
@@ -631,6 +639,23 @@ class ExplorerApp(App):
         else:
             pane.query_one("#client_address", Input).focus()
 
+    def action_open_log(self) -> None:
+        """The Log view: the refusals in the mail logs, grouped by the rule
+        that decided them and checked against this configuration."""
+        if self.model is None:
+            self.notify("The configuration is not loaded yet.", severity="warning", markup=False)
+            return
+        from tui.screens.log_view import LogView  # the Log view's code loads when first opened
+
+        self.push_screen(LogView(self.log_paths or ["/var/log/mail.log"], self.model.cfg), self._traced_from_log)
+
+    def _traced_from_log(self, values: dict | None) -> None:
+        """A transaction picked in the Log view: into the trace form, run."""
+        if values:
+            self.action_trace()
+            self.trace_pane.fill(values)
+            self.trace_pane.action_run()
+
     def action_run_trace(self) -> None:
         """Ctrl+R from anywhere: the trace pane, run."""
         self.action_trace()
@@ -730,10 +755,11 @@ class ExplorerApp(App):
 
 
 def make_app(config_dir: str | Path, *, trace_defaults: dict | None = None,
-             subtitle: str | None = None) -> ExplorerApp:
+             subtitle: str | None = None, log_paths: list[str] | None = None) -> ExplorerApp:
     """The app for CONFIG_DIR (TRACE_DEFAULTS pre-fills the trace form;
-    SUBTITLE replaces the directory in the header)."""
-    return ExplorerApp(config_dir, trace_defaults=trace_defaults, subtitle=subtitle)
+    SUBTITLE replaces the directory in the header; LOG_PATHS are the mail
+    logs of the Log view, opened at start when given)."""
+    return ExplorerApp(config_dir, trace_defaults=trace_defaults, subtitle=subtitle, log_paths=log_paths)
 
 
 def run_app(args) -> int:
@@ -745,7 +771,7 @@ def run_app(args) -> int:
 
         defaults = dict(SEED_CASE)  # press t, then Enter: the case the project was born from
         subtitle = f"demo ({config_dir})"
-    app = make_app(config_dir, trace_defaults=defaults, subtitle=subtitle)
+    app = make_app(config_dir, trace_defaults=defaults, subtitle=subtitle, log_paths=getattr(args, "log", None))
     try:
         app.run()
     except KeyboardInterrupt:  # a Ctrl-C that reached us while the terminal was being restored

@@ -1,9 +1,10 @@
-"""The log line grammar (grammars/log_line.lark): pure parsing tests."""
+"""Single mail-log lines through the mail-log grammar (grammars/maillog.lark)."""
 from __future__ import annotations
 
 import pytest
 
-from tui.core.analysis.logline import LogLineError, parse_log_line
+from tui.core.analysis.maillog import LogLineError
+from tui.core.analysis.maillog import parse_line as parse_log_line
 
 SEED = ("May 11 09:06:42 gabble postfix/smtpd[8390]: NOQUEUE: reject: RCPT from "
         "localhost[127.0.0.1]: 554 5.7.1 <someone@outside.example>: Relay access denied; "
@@ -23,7 +24,7 @@ def test_seed_line():
     assert ll.proto == "ESMTP"
     assert ll.helo == "mail.example.org"
     assert ll.program == "postfix/smtpd"
-    assert ll.service_hint is None
+    assert ll.service_hint == "smtp"   # postfix/smtpd is the smtp service
     tx = ll.transaction()
     assert tx.client_address == "127.0.0.1" and tx.helo == "mail.example.org"
 

@@ -75,7 +75,7 @@ def test_params_imports_no_ui_no_database_driver_no_evaluator(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "alias_maps = hash:/etc/aliases" in r.stdout
     assert not _top(mods, "textual", "rich", "pymysql", "sqlite3")
-    assert not _named(mods, "restrictions", "smtpd", "classes", "explain", "logline", "app", "widgets")
+    assert not _named(mods, "restrictions", "smtpd", "classes", "explain", "maillog", "app", "widgets")
     assert not _under(mods, "tui.cli.trace", "tui.cli.lookup", "tui.cli.lint")
 
 
@@ -85,11 +85,11 @@ def test_trace_imports_no_ui_and_no_database_driver(tmp_path):
     assert "Answer at" in r.stdout
     assert not _top(mods, "textual", "rich", "pymysql", "sqlite3")
     assert not _under(mods, "tui.app", "tui.widgets", "tui.cli.params", "tui.cli.lookup", "tui.cli.lint")
-    assert not _named(mods, "logline")  # only --from-log needs it
+    assert not _named(mods, "maillog")  # only --from-log needs it
     r, mods = _modules(tmp_path, ["trace", "--from-log", LOG])
     assert r.returncode == 1, r.stderr
     assert "Relay access denied" in r.stdout
-    assert _named(mods, "logline") and not _top(mods, "textual", "rich", "pymysql")
+    assert _named(mods, "maillog") and not _top(mods, "textual", "rich", "pymysql")
 
 
 def test_help_imports_no_command(tmp_path):

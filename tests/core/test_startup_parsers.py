@@ -67,7 +67,7 @@ def test_check_mode_names_a_stale_file(tmp_path):
 def test_parsers_come_from_the_prebuilt_files():
     grammar.parser.cache_clear()
     try:
-        for name in ("main_cf", "master_cf", "log_line"):
+        for name in ("main_cf", "master_cf", "maillog"):
             assert grammar.parser(name).source_path == "<deserialized>", name
     finally:
         grammar.parser.cache_clear()
@@ -114,17 +114,17 @@ def _error(exc: Exception):
             str(getattr(exc, "char", "")))
 
 
-def _outcome(p, text: str):
+def _outcome(p, text: str, **kw):
     try:
-        return ("ok", _dump(p.parse(text)))
+        return ("ok", _dump(p.parse(text, **kw)))
     except Exception as exc:  # noqa: BLE001 - the error is what is compared
         return ("error", _error(exc))
 
 
 def _both(name: str, transformer=None):
-    saved = grammar._prebuilt(name, "start", grammar.source_digest(grammar.grammar_path(name).read_bytes()))
+    saved = grammar._prebuilt(name, grammar.source_digest(grammar.grammar_path(name).read_bytes()))
     assert saved is not None, name
-    return grammar.load_prebuilt(saved, transformer), grammar.compile_grammar(name, "start", transformer)
+    return grammar.load_prebuilt(saved, transformer), grammar.compile_grammar(name, transformer)
 
 
 def test_prebuilt_and_built_parsers_agree_on_samples():
@@ -137,14 +137,16 @@ def test_prebuilt_and_built_parsers_agree_on_samples():
                       "submission inet n - y - - smtpd -v -o syslog_name=postfix/submission "
                       "-o { smtpd_tls_security_level = encrypt } -oa=b -vo c=d -- {x y} plain\n",
                       "x unix - - n - - pipe argv=/bin/x {unclosed\n", "} { -o\n"],
-        "log_line": ["NOQUEUE: reject: RCPT from a[192.0.2.1]: 554 5.7.1 <b@c>: Relay access denied; "
-                     "from=<a@b> to=<b@c> proto=ESMTP helo=<h>", "not a log line", ""],
+        "maillog": ["NOQUEUE: reject: RCPT from a[192.0.2.1]: 554 5.7.1 <b@c>: Relay access denied; "
+                    "from=<a@b> to=<b@c> proto=ESMTP helo=<h>", "not a log line", ""],
     }
     for name, texts in samples.items():
         for transformer in ([None, _MAIN_TRANSFORMER] if name == "main_cf" else [None]):
             pre, built = _both(name, transformer)
             for text in texts:
-                assert _outcome(pre, text) == _outcome(built, text), (name, text)
+                for start in grammar.start_rules(name):
+                    kw = {"start": start} if len(grammar.start_rules(name)) > 1 else {}
+                    assert _outcome(pre, text, **kw) == _outcome(built, text, **kw), (name, start, text)
 
 
 def test_fixture_configurations_load_alike(monkeypatch):
@@ -184,15 +186,15 @@ _orig = g.parser.__wrapped__
 
 
 class Twice:
-    def __init__(self, name, start, transformer):
-        self.first = _orig(name, start, transformer)
+    def __init__(self, name, transformer):
+        self.first = _orig(name, transformer)
         self.prebuilt = self.first.source_path == "<deserialized>"
         text = g.grammar_path(name).read_text(encoding="utf-8")
-        self.second = g.compile_grammar(name, start, transformer, text)
+        self.second = g.compile_grammar(name, transformer, text)
 
     def parse(self, text, *args, **kw):
-        a = _outcome(self.first, text)
-        b = _outcome(self.second, text)
+        a = _outcome(self.first, text, **kw)
+        b = _outcome(self.second, text, **kw)
         assert a == b, ("prebuilt and built parsers differ", text, a, b)
         COUNT[0] += 1
         COUNT[1] += self.prebuilt
@@ -203,8 +205,8 @@ class Twice:
 
 
 @functools.lru_cache(maxsize=None)
-def twice(name, start="start", transformer=None):
-    return Twice(name, start, transformer)
+def twice(name, transformer=None):
+    return Twice(name, transformer)
 
 
 g.parser = twice
@@ -230,7 +232,8 @@ def test_grammar_tests_pass_with_both_parsers_answering(tmp_path):
     marks = [] if shutil.which("postconf") else ["-m", "not oracle and not mysql"]
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "twice_plugin",
                         "--twice-count", str(count), "-k", "not wheel and not installed_copy", *marks,
-                        "tests/core/test_grammars.py", "tests/core/test_logline.py"],
+                        "tests/core/test_grammars.py", "tests/core/test_logline.py",
+                        "tests/core/test_maillog_reading.py"],
                        cwd=str(ROOT), capture_output=True, text=True, timeout=600, env=env)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     compared, prebuilt = map(int, count.read_text().split())
@@ -287,7 +290,7 @@ def test_the_wheel_ships_the_prebuilt_parsers_and_an_install_uses_them(tmp_path)
     before = sorted(str(p.relative_to(target)) for p in target.rglob("*"))
     import lark
     code = ("import json, tui.core.grammar as g\n"
-            "print(json.dumps([g.__file__] + [g.parser(n).source_path for n in ('main_cf', 'master_cf', 'log_line')]))\n")
+            "print(json.dumps([g.__file__] + [g.parser(n).source_path for n in ('main_cf', 'master_cf', 'maillog')]))\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env["PYTHONPATH"] = os.pathsep.join([str(target), str(Path(lark.__file__).resolve().parent.parent)])
     env["PYTHONDONTWRITEBYTECODE"] = "1"

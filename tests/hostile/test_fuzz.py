@@ -137,7 +137,8 @@ LOG_PREFIX = ("May 11 09:06:42 gabble postfix/smtpd[8390]: NOQUEUE: reject: RCPT
 @given(st.one_of(hostile_text, hostile_text.map(lambda t: LOG_PREFIX + t),
                  hostile_text.map(lambda t: LOG_PREFIX[:len(t) % len(LOG_PREFIX)] + t)))
 def test_log_line(text):
-    from tui.core.analysis.logline import LogLineError, parse_log_line
+    from tui.core.analysis.maillog import LogLineError
+    from tui.core.analysis.maillog import parse_line as parse_log_line
 
     try:
         ll = parse_log_line(text)

@@ -48,6 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", action="append", default=[], metavar="SERVER=ACTION",
                    help="answer of a check_policy_service server, e.g. 'inet:127.0.0.1:10023=DUNNO'")
     p.add_argument("--json", action="store_true", help="print the trace as JSON")
+    p.add_argument("--batch", metavar="FILE",
+                   help="JSON lines in (one transaction per line, flag names as keys, plus id), "
+                        "JSON lines out; '-' reads standard input")
 
 
 def _resolver(args):
@@ -70,44 +73,63 @@ def _err(msg: str) -> int:
     return 2
 
 
-def run(args: argparse.Namespace) -> int:
-    service = args.service
-    client_address = args.client_address
-    client_name = args.client_name
-    helo = args.helo
-    sender = args.sender
-    recipient = args.recipient
-    proto = None
+class FieldError(ValueError):
+    """A transaction field that cannot be traced, in the words trace prints."""
+
+
+# the fields of a transaction, by the names of trace's flags (and --batch's keys)
+FIELDS = ("service", "client_address", "client_name", "reverse_client_name", "helo", "sender",
+          "recipient", "sasl_login", "from_log", "proto")
+
+
+def transaction_from(fields: dict):
+    """(Transaction, log line record or None) from FIELDS; a field left out
+    (None) is taken from the log line in "from_log" where it has one. "helo"
+    present with None means the client sent no HELO."""
+    client_address = fields.get("client_address")
+    client_name = fields.get("client_name")
+    reverse_name = fields.get("reverse_client_name")
+    helo = fields.get("helo")
+    sender = fields.get("sender")
+    recipient = fields.get("recipient")
+    proto = fields.get("proto")
     logline = None
-    if args.from_log:
+    if fields.get("from_log"):
         # imported only here: most traces do not read a log line (start-up time)
-        from tui.core.analysis.logline import LogLineError, parse_log_line
+        from tui.core.analysis.maillog import LogLineError, parse_line
 
         try:
-            logline = parse_log_line(args.from_log)
+            logline = parse_line(fields["from_log"])
         except LogLineError as exc:
-            return _err(str(exc))
+            raise FieldError(str(exc)) from None
         client_address = client_address or logline.client_address
         if client_name is None:
-
             client_name, log_reverse = client_names_from_log(logline.client_name, logline.reply)
-            if args.reverse_client_name is None:
-                args.reverse_client_name = log_reverse
-        helo = helo if helo is not None else (logline.helo or None)
+            if reverse_name is None:
+                reverse_name = log_reverse
+        if "helo" not in fields:
+            helo = logline.helo or None
         sender = sender if sender is not None else logline.sender
         recipient = recipient or logline.recipient
-        proto = logline.proto
+        proto = proto or logline.proto
     if not client_address:
-        return _err("--client-address is required (or --from-log with a client address)")
+        raise FieldError("--client-address is required (or --from-log with a client address)")
     if not recipient:
-        return _err("--recipient is required (or --from-log with to=<...>)")
+        raise FieldError("--recipient is required (or --from-log with to=<...>)")
     if normalize_client_address(client_address) is None:
-        return _err(f"client address {client_address!r} is not an IP address")
+        raise FieldError(f"client address {client_address!r} is not an IP address")
     client_address = client_address.removeprefix("IPv6:").removeprefix("ipv6:")
-    try:
-        cfg = load_config(args.config_dir)
-    except (ConfigError, ExplorerError) as exc:
-        return _err(str(exc))
+    if sender is not None and sender.strip() == "<>":
+        sender = ""
+    tx = Transaction(client_address=client_address, client_name=client_name or "unknown", helo=helo,
+                     sender=sender or "", recipient=recipient, sasl_login=fields.get("sasl_login"),
+                     proto=proto, reverse_client_name=reverse_name)
+    return tx, logline
+
+
+def service_for(cfg, service: str | None, logline=None) -> str:
+    """The smtpd service to trace in: SERVICE, else the one the log line's
+    process name suggests (postfix/submission/smtpd), else smtp."""
     if service is None:
         service = "smtp"
         hint = logline.service_hint if logline else None
@@ -115,7 +137,30 @@ def run(args: argparse.Namespace) -> int:
             service = hint
     if cfg.service(service) is None:
         names = ", ".join(s.name for s in cfg.smtpd_services()) or "none"
-        return _err(f"no service {service!r} in master.cf (smtpd services: {names})")
+        raise FieldError(f"no service {service!r} in master.cf (smtpd services: {names})")
+    return service
+
+
+def run(args: argparse.Namespace) -> int:
+    if getattr(args, "batch", None):
+        from tui.cli.batch import run_batch  # only for --batch (start-up time)
+
+        return run_batch(args)
+    fields = {k: getattr(args, k, None) for k in FIELDS}
+    if args.helo is None:
+        del fields["helo"]  # not given: the log line's, or none sent
+    try:
+        tx, logline = transaction_from(fields)
+    except FieldError as exc:
+        return _err(str(exc))
+    try:
+        cfg = load_config(args.config_dir)
+    except (ConfigError, ExplorerError) as exc:
+        return _err(str(exc))
+    try:
+        service = service_for(cfg, args.service, logline)
+    except FieldError as exc:
+        return _err(str(exc))
     policy = {}
     for item in args.policy:
         server, sep, action = item.partition("=")
@@ -126,11 +171,6 @@ def run(args: argparse.Namespace) -> int:
         resolver = _resolver(args)
     except ValueError as exc:
         return _err(str(exc))
-    if sender is not None and sender.strip() in ("<>",):
-        sender = ""
-    tx = Transaction(client_address=client_address, client_name=client_name or "unknown", helo=helo,
-                     sender=sender or "", recipient=recipient, sasl_login=args.sasl_login, proto=proto,
-                     reverse_client_name=args.reverse_client_name)
     try:
         tr = evaluate(cfg, tx, service=service, resolver=resolver, policy_answers=policy)
     except ExplorerError as exc:

@@ -17,7 +17,7 @@ a fresh build gives.
 
 Nothing is ever written at run time (lark's own on-disk cache breaks on
 read-only or shared installs and would leave files on the user's machine);
-an lru_cache keeps one parser per grammar, start rule and transformer per
+an lru_cache keeps one parser per grammar and transformer per
 process.
 """
 from __future__ import annotations
@@ -62,24 +62,33 @@ def source_digest(text: bytes) -> str:
     return hashlib.sha256(text).hexdigest()
 
 
-def compile_grammar(name: str, start: str = "start", transformer: Transformer[Any, Any] | None = None,
+# The rules a grammar's text can be parsed from. A grammar with several is
+# parsed with parse(text, start=RULE); the others with parse(text).
+START_RULES = {"maillog": ("line", "message")}
+
+
+def start_rules(name: str) -> list[str]:
+    return list(START_RULES.get(name, ("start",)))
+
+
+def compile_grammar(name: str, transformer: Transformer[Any, Any] | None = None,
                     text: str | None = None) -> Lark:
     """Build the parser from grammars/NAME.lark (what the prebuilt form
     saves lark from doing)."""
     if text is None:
         text = grammar_path(name).read_text(encoding="utf-8")
-    return Lark(text, start=start, transformer=transformer, cache=False, **OPTIONS)
+    return Lark(text, start=start_rules(name), transformer=transformer, cache=False, **OPTIONS)
 
 
-def _prebuilt(name: str, start: str, digest: str) -> dict[str, Any] | None:
+def _prebuilt(name: str, digest: str) -> dict[str, Any] | None:
     """The saved parser for NAME if it was built from this very grammar
-    text, with this start rule, by this lark; else None."""
+    text, with its start rules, by this lark; else None."""
     try:
         saved: dict[str, Any] = json.loads(prebuilt_path(name).read_bytes())
     except (OSError, ValueError):
         return None
     if (saved.get("format") != PREBUILT_FORMAT or saved.get("sha256") != digest
-            or saved.get("lark") != lark.__version__ or saved.get("start") != [start]):
+            or saved.get("lark") != lark.__version__ or saved.get("start") != start_rules(name)):
         return None
     return saved
 
@@ -104,7 +113,7 @@ def load_prebuilt(saved: dict[str, Any], transformer: Transformer[Any, Any] | No
 
 
 @lru_cache(maxsize=None)
-def parser(name: str, start: str = "start", transformer: Transformer[Any, Any] | None = None) -> Lark:
+def parser(name: str, transformer: Transformer[Any, Any] | None = None) -> Lark:
     """The LALR parser for grammars/NAME.lark, with positions.
 
     With a transformer, lark calls it while parsing (no tree is built) and
@@ -115,7 +124,7 @@ def parser(name: str, start: str = "start", transformer: Transformer[Any, Any] |
     Raises OSError when the grammar file cannot be read (a broken install),
     lark's errors when a grammar edited in a checkout does not build."""
     raw = grammar_path(name).read_bytes()
-    saved = _prebuilt(name, start, source_digest(raw))
+    saved = _prebuilt(name, source_digest(raw))
     if saved is not None:
         return load_prebuilt(saved, transformer)
-    return compile_grammar(name, start, transformer, raw.decode("utf-8"))
+    return compile_grammar(name, transformer, raw.decode("utf-8"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.analysis import explain as _explain
-from tui.core.analysis import logline as _logline
+from tui.core.analysis import maillog as _maillog
 from tui.core import smtpd as _smtpd
 from tui.core import tables as _tables
 from tui.core.config import load_config
@@ -61,12 +61,12 @@ def explain(cfg, trace) -> Any:
     return _explain.explain(trace, cfg)
 
 
-LogLineError = _logline.LogLineError
+LogLineError = _maillog.LogLineError
 
 
 def parse_log_line(line: str) -> dict[str, str | None]:
     """Fields for the trace form from a Postfix log line (raises LogLineError)."""
-    res = _logline.parse_log_line(line)
+    res = _maillog.parse_line(line)
     out: dict[str, Any] = {}
     for k in ("client_address", "client_name", "helo", "sender", "recipient", "sasl_login", "reply"):
         v = getattr(res, k, None)

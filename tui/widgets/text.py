@@ -18,7 +18,7 @@ def visible(value: object, *, multiline: bool = False) -> str:
     """VALUE as a string whose control characters are shown as "?"
     (tui.core.text.visible). Newlines survive only when MULTILINE; tabs
     become blanks."""
-    s = value if isinstance(value, str) else str(value)
+    s = value if isinstance(value, str) else "" if value is None else str(value)
     return _visible(s, replacement="?", keep_newlines=multiline).replace("\t", " ")
 
 

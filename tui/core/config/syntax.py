@@ -108,7 +108,7 @@ def read_logical_lines(text: str, path: str, diagnostics: list[Diagnostic]) -> l
 
 def _parser(name: str, transformer: Transformer | None = None):
     try:
-        return _grammar.parser(name, "start", transformer)
+        return _grammar.parser(name, transformer)
     except (OSError, LarkError) as exc:
         raise ConfigError(f"cannot load grammar {name}.lark: {exc}") from None
 

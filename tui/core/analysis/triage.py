@@ -1,0 +1,665 @@
+"""Mail-log triage: every refusal in a log, grouped by the rule that decides
+it today, and whether today's configuration still answers the same.
+
+    t = Triage(cfg)
+    t.read("/var/log/mail.log")          # or t.read_lines(lines, "stdin")
+    result = t.finish()                  # TriageResult: groups, counts, unparsed
+
+Each distinct logged transaction (service, client, HELO, sender, recipient,
+stage) is re-traced once with `evaluate` and compared with the logged reply:
+"same", "differs" (the configuration changed since), or "undecidable" (the
+answer depended on something the explorer cannot know offline: DNS, a
+policy service, a milter, postscreen, a SASL backend, a table that failed at
+the time -- the reason says which).
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from tui.core.analysis.maillog import (CANDIDATE, CHUNK, MAX_LINE, Reader, Record, Unparsed, ident, iter_blocks,
+                                       make_record, open_log, relevant, sort_key)
+from tui.core.smtpd import evaluate as _evaluate
+
+SAME, DIFFERS, UNDECIDABLE = "same", "differs", "undecidable"
+
+# smtpd command in the log -> the stage the explorer traces
+STAGES = {"CONNECT": "connect", "XCLIENT": "connect", "HELO": "helo", "EHLO": "helo",
+          "MAIL": "mail", "RCPT": "rcpt"}
+_NOT_TRACED = {
+    "DATA": "smtpd_data_restrictions", "BDAT": "smtpd_data_restrictions",
+    "END-OF-MESSAGE": "smtpd_end_of_data_restrictions", "ETRN": "smtpd_etrn_restrictions",
+    "VRFY": "the VRFY command (smtpd_recipient_restrictions without a sender)",
+}
+_DNS_ENTRIES = ("reject_rbl_client", "reject_rhsbl", "reject_unknown", "check_client_mx_access",
+                "check_client_ns_access", "check_client_a_access", "check_sender_mx_access",
+                "check_sender_ns_access", "check_sender_a_access", "check_recipient_mx_access",
+                "check_recipient_ns_access", "check_recipient_a_access", "check_helo_mx_access",
+                "check_helo_ns_access", "check_helo_a_access", "check_reverse_client_hostname",
+                "reject_dnsbl", "permit_dnswl_client", "permit_rhswl_client")
+_MASK = re.compile(r"<[^<>]*>|[^\s\[\]<>]*\[[^\[\]\s]*\](?::\d+)?")
+
+
+def mask(reply: str) -> str:
+    """A reply with its addresses and clients replaced by "<...>" / "...[...]":
+    the text replies of one rule share."""
+    return _MASK.sub(lambda m: "<...>" if m.group(0).startswith("<") else "...[...]", reply)
+
+
+@dataclass
+class Occurrence:
+    """One distinct logged transaction and how often it was logged."""
+
+    record: Record
+    service: str | None
+    where: str                     # "file:line" of its first line
+    count: int = 0
+    first: str = ""
+    last: str = ""
+    today: str = UNDECIDABLE
+    today_reply: str = ""          # today's answer (when it differs: what instead)
+    reason: str = ""               # undecidable: which outside answer it needed
+    summary: "Summary | None" = None  # Summary of today's trace, when re-traced
+    _pre: Any = None               # what _prejudge said (False: nothing to trace)
+
+    # first/last: the time stamps of its first and last line as read (give
+    # rotated logs oldest first)
+
+    @property
+    def stage(self) -> str:
+        return STAGES.get(self.record.command.upper(), self.record.command.lower())
+
+    def transaction(self):
+        return self.record.transaction()
+
+    def to_json(self) -> dict:
+        r = self.record
+        return {"count": self.count, "first": self.first, "last": self.last, "where": self.where,
+                "service": self.service, "program": r.program, "command": r.command,
+                "client_name": r.client_name, "client_address": r.client_address, "helo": r.helo,
+                "sender": r.sender, "recipient": r.recipient, "reply": r.reply,
+                "today": self.today, "today_reply": self.today_reply, "reason": self.reason}
+
+
+@dataclass
+class Group:
+    kind: str                      # reject | sasl | table | delivery | postscreen
+    service: str                   # master.cf service (or the process name when none)
+    stage: str                     # connect/helo/mail/rcpt/data/...; the command for others
+    action: str                    # reject | reject_warning | milter-reject | ...
+    reply: str                     # masked reply (or the message's gist)
+    today: str
+    today_reply: str
+    reason: str
+    decided_by: dict | None
+    count: int = 0
+    first: str = ""
+    last: str = ""
+    clients: Counter = field(default_factory=Counter)
+    senders: Counter = field(default_factory=Counter)
+    recipients: Counter = field(default_factory=Counter)
+    occurrences: list[Occurrence] = field(default_factory=list)
+    _fk: str = ""
+    _lk: str = ""
+
+    def add(self, occ: Occurrence) -> None:
+        self.occurrences.append(occ)
+        self.count += occ.count
+        r = occ.record
+        if r.client_address or r.client_name:
+            self.clients[r.client] += occ.count
+        if r.sender is not None:
+            self.senders[r.sender or "<>"] += occ.count
+        if r.recipient is not None:
+            self.recipients[r.recipient] += occ.count
+        fk, lk = sort_key(occ.first), sort_key(occ.last)
+        if not self.first or fk < self._fk:
+            self.first, self._fk = occ.first, fk
+        if not self.last or lk >= self._lk:
+            self.last, self._lk = occ.last, lk
+
+    @property
+    def verdict(self) -> str:
+        if self.today == SAME:
+            return "today's configuration answers the same"
+        if self.today == DIFFERS:
+            return f"today it answers {self.today_reply or '(nothing)'} instead"
+        return f"cannot be decided offline: {self.reason}"
+
+    def to_json(self, examples: int = 5) -> dict:
+        return {"kind": self.kind, "count": self.count, "service": self.service, "stage": self.stage,
+                "action": self.action, "reply": self.reply, "decided_by": self.decided_by,
+                "today": self.today, "today_reply": self.today_reply, "reason": self.reason,
+                "first": self.first, "last": self.last,
+                "top_clients": self.clients.most_common(5), "top_senders": self.senders.most_common(5),
+                "top_recipients": self.recipients.most_common(5),
+                "transactions": len(self.occurrences),
+                "examples": [o.to_json() for o in self.occurrences[:examples]]}
+
+
+@dataclass
+class TriageResult:
+    lines: int
+    ignored: int
+    unparsed: Unparsed
+    groups: list[Group]
+    files: list[str]
+    retraced: int
+    errors: list[str]
+
+    @property
+    def differs(self) -> bool:
+        return any(g.today == DIFFERS for g in self.groups)
+
+    def to_json(self, examples: int = 5) -> dict:
+        return {"files": self.files, "lines": self.lines, "ignored": self.ignored,
+                "unparsed": {"count": self.unparsed.count,
+                             "examples": [{"file": f, "line": n, "why": why, "text": t}
+                                          for f, n, why, t in self.unparsed.examples]},
+                "retraced": self.retraced, "errors": self.errors,
+                "groups": [g.to_json(examples) for g in self.groups]}
+
+
+def _decider_json(step) -> dict | None:
+    if step is None:
+        return None
+    return {"parameter": step.parameter, "entry": step.entry, "position": step.position,
+            "source": str(step.source) if step.source is not None else None}
+
+
+def _needs(step) -> str:
+    e = step.entry.split()[0].lower() if step.entry else ""
+    if e.startswith("check_policy_service"):
+        return "policy service " + " ".join(step.entry.split()[1:2])
+    if e.startswith("reject_unverified"):
+        return "address verification (" + e + ")"
+    if e.startswith(_DNS_ENTRIES):
+        return "DNS (" + e + ")"
+    return step.detail or e or "an outside answer"
+
+
+class Triage:
+    """Reads logs and re-traces what they refused against one configuration."""
+
+    def __init__(self, cfg, resolver=None, evaluate=None, workers: int = 1) -> None:
+
+        self.cfg = cfg
+        self.resolver = resolver
+        self._evaluate = evaluate or _evaluate
+        self.reader = Reader()
+        self.files: list[str] = []
+        self.errors: list[str] = []
+        self._occ: dict[tuple, Occurrence] = {}
+        self._memo: dict[str, tuple[str, Occurrence]] = {}
+        self._services: dict[str, str | None] = {}
+        self._by_syslog: dict[str, list[str]] | None = None
+        self.workers = workers         # >1: re-trace in that many forked processes (CLI only)
+        self._evaluated = False
+        self._todo: dict = {}
+        self._batch: list = []
+        self._later: list = []
+        self._async: list = []
+        self._pool: Any = None
+        self._pool_failed = False
+        self.batch_size = 1000         # transactions per job for the workers
+
+    # -- reading ---------------------------------------------------------
+    def read(self, path: str, progress: Callable[[int, int | None], None] | None = None) -> None:
+        """Read one log file ("-": stdin; gzip-compressed files are read as such)."""
+        try:
+            fh, size, raw = open_log(path)
+        except OSError as exc:
+            self.errors.append(f"{path}: {exc.strerror or exc}")
+            return
+        self.files.append(path)
+        cb = (lambda pos: progress(pos, size)) if progress is not None else None
+        try:
+            self.read_blocks(iter_blocks(fh, cb, raw), path)
+        except (OSError, EOFError) as exc:  # a truncated .gz, a read error: keep what was read
+            self.errors.append(f"{path}: {exc}")
+        finally:
+            if path != "-":
+                fh.close()
+                if raw is not None and raw is not fh:
+                    raw.close()
+
+    def read_blocks(self, blocks: Iterable[str | None], where: str) -> None:
+        """Read blocks of whole lines (maillog.iter_blocks). Only the lines
+        where CANDIDATE finds a keyword reach Python code one by one; the
+        others are counted (and those without a "process[pid]: " are
+        unparsed)."""
+        reader = self.reader
+        unparsed = reader.unparsed
+        base = 0  # lines before this block
+        find = CANDIDATE.finditer
+        one = self._one
+        try:
+            for block in blocks:
+                if block is None:
+                    base += 1
+                    unparsed.add(where, base, f"line longer than {CHUNK} bytes", "")
+                    continue
+                lines = block.split("\n")
+                nlines = len(lines)
+                bad = 0
+                if block.count("]: ") < nlines:  # some line has no prefix
+                    for k, ln in enumerate(lines):
+                        if "]: " not in ln:
+                            if ln.strip():
+                                unparsed.add(where, base + k + 1, "no time stamp / host / process[pid] prefix", ln)
+                            else:
+                                reader.ignored += 1
+                            bad += 1
+                seen = 0
+                end = -1
+                pos, cnt = 0, 0
+                for m in find(block):
+                    st = m.start()
+                    if st < end:
+                        continue
+                    st = block.rfind("\n", 0, st) + 1
+                    end = block.find("\n", st)
+                    if end < 0:
+                        end = len(block)
+                    cnt += block.count("\n", pos, st)
+                    pos = st
+                    line = block[st:end]
+                    i = line.find("]: ")
+                    if i < 0:
+                        continue  # counted above
+                    seen += 1
+                    if end - st > MAX_LINE:
+                        unparsed.add(where, base + cnt + 1, f"line longer than {MAX_LINE} bytes", "")
+                        continue
+                    one(line, i, where, base + cnt + 1)
+                reader.ignored += nlines - bad - seen
+                base += nlines
+        finally:
+            reader.lines += base
+
+    def _one(self, line: str, i: int, where: str, n: int) -> None:
+        """One line that may matter (its "]: " at i)."""
+        reader = self.reader
+        try:
+            msg = line[i + 3:]
+            if not ("reject" in msg or "warning:" in msg or relevant(msg)):
+                if reader._prefix(line, i) is None:  # "reject" before a broken prefix
+                    reader.unparsed.add(where, n, "no time stamp / host / process[pid] prefix", line)
+                else:
+                    reader.ignored += 1
+                return
+            hit = self._memo.get(msg)
+            if hit is not None:
+                pm = reader._prefix(line, i)
+                if pm is not None and pm[2] == hit[0]:
+                    o: Occurrence | None = hit[1]
+                    assert o is not None
+                    o.count += 1
+                    o.last = pm[0]
+                    return
+            got = reader.scan(line, where, n)
+            if got is None:
+                return
+            key = ident(got)
+            o = self._occ.get(key)
+            if o is None:
+                rec = make_record(got)
+                o = self._occ[key] = Occurrence(rec, None, f"{where}:{n}", first=rec.time)
+                if self.workers > 1:
+                    self._early(o)
+            o.count += 1
+            o.last = got[2][0]
+            if len(self._memo) < 500_000:
+                self._memo[msg] = (got[2][2], o)
+        except Exception as exc:  # never stop a triage
+            reader.unparsed.add(where, n, f"cannot read: {exc.__class__.__name__}", line)
+
+    def read_lines(self, lines: Iterable[str | None], where: str) -> None:
+        """Count every logged transaction; a Record is built only the first
+        time a transaction is seen (its shape and variable parts say which
+        one it is, the queue id, pid and time stamp aside)."""
+        occ = self._occ
+        reader = self.reader
+        scan = reader.scan
+        prefix = reader._prefix
+        unparsed = reader.unparsed
+        # a message seen before word for word (a transaction logged again,
+        # NOQUEUE) needs no second look: message -> (process, Occurrence)
+        memo = self._memo
+        n = 0
+        try:
+            for line in lines:
+                n += 1
+                if line is None:
+                    unparsed.add(where, n, f"line longer than {MAX_LINE} bytes", "")
+                    continue
+                try:
+                    i = line.find("]: ")
+                    if i > 0:
+                        msg = line[i + 3:]
+                        if not ("reject" in msg or "warning:" in msg or relevant(msg)):
+                            reader.ignored += 1
+                            continue
+                        hit = memo.get(msg)
+                        if hit is not None:
+                            pm = prefix(line, i)
+                            if pm is not None and pm[2] == hit[0]:
+                                o: Occurrence | None = hit[1]
+                                assert o is not None
+                                o.count += 1
+                                o.last = pm[0]
+                                continue
+                    got = scan(line, where, n)
+                    if got is None:
+                        continue
+                    key = ident(got)
+                    o = occ.get(key)
+                    if o is None:
+                        rec = make_record(got)
+                        o = occ[key] = Occurrence(rec, None, f"{where}:{n}", first=rec.time)
+                    o.count += 1
+                    o.last = got[2][0]
+                    if len(memo) < 500_000:
+                        memo[line[i + 3:]] = (got[2][2], o)
+                except Exception as exc:  # never stop a triage
+                    unparsed.add(where, n, f"cannot read: {exc.__class__.__name__}", line)
+        finally:
+            reader.lines += n
+
+    # -- services ----------------------------------------------------------
+    def service_for(self, r: Record) -> str | None:
+        """The master.cf smtpd service whose syslog_name the process name
+        carries ("postfix/submission/smtpd" -> submission; "postfix/smtpd" ->
+        smtp, or the one smtpd service logging as "postfix")."""
+        prog = r.program
+        if prog in self._services:
+            return self._services[prog]
+        if self._by_syslog is None:
+            self._by_syslog = {}
+            for svc in self.cfg.smtpd_services():
+                try:
+                    name = self.cfg.params(svc).expand("syslog_name")
+                except Exception:
+                    continue
+                self._by_syslog.setdefault(name, []).append(svc.name)
+        svc = None
+        if r.daemon == "smtpd":
+            cands = self._by_syslog.get(r.syslog_name, [])
+            if cands:
+                svc = "smtp" if "smtp" in cands else cands[0]
+            else:
+                hint = r.service_hint
+                if hint and self.cfg.service(hint) is not None:
+                    svc = hint
+                elif not prog and self.cfg.service("smtp") is not None:
+                    svc = "smtp"  # a pasted line without its process name
+        self._services[prog] = svc
+        return svc
+
+    # -- judging ------------------------------------------------------------
+    def _prejudge(self, o: Occurrence):
+        """The verdict that needs no trace, or the (service, Transaction) to trace."""
+        r = o.record
+        if r.kind != "reject":
+            o.today = UNDECIDABLE
+            o.reason = {
+                "sasl": "SASL authentication is decided by the SASL server (smtpd_sasl_type), not by restrictions",
+                "table": "a table lookup failed at the time; whether it answers now depends on the table's "
+                         "server or file",
+                "delivery": "delivery results come from the remote server or the delivery agent, "
+                            "not from smtpd restrictions",
+                "postscreen": "postscreen verdicts depend on DNSBL answers and the client's behaviour",
+            }.get(r.kind, "not an smtpd restriction")
+            return None
+        if r.action == "milter-reject":
+            o.today, o.reason = UNDECIDABLE, "a milter decided it (smtpd_milters / non_smtpd_milters)"
+            return None
+        if r.daemon == "postscreen":
+            o.today, o.reason = UNDECIDABLE, "postscreen decided it (DNSBL answers, protocol tests)"
+            return None
+        cmd = r.command.upper()
+        if cmd not in STAGES:
+            o.today = UNDECIDABLE
+            o.reason = (f"{cmd}: {_NOT_TRACED[cmd]} are not evaluated by the explorer" if cmd in _NOT_TRACED
+                        else f"the {cmd} command is not evaluated by the explorer")
+            return None
+        o.service = svc = self.service_for(r)
+        if svc is None:
+            o.today = UNDECIDABLE
+            o.reason = f"no smtpd service in master.cf logs as {r.program or '(no process name)'}"
+            return None
+        tx = r.transaction()
+        return (svc, tx.client_address, tx.client_name, tx.helo, tx.sender, tx.recipient), tx
+
+    def _judge(self, o: Occurrence, s: "Summary | str") -> None:
+        r = o.record
+        if isinstance(s, str):
+            o.today, o.reason = UNDECIDABLE, f"the explorer could not trace it: {s}"
+            return
+        o.summary = s
+        logged = r.reply
+        if r.action == "reject_warning":
+            if logged in s.warned:
+                o.today, o.today_reply = SAME, logged
+                return
+            answer = f"no reject_warning ({s.reply or 'smtpd does not start'})"
+        else:
+            if s.reply == logged:
+                o.today, o.today_reply = SAME, logged
+                return
+            answer = s.reply or "no answer: " + "; ".join(s.config_errors or ("smtpd does not start",))
+        o.today_reply = answer
+        needs = list(s.needs)
+        if "blocked using" in logged:
+            needs.append("DNS (a DNS blocklist answered at the time)")
+        if r.client_name == "unknown" and logged[:1] == "4":
+            needs.append("DNS (the client's name lookup failed temporarily, or permanently: the log "
+                         "prints both as unknown)")
+        if logged[4:9] in ("4.3.0", "4.3.5") or "Temporary lookup failure" in logged:
+            needs.append("a table lookup failed at the time (451 4.3.x); the explorer reads the tables "
+                         "as they are now")
+        if needs:
+            o.today, o.reason = UNDECIDABLE, "; ".join(dict.fromkeys(needs))
+        else:
+            o.today = DIFFERS
+
+    # -- re-tracing while reading (workers > 1) --------------------------------
+    def _early(self, o: Occurrence) -> None:
+        """Hand a new transaction to the worker processes at once, so that
+        re-tracing runs beside the reading."""
+        got = self._prejudge(o)
+        o._pre = got if got is not None else False
+        if got is None:
+            return
+        key, tx = got
+        if key in self._todo:
+            return
+        self._todo[key] = (o.service, tx)
+        self._batch.append((key, (o.service, tx)))
+        if len(self._batch) >= self.batch_size:
+            self._submit()
+
+    def _submit(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        if self._pool is None:
+            import threading
+
+            # fork only a single-threaded process (a thread holding a lock
+            # at fork time would leave the child waiting for ever)
+            if (self._pool_failed or self._evaluated or not hasattr(os, "fork")
+                    or threading.active_count() > 1):
+                self._later.extend(batch)
+                return
+            try:
+                import multiprocessing
+
+                global _WORKER
+                _WORKER = self
+                self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            except (OSError, ImportError, ValueError):
+                self._pool_failed = True
+                self._later.extend(batch)
+                return
+        self._async.append(self._pool.apply_async(_trace_chunk, (batch,)))
+
+    def _collect(self) -> dict:
+        if self._pool is not None:
+            self._submit()
+        else:  # a small log: no process to start for the rest
+            self._later.extend(self._batch)
+            self._batch = []
+        out: dict = {}
+        if self._pool is not None:
+            try:
+                for r in self._async:
+                    out.update(r.get())
+            finally:
+                self._pool.close()
+                self._pool.join()
+                self._pool = None
+        self._async = []
+        if self._later:
+            self._evaluated = True
+            for key, (svc, tx) in self._later:
+                out[key] = self._summary(svc, tx)
+            self._later = []
+        return out
+
+    def _trace_all(self, todo: dict, progress) -> dict:
+        """Summaries of every distinct transaction: in this process, or split
+        over two forked workers when there are many and nothing has been
+        evaluated yet (no database connection or file watch to share)."""
+        items = list(todo.items())
+        workers = self.workers
+        import threading
+
+        if (workers > 1 and len(items) >= 4000 and not self._evaluated and hasattr(os, "fork")
+                and threading.active_count() == 1):
+            try:
+                import multiprocessing
+
+                ctx = multiprocessing.get_context("fork")
+                global _WORKER
+                _WORKER = self
+                size = (len(items) + workers * 4 - 1) // (workers * 4)
+                chunks = [items[i:i + size] for i in range(0, len(items), size)]
+                out: dict = {}
+                with ctx.Pool(workers) as pool:
+                    for done in pool.imap_unordered(_trace_chunk, chunks):
+                        out.update(done)
+                        if progress is not None:
+                            progress(len(out), len(items))
+                return out
+            except (OSError, ImportError):
+                pass
+            finally:
+                _WORKER = None
+        self._evaluated = True
+        out = {}
+        for i, (key, (svc, tx)) in enumerate(items):
+            out[key] = self._summary(svc, tx)
+            if progress is not None and i % 500 == 0:
+                progress(i, len(items))
+        return out
+
+    def _summary(self, svc, tx) -> "Summary | str":
+        try:
+            tr = self._evaluate(self.cfg, tx, service=svc, resolver=self.resolver)
+        except Exception as exc:  # an engine error is a value here, never the end of the triage
+            return str(exc) or exc.__class__.__name__
+        return Summary.of(tr)
+
+    def finish(self, progress: Callable[[int, int], None] | None = None) -> TriageResult:
+        occs = list(self._occ.values())
+        todo: dict = self._todo
+        pending = []
+        fresh: dict = {}
+        for o in occs:
+            got = o._pre if o._pre is not None else self._prejudge(o)
+            if got:
+                key, tx = got
+                if key not in todo:
+                    todo[key] = fresh[key] = (o.service, tx)
+                pending.append((o, key))
+        summaries = self._collect() if self.workers > 1 else {}
+        summaries.update(self._trace_all(fresh, progress))
+        for o, key in pending:
+            self._judge(o, summaries[key])
+        groups: dict[tuple, Group] = {}
+        for o in occs:
+            r = o.record
+            s = o.summary
+            dj = None
+            if s is not None:
+                dj = s.warn_deciders.get(r.reply) if r.action == "reject_warning" and o.today == SAME else s.decider
+            if r.kind == "reject":
+                stage = STAGES.get(r.command.upper(), r.command.lower())
+                gist = mask(r.reply)
+            elif r.kind == "table":
+                stage, gist = "lookup", f"{r.table}: {mask(r.text)}"
+            elif r.kind == "delivery":
+                stage, gist = "delivery", f"status={r.action} dsn={r.reply} {mask(r.text)}".strip()
+            else:
+                stage, gist = r.command.lower() or r.kind, (r.action + (": " + r.text if r.text else ""))
+                if r.kind == "sasl":
+                    gist = r.action
+            service = o.service or self.service_for(r) or r.program
+            tkey = (r.kind, service, stage, r.action, gist, o.today,
+                    mask(o.today_reply) if o.today == DIFFERS else "", o.reason,
+                    tuple(sorted(dj.items())) if dj else None)
+            g = groups.get(tkey)
+            if g is None:
+                g = groups[tkey] = Group(r.kind, service, stage, r.action, gist, o.today,
+                                         mask(o.today_reply) if o.today == DIFFERS else "", o.reason, dj)
+            g.add(o)
+        order = {DIFFERS: 0, SAME: 1, UNDECIDABLE: 2}
+        result = sorted(groups.values(), key=lambda g: (order[g.today], -g.count, g.service, g.reply))
+        for g in result:
+            g.occurrences.sort(key=lambda o: -o.count)
+        rd = self.reader
+        return TriageResult(lines=rd.lines, ignored=rd.ignored, unparsed=rd.unparsed, groups=result,
+                            files=list(self.files), retraced=len(todo), errors=list(self.errors))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the triage keeps of a Trace (small enough to come back from a
+    worker process)."""
+
+    reply: str
+    code: int
+    stage: str
+    decider: dict | None
+    warned: tuple[str, ...]
+    warn_deciders: dict
+    needs: tuple[str, ...]
+    config_errors: tuple[str, ...]
+
+    @classmethod
+    def of(cls, tr) -> "Summary":
+        warn = [s for s in tr.steps if s.outcome == "warn"]
+        return cls(reply=tr.reply, code=tr.code, stage=tr.stage, decider=_decider_json(tr.decided_by),
+                   warned=tuple(s.reply for s in warn),
+                   warn_deciders={s.reply: _decider_json(s) for s in warn},
+                   needs=tuple(_needs(s) for s in tr.steps if s.conditional),
+                   config_errors=tuple(tr.config_errors))
+
+
+_WORKER: "Triage | None" = None
+
+
+def _trace_chunk(items):
+    t = _WORKER
+    return {key: t._summary(svc, tx) for key, (svc, tx) in items}
+
+
+def triage(cfg, paths: list[str], resolver=None) -> TriageResult:
+    t = Triage(cfg, resolver=resolver)
+    for p in paths:
+        t.read(p)
+    return t.finish()
