@@ -26,6 +26,7 @@ accepts or rejects a recipient.
 | `<` `>` | narrower / wider tree (kept until you quit) |
 | `Tab` | next pane or field (on a table: its lookup field) |
 | `t` | the trace pane |
+| `l` | the Log view: every refusal in the mail log (`--log FILE`, default /var/log/mail.log), grouped by the rule that decided it; Enter lists a group, Enter on a transaction traces it |
 | `Ctrl+L` | (trace) the log-line field: paste a mail-log line, Enter runs |
 | `Ctrl+R` | (trace) run the trace (says which field is missing) |
 | `p` | (trace) show the selected step's parameter in the tree |
