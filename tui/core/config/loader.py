@@ -18,6 +18,8 @@ becomes a SyntaxDiagnostic with Postfix's message.
 """
 from __future__ import annotations
 
+import functools
+
 import os
 from pathlib import Path
 
@@ -31,6 +33,14 @@ from tui.core.model import Diagnostic, Source
 
 REST_CLASSES = "smtpd_restriction_classes"
 
+
+
+@functools.lru_cache(maxsize=8192)
+def _referenced(value: str) -> tuple[str, ...]:
+    """referenced_names(), remembered: every Config scans the ~900 default
+    values for the names they use, and a proof of a suggested edit builds a
+    Config per candidate."""
+    return tuple(referenced_names(value))
 
 class Config:
     """The loaded configuration: main.cf, master.cf, defaults."""
@@ -161,7 +171,7 @@ class Config:
 
         def scan(value: str, scope: Service | None, where: str, line: int | None) -> None:
             if "$" in value:
-                for ref in referenced_names(value):
+                for ref in _referenced(value):
                     flag(ref, scope, where, line)
 
         for s in self.services:
