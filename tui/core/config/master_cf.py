@@ -3,43 +3,62 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from lark import Transformer
 from lark.exceptions import UnexpectedInput
 
 from tui.core.config.main_cf import Setting, split_many
 from tui.core.config.syntax import (ISSPACE, LogicalLine, SPACE, _error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
-from tui.core.model import Diagnostic, Source
+from tui.core.model import Diagnostic, FrozenRecord, Record, Source
 
 
 MASTER_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
 
 
-@dataclass(frozen=True)
-class _Word:
+_set = object.__setattr__
+
+
+class _Word(FrozenRecord):
     """One master.cf word (mystrtokq token); offsets in the logical line."""
 
+    __slots__ = _fields = ("text", "offset", "braced", "inner", "error")
     text: str
     offset: int
-    braced: bool = False          # starts with "{"
-    inner: str = ""               # braced: the text inside, stripped (extpar)
-    error: str | None = None      # braced: extpar's complaint
+    braced: bool                  # starts with "{"
+    inner: str                    # braced: the text inside, stripped (extpar)
+    error: str | None             # braced: extpar's complaint
+
+    def __init__(self, text: str, offset: int, braced: bool = False, inner: str = "", error: str | None = None):
+        _set(self, "text", text)
+        _set(self, "offset", offset)
+        _set(self, "braced", braced)
+        _set(self, "inner", inner)
+        _set(self, "error", error)
 
 
-@dataclass(frozen=True)
-class _Flag:
+class _Flag(FrozenRecord):
+    __slots__ = _fields = ("text", "offset")
     text: str
     offset: int
 
+    def __init__(self, text: str, offset: int):
+        _set(self, "text", text)
+        _set(self, "offset", offset)
 
-@dataclass(frozen=True)
-class _Option:
+
+class _Option(FrozenRecord):
     """-o VALUE, -oVALUE, -vo VALUE (flags "-v"), or a dangling -o (value None)."""
 
+    __slots__ = _fields = ("flags", "value", "offset", "joined")
     flags: str                    # what precedes the "o": "" for "-o"
     value: _Word | None
     offset: int                   # of the "-"
-    joined: bool = False          # the value follows the "o" without space
+    joined: bool                  # the value follows the "o" without space
+
+    def __init__(self, flags: str, value: _Word | None, offset: int, joined: bool = False):
+        _set(self, "flags", flags)
+        _set(self, "value", value)
+        _set(self, "offset", offset)
+        _set(self, "joined", joined)
 
     def words(self) -> list[tuple[str, int]]:
         opt = (self.flags or "-") + "o"
@@ -50,10 +69,14 @@ class _Option:
         return [(opt, self.offset), (self.value.text, self.value.offset)]
 
 
-@dataclass
-class _Entry:
+class _Entry(Record):
+    __slots__ = _fields = ("fields", "rest")
     fields: list[_Word]
     rest: list                    # _Flag | _Option | _Word, in line order
+
+    def __init__(self, fields: list[_Word], rest: list):
+        self.fields = fields
+        self.rest = rest
 
 
 class _MasterCfTransformer(Transformer):
@@ -169,10 +192,11 @@ def _field_error(f: list[str]) -> tuple[str, str] | None:
     return None
 
 
-@dataclass
-class Service:
+class Service(Record):
     """One master.cf entry."""
 
+    _fields = ("name", "type", "private", "unpriv", "chroot", "wakeup", "maxproc", "command", "args",
+               "overrides", "path", "line")
     name: str
     type: str
     private: str
@@ -185,6 +209,22 @@ class Service:
     overrides: dict[str, tuple[str, Source]]
     path: str
     line: int
+
+    def __init__(self, name: str, type: str, private: str, unpriv: str, chroot: str, wakeup: str,
+                 maxproc: str, command: str, args: list[str], overrides: dict[str, tuple[str, Source]],
+                 path: str, line: int):
+        self.name = name
+        self.type = type
+        self.private = private
+        self.unpriv = unpriv
+        self.chroot = chroot
+        self.wakeup = wakeup
+        self.maxproc = maxproc
+        self.command = command
+        self.args = args
+        self.overrides = overrides
+        self.path = path
+        self.line = line
 
     @property
     def key(self) -> str:
