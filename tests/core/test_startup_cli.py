@@ -98,6 +98,28 @@ def test_trace_imports_no_ui_and_no_database_driver(tmp_path):
     assert _named(mods, "logline") and not _top(mods, "textual", "rich", "pymysql")
 
 
+def test_trace_run_as_the_program_opens_no_file_watch(tmp_path):
+    """It evaluates once: stat() answers for the map files, no inotify
+    (whose ctypes import alone costs a few ms). Called from Python code
+    (as above), main() leaves the process's watch alone."""
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "tui", "--config-dir", str(SEED)] + TRACE,
+                       capture_output=True, text=True, timeout=120, env=_env(), cwd=str(tmp_path),
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode in (0, 1) and "Answer at" in r.stdout, r.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    assert "tui.core.filewatch" in imported and "tui.core.smtpd.evaluator" in imported
+    assert not _top(imported, "ctypes", "subprocess")
+
+
+def test_a_disabled_watch_never_opens():
+    from tui.core.filewatch import FileWatch
+
+    w = FileWatch()
+    w.disable()
+    w.drain()
+    assert not w.active and w.arm(str(SEED / "main.cf")) is None
+
+
 def test_help_imports_no_command(tmp_path):
     r, mods = _modules(tmp_path, ["--help"])
     assert r.returncode == 0

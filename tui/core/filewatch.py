@@ -101,6 +101,14 @@ class FileWatch:
         self._dir_wd: dict[int, dict[str, set[str]]] = {}  # watch on a directory -> name -> paths
         self._now = time.monotonic()
 
+    def disable(self) -> None:
+        """Never open the watch in this process: for a process that
+        evaluates once (a command of the command line), where stat() answers
+        as well and ctypes need not be loaded. No effect once open."""
+        with self._lock:
+            if not self._opened:
+                self._enabled = False
+
     def _open(self) -> None:
         """Open the inotify instance, once (first use)."""
         with self._lock:
