@@ -15,6 +15,7 @@ given.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from types import ModuleType
 
@@ -89,16 +90,35 @@ def _command(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    program = argv is None   # run as the program, not called from Python code
     if argv is None:
         argv = sys.argv[1:]
-    command = _command(argv)
-    args = build_parser(command).parse_args(argv)
+    # Importing makes many objects and no garbage: the cyclic collector
+    # would scan the growing heap again and again for nothing (~5 ms of a
+    # command's start-up). It is paused while the command's modules are
+    # imported; what exists then is frozen (never scanned again), and the
+    # collector runs as usual for what the command itself makes.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        command = _command(argv)
+        args = build_parser(command).parse_args(argv)
+    finally:
+        if collecting:
+            gc.freeze()
+            gc.enable()
     if args.demo:
         from tui.demo import demo_config_dir
 
         args.config_dir = str(demo_config_dir())
     try:
         if command:
+            if program:
+                # a command evaluates at most once: no inotify watch (and no
+                # ctypes) for the map files it reads once
+                from tui.core.filewatch import WATCH
+
+                WATCH.disable()
             return command_module(command).run(args)
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             print(NEEDS_TERMINAL, file=sys.stderr)

@@ -3,7 +3,8 @@ more, and the app refuses to start without a terminal.
 
 - `params -n` and `trace` load neither Textual nor rich nor pymysql, and
   params not the restriction evaluator; trace loads the log-line grammar's
-  module only for --from-log;
+  module only for --from-log, and a table family's module only when the
+  configuration has such a table;
 - without a terminal (cron, `ssh host postfix-explorer` without -t) the app
   does not start: one line naming the commands for scripts, exit status 2.
 """
@@ -75,6 +76,9 @@ def test_params_imports_no_ui_no_database_driver_no_evaluator(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "alias_maps = hash:/etc/aliases" in r.stdout
     assert not _top(mods, "textual", "rich", "pymysql", "sqlite3")
+    # nor what only an evaluation needs: the file watch (ctypes; finding libc
+    # once ran ldconfig through subprocess), name resolution (socket)
+    assert not _top(mods, "ctypes", "subprocess", "socket")
     assert not _named(mods, "restrictions", "smtpd", "classes", "explain", "maillog", "app", "widgets")
     assert not _under(mods, "tui.cli.trace", "tui.cli.lookup", "tui.cli.lint")
 
@@ -83,13 +87,37 @@ def test_trace_imports_no_ui_and_no_database_driver(tmp_path):
     r, mods = _modules(tmp_path, TRACE)
     assert r.returncode in (0, 1), r.stderr
     assert "Answer at" in r.stdout
-    assert not _top(mods, "textual", "rich", "pymysql", "sqlite3")
+    assert not _top(mods, "textual", "rich", "pymysql", "sqlite3", "subprocess")
     assert not _under(mods, "tui.app", "tui.widgets", "tui.cli.params", "tui.cli.lookup", "tui.cli.lint")
+    # the seed has no regexp, cidr, unionmap or sqlite tables: their modules stay unloaded
+    assert not _named(mods, "regexp", "cidr", "compose", "sqlite")
     assert not _named(mods, "maillog")  # only --from-log needs it
     r, mods = _modules(tmp_path, ["trace", "--from-log", LOG])
     assert r.returncode == 1, r.stderr
     assert "Relay access denied" in r.stdout
     assert _named(mods, "maillog") and not _top(mods, "textual", "rich", "pymysql")
+
+
+def test_trace_run_as_the_program_opens_no_file_watch(tmp_path):
+    """It evaluates once: stat() answers for the map files, no inotify
+    (whose ctypes import alone costs a few ms). Called from Python code
+    (as above), main() leaves the process's watch alone."""
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "tui", "--config-dir", str(SEED)] + TRACE,
+                       capture_output=True, text=True, timeout=120, env=_env(), cwd=str(tmp_path),
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode in (0, 1) and "Answer at" in r.stdout, r.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    assert "tui.core.filewatch" in imported and "tui.core.smtpd.evaluator" in imported
+    assert not _top(imported, "ctypes", "subprocess")
+
+
+def test_a_disabled_watch_never_opens():
+    from tui.core.filewatch import FileWatch
+
+    w = FileWatch()
+    w.disable()
+    w.drain()
+    assert not w.active and w.arm(str(SEED / "main.cf")) is None
 
 
 def test_help_imports_no_command(tmp_path):

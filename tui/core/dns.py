@@ -16,7 +16,8 @@ network itself; it asks a Resolver:
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+
+from tui.core.model import FrozenRecord, Record
 
 OK = "ok"
 NOTFOUND = "notfound"      # NXDOMAIN or no records of that type
@@ -25,10 +26,14 @@ TEMPFAIL = "tempfail"
 UNKNOWN = "unknown"        # not evaluated (offline)
 
 
-@dataclass(frozen=True)
-class DnsAnswer:
+class DnsAnswer(FrozenRecord):
+    __slots__ = _fields = ("status", "records")
     status: str
-    records: tuple[str, ...] = ()   # A/AAAA addresses, MX/NS host names, TXT strings
+    records: tuple[str, ...]   # A/AAAA addresses, MX/NS host names, TXT strings
+
+    def __init__(self, status: str, records: tuple[str, ...] = ()):
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "records", records)
 
     @property
     def ok(self) -> bool:
@@ -69,8 +74,7 @@ class TempFailResolver(Resolver):
         return "no DNS (every lookup fails temporarily)"
 
 
-@dataclass
-class StaticResolver(Resolver):
+class StaticResolver(Resolver, Record):
     """Answers supplied by the user.
 
     records: {(name, rrtype): (value, ...)} -- e.g. {("example.org", "MX"): ("mx.example.org",)}
@@ -78,10 +82,18 @@ class StaticResolver(Resolver):
     default: status for anything not described (UNKNOWN keeps the trace conditional)
     """
 
-    records: dict = field(default_factory=dict)
-    nonexistent: set = field(default_factory=set)
-    default: str = UNKNOWN
-    name: str = "static"
+    _fields = ("records", "nonexistent", "default", "name")
+    records: dict
+    nonexistent: set
+    default: str
+    name: str
+
+    def __init__(self, records: dict | None = None, nonexistent: set | None = None, default: str = UNKNOWN,
+                 name: str = "static"):
+        self.records = {} if records is None else records
+        self.nonexistent = set() if nonexistent is None else nonexistent
+        self.default = default
+        self.name = name
 
     def lookup(self, name: str, rrtype: str) -> DnsAnswer:
         key = (name.lower().rstrip("."), rrtype.upper())

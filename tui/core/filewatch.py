@@ -14,11 +14,13 @@ seconds old. The age limit covers what inotify cannot see: a file on NFS
 changed by another machine, a symlinked directory re-pointed higher up.
 Anything unusual (no inotify, watch limit reached, queue overflow) makes
 paths un-fresh, so the caller falls back to stat() -- never to a stale map.
+
+The inotify instance is opened on first use, not at import: a command that
+never evaluates anything (params) neither loads ctypes nor asks the kernel
+for it.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import os
 import select
@@ -53,13 +55,28 @@ _HEADER = struct.Struct("iIII")
 def _libc():
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes
+
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        # the symbols already loaded into this process (libc among them):
+        # no search for the library's file (ctypes.util.find_library runs
+        # /sbin/ldconfig in a child process)
+        libc = ctypes.CDLL(None, use_errno=True)
+        if not hasattr(libc, "inotify_init1"):
+            import ctypes.util
+
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         libc.inotify_init1.argtypes = [ctypes.c_int]
         libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
         return libc
     except (OSError, AttributeError):
         return None
+
+
+def _errno() -> int:
+    import ctypes   # loaded already: arm() runs only with libc open
+
+    return ctypes.get_errno()
 
 
 class FileWatch:
@@ -73,14 +90,10 @@ class FileWatch:
 
     def __init__(self, enabled: bool = True):
         self._lock = threading.Lock()
-        self._libc = _libc() if enabled else None
+        self._enabled = enabled
+        self._opened = False
+        self._libc = None
         self._fd = -1
-        if self._libc is not None:
-            fd = self._libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
-            self._fd = fd if fd >= 0 else -1
-        if self._fd >= 0:
-            self._poll = select.poll()
-            self._poll.register(self._fd, select.POLLIN)
         self._gen: dict[str, int] = {}          # path -> events seen naming it
         self._epoch = 0                          # bumped when events were lost
         self.serial = 0                          # bumped by every event taken
@@ -88,14 +101,43 @@ class FileWatch:
         self._dir_wd: dict[int, dict[str, set[str]]] = {}  # watch on a directory -> name -> paths
         self._now = time.monotonic()
 
+    def disable(self) -> None:
+        """Never open the watch in this process: for a process that
+        evaluates once (a command of the command line), where stat() answers
+        as well and ctypes need not be loaded. No effect once open."""
+        with self._lock:
+            if not self._opened:
+                self._enabled = False
+
+    def _open(self) -> None:
+        """Open the inotify instance, once (first use)."""
+        with self._lock:
+            if self._opened:
+                return
+            self._opened = True
+            libc = _libc() if self._enabled else None
+            if libc is None:
+                return
+            fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
+            if fd < 0:
+                return
+            self._poll = select.poll()
+            self._poll.register(fd, select.POLLIN)
+            self._libc = libc
+            self._fd = fd
+
     @property
     def active(self) -> bool:
+        if not self._opened:
+            self._open()
         return self._fd >= 0
 
     def drain(self) -> None:
         """Take the queued events. Call once before a round of unchanged()
         checks (one non-blocking read() when nothing happened)."""
         self._now = time.monotonic()
+        if not self._opened:
+            self._open()
         if self._fd < 0 or not self._poll.poll(0):   # nothing queued: no read()
             return
         with self._lock:
@@ -147,6 +189,8 @@ class FileWatch:
         """Watch path and its directory; returns a token for unchanged(), or
         None when path cannot be watched. Call BEFORE the stat() the token
         stands for, so that no change can fall in between."""
+        if not self._opened:
+            self._open()
         if self._fd < 0 or not path.startswith("/"):
             return None
         with self._lock:
@@ -163,7 +207,7 @@ class FileWatch:
             wd = libc.inotify_add_watch(self._fd, os.fsencode(path), _FILE_MASK)
             if wd >= 0:
                 self._file_wd.setdefault(wd, set()).add(path)
-            elif ctypes.get_errno() != errno.ENOENT:
+            elif _errno() != errno.ENOENT:
                 return None
             return (self._epoch, self._gen.get(path, 0))
 

@@ -109,7 +109,7 @@ def load_prebuilt(saved: dict[str, Any], transformer: Transformer[Any, Any] | No
     table = data["parser"]["parser"]
     table["tokens"] = _int_keys(table["tokens"])
     table["states"] = {int(s): _int_keys(actions) for s, actions in table["states"].items()}
-    return cast(Lark, Lark._load_from_dict(data, memo, transformer=transformer))
+    return cast(Lark, Lark._load_from_dict(data, memo, transformer=transformer))  # type: ignore[no-untyped-call, unused-ignore]
 
 
 @lru_cache(maxsize=None)

@@ -29,7 +29,6 @@ trace costs nothing.
 """
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import weakref
 from dataclasses import dataclass
@@ -100,7 +99,7 @@ def apply_changes(cfg: Config, changes: tuple[Change, ...] | list[Change]) -> Co
     is read from or written to disk (tables are opened from the same
     files when a trace needs them)."""
     main = dict(cfg.main)
-    services = [dataclasses.replace(s, overrides=dict(s.overrides), args=list(s.args)) for s in cfg.services]
+    services = [s.replace(overrides=dict(s.overrides), args=list(s.args)) for s in cfg.services]
     last_line = max((e.line for e in main.values()), default=0)
     for ch in changes:
         if ch.service is None:

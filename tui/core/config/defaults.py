@@ -17,16 +17,21 @@ Host-dependent defaults are computed the way postconf does it
 """
 from __future__ import annotations
 
-import array
-import fcntl
-import ipaddress
 import json
+import os
 import re
-import socket
-import struct
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.core.model import FrozenRecord
+
+if TYPE_CHECKING:
+    import ipaddress
+
+# socket, fcntl, array, struct and ipaddress are imported by the functions
+# that read the host's interfaces and resolve names: most commands never
+# compute a default from the interfaces (start-up time).
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"   # tui/core/data
 POSTFIX_VERSION = "3.7"
@@ -64,14 +69,26 @@ SERVICE_PARAMS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-@dataclass(frozen=True)
-class DefaultsTable:
+_set = object.__setattr__
+
+
+class DefaultsTable(FrozenRecord):
+    __slots__ = _fields = ("version", "defaults", "raw", "readonly", "legacy", "host_params")
     version: str
     defaults: dict[str, str]       # listed built-in parameters (postconf -d)
     raw: frozenset[str]            # never $-expanded by postconf -x
     readonly: frozenset[str]       # process_id, process_name, service_name
     legacy: dict[str, str]         # known but not listed unless set
     host_params: frozenset[str]    # computed from the host
+
+    def __init__(self, version: str, defaults: dict[str, str], raw: frozenset[str], readonly: frozenset[str],
+                 legacy: dict[str, str], host_params: frozenset[str]):
+        _set(self, "version", version)
+        _set(self, "defaults", defaults)
+        _set(self, "raw", raw)
+        _set(self, "readonly", readonly)
+        _set(self, "legacy", legacy)
+        _set(self, "host_params", host_params)
 
     def known(self, name: str) -> bool:
         return name in self.defaults or name in self.legacy
@@ -104,7 +121,12 @@ def load_defaults(version: str = POSTFIX_VERSION) -> DefaultsTable:
 
 @lru_cache(maxsize=None)
 def host_name() -> str:
-    """gethostname(), as Postfix's get_hostname() (no DNS lookup)."""
+    """gethostname(), as Postfix's get_hostname() (no DNS lookup). On
+    POSIX that is uname()'s node name, without importing socket."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
     return socket.gethostname()
 
 
@@ -121,15 +143,28 @@ def default_mydomain(myhostname: str) -> str:
     return DEF_MYDOMAIN if dot < 0 else myhostname[dot + 1:]
 
 
-@dataclass(frozen=True)
-class IfAddr:
+class IfAddr(FrozenRecord):
+    __slots__ = _fields = ("ifindex", "address", "prefixlen", "scope")
     ifindex: int
     address: ipaddress.IPv4Address | ipaddress.IPv6Address
     prefixlen: int
-    scope: int = 0
+    scope: int
+
+    def __init__(self, ifindex: int, address: ipaddress.IPv4Address | ipaddress.IPv6Address, prefixlen: int,
+                 scope: int = 0):
+        _set(self, "ifindex", ifindex)
+        _set(self, "address", address)
+        _set(self, "prefixlen", prefixlen)
+        _set(self, "scope", scope)
 
 
 def _ipv4_interfaces() -> list[IfAddr]:
+    import array
+    import fcntl
+    import ipaddress
+    import socket
+    import struct
+
     """IPv4 addresses of all interfaces (SIOCGIFCONF + SIOCGIFNETMASK)."""
     out: list[IfAddr] = []
     try:
@@ -169,6 +204,8 @@ def _ipv4_interfaces() -> list[IfAddr]:
 def _ipv6_interfaces() -> list[IfAddr]:
     """IPv6 addresses from /proc/net/if_inet6, in getifaddrs() order
     (interface index, then global before link-local scope)."""
+    import ipaddress
+
     out: list[IfAddr] = []
     try:
         text = Path("/proc/net/if_inet6").read_text()
@@ -206,6 +243,8 @@ def _protocols(inet_protocols: str) -> set[int]:
 
 def _own_addresses(inet_interfaces: str, fams: set[int]) -> list[IfAddr]:
     """own_inet_addr_init(): the addresses Postfix considers its own."""
+    import ipaddress
+
     ifs = [a for a in host_interfaces() if a.address.version in fams]
     words = [w for w in inet_interfaces.replace(",", " ").split() if w]
     if [w.lower() for w in words] == ["all"] or not words:
@@ -230,6 +269,9 @@ def _own_addresses(inet_interfaces: str, fams: set[int]) -> list[IfAddr]:
 
 def _resolve(name: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """inet_addr_host(): the addresses getaddrinfo() gives (/etc/hosts first)."""
+    import ipaddress
+    import socket
+
     try:
         infos = socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)
     except (OSError, UnicodeError):
@@ -247,6 +289,8 @@ def _resolve(name: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
 
 def compute_mynetworks(style: str, inet_interfaces: str, inet_protocols: str) -> str:
     """mynetworks(): the default list, in mynetworks_style."""
+    import ipaddress
+
     fams = _protocols(inet_protocols)
     if not fams:
         return ""

@@ -1,23 +1,29 @@
 """main.cf: `name = value` settings (grammars/main_cf.lark)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from lark import Transformer, v_args
 from lark.exceptions import UnexpectedInput
 
 from tui.core.config.syntax import (_error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
-from tui.core.model import Diagnostic
+from tui.core.model import Diagnostic, FrozenRecord, Record
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(FrozenRecord):
     """One `name = value` line (or -o setting) as main_cf.lark parsed it;
     offsets are 0-based in the logical line."""
 
+    __slots__ = _fields = ("name", "value", "name_offset", "value_offset")
     name: str
     value: str
     name_offset: int
     value_offset: int | None      # None: empty value
+
+    def __init__(self, name: str, value: str, name_offset: int, value_offset: int | None):
+        _set = object.__setattr__
+        _set(self, "name", name)
+        _set(self, "value", value)
+        _set(self, "name_offset", name_offset)
+        _set(self, "value_offset", value_offset)
 
 
 class _MainCfTransformer(Transformer):
@@ -67,10 +73,14 @@ def split_nameval(text: str) -> tuple[str, str] | str:
     return got if isinstance(got, str) else (got.name, got.value)
 
 
-@dataclass
-class MainEntry:
+class MainEntry(Record):
+    _fields = ("value", "line")
     value: str
     line: int
+
+    def __init__(self, value: str, line: int):
+        self.value = value
+        self.line = line
 
 
 def parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],

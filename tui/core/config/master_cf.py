@@ -3,43 +3,64 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import cast
+
 from lark import Transformer
 from lark.exceptions import UnexpectedInput
 
 from tui.core.config.main_cf import Setting, split_many
 from tui.core.config.syntax import (ISSPACE, LogicalLine, SPACE, _error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
-from tui.core.model import Diagnostic, Source
+from tui.core.model import Diagnostic, FrozenRecord, Record, Source
 
 
 MASTER_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
 
 
-@dataclass(frozen=True)
-class _Word:
+_set = object.__setattr__
+
+
+class _Word(FrozenRecord):
     """One master.cf word (mystrtokq token); offsets in the logical line."""
 
+    __slots__ = _fields = ("text", "offset", "braced", "inner", "error")
     text: str
     offset: int
-    braced: bool = False          # starts with "{"
-    inner: str = ""               # braced: the text inside, stripped (extpar)
-    error: str | None = None      # braced: extpar's complaint
+    braced: bool                  # starts with "{"
+    inner: str                    # braced: the text inside, stripped (extpar)
+    error: str | None             # braced: extpar's complaint
+
+    def __init__(self, text: str, offset: int, braced: bool = False, inner: str = "", error: str | None = None):
+        _set(self, "text", text)
+        _set(self, "offset", offset)
+        _set(self, "braced", braced)
+        _set(self, "inner", inner)
+        _set(self, "error", error)
 
 
-@dataclass(frozen=True)
-class _Flag:
+class _Flag(FrozenRecord):
+    __slots__ = _fields = ("text", "offset")
     text: str
     offset: int
 
+    def __init__(self, text: str, offset: int):
+        _set(self, "text", text)
+        _set(self, "offset", offset)
 
-@dataclass(frozen=True)
-class _Option:
+
+class _Option(FrozenRecord):
     """-o VALUE, -oVALUE, -vo VALUE (flags "-v"), or a dangling -o (value None)."""
 
+    __slots__ = _fields = ("flags", "value", "offset", "joined")
     flags: str                    # what precedes the "o": "" for "-o"
     value: _Word | None
     offset: int                   # of the "-"
-    joined: bool = False          # the value follows the "o" without space
+    joined: bool                  # the value follows the "o" without space
+
+    def __init__(self, flags: str, value: _Word | None, offset: int, joined: bool = False):
+        _set(self, "flags", flags)
+        _set(self, "value", value)
+        _set(self, "offset", offset)
+        _set(self, "joined", joined)
 
     def words(self) -> list[tuple[str, int]]:
         opt = (self.flags or "-") + "o"
@@ -50,90 +71,114 @@ class _Option:
         return [(opt, self.offset), (self.value.text, self.value.offset)]
 
 
-@dataclass
-class _Entry:
+class _Entry(Record):
+    __slots__ = _fields = ("fields", "rest")
     fields: list[_Word]
     rest: list                    # _Flag | _Option | _Word, in line order
 
+    def __init__(self, fields: list[_Word], rest: list):
+        self.fields = fields
+        self.rest = rest
+
 
 class _MasterCfTransformer(Transformer):
-    """master_cf.lark tree -> [_Entry, ...], one per line. `ends[i]` is
-    the real length of line i: a parse with "}" added for unclosed braces
-    has more (those braces were missing). Each rule's method is rule_NAME
-    and gets (meta, children); __default__ dispatches to it (cheaper than
-    v_args(meta=True), which wraps the method again on every call)."""
-
-    def __init__(self, lines: list[str], ends: list[int]):
-        super().__init__()
-        self._lines = lines
-        self._ends = ends
-
-    def __default__(self, data, children, meta):
-        return getattr(self, "rule_" + data)(meta, children)
-
-    def _span(self, meta) -> tuple[str, int, int]:
-        i = meta.line - 1
-        start = meta.column - 1
-        end = min(meta.end_column - 1, self._ends[i])
-        return self._lines[i], start, end
-
-    def rule_plain(self, meta, children) -> _Word:
-        text, start, end = self._span(meta)
-        return _Word(text[start:end], start)
-
-    def rule_group(self, meta, children) -> tuple[int, int, bool]:
-        """(start, end, closed): closed is False when its "}" was added."""
-        end = meta.end_column - 1
-        return meta.column - 1, end, end <= self._ends[meta.line - 1]
-
-    def rule_braced(self, meta, children) -> _Word:
-        # extpar(EXTPAR_FLAG_STRIP): the text inside the first "{...}",
-        # complaining when that "}" is missing or something follows it
-        text, start, end = self._span(meta)
-        word = text[start:end]
-        g_start, g_end, closed = children[0]
-        if not closed:
-            return _Word(word, start, True, word[1:].strip(ISSPACE), f"missing '}}' in \"{word}\"")
-        inner = text[g_start + 1:g_end - 1].strip(ISSPACE)
-        error = f"syntax error after '}}' in \"{word}\"" if g_end < end else None
-        return _Word(word, start, True, inner, error)
-
-    def rule_flag(self, meta, children) -> _Flag:
-        text, start, end = self._span(meta)
-        return _Flag(text[start:end], start)
+    """master_cf.lark -> one (fields, rest) per line, run by lark while
+    parsing (no tree is built). It sees tokens only, so each word comes out
+    as its span: ("w"|"f", line, start, end) for a plain word or a flag,
+    ("b", line, start, end, group_start, group_end) for a braced word,
+    ("o", token, word, joined) for an option (line: 1-based in the parsed
+    text; start/end: 0-based columns). _entry() turns the spans into text
+    with the lines themselves, where the real length of each line is known
+    (a parse with "}" added for unclosed braces has more)."""
 
     @staticmethod
-    def _option(children, joined: bool = False) -> _Option:
-        tok = children[0]
-        flags = str(tok)[:-1]                  # "-o" -> "-", "-vo" -> "-v"
-        return _Option(flags if flags != "-" else "", children[1] if len(children) > 1 else None,
-                       tok.column - 1, joined)
+    def _bounds(children) -> tuple[int, int, int]:
+        """(line, start, end) from a word's first to its last piece (a token
+        or a group's span)."""
+        first, last = children[0], children[-1]
+        if isinstance(first, tuple):
+            line, start = first[1], first[2]
+        else:
+            line, start = first.line, first.column - 1
+        end = last[3] if isinstance(last, tuple) else last.end_column - 1
+        return line, start, end
 
-    def rule_option_separate(self, meta, children) -> _Option:
-        return self._option(children)
+    def plain(self, children) -> tuple:
+        return ("w", *self._bounds(children))
 
-    def rule_option_joined(self, meta, children) -> _Option:
-        return self._option(children, joined=True)
+    def group(self, children) -> tuple:
+        # LBRACE ... RBRACE
+        return ("g", children[0].line, children[0].column - 1, children[-1].end_column - 1)
 
-    def rule_option_dangling(self, meta, children) -> _Option:
-        return self._option(children)
+    def braced(self, children) -> tuple:
+        g = children[0]
+        return ("b", *self._bounds(children), g[2], g[3])
 
-    def rule_entry(self, meta, children) -> _Entry:
-        return _Entry(children[:8], children[8:])
+    def flag(self, children) -> tuple:
+        return ("f", *self._bounds(children))
 
-    def rule_start(self, meta, children) -> list[_Entry]:
+    def option_separate(self, children) -> tuple:
+        return ("o", children[0], children[1], False)
+
+    def option_joined(self, children) -> tuple:
+        return ("o", children[0], children[1], True)
+
+    def option_dangling(self, children) -> tuple:
+        return ("o", children[0], None, False)
+
+    def entry(self, children) -> tuple:
+        return children[:8], children[8:]
+
+    def start(self, children) -> list:
         return children
+
+
+_MASTER_TRANSFORMER = _MasterCfTransformer()
+
+
+def _word(span: tuple, lines: list[str], ends: list[int]) -> _Word | _Flag:
+    i = span[1] - 1
+    text, start = lines[i], span[2]
+    end = min(span[3], ends[i])
+    if span[0] == "w":
+        return _Word(text[start:end], start)
+    if span[0] == "f":
+        return _Flag(text[start:end], start)
+    # extpar(EXTPAR_FLAG_STRIP): the text inside the first "{...}",
+    # complaining when that "}" is missing or something follows it
+    word = text[start:end]
+    g_start, g_end = span[4], span[5]
+    if g_end > ends[i]:                    # its "}" was added
+        return _Word(word, start, True, word[1:].strip(ISSPACE), f"missing '}}' in \"{word}\"")
+    inner = text[g_start + 1:g_end - 1].strip(ISSPACE)
+    error = f"syntax error after '}}' in \"{word}\"" if g_end < end else None
+    return _Word(word, start, True, inner, error)
+
+
+def _item(span: tuple, lines: list[str], ends: list[int]) -> _Word | _Flag | _Option:
+    if span[0] != "o":
+        return _word(span, lines, ends)
+    tok, value, joined = span[1], span[2], span[3]
+    flags = str(tok)[:-1]                  # "-o" -> "-", "-vo" -> "-v"
+    word = _word(value, lines, ends) if value is not None else None
+    return _Option(flags if flags != "-" else "", cast(_Word | None, word), tok.column - 1, joined)
+
+
+def _entry(parsed: tuple, lines: list[str], ends: list[int]) -> _Entry:
+    fields, rest = parsed
+    return _Entry([cast(_Word, _word(f, lines, ends)) for f in fields], [_item(r, lines, ends) for r in rest])
 
 
 def _parse_master_lines(texts: list[str]) -> tuple[list[_Entry | None], dict[int, UnexpectedInput]]:
     """master_cf.lark over all logical lines. A line with an unclosed "{"
     (the grammar stops at its end, wanting a "}") is parsed again with the
     missing "}" added: mystrtokq() makes the rest of the line one word."""
-    def chunk_transform(chunk: list[str], tree) -> list[_Entry]:
-        return _MasterCfTransformer(chunk, [len(t) for t in chunk]).transform(tree)
+    def chunk_entries(chunk: list[str], parsed: list) -> list[_Entry]:
+        ends = [len(t) for t in chunk]
+        return [_entry(e, chunk, ends) for e in parsed]
 
-    p = _parser("master_cf")
-    got, errors = _parse_lines(p, texts, chunk_transform)
+    p = _parser("master_cf", _MASTER_TRANSFORMER)
+    got, errors = _parse_lines(p, texts, chunk_entries)
     for i in list(errors):
         text, err = texts[i], errors[i]
         closing = ""
@@ -141,11 +186,11 @@ def _parse_master_lines(texts: list[str]) -> tuple[list[_Entry | None], dict[int
                and (text + closing)[_error_offset(err, text + closing):].strip(SPACE) == ""):
             closing += "}"
             try:
-                tree = p.parse(text + closing + "\n")
+                parsed = p.parse(text + closing + "\n")
             except UnexpectedInput as again:
                 err = again
                 continue
-            got[i] = _MasterCfTransformer([text + closing], [len(text)]).transform(tree)[0]
+            got[i] = _entry(parsed[0], [text + closing], [len(text)])
             del errors[i]
             break
         else:
@@ -169,10 +214,11 @@ def _field_error(f: list[str]) -> tuple[str, str] | None:
     return None
 
 
-@dataclass
-class Service:
+class Service(Record):
     """One master.cf entry."""
 
+    _fields = ("name", "type", "private", "unpriv", "chroot", "wakeup", "maxproc", "command", "args",
+               "overrides", "path", "line")
     name: str
     type: str
     private: str
@@ -185,6 +231,22 @@ class Service:
     overrides: dict[str, tuple[str, Source]]
     path: str
     line: int
+
+    def __init__(self, name: str, type: str, private: str, unpriv: str, chroot: str, wakeup: str,
+                 maxproc: str, command: str, args: list[str], overrides: dict[str, tuple[str, Source]],
+                 path: str, line: int):
+        self.name = name
+        self.type = type
+        self.private = private
+        self.unpriv = unpriv
+        self.chroot = chroot
+        self.wakeup = wakeup
+        self.maxproc = maxproc
+        self.command = command
+        self.args = args
+        self.overrides = overrides
+        self.path = path
+        self.line = line
 
     @property
     def key(self) -> str:

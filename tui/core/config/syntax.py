@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass
 from lark import Transformer
 from lark.exceptions import LarkError, UnexpectedInput
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar, Literal
 
 from tui.core import grammar as _grammar
 from tui.core import safeio
-from tui.core.model import Diagnostic, ExplorerError
+from tui.core.model import Diagnostic, ExplorerError, FrozenRecord
 
 
 SPACE = " \t\r\n"                      # CHARS_SPACE: master.cf word separators
@@ -24,27 +23,44 @@ class ConfigError(ExplorerError):
     """main.cf (or master.cf when it is required) cannot be read."""
 
 
-@dataclass(frozen=True)
 class SyntaxDiagnostic(Diagnostic):
     """A line the grammar rejected. `message` and `line` are what Postfix
     reports (the first physical line of the logical line); `column` and
     `error_line` say where in the file the grammar stopped (1-based column in
     physical line `error_line`); `text` is the offending logical line."""
 
-    column: int | None = None
-    error_line: int | None = None
-    text: str = ""
+    __slots__ = ("column", "error_line", "text")
+    _fields: ClassVar[tuple[str, ...]] = __slots__
+    column: int | None
+    error_line: int | None
+    text: str
+
+    def __init__(self, severity: Literal["error", "warning"], message: str, path: str | None = None,
+                 line: int | None = None, column: int | None = None, error_line: int | None = None,
+                 text: str = ""):
+        super().__init__(severity, message, path, line)
+        _set = object.__setattr__
+        _set(self, "column", column)
+        _set(self, "error_line", error_line)
+        _set(self, "text", text)
 
 
-@dataclass(frozen=True)
-class LogicalLine:
+class LogicalLine(FrozenRecord):
     """One logical line: text joined from physical lines (newlines dropped,
     leading white space of continuation lines kept, as readllines() does)."""
 
+    __slots__ = _fields = ("text", "line", "last_line", "starts")
     text: str
     line: int                 # first physical line
     last_line: int
-    starts: tuple[tuple[int, int], ...] = ()   # (offset in text, physical line)
+    starts: tuple[tuple[int, int], ...]   # (offset in text, physical line)
+
+    def __init__(self, text: str, line: int, last_line: int, starts: tuple[tuple[int, int], ...] = ()):
+        _set = object.__setattr__
+        _set(self, "text", text)
+        _set(self, "line", line)
+        _set(self, "last_line", last_line)
+        _set(self, "starts", starts)
 
     def line_at(self, offset: int) -> int:
         """The physical line that holds text[offset]."""

@@ -3,11 +3,10 @@ the text helpers the table families share."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Literal
 
 from tui.core import safeio
-from tui.core.model import Diagnostic
+from tui.core.model import Diagnostic, FrozenRecord
 from tui.core.tables.inline_syntax import inline_rules
 
 # Types the engine knows Postfix has but cannot evaluate from here.
@@ -22,11 +21,20 @@ INDEXED_TYPES = ("hash", "btree", "lmdb", "cdb", "dbm", "sdbm")
 State = Literal["ok", "stale", "unreadable", "not evaluated"]
 
 
-@dataclass(frozen=True)
-class TableStatus:
+_set = object.__setattr__
+
+
+class TableStatus(FrozenRecord):
+    __slots__ = _fields = ("state", "message", "diagnostics")
     state: State
-    message: str = ""
-    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic] = field(default_factory=tuple)
+    message: str
+    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]
+
+    def __init__(self, state: State, message: str = "",
+                 diagnostics: tuple[Diagnostic, ...] | list[Diagnostic] = ()):
+        _set(self, "state", state)
+        _set(self, "message", message)
+        _set(self, "diagnostics", diagnostics)
 
     @property
     def usable(self) -> bool:
@@ -36,20 +44,33 @@ class TableStatus:
         return f"{self.state}: {self.message}" if self.message else self.state
 
 
-@dataclass(frozen=True)
-class LookupResult:
+class LookupResult(FrozenRecord):
+    __slots__ = _fields = ("found", "value", "error", "key", "where")
     found: bool
-    value: str | None = None
-    error: str | None = None
-    key: str = ""
-    where: str | None = None
+    value: str | None
+    error: str | None
+    key: str
+    where: str | None
+
+    def __init__(self, found: bool, value: str | None = None, error: str | None = None, key: str = "",
+                 where: str | None = None):
+        _set(self, "found", found)
+        _set(self, "value", value)
+        _set(self, "error", error)
+        _set(self, "key", key)
+        _set(self, "where", where)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(FrozenRecord):
+    __slots__ = _fields = ("key", "value", "line")
     key: str
     value: str
-    line: int | None = None
+    line: int | None
+
+    def __init__(self, key: str, value: str, line: int | None = None):
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "line", line)
 
 
 OK = TableStatus("ok", "")

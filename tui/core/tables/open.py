@@ -1,18 +1,16 @@
-"""Opening a table: one spec ("type:name") -> the Table of its family."""
+"""Opening a table: one spec ("type:name") -> the Table of its family.
+
+Each family's module is imported when a table of that family is first
+opened: a configuration without SQL tables never loads sqlite3 or the
+MySQL client code, one without regexp tables not the regexp compiler
+(start-up time of the command line).
+"""
 from __future__ import annotations
 
 from tui.core.config.params import param_list
 from tui.core.tables import base as _base
 from tui.core.tables.base import (INDEXED_TYPES, NOT_EVALUATED_TYPES, Folder, Table, UnusableTable,
                                   _scrub_exc, _utf8_from_view, split_spec)
-from tui.core.tables.cidr import CidrTable
-from tui.core.tables.compose import open_composed
-from tui.core.tables.files import AliasTable, FileTable
-from tui.core.tables.inline import open_inline
-from tui.core.tables.mysql import MysqlTable
-from tui.core.tables.regexp import RegexpTable
-from tui.core.tables.sqlite import SqliteTable
-from tui.core.tables.unix import UnixTable
 
 
 def open_table(spec: str, view=None, aliases: bool | None = None) -> Table:
@@ -86,22 +84,40 @@ def _open(spec: str, view, fold: Folder, outer_spec: str, aliases: bool = False)
         inner = _open(name, view, fold, outer_spec, aliases)
         return inner
     if type_ in INDEXED_TYPES and aliases:
+        from tui.core.tables.files import AliasTable
+
         return AliasTable(outer_spec, type_, name, fold)
     if type_ in INDEXED_TYPES or type_ == "texthash":
+        from tui.core.tables.files import FileTable
+
         return FileTable(outer_spec, type_, name, fold)
     if type_ in ("regexp", "pcre"):
+        from tui.core.tables.regexp import RegexpTable
+
         return RegexpTable(outer_spec, type_, name, fold, utf8=fold.utf8)
     if type_ == "cidr":
+        from tui.core.tables.cidr import CidrTable
+
         return CidrTable(outer_spec, type_, name, fold)
     if type_ in ("inline", "static", "fail"):
+        from tui.core.tables.inline import open_inline
+
         return open_inline(outer_spec, type_, name, fold)
     if type_ == "mysql":
+        from tui.core.tables.mysql import MysqlTable
+
         return MysqlTable(outer_spec, type_, name, fold, view)
     if type_ == "sqlite":
+        from tui.core.tables.sqlite import SqliteTable
+
         return SqliteTable(outer_spec, type_, name, fold, view)
     if type_ in ("unionmap", "pipemap"):
+        from tui.core.tables.compose import open_composed
+
         return open_composed(outer_spec, type_, name, fold, view, open_table)
     if type_ == "unix":
+        from tui.core.tables.unix import UnixTable
+
         return UnixTable(outer_spec, type_, name, fold)
     if type_ in NOT_EVALUATED_TYPES:
         return UnusableTable(outer_spec, type_, name, "not evaluated",
