@@ -19,6 +19,7 @@ from tui.core.config.syntax import LogicalLine, SyntaxDiagnostic
 from tui.core.dns import DnsAnswer, StaticResolver
 from tui.core.model import Diagnostic, Source
 from tui.core.tables.base import Entry, LookupResult, TableStatus
+from tui.core.trace import Lookup, Route, RouteTarget, Step, Trace, Transaction
 
 # class -> (frozen?, positional arguments, the same with one field changed)
 CASES = {
@@ -42,6 +43,18 @@ CASES = {
     IfAddr: (True, (1, "127.0.0.1", 8, 0), (1, "127.0.0.1", 16, 0)),
     DnsAnswer: (True, ("ok", ("192.0.2.1",)), ("ok", ("192.0.2.2",))),
     StaticResolver: (False, ({}, set(), "unknown", "static"), ({}, set(), "notfound", "static")),
+    Transaction: (True, ("192.0.2.1", "unknown", None, "", "a@b", None, None, None),
+                  ("192.0.2.1", "unknown", "h", "", "a@b", None, None, None)),
+    Lookup: (True, ("hash:/x", "k", True, "OK", None, "/x:1", None), ("hash:/x", "k", False, None, None, None, None)),
+    Step: (True, ("smtpd_recipient_restrictions", "permit_mynetworks", 1, None, "permit", "rcpt", (), None, "", 0,
+                  False),
+           ("smtpd_recipient_restrictions", "permit_mynetworks", 2, None, "permit", "rcpt", (), None, "", 0,
+            False)),
+    RouteTarget: (True, ("a@b", "default", "smtp", "b", "default_transport", ()),
+                  ("a@b", "default", "relay", "b", "default_transport", ())),
+    Route: (True, ("a@b", "default", "b", (), (), (), ()), ("a@b", "relay", "b", (), (), (), ())),
+    Trace: (True, (Transaction("192.0.2.1"), "smtp", 250, "250 2.1.5 Ok", "rcpt", (), None, False, (), (), None, ()),
+            (Transaction("192.0.2.1"), "smtp", 554, "554 5.7.1 no", "rcpt", (), None, False, (), (), None, ())),
 }
 
 

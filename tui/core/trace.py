@@ -10,10 +10,9 @@ text or JSON (`to_json()`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from tui.core.model import Source
+from tui.core.model import FrozenRecord, Source
 
 # Outcomes a step can have.
 NO_MATCH = "no match"
@@ -29,16 +28,23 @@ OUTCOMES = (NO_MATCH, PERMIT, REJECT, DEFER, DUNNO, NOT_EVALUATED, WARN)
 STAGES = ("connect", "helo", "mail", "rcpt", "data")
 
 
-# The make() classmethods below build a frozen dataclass with every field
-# given without its __init__ (one object.__setattr__ per field): the object
-# is created bare and each field stored into its own __dict__ (the evaluator
-# builds a few dozen of these per trace). Each make() names all of its
-# class's fields, in field order.
+# These are FrozenRecords (tui.core.model): immutable, compared and hashed
+# field by field like frozen dataclasses, without a dataclass's cost at
+# import. The make() classmethods build one with every field given without
+# its __init__: the object is created bare and each field stored into its
+# own __dict__ (the evaluator builds a few dozen of these per trace). Each
+# make() names all of its class's fields, in field order.
 _new = object.__new__
+_set = object.__setattr__
 
 
-@dataclass(frozen=True)
-class Transaction:
+def _init(obj: object, names: tuple[str, ...], values: tuple) -> None:
+    d = obj.__dict__
+    for name, value in zip(names, values):
+        d[name] = value
+
+
+class Transaction(FrozenRecord):
     """One SMTP transaction as the client presents it.
 
     helo None means the client sent no HELO/EHLO; sender "" is the null
@@ -47,13 +53,22 @@ class Transaction:
     """
 
     client_address: str
-    client_name: str = "unknown"
-    helo: str | None = None
-    sender: str = ""
-    recipient: str = ""
-    sasl_login: str | None = None
-    reverse_client_name: str | None = None
-    proto: str | None = None  # "SMTP" / "ESMTP" (informational)
+    client_name: str
+    helo: str | None
+    sender: str
+    recipient: str
+    sasl_login: str | None
+    reverse_client_name: str | None
+    proto: str | None  # "SMTP" / "ESMTP" (informational)
+
+    _fields = ("client_address", "client_name", "helo", "sender", "recipient", "sasl_login", "reverse_client_name",
+               "proto")
+
+    def __init__(self, client_address: str, client_name: str = "unknown", helo: str | None = None,
+                 sender: str = "", recipient: str = "", sasl_login: str | None = None,
+                 reverse_client_name: str | None = None, proto: str | None = None) -> None:
+        _init(self, self._fields, (client_address, client_name, helo, sender, recipient, sasl_login,
+                                   reverse_client_name, proto))
 
     @property
     def reverse_name(self) -> str:
@@ -72,17 +87,22 @@ class Transaction:
         }
 
 
-@dataclass(frozen=True)
-class Lookup:
+class Lookup(FrozenRecord):
     """One table lookup a step made: table spec, key, and what came back."""
 
     table: str
     key: str
     found: bool
-    value: str | None = None
-    error: str | None = None
-    where: str | None = None  # "file:line" or the SQL query that answered
-    note: str | None = None   # e.g. "skipped: pattern table gets only the full address"
+    value: str | None
+    error: str | None
+    where: str | None  # "file:line" or the SQL query that answered
+    note: str | None  # e.g. "skipped: pattern table gets only the full address"
+
+    _fields = ("table", "key", "found", "value", "error", "where", "note")
+
+    def __init__(self, table: str, key: str, found: bool, value: str | None = None, error: str | None = None,
+                 where: str | None = None, note: str | None = None) -> None:
+        _init(self, self._fields, (table, key, found, value, error, where, note,))
 
     @classmethod
     def make(cls, table, key, found, value, error, where, note) -> "Lookup":
@@ -118,8 +138,7 @@ class Lookup:
         return d
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(FrozenRecord):
     """One restriction smtpd looked at.
 
     parameter: the list it came from ("smtpd_recipient_restrictions", a
@@ -135,12 +154,21 @@ class Step:
     position: int | None
     source: Source | None
     outcome: str
-    stage: str = "rcpt"
-    lookups: tuple[Lookup, ...] = ()
-    reply: str | None = None
-    detail: str = ""
-    depth: int = 0
-    conditional: bool = False  # outcome assumed (DNS / policy not consulted)
+    stage: str
+    lookups: tuple[Lookup, ...]
+    reply: str | None
+    detail: str
+    depth: int
+    conditional: bool  # outcome assumed (DNS / policy not consulted)
+
+    _fields = ("parameter", "entry", "position", "source", "outcome", "stage", "lookups", "reply", "detail",
+               "depth", "conditional")
+
+    def __init__(self, parameter: str, entry: str, position: int | None, source: Source | None, outcome: str,
+                 stage: str = "rcpt", lookups: tuple[Lookup, ...] = (), reply: str | None = None,
+                 detail: str = "", depth: int = 0, conditional: bool = False) -> None:
+        _init(self, self._fields, (parameter, entry, position, source, outcome, stage, lookups, reply, detail,
+                                   depth, conditional))
 
     @classmethod
     def make(cls, parameter, entry, position, source, outcome, stage, lookups, reply, detail, depth,
@@ -177,8 +205,7 @@ class Step:
         }
 
 
-@dataclass(frozen=True)
-class RouteTarget:
+class RouteTarget(FrozenRecord):
     """Where one final recipient (after virtual alias expansion) goes."""
 
     address: str
@@ -186,7 +213,13 @@ class RouteTarget:
     transport: str
     nexthop: str
     transport_source: str  # "transport_maps hash:/etc/postfix/transport" or "virtual_transport"
-    lookups: tuple[Lookup, ...] = ()
+    lookups: tuple[Lookup, ...]
+
+    _fields = ("address", "address_class", "transport", "nexthop", "transport_source", "lookups")
+
+    def __init__(self, address: str, address_class: str, transport: str, nexthop: str, transport_source: str,
+                 lookups: tuple[Lookup, ...] = ()) -> None:
+        _init(self, self._fields, (address, address_class, transport, nexthop, transport_source, lookups,))
 
     def to_json(self) -> dict:
         return {"address": self.address, "address_class": self.address_class,
@@ -195,17 +228,23 @@ class RouteTarget:
                 "lookups": [lk.to_json() for lk in self.lookups]}
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(FrozenRecord):
     """What happens to an accepted recipient."""
 
     recipient: str            # the address as resolved (lower case, qualified)
     address_class: str        # local, virtual_alias, virtual_mailbox, relay, default
     domain: str
-    expansion: tuple[str, ...] = ()     # virtual alias expansion result (empty: none)
-    targets: tuple[RouteTarget, ...] = ()
-    notes: tuple[str, ...] = ()
-    lookups: tuple[Lookup, ...] = ()
+    expansion: tuple[str, ...]  # virtual alias expansion result (empty: none)
+    targets: tuple[RouteTarget, ...]
+    notes: tuple[str, ...]
+    lookups: tuple[Lookup, ...]
+
+    _fields = ("recipient", "address_class", "domain", "expansion", "targets", "notes", "lookups")
+
+    def __init__(self, recipient: str, address_class: str, domain: str, expansion: tuple[str, ...] = (),
+                 targets: tuple[RouteTarget, ...] = (), notes: tuple[str, ...] = (),
+                 lookups: tuple[Lookup, ...] = ()) -> None:
+        _init(self, self._fields, (recipient, address_class, domain, expansion, targets, notes, lookups,))
 
     def to_json(self) -> dict:
         return {"recipient": self.recipient, "address_class": self.address_class,
@@ -215,20 +254,29 @@ class Route:
                 "lookups": [lk.to_json() for lk in self.lookups]}
 
 
-@dataclass(frozen=True)
-class Trace:
+class Trace(FrozenRecord):
     transaction: Transaction
     service: str
     code: int
     reply: str
     stage: str
-    steps: tuple[Step, ...] = ()
-    decided_index: int | None = None     # index into steps of the deciding step
-    conditional: bool = False
-    config_errors: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    route: Route | None = None
-    notes: tuple[str, ...] = ()
+    steps: tuple[Step, ...]
+    decided_index: int | None  # index into steps of the deciding step
+    conditional: bool
+    config_errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+    route: Route | None
+    notes: tuple[str, ...]
+
+    _fields = ("transaction", "service", "code", "reply", "stage", "steps", "decided_index", "conditional",
+               "config_errors", "warnings", "route", "notes")
+
+    def __init__(self, transaction: Transaction, service: str, code: int, reply: str, stage: str,
+                 steps: tuple[Step, ...] = (), decided_index: int | None = None, conditional: bool = False,
+                 config_errors: tuple[str, ...] = (), warnings: tuple[str, ...] = (),
+                 route: Route | None = None, notes: tuple[str, ...] = ()) -> None:
+        _init(self, self._fields, (transaction, service, code, reply, stage, steps, decided_index,
+                                   conditional, config_errors, warnings, route, notes))
 
     @classmethod
     def make(cls, transaction, service, code, reply, stage, steps, decided_index, conditional,

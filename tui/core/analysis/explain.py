@@ -16,7 +16,7 @@ command.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tui.core.analysis.suggest import Change, join_list, prove
 from tui.core.cache import TableFailure
@@ -372,7 +372,7 @@ def _submission_answer(trace: Trace, cfg) -> str:
             view = cfg.params(svc)
             if not view.get_bool("smtpd_sasl_auth_enable"):
                 continue
-            tr = evaluate(cfg, replace(tx, sasl_login=tx.sasl_login or "user"), service=svc.key,
+            tr = evaluate(cfg, tx.replace(sasl_login=tx.sasl_login or "user"), service=svc.key,
                           resolver=OfflineResolver())
         except Exception:
             continue
