@@ -5,7 +5,6 @@ Exit status: 0 accepted, 1 rejected or deferred, 2 unusable input.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from tui.core import dns
@@ -182,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
         out["explanation"] = ex.to_json()
         if logline is not None:
             out["log_reply"] = logline.reply
+        import json  # only for --json (start-up time)
+
         print(json.dumps(out, indent=2))
     else:
         print(render_text(tr, ex, logline))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
 
 from tui.core.config.params import param_list
 
@@ -21,6 +20,8 @@ def interface_addrs(view, name: str) -> list[str]:
             try:
                 out.append(str(ipaddress.ip_address(h)))
             except ValueError:
+                import socket  # a host name in inet_interfaces: rare, and socket costs start-up time
+
                 try:
                     for info in socket.getaddrinfo(h, None):
                         out.append(str(info[4][0]))

@@ -6,7 +6,6 @@ from typing import Any, Sequence
 import functools
 import ipaddress
 import re
-import socket
 from dataclasses import dataclass, field
 
 from tui.core import safeio
@@ -273,8 +272,9 @@ def _ipv4_int(addr: str):
         return None
 
 
-_inet_pton = socket.inet_pton
-_AF_INET = socket.AF_INET
+# from the C module itself: socket.py would also load selectors and enum
+# wrappers at every start of a command
+from _socket import AF_INET as _AF_INET, inet_pton as _inet_pton  # noqa: E402
 
 
 def _namadr_plan_match(plan, name: str, addr: str, parent: bool):
