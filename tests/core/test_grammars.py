@@ -24,6 +24,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tui.core.grammar as grammar_mod
 from tests.conftest import need, need_postfix
@@ -360,3 +362,24 @@ def test_random_master_cf_options_match_postconf(tmp_path):
         want_w = sorted(set(re.findall(r"warning: (master\.cf: .*)", stderr)))
         ours_w = sorted({x.message for x in cfg.diagnostics if x.message.startswith("master.cf: ")})
         assert ours_w == want_w, text
+
+
+# main.cf lines of the plain shape skip lark (config/main_cf.py's expression made of the
+# grammar's terminals); whatever the line, the answer must be lark's own.
+_LINE_CHARS = st.sampled_from(list("ab_=.$ {}#\t\r\v\f-:/,") + ["\u00e9", "\x00"])
+
+
+@given(st.lists(st.text(_LINE_CHARS, max_size=12), min_size=1, max_size=6))
+@settings(max_examples=400, deadline=None)
+def test_main_cf_fast_lines_are_what_lark_reads(texts):
+    from tui.core.config.main_cf import _main_finish, _main_parser, _nameval_error, _parse_settings
+    from tui.core.config.syntax import _error_offset, _parse_lines
+
+    texts = [t.replace("\n", "") for t in texts]
+    fast, fast_err = _parse_settings(texts)
+    slow, slow_err = _parse_lines(_main_parser(), texts, _main_finish)
+    assert fast == slow
+    assert sorted(fast_err) == sorted(slow_err)
+    # what is made of an error: Postfix's words and the column
+    assert ([(_nameval_error(fast_err[k]), _error_offset(fast_err[k], texts[k])) for k in sorted(fast_err)]
+            == [(_nameval_error(slow_err[k]), _error_offset(slow_err[k], texts[k])) for k in sorted(slow_err)])

