@@ -5,9 +5,10 @@ from tui.core.config.params import param_list
 from tui.core.tables import base as _base
 from tui.core.tables.base import (INDEXED_TYPES, NOT_EVALUATED_TYPES, Folder, Table, UnusableTable,
                                   _scrub_exc, _utf8_from_view, split_spec)
+from tui.core.tables.aliases import AliasTable
 from tui.core.tables.cidr import CidrTable
 from tui.core.tables.compose import open_composed
-from tui.core.tables.files import AliasTable, FileTable
+from tui.core.tables.files import FileTable
 from tui.core.tables.inline import open_inline
 from tui.core.tables.mysql import MysqlTable
 from tui.core.tables.regexp import RegexpTable
