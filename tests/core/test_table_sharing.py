@@ -13,7 +13,8 @@ from tui.core import dns
 from tui.core.config import load_config
 from tui.core.smtpd import evaluate
 from tui.core.tables import view_signature
-from tui.core.tables.files import AliasTable, FileTable
+from tui.core.tables.aliases import AliasTable
+from tui.core.tables.files import FileTable
 from tui.core.trace import Transaction
 
 MAIN = """\

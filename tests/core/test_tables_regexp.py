@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tui.core.tables.regexp import TranslateError, translate_posix
+from tui.core.tables.regexp_syntax import TranslateError, translate_posix
 
 REG_EXTENDED, REG_ICASE = 1, 2
 

@@ -81,28 +81,28 @@ def test_which_patterns_run_unbounded():
     backreference) skip the bound."""
     import re
 
-    from tui.core.tables.regexp import _is_tame
+    from tui.core.tables.regexp_bound import is_tame
 
     tame = [r"^user[0-9]*@(sub\.)?example\.org$", r"\.example\.com$", r"^[^@]+@example\.com$",
             r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$", r"(a|b)*c"]
     wild = [r"^(a+)+$", r"^(a|aa)+$", r"^(.*)@(.*)$", r"(a)\1", r"^(x+x+)+y$",
             r"^a{0,9}a{0,9}a{0,9}a{0,9}$", r"(?=(a+)+b)"]
     for p in tame:
-        assert _is_tame(p, re.I | re.A), p
+        assert is_tame(p, re.I | re.A), p
     for p in wild:
-        assert not _is_tame(p, re.I | re.A), p
+        assert not is_tame(p, re.I | re.A), p
 
 
 def test_budget_exceeded_falls_back_or_warns(tmp_path, monkeypatch):
     """Without the host's engine the rule counts as not matching and the
     table says so, naming file and line."""
     from tui.core.tables import open_table
-    from tui.core.tables import regexp as rx
+    from tui.core.tables import regexp_bound as rx
 
     src = tmp_path / "runaway.pcre"
     src.write_text("/^(a|a)*$/ HIT\n/!/ BANG\n")
     monkeypatch.setattr(rx, "MATCH_BUDGET", 0.01)
-    monkeypatch.setitem(rx._NATIVE, "pcre", None)
+    monkeypatch.setitem(rx.NATIVE, "pcre", None)
     t = open_table(f"pcre:{src}")
     r = t.lookup("a" * 40 + "!")
     assert r.found and r.value == "BANG"

@@ -14,7 +14,6 @@ the time -- the reason says which).
 """
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any, Callable, Iterable
 
 from tui.core.analysis.maillog import (CANDIDATE, CHUNK, MAX_LINE, Reader, Record, Unparsed, ident, iter_blocks,
                                        make_record, open_log, relevant, sort_key)
+from tui.core.analysis.triage_pool import RetracePool
 from tui.core.smtpd import evaluate as _evaluate
 
 SAME, DIFFERS, UNDECIDABLE = "same", "differs", "undecidable"
@@ -196,15 +196,8 @@ class Triage:
         self._memo: dict[str, tuple[str, Occurrence]] = {}
         self._services: dict[str, str | None] = {}
         self._by_syslog: dict[str, list[str]] | None = None
-        self.workers = workers         # >1: re-trace in that many forked processes (CLI only)
-        self._evaluated = False
-        self._todo: dict = {}
-        self._batch: list = []
-        self._later: list = []
-        self._async: list = []
-        self._pool: Any = None
-        self._pool_failed = False
-        self.batch_size = 1000         # transactions per job for the workers
+        # re-tracing; workers > 1: in that many forked processes (CLI only)
+        self.pool = RetracePool(self._summary, workers)
 
     # -- reading ---------------------------------------------------------
     def read(self, path: str, progress: Callable[[int, int | None], None] | None = None) -> None:
@@ -308,7 +301,7 @@ class Triage:
             if o is None:
                 rec = make_record(got)
                 o = self._occ[key] = Occurrence(rec, None, f"{where}:{n}", first=rec.time)
-                if self.workers > 1:
+                if self.pool.workers > 1:
                     self._early(o)
             o.count += 1
             o.last = got[2][0]
@@ -466,7 +459,7 @@ class Triage:
         else:
             o.today = DIFFERS
 
-    # -- re-tracing while reading (workers > 1) --------------------------------
+    # -- re-tracing (triage_pool) ---------------------------------------------
     def _early(self, o: Occurrence) -> None:
         """Hand a new transaction to the worker processes at once, so that
         re-tracing runs beside the reading."""
@@ -475,97 +468,7 @@ class Triage:
         if got is None:
             return
         key, tx = got
-        if key in self._todo:
-            return
-        self._todo[key] = (o.service, tx)
-        self._batch.append((key, (o.service, tx)))
-        if len(self._batch) >= self.batch_size:
-            self._submit()
-
-    def _submit(self) -> None:
-        batch, self._batch = self._batch, []
-        if not batch:
-            return
-        if self._pool is None:
-            import threading
-
-            # fork only a single-threaded process (a thread holding a lock
-            # at fork time would leave the child waiting for ever)
-            if (self._pool_failed or self._evaluated or not hasattr(os, "fork")
-                    or threading.active_count() > 1):
-                self._later.extend(batch)
-                return
-            try:
-                import multiprocessing
-
-                global _WORKER
-                _WORKER = self
-                self._pool = multiprocessing.get_context("fork").Pool(self.workers)
-            except (OSError, ImportError, ValueError):
-                self._pool_failed = True
-                self._later.extend(batch)
-                return
-        self._async.append(self._pool.apply_async(_trace_chunk, (batch,)))
-
-    def _collect(self) -> dict:
-        if self._pool is not None:
-            self._submit()
-        else:  # a small log: no process to start for the rest
-            self._later.extend(self._batch)
-            self._batch = []
-        out: dict = {}
-        if self._pool is not None:
-            try:
-                for r in self._async:
-                    out.update(r.get())
-            finally:
-                self._pool.close()
-                self._pool.join()
-                self._pool = None
-        self._async = []
-        if self._later:
-            self._evaluated = True
-            for key, (svc, tx) in self._later:
-                out[key] = self._summary(svc, tx)
-            self._later = []
-        return out
-
-    def _trace_all(self, todo: dict, progress) -> dict:
-        """Summaries of every distinct transaction: in this process, or split
-        over two forked workers when there are many and nothing has been
-        evaluated yet (no database connection or file watch to share)."""
-        items = list(todo.items())
-        workers = self.workers
-        import threading
-
-        if (workers > 1 and len(items) >= 4000 and not self._evaluated and hasattr(os, "fork")
-                and threading.active_count() == 1):
-            try:
-                import multiprocessing
-
-                ctx = multiprocessing.get_context("fork")
-                global _WORKER
-                _WORKER = self
-                size = (len(items) + workers * 4 - 1) // (workers * 4)
-                chunks = [items[i:i + size] for i in range(0, len(items), size)]
-                out: dict = {}
-                with ctx.Pool(workers) as pool:
-                    for done in pool.imap_unordered(_trace_chunk, chunks):
-                        out.update(done)
-                        if progress is not None:
-                            progress(len(out), len(items))
-                return out
-            except (OSError, ImportError):
-                pass
-            finally:
-                _WORKER = None
-        self._evaluated = True
-        out = {}
-        for i, (key, (svc, tx)) in enumerate(items):
-            out[key] = self._summary(svc, tx)
-            if progress is not None and i % 500 == 0:
-                progress(i, len(items))
-        return out
+        self.pool.add(key, o.service, tx)
 
     def _summary(self, svc, tx) -> "Summary | str":
         try:
@@ -576,7 +479,7 @@ class Triage:
 
     def finish(self, progress: Callable[[int, int], None] | None = None) -> TriageResult:
         occs = list(self._occ.values())
-        todo: dict = self._todo
+        todo: dict = self.pool.todo
         pending = []
         fresh: dict = {}
         for o in occs:
@@ -586,8 +489,8 @@ class Triage:
                 if key not in todo:
                     todo[key] = fresh[key] = (o.service, tx)
                 pending.append((o, key))
-        summaries = self._collect() if self.workers > 1 else {}
-        summaries.update(self._trace_all(fresh, progress))
+        summaries = self.pool.collect() if self.pool.workers > 1 else {}
+        summaries.update(self.pool.trace_all(fresh, progress))
         for o, key in pending:
             self._judge(o, summaries[key])
         groups: dict[tuple, Group] = {}
@@ -648,14 +551,6 @@ class Summary:
                    warn_deciders={s.reply: _decider_json(s) for s in warn},
                    needs=tuple(_needs(s) for s in tr.steps if s.conditional),
                    config_errors=tuple(tr.config_errors))
-
-
-_WORKER: "Triage | None" = None
-
-
-def _trace_chunk(items):
-    t = _WORKER
-    return {key: t._summary(svc, tx) for key, (svc, tx) in items}
 
 
 def triage(cfg, paths: list[str], resolver=None) -> TriageResult:

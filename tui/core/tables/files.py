@@ -35,7 +35,9 @@ from the source; for dbm/sdbm a missing or older .dir/.pag makes the status
 
 Alias databases (AliasTable, for tables named in alias_maps/alias_database
 or opened with aliases=True) are compiled by postalias from aliases(5)
-source instead; see AliasTable for its rules.
+source instead; see AliasTable (tables/aliases.py) for its rules. Opening
+the index and checking it against the source (the table's status) is
+IndexStatus, FileTable's base (tables/index_status.py).
 
 Loading is lazy and line-oriented (no grammar per line): the first lookup
 reads the file once as bytes and indexes it with one regex scan into a dict
@@ -46,28 +48,14 @@ for the whole table.
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
 
 from tui.core import safeio
 from tui.core.model import Diagnostic
-from tui.core.tables.base import Entry, LookupResult, Table, file_mtime, logical_lines
+from tui.core.tables.base import Entry, LookupResult
+from tui.core.tables.index_status import IndexStatus, file_stamp, shorten
 from tui.core.tables.indexed import IndexFormatError, decode_key, decode_value, dict_get, open_index
-
-SUFFIXES = {
-    "hash": (".db",),
-    "btree": (".db",),
-    "lmdb": (".lmdb",),
-    "cdb": (".cdb",),
-    "dbm": (".pag", ".dir"),
-    "sdbm": (".pag", ".dir"),
-}
-
-# types whose index the explorer reads (tui/core/tables/indexed)
-INDEX_READ_TYPES = frozenset({"hash", "btree", "lmdb", "cdb"})
-# an index this big is not compared key by key with its source when loaded
-_COMPARE_MAX_BYTES = 8 << 20
 
 _WS = " \t\r\n\f\v"
 _KEY_END = " \t\r\n"  # postmap: strcspn(key, CHARS_SPACE)
@@ -75,7 +63,7 @@ _KEY_RE = re.compile(r"[^ \t\r\n]*")
 _WS_SET = frozenset(_WS)
 
 
-class FileTable(Table):
+class FileTable(IndexStatus):
     is_pattern = False
     _fast_lookup = True  # lookup() may read _index itself (not AliasTable)
     builder = "postmap"  # the command that compiles the source (status messages)
@@ -108,128 +96,6 @@ class FileTable(Table):
         engine's table cache take. None for a table Postfix reads from its
         index, so that no shortcut answers from the source."""
         return None if self.reads_index else self._src_index
-
-    @property
-    def reads_index(self) -> bool:
-        """Does Postfix answer from an index file the explorer reads?"""
-        return self.type in INDEX_READ_TYPES
-
-    def fix_command(self) -> str:
-        """The one command that makes the index what the source says."""
-        return f"{self.builder} {self.type}:{self.path}"
-
-    # -- status -----------------------------------------------------------
-    def _check_files(self) -> None:
-        if self.reads_index:
-            self._check_index()
-            return
-        src = self.path
-        src_m = file_mtime(src)
-        if src_m is None or not os.access(src, os.R_OK):
-            if self.type == "texthash":
-                self._set_status("unreadable", f"cannot read {src}: {_oserr(src)}")
-                return
-            compiled = [src + s for s in SUFFIXES[self.type]]
-            if any(file_mtime(c) is not None for c in compiled):
-                self._set_status("unreadable",
-                                 f"source file {src} is missing or unreadable ({_oserr(src)}); "
-                                 f"only the compiled {compiled[0]} exists, which the explorer cannot read")
-            else:
-                self._set_status("unreadable", f"cannot read {src}: {_oserr(src)}")
-            return
-        if self.type == "texthash":
-            self._set_status("ok", f"read from {src}")
-            return
-        compiled = [src + s for s in SUFFIXES[self.type]]
-        mtimes = [file_mtime(c) for c in compiled]
-        if any(m is None for m in mtimes):
-            missing = [c for c, m in zip(compiled, mtimes) if m is None]
-            self._set_status("stale",
-                             f"{missing[0]} is missing: Postfix cannot use this table "
-                             f"(run {self.fix_command()}); showing the source file {src}")
-        elif any(m is not None and m < src_m for m in mtimes):
-            self._set_status("stale",
-                             f"{compiled[0]} is older than {src}: Postfix still uses the old "
-                             f"contents (run {self.fix_command()}); showing the source file")
-        else:
-            self._set_status("ok", f"read from the source file {src}")
-
-    def _check_index(self) -> None:
-        """Open the index as smtpd would, and compare its date with the
-        source's (Postfix: "database X.db is older than source file X")."""
-        src = self.path
-        idx: str = src + SUFFIXES[self.type][0]
-        self.index_path = idx
-        self._index_stamp = _stamp(idx)
-        try:
-            self._reader = open_index(self.type, src)
-        except OSError as exc:
-            self._index_error = f"open database {idx}: {exc.strerror or exc}"
-        except IndexFormatError as exc:
-            # Berkeley DB/LMDB/cdb refuse such a file ("Invalid argument" and
-            # the like); say why
-            self._index_error = f"open database {idx}: {_short(str(exc), 200)}"
-        src_m = file_mtime(src)
-        src_ok = src_m is not None and os.access(src, os.R_OK)
-        fix = self.fix_command()
-        if self._reader is None:
-            if not src_ok:
-                self._set_status("unreadable", f"{self._index_error}; cannot read the source file "
-                                 f"{src} either: {_oserr(src)}")
-                return
-            what = "missing index" if file_mtime(idx) is None else "unusable index"
-            self._stale(f"{what}: {self._index_error} -- Postfix cannot use this table "
-                        f"(every lookup fails: smtpd answers 451 4.3.5 for an access map, "
-                        f"451 4.3.0 elsewhere); run {fix}", idx)
-            return
-        if not src_ok:
-            self._set_status("ok", f"read from {idx} (the source file {src} cannot be read: "
-                             f"{_oserr(src)}; entries are shown from the index, without line numbers)")
-            return
-        if self._reader.mtime < src_m:
-            self._stale(f"stale index: database {idx} is older than source file {src} -- Postfix "
-                        f"answers from the old contents; run {fix}", src)
-            return
-        problem = self._index_problem()
-        if problem:
-            self._stale(problem, idx)
-            return
-        self._set_status("ok", f"read from {idx} (source {src})")
-
-    def _index_problem(self) -> str | None:
-        """A cheap check, at open, that the index is what the builder makes
-        of this source (AliasTable: was it built by postalias?)."""
-        return None
-
-    def _stale(self, message: str, path: str) -> None:
-        """State "stale": lint and the table's detail show the message; the
-        same words as a diagnostic reach every trace that used the table."""
-        d = Diagnostic("warning", message, path, None)
-        if d not in self._diags:
-            self._diags.insert(0, d)
-            self._index_diags.append(d)
-        self._set_status("stale", message, self._diags)
-
-    def _index_changed(self) -> None:
-        """The index was rebuilt, removed or created since it was opened
-        (postmap run while the explorer is open): open it again and say
-        anew what Postfix sees. One stat() a lookup."""
-        with self._lock:
-            if _stamp(self.index_path or "") == self._index_stamp:
-                return
-            # not closed here: a lookup in another thread may still be
-            # reading it; the old reader closes its file when dropped
-            self._reader = None
-            self._index_error = None
-            self._compared = False
-            # the source was most likely edited too: read it again when needed
-            self._src_index = None
-            self._data = b""
-            self._order = None
-            self._load_error = None
-            self._diags = []
-            self._index_diags = []
-            self._check_index()
 
     # -- loading ----------------------------------------------------------
     def _load(self) -> bool:
@@ -266,45 +132,6 @@ class FileTable(Table):
         if off is None:
             return None
         return self._value_at(off), self._line_of(off)
-
-    def _compare(self) -> None:
-        """The index and its (older) source should hold the same entries;
-        when they do not -- built from another file, by the other tool, or
-        the source edited within the same second -- say so. Skipped for
-        very big indexes (it reads every entry)."""
-        if self._compared or self._reader is None or self._reader.size > _COMPARE_MAX_BYTES:
-            return
-        self._compared = True
-        try:
-            theirs = {decode_key(k): decode_value(v) for k, v in self._reader.items()
-                      if k not in self._builder_keys}
-        except (IndexFormatError, OSError) as exc:
-            self._stale(f"error reading {self.index_path}: {exc} -- run {self.fix_command()}",
-                        self.index_path or self.path)
-            return
-        if self.builder == "postmap" and self._reader.get(b"YP_LAST_MODIFIED") is not None \
-                and "@" in theirs:
-            # postalias's marks: an aliases database used as a postmap table
-            self._stale(f"{self.index_path} was built by postalias (an aliases database) but is used "
-                        f"here as a postmap table: Postfix answers from the index, keys without "
-                        f"their colon", self.index_path or self.path)
-            return
-        ours = {k: v for k, v, _line in self._source_items()}
-        only_idx = [k for k in theirs if k not in ours]
-        only_src = [k for k in ours if k not in theirs]
-        differ = [k for k in ours if k in theirs and theirs[k] != ours[k]]
-        if not (only_idx or only_src or differ):
-            return
-        parts = []
-        if only_idx:
-            parts.append(f"{len(only_idx)} key(s) only in the index (e.g. \"{_short(only_idx[0])}\")")
-        if only_src:
-            parts.append(f"{len(only_src)} key(s) only in the source (e.g. \"{_short(only_src[0])}\")")
-        if differ:
-            parts.append(f"{len(differ)} value(s) differ (e.g. \"{_short(differ[0])}\")")
-        self._stale(f"stale index: {self.index_path} does not hold what {self.path} says: "
-                    f"{'; '.join(parts)} -- Postfix answers from the index; run {self.fix_command()}",
-                    self.index_path or self.path)
 
     def _parse(self, data: bytes) -> None:
         """Index the source: folded key (bytes) -> byte offset of its line.
@@ -346,7 +173,7 @@ class FileTable(Table):
             off = pos
             for line in chunk.split(b"\n"):
                 if check_utf8 and line and line[0] not in skip and not _is_utf8(line):
-                    diags.append(Diagnostic("warning", f'non-UTF-8 input "{_short(_dec(line))}" -- '
+                    diags.append(Diagnostic("warning", f'non-UTF-8 input "{shorten(_dec(line))}" -- '
                                             "ignoring this line", self.path, self._line_of(off)))
                     off += len(line) + 1
                     continue
@@ -383,7 +210,7 @@ class FileTable(Table):
         m = _LEADING_RE.match(data)
         if m:
             diags.append(Diagnostic("warning", "logical line must not start with whitespace: "
-                                    f'"{_short(_dec(m.group(1)))}" -- ignoring this line', self.path,
+                                    f'"{shorten(_dec(m.group(1)))}" -- ignoring this line', self.path,
                                     self._line_of(m.start(1))))
         for off, kb, first in dups[:_MAX_DIAGS]:
             diags.append(Diagnostic("warning", f'duplicate entry: "{_dec(kb)}" (the first one, line '
@@ -436,7 +263,7 @@ class FileTable(Table):
 
     def _index_lookup(self, key: str) -> LookupResult:
         """dict_get() as smtpd does it, on the index."""
-        if _stamp(self.index_path or "") != self._index_stamp:
+        if file_stamp(self.index_path or "") != self._index_stamp:
             self._index_changed()
         elif self._reader is None and self._index_error is None:
             self._reopen()   # closed, and asked again
@@ -552,15 +379,6 @@ _KEY_END_B = re.compile(rb"[^ \t\r\n]*")
 _LEADING_RE = re.compile(rb"(?:[ \t\r\f\v]*(?:#[^\n]*)?\n)*([ \t\r\f\v]+[^\s#][^\n]*)")
 
 
-def _stamp(path: str):
-    """What dates a file: (inode, size, mtime) or None when it is missing."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
-
-
 def _key_end(logical: bytes) -> int:
     """Where the key of a logical line ends (postmap: the first blank)."""
     m = _KEY_END_B.match(logical)
@@ -622,301 +440,3 @@ def _logical_at(data: bytes, off: int) -> bytes:
             break
         pos = nxt + 1
     return b"".join(out)
-
-
-def _short(s: str, n: int = 60) -> str:
-    return s if len(s) <= n else s[:n] + "..."
-
-
-def _oserr(path: str) -> str:
-    try:
-        safeio.check_regular(path)  # opening a FIFO would wait for a writer
-        with open(path, "rb"):
-            return "ok"
-    except OSError as exc:
-        return exc.strerror or str(exc)
-
-
-
-
-# ---------------------------------------------------------------- aliases(5)
-
-class AliasTable(FileTable):
-    """An alias database: aliases(5) source compiled by postalias.
-
-    Postfix cannot tell from the .db which tool built it; the explorer reads
-    a source as aliases(5) when the table is named in alias_maps or
-    alias_database, or when asked to (open_table(..., aliases=True)).
-    postalias's rules (checked against postalias 3.7.11 by
-    tests/oracle/test_postalias.py):
-
-      * logical lines, comments and continuation lines as for postmap;
-      * with smtputf8 on, a logical line that is not UTF-8 is ignored;
-      * the line is split into RFC 822 tokens (atoms, "quoted strings",
-        (comments), [domain literals], and the operators |%!"(),.:;<>@[]);
-        a backslash quotes the next character;
-      * the name is everything before the FIRST ':' token -- so a quoted
-        name may contain blanks, colons or '@' -- and the value everything
-        after it; no ':', nothing before it, nothing after it or a ',' in
-        the name is "need name:value pair" (the line is ignored); an '@' or '%' token
-        in the name is "name must be local" (ignored);
-      * the name is stored unquoted (tokens joined, a blank between two
-        words), the value re-quoted (tokens joined with ", " after commas
-        and a blank between two words or before '<'), so "a,   b" is
-        "a, b" and "|cmd arg" keeps its quotes;
-      * names are folded to lower case; for a duplicate name the FIRST one
-        wins (postalias warns "duplicate entry");
-      * postalias adds the entry "@" -> "@" (Sendmail's completeness mark)
-        unless the source defines "@" itself (a quoted "@" name).
-    """
-
-    _fast_lookup = False  # its entries are in _aliases, not _index
-
-    builder = "postalias"
-    # postalias's NIS entries (stored without a NUL; a lookup, folded to
-    # lower case, never finds them)
-    _builder_keys = frozenset({b"YP_LAST_MODIFIED", b"YP_MASTER_NAME"})
-
-    def _parse(self, data: bytes) -> None:
-        self._data = b""  # values are kept parsed; the bytes are not needed
-        text = data.decode("utf-8", "surrogateescape")
-        fold = self.fold
-        utf8 = fold.utf8
-        index: dict[str, tuple[str, int | None]] = {}
-        diags = self._diags
-        dups = 0
-        for no, line in logical_lines(text):
-            if no < 0:
-                diags.append(Diagnostic("warning", "logical line must not start with whitespace: "
-                                        f'"{_short(line.strip(_WS))}" -- ignoring this line',
-                                        self.path, -no))
-                continue
-            if utf8 and not line.isascii() and not _str_is_utf8(line):
-                shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\ufffd", "?")
-                diags.append(Diagnostic("warning", f'non-UTF-8 input "{_short(shown)}" -- '
-                                        "ignoring this line", self.path, no))
-                continue
-            toks = tok822_scan(line)
-            if not toks:
-                continue
-            colon = next((i for i, t in enumerate(toks) if t[0] == ":"), None)
-            if (colon is None or colon == 0 or colon == len(toks) - 1
-                    or any(t[0] == "," for t in toks[:colon])):  # one name, not a list
-                diags.append(Diagnostic("warning", "need name:value pair -- ignoring this line",
-                                        self.path, no))
-                continue
-            if any(t[0] in ("@", "%") for t in toks[:colon]):
-                diags.append(Diagnostic("warning", "name must be local -- ignoring this line",
-                                        self.path, no))
-                continue
-            key = fold(tok822_internalize(toks[:colon]))
-            value = tok822_externalize(toks[colon + 1:])
-            first = index.get(key)
-            if first is not None:
-                dups += 1
-                if dups <= _MAX_DIAGS:
-                    diags.append(Diagnostic("warning", f'duplicate entry: "{key}" (the first one, '
-                                            f"line {first[1]}, wins)", self.path, no))
-                continue
-            index[key] = (value, no)
-        if dups > _MAX_DIAGS:
-            diags.append(Diagnostic("warning", f"{dups - _MAX_DIAGS} more duplicate entries",
-                                    self.path, None))
-        if "@" in index:  # a quoted "@" name: postalias's own "@: @" entry is the duplicate
-            diags.append(Diagnostic("warning", 'duplicate entry: "@" (the one on line '
-                                    f'{index["@"][1]} wins over the "@: @" entry postalias adds)',
-                                    self.path, index["@"][1]))
-        index.setdefault("@", ("@", None))  # postalias's "@:@" entry
-        diags.sort(key=lambda d: d.line or 0)
-        self._aliases = index
-        self._src_index = {}  # marks the table loaded (FileTable._load)
-        if diags:
-            st = self._status
-            self._set_status(st.state, st.message, diags)
-
-    def _index_problem(self) -> str | None:
-        # postalias always stores "@" -> "@" (Sendmail's completeness mark);
-        # an index without it was not built by postalias -- most often
-        # `postmap` run on the aliases file, whose keys keep their colon
-        # ("postmaster:"), so no alias is found by its name
-        try:
-            if dict_get(self._reader, "@") is not None:
-                return None
-        except (IndexFormatError, OSError) as exc:
-            return f"error reading {self.index_path}: {exc} -- run {self.fix_command()}"
-        return (f"{self.index_path} was not built by postalias (it lacks the \"@\" entry postalias "
-                f"adds; built by postmap, its keys keep the colon, e.g. \"postmaster:\") -- Postfix "
-                f"answers from this index; run {self.fix_command()}")
-
-    def _source_items(self):
-        for key, (value, line) in self._aliases.items():
-            yield key, value, line
-
-    def _source_get(self, fkey: str):
-        return self._aliases.get(fkey)
-
-    def _lookup(self, key: str) -> LookupResult:
-        if self.reads_index:
-            return self._index_lookup(key)
-        if not self._load():
-            return LookupResult(False, None, self._load_error, key)
-        hit = self._aliases.get(self.fold(key))
-        if hit is None:
-            return LookupResult(False, None, None, key)
-        value, line = hit
-        where = f"{self.path}:{line}" if line is not None else \
-            f'{self.path}: the "@: @" entry postalias adds'
-        return LookupResult(True, value, None, key, where)
-
-    def _where(self, fkey: str, value: str) -> str:
-        if self._load():
-            got = self._aliases.get(fkey)
-            if got is not None and got[0] == value:
-                return f"{self.path}:{got[1]}" if got[1] is not None else \
-                    f'{self.path}: the "@: @" entry postalias adds'
-        return self.index_path or self.path
-
-    def _count(self) -> int | None:
-        if not self._load():
-            return self._index_count()
-        return len(self._aliases)
-
-    def _entries(self, offset, limit, search):
-        if not self._load():
-            return self._index_entries(offset, limit, search)
-        out: list[Entry] = []
-        s = search.lower() if search else None
-        skipped = 0
-        for key, (value, line) in self._aliases.items():
-            if s and s not in key and s not in value.lower():
-                continue
-            if skipped < offset:
-                skipped += 1
-                continue
-            if len(out) >= limit:
-                break
-            out.append(Entry(key, value, line))
-        return out
-
-    def close(self) -> None:
-        super().close()
-        self._aliases = {}
-
-
-def _str_is_utf8(s: str) -> bool:
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:  # surrogate-escaped bytes that were not UTF-8
-        return False
-    return True
-
-
-# RFC 822 tokens as Postfix's tok822_scan() makes them: (type, text) with
-# type one of the operator characters, or "atom", "qstring", "comment",
-# "domlit". A comment keeps its parentheses (Postfix stores it in external
-# form); quoted strings and domain literals are kept unquoted.
-_TOK_OPCHARS = frozenset('|%!"(),.:;<>@[]')
-_TOK_SPACE = frozenset(" \t\n\v\f\r")
-_NON_OPERATOR = frozenset({"atom", "qstring", "comment", "domlit"})
-
-
-def tok822_scan(s: str) -> list[tuple[str, str]]:
-    toks: list[tuple[str, str]] = []
-    i, n = 0, len(s)
-    while i < n:
-        ch = s[i]
-        i += 1
-        if ch in _TOK_SPACE:
-            continue
-        if ch == "(":
-            buf = ["("]
-            level = 1
-            while i < n:
-                c = s[i]
-                buf.append(c)
-                i += 1
-                if c == "(":
-                    level += 1
-                elif c == ")":
-                    level -= 1
-                    if level == 0:
-                        break
-                elif c == "\\":
-                    if i >= n:
-                        break
-                    buf.append(s[i])
-                    i += 1
-            toks.append(("comment", "".join(buf)))
-        elif ch == "[" or ch == '"':
-            leave = "]" if ch == "[" else '"'
-            buf = []
-            while i < n:
-                c = s[i]
-                i += 1
-                if c == leave:
-                    break
-                if c == "\\":
-                    if i >= n:
-                        break
-                    c = s[i]
-                    i += 1
-                buf.append(c)
-            toks.append(("domlit" if ch == "[" else "qstring", "".join(buf)))
-        elif ch != "\\" and ch in _TOK_OPCHARS:
-            toks.append((ch, ch))
-        else:
-            i -= 1
-            buf = []
-            while i < n:
-                c = s[i]
-                if c == "\\":
-                    i += 1
-                    if i >= n:
-                        break
-                    c = s[i]
-                elif c in _TOK_SPACE or c in _TOK_OPCHARS:
-                    break
-                buf.append(" " if c in " \t\r\n" else c)
-                i += 1
-            atom = "".join(buf)
-            # an atom with characters that need quoting becomes a quoted string
-            quoted = any(c == " " or c in _TOK_OPCHARS or ord(c) < 32 or ord(c) == 127 for c in atom)
-            toks.append(("qstring" if quoted else "atom", atom))
-    return toks
-
-
-def _tok_space(toks, i: int) -> bool:
-    """A blank after token i? Always after a comma (even the last token),
-    else Postfix's tok822_append_space()."""
-    t = toks[i][0]
-    if t == ",":
-        return True
-    if i + 1 >= len(toks):
-        return False
-    nxt = toks[i + 1][0]
-    if nxt == "<":
-        return True
-    return t in _NON_OPERATOR and nxt in _NON_OPERATOR
-
-
-def tok822_internalize(toks) -> str:
-    out = []
-    for i, (t, text) in enumerate(toks):
-        out.append(f"[{text}]" if t == "domlit" else text)
-        if _tok_space(toks, i):
-            out.append(" ")
-    return "".join(out)
-
-
-def tok822_externalize(toks) -> str:
-    out = []
-    for i, (t, text) in enumerate(toks):
-        if t == "qstring":
-            out.append('"' + "".join("\\" + c if c in '"\\\r\n' else c for c in text) + '"')
-        elif t == "domlit":
-            out.append("[" + "".join("\\" + c if c in "\\\r\n" else c for c in text) + "]")
-        else:
-            out.append(text)
-        if _tok_space(toks, i):
-            out.append(" ")
-    return "".join(out)

@@ -84,7 +84,7 @@ def _open(spec: str, view, fold: Folder, outer_spec: str, aliases: bool = False)
         inner = _open(name, view, fold, outer_spec, aliases)
         return inner
     if type_ in INDEXED_TYPES and aliases:
-        from tui.core.tables.files import AliasTable
+        from tui.core.tables.aliases import AliasTable
 
         return AliasTable(outer_spec, type_, name, fold)
     if type_ in INDEXED_TYPES or type_ == "texthash":
