@@ -50,6 +50,7 @@ def escdir(tmp_path):
     d = tmp_path
     acc = d / "acc\x1b]2;t\x07ess"
     acc.write_text(f"evil\x1b[31m@example.org REJECT go away \x1b]2;pwned\x07\n"
+                   f"evil@example.org REJECT go away \x1b]2;pwned\x07\n"
                    f"k\x1bey value\x9b\x1b[2J\n")
     (d / "main.cf").write_text(
         "compatibility_level = 3.6\n"
@@ -140,8 +141,8 @@ def test_lookup_error_naming_a_file_with_escapes(tmp_path):
 def test_trace_spells_out_lookup_lines_and_replies(escdir):
     d, acc = escdir
     r = cli("trace", "--config-dir", str(d), "--client-address", "192.0.2.7",
-            "--helo", "h\x1b]2;helo\x07", "--sender", "s\x1b[1m@example.com",
-            "--recipient", "evil\x1b[31m@example.org")
+            "--helo", "h\x1b]2;helo\x07", "--sender", "s@example.com",
+            "--recipient", "evil@example.org")  # smtpd refuses an ESC in an address before any lookup
     assert r.rc == 1, r.all
     _no_raw(r.all)
     assert "go away \\x1b]2;pwned\\x07" in r.out
