@@ -226,7 +226,9 @@ class ExplorerApp(App):
     def check_action(self, action: str, parameters) -> bool | None:
         # In the trace, t would go where the user already is: hide it from
         # the footer there (the footer then fits 80 columns).
-        if action == "trace":
+        # The same for l (the Log view): it opens from the tree, and the
+        # trace's own keys need the room.
+        if action in ("trace", "open_log"):
             try:
                 return self.query_one("#switcher", ContentSwitcher).current != "trace"
             except Exception:

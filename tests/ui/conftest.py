@@ -88,15 +88,18 @@ async def snapshot(pilot, name: str) -> Path:
     app.clear_notifications()
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
-    # the picture once the screen has settled: two exports in a row agree
-    # (a scrollbar repaints a frame after the scroll that moved it)
+    # the picture once the screen has settled: three exports in a row, a
+    # tenth of a second apart, agree (a scrollbar repaints a frame after the
+    # scroll that moved it; on a busy machine a table paints its rows late)
     svg = _normalise(app.export_screenshot(title="postfix-explorer"), name)
-    for _ in range(40):
-        await pilot.pause(0.05)
+    same = 0
+    for _ in range(60):
+        await pilot.pause(0.1)
         again = _normalise(app.export_screenshot(title="postfix-explorer"), name)
-        if again == svg:
-            break
+        same = same + 1 if again == svg else 0
         svg = again
+        if same >= 2:
+            break
     out = SCREENSHOTS / name
     update = os.environ.get("UPDATE_SCREENSHOTS") == "1"
     if update or (not out.exists() and os.environ.get("CI") != "true"):

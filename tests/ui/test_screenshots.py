@@ -141,6 +141,9 @@ async def _run_trace(pilot, **fields) -> None:
     pane.fill(fields)
     await pilot.press("ctrl+r")
     assert await settle(pilot, lambda: pane.trace is not None)
+    # the picture is taken once the steps are in the table, not before
+    steps = pane.query_one("#steps")
+    assert await settle(pilot, lambda: steps.row_count == len(pane.trace.steps)), (steps.row_count, len(pane.trace.steps))
     await pilot.pause()
 
 

@@ -383,7 +383,8 @@ class TracePane(Vertical):
         if target is None:
             target = self._target if not table.row_count else table.cursor_row
         self._target = target
-        if not table.size.width:  # not laid out yet (hidden, loading): its resize refills
+        if not table.size.width:  # not laid out yet (hidden, loading): its resize refills,
+            table._filled_width = None  # even when it comes back at the width of the last fill
             return
         table._filled_width = table.size.width
         width = table.size.width - 2
