@@ -17,14 +17,14 @@ import json
 import sys
 import time
 
-from tui.cli import trace as _trace
+from tui.cli.trace import FIELDS as TRACE_FIELDS
 from tui.cli.trace import _resolver, service_for, transaction_from
 from tui.core.analysis.explain import explain
 from tui.core.config import ConfigError, load_config
 from tui.core.model import ExplorerError
 from tui.core.smtpd import evaluate
 
-FIELDS = ("id", "policy") + _trace.FIELDS
+FIELDS = ("id", "policy") + TRACE_FIELDS
 
 
 class BatchError(ValueError):

@@ -311,18 +311,22 @@ def parse_line(text: str) -> Record:
 # ---------------------------------------------------------------- the smtpd reject fast path
 
 @lru_cache(maxsize=None)
+def _atomic_terminals() -> dict[str, str]:
+    """The grammar's terminals as regular expressions, each an atomic group
+    without capturing groups: like lark's lexer, a terminal never gives back
+    what it matched."""
+    bare_group = re.compile(r"(?<!\\)\((?!\?)")
+    return {t.name: "(?>" + bare_group.sub("(?:", t.pattern.to_regexp()) + ")" for t in _parser().terminals}
+
+
+@lru_cache(maxsize=None)
 def _reject_regex() -> tuple[re.Pattern, re.Pattern]:
     """The grammar's smtpd_reject rule as one regular expression, built from
     the grammar's own terminal definitions; every terminal is an atomic group
     so that, like lark's lexer, it never gives back what it matched.
 
     Returns (the whole message, one attribute)."""
-    terms = {t.name: t.pattern.to_regexp() for t in _parser().terminals}
-    bare_group = re.compile(r"(?<!\\)\((?!\?)")
-
-    def t(name: str) -> str:
-        return "(?>" + bare_group.sub("(?:", terms[name]) + ")"
-
+    t = _atomic_terminals().__getitem__
     sp = r"[ \t]*"
     plain_attr = f"{t('ATTR_NAME')}{sp}={sp}(?:{t('ANGLED')}|{t('BARE')})"
     whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}(?P<action>{t('ACTION')}){sp}:{sp}"
@@ -336,12 +340,7 @@ def _reject_regex() -> tuple[re.Pattern, re.Pattern]:
 def _delivery_regex() -> tuple[re.Pattern, re.Pattern]:
     """The grammar's delivery rule as one expression (built like
     _reject_regex): (the whole message, one key=value attribute)."""
-    terms = {t.name: t.pattern.to_regexp() for t in _parser().terminals}
-    bare_group = re.compile(r"(?<!\\)\((?!\?)")
-
-    def t(name: str) -> str:
-        return "(?>" + bare_group.sub("(?:", terms[name]) + ")"
-
+    t = _atomic_terminals().__getitem__
     sp = r"[ \t]*"
     kv = f"{t('DKEY')}{sp}={sp}(?:{t('ANGLED')}|{t('DVALUE')})"
     whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}to={sp}(?P<angled>{t('ANGLED')})"

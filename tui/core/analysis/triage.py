@@ -288,10 +288,9 @@ class Triage:
             if hit is not None:
                 pm = reader._prefix(line, i)
                 if pm is not None and pm[2] == hit[0]:
-                    o: Occurrence | None = hit[1]
-                    assert o is not None
-                    o.count += 1
-                    o.last = pm[0]
+                    seen = hit[1]
+                    seen.count += 1
+                    seen.last = pm[0]
                     return
             got = reader.scan(line, where, n)
             if got is None:
@@ -340,10 +339,9 @@ class Triage:
                         if hit is not None:
                             pm = prefix(line, i)
                             if pm is not None and pm[2] == hit[0]:
-                                o: Occurrence | None = hit[1]
-                                assert o is not None
-                                o.count += 1
-                                o.last = pm[0]
+                                seen = hit[1]
+                                seen.count += 1
+                                seen.last = pm[0]
                                 continue
                     got = scan(line, where, n)
                     if got is None:

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from tui.core.cache import TableFailure, table_lookup
-from tui.core.config.params import param, read_myorigin
+from tui.core.config.params import read_myorigin
 from tui.core.postfix.addr_conf import AddrConf, addr_conf, is_local_name
-from tui.core.postfix.match_list import parent_style
 from tui.core.postfix.resolve_local import resolve_local
 
 

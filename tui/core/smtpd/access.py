@@ -11,7 +11,7 @@ from tui.core.postfix.mail_addr import mail_addr_keys
 from tui.core.postfix.valid_hostname import valid_hostaddr, valid_mailhost_addr
 from tui.core.smtpd.state import (MAIL_ERROR_POLICY, NAME_RECIPIENT, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK)
 from tui.core.smtpd.walk import RestrictionWalk, _split_restrictions
-from tui.core.trace import DEFER, DUNNO, REJECT, WARN
+from tui.core.trace import DUNNO, WARN
 
 
 # table_lookup records a Lookup for every key it asks a table, and for a

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from tui.core.dns import OK as DNS_OK
-from tui.core.cache import TableFailure, shared_cache
+from tui.core.cache import shared_cache
 from tui.core.config.params import param, param_bool, param_int, param_list
 from tui.core.dns import Resolver, UNKNOWN
 from tui.core.model import Source

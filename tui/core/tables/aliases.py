@@ -7,7 +7,7 @@ for any FileTable (tables/files.py). Also here: the RFC 822 tokenizer
 from __future__ import annotations
 
 from tui.core.model import Diagnostic
-from tui.core.tables.base import Entry, LookupResult, logical_lines
+from tui.core.tables.base import Entry, LookupResult, _valid_utf8, logical_lines
 from tui.core.tables.files import _MAX_DIAGS, _WS, FileTable
 from tui.core.tables.index_status import shorten
 from tui.core.tables.indexed import IndexFormatError, dict_get
@@ -62,7 +62,7 @@ class AliasTable(FileTable):
                                         f'"{shorten(line.strip(_WS))}" -- ignoring this line',
                                         self.path, -no))
                 continue
-            if utf8 and not line.isascii() and not _str_is_utf8(line):
+            if utf8 and not line.isascii() and not _valid_utf8(line):
                 shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\ufffd", "?")
                 diags.append(Diagnostic("warning", f'non-UTF-8 input "{shorten(shown)}" -- '
                                         "ignoring this line", self.path, no))
@@ -172,14 +172,6 @@ class AliasTable(FileTable):
     def close(self) -> None:
         super().close()
         self._aliases = {}
-
-
-def _str_is_utf8(s: str) -> bool:
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:  # surrogate-escaped bytes that were not UTF-8
-        return False
-    return True
 
 
 # RFC 822 tokens as Postfix's tok822_scan() makes them: (type, text) with

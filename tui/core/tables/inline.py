@@ -13,7 +13,7 @@ fail:name: every lookup fails with an error.
 from __future__ import annotations
 
 from tui.core.tables.base import Entry, LookupResult, Table, UnusableTable
-from tui.core.tables.inline_syntax import _WS, extpar, inline_rules, split_nameval, tokenize
+from tui.core.tables.inline_syntax import _WS, extpar, split_nameval, tokenize
 
 class InlineTable(Table):
     is_pattern = False
