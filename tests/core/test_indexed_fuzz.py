@@ -26,6 +26,9 @@ TYPES = ("hash", "btree", "lmdb", "cdb")
 SUFFIX = {"hash": ".db", "btree": ".db", "lmdb": ".lmdb", "cdb": ".cdb"}
 KEYS = ["example.com", "user7@example.org", "big.example", "absent.example"]
 
+# the index files are built by the real postmap
+pytestmark = pytest.mark.oracle
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):

@@ -14,6 +14,8 @@ from tui.core.analysis.explain import explain
 from tui.core.smtpd import evaluate
 from tui.core.trace import Transaction
 
+# the scenario's maps are compiled by the real postmap (scenarios.materialize)
+pytestmark = pytest.mark.oracle
 
 @pytest.fixture(scope="module")
 def seed_cfg(tmp_path_factory):
