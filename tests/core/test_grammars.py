@@ -383,3 +383,53 @@ def test_main_cf_fast_lines_are_what_lark_reads(texts):
     # what is made of an error: Postfix's words and the column
     assert ([(_nameval_error(fast_err[k]), _error_offset(fast_err[k], texts[k])) for k in sorted(fast_err)]
             == [(_nameval_error(slow_err[k]), _error_offset(slow_err[k], texts[k])) for k in sorted(slow_err)])
+
+
+# master.cf lines of the common shape skip lark too (config/master_cf.py's
+# _plain_entry); whatever the line, the entry must be lark's own. Eight
+# fields, then options and arguments, drawn so that about a third of the
+# lines take the fast path.
+_MASTER_FIELDS = st.sampled_from(["smtp", "inet", "n", "-", "y", "1", "-o", "--", "x=y", "\u00e9", "\v", "{ a }"])
+_MASTER_REST = st.sampled_from(["-o", "a=b", "-o", "x", "${r}", "a{b{c}}", "}x{y}", "x}", "{x}", "-d", "--", "-",
+                                "o", "a{b", "-vo", "-ox", "{", "{ a = b }", "-o{x}", "-v"])
+_MASTER_SPACE = st.sampled_from([" ", "  ", "\t", " \r "])
+
+
+@given(st.lists(st.tuples(st.lists(_MASTER_FIELDS, min_size=6, max_size=9), st.lists(_MASTER_REST, max_size=8),
+                          st.lists(_MASTER_SPACE, min_size=17, max_size=17), st.sampled_from(["", " "]),
+                          st.booleans()), min_size=1, max_size=4))
+@settings(max_examples=1000, deadline=None)
+def test_master_cf_plain_lines_are_what_lark_reads(lines):
+    from tui.core.config.master_cf import _lark_master_lines, _parse_master_lines
+
+    texts = []
+    for fields, rest, spaces, lead, trailing in lines:
+        text = lead + "".join(w + sp for w, sp in zip(fields + rest, spaces))
+        texts.append(text if trailing else text.rstrip(" \t\r"))
+    fast, fast_err = _parse_master_lines(texts)
+    slow, slow_err = _lark_master_lines(texts)
+    assert fast == slow
+    assert sorted(fast_err) == sorted(slow_err)
+
+
+def test_master_cf_plain_path_follows_this_grammar():
+    """_plain_entry() was checked against this master_cf.lark. After an edit
+    of the grammar, check it again (the property test above, with words the
+    change is about) and set PLAIN_ENTRY_GRAMMAR to the new digest; until
+    then every line goes to lark."""
+    from tui.core.config.master_cf import PLAIN_ENTRY_GRAMMAR, _plain_path
+    from tui.core.grammar import grammar_path, source_digest
+
+    assert source_digest(grammar_path("master_cf").read_bytes()) == PLAIN_ENTRY_GRAMMAR
+    assert _plain_path()
+
+
+def test_master_cf_plain_lines_cover_the_seed():
+    """The fast path is taken for every entry of the seed's master.cf (so
+    that a change to it that quietly sends everything to lark shows)."""
+    from tui.core.config.master_cf import _plain_entry
+    from tui.core.config.syntax import read_logical_lines
+
+    text = (ROOT / "tests/fixtures/config/seed/master.cf").read_text()
+    lines = read_logical_lines(text, "master.cf", [])
+    assert lines and all(_plain_entry(ll.text) is not None for ll in lines)

@@ -15,8 +15,9 @@ and the errors are the ones `postconf -x` gives.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Callable, Optional
+
+from tui.core.model import Record
 
 # lookup(name) -> value or None (undefined)
 Lookup = Callable[[str], Optional[str]]
@@ -35,11 +36,16 @@ class _Abort(Exception):
     """Internal: stop everything (nesting far beyond Postfix's limit)."""
 
 
-@dataclass
-class ExpandResult:
+class ExpandResult(Record):
+    __slots__ = _fields = ("value", "errors", "undefined")
     value: str
-    errors: list[str] = field(default_factory=list)
-    undefined: bool = False  # some $name had no value at all
+    errors: list[str]
+    undefined: bool  # some $name had no value at all
+
+    def __init__(self, value: str, errors: list[str] | None = None, undefined: bool = False):
+        self.value = value
+        self.errors = errors if errors is not None else []
+        self.undefined = undefined
 
     @property
     def ok(self) -> bool:

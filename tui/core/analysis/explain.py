@@ -16,11 +16,11 @@ command.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 
 from tui.core.analysis.suggest import Change, join_list, prove
 from tui.core.cache import TableFailure
 from tui.core.dns import OfflineResolver, Resolver
+from tui.core.model import FrozenRecord
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_TEXT,
                                         CLASS_VIRTUAL)
 from tui.core.postfix.match_list import namadr_list_match, parent_style
@@ -28,14 +28,24 @@ from tui.core.rewrite.resolve import resolve_addr
 from tui.core.smtpd import Evaluator, evaluate
 from tui.core.trace import Step, Trace
 
+_set = object.__setattr__
 
-@dataclass(frozen=True)
-class Edit:
+
+class Edit(FrozenRecord):
+    __slots__ = _fields = ("description", "command", "changes", "new_reply", "conditional")
     description: str
     command: str      # the shell line: postconf -e '...' / postconf -P '...' && postfix reload
-    changes: tuple[Change, ...] = ()   # what the command sets (each the whole new value)
-    new_reply: str = ""                # the traced transaction's reply once the edit is made
-    conditional: bool = False          # ... assuming DNS/policy checks pass
+    changes: tuple[Change, ...]   # what the command sets (each the whole new value)
+    new_reply: str                # the traced transaction's reply once the edit is made
+    conditional: bool             # ... assuming DNS/policy checks pass
+
+    def __init__(self, description: str, command: str, changes: tuple[Change, ...] = (), new_reply: str = "",
+                 conditional: bool = False):
+        _set(self, "description", description)
+        _set(self, "command", command)
+        _set(self, "changes", changes)
+        _set(self, "new_reply", new_reply)
+        _set(self, "conditional", conditional)
 
     def to_json(self) -> dict:
         return {"description": self.description, "command": self.command,
@@ -44,11 +54,16 @@ class Edit:
                 "new_reply": self.new_reply, "conditional": self.conditional}
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(FrozenRecord):
+    __slots__ = _fields = ("summary", "reasons", "edits")
     summary: str
-    reasons: tuple[str, ...] = ()
-    edits: tuple[Edit, ...] = ()
+    reasons: tuple[str, ...]
+    edits: tuple[Edit, ...]
+
+    def __init__(self, summary: str, reasons: tuple[str, ...] = (), edits: tuple[Edit, ...] = ()):
+        _set(self, "summary", summary)
+        _set(self, "reasons", reasons)
+        _set(self, "edits", edits)
 
     def to_json(self) -> dict:
         return {"summary": self.summary, "reasons": list(self.reasons),

@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import ipaddress
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
 from tui.core.config.loader import Config
 from tui.core.config.main_cf import MainEntry
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.expand import referenced_names
-from tui.core.model import Source
+from tui.core.model import FrozenRecord, Source
 from tui.core.postfix.addr_conf import CLASS_DEFAULT
 from tui.core.postfix.inet_addr_local import interface_addrs
 from tui.core.postfix.match_list import namadr_list_match, parent_style
@@ -46,15 +45,22 @@ from tui.core.rewrite.resolve import resolve_addr
 from tui.core.smtpd import Evaluator, evaluate
 from tui.core.trace import Trace, Transaction
 
+_set = object.__setattr__
 
-@dataclass(frozen=True)
-class Change:
+
+class Change(FrozenRecord):
     """One parameter set to its whole new value, in main.cf (service None)
     or as a -o override of master.cf service SERVICE ("name/type")."""
 
+    __slots__ = _fields = ("parameter", "value", "service")
     parameter: str
     value: str
-    service: str | None = None
+    service: str | None
+
+    def __init__(self, parameter: str, value: str, service: str | None = None):
+        _set(self, "parameter", parameter)
+        _set(self, "value", value)
+        _set(self, "service", service)
 
     def command(self) -> str:
         if self.service is None:
@@ -62,15 +68,23 @@ class Change:
         return f"postconf -P {_shell_quote(f'{self.service}/{self.parameter}={self.value}')}"
 
 
-@dataclass(frozen=True)
-class Proof:
+class Proof(FrozenRecord):
     """What applying the changes to a copy of the configuration showed."""
 
+    __slots__ = _fields = ("changes", "reply", "accepted", "conditional", "expanded")
     changes: tuple[Change, ...]
     reply: str                  # the traced transaction's new reply
     accepted: bool
     conditional: bool           # the new verdict assumed DNS/policy checks pass
     expanded: tuple[tuple[str, str], ...]  # (parameter, postconf -x value) per change
+
+    def __init__(self, changes: tuple[Change, ...], reply: str, accepted: bool, conditional: bool,
+                 expanded: tuple[tuple[str, str], ...]):
+        _set(self, "changes", changes)
+        _set(self, "reply", reply)
+        _set(self, "accepted", accepted)
+        _set(self, "conditional", conditional)
+        _set(self, "expanded", expanded)
 
     def command(self) -> str:
         return " && ".join(c.command() for c in self.changes) + " && postfix reload"

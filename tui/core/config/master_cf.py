@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import cast
 
 from lark import Transformer
 from lark.exceptions import UnexpectedInput
 
 from tui.core.config.main_cf import Setting, split_many
+from tui.core.grammar import grammar_path, source_digest
 from tui.core.config.syntax import (ISSPACE, LogicalLine, SPACE, _error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
 from tui.core.model import Diagnostic, FrozenRecord, Record, Source
 
@@ -169,8 +171,86 @@ def _entry(parsed: tuple, lines: list[str], ends: list[int]) -> _Entry:
     return _Entry([cast(_Word, _word(f, lines, ends)) for f in fields], [_item(r, lines, ends) for r in rest])
 
 
+# a word as the grammar splits a line without braces: the run between two _S
+_PLAIN_WORD = re.compile(r"[^ \t\r]+")
+
+
+def _closed(word: str) -> bool:
+    """Does every "{" of this word close inside it? ("}" outside braces is
+    an ordinary character.) Then no group of the grammar spans white space."""
+    depth = 0
+    for ch in word:
+        if ch == "{":
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+    return depth == 0
+
+
+def _plain_entry(text: str) -> _Entry | None:
+    """The entry of a line of the common shape -- eight fields without
+    braces, then "-o name=value" options (the value without braces, not
+    starting with "-"), then arguments: the first not starting with "-",
+    none starting with "{", every "{" closed inside its word
+    ("${recipient}") -- made without
+    lark, as master_cf.lark reads it (tests/core/test_grammars.py holds the
+    two equal); None for any other line (flags, joined options, braced
+    words, too few fields, leading white space)."""
+    if text[:1] in ("", " ", "\t", "\r"):
+        return None
+    words = [(m.group(), m.start()) for m in _PLAIN_WORD.finditer(text)]
+    if len(words) < 8 or any("{" in w or "}" in w for w, _ in words[:8]):
+        return None
+    rest: list = []
+    i, n = 8, len(words)
+    while i < n:
+        w, off = words[i]
+        if w == "-o" and i + 1 < n:
+            v = words[i + 1][0]
+            if v[0] == "-" or "{" in v or "}" in v:
+                return None
+            rest.append(_Option("", _Word(*words[i + 1]), off))
+            i += 2
+        elif w[0] in "-{":
+            return None
+        else:
+            if not all(t[0] != "{" and _closed(t) for t, _ in words[i:]):
+                return None
+            rest.extend(_Word(t, o) for t, o in words[i:])
+            break
+    return _Entry([_Word(t, o) for t, o in words[:8]], rest)
+
+
+# _plain_entry() reads lines the way this grammar text does (its SHA-256);
+# a changed grammar sends every line to lark until _plain_entry() is checked
+# against it and this digest updated (tests/core/test_grammars.py says so)
+PLAIN_ENTRY_GRAMMAR = "4bfd0d55573a240f172883acada842ff20e50560af29ad232180d01641f0789d"
+
+
+def _plain_path() -> bool:
+    """Is grammars/master_cf.lark the text _plain_entry() follows?"""
+    try:
+        return source_digest(grammar_path("master_cf").read_bytes()) == PLAIN_ENTRY_GRAMMAR
+    except OSError:
+        return False
+
+
 def _parse_master_lines(texts: list[str]) -> tuple[list[_Entry | None], dict[int, UnexpectedInput]]:
-    """master_cf.lark over all logical lines. A line with an unclosed "{"
+    """Every logical line's entry: those of the common shape without lark
+    (_plain_entry), the others as _lark_master_lines() reads them."""
+    plain = _plain_entry if _plain_path() else (lambda t: None)
+    out: list[_Entry | None] = [plain(t) for t in texts]
+    rest = [i for i, e in enumerate(out) if e is None]
+    if not rest:
+        return out, {}
+    got, errs = _lark_master_lines([texts[i] for i in rest])
+    for j, i in enumerate(rest):
+        out[i] = got[j]
+    return out, {rest[j]: err for j, err in errs.items()}
+
+
+def _lark_master_lines(texts: list[str]) -> tuple[list[_Entry | None], dict[int, UnexpectedInput]]:
+    """master_cf.lark over logical lines. A line with an unclosed "{"
     (the grammar stops at its end, wanting a "}") is parsed again with the
     missing "}" added: mystrtokq() makes the rest of the line one word."""
     def chunk_entries(chunk: list[str], parsed: list) -> list[_Entry]:
