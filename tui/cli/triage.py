@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"postfix-explorer triage: {exc}", file=sys.stderr)
         return 2
     resolver = dns.TempFailResolver() if args.dns == "none" else None
-    t = Triage(cfg, resolver=resolver, workers=min(2, os.cpu_count() or 1))
+    t = Triage(cfg, resolver=resolver, workers=min(4, os.cpu_count() or 1))
     for path in args.logs:
         t.read(path)
     res = t.finish()

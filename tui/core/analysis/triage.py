@@ -196,7 +196,7 @@ class Triage:
         self._memo: dict[str, tuple[str, Occurrence]] = {}
         self._services: dict[str, str | None] = {}
         self._by_syslog: dict[str, list[str]] | None = None
-        # re-tracing; workers > 1: in that many forked processes (CLI only)
+        # re-tracing; workers > 1: this process and workers - 1 forked ones (CLI only)
         self.pool = RetracePool(self._summary, workers)
 
     # -- reading ---------------------------------------------------------
@@ -487,8 +487,7 @@ class Triage:
                 if key not in todo:
                     todo[key] = fresh[key] = (o.service, tx)
                 pending.append((o, key))
-        summaries = self.pool.collect() if self.pool.workers > 1 else {}
-        summaries.update(self.pool.trace_all(fresh, progress))
+        summaries = self.pool.finish(fresh, progress)
         for o, key in pending:
             self._judge(o, summaries[key])
         groups: dict[tuple, Group] = {}

@@ -2,17 +2,28 @@
 
 RetracePool is the part of the mail-log triage (analysis/triage.py) that
 turns (service, Transaction) pairs into summaries with the triage's
-`summary` function: in this process, or, when the triage asks for workers
-(the CLI), in forked worker processes -- while the log is still being read
-(add(), in batches) and for what is left at the end (trace_all()). Forking
-happens only in a single-threaded process, before anything was evaluated
-here (no database connection or file watch to share); otherwise, or when
-forking fails, everything is traced in this process.
+`summary` function. With `workers` = N > 1 (the CLI), N - 1 forked worker
+processes re-trace while this process is still reading the log (add()
+hands them batches, never more than two ahead of each worker); at the end
+(finish()) this process re-traces too, taking chunks from the back of what
+is left while the workers take them from the front, so that neither side
+waits for the other. Forking happens only in a single-threaded process,
+before anything was evaluated here (no database connection or file watch to
+share); otherwise, or when forking fails, everything is traced in this
+process.
 """
 from __future__ import annotations
 
 import os
+from collections import deque
 from typing import Any, Callable
+
+# transactions per job handed to a worker while the log is read, and per
+# chunk shared out at the end (smaller: the last chunks decide when it ends)
+READING_BATCH = 500
+FINAL_CHUNK = 200
+# the fewest transactions left at the end worth starting workers for
+FORK_AT_END = 4000
 
 
 class RetracePool:
@@ -20,13 +31,14 @@ class RetracePool:
 
     def __init__(self, summary: Callable[[Any, Any], Any], workers: int = 1) -> None:
         self.summary = summary
-        self.workers = workers         # >1: re-trace in that many forked processes (CLI only)
-        self.batch_size = 1000         # transactions per job for the workers
+        self.workers = workers         # processes that re-trace: this one and workers - 1 forked
+        self.batch_size = READING_BATCH
         self.todo: dict = {}           # every transaction handed over: key -> (service, tx)
-        self._evaluated = False
-        self._batch: list = []
-        self._later: list = []
-        self._async: list = []
+        self._evaluated = False        # this process has evaluated (no fork after that)
+        self._batch: list = []         # filling: (key, (service, tx))
+        self._queued: deque = deque()  # full batches not yet given to a worker
+        self._jobs: list = []          # AsyncResults of batches given to workers
+        self._done: dict = {}          # key -> summary, from the workers
         self._pool: Any = None
         self._pool_failed = False
 
@@ -35,102 +47,97 @@ class RetracePool:
         """Are worker processes running?"""
         return self._pool is not None
 
-    # -- while reading (workers > 1) ---------------------------------------
+    # -- while reading ------------------------------------------------------
     def add(self, key, svc, tx) -> None:
-        """Hand a new transaction to the worker processes at once, so that
+        """Hand a new transaction to the worker processes, so that
         re-tracing runs beside the reading."""
         if key in self.todo:
             return
         self.todo[key] = (svc, tx)
         self._batch.append((key, (svc, tx)))
         if len(self._batch) >= self.batch_size:
-            self._submit()
-
-    def _submit(self) -> None:
-        batch, self._batch = self._batch, []
-        if not batch:
-            return
-        if self._pool is None:
-            import threading
-
-            # fork only a single-threaded process (a thread holding a lock
-            # at fork time would leave the child waiting for ever)
-            if (self._pool_failed or self._evaluated or not hasattr(os, "fork")
-                    or threading.active_count() > 1):
-                self._later.extend(batch)
-                return
-            try:
-                import multiprocessing
-
-                global _WORKER
-                _WORKER = self
-                self._pool = multiprocessing.get_context("fork").Pool(self.workers)
-            except (OSError, ImportError, ValueError):
-                self._pool_failed = True
-                self._later.extend(batch)
-                return
-        self._async.append(self._pool.apply_async(_trace_chunk, (batch,)))
-
-    def collect(self) -> dict:
-        """The summaries of everything add() was given."""
-        if self._pool is not None:
-            self._submit()
-        else:  # a small log: no process to start for the rest
-            self._later.extend(self._batch)
+            self._queued.append(self._batch)
             self._batch = []
-        out: dict = {}
+            self._feed()
+
+    def _start(self) -> bool:
+        """Fork the workers if that is allowed and has not failed."""
         if self._pool is not None:
-            try:
-                for r in self._async:
-                    out.update(r.get())
-            finally:
+            return True
+        import threading
+
+        # fork only a single-threaded process (a thread holding a lock at
+        # fork time would leave the child waiting for ever)
+        if (self.workers < 2 or self._pool_failed or self._evaluated or not hasattr(os, "fork")
+                or threading.active_count() > 1):
+            return False
+        try:
+            import multiprocessing
+
+            global _WORKER
+            _WORKER = self
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers - 1)
+        except (OSError, ImportError, ValueError):
+            self._pool_failed = True
+            return False
+        return True
+
+    def _reap(self) -> None:
+        waiting = []
+        for job in self._jobs:
+            if job.ready():
+                self._done.update(job.get())
+            else:
+                waiting.append(job)
+        self._jobs = waiting
+
+    def _feed(self) -> None:
+        """Give queued batches to the workers, at most two ahead of each."""
+        if not self._queued or not self._start():
+            return
+        self._reap()
+        while self._queued and len(self._jobs) < 2 * (self.workers - 1):
+            self._jobs.append(self._pool.apply_async(_trace_chunk, (self._queued.popleft(),)))
+
+    # -- at the end -----------------------------------------------------------
+    def finish(self, fresh: dict, progress: Callable[[int, int], None] | None = None) -> dict:
+        """The summaries of everything add() was given and of `fresh`
+        (key -> (service, tx), not given before)."""
+        for key, item in fresh.items():
+            if key not in self.todo:
+                self.todo[key] = item
+            self._batch.append((key, item))
+        left = [x for batch in self._queued for x in batch] + self._batch
+        self._queued.clear()
+        self._batch = []
+        total = len(self.todo)
+        out = self._done
+        if self._pool is None and len(left) >= FORK_AT_END:
+            self._start()
+        chunks = deque(left[i:i + FINAL_CHUNK] for i in range(0, len(left), FINAL_CHUNK))
+        try:
+            while chunks or self._jobs:
+                if self._pool is not None:
+                    self._reap()
+                    while chunks and len(self._jobs) < self.workers - 1:
+                        self._jobs.append(self._pool.apply_async(_trace_chunk, (chunks.popleft(),)))
+                if chunks:
+                    self._evaluated = True
+                    for key, (svc, tx) in chunks.pop():
+                        out[key] = self.summary(svc, tx)
+                elif self._jobs:
+                    out.update(self._jobs.pop(0).get())
+                if progress is not None:
+                    progress(len(out), total)
+        finally:
+            if self._pool is not None:
                 self._pool.close()
                 self._pool.join()
                 self._pool = None
-        self._async = []
-        if self._later:
-            self._evaluated = True
-            for key, (svc, tx) in self._later:
-                out[key] = self.summary(svc, tx)
-            self._later = []
-        return out
-
-    # -- at the end ----------------------------------------------------------
-    def trace_all(self, todo: dict, progress) -> dict:
-        """Summaries of every distinct transaction: in this process, or split
-        over two forked workers when there are many and nothing has been
-        evaluated yet (no database connection or file watch to share)."""
-        items = list(todo.items())
-        workers = self.workers
-        import threading
-
-        if (workers > 1 and len(items) >= 4000 and not self._evaluated and hasattr(os, "fork")
-                and threading.active_count() == 1):
-            try:
-                import multiprocessing
-
-                ctx = multiprocessing.get_context("fork")
-                global _WORKER
-                _WORKER = self
-                size = (len(items) + workers * 4 - 1) // (workers * 4)
-                chunks = [items[i:i + size] for i in range(0, len(items), size)]
-                out: dict = {}
-                with ctx.Pool(workers) as pool:
-                    for done in pool.imap_unordered(_trace_chunk, chunks):
-                        out.update(done)
-                        if progress is not None:
-                            progress(len(out), len(items))
-                return out
-            except (OSError, ImportError):
-                pass
-            finally:
-                _WORKER = None
-        self._evaluated = True
-        out = {}
-        for i, (key, (svc, tx)) in enumerate(items):
-            out[key] = self.summary(svc, tx)
-            if progress is not None and i % 500 == 0:
-                progress(i, len(items))
+            self._jobs = []
+            self._done = {}
+            global _WORKER
+            _WORKER = None
         return out
 
 

@@ -18,6 +18,8 @@ log-line parsers and the evaluator all go through it.
 """
 from __future__ import annotations
 
+import functools
+
 from tui.core.postfix.valid_hostname import normalize_mailhost_addr
 
 CLIENT_NAME_UNKNOWN = "unknown"
@@ -54,6 +56,7 @@ def inet_protocols_families(value: str) -> tuple[bool, bool]:
     return "ipv4" in words, "ipv6" in words
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_client_address(text: str, inet_protocols: str = "all") -> str | None:
     """The client address as smtpd stores it (normalize_mailhost_addr()):
     an optional "IPv6:" prefix dropped, IPv6 written as inet_ntop() writes
