@@ -187,7 +187,6 @@ def _proven(ex: Explanation, trace: Trace, cfg, resolver, policy_answers) -> Exp
 
 def _explain(trace: Trace, cfg=None) -> Explanation:
     d = trace.decided_by
-    tx = trace.transaction
     if trace.config_errors:
         return Explanation(
             "smtpd refuses to start with this configuration: " + trace.config_errors[0].replace("fatal: ", ""),

@@ -30,9 +30,8 @@ trace costs nothing.
 from __future__ import annotations
 
 import ipaddress
-import weakref
-from typing import Any
 
+from tui.core.cache import shared_cache
 from tui.core.config.loader import Config
 from tui.core.config.main_cf import MainEntry
 from tui.core.dns import OfflineResolver, Resolver
@@ -268,7 +267,58 @@ def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str) -> str
 # The proof
 
 
-_proofs: "weakref.WeakKeyDictionary[Config, dict[Any, tuple[Proof | None, str]]]" = weakref.WeakKeyDictionary()
+# What is remembered lives in the configuration's cache (config_memo: what
+# depends on the configuration alone, kept while it is loaded): each proof by
+# (transaction, service, changes, ...), and the changed copies themselves, the
+# most recently used few -- a batch or a log asks the same edit for many
+# transactions, and a copy's tables, once opened, answer the next one at once.
+_PROOFS = "suggest: proofs"
+_COPIES = "suggest: changed copies"
+COPIES_KEPT = 32
+
+
+class _Copy:
+    """A changed copy and what depends on the changes alone, each worked
+    out when first needed, in _check's order."""
+
+    __slots__ = ("cfg", "changes", "new", "_problems", "_networks", "_expanded")
+
+    def __init__(self, cfg: Config, changes: tuple[Change, ...]):
+        self.cfg = cfg
+        self.changes = changes
+        self.new = apply_changes(cfg, changes)
+        self._problems: dict[str, list[str]] = {}      # service -> load_problems()
+        self._networks: list[str | None] = []
+        self._expanded: tuple[tuple[str, str], ...] | None = None
+
+    def load_problems(self, service: str) -> list[str]:
+        got = self._problems.get(service)
+        if got is None:
+            got = self._problems[service] = load_problems(self.cfg, self.new, service)
+        return got
+
+    def networks(self) -> str | None:
+        if not self._networks:
+            self._networks.append(_networks_ok(self.cfg, self.new, self.changes))
+        return self._networks[0]
+
+    def expanded(self) -> tuple[tuple[str, str], ...]:
+        if self._expanded is None:
+            new = self.new
+            self._expanded = tuple((ch.parameter, (new.params(ch.service) if ch.service else new.params())
+                                    .expand(ch.parameter)) for ch in self.changes)
+        return self._expanded
+
+
+def _copy(cfg: Config, changes: tuple[Change, ...]) -> _Copy:
+    copies = shared_cache(cfg).config_memo.setdefault(_COPIES, {})
+    got = copies.pop(changes, None)   # taken out and put back: the dict keeps use order
+    if got is None:
+        got = _Copy(cfg, changes)
+        while len(copies) >= COPIES_KEPT:
+            del copies[next(iter(copies))]
+    copies[changes] = got
+    return got
 
 
 def prove(cfg: Config, trace: Trace, changes: tuple[Change, ...], resolver: Resolver | None = None,
@@ -287,10 +337,7 @@ def why_not(cfg: Config, trace: Trace, changes: tuple[Change, ...], resolver: Re
 def _prove(cfg, trace, changes, resolver, policy_answers) -> tuple[Proof | None, str]:
     key = (trace.transaction, trace.service, changes, id(resolver) if resolver is not None else None,
            tuple(sorted((policy_answers or {}).items())))
-    try:
-        per_cfg = _proofs.setdefault(cfg, {})
-    except TypeError:
-        per_cfg = {}
+    per_cfg = shared_cache(cfg).config_memo.setdefault(_PROOFS, {})
     got = per_cfg.get(key)
     if got is None:
         try:
@@ -311,15 +358,13 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
             return None, f"{ch.parameter}: postconf -P does not accept white space in a value"
         if ch.parameter in _refs_of(ch.value):
             return None, f"{ch.parameter} would refer to itself (unreasonable macro call nesting)"
-    new = apply_changes(cfg, changes)
-    problems = load_problems(cfg, new, trace.service)
+    copy = _copy(cfg, tuple(changes))
+    new = copy.new
+    problems = copy.load_problems(trace.service)
     if problems:
         return None, "the changed configuration does not load: " + "; ".join(problems)
-    expanded = []
-    for ch in changes:
-        view = new.params(ch.service) if ch.service else new.params()
-        expanded.append((ch.parameter, view.expand(ch.parameter)))
-    bad = _networks_ok(cfg, new, changes)
+    expanded = copy.expanded()
+    bad = copy.networks()
     if bad:
         return None, bad
     after = evaluate(new, trace.transaction, service=trace.service, resolver=resolver or OfflineResolver(),
@@ -332,7 +377,7 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
     bad = _opens_relay(cfg, new, trace.transaction, trace.service)
     if bad:
         return None, bad
-    return Proof(tuple(changes), after.reply, after.accepted, after.conditional, tuple(expanded)), ""
+    return Proof(tuple(changes), after.reply, after.accepted, after.conditional, expanded), ""
 
 
 def _refs_of(value: str) -> set[str]:
