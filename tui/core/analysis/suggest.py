@@ -269,12 +269,16 @@ def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str) -> str
 
 # What is remembered lives in the configuration's cache (config_memo: what
 # depends on the configuration alone, kept while it is loaded): each proof by
-# (transaction, service, changes, ...), and the changed copies themselves, the
-# most recently used few -- a batch or a log asks the same edit for many
-# transactions, and a copy's tables, once opened, answer the next one at once.
+# (transaction, service, changes, ...); why a change set is refused whatever
+# the transaction (it does not load, it opens mynetworks), by change set; and
+# the changed copies themselves, the few most recently used -- a batch or a
+# log asks the same edit for many transactions, and a copy's tables, once
+# opened, answer the next one at once (few: each holds its own tables, and a
+# mysql: table its own connection).
 _PROOFS = "suggest: proofs"
+_REFUSED = "suggest: refused change sets"
 _COPIES = "suggest: changed copies"
-COPIES_KEPT = 32
+COPIES_KEPT = 8
 
 
 class _Copy:
@@ -358,15 +362,22 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
             return None, f"{ch.parameter}: postconf -P does not accept white space in a value"
         if ch.parameter in _refs_of(ch.value):
             return None, f"{ch.parameter} would refer to itself (unreasonable macro call nesting)"
-    copy = _copy(cfg, tuple(changes))
+    changes = tuple(changes)
+    refused = shared_cache(cfg).config_memo.setdefault(_REFUSED, {})
+    why = refused.get((changes, trace.service))
+    if why is not None:
+        return None, why
+    copy = _copy(cfg, changes)
     new = copy.new
     problems = copy.load_problems(trace.service)
-    if problems:
-        return None, "the changed configuration does not load: " + "; ".join(problems)
+    why = "the changed configuration does not load: " + "; ".join(problems) if problems else copy.networks()
+    if why:
+        refused[(changes, trace.service)] = why
+        copies = shared_cache(cfg).config_memo[_COPIES]
+        if copies.get(changes) is copy:
+            del copies[changes]
+        return None, why
     expanded = copy.expanded()
-    bad = copy.networks()
-    if bad:
-        return None, bad
     after = evaluate(new, trace.transaction, service=trace.service, resolver=resolver or OfflineResolver(),
                      policy_answers=policy_answers)
     if trace.config_errors:
@@ -377,7 +388,7 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
     bad = _opens_relay(cfg, new, trace.transaction, trace.service)
     if bad:
         return None, bad
-    return Proof(tuple(changes), after.reply, after.accepted, after.conditional, expanded), ""
+    return Proof(changes, after.reply, after.accepted, after.conditional, expanded), ""
 
 
 def _refs_of(value: str) -> set[str]:
