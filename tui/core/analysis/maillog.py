@@ -115,7 +115,7 @@ class Record:
     command: str = ""          # RCPT, MAIL, EHLO, CONNECT, XCLIENT, DATA, END-OF-MESSAGE, VRFY, ETRN ...
     client_name: str = ""
     client_address: str = ""
-    reply: str = ""            # "554 5.7.1 <a@b>: Relay access denied"; delivery: dsn
+    reply: str = ""            # "554 5.7.1 <a@b>: Relay access denied"; delivery: dsn; postscreen: the verdict
     sender: str | None = None  # "" is the null sender; None: not in the line
     recipient: str | None = None
     proto: str | None = None
@@ -261,11 +261,20 @@ def build(kind: str, f: dict[str, str], prefix: tuple[str, str, str, str] = ("",
         if relay:
             r.client_name, r.client_address, _ = _split_client(relay) if "[" in relay else (relay, "", "")
     else:
+        # reply: the verdict in postscreen's words ("DNSBL rank 3"); command:
+        # the SMTP command it came after ("CONNECT": before the greeting);
+        # text: what the client sent (or where a HANGUP happened)
         r.kind = "postscreen"
-        r.action = _POSTSCREEN.get(kind, kind)
-        r.text = " ".join(x for x in (f.get("word", ""), f.get("rest", "")) if x)
+        r.action = r.reply = _POSTSCREEN.get(kind, kind)
+        rest = f.get("rest", "")
+        r.command = f.get("word", "CONNECT" if kind in ("pregreet", "dnsbl") else "")
         if kind == "dnsbl":
-            r.text = "rank " + f.get("number1", "")
+            r.reply += " rank " + f.get("number1", "")
+        elif kind == "hangup":
+            r.command = "CONNECT" if rest.endswith("before SMTP handshake") else ""
+        elif kind == "bare_newline":
+            rest = " ".join(x for x in (f.get("word", ""), rest) if x)  # the command line
+        r.text = rest
     return r
 
 
@@ -619,7 +628,8 @@ def ident(got) -> tuple:
 # DISCONNECT, a delivered message, a warning about something else) are not
 # "unparsed": only those that look like a refusal and fail the grammar are.
 _LOOKS_LIKE = re.compile(r"^\S+: (?:reject|reject_warning|milter-reject): |: SASL \S+ authentication failed"
-                         r"|status=(?:bounced|deferred)|^(?:PREGREET|DNSBL rank) ")
+                         r"|status=(?:bounced|deferred)"
+                         r"|^(?:PREGREET|DNSBL rank|HANGUP|COMMAND PIPELINING|NON-SMTP COMMAND|BARE NEWLINE) ")
 
 
 def _needs_reading(msg: str) -> bool:
