@@ -195,7 +195,7 @@ class Triage:
         self._occ: dict[tuple, Occurrence] = {}
         self._memo: dict[str, tuple[str, Occurrence]] = {}
         self._services: dict[str, str | None] = {}
-        self._by_syslog: dict[str, list[str]] | None = None
+        self._by_syslog: dict[tuple[str, str], list[str]] | None = None
         # re-tracing; workers > 1: in that many forked processes (CLI only)
         self.pool = RetracePool(self._summary, workers)
 
@@ -362,31 +362,42 @@ class Triage:
 
     # -- services ----------------------------------------------------------
     def service_for(self, r: Record) -> str | None:
-        """The master.cf smtpd service whose syslog_name the process name
-        carries ("postfix/submission/smtpd" -> submission; "postfix/smtpd" ->
-        smtp, or the one smtpd service logging as "postfix")."""
+        """The master.cf service whose syslog_name the process name carries:
+        for smtpd an inet or pass smtpd service ("postfix/submission/smtpd"
+        -> submission; "postfix/smtpd" -> smtp, or behind postscreen the pass
+        service postscreen hands clients to, or the one smtpd service logging
+        as "postfix"); for postscreen its inet service."""
         prog = r.program
         if prog in self._services:
             return self._services[prog]
         if self._by_syslog is None:
             self._by_syslog = {}
-            for svc in self.cfg.smtpd_services():
+            handoff = set()
+            smtpd = self.cfg.smtpd_services()
+            others = [s for s in self.cfg.services if s not in smtpd and (
+                (s.process_name == "smtpd" and s.type == "pass")
+                or (s.process_name == "postscreen" and s.type == "inet"))]
+            for svc in smtpd + others:
                 try:
-                    name = self.cfg.params(svc).expand("syslog_name")
+                    params = self.cfg.params(svc)
+                    name = params.expand("syslog_name")
+                    if svc.process_name == "postscreen":
+                        handoff.add(params.expand("smtpd_service_name"))
                 except Exception:
                     continue
-                self._by_syslog.setdefault(name, []).append(svc.name)
+                self._by_syslog.setdefault((svc.process_name, name), []).append(svc.name)
+            for cands in self._by_syslog.values():  # preferred first: smtp, then postscreen's hand-off
+                cands.sort(key=lambda n: (n != "smtp", n not in handoff))
         svc = None
-        if r.daemon == "smtpd":
-            cands = self._by_syslog.get(r.syslog_name, [])
+        if r.daemon in ("smtpd", "postscreen"):
+            cands = self._by_syslog.get((r.daemon, r.syslog_name), [])
             if cands:
-                svc = "smtp" if "smtp" in cands else cands[0]
-            else:
+                svc = cands[0]
+            elif r.daemon == "smtpd":
                 hint = r.service_hint
-                if hint and self.cfg.service(hint) is not None:
+                found = self.cfg.service(hint) if hint else None
+                if found is not None and found.process_name == "smtpd":
                     svc = hint
-                elif not prog and self.cfg.service("smtp") is not None:
-                    svc = "smtp"  # a pasted line without its process name
         self._services[prog] = svc
         return svc
 
