@@ -80,7 +80,7 @@ class Occurrence:
         return {"count": self.count, "first": self.first, "last": self.last, "where": self.where,
                 "service": self.service, "program": r.program, "command": r.command,
                 "client_name": r.client_name, "client_address": r.client_address, "helo": r.helo,
-                "sender": r.sender, "recipient": r.recipient, "reply": r.reply,
+                "sender": r.sender, "recipient": r.recipient, "reply": r.reply, "text": r.text,
                 "today": self.today, "today_reply": self.today_reply, "reason": self.reason}
 
 
@@ -179,6 +179,37 @@ def _needs(step) -> str:
     if e.startswith(_DNS_ENTRIES):
         return "DNS (" + e + ")"
     return step.detail or e or "an outside answer"
+
+
+# postscreen: which of its tests decided (its verdict, or the reply it
+# logged), and the parameters that set the test up
+_POSTSCREEN_TESTS = {
+    "PREGREET": "postscreen's pregreet test (postscreen_greet_action): the client talked before its turn",
+    "DNSBL": "DNS: postscreen_dnsbl_sites listed the client at the time (postscreen_dnsbl_threshold)",
+    "COMMAND PIPELINING": "postscreen's pipelining test (postscreen_pipelining_enable): the client sent "
+                          "commands before the replies",
+    "NON-SMTP COMMAND": "postscreen's non-SMTP command test (postscreen_non_smtp_command_enable, "
+                        "postscreen_forbidden_commands): the client sent something that is not SMTP",
+    "BARE NEWLINE": "postscreen's bare newline test (postscreen_bare_newline_enable): the client ended "
+                    "a line with a bare newline",
+    "HANGUP": "the client hung up during postscreen's tests",
+}
+
+
+def _postscreen_reason(r: Record) -> str:
+    if r.kind == "postscreen":  # a verdict
+        if r.action == "DNSBL":
+            return _POSTSCREEN_TESTS["DNSBL"]
+        return "the client's behaviour at the time: " + _POSTSCREEN_TESTS.get(r.action, r.action)
+    if "blocked using" in r.reply:
+        return "postscreen decided it: " + _POSTSCREEN_TESTS["DNSBL"] + " (postscreen_dnsbl_action)"
+    if r.reply.startswith("450 4.3.2 "):
+        return ("postscreen decided it: the client passed its deep protocol tests (postscreen_pipelining_enable, "
+                "postscreen_non_smtp_command_enable, postscreen_bare_newline_enable) and must connect again")
+    if "Protocol error" in r.reply:
+        return ("postscreen decided it: the client failed one of its tests earlier in the session (a PREGREET, "
+                "COMMAND PIPELINING, NON-SMTP COMMAND or BARE NEWLINE line, with the test's action enforce)")
+    return "postscreen decided it (DNSBL answers, protocol tests)"
 
 
 class Triage:
@@ -413,14 +444,13 @@ class Triage:
                          "server or file",
                 "delivery": "delivery results come from the remote server or the delivery agent, "
                             "not from smtpd restrictions",
-                "postscreen": "postscreen verdicts depend on DNSBL answers and the client's behaviour",
-            }.get(r.kind, "not an smtpd restriction")
+            }.get(r.kind) or (_postscreen_reason(r) if r.kind == "postscreen" else "not an smtpd restriction")
             return None
         if r.action == "milter-reject":
-            o.today, o.reason = UNDECIDABLE, "a milter decided it (smtpd_milters / non_smtpd_milters)"
+            o.today, o.reason = UNDECIDABLE, self._milter_reason(r)
             return None
         if r.daemon == "postscreen":
-            o.today, o.reason = UNDECIDABLE, "postscreen decided it (DNSBL answers, protocol tests)"
+            o.today, o.reason = UNDECIDABLE, _postscreen_reason(r)
             return None
         cmd = r.command.upper()
         if cmd not in STAGES:
@@ -435,6 +465,27 @@ class Triage:
             return None
         tx = r.transaction()
         return (svc, tx.client_address, tx.client_name, tx.helo, tx.sender, tx.recipient), tx
+
+    def _milter_reason(self, r: Record) -> str:
+        """Which milters decided: the smtpd_milters of the service that
+        logged it (cleanup, which logs a refusal of the message's content,
+        does not say which service received it: every service's)."""
+        svc = self.service_for(r)
+        services = [svc] if svc is not None else [s.name for s in self.cfg.smtpd_services()]
+        values: dict[str, list[str]] = {}
+        for name in services:
+            try:
+                values.setdefault(self.cfg.params(name).expand("smtpd_milters"), []).append(name)
+            except Exception:
+                continue
+        if not values:
+            return "a milter decided it (smtpd_milters / non_smtpd_milters)"
+        if len(values) == 1:
+            (value, _names), = values.items()
+            return f"a milter decided it (smtpd_milters = {value})" if value else \
+                "a milter decided it (smtpd_milters is empty today)"
+        return "a milter decided it (smtpd_milters: " + "; ".join(
+            f"{', '.join(names)}: {value or '(empty)'}" for value, names in values.items()) + ")"
 
     def _judge(self, o: Occurrence, s: "Summary | str") -> None:
         r = o.record
@@ -509,11 +560,11 @@ class Triage:
             dj = None
             if s is not None:
                 dj = s.warn_deciders.get(r.reply) if r.action == "reject_warning" and o.today == SAME else s.decider
-            if r.kind == "reject":
-                stage = STAGES.get(r.command.upper(), r.command.lower())
+            if r.kind == "reject" or r.kind == "postscreen":  # postscreen: its verdict, "DNSBL rank 3"
+                stage = STAGES.get(r.command.upper(), r.command.lower()) or r.kind
                 gist = mask(r.reply)
             elif r.kind == "table":
-                stage, gist = "lookup", f"{r.table}: {mask(r.text)}"
+                stage, gist = "lookup", f"{r.table} {mask(r.text)}"
             elif r.kind == "delivery":
                 stage, gist = "delivery", f"status={r.action} dsn={r.reply} {mask(r.text)}".strip()
             else:
