@@ -202,7 +202,7 @@ def _postscreen_reason(r: Record) -> str:
             return _POSTSCREEN_TESTS["DNSBL"]
         return "the client's behaviour at the time: " + _POSTSCREEN_TESTS.get(r.action, r.action)
     if "blocked using" in r.reply:
-        return "postscreen decided it: " + _POSTSCREEN_TESTS["DNSBL"] + " (postscreen_dnsbl_action)"
+        return "postscreen decided it (postscreen_dnsbl_action): " + _POSTSCREEN_TESTS["DNSBL"]
     if r.reply.startswith("450 4.3.2 "):
         return ("postscreen decided it: the client passed its deep protocol tests (postscreen_pipelining_enable, "
                 "postscreen_non_smtp_command_enable, postscreen_bare_newline_enable) and must connect again")
