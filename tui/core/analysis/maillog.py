@@ -56,7 +56,8 @@ PREFIX = re.compile(
     r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9+-]+)"
     r" +([^\s\[\]]+) ([^\s\[\]:]+)\[(\d+)\]: ")
 
-_PS_WORDS = ("PREGREET", "DNSBL", "HANGUP", "COMMAND PIPELINING", "NON-SMTP", "BARE NEWLINE")
+_PS_WORDS = ("PREGREET", "DNSBL", "HANGUP", "COMMAND PIPELINING", "NON-SMTP", "BARE NEWLINE", "COMMAND TIME LIMIT",
+             "COMMAND COUNT LIMIT", "COMMAND LENGTH LIMIT", "DENYLISTED", "BLACKLISTED")
 
 
 def relevant(msg: str) -> bool:
@@ -71,7 +72,8 @@ def relevant(msg: str) -> bool:
 
 # every `message` rule of the grammar contains one of these
 RELEVANT = re.compile(r"reject|status=(?:bounced|deferred|expired|undeliverable)|SASL"
-                      r"|warning: [a-z0-9_]+:|PREGREET|DNSBL|HANGUP|PIPELINING|NON-SMTP|BARE NEWLINE")
+                      r"|warning: [a-z0-9_]+:|PREGREET|DNSBL|HANGUP|PIPELINING|NON-SMTP|BARE NEWLINE"
+                      r"|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|DENYLISTED|BLACKLISTED")
 
 # the variable parts of a message: the grammar's QUEUE_ID (at the start),
 # ANGLED and CLIENT terminals, and decimal numbers (inside NUMBER, DVALUE,
@@ -274,6 +276,11 @@ def build(kind: str, f: dict[str, str], prefix: tuple[str, str, str, str] = ("",
             r.command = "CONNECT" if rest.endswith("before SMTP handshake") else ""
         elif kind == "bare_newline":
             rest = " ".join(x for x in (f.get("word", ""), rest) if x)  # the command line
+        elif kind == "command_limit":
+            r.action = r.reply = "COMMAND " + f.get("limit_kind", "") + " LIMIT"
+        elif kind == "denylisted":
+            r.action = r.reply = f.get("listed", "DENYLISTED")
+            r.command = "CONNECT"
         r.text = rest
     return r
 
@@ -629,7 +636,8 @@ def ident(got) -> tuple:
 # "unparsed": only those that look like a refusal and fail the grammar are.
 _LOOKS_LIKE = re.compile(r"^\S+: (?:reject|reject_warning|milter-reject): |: SASL \S+ authentication failed"
                          r"|status=(?:bounced|deferred)"
-                         r"|^(?:PREGREET|DNSBL rank|HANGUP|COMMAND PIPELINING|NON-SMTP COMMAND|BARE NEWLINE) ")
+                         r"|^(?:PREGREET|DNSBL rank|HANGUP|COMMAND PIPELINING|NON-SMTP COMMAND|BARE NEWLINE"
+                         r"|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|DENYLISTED|BLACKLISTED) ")
 
 
 def _needs_reading(msg: str) -> bool:
@@ -711,7 +719,8 @@ def iter_lines(fh, on_progress: Callable[[int], None] | None = None, raw=None) -
 
 # where a line may hold one of the grammar's messages (see relevant())
 CANDIDATE = re.compile(r"reject|warning:|status=(?:bounced|deferred|expired|undeliverable)"
-                       r"|\]: (?:PREGREET|DNSBL|HANGUP|COMMAND PIPELINING|NON-SMTP|BARE NEWLINE)")
+                       r"|\]: (?:PREGREET|DNSBL|HANGUP|COMMAND PIPELINING|NON-SMTP|BARE NEWLINE"
+                       r"|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|DENYLISTED|BLACKLISTED)")
 
 
 def read_records(reader: Reader, lines: Iterable[str | None], where: str) -> Iterator[tuple[int, Record]]:
