@@ -183,29 +183,38 @@ def _needs(step) -> str:
 
 # postscreen: which of its tests decided (its verdict, or the reply it
 # logged), and the parameters that set the test up
+_BEHAVIOUR = "the client's behaviour at the time: "
 _POSTSCREEN_TESTS = {
-    "PREGREET": "postscreen's pregreet test (postscreen_greet_action): the client talked before its turn",
+    "PREGREET": _BEHAVIOUR + "postscreen's pregreet test (postscreen_greet_action): the client talked before "
+                             "its turn",
     "DNSBL": "DNS: postscreen_dnsbl_sites listed the client at the time (postscreen_dnsbl_threshold)",
-    "COMMAND PIPELINING": "postscreen's pipelining test (postscreen_pipelining_enable): the client sent "
-                          "commands before the replies",
-    "NON-SMTP COMMAND": "postscreen's non-SMTP command test (postscreen_non_smtp_command_enable, "
-                        "postscreen_forbidden_commands): the client sent something that is not SMTP",
-    "BARE NEWLINE": "postscreen's bare newline test (postscreen_bare_newline_enable): the client ended "
-                    "a line with a bare newline",
-    "HANGUP": "the client hung up during postscreen's tests",
+    "COMMAND PIPELINING": _BEHAVIOUR + "postscreen's pipelining test (postscreen_pipelining_enable): the client "
+                                       "sent commands before the replies",
+    "NON-SMTP COMMAND": _BEHAVIOUR + "postscreen's non-SMTP command test (postscreen_non_smtp_command_enable, "
+                                     "postscreen_forbidden_commands): the client sent something that is not SMTP",
+    "BARE NEWLINE": _BEHAVIOUR + "postscreen's bare newline test (postscreen_bare_newline_enable): the client "
+                                 "ended a line with a bare newline",
+    "HANGUP": _BEHAVIOUR + "the client hung up during postscreen's tests",
+    "COMMAND COUNT LIMIT": _BEHAVIOUR + "the client sent more commands than postscreen_command_count_limit",
+    "COMMAND LENGTH LIMIT": _BEHAVIOUR + "the client sent a command longer than line_length_limit",
+    "COMMAND TIME LIMIT": _BEHAVIOUR + "the client sent no complete command within "
+                                       "postscreen_command_time_limit",
+    "DENYLISTED": "postscreen_access_list denylisted the client (postscreen_denylist_action); the explorer "
+                  "does not evaluate postscreen_access_list",
 }
+_POSTSCREEN_TESTS["BLACKLISTED"] = _POSTSCREEN_TESTS["DENYLISTED"]
 
 
 def _postscreen_reason(r: Record) -> str:
     if r.kind == "postscreen":  # a verdict
-        if r.action == "DNSBL":
-            return _POSTSCREEN_TESTS["DNSBL"]
-        return "the client's behaviour at the time: " + _POSTSCREEN_TESTS.get(r.action, r.action)
+        return _POSTSCREEN_TESTS.get(r.action, _BEHAVIOUR + r.action)
     if "blocked using" in r.reply:
         return "postscreen decided it (postscreen_dnsbl_action): " + _POSTSCREEN_TESTS["DNSBL"]
     if r.reply.startswith("450 4.3.2 "):
         return ("postscreen decided it: the client passed its deep protocol tests (postscreen_pipelining_enable, "
                 "postscreen_non_smtp_command_enable, postscreen_bare_newline_enable) and must connect again")
+    if r.reply.startswith("550 5.3.2 "):
+        return "postscreen decided it: " + _POSTSCREEN_TESTS["DENYLISTED"]
     if "Protocol error" in r.reply:
         return ("postscreen decided it: the client failed one of its tests earlier in the session (a PREGREET, "
                 "COMMAND PIPELINING, NON-SMTP COMMAND or BARE NEWLINE line, with the test's action enforce)")
