@@ -13,8 +13,9 @@ restrictions (those are in test_triage_oracle.py):
 - postscreen's verdicts from a real postscreen on loopback: PREGREET,
   DNSBL rank (postscreen's dnsblog asks the test's own DNS server, never
   the machine's resolver), NON-SMTP COMMAND, BARE NEWLINE, COMMAND
-  PIPELINING, HANGUP, its own NOQUEUE: reject: lines, and an smtpd behind
-  it (see tests/oracle/postscreen_instance.py).
+  PIPELINING, HANGUP, DENYLISTED, COMMAND COUNT/LENGTH/TIME LIMIT, its own
+  NOQUEUE: reject: lines, and an smtpd behind it (see
+  tests/oracle/postscreen_instance.py).
 
 Every line triage reads here was written by a real Postfix at test time; the
 tests check what triage makes of each form: the group's service, stage,
@@ -358,7 +359,10 @@ mynetworks = 192.0.2.0/24
 virtual_mailbox_domains = example.test
 virtual_mailbox_maps = hash:__DIR__/vmailbox
 virtual_transport = discard
-postscreen_access_list =
+postscreen_access_list = cidr:__DIR__/postscreen_access
+postscreen_denylist_action = enforce
+postscreen_command_count_limit = 6
+postscreen_command_time_limit = 2s
 postscreen_greet_wait = 1s
 postscreen_greet_action = enforce
 postscreen_dnsbl_sites = bl.test=127.0.0.2*3
@@ -399,6 +403,7 @@ def postscreen_forms():
         (d / "master.cf").write_text(PS_MASTER_CF.replace("__DIR__", str(d)))
         (d / "vmailbox").write_text("alice@example.test  x\n")
         (d / "pass_clients").write_text("127.0.0.1  REJECT not through the pass service\n")
+        (d / "postscreen_access").write_text("127.0.0.8/32  reject\n")
         dns = stack.enter_context(DnsServer({"2.0.0.127.bl.test": "127.0.0.2"}))
         inst = stack.enter_context(PostscreenInstance(d, dns=dns))
         port = inst.port("smtp")
@@ -406,6 +411,11 @@ def postscreen_forms():
         def hangup() -> None:
             s = inst.connect("smtp", "127.0.0.7")
             s.recv(100)  # the first half of the greeting
+            s.close()
+
+        def idle() -> None:  # past postscreen_command_time_limit
+            s = inst.connect("smtp", "127.0.0.11")
+            _wait_for(inst, "COMMAND TIME LIMIT from [127.0.0.11]")
             s.close()
 
         # one client address per test: postscreen remembers who passed
@@ -417,6 +427,10 @@ def postscreen_forms():
             lambda: _smtp(port, [b"EHLO client.test\r\nMAIL FROM:<a@other.test>\r\n"] + ENVELOPE[2:],
                           source="127.0.0.6"),                                                  # PIPELINING
             hangup,                                                                             # HANGUP
+            lambda: _smtp(port, ENVELOPE, source="127.0.0.8"),                                  # DENYLISTED
+            lambda: _smtp(port, ["NOOP"] * 8, source="127.0.0.9"),                              # COUNT LIMIT
+            lambda: _smtp(port, ["EHLO " + "x" * 3000], source="127.0.0.10"),                   # LENGTH LIMIT
+            idle,                                                                               # TIME LIMIT
             lambda: _smtp(port, ENVELOPE, source="127.0.0.1"),  # passes: 450 4.3.2, come back later
         ]
         threads = [threading.Thread(target=s) for s in sessions]
@@ -449,6 +463,13 @@ VERDICTS = {  # what postscreen logs -> (the group's reply, its stage, what its 
         ("COMMAND PIPELINING", "helo", "postscreen_pipelining_enable"),
     r"\]: HANGUP after \S+ from \[127\.0\.0\.7\]:\d+ in tests before SMTP handshake$":
         ("HANGUP", "connect", "hung up"),
+    r"\]: DENYLISTED \[127\.0\.0\.8\]:\d+$": ("DENYLISTED", "connect", "postscreen_access_list"),
+    r"\]: COMMAND COUNT LIMIT from \[127\.0\.0\.9\]:\d+ after NOOP$":
+        ("COMMAND COUNT LIMIT", "noop", "postscreen_command_count_limit"),
+    r"\]: COMMAND LENGTH LIMIT from \[127\.0\.0\.10\]:\d+ after CONNECT$":
+        ("COMMAND LENGTH LIMIT", "connect", "line_length_limit"),
+    r"\]: COMMAND TIME LIMIT from \[127\.0\.0\.11\]:\d+ after CONNECT$":
+        ("COMMAND TIME LIMIT", "connect", "postscreen_command_time_limit"),
 }
 
 
@@ -475,7 +496,7 @@ def test_postscreen_rejects(postscreen_forms, postscreen_triage):
     _d, text = postscreen_forms
     rc, res = postscreen_triage
     logged = _lines(text, r"postfix/postscreen\[\d+\]: NOQUEUE: reject: RCPT from \[[\d.]+\]:\d+: ")
-    assert len(logged) == 5, logged  # DNSBL, PREGREET, BARE NEWLINE, PIPELINING: 550; passed: 450
+    assert len(logged) == 6, logged  # DNSBL, PREGREET, BARE NEWLINE, PIPELINING, DENYLISTED: 550; passed: 450
     groups = [g for g in _groups(res, kind="reject") if g["service"] == "smtp"]
     assert sum(g["count"] for g in groups) == len(logged)
     by_reply = {g["reply"]: g for g in groups}
@@ -488,6 +509,7 @@ def test_postscreen_rejects(postscreen_forms, postscreen_triage):
     assert len(blocked) == 1 and "DNS" in blocked[0]["reason"] and "postscreen_dnsbl_sites" in blocked[0]["reason"]
     passed = by_reply["450 4.3.2 Service currently unavailable"]
     assert "deep protocol tests" in passed["reason"]
+    assert "postscreen_access_list" in by_reply["550 5.3.2 Service currently unavailable"]["reason"]
 
 
 def test_smtpd_behind_postscreen_is_the_pass_service(postscreen_forms, postscreen_triage):
@@ -512,6 +534,6 @@ def test_every_postscreen_form_is_read(postscreen_forms, postscreen_triage):
     rc, res = postscreen_triage
     assert res["unparsed"]["count"] == 0, res["unparsed"]
     wanted = _lines(text, r"\]: (?:NOQUEUE: reject: |PREGREET |DNSBL rank |NON-SMTP COMMAND |BARE NEWLINE |"
-                          r"COMMAND PIPELINING |HANGUP )")
+                          r"COMMAND (?:PIPELINING|TIME LIMIT|COUNT LIMIT|LENGTH LIMIT) |HANGUP |DENYLISTED )")
     _read_as_the_grammar_reads(text, wanted)
     assert sum(g["count"] for g in res["groups"]) == len(wanted)
