@@ -124,6 +124,7 @@ class Record:
     helo: str | None = None    # None: no helo= in the line (the client sent none)
     text: str = ""             # SASL reason, table warning text, delivery detail, postscreen detail
     table: str = ""            # table warnings: the table ("hash:/etc/postfix/access")
+    parameter: str = ""        # table warnings: the parameter whose list the table is in ("relay_domains")
 
     @property
     def syslog_name(self) -> str:
@@ -252,6 +253,7 @@ def build(kind: str, f: dict[str, str], prefix: tuple[str, str, str, str] = ("",
         r.kind = "table"
         r.table = f.get("table", "")
         r.text = f.get("warn_text", "")
+        r.parameter = f.get("parameter", "")
     elif kind == "delivery":
         r.kind = "delivery"
         r.queue_id = f.get("queue_id", "")
@@ -628,7 +630,7 @@ def ident(got) -> tuple:
                 (_DSN.search(payload.group("attrs")) or _NO_DSN).group(0))
     r = payload
     return (r.program, r.kind, r.action, r.command, r.client, r.helo, r.sender, r.recipient, r.reply,
-            r.table, r.text)
+            r.table, r.parameter, r.text)
 
 
 # Messages with a keyword that are still not refusals (a connect, a
