@@ -449,8 +449,8 @@ class Triage:
             o.today = UNDECIDABLE
             o.reason = {
                 "sasl": "SASL authentication is decided by the SASL server (smtpd_sasl_type), not by restrictions",
-                "table": "a table lookup failed at the time; whether it answers now depends on the table's "
-                         "server or file",
+                "table": "a table lookup failed at the time" + (f" ({r.parameter})" if r.parameter else "")
+                         + "; whether it answers now depends on the table's server or file",
                 "delivery": "delivery results come from the remote server or the delivery agent, "
                             "not from smtpd restrictions",
             }.get(r.kind) or (_postscreen_reason(r) if r.kind == "postscreen" else "not an smtpd restriction")
@@ -573,7 +573,7 @@ class Triage:
                 stage = STAGES.get(r.command.upper(), r.command.lower()) or r.kind
                 gist = mask(r.reply)
             elif r.kind == "table":
-                stage, gist = "lookup", f"{r.table} {mask(r.text)}"
+                stage, gist = "lookup", (f"{r.parameter}: {r.table}: " if r.parameter else f"{r.table} ") + mask(r.text)
             elif r.kind == "delivery":
                 stage, gist = "delivery", f"status={r.action} dsn={r.reply} {mask(r.text)}".strip()
             else:
