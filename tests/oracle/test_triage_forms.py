@@ -308,11 +308,18 @@ def test_temporary_lookup_failure_is_reproduced_while_the_table_is_missing(smtpd
         assert g["today"] == "same" and g["decided_by"] is not None, g
         for ex in g["examples"]:
             assert ex["today_reply"] == ex["reply"]
-    # the failing tables themselves
+    # the failing tables themselves, in Postfix's words
     tables = {g["reply"].split(" ", 1)[0] for g in _groups(res, kind="table")}
     assert {t for t in tables if t.endswith(("/relay_domains", "/aliases"))} == {
         f"hash:{_d}/relay_domains", f"hash:{_d}/aliases"}, tables
     assert all(g["today"] == "undecidable" for g in _groups(res, kind="table"))
+    # a list's table (trivial-rewrite's relay_domains): the line names the parameter
+    problem = f"relay_domains: hash:{_d}/relay_domains: table lookup problem"
+    logged = _lines(text, r"postfix/trivial-rewrite\[\d+\]: warning: " + re.escape(problem) + "$")
+    assert logged, text
+    g = _groups(res, kind="table", reply=problem)
+    assert len(g) == 1 and g[0]["count"] == len(logged) and g[0]["service"] == "postfix/trivial-rewrite", g
+    assert "(relay_domains)" in g[0]["reason"]
 
 
 def test_temporary_lookup_failure_once_the_tables_are_back(smtpd_forms, tmp_path):
@@ -341,7 +348,8 @@ def test_every_smtpd_form_is_read(smtpd_forms, smtpd_triage):
     rc, res = smtpd_triage
     assert res["unparsed"]["count"] == 0, res["unparsed"]
     assert res["lines"] == len(text.splitlines())
-    wanted = _lines(text, r": (?:reject|milter-reject): |status=(?:deferred|bounced)| lookup error for ")
+    wanted = _lines(text, r": (?:reject|milter-reject): |status=(?:deferred|bounced)| lookup error for "
+                          r"|: table lookup problem$")
     _read_as_the_grammar_reads(text, wanted)
     counted = sum(g["count"] for g in res["groups"] if g["kind"] in ("reject", "delivery"))
     assert counted == len(_lines(text, r": (?:reject|milter-reject): |status=(?:deferred|bounced)"))
