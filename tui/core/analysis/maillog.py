@@ -56,7 +56,8 @@ PREFIX = re.compile(
     r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9+-]+)"
     r" +([^\s\[\]]+) ([^\s\[\]:]+)\[(\d+)\]: ")
 
-_PS_WORDS = ("PREGREET", "DNSBL", "HANGUP", "COMMAND PIPELINING", "NON-SMTP", "BARE NEWLINE")
+_PS_WORDS = ("PREGREET", "DNSBL", "HANGUP", "COMMAND PIPELINING", "NON-SMTP", "BARE NEWLINE", "COMMAND TIME LIMIT",
+             "COMMAND COUNT LIMIT", "COMMAND LENGTH LIMIT", "DENYLISTED", "BLACKLISTED")
 
 
 def relevant(msg: str) -> bool:
@@ -71,7 +72,8 @@ def relevant(msg: str) -> bool:
 
 # every `message` rule of the grammar contains one of these
 RELEVANT = re.compile(r"reject|status=(?:bounced|deferred|expired|undeliverable)|SASL"
-                      r"|warning: [a-z0-9_]+:|PREGREET|DNSBL|HANGUP|PIPELINING|NON-SMTP|BARE NEWLINE")
+                      r"|warning: [a-z0-9_]+:|PREGREET|DNSBL|HANGUP|PIPELINING|NON-SMTP|BARE NEWLINE"
+                      r"|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|DENYLISTED|BLACKLISTED")
 
 # the variable parts of a message: the grammar's QUEUE_ID (at the start),
 # ANGLED and CLIENT terminals, and decimal numbers (inside NUMBER, DVALUE,
@@ -115,13 +117,14 @@ class Record:
     command: str = ""          # RCPT, MAIL, EHLO, CONNECT, XCLIENT, DATA, END-OF-MESSAGE, VRFY, ETRN ...
     client_name: str = ""
     client_address: str = ""
-    reply: str = ""            # "554 5.7.1 <a@b>: Relay access denied"; delivery: dsn
+    reply: str = ""            # "554 5.7.1 <a@b>: Relay access denied"; delivery: dsn; postscreen: the verdict
     sender: str | None = None  # "" is the null sender; None: not in the line
     recipient: str | None = None
     proto: str | None = None
     helo: str | None = None    # None: no helo= in the line (the client sent none)
     text: str = ""             # SASL reason, table warning text, delivery detail, postscreen detail
     table: str = ""            # table warnings: the table ("hash:/etc/postfix/access")
+    parameter: str = ""        # table warnings: the parameter whose list the table is in ("relay_domains")
 
     @property
     def syslog_name(self) -> str:
@@ -250,6 +253,7 @@ def build(kind: str, f: dict[str, str], prefix: tuple[str, str, str, str] = ("",
         r.kind = "table"
         r.table = f.get("table", "")
         r.text = f.get("warn_text", "")
+        r.parameter = f.get("parameter", "")
     elif kind == "delivery":
         r.kind = "delivery"
         r.queue_id = f.get("queue_id", "")
@@ -261,11 +265,25 @@ def build(kind: str, f: dict[str, str], prefix: tuple[str, str, str, str] = ("",
         if relay:
             r.client_name, r.client_address, _ = _split_client(relay) if "[" in relay else (relay, "", "")
     else:
+        # reply: the verdict in postscreen's words ("DNSBL rank 3"); command:
+        # the SMTP command it came after ("CONNECT": before the greeting);
+        # text: what the client sent (or where a HANGUP happened)
         r.kind = "postscreen"
-        r.action = _POSTSCREEN.get(kind, kind)
-        r.text = " ".join(x for x in (f.get("word", ""), f.get("rest", "")) if x)
+        r.action = r.reply = _POSTSCREEN.get(kind, kind)
+        rest = f.get("rest", "")
+        r.command = f.get("word", "CONNECT" if kind in ("pregreet", "dnsbl") else "")
         if kind == "dnsbl":
-            r.text = "rank " + f.get("number1", "")
+            r.reply += " rank " + f.get("number1", "")
+        elif kind == "hangup":
+            r.command = "CONNECT" if rest.endswith("before SMTP handshake") else ""
+        elif kind == "bare_newline":
+            rest = " ".join(x for x in (f.get("word", ""), rest) if x)  # the command line
+        elif kind == "command_limit":
+            r.action = r.reply = "COMMAND " + f.get("limit_kind", "") + " LIMIT"
+        elif kind == "denylisted":
+            r.action = r.reply = f.get("listed", "DENYLISTED")
+            r.command = "CONNECT"
+        r.text = rest
     return r
 
 
@@ -612,14 +630,16 @@ def ident(got) -> tuple:
                 (_DSN.search(payload.group("attrs")) or _NO_DSN).group(0))
     r = payload
     return (r.program, r.kind, r.action, r.command, r.client, r.helo, r.sender, r.recipient, r.reply,
-            r.table, r.text)
+            r.table, r.parameter, r.text)
 
 
 # Messages with a keyword that are still not refusals (a connect, a
 # DISCONNECT, a delivered message, a warning about something else) are not
 # "unparsed": only those that look like a refusal and fail the grammar are.
 _LOOKS_LIKE = re.compile(r"^\S+: (?:reject|reject_warning|milter-reject): |: SASL \S+ authentication failed"
-                         r"|status=(?:bounced|deferred)|^(?:PREGREET|DNSBL rank) ")
+                         r"|status=(?:bounced|deferred)"
+                         r"|^(?:PREGREET|DNSBL rank|HANGUP|COMMAND PIPELINING|NON-SMTP COMMAND|BARE NEWLINE"
+                         r"|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|DENYLISTED|BLACKLISTED) ")
 
 
 def _needs_reading(msg: str) -> bool:
@@ -701,7 +721,8 @@ def iter_lines(fh, on_progress: Callable[[int], None] | None = None, raw=None) -
 
 # where a line may hold one of the grammar's messages (see relevant())
 CANDIDATE = re.compile(r"reject|warning:|status=(?:bounced|deferred|expired|undeliverable)"
-                       r"|\]: (?:PREGREET|DNSBL|HANGUP|COMMAND PIPELINING|NON-SMTP|BARE NEWLINE)")
+                       r"|\]: (?:PREGREET|DNSBL|HANGUP|COMMAND PIPELINING|NON-SMTP|BARE NEWLINE"
+                       r"|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|DENYLISTED|BLACKLISTED)")
 
 
 def read_records(reader: Reader, lines: Iterable[str | None], where: str) -> Iterator[tuple[int, Record]]:

@@ -80,7 +80,7 @@ class Occurrence:
         return {"count": self.count, "first": self.first, "last": self.last, "where": self.where,
                 "service": self.service, "program": r.program, "command": r.command,
                 "client_name": r.client_name, "client_address": r.client_address, "helo": r.helo,
-                "sender": r.sender, "recipient": r.recipient, "reply": r.reply,
+                "sender": r.sender, "recipient": r.recipient, "reply": r.reply, "text": r.text,
                 "today": self.today, "today_reply": self.today_reply, "reason": self.reason}
 
 
@@ -181,6 +181,46 @@ def _needs(step) -> str:
     return step.detail or e or "an outside answer"
 
 
+# postscreen: which of its tests decided (its verdict, or the reply it
+# logged), and the parameters that set the test up
+_BEHAVIOUR = "the client's behaviour at the time: "
+_POSTSCREEN_TESTS = {
+    "PREGREET": _BEHAVIOUR + "postscreen's pregreet test (postscreen_greet_action): the client talked before "
+                             "its turn",
+    "DNSBL": "DNS: postscreen_dnsbl_sites listed the client at the time (postscreen_dnsbl_threshold)",
+    "COMMAND PIPELINING": _BEHAVIOUR + "postscreen's pipelining test (postscreen_pipelining_enable): the client "
+                                       "sent commands before the replies",
+    "NON-SMTP COMMAND": _BEHAVIOUR + "postscreen's non-SMTP command test (postscreen_non_smtp_command_enable, "
+                                     "postscreen_forbidden_commands): the client sent something that is not SMTP",
+    "BARE NEWLINE": _BEHAVIOUR + "postscreen's bare newline test (postscreen_bare_newline_enable): the client "
+                                 "ended a line with a bare newline",
+    "HANGUP": _BEHAVIOUR + "the client hung up during postscreen's tests",
+    "COMMAND COUNT LIMIT": _BEHAVIOUR + "the client sent more commands than postscreen_command_count_limit",
+    "COMMAND LENGTH LIMIT": _BEHAVIOUR + "the client sent a command longer than line_length_limit",
+    "COMMAND TIME LIMIT": _BEHAVIOUR + "the client sent no complete command within "
+                                       "postscreen_command_time_limit",
+    "DENYLISTED": "postscreen_access_list denylisted the client (postscreen_denylist_action); the explorer "
+                  "does not evaluate postscreen_access_list",
+}
+_POSTSCREEN_TESTS["BLACKLISTED"] = _POSTSCREEN_TESTS["DENYLISTED"]
+
+
+def _postscreen_reason(r: Record) -> str:
+    if r.kind == "postscreen":  # a verdict
+        return _POSTSCREEN_TESTS.get(r.action, _BEHAVIOUR + r.action)
+    if "blocked using" in r.reply:
+        return "postscreen decided it (postscreen_dnsbl_action): " + _POSTSCREEN_TESTS["DNSBL"]
+    if r.reply.startswith("450 4.3.2 "):
+        return ("postscreen decided it: the client passed its deep protocol tests (postscreen_pipelining_enable, "
+                "postscreen_non_smtp_command_enable, postscreen_bare_newline_enable) and must connect again")
+    if r.reply.startswith("550 5.3.2 "):
+        return "postscreen decided it: " + _POSTSCREEN_TESTS["DENYLISTED"]
+    if "Protocol error" in r.reply:
+        return ("postscreen decided it: the client failed one of its tests earlier in the session (a PREGREET, "
+                "COMMAND PIPELINING, NON-SMTP COMMAND or BARE NEWLINE line, with the test's action enforce)")
+    return "postscreen decided it (DNSBL answers, protocol tests)"
+
+
 class Triage:
     """Reads logs and re-traces what they refused against one configuration."""
 
@@ -195,7 +235,7 @@ class Triage:
         self._occ: dict[tuple, Occurrence] = {}
         self._memo: dict[str, tuple[str, Occurrence]] = {}
         self._services: dict[str, str | None] = {}
-        self._by_syslog: dict[str, list[str]] | None = None
+        self._by_syslog: dict[tuple[str, str], list[str]] | None = None
         # re-tracing; workers > 1: this process and workers - 1 forked ones (CLI only)
         self.pool = RetracePool(self._summary, workers)
 
@@ -362,31 +402,42 @@ class Triage:
 
     # -- services ----------------------------------------------------------
     def service_for(self, r: Record) -> str | None:
-        """The master.cf smtpd service whose syslog_name the process name
-        carries ("postfix/submission/smtpd" -> submission; "postfix/smtpd" ->
-        smtp, or the one smtpd service logging as "postfix")."""
+        """The master.cf service whose syslog_name the process name carries:
+        for smtpd an inet or pass smtpd service ("postfix/submission/smtpd"
+        -> submission; "postfix/smtpd" -> smtp, or behind postscreen the pass
+        service postscreen hands clients to, or the one smtpd service logging
+        as "postfix"); for postscreen its inet service."""
         prog = r.program
         if prog in self._services:
             return self._services[prog]
         if self._by_syslog is None:
             self._by_syslog = {}
-            for svc in self.cfg.smtpd_services():
+            handoff = set()
+            smtpd = self.cfg.smtpd_services()
+            others = [s for s in self.cfg.services if s not in smtpd and (
+                (s.process_name == "smtpd" and s.type == "pass")
+                or (s.process_name == "postscreen" and s.type == "inet"))]
+            for svc in smtpd + others:
                 try:
-                    name = self.cfg.params(svc).expand("syslog_name")
+                    params = self.cfg.params(svc)
+                    name = params.expand("syslog_name")
+                    if svc.process_name == "postscreen":
+                        handoff.add(params.expand("smtpd_service_name"))
                 except Exception:
                     continue
-                self._by_syslog.setdefault(name, []).append(svc.name)
+                self._by_syslog.setdefault((svc.process_name, name), []).append(svc.name)
+            for cands in self._by_syslog.values():  # preferred first: smtp, then postscreen's hand-off
+                cands.sort(key=lambda n: (n != "smtp", n not in handoff))
         svc = None
-        if r.daemon == "smtpd":
-            cands = self._by_syslog.get(r.syslog_name, [])
+        if r.daemon in ("smtpd", "postscreen"):
+            cands = self._by_syslog.get((r.daemon, r.syslog_name), [])
             if cands:
-                svc = "smtp" if "smtp" in cands else cands[0]
-            else:
+                svc = cands[0]
+            elif r.daemon == "smtpd":
                 hint = r.service_hint
-                if hint and self.cfg.service(hint) is not None:
+                found = self.cfg.service(hint) if hint else None
+                if found is not None and found.process_name == "smtpd":
                     svc = hint
-                elif not prog and self.cfg.service("smtp") is not None:
-                    svc = "smtp"  # a pasted line without its process name
         self._services[prog] = svc
         return svc
 
@@ -398,18 +449,17 @@ class Triage:
             o.today = UNDECIDABLE
             o.reason = {
                 "sasl": "SASL authentication is decided by the SASL server (smtpd_sasl_type), not by restrictions",
-                "table": "a table lookup failed at the time; whether it answers now depends on the table's "
-                         "server or file",
+                "table": "a table lookup failed at the time" + (f" ({r.parameter})" if r.parameter else "")
+                         + "; whether it answers now depends on the table's server or file",
                 "delivery": "delivery results come from the remote server or the delivery agent, "
                             "not from smtpd restrictions",
-                "postscreen": "postscreen verdicts depend on DNSBL answers and the client's behaviour",
-            }.get(r.kind, "not an smtpd restriction")
+            }.get(r.kind) or (_postscreen_reason(r) if r.kind == "postscreen" else "not an smtpd restriction")
             return None
         if r.action == "milter-reject":
-            o.today, o.reason = UNDECIDABLE, "a milter decided it (smtpd_milters / non_smtpd_milters)"
+            o.today, o.reason = UNDECIDABLE, self._milter_reason(r)
             return None
         if r.daemon == "postscreen":
-            o.today, o.reason = UNDECIDABLE, "postscreen decided it (DNSBL answers, protocol tests)"
+            o.today, o.reason = UNDECIDABLE, _postscreen_reason(r)
             return None
         cmd = r.command.upper()
         if cmd not in STAGES:
@@ -424,6 +474,27 @@ class Triage:
             return None
         tx = r.transaction()
         return (svc, tx.client_address, tx.client_name, tx.helo, tx.sender, tx.recipient), tx
+
+    def _milter_reason(self, r: Record) -> str:
+        """Which milters decided: the smtpd_milters of the service that
+        logged it (cleanup, which logs a refusal of the message's content,
+        does not say which service received it: every service's)."""
+        svc = self.service_for(r)
+        services = [svc] if svc is not None else [s.name for s in self.cfg.smtpd_services()]
+        values: dict[str, list[str]] = {}
+        for name in services:
+            try:
+                values.setdefault(self.cfg.params(name).expand("smtpd_milters"), []).append(name)
+            except Exception:
+                continue
+        if not values:
+            return "a milter decided it (smtpd_milters / non_smtpd_milters)"
+        if len(values) == 1:
+            (value, _names), = values.items()
+            return f"a milter decided it (smtpd_milters = {value})" if value else \
+                "a milter decided it (smtpd_milters is empty today)"
+        return "a milter decided it (smtpd_milters: " + "; ".join(
+            f"{', '.join(names)}: {value or '(empty)'}" for value, names in values.items()) + ")"
 
     def _judge(self, o: Occurrence, s: "Summary | str") -> None:
         r = o.record
@@ -497,11 +568,11 @@ class Triage:
             dj = None
             if s is not None:
                 dj = s.warn_deciders.get(r.reply) if r.action == "reject_warning" and o.today == SAME else s.decider
-            if r.kind == "reject":
-                stage = STAGES.get(r.command.upper(), r.command.lower())
+            if r.kind == "reject" or r.kind == "postscreen":  # postscreen: its verdict, "DNSBL rank 3"
+                stage = STAGES.get(r.command.upper(), r.command.lower()) or r.kind
                 gist = mask(r.reply)
             elif r.kind == "table":
-                stage, gist = "lookup", f"{r.table}: {mask(r.text)}"
+                stage, gist = "lookup", (f"{r.parameter}: {r.table}: " if r.parameter else f"{r.table} ") + mask(r.text)
             elif r.kind == "delivery":
                 stage, gist = "delivery", f"status={r.action} dsn={r.reply} {mask(r.text)}".strip()
             else:
