@@ -45,3 +45,16 @@ def test_unparsable_lines_are_counted_with_examples():
         assert r.record(ln) is None
     assert r.unparsed.count == 2 and r.ignored == 1
     assert r.unparsed.examples[0][2].startswith("no time stamp")
+
+
+def test_a_new_connection_port_makes_no_new_transaction():
+    """postscreen names the client with its port; two connections of one
+    client that differ only in port, pid and time are one transaction."""
+    from tui.core.analysis.maillog import Reader, ident
+
+    r = Reader()
+    lines = ["Dec  5 07:00:00 mx postfix/postscreen[123]: PREGREET 11 after 0.01 from [192.0.2.9]:41234: EHLO x\\r\\n",
+             "Dec  5 07:00:09 mx postfix/postscreen[124]: PREGREET 11 after 0.02 from [192.0.2.9]:41299: EHLO x\\r\\n",
+             "Dec  5 07:00:09 mx postfix/postscreen[124]: PREGREET 11 after 0.02 from [192.0.2.8]:41299: EHLO x\\r\\n"]
+    a, b, c = (ident(r.scan(x)) for x in lines)
+    assert a == b and a != c

@@ -390,7 +390,7 @@ class _Shape:
     """Where each field of one message shape lies: a constant, one variable
     part, or a mix (a template of constants and variable-part indices)."""
 
-    __slots__ = ("kind", "fields", "ident")
+    __slots__ = ("kind", "fields", "ident", "ports")
 
     def __init__(self, kind: str, fields: list[tuple[str, Any]]):
         self.kind = kind
@@ -406,6 +406,10 @@ class _Shape:
             elif how.__class__ is list:
                 idx.update(p for p in how if p.__class__ is int)
         self.ident = tuple(sorted(idx))
+        # where a client with its port ("[192.0.2.1]:41234", postscreen) sits
+        # in the ident: a new connection's port makes no new transaction
+        self.ports = tuple(k for k, i in enumerate(self.ident)
+                           if any(name == "client" and how == i for name, how in fields))
 
     def key(self, slots: list[str]) -> tuple:
         return tuple([slots[i] for i in self.ident])
@@ -422,6 +426,7 @@ class _Shape:
         return out
 
 
+_PORT = re.compile(r"\]:\d+$")
 _NOT_IDENT = frozenset(("queue_id", "attr_delay", "attr_delays", "attr_conn_use", "number2"))
 
 
@@ -624,7 +629,10 @@ def ident(got) -> tuple:
         return (m[2], payload.group("action", "command", "client", "reply", "attrs"))
     if tag == SHAPE:
         shape, slots = payload
-        return (m[2], shape, *[slots[i] for i in shape.ident])
+        key = [slots[i] for i in shape.ident]
+        for k in shape.ports:
+            key[k] = _PORT.sub("]", key[k])
+        return (m[2], shape, *key)
     if tag == DELIVERY:
         return (m[2], "delivery", payload.group("angled", "status", "detail"),
                 (_DSN.search(payload.group("attrs")) or _NO_DSN).group(0))
