@@ -2,7 +2,7 @@
 it today, and whether today's configuration still answers the same.
 
     t = Triage(cfg)
-    t.read("/var/log/mail.log")          # or t.read_lines(lines, "stdin")
+    t.read("/var/log/mail.log")          # "-": standard input; *.gz: gunzipped
     result = t.finish()                  # TriageResult: groups, counts, unparsed
 
 Each distinct logged transaction (service, client, HELO, sender, recipient,
@@ -348,57 +348,6 @@ class Triage:
                 self._memo[msg] = (got[2][2], o)
         except Exception as exc:  # never stop a triage
             reader.unparsed.add(where, n, f"cannot read: {exc.__class__.__name__}", line)
-
-    def read_lines(self, lines: Iterable[str | None], where: str) -> None:
-        """Count every logged transaction; a Record is built only the first
-        time a transaction is seen (its shape and variable parts say which
-        one it is, the queue id, pid and time stamp aside)."""
-        occ = self._occ
-        reader = self.reader
-        scan = reader.scan
-        prefix = reader._prefix
-        unparsed = reader.unparsed
-        # a message seen before word for word (a transaction logged again,
-        # NOQUEUE) needs no second look: message -> (process, Occurrence)
-        memo = self._memo
-        n = 0
-        try:
-            for line in lines:
-                n += 1
-                if line is None:
-                    unparsed.add(where, n, f"line longer than {MAX_LINE} bytes", "")
-                    continue
-                try:
-                    i = line.find("]: ")
-                    if i > 0:
-                        msg = line[i + 3:]
-                        if not ("reject" in msg or "warning:" in msg or relevant(msg)):
-                            reader.ignored += 1
-                            continue
-                        hit = memo.get(msg)
-                        if hit is not None:
-                            pm = prefix(line, i)
-                            if pm is not None and pm[2] == hit[0]:
-                                seen = hit[1]
-                                seen.count += 1
-                                seen.last = pm[0]
-                                continue
-                    got = scan(line, where, n)
-                    if got is None:
-                        continue
-                    key = ident(got)
-                    o = occ.get(key)
-                    if o is None:
-                        rec = make_record(got)
-                        o = occ[key] = Occurrence(rec, None, f"{where}:{n}", first=rec.time)
-                    o.count += 1
-                    o.last = got[2][0]
-                    if len(memo) < 500_000:
-                        memo[line[i + 3:]] = (got[2][2], o)
-                except Exception as exc:  # never stop a triage
-                    unparsed.add(where, n, f"cannot read: {exc.__class__.__name__}", line)
-        finally:
-            reader.lines += n
 
     # -- services ----------------------------------------------------------
     def service_for(self, r: Record) -> str | None:
