@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import socket
 import struct
-import threading
 from typing import Callable
+
+from tests.oracle.loopback import LoopbackServer
 
 Rule = Callable[[str], "str | None"]
 
@@ -38,38 +39,14 @@ def _packet(cmd: bytes, data: bytes = b"") -> bytes:
     return struct.pack("!I", len(data) + 1) + cmd + data
 
 
-class Milter:
+class Milter(LoopbackServer):
+    name = "test-milter"
+
     def __init__(self, rules: dict[str, Rule]):
         self.rules = rules
         self.seen: list[tuple[str, str]] = []   # (stage, text) of every event asked about
-        self._stop = threading.Event()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
+        super().__init__()
         self.spec = f"inet:127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._serve, name="test-milter", daemon=True)
-
-    def __enter__(self) -> "Milter":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(timeout=2)
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
 
     @staticmethod
     def _read(conn: socket.socket, n: int) -> bytes:

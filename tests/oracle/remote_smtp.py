@@ -13,41 +13,18 @@ myhostname (the smtp client refuses to talk to itself).
 from __future__ import annotations
 
 import socket
-import threading
+
+from tests.oracle.loopback import LoopbackServer
 
 
-class RemoteSmtp:
+class RemoteSmtp(LoopbackServer):
+    name = "test-remote-smtp"
+
     def __init__(self, rcpt_replies: dict[str, str], hostname: str = "remote.test"):
         self.rcpt_replies = {k.lower(): v for k, v in rcpt_replies.items()}
         self.hostname = hostname
         self.commands: list[str] = []
-        self._stop = threading.Event()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, name="test-remote-smtp", daemon=True)
-
-    def __enter__(self) -> "RemoteSmtp":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(timeout=2)
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+        super().__init__()
 
     def _client(self, conn: socket.socket) -> None:
         f = None
