@@ -20,7 +20,7 @@ from __future__ import annotations
 from tui.core.tables.indexed.bdb import BtreeReader, HashReader
 from tui.core.tables.indexed.cdb import CdbReader
 from tui.core.tables.indexed.lmdb import LmdbReader
-from tui.core.tables.indexed.reader import SUFFIX, IndexFormatError, IndexReader
+from tui.core.tables.indexed.reader import SUFFIX, TRY0NULL, TRY1NULL, IndexFormatError, IndexReader
 
 __all__ = ["SUFFIX", "IndexFormatError", "IndexReader", "index_path", "open_index", "dict_get",
            "decode_value", "decode_key"]
@@ -49,14 +49,23 @@ def dict_get(reader: IndexReader, key: str) -> str | None:
     """Postfix's dict_{db,lmdb,cdb}_lookup on an already folded key: the key
     with one trailing NUL (how postmap writes hash, btree and lmdb on Linux),
     then without (how it writes cdb, or any table built with -n); the value
-    ends at its first NUL (vstring_strncpy / a C string)."""
+    ends at its first NUL (vstring_strncpy / a C string). As in Postfix, the
+    first key found decides for the rest of the table's life which of the two
+    is tried (DICT_FLAG_TRY1NULL / DICT_FLAG_TRY0NULL): a miss then costs
+    one look instead of two."""
     kb = key.encode("utf-8", "surrogateescape")
-    v = reader.get(kb + b"\0")
-    if v is None:
+    flags = reader.null_flags
+    if flags & TRY1NULL:
+        v = reader.get(kb + b"\0")
+        if v is not None:
+            reader.null_flags = flags & ~TRY0NULL
+            return decode_value(v)
+    if flags & TRY0NULL:
         v = reader.get(kb)
-        if v is None:
-            return None
-    return decode_value(v)
+        if v is not None:
+            reader.null_flags = flags & ~TRY1NULL
+            return decode_value(v)
+    return None
 
 
 def decode_value(v: bytes) -> str:

@@ -5,6 +5,10 @@ import os
 
 SUFFIX = {"hash": ".db", "btree": ".db", "lmdb": ".lmdb", "cdb": ".cdb"}
 
+# which form of a key dict_get() still tries (Postfix's DICT_FLAG_TRY1NULL and
+# DICT_FLAG_TRY0NULL: with a trailing NUL, without)
+TRY1NULL, TRY0NULL = 1, 2
+
 
 class IndexFormatError(ValueError):
     """The file is not a valid index of the expected kind (or is damaged)."""
@@ -17,6 +21,7 @@ class IndexReader:
 
     def __init__(self, path: str):
         self.path = path
+        self.null_flags = TRY1NULL | TRY0NULL
         self._fd: int | None = None
         # O_RDONLY, no O_CREAT, no lock: postmap/postalias and smtpd are
         # never disturbed; O_NOFOLLOW is not used (Postfix follows links)
