@@ -106,6 +106,22 @@ _FORCED_OVERRIDES = {
 _DROPPED_OVERRIDES = {"syslog_name"}  # keep every log line in one recognisable shape
 
 _SMTPD_FATAL = re.compile(r"/smtpd\[\d+\]: fatal: (.*)")
+_SMTPD_SESSION = re.compile(r"/smtpd\[(\d+)\]: (connect from|disconnect from|fatal:|panic:) ")
+
+
+def _sessions_ended(log: str) -> int:
+    """How many smtpd sessions the log shows ended: the "disconnect from"
+    lines, and the fatal/panic of an smtpd that died in a session (one
+    that dies at startup never logged its "connect from")."""
+    open_pids: set[str] = set()
+    ended = 0
+    for pid, what in _SMTPD_SESSION.findall(log):
+        if what == "connect from":
+            open_pids.add(pid)
+        elif pid in open_pids:
+            open_pids.discard(pid)
+            ended += 1
+    return ended
 
 
 class HarnessError(RuntimeError):
@@ -520,6 +536,7 @@ class PostfixInstance:
         self._master_pid: int | None = None
         self._dead: dict[str, Answer] = {}
         self._started = False
+        self._sessions = 0  # query() sessions smtpd greeted (each ends in the log)
 
     # -- life cycle -------------------------------------------------------
 
@@ -731,17 +748,42 @@ class PostfixInstance:
         return "mail log tail:\n" + "\n".join(text[-lines:])
 
     def log_size(self) -> int:
+        """The mail log's size once every session of query() is in it
+        (see log_since): an offset taken now is past those sessions' lines."""
+        self._wait_sessions_logged()
+        return self._log_size()
+
+    def log_since(self, offset: int) -> str:
+        """The mail log from OFFSET on, once every session that query() ran
+        is in it. postlogd writes the log a moment after smtpd (and
+        trivial-rewrite, cleanup, ...) sent their lines, so right after a
+        query the lines of its session may still be on their way; each
+        session ends with smtpd's "disconnect from" line, which is sent
+        after every line the session caused. The wait is bounded."""
+        self._wait_sessions_logged()
+        return self._log_since(offset)
+
+    def _log_size(self) -> int:
         try:
             return self.maillog.stat().st_size if self.maillog else 0
         except OSError:
             return 0
 
-    def log_since(self, offset: int) -> str:
+    def _log_since(self, offset: int) -> str:
         if self.maillog is None or not self.maillog.exists():
             return ""
         with open(self.maillog, "rb") as fh:
             fh.seek(offset)
             return fh.read().decode("utf-8", "replace")
+
+    def _wait_sessions_logged(self, timeout: float = 10.0) -> None:
+        if not self._sessions:
+            return
+        deadline = time.monotonic() + timeout
+        while _sessions_ended(self._log_since(0)) < self._sessions:
+            if time.monotonic() > deadline:
+                return  # the caller sees what there is
+            time.sleep(0.005)
 
     # -- queries ------------------------------------------------------------
 
@@ -758,7 +800,7 @@ class PostfixInstance:
         port = self.port(service)
         if service in self._dead:
             return self._dead[service]
-        log_at = self.log_size()
+        log_at = self._log_size()
         smtp = _Smtp(port, self.timeout, self.client_source)
         try:
             return self._session(smtp, service, log_at, client_address, client_name, helo,
@@ -767,7 +809,7 @@ class PostfixInstance:
             smtp.close()
 
     def _smtpd_fatal(self, log_at: int) -> str | None:
-        m = _SMTPD_FATAL.search(self.log_since(log_at))
+        m = _SMTPD_FATAL.search(self._log_since(log_at))
         return m.group(1) if m else None
 
     def _session(self, smtp: _Smtp, service, log_at, client_address, client_name, helo,
@@ -781,6 +823,7 @@ class PostfixInstance:
             ans = Answer(0, "", "connect", detail=fatal)
             self._dead[service] = ans
             return ans
+        self._sessions += 1
         if greeting[0] != 220:
             raise HarnessError(
                 f"the oracle's own loopback connection was refused ({greeting[1]}): "
@@ -794,7 +837,7 @@ class PostfixInstance:
         r = smtp.command("XCLIENT " + " ".join(attrs))
         if r is None:
             raise HarnessError("connection closed after XCLIENT\n" + "\n".join(smtp.transcript)
-                               + "\n" + self.log_since(log_at))
+                               + "\n" + self._log_since(log_at))
         code, text = r
         if code != 220:
             if code == 503 or text.startswith(("550 5.7.0 Error: insufficient authorization",
@@ -816,7 +859,7 @@ class PostfixInstance:
             r = smtp.command(cmd)
             if r is None:
                 raise HarnessError(f"connection closed after {cmd}\n" + "\n".join(smtp.transcript)
-                                   + "\n" + self.log_since(log_at))
+                                   + "\n" + self._log_since(log_at))
             code, text = r
             if code // 100 != 2 or stage == "rcpt":
                 self._quit(smtp)
