@@ -87,11 +87,11 @@ def snapshot(root: Path) -> dict:
 
 
 def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback port nothing listens on (connecting is refused); one no
+    scratch smtpd of a parallel test worker can be given (see free_port)."""
+    from tests.oracle.postfix_instance import free_port
+
+    return free_port()
 
 
 def mariadb(sql: str, db: str | None = None) -> str:

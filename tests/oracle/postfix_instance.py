@@ -49,6 +49,7 @@ import atexit
 import ipaddress
 import os
 import pty
+import random
 import re
 import shutil
 import socket
@@ -444,12 +445,62 @@ class DovecotAuthServer:
 # ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+_port_lock = threading.Lock()
+_port_next: int | None = None
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+            return int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing has bound: for a listener started
+    a moment later (a scratch smtpd), or for a port that must stay closed.
+
+    Alone, a test run lets the kernel pick (bind to port 0). Under
+    pytest-xdist the workers run side by side, and a port one worker was
+    given may be given to another before the first one's Postfix binds it
+    (a port to stay closed may even get a listener). So each worker takes
+    its ports in turn from a block of its own below the kernel's ephemeral
+    range, which bind(0) and outgoing connections use; it starts at a
+    random place in its block, and skips a port anything holds.
+    """
+    global _port_next
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if not (worker.startswith("gw") and worker[2:].isdigit() and count.isdigit()):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    high = _ephemeral_low()
+    low = max(1024, high - 20000)
+    size = (high - low) // max(int(count), 1)
+    first = low + int(worker[2:]) % max(int(count), 1) * size
+    with _port_lock:
+        if _port_next is None:
+            _port_next = random.randrange(size)
+        for _ in range(size):
+            port = first + _port_next
+            _port_next = (_port_next + 1) % size
+            if _bindable(port):
+                return port
+    raise HarnessError(f"no free port in {first}-{first + size - 1}")
+
+
+_free_port = free_port  # the older name
 
 
 def _listening(port: int) -> bool:
@@ -597,7 +648,7 @@ class PostfixInstance:
 
         lines = ["# written by the oracle harness from " + str(self.config_dir / "master.cf")]
         for svc in services:
-            port = _free_port()
+            port = free_port()
             self.ports[svc.name] = port
             self.services[svc.name] = svc
             lines.append(f"# {svc.name} (master.cf line {svc.line})")
