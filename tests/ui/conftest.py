@@ -24,6 +24,38 @@ def demo_dir() -> Path:
     return demo_config_dir()
 
 
+@pytest.fixture(autouse=True)
+def _fixed_scratch_lock(request):
+    """A test module with FIXED (a fixed scratch directory, as the
+    screenshot tests use because the pictures show its path) holds a lock
+    on it for each test: a test run started beside this one on the same
+    machine would otherwise empty and rebuild the same directory under it.
+    The wait is bounded; autouse fixtures are set up before the test's own
+    fixtures, so the lock is held before the directory is made."""
+    fixed = getattr(request.module, "FIXED", None)
+    if fixed is None:
+        yield
+        return
+    import fcntl
+    import time
+
+    lock = Path(fixed).parent / (Path(fixed).name + ".lock")
+    with open(lock, "a") as fh:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{fixed} stayed locked by another test run")
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @pytest.fixture
 def public_dir():
     """A scratch config dir the postfix user can read (pytest's tmp_path is
