@@ -828,8 +828,8 @@ class PostfixInstance:
             return fh.read().decode("utf-8", "replace")
 
     def _wait_sessions_logged(self, timeout: float = 10.0) -> None:
-        if not self._sessions:
-            return
+        if not self._sessions or not self._started:
+            return  # no session to wait for, or nothing running to log it
         deadline = time.monotonic() + timeout
         while _sessions_ended(self._log_since(0)) < self._sessions:
             if time.monotonic() > deadline:
