@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from tui.core.dns import OK as DNS_OK
-from tui.core.cache import table_lookup
 from tui.core.dns import NOTFOUND, NULLMX, UNKNOWN
 from tui.core.postfix.dsn import dsn_fix, dsn_split
 from tui.core.postfix.mail_addr import mail_addr_keys
@@ -14,7 +13,7 @@ from tui.core.smtpd.walk import RestrictionWalk, _split_restrictions
 from tui.core.trace import DUNNO, WARN
 
 
-# table_lookup records a Lookup for every key it asks a table, and for a
+# TableCache.lookup records a Lookup for every key it asks a table, and for a
 # table it cannot evaluate; it asks a pattern table (regexp, pcre, cidr) no
 # partial key (Postfix's DICT_FLAG_FIXED) and then records nothing. So a
 # partial key that came back not found, without an error and with nothing
@@ -127,8 +126,8 @@ class AccessChecks(RestrictionWalk):
 
     def _lookup(self, table: str, key: str, partial: bool):
         # recorded straight into the current step (add_lookups' target)
-        return table_lookup(self.tables, self.view, table, key,
-                              self.stack[-1].lookups if self.stack else [], partial)
+        return self.tables.lookup(self.view, table, key,
+                                  self.stack[-1].lookups if self.stack else [], partial)
 
     def check_access(self, table: str, name: str, partial: bool, reply_name, reply_class, def_acl):
         found, value, err = self._lookup(table, name, partial)
@@ -145,13 +144,13 @@ class AccessChecks(RestrictionWalk):
         name = domain
         partial = False
         maybe_numerical = True
-        tables, view, stack = self.tables, self.view, self.stack
+        view, stack = self.view, self.stack
         lk = stack[-1].lookups if stack else []   # the current step's
-        lookup = table_lookup
+        lookup = self.tables.lookup
         while name:
             # check_access() inlined
             n = len(lk)
-            found, value, err = lookup(tables, view, table, name, lk, partial)
+            found, value, err = lookup(view, table, name, lk, partial)
             if found:
                 return True, self.check_table_result(table, value, name, reply_name, reply_class, def_acl)
             if err:
@@ -175,13 +174,13 @@ class AccessChecks(RestrictionWalk):
         delim = ":" if ":" in address else "."
         addr = address
         partial = False
-        tables, view, stack = self.tables, self.view, self.stack
+        view, stack = self.view, self.stack
         lk = stack[-1].lookups if stack else []   # the current step's
-        lookup = table_lookup
+        lookup = self.tables.lookup
         while True:
             # check_access() inlined
             n = len(lk)
-            found, value, err = lookup(tables, view, table, addr, lk, partial)
+            found, value, err = lookup(view, table, addr, lk, partial)
             if found:
                 return True, self.check_table_result(table, value, addr, reply_name, reply_class, def_acl)
             if err:
@@ -212,7 +211,7 @@ class AccessChecks(RestrictionWalk):
             return False, SMTPD_CHECK_DUNNO
         lk = self.stack[-1].lookups if self.stack else []   # the current step's
         for key, partial in mail_addr_keys(self, self.view, r.recipient, "access"):
-            found, value, err = table_lookup(self.tables, self.view, table, key, lk, partial)
+            found, value, err = self.tables.lookup(self.view, table, key, lk, partial)
             if found or err:
                 if err:
                     self.note_cur(f"lookup error in {table}: {err}")

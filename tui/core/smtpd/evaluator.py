@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.core.cache import TableFailure
+from tui.core.cache import resolve_addr
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
-from tui.core.rewrite.resolve import resolve_addr
+from tui.core.postfix.maps import TableFailure
 from tui.core.smtpd.envelope import Extracted, extract_addr
 from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
 from tui.core.smtpd.restrictions_mail import MailRestrictions

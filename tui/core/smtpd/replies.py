@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from tui.core.cache import TableFailure, maps_find
+from tui.core.cache import resolve_addr, route as route_recipient
 from tui.core.postfix.dsn import dsn_valid
-from tui.core.rewrite.resolve import resolve_addr
-from tui.core.rewrite.route import route as route_recipient
+from tui.core.postfix.maps import TableFailure, maps_find
 from tui.core.smtpd.state import (EvalState, MAIL_ERROR_DATA, MAIL_ERROR_RESOURCE, MAIL_ERROR_SOFTWARE, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK, SMTPD_CHECK_REJECT, _Defer, _Longjmp)
 from tui.core.trace import Trace, WARN
 
