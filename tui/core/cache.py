@@ -1,7 +1,7 @@
 """What the engine remembers: tables kept open, answers kept, and for how long."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import os
 

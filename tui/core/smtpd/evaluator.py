@@ -9,10 +9,14 @@ from tui.core.dns import OfflineResolver, Resolver
 from tui.core.postfix.maps import TableFailure
 from tui.core.smtpd.envelope import Extracted, extract_addr
 from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
-from tui.core.smtpd.restrictions_mail import MailRestrictions
+from tui.core.smtpd import restrictions_client, restrictions_mail
+from tui.core.smtpd.dnsxl import DnsListChecks
 from tui.core.smtpd.state import (NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_REJECT, _Longjmp)
 from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
 
+
+# importing them registers every restriction's handler (registry.RESTRICTIONS)
+HANDLERS = (restrictions_client, restrictions_mail)
 
 RCPT_REQUIRED = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
                  "defer_if_permit", "check_relay_domains")
@@ -27,7 +31,7 @@ def evaluate(cfg, tx: Transaction, service: str = "smtp", resolver: Resolver | N
     return ev.run()
 
 
-class Evaluator(MailRestrictions):
+class Evaluator(DnsListChecks):
     """Evaluate smtpd restrictions for one transaction: the stages and smtpd's start-up checks."""
 
     # ------------------------------------------------------------ stages

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tui.core.model import Source
-from tui.core.smtpd.registry import NO_ARG, RESTRICTIONS, TABLE, keyword
+from tui.core.smtpd.registry import NO_ARG, RESTRICTIONS, TABLE, Call, keyword
 from tui.core.smtpd.replies import Replies
 from tui.core.smtpd.state import (DICT_ERR_RETRY, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK, SMTPD_CHECK_REJECT, _Longjmp)
 from tui.core.trace import DEFER, DUNNO, NO_MATCH, PERMIT, REJECT
@@ -107,6 +107,7 @@ class RestrictionWalk(Replies):
         saved_recursion = self.recursion
         self.recursion += 1
         stack = self.stack
+        c = Call(self, reply_name, reply_class, def_acl)   # what each handler is given
         try:
             for kind, name, lname, handler, arg, entry, pos, src, extra in parsed:
                 if self.discard:
@@ -136,9 +137,11 @@ class RestrictionWalk(Replies):
                     sb.detail = extra
                 try:
                     if handler is not None:
-                        status = handler(self, lname, name, arg, reply_name, reply_class, def_acl)
+                        c.name = lname
+                        c.arg = arg
+                        status = handler(c)
                     else:
-                        status = self.one_other(name, reply_name, reply_class, def_acl)
+                        status = self.one_other(name, c)
                 except _Longjmp:
                     if sb.outcome == NO_MATCH:
                         sb.outcome = REJECT if self.error_text[:1] == "5" else DEFER
@@ -181,20 +184,13 @@ class RestrictionWalk(Replies):
         return status
 
     # ------------------------------------------------------------ one restriction
-    # Each restriction smtpd knows is one handler below, called as
-    # handler(self, name, orig, arg, reply_name, reply_class, def_acl) with
-    # name the lower-cased restriction; the registry (smtpd/registry.py) maps
-    # every name to its handler. A name not registered is a restriction class or
-    # unknown (one_other).
-    def one(self, name: str, orig: str, arg, reply_name, reply_class, def_acl) -> int:
-        r = RESTRICTIONS.get(name)
-        h = None if r is None else r.handler
-        if h is None:
-            return self.one_other(orig, reply_name, reply_class, def_acl)
-        return h(self, name, orig, arg, reply_name, reply_class, def_acl)
-
-    def one_other(self, orig: str, reply_name, reply_class, def_acl) -> int:
-        # restriction class
+    # Each restriction smtpd knows is one handler (restrictions_client.py,
+    # restrictions_mail.py), called by generic_checks as handler(c) with c
+    # the list walk's registry.Call; the registry maps every name to its
+    # handler. A name not registered is a restriction class or unknown:
+    def one_other(self, orig: str, c: Call) -> int:
+        """ORIG (as written) is a restriction class, walked with the list's
+        reply names (C), or unknown (smtpd stops with a server error)."""
         cls = self.restriction_class(orig)
         if cls is not None:
             items, src = cls
@@ -202,7 +198,7 @@ class RestrictionWalk(Replies):
                 self.reject_server_error(f"restriction class {orig} expands into itself without end "
                                          f"(a real smtpd crashes on this: stack overflow)")
             self.note_cur(f"restriction class {orig} ({src})" if src else f"restriction class {orig}")
-            return self.generic_checks(orig, items, reply_name, reply_class, def_acl)
+            return self.generic_checks(orig, items, c.reply_name, c.reply_class, c.def_acl)
         self.reject_server_error(f"unknown smtpd restriction: \"{orig}\"")
         return SMTPD_CHECK_DUNNO  # not reached
 
