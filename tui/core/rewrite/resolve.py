@@ -94,22 +94,37 @@ def resolve_addr(env, addr: str, with_transport: bool = True, *,
 
 
 def _rewrite(env, view, addr: str, conf: AddrConf, lookups: list, is_local: LocalTest):
-    """resolve_addr()'s rewrite loop: (the address, lower-cased, with its
-    local domains taken off and one put back, its domain, is that domain
-    local)."""
-    local_map = conf.local_map
-    # the common case first: "user@domain", canonical as it is (no white
-    # space or "<" around it, no source route, a domain that needs no
-    # ".$mydomain" and has no trailing dot), the domain not local: the
-    # rewrite loop below would stop at once with the address lowered
+    """resolve_addr()'s rewrite: (the address, lower-cased, with its local
+    domains taken off and one put back, its domain, is that domain local)."""
     a = addr.lower()
     at = a.rfind("@")
     dom = a[at + 1:]
-    if (at > 0 and dom and local_map is not None and dom[-1] != "." and "[" not in dom
-            and a[0] != "<" and a[0] != "@" and not a[0].isspace() and not a[-1].isspace()
-            and ("." in dom or not conf.append_dot_mydomain) and local_map.get(dom) is not True):
+    if _canonical_remote(a, at, dom, conf):
         return a, dom, False
-    a = canonicalize(view, addr, conf).lower()
+    a, saved_domain = _strip_local_domains(env, view, canonicalize(view, addr, conf).lower(), conf,
+                                           lookups, is_local)
+    if "@" in a:
+        return a, a.rsplit("@", 1)[1], False
+    a = a + "@" + (saved_domain or conf.myhostname)
+    return a, a.rsplit("@", 1)[1], True
+
+
+def _canonical_remote(a: str, at: int, dom: str, conf: AddrConf) -> bool:
+    """The common case: A (lower-cased, its last "@" at AT) is
+    "user@domain", canonical as it is (no white space or "<" around it, no
+    source route, a domain that needs no ".$mydomain" and has no trailing
+    dot), the domain not local: the rewrite loop would stop at once."""
+    local_map = conf.local_map
+    return (at > 0 and dom != "" and local_map is not None and dom[-1] != "." and "[" not in dom
+            and a[0] != "<" and a[0] != "@" and not a[0].isspace() and not a[-1].isspace()
+            and ("." in dom or not conf.append_dot_mydomain) and local_map.get(dom) is not True)
+
+
+def _strip_local_domains(env, view, a: str, conf: AddrConf, lookups: list, is_local: LocalTest):
+    """resolve.c's loop over the canonical address A: a local domain is
+    taken off (and the rest rewritten again) until what is left is a remote
+    address or a bare local part. Returns (what is left, the last local
+    domain taken off or None)."""
     if not a:
         a = canonicalize(view, conf.empty_recipient, conf).lower()
     saved_domain = None
@@ -120,12 +135,7 @@ def _rewrite(env, view, addr: str, conf: AddrConf, lookups: list, is_local: Loca
             a = a[:-1]
         if "@" in a:
             local, dom = a.rsplit("@", 1)
-            if not dom:
-                break
-            if local_map is not None and "[" not in dom:
-                if not is_local_name(local_map, dom):
-                    break
-            elif is_local(env, view, dom, lookups) <= 0:
+            if not dom or not _local_domain(env, view, dom, conf, lookups, is_local):
                 break
             a = local
             saved_domain = dom
@@ -140,10 +150,16 @@ def _rewrite(env, view, addr: str, conf: AddrConf, lookups: list, is_local: Loca
             a = a + "@" + conf.myhostname
             continue
         break
-    if "@" not in a:
-        a = a + "@" + (saved_domain or conf.myhostname)
-        return a, a.rsplit("@", 1)[1], True
-    return a, a.rsplit("@", 1)[1], False
+    return a, saved_domain
+
+
+def _local_domain(env, view, dom: str, conf: AddrConf, lookups: list, is_local: LocalTest) -> bool:
+    """resolve_local(DOM) > 0: from the parsed mydestination when it is
+    plain names and DOM no literal, else by IS_LOCAL (which may ask tables)."""
+    local_map = conf.local_map
+    if local_map is not None and "[" not in dom:
+        return is_local_name(local_map, dom)
+    return is_local(env, view, dom, lookups) > 0
 
 
 def domain_class(env, view, rcpt_domain: str, conf: AddrConf | None = None):
@@ -242,45 +258,45 @@ def _domain_class_files(env, view, rcpt_domain: str):
 
 
 def _transport_lookup(env, res: Resolved, lookups: list) -> None:
+    """trivial-rewrite's transport_maps lookup (transport.c): the first key
+    found sets RES's transport and next hop."""
     view = env.main
     specs = param_list(view, "transport_maps")
     if not specs:
         return
-    parent = parent_style(view, "transport_maps")
-    keys: list[tuple[str, bool]] = [(res.recipient, False)]
-    delim = param(env.main, "recipient_delimiter")
-    bare = strip_extension(res.recipient, delim)
-    if bare != res.recipient:
-        keys.append((bare, True))
-    d = res.domain
-    keys.append((d, True))
-    name = d
-    while True:
-        nxt = name.find(".", 1)
-        if nxt < 0:
-            break
-        if parent:
-            name = name[nxt + 1:]
-            keys.append((name, True))
-        else:
-            keys.append((name[nxt:], True))
-            name = name[nxt + 1:]
-    keys.append(("*", True))
-    for key, partial in keys:
+    for key, partial in _transport_keys(view, res):
         value, err, spec = maps_find(env.tables, view, specs, key, lookups, partial)
         if err:
             raise TableFailure(spec or "transport_maps", err, lookups)
         if value is not None:
-            value = value.strip()
-            if ":" in value:
-                ch, nh = value.split(":", 1)
-            else:
-                ch, nh = value, ""
-            if not ch and not nh:
-                pass                      # ":" means "do not change"
-            else:
+            ch, _, nh = value.strip().partition(":")
+            if ch or nh:                  # ":" means "do not change"
                 if ch:
                     res.transport = ch
                 res.nexthop = nh if nh else res.domain   # null nexthop: the recipient domain
             res.transport_source = f"transport_maps {spec} (key {key})"
             return
+
+
+def _transport_keys(view, res: Resolved) -> list[tuple[str, bool]]:
+    """The keys transport_maps is asked, in order, as (key, partial): the
+    address, without its extension, the domain and its parents (or
+    .parents), "*"."""
+    keys: list[tuple[str, bool]] = [(res.recipient, False)]
+    bare = strip_extension(res.recipient, param(view, "recipient_delimiter"))
+    if bare != res.recipient:
+        keys.append((bare, True))
+    name = res.domain
+    keys.append((name, True))
+    parent = parent_style(view, "transport_maps")
+    while True:
+        nxt = name.find(".", 1)
+        if nxt < 0:
+            break
+        if not parent:
+            keys.append((name[nxt:], True))
+        name = name[nxt + 1:]
+        if parent:
+            keys.append((name, True))
+    keys.append(("*", True))
+    return keys
