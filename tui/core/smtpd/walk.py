@@ -1,10 +1,12 @@
 """The walk over one restriction list (smtpd_check.c generic_checks)."""
 from __future__ import annotations
 
+from typing import NoReturn
+
 from tui.core.model import Source
 from tui.core.smtpd.registry import NO_ARG, RESTRICTIONS, TABLE, Call, keyword
 from tui.core.smtpd.replies import Replies
-from tui.core.smtpd.state import (DICT_ERR_RETRY, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK, SMTPD_CHECK_REJECT, _Longjmp)
+from tui.core.smtpd.state import (DICT_ERR_RETRY, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK, SMTPD_CHECK_REJECT, _Longjmp, _StepB)
 from tui.core.trace import DEFER, DUNNO, NO_MATCH, PERMIT, REJECT
 
 
@@ -114,24 +116,11 @@ class RestrictionWalk(Replies):
                     break
                 if kind:
                     if kind == _R_WARN:
-                        sb = self.begin(parameter, name, pos, src)
-                        if self.warn_if_reject == 0:
-                            self.warn_if_reject = self.recursion
-                        self.end(sb, DUNNO, "the next restriction only warns instead of rejecting")
+                        self._warn_if_reject(parameter, name, pos, src)
                         continue
-                    if kind == _R_BAD:
-                        sb = self.begin(parameter, name, pos, src)
-                        self.reject_server_error(extra)
-                    # _R_TABLE
-                    if def_acl is None:
-                        sb = self.begin(parameter, name, pos, src)
-                        self.reject_server_error(
-                            f"specify one of (check_client_access, check_reverse_client_hostname_access, "
-                            f"check_helo_access, check_sender_access, check_recipient_access, "
-                            f"check_etrn_access) before {reply_class} restriction \"{name}\"")
-                    lname = def_acl
-                    r = RESTRICTIONS.get(def_acl or "")
-                    handler = None if r is None else r.handler
+                    # _R_BAD, _R_TABLE
+                    lname, handler = self._default_access_check(kind, parameter, name, pos, src, extra,
+                                                                reply_class, def_acl)
                 sb = self.begin(parameter, entry, pos, src)
                 if extra is not None:
                     sb.detail = extra
@@ -148,20 +137,7 @@ class RestrictionWalk(Replies):
                     self.end(sb)
                     raise
                 if status < 0:
-                    if status == DICT_ERR_RETRY:
-                        try:
-                            self.reject_dict_retry(reply_name)
-                        except _Longjmp:
-                            sb.outcome = DEFER
-                            self.end(sb)
-                            raise
-                    else:
-                        try:
-                            self.reject_server_error()
-                        except _Longjmp:
-                            sb.outcome = DEFER
-                            self.end(sb)
-                            raise
+                    self._lookup_error(status, sb, reply_name)
                 if self.warn_if_reject >= self.recursion:
                     self.warn_if_reject = 0
                 if status == SMTPD_CHECK_OK:
@@ -182,6 +158,43 @@ class RestrictionWalk(Replies):
             if self.warn_if_reject >= self.recursion:
                 self.warn_if_reject = 0
         return status
+
+    def _warn_if_reject(self, parameter: str, name: str, pos: int, src: Source | None) -> None:
+        """warn_if_reject: the next restriction of this list only warns."""
+        sb = self.begin(parameter, name, pos, src)
+        if self.warn_if_reject == 0:
+            self.warn_if_reject = self.recursion
+        self.end(sb, DUNNO, "the next restriction only warns instead of rejecting")
+
+    def _default_access_check(self, kind: int, parameter: str, name: str, pos: int, src: Source | None,
+                              extra: str | None, reply_class: str, def_acl: str | None):
+        """A bare type:table in a list: the list's own access check (DEF_ACL)
+        with it as its table; returns (that restriction's name, its handler).
+        Without a def_acl, and for an access restriction without its table
+        (_R_BAD), smtpd stops with a server error."""
+        if kind == _R_BAD:
+            self.begin(parameter, name, pos, src)
+            self.reject_server_error(extra or "")
+        if def_acl is None:
+            self.begin(parameter, name, pos, src)
+            self.reject_server_error(
+                f"specify one of (check_client_access, check_reverse_client_hostname_access, "
+                f"check_helo_access, check_sender_access, check_recipient_access, "
+                f"check_etrn_access) before {reply_class} restriction \"{name}\"")
+        r = RESTRICTIONS.get(def_acl)
+        return def_acl, None if r is None else r.handler
+
+    def _lookup_error(self, status: int, sb: _StepB, reply_name: str) -> NoReturn:
+        """A handler's lookup error (status < 0): 451 4.3.0 for a table that
+        failed (DICT_ERR_RETRY), 451 4.3.5 otherwise."""
+        try:
+            if status == DICT_ERR_RETRY:
+                self.reject_dict_retry(reply_name)
+            self.reject_server_error()
+        except _Longjmp:
+            sb.outcome = DEFER
+            self.end(sb)
+            raise
 
     # ------------------------------------------------------------ one restriction
     # Each restriction smtpd knows is one handler (restrictions_client.py,
