@@ -87,14 +87,8 @@ class Evaluator(DnsListChecks):
         self.dip_sender = self.defer_if_permit.active
         if (self.vp.reject_unlisted_sender and status != SMTPD_CHECK_REJECT
                 and not self.sender_rcptmap_checked and not self.discard and sender):
-            sb = self.begin("smtpd_reject_unlisted_sender", "reject_unlisted_sender (implicit)", None,
-                            self.vp.src_unlisted_sender)
-            try:
-                status = self.check_sender_rcpt_maps(sender)
-            except _Longjmp as lj:
-                status = lj.status
-            sb.outcome = (REJECT if self.error_text[:1] == "5" else DEFER) if status == SMTPD_CHECK_REJECT else NO_MATCH
-            self.end(sb)
+            status = self._implicit_unlisted("smtpd_reject_unlisted_sender", "reject_unlisted_sender",
+                                             self.vp.src_unlisted_sender, self.check_sender_rcpt_maps, sender)
         self.sender = saved if saved is not None else sender
         return status
 
@@ -141,26 +135,40 @@ class Evaluator(DnsListChecks):
             if status == SMTPD_CHECK_REJECT:
                 break
         if status != SMTPD_CHECK_REJECT and self.defer_if_permit.active:
-            d = self.defer_if_permit
-            sb = self.begin("defer_if_permit", "deferred permit", None, None)
-            sb.detail = "an earlier restriction asked to turn a permit into a temporary error"
-            status = self.check_reject(d.cls, d.code, d.dsn, d.reason)
-            sb.outcome = DEFER
-            if d.step is not None and self.decider is sb:
-                self.decider = d.step
-                d.step.outcome = DEFER
-                d.step.reply = self.error_text
-            self.end(sb)
+            status = self._deferred_permit()
         if (vp.reject_unlisted_recipient and status != SMTPD_CHECK_REJECT
                 and not self.recipient_rcptmap_checked and not self.discard):
-            sb = self.begin("smtpd_reject_unlisted_recipient", "reject_unlisted_recipient (implicit)", None,
-                            vp.src_unlisted_recipient)
-            try:
-                status = self.check_recipient_rcpt_maps(recipient)
-            except _Longjmp as lj:
-                status = lj.status
-            sb.outcome = (REJECT if self.error_text[:1] == "5" else DEFER) if status == SMTPD_CHECK_REJECT else NO_MATCH
-            self.end(sb)
+            status = self._implicit_unlisted("smtpd_reject_unlisted_recipient", "reject_unlisted_recipient",
+                                             vp.src_unlisted_recipient, self.check_recipient_rcpt_maps,
+                                             recipient)
+        return status
+
+    def _deferred_permit(self) -> int:
+        """The end of RCPT with defer_if_permit raised and nothing rejected:
+        the temporary error it asked for (the step that raised it decides)."""
+        d = self.defer_if_permit
+        sb = self.begin("defer_if_permit", "deferred permit", None, None)
+        sb.detail = "an earlier restriction asked to turn a permit into a temporary error"
+        status = self.check_reject(d.cls, d.code, d.dsn, d.reason)
+        sb.outcome = DEFER
+        if d.step is not None and self.decider is sb:
+            self.decider = d.step
+            d.step.outcome = DEFER
+            d.step.reply = self.error_text
+        self.end(sb)
+        return status
+
+    def _implicit_unlisted(self, parameter: str, what: str, src, check, address: str) -> int:
+        """smtpd_reject_unlisted_sender/recipient = yes: CHECK (the sender's
+        or recipient's check_rcpt_maps) after the restrictions, as a step of
+        its own."""
+        sb = self.begin(parameter, f"{what} (implicit)", None, src)
+        try:
+            status = check(address)
+        except _Longjmp as lj:
+            status = lj.status
+        sb.outcome = (REJECT if self.error_text[:1] == "5" else DEFER) if status == SMTPD_CHECK_REJECT else NO_MATCH
+        self.end(sb)
         return status
 
     # ------------------------------------------------------------ startup
@@ -219,16 +227,7 @@ class Evaluator(DnsListChecks):
         if errs is None:
             errs = self.startup_errors()
         if errs:
-            errs = list(errs)
-            self.config_errors.extend(errs)
-            sb = self.begin("smtpd startup", "configuration check", None,
-                            self.source("smtpd_recipient_restrictions"))
-            sb.detail = errs[0].replace("fatal: ", "") + ". smtpd exits as soon as master hands it the " \
-                "connection: the client sees the connection closed without any greeting"
-            sb.outcome = REJECT
-            self.end(sb)
-            self.decider = sb
-            return self.finish(0, "", "connect")
+            return self._startup_failed(list(errs))
         delay = self.vp.delay_reject
         unevaluated = not_evaluated_notes(self)
         if unevaluated:
@@ -238,13 +237,21 @@ class Evaluator(DnsListChecks):
             helo, sender_text, rcpt_text, failed = command_filter(self, helo, sender_text, rcpt_text)
             if failed is not None:
                 return self.finish_reject(failed)
-        # connect
+        refused = self._connect_and_helo(helo, delay)
+        if refused is None:
+            refused = self._mail_from(helo, sender_text, delay)
+        if refused is not None:
+            return refused
+        return self._rcpt_to(rcpt_text)
+
+    def _connect_and_helo(self, helo: str | None, delay: bool) -> Trace | None:
+        """The connection and HELO/EHLO: the client and HELO restrictions
+        now when smtpd_delay_reject = no. A Trace when refused."""
         self.stage = "connect"
         if not delay:
             st = self.client_stage()
             if st == SMTPD_CHECK_REJECT:
                 return self.finish_reject("connect")
-        # helo
         self.stage = "helo"
         if helo is not None:
             self.helo_name = helo
@@ -252,21 +259,19 @@ class Evaluator(DnsListChecks):
                 st = self.helo_stage(helo)
                 if st == SMTPD_CHECK_REJECT:
                     return self.finish_reject("helo")
-        # mail
+        return None
+
+    def _mail_from(self, helo: str | None, sender_text: str, delay: bool) -> Trace | None:
+        """MAIL FROM: HELO required, the address's syntax, the sender
+        restrictions when smtpd_delay_reject = no, local_header_rewrite_clients,
+        strict_smtputf8. A Trace when refused."""
         self.stage = "mail"
         self.where = "MAIL"
         if self.vp.helo_required and helo is None:
-            sb = self.begin("smtpd_helo_required", "smtpd_helo_required = yes", None,
-                            self.source("smtpd_helo_required"))
-            sb.outcome = REJECT
-            sb.reply = "503 5.5.1 Error: send HELO/EHLO first"
-            sb.detail = "the client sent MAIL FROM without HELO/EHLO"
-            self.end(sb)
-            self.decider = sb
-            self.error_text = sb.reply
-            return self.finish_reject("mail")
-        strict = self.pbool("strict_rfc821_envelopes")
-        got = extract_addr(sender_text, strict)
+            return self._refused("smtpd_helo_required", "smtpd_helo_required = yes",
+                                 self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",
+                                 "the client sent MAIL FROM without HELO/EHLO")
+        got = extract_addr(sender_text, self.pbool("strict_rfc821_envelopes"))
         bad = self.bad_address(got, sender_text, "MAIL")
         if bad:
             return bad
@@ -280,9 +285,13 @@ class Evaluator(DnsListChecks):
             return self.finish_reject("mail")
         if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
             return self.utf8_undeclared(sender, "MAIL")
-        # rcpt
+        return None
+
+    def _rcpt_to(self, rcpt_text: str) -> Trace:
+        """RCPT TO: the address's syntax, the postmaster exception, then
+        every restriction list smtpd_delay_reject left for now."""
         self.stage = "rcpt"
-        got = extract_addr(rcpt_text, strict)
+        got = extract_addr(rcpt_text, self.pbool("strict_rfc821_envelopes"))
         bad = self.bad_address(got, rcpt_text, "RCPT")
         if bad:
             return bad
@@ -302,18 +311,38 @@ class Evaluator(DnsListChecks):
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
 
+    def _startup_failed(self, errs: list[str]) -> Trace:
+        """smtpd's start-up checks failed: it exits when master hands it
+        the connection."""
+        self.config_errors.extend(errs)
+        sb = self.begin("smtpd startup", "configuration check", None,
+                        self.source("smtpd_recipient_restrictions"))
+        sb.detail = errs[0].replace("fatal: ", "") + ". smtpd exits as soon as master hands it the " \
+            "connection: the client sees the connection closed without any greeting"
+        sb.outcome = REJECT
+        self.end(sb)
+        self.decider = sb
+        return self.finish(0, "", "connect")
+
+    def _refused(self, parameter: str, entry: str, src, reply: str, detail: str) -> Trace:
+        """smtpd refuses the command of this stage with REPLY before (or
+        without) any restriction: a step of its own decides."""
+        sb = self.begin(parameter, entry, None, src)
+        sb.outcome = REJECT
+        sb.reply = reply
+        sb.detail = detail
+        self.end(sb)
+        self.decider = sb
+        self.error_text = reply
+        return self.finish_reject(self.stage)
+
     def utf8_undeclared(self, addr: str, where: str) -> Trace:
         """strict_smtputf8 = yes: a non-ASCII address without the SMTPUTF8
         parameter (which a trace never has) is refused (smtpd.c)."""
-        sb = self.begin("strict_smtputf8", "strict_smtputf8 = yes", None, self.source("strict_smtputf8"))
-        sb.outcome = REJECT
-        sb.reply = "553 5.6.7 Must declare SMTPUTF8 to send unicode address"
-        sb.detail = (f"<{addr}> is not ASCII and the {where} command has no SMTPUTF8 parameter "
-                     "(the trace assumes none)")
-        self.end(sb)
-        self.decider = sb
-        self.error_text = sb.reply
-        return self.finish_reject(self.stage)
+        return self._refused("strict_smtputf8", "strict_smtputf8 = yes", self.source("strict_smtputf8"),
+                             "553 5.6.7 Must declare SMTPUTF8 to send unicode address",
+                             f"<{addr}> is not ASCII and the {where} command has no SMTPUTF8 parameter "
+                             "(the trace assumes none)")
 
     def bad_address(self, got: Extracted, text: str, where: str):
         """smtpd's address syntax checks (extract_addr + smtpd_check_addr)."""
@@ -338,11 +367,6 @@ class Evaluator(DnsListChecks):
                     bad = True
         if not bad:
             return None
-        sb = self.begin("address syntax", f"{what} address syntax", None, None)
-        sb.outcome = REJECT
-        sb.reply = f"501 {dsn} Bad {what} address syntax"
-        sb.detail = f"smtpd refuses <{text}> before any restriction" + (f" ({why})" if why else "")
-        self.end(sb)
-        self.decider = sb
-        self.error_text = sb.reply
-        return self.finish_reject(self.stage)
+        return self._refused("address syntax", f"{what} address syntax", None,
+                             f"501 {dsn} Bad {what} address syntax",
+                             f"smtpd refuses <{text}> before any restriction" + (f" ({why})" if why else ""))
