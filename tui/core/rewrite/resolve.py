@@ -99,7 +99,14 @@ def _rewrite(env, view, addr: str, conf: AddrConf, lookups: list, is_local: Loca
     a = addr.lower()
     at = a.rfind("@")
     dom = a[at + 1:]
-    if _canonical_remote(a, at, dom, conf):
+    local_map = conf.local_map
+    # the common case first: "user@domain", canonical as it is (no white
+    # space or "<" around it, no source route, a domain that needs no
+    # ".$mydomain" and has no trailing dot), the domain not local: the
+    # rewrite loop would stop at once with the address lowered
+    if (at > 0 and dom and local_map is not None and dom[-1] != "." and "[" not in dom
+            and a[0] != "<" and a[0] != "@" and not a[0].isspace() and not a[-1].isspace()
+            and ("." in dom or not conf.append_dot_mydomain) and local_map.get(dom) is not True):
         return a, dom, False
     a, saved_domain = _strip_local_domains(env, view, canonicalize(view, addr, conf).lower(), conf,
                                            lookups, is_local)
@@ -107,17 +114,6 @@ def _rewrite(env, view, addr: str, conf: AddrConf, lookups: list, is_local: Loca
         return a, a.rsplit("@", 1)[1], False
     a = a + "@" + (saved_domain or conf.myhostname)
     return a, a.rsplit("@", 1)[1], True
-
-
-def _canonical_remote(a: str, at: int, dom: str, conf: AddrConf) -> bool:
-    """The common case: A (lower-cased, its last "@" at AT) is
-    "user@domain", canonical as it is (no white space or "<" around it, no
-    source route, a domain that needs no ".$mydomain" and has no trailing
-    dot), the domain not local: the rewrite loop would stop at once."""
-    local_map = conf.local_map
-    return (at > 0 and dom != "" and local_map is not None and dom[-1] != "." and "[" not in dom
-            and a[0] != "<" and a[0] != "@" and not a[0].isspace() and not a[-1].isspace()
-            and ("." in dom or not conf.append_dot_mydomain) and local_map.get(dom) is not True)
 
 
 def _strip_local_domains(env, view, a: str, conf: AddrConf, lookups: list, is_local: LocalTest):

@@ -238,11 +238,13 @@ class Evaluator(DnsListChecks):
             if failed is not None:
                 return self.finish_reject(failed)
         refused = self._connect_and_helo(helo, delay)
-        if refused is None:
-            refused = self._mail_from(helo, sender_text, delay)
         if refused is not None:
             return refused
-        return self._rcpt_to(rcpt_text)
+        strict = self.pbool("strict_rfc821_envelopes")
+        refused = self._mail_from(helo, sender_text, delay, strict)
+        if refused is not None:
+            return refused
+        return self._rcpt_to(rcpt_text, strict)
 
     def _connect_and_helo(self, helo: str | None, delay: bool) -> Trace | None:
         """The connection and HELO/EHLO: the client and HELO restrictions
@@ -261,17 +263,17 @@ class Evaluator(DnsListChecks):
                     return self.finish_reject("helo")
         return None
 
-    def _mail_from(self, helo: str | None, sender_text: str, delay: bool) -> Trace | None:
+    def _mail_from(self, helo: str | None, sender_text: str, delay: bool, strict: bool) -> Trace | None:
         """MAIL FROM: HELO required, the address's syntax, the sender
         restrictions when smtpd_delay_reject = no, local_header_rewrite_clients,
-        strict_smtputf8. A Trace when refused."""
+        strict_smtputf8 (STRICT: strict_rfc821_envelopes). A Trace when refused."""
         self.stage = "mail"
         self.where = "MAIL"
         if self.vp.helo_required and helo is None:
             return self._refused("smtpd_helo_required", "smtpd_helo_required = yes",
                                  self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",
                                  "the client sent MAIL FROM without HELO/EHLO")
-        got = extract_addr(sender_text, self.pbool("strict_rfc821_envelopes"))
+        got = extract_addr(sender_text, strict)
         bad = self.bad_address(got, sender_text, "MAIL")
         if bad:
             return bad
@@ -287,11 +289,11 @@ class Evaluator(DnsListChecks):
             return self.utf8_undeclared(sender, "MAIL")
         return None
 
-    def _rcpt_to(self, rcpt_text: str) -> Trace:
+    def _rcpt_to(self, rcpt_text: str, strict: bool) -> Trace:
         """RCPT TO: the address's syntax, the postmaster exception, then
         every restriction list smtpd_delay_reject left for now."""
         self.stage = "rcpt"
-        got = extract_addr(rcpt_text, self.pbool("strict_rfc821_envelopes"))
+        got = extract_addr(rcpt_text, strict)
         bad = self.bad_address(got, rcpt_text, "RCPT")
         if bad:
             return bad
