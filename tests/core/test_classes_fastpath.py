@@ -23,8 +23,8 @@ from tui.core.postfix.match_list import (expand_patterns, parent_style, _ipv4_in
 from tui.core.postfix.resolve_local import resolve_local
 from tui.core.postfix.valid_hostname import valid_literal, valid_hostname
 from tui.core.rewrite.canonicalize import canonicalize
-from tui.core.rewrite.resolve import (Resolved, _domain_class, _domain_class_files, _resolve_addr,
-                                      _transport_lookup)
+from tui.core.rewrite.resolve import (Resolved, domain_class as _domain_class, _domain_class_files,
+                                      resolve_addr as _resolve_addr, _transport_lookup)
 from tui.core.config import load_config
 
 _BASE = ("compatibility_level = 3.6\nmyhostname = mail.example.org\nmydomain = example.org\n"

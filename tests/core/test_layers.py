@@ -10,9 +10,9 @@ The layers, bottom up (a module may import its own layer and those below):
     1  expand        $name expansion
     2  config        loader, defaults, the typed parameter reader
     3  tables        the lookup-table families
-    4  cache         tables kept open, answers kept
-    5  postfix       Postfix library functions (match lists, mail_addr, DSN, ...)
-    6  rewrite       canonicalize, resolve, route
+    4  postfix       Postfix library functions (match lists, mail_addr, DSN, ...)
+    5  rewrite       canonicalize, resolve, route -- pure: tables come as an argument
+    6  cache         tables kept open, answers kept (trivial-rewrite's too)
     7  smtpd         restriction evaluation
     8  analysis      inventory, lint, explain, PostfixAdmin, log lines
 
@@ -37,9 +37,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("tui.core.expand",),
     ("tui.core.config",),
     ("tui.core.tables",),
-    ("tui.core.cache",),
     ("tui.core.postfix",),
     ("tui.core.rewrite",),
+    ("tui.core.cache",),
     ("tui.core.smtpd",),
     ("tui.core.analysis",),
 ]
@@ -157,6 +157,29 @@ def test_imports_go_down_the_layers():
                 bad.append(f"{modules[m].relative_to(CORE.parent.parent)}:{line}: {m} (layer {layer_of(m)}) "
                            f"imports {target} (layer {lt})")
     assert not bad, "imports against the layer order:\n" + "\n".join(bad)
+
+
+def test_rewrite_and_library_are_cache_free():
+    """trivial-rewrite and the Postfix library functions compute; what is
+    remembered, and for how long, is cache.py's alone. No module of
+    tui.core.rewrite or tui.core.postfix imports tui.core.cache, directly
+    or through another module."""
+    edges, modules = graph()
+    internal = {m: {t for t, _ in es if t in edges} for m, es in edges.items()}
+    bad = []
+    for m in sorted(edges):
+        if not m.startswith(("tui.core.rewrite", "tui.core.postfix")):
+            continue
+        seen, todo = {m}, [m]
+        while todo:
+            for t in internal[todo.pop()]:
+                if t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        if "tui.core.cache" in seen:
+            bad.append(m)
+    assert "tui.core.cache" in modules and "tui.core.rewrite.resolve" in modules
+    assert not bad, f"these import tui.core.cache: {bad}"
 
 
 def test_no_ui_imports():

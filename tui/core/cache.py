@@ -1,25 +1,26 @@
 """What the engine remembers: tables kept open, answers kept, and for how long."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import os
 
 from tui.core.filewatch import MAX_AGE, WATCH
+from tui.core.postfix.addr_conf import AddrConf, addr_conf
+from tui.core.postfix.maps import LookupAnswer, TableFailure, is_table
+from tui.core.postfix.resolve_local import resolve_local
+from tui.core.rewrite.resolve import Resolved, domain_class, resolve_addr as _resolve_addr
+from tui.core.rewrite.route import route as _route
 from tui.core.tables import LookupResult, open_table, view_signature
 from tui.core.tables.files import FileTable
 from tui.core.tables.indexed import SUFFIX as INDEX_SUFFIX
 from tui.core.trace import Lookup
 
-
-class TableFailure(Exception):
-    """A table lookup failed (Postfix: dict->error != 0)."""
-
-    def __init__(self, table: str, message: str, lookups: list | None = None):
-        super().__init__(f"{table}: {message}")
-        self.table = table
-        self.message = message
-        self.lookups = lookups or []
+# TableFailure and is_table live with the library functions that raise and
+# use them (tui.core.postfix.maps); named here too for the callers that
+# know them from here.
+__all__ = ["TableCache", "TableFailure", "is_table", "shared_cache", "cross_evaluation", "resolve_addr",
+           "route"]
 
 
 _STAMP_PATHS: dict[str, str] = {}  # spec -> the file name whose stat() dates it
@@ -197,6 +198,59 @@ class TableCache:
         self._seen[key] = t
         return True
 
+    def lookup(self, view, spec: str, key: str, lookups: list,
+               partial: bool = False) -> LookupAnswer:
+        """One dict_get. Returns (found, value, error); records a Lookup.
+
+        partial=True is Postfix's DICT_FLAG_FIXED query: pattern tables
+        (regexp, pcre, cidr) are not asked (returns not found, records nothing).
+        """
+        glk = self._glk
+        gkey = (view, spec, key, partial)
+        g = glk.get(gkey)
+        if g is not None and g[3] is view:   # asked before in this generation
+            if self._track is not None:
+                self._track.append(g[0])
+            if g[1] is not None:
+                lookups.append(g[1])
+            return g[2]
+        dep, t, smemo, is_pattern, evaluable = self.bound(spec, view)
+        if partial and is_pattern:
+            if smemo is not None:
+                glk[gkey] = (dep, None, _NOT_ASKED, view)
+            return _NOT_ASKED
+        if not evaluable:
+            lookups.append(Lookup(spec, key, False, None, None, None,
+                                  note="not evaluated (table type not supported offline)"))
+            if spec not in self.not_evaluated:
+                self.not_evaluated.append(spec)
+            return False, None, None
+        # One trace asks the same table for the same key several times (address
+        # classes of sender and recipient, relay checks, recipient validation):
+        # each is still recorded, but asked once -- a MySQL round trip each.
+        alias = spec in self.alias_specs and not key.endswith(":")
+        if smemo is not None:
+            # Tables with static answers (_STATIC_TYPES) keep them across
+            # evaluations, and within one generation of checked tables
+            # (TableCache) the answer to a key is final: the next ask skips get()
+            # and the table (still recorded, and reported to cross_evaluation).
+            mkey: tuple = (key, alias)
+            got = smemo.get(mkey)
+            if got is None:
+                got = _ask(t, spec, key, alias)
+                if len(smemo) >= _STATIC_MAX:
+                    smemo.clear()
+                smemo[mkey] = got
+            glk[gkey] = (dep, got[0], got[1], view)
+        else:
+            mkey = (t, key, alias)
+            memo = self._memo
+            got = memo.get(mkey)
+            if got is None:
+                got = memo[mkey] = _ask(t, spec, key, alias)
+        lookups.append(got[0])   # a Lookup is immutable: shared by every use
+        return got[1]
+
     def for_evaluation(self) -> "TableCache":
         """A view of this cache with fresh per-evaluation bookkeeping."""
         WATCH.drain()  # which map files changed since the last evaluation
@@ -254,60 +308,6 @@ def shared_cache(cfg) -> TableCache:
     return cache.for_evaluation()
 
 
-def table_lookup(cache: TableCache, view, spec: str, key: str, lookups: list,
-                 partial: bool = False):
-    """One dict_get. Returns (found, value, error); records a Lookup.
-
-    partial=True is Postfix's DICT_FLAG_FIXED query: pattern tables
-    (regexp, pcre, cidr) are not asked (returns not found, records nothing).
-    """
-    glk = cache._glk
-    gkey = (view, spec, key, partial)
-    g = glk.get(gkey)
-    if g is not None and g[3] is view:   # asked before in this generation
-        if cache._track is not None:
-            cache._track.append(g[0])
-        if g[1] is not None:
-            lookups.append(g[1])
-        return g[2]
-    dep, t, smemo, is_pattern, evaluable = cache.bound(spec, view)
-    if partial and is_pattern:
-        if smemo is not None:
-            glk[gkey] = (dep, None, _NOT_ASKED, view)
-        return _NOT_ASKED
-    if not evaluable:
-        lookups.append(Lookup(spec, key, False, None, None, None,
-                              note="not evaluated (table type not supported offline)"))
-        if spec not in cache.not_evaluated:
-            cache.not_evaluated.append(spec)
-        return False, None, None
-    # One trace asks the same table for the same key several times (address
-    # classes of sender and recipient, relay checks, recipient validation):
-    # each is still recorded, but asked once -- a MySQL round trip each.
-    alias = spec in cache.alias_specs and not key.endswith(":")
-    if smemo is not None:
-        # Tables with static answers (_STATIC_TYPES) keep them across
-        # evaluations, and within one generation of checked tables
-        # (TableCache) the answer to a key is final: the next ask skips get()
-        # and the table (still recorded, and reported to cross_evaluation).
-        mkey: tuple = (key, alias)
-        got = smemo.get(mkey)
-        if got is None:
-            got = _ask(t, spec, key, alias)
-            if len(smemo) >= _STATIC_MAX:
-                smemo.clear()
-            smemo[mkey] = got
-        glk[gkey] = (dep, got[0], got[1], view)
-    else:
-        mkey = (t, key, alias)
-        memo = cache._memo
-        got = memo.get(mkey)
-        if got is None:
-            got = memo[mkey] = _ask(t, spec, key, alias)
-    lookups.append(got[0])   # a Lookup is immutable: shared by every use
-    return got[1]
-
-
 _NOT_ASKED = (False, None, None)
 
 
@@ -348,22 +348,6 @@ def _ask(t, spec: str, key: str, alias: bool):
     return lk, (found, value, None)
 
 
-def maps_find(cache: TableCache, view, specs: Sequence[str], key: str, lookups: list,
-              partial: bool = False):
-    """Postfix maps_find(): each table in order; first hit or first error."""
-    for spec in specs:
-        found, value, err = table_lookup(cache, view, spec, key, lookups, partial)
-        if found:
-            return value, None, spec
-        if err:
-            return None, err, spec
-    return None, None, None
-
-
-def is_table(item: str) -> bool:
-    return not item.startswith("[") and ":" in item
-
-
 def cross_evaluation(cache, key, compute):
     """compute(), kept across evaluations of one Config when every table it
     asked has static answers (_STATIC_TYPES): it is computed again only when
@@ -397,3 +381,82 @@ def cross_evaluation(cache, key, compute):
         xmemo.clear()
     xmemo[key] = (value, tuple(dict.fromkeys(track)), cache._seen)
     return value
+
+
+# ---------------------------------------------------------------- trivial-rewrite, remembered
+def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
+    """tui.core.rewrite.resolve.resolve_addr(), remembered.
+
+    One evaluation (env.tables, a for_evaluation() copy) resolves an address
+    once; a repeat gets the same Resolved, which callers must not change
+    (each records its lookups from it). Across evaluations what is kept is
+    the address class of each domain (_remembered_class) and, for a
+    mydestination with tables, each domain's resolve_local() answer
+    (_remembered_local): an address whose domain was seen costs a rewrite,
+    not a table lookup.
+    """
+    memo = getattr(env.tables, "_resolved", None)
+    if memo is None:
+        return _resolve_addr(env, addr, with_transport)
+    key = (addr, with_transport)
+    r = memo.get(key)
+    if r is None:
+        if with_transport and not addr_conf(env, env.main).transport_maps:
+            # the same answer: no transport table to ask
+            r = memo.get((addr, False))
+            if r is None:
+                r = memo[(addr, False)] = _resolve_addr(env, addr, False, classify=_remembered_class,
+                                                        is_local=_remembered_local)
+            memo[key] = r
+        else:
+            r = memo[key] = _resolve_addr(env, addr, with_transport, classify=_remembered_class,
+                                          is_local=_remembered_local)
+    return r
+
+
+def route(env, address: str):
+    """tui.core.rewrite.route.route(), its addresses resolved through resolve_addr() above."""
+    return _route(env, address, resolve_addr)
+
+
+def _shareable(view, name: str, conf: AddrConf) -> bool:
+    """May an answer about NAME in VIEW be kept across evaluations? Not for
+    an address or domain literal (the host's interfaces) or a view whose
+    class lists or myorigin read a file."""
+    return "[" not in name and conf.shareable
+
+
+def _remembered_class(env, view, domain: str, conf: AddrConf):
+    """domain_class(), kept across evaluations (see cross_evaluation)."""
+    cache = env.tables
+    key = ("class", domain, view, cache.alias_specs)
+    # a domain seen before, with no table changed since (in this
+    # generation): cross_evaluation's hit, without its calls
+    hit = cache._xresolved.get(key)
+    if hit is not None and hit[2] is cache._seen and cache._track is None:
+        return hit[0]
+    if not _shareable(view, domain, conf):
+        return domain_class(env, view, domain, conf)
+    return cross_evaluation(cache, key, lambda: domain_class(env, view, domain, conf))
+
+
+def _remembered_local(env, view, dom: str, lookups: list) -> int:
+    """resolve_local() kept across evaluations (see cross_evaluation) when
+    mydestination names tables (a domain is asked about for every address
+    in it)."""
+    cache = env.tables
+    if not _shareable(view, dom, addr_conf(env, view)):
+        return resolve_local(env, view, dom, lookups)
+
+    def compute():
+        lk: list = []
+        return resolve_local(env, view, dom, lk), tuple(lk)
+
+    try:
+        answer, lk = cross_evaluation(cache, ("local", dom, view, cache.alias_specs), compute)
+    except TableFailure as exc:
+        lookups.extend(exc.lookups)
+        exc.lookups = lookups
+        raise
+    lookups.extend(lk)
+    return answer

@@ -1,8 +1,8 @@
 """The address-rewriting settings of one parameter view, read once."""
 from __future__ import annotations
 
-from tui.core.cache import is_table
-from tui.core.config.params import param, param_bool, param_list
+from tui.core.config.params import param, param_bool, param_int, param_list
+from tui.core.postfix.maps import is_table
 from tui.core.postfix.match_list import expand_patterns, parent_style
 
 
@@ -44,8 +44,8 @@ def _shareable_view(view) -> bool:
 
 class AddrConf:
     """What address resolution reads from one parameter view, read once per
-    view and kept in the TableCache's config_memo (a view's values never
-    change). Only configuration: nothing here depends on a table's contents."""
+    view (a view's values never change; addr_conf() keeps it). Only
+    configuration: nothing here depends on a table's contents."""
 
     __slots__ = ("swap_bangpath", "allow_percent_hack", "append_at_myorigin",
                  "append_dot_mydomain", "mydomain", "myorigin", "myhostname",
@@ -55,7 +55,8 @@ class AddrConf:
                  "relay_transport", "default_transport", "relayhost", "delim",
                  "access_parent", "no_unknown_recipient_checks",
                  "recipient_mapping", "sender_mapping", "recipient_maps", "double_bounce",
-                 "virtual_alias_maps")
+                 "virtual_alias_maps", "no_address_mappings", "content_filter",
+                 "alias_recursion_limit", "alias_expansion_limit", "propagate_virtual")
 
     def __init__(self, view):
         self.swap_bangpath = param_bool(view, "swap_bangpath")
@@ -114,11 +115,19 @@ class AddrConf:
         self.recipient_maps = {p: tuple(param_list(view, p)) for p, _c, _w in RECIPIENT_MAPS.values()}
         self.double_bounce = (param(view, "double_bounce_sender") or "double-bounce").lower()
         self.virtual_alias_maps = tuple(param_list(view, "virtual_alias_maps"))
+        # route(): a service's receive_override_options and content_filter,
+        # main.cf's virtual alias expansion limits
+        self.no_address_mappings = "no_address_mappings" in param_list(view, "receive_override_options")
+        self.content_filter = param(view, "content_filter").strip()
+        self.alias_recursion_limit = param_int(view, "virtual_alias_recursion_limit", 1000)
+        self.alias_expansion_limit = param_int(view, "virtual_alias_expansion_limit", 1000)
+        self.propagate_virtual = "virtual" in param_list(view, "propagate_unmatched_extensions")
 
 
 def addr_conf(env, view) -> AddrConf:
-    """The AddrConf of view, kept in env.tables.config_memo when there is
-    one, under the view itself (its other users key by tuples)."""
+    """The AddrConf of view, kept in the config_memo of env.tables (see
+    tui.core.postfix.maps.Tables) when there is one, under the view itself
+    (its other users key by tuples)."""
     try:
         memo = env.tables.config_memo
     except AttributeError:

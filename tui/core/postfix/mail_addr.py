@@ -1,9 +1,9 @@
 """mail_addr_find() and its keys (global/mail_addr_find.c), strip_addr() (global/strip_addr.c)."""
 from __future__ import annotations
 
-from tui.core.cache import TableFailure, table_lookup
 from tui.core.config.params import read_myorigin
 from tui.core.postfix.addr_conf import AddrConf, addr_conf, is_local_name
+from tui.core.postfix.maps import TableFailure
 from tui.core.postfix.resolve_local import resolve_local
 
 
@@ -92,11 +92,11 @@ def mail_addr_find(env, view, specs: list[str], address: str, lookups: list,
     """Returns (value, key, spec) or raises TableFailure."""
     if not specs:
         return None, None, None
-    cache = env.tables
+    lookup = env.tables.lookup
     for key, partial in mail_addr_keys(env, view, address, strategy):
         # maps_find(): each table in order, the first hit or first error
         for spec in specs:
-            found, value, err = table_lookup(cache, view, spec, key, lookups, partial)
+            found, value, err = lookup(view, spec, key, lookups, partial)
             if found:
                 if value is not None:
                     return value, key, spec

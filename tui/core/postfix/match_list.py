@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 
 from tui.core import safeio
-from tui.core.cache import is_table, table_lookup
 from tui.core.config.params import param_list
+from tui.core.postfix.maps import Tables, is_table
 
 
 def parent_style(view, name: str) -> bool:
@@ -77,33 +77,33 @@ class MatchResult:
 _NO_MATCH = MatchResult(False)  # read-only
 
 
-def _match_string(cache, view, string: str, pattern: str, lookups: list):
+def _match_string(tables: Tables, view, string: str, pattern: str, lookups: list):
     if pattern.startswith("__nofile__:"):
         return False, pattern.split(":", 2)[2]
     if is_table(pattern):
-        found, _v, err = table_lookup(cache, view, pattern, string, lookups)
+        found, _v, err = tables.lookup(view, pattern, string, lookups)
         if found:
             return True, None
         return False, err
     return string == pattern, None
 
 
-def _match_hostname(cache, view, name: str, pattern: str, parent: bool, lookups: list):
+def _match_hostname(tables: Tables, view, name: str, pattern: str, parent: bool, lookups: list):
     if pattern.startswith("__nofile__:"):
         return False, pattern.split(":", 2)[2]
     if is_table(pattern):
-        t = cache.get(pattern, view)
-        fixed = not getattr(t, "is_pattern", False)
+        # the name, then its parent domains of a table that is not a
+        # pattern table (match_ops.c: DICT_FLAG_FIXED, the partial query)
+        lookup = tables.lookup
         entry = name
-        first = True
+        partial = False
         while entry:
-            if first or fixed:
-                found, _v, err = table_lookup(cache, view, pattern, entry, lookups)
-                if found:
-                    return True, None
-                if err:
-                    return False, err
-            first = False
+            found, _v, err = lookup(view, pattern, entry, lookups, partial)
+            if found:
+                return True, None
+            if err:
+                return False, err
+            partial = True
             nxt = entry.find(".", 1)
             if nxt < 0:
                 break
@@ -126,13 +126,13 @@ _V4 = set("01234567890.")
 _V6 = _V4 | set("abcdefABCDEF:")
 
 
-def _match_hostaddr(cache, view, addr: str, pattern: str, lookups: list):
+def _match_hostaddr(tables: Tables, view, addr: str, pattern: str, lookups: list):
     if pattern.startswith("__nofile__:"):
         return False, pattern.split(":", 2)[2]
     if any(c not in _V6 for c in addr):
         return False, None
     if is_table(pattern):
-        found, _v, err = table_lookup(cache, view, pattern, addr, lookups)
+        found, _v, err = tables.lookup(view, pattern, addr, lookups)
         return (True, None) if found else (False, err)
     if not pattern.startswith("["):
         if addr == pattern:
@@ -183,10 +183,10 @@ def _ip_address(addr: str):
         return None
 
 
-def string_list_match(cache, view, items: list[str], string: str, lookups: list) -> MatchResult:
+def string_list_match(tables: Tables, view, items: list[str], string: str, lookups: list) -> MatchResult:
     string = string.lower()
     for match, pat in expand_patterns(items):
-        ok, err = _match_string(cache, view, string, pat, lookups)
+        ok, err = _match_string(tables, view, string, pat, lookups)
         if ok:
             return MatchResult(match, pat, None, lookups)
         if err:
@@ -194,11 +194,11 @@ def string_list_match(cache, view, items: list[str], string: str, lookups: list)
     return MatchResult(False, None, None, lookups)
 
 
-def domain_list_match(cache, view, items: list[str], domain: str, parent: bool,
+def domain_list_match(tables: Tables, view, items: list[str], domain: str, parent: bool,
                       lookups: list) -> MatchResult:
     domain = domain.lower()
     for match, pat in expand_patterns(items):
-        ok, err = _match_hostname(cache, view, domain, pat, parent, lookups)
+        ok, err = _match_hostname(tables, view, domain, pat, parent, lookups)
         if ok:
             return MatchResult(match, pat, None, lookups)
         if err:
@@ -210,7 +210,7 @@ _NAMADR: dict = {}  # lists without tables or files: (items, name, addr, parent)
 _NAMADR_PLANS: dict = {}  # tuple(items) -> _namadr_plan(items)
 
 
-def namadr_list_match(cache, view, items: Sequence[str], name: str, addr: str, parent: bool,
+def namadr_list_match(tables: Tables, view, items: Sequence[str], name: str, addr: str, parent: bool,
                       lookups: list) -> MatchResult:
     name = name.lower()
     addr = addr.lower()
@@ -221,7 +221,7 @@ def namadr_list_match(cache, view, items: Sequence[str], name: str, addr: str, p
             _NAMADR_PLANS.clear()
         plan = _NAMADR_PLANS[titems] = _namadr_plan(items)
     if plan is False:
-        return _namadr_list_match(cache, view, expand_patterns(items), name, addr, parent, lookups)
+        return _namadr_list_match(tables, view, expand_patterns(items), name, addr, parent, lookups)
     # no table to ask, no file to read: the answer depends on the strings only
     key = (titems, name, addr, parent)
     got = _NAMADR.get(key)
@@ -318,15 +318,15 @@ def _namadr_plan_match(plan, name: str, addr: str, parent: bool):
     return False, None, None
 
 
-def _namadr_list_match(cache, view, pats, name: str, addr: str, parent: bool,
+def _namadr_list_match(tables, view, pats, name: str, addr: str, parent: bool,
                        lookups: list) -> MatchResult:
     for match, pat in pats:
-        ok, err = _match_hostname(cache, view, name, pat, parent, lookups)
+        ok, err = _match_hostname(tables, view, name, pat, parent, lookups)
         if ok:
             return MatchResult(match, pat, None, lookups)
         if err:
             return MatchResult(False, pat, err, lookups)
-        ok, err = _match_hostaddr(cache, view, addr, pat, lookups)
+        ok, err = _match_hostaddr(tables, view, addr, pat, lookups)
         if ok:
             return MatchResult(match, pat, None, lookups)
         if err:

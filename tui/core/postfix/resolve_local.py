@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from tui.core.cache import TableFailure
 from tui.core.config.params import param_list
 from tui.core.postfix.inet_addr_local import interface_addrs
+from tui.core.postfix.maps import TableFailure
 from tui.core.postfix.match_list import string_list_match
 from tui.core.postfix.valid_hostname import inet_aton, valid_mailhost_addr
 

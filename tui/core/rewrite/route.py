@@ -1,51 +1,41 @@
 """Where mail for an accepted recipient goes: virtual aliases expanded, each result resolved."""
 from __future__ import annotations
 
-from tui.core.cache import TableFailure
-from tui.core.config.params import param, param_int, param_list
+from typing import Callable
+
 from tui.core.postfix.addr_conf import addr_conf
 from tui.core.postfix.mail_addr import mail_addr_find
+from tui.core.postfix.maps import TableFailure
 from tui.core.rewrite.canonicalize import canonicalize
-from tui.core.rewrite.resolve import resolve_addr
+from tui.core.rewrite.resolve import Resolved, resolve_addr
 from tui.core.trace import Route, RouteTarget
 
-
-def _route_settings(env) -> tuple:
-    """What route() reads from the configuration, once per pair of views."""
-    memo = getattr(getattr(env, "tables", None), "config_memo", None)
-    key = ("route settings", env.view, env.main)
-    got = memo.get(key) if memo is not None else None
-    if got is None:
-        view = env.main
-        got = ("no_address_mappings" in param_list(env.view, "receive_override_options"),
-               param(env.view, "content_filter").strip(),
-               param_int(view, "virtual_alias_recursion_limit", 1000),
-               param_int(view, "virtual_alias_expansion_limit", 1000),
-               "virtual" in param_list(view, "propagate_unmatched_extensions"))
-        if memo is not None:
-            memo[key] = got
-    return got
+Resolve = Callable[..., Resolved]   # (env, address, with_transport=True) -> Resolved
 
 
-def route(env, address: str):
-    """Resolve an accepted recipient: class, virtual alias expansion, transport, next hop."""
-    res = resolve_addr(env, address)
+def route(env, address: str, resolve: Resolve = resolve_addr) -> Route:
+    """Resolve an accepted recipient: class, virtual alias expansion, transport, next hop.
+    RESOLVE: resolve_addr(), or a caller's own that remembers its answers
+    (tui.core.cache.route passes one)."""
+    res = resolve(env, address)
     notes: list[str] = []
     expansion: list[str] = []
     view = env.main
-    settings = _route_settings(env)
-    no_mappings, cf, limit, expansion_limit, propagate = settings
+    conf = addr_conf(env, view)
+    service = addr_conf(env, env.view)
+    cf = service.content_filter
+    limit, expansion_limit = conf.alias_recursion_limit, conf.alias_expansion_limit
+    propagate = conf.propagate_virtual
     if cf:
         notes.append(f"content_filter = {cf}: the message goes to that filter first and comes back "
                      f"through its re-injection listener; the route below is what happens after that")
-    if no_mappings:
+    if service.no_address_mappings:
         notes.append("receive_override_options = no_address_mappings on this service: this smtpd's "
                      "cleanup does no virtual alias mapping; it happens after re-injection "
                      "(content filter) or not at all")
     finals: list[str] = []
     lookups_alias: list = []
 
-    conf = addr_conf(env, view)
     specs = conf.virtual_alias_maps
 
     def expand(addr: str, depth: int, seen: tuple):
@@ -92,7 +82,7 @@ def route(env, address: str):
     targets = []
     for f in dict.fromkeys(finals):
         try:
-            r = res if f == res.recipient else resolve_addr(env, f)
+            r = res if f == res.recipient else resolve(env, f)
         except TableFailure as exc:
             notes.append(f"cannot resolve {f}: {exc.message}")
             continue

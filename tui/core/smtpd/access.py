@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from tui.core.dns import OK as DNS_OK
-from tui.core.cache import table_lookup
 from tui.core.dns import NOTFOUND, NULLMX, UNKNOWN
 from tui.core.postfix.dsn import dsn_fix, dsn_split
 from tui.core.postfix.mail_addr import mail_addr_keys
@@ -14,7 +13,7 @@ from tui.core.smtpd.walk import RestrictionWalk, _split_restrictions
 from tui.core.trace import DUNNO, WARN
 
 
-# table_lookup records a Lookup for every key it asks a table, and for a
+# TableCache.lookup records a Lookup for every key it asks a table, and for a
 # table it cannot evaluate; it asks a pattern table (regexp, pcre, cidr) no
 # partial key (Postfix's DICT_FLAG_FIXED) and then records nothing. So a
 # partial key that came back not found, without an error and with nothing
@@ -41,9 +40,10 @@ class AccessChecks(RestrictionWalk):
     # ------------------------------------------------------------ access tables
     def check_table_result(self, table: str, value: str, datum: str, reply_name: str,
                            reply_class: str, def_acl) -> int:
-        v = value
-        sp = len(v) - len(v.lstrip(" \t"))
-        v = v.lstrip(" \t") if sp else v
+        """check_table_result(): what the answer VALUE of the access table
+        TABLE means: an action (_ACTIONS), a number (OK), an SMTP reply, or
+        a list of restrictions walked with the list's names and def_acl."""
+        v = value.lstrip(" \t")
         idx = 0
         while idx < len(v) and v[idx] not in " \t":
             idx += 1
@@ -51,59 +51,9 @@ class AccessChecks(RestrictionWalk):
         text = v[idx:].lstrip(" \t")
         ucmd = cmd.upper()
         self.note_cur(f"table result: {value}")
-        if ucmd == "DUNNO":
-            if self.cur is not None:
-                self.cur.outcome = DUNNO
-            return SMTPD_CHECK_DUNNO
-        if ucmd == "REJECT":
-            dsn, t = dsn_split("5.7.1", text)
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("access_map_reject_code", 554),
-                                     dsn_fix(dsn, reply_class),
-                                     f"<{reply_name}>: {reply_class} rejected: {t or 'Access denied'}")
-        if ucmd == "DEFER":
-            dsn, t = dsn_split("4.7.1", text)
-            return self.check_reject(MAIL_ERROR_POLICY, self.pint("access_map_defer_code", 450),
-                                     dsn_fix(dsn, reply_class),
-                                     f"<{reply_name}>: {reply_class} rejected: {t or 'Access denied'}")
-        if ucmd == "HANGUP":
-            self.note_cur("HANGUP: smtpd drops the connection without a reply (test feature)")
-            return self.check_reject(MAIL_ERROR_POLICY, 421, "4.7.0", "connection dropped (HANGUP)")
-        if ucmd in ("INFO", "WARN"):
-            if self.cur is not None:
-                self.cur.outcome = WARN if ucmd == "WARN" else DUNNO
-            self.note_cur(f"{ucmd}: logged, evaluation goes on")
-            return SMTPD_CHECK_DUNNO
-        if ucmd in ("FILTER", "HOLD", "REDIRECT", "BCC", "PREPEND", "DISCARD"):
-            if self.sender is None:
-                self.note_cur(f"action {ucmd} is always skipped in client or helo restrictions "
-                              f"with smtpd_delay_reject = no")
-                if self.cur is not None:
-                    self.cur.outcome = DUNNO
-                return SMTPD_CHECK_DUNNO
-            if ucmd == "DISCARD":
-                self.discard = True
-                self.note_cur("DISCARD: the message is accepted and silently discarded")
-                return SMTPD_CHECK_OK
-            if ucmd == "FILTER" and (not text or ":" not in text):
-                self.note_cur("FILTER without transport:destination is ignored")
-            elif ucmd in ("REDIRECT", "BCC") and "@" not in text:
-                self.note_cur(f"{ucmd} requires user@domain target: ignored")
-            else:
-                self.note_cur(f"{ucmd} {text}: recorded for the message, does not decide the reply")
-            if self.cur is not None:
-                self.cur.outcome = DUNNO
-            return SMTPD_CHECK_DUNNO
-        if ucmd == "DEFER_IF_PERMIT":
-            dsn, t = dsn_split("4.7.1", text)
-            return self.defer_if_permit2(None, MAIL_ERROR_POLICY, self.pint("access_map_defer_code", 450),
-                                         dsn_fix(dsn, reply_class),
-                                         f"<{reply_name}>: {reply_class} rejected: {t or 'Service unavailable'}")
-        if ucmd == "DEFER_IF_REJECT":
-            dsn, t = dsn_split("4.7.1", text)
-            self.defer_if(self.defer_if_reject, MAIL_ERROR_POLICY, self.pint("access_map_defer_code", 450),
-                          dsn_fix(dsn, reply_class),
-                          f"<{reply_name}>: {reply_class} rejected: {t or 'Service unavailable'}")
-            return SMTPD_CHECK_DUNNO
+        action = _ACTIONS.get(ucmd)
+        if action is not None:
+            return action(self, ucmd, text, reply_name, reply_class)
         if v and v.isdigit():
             return SMTPD_CHECK_OK
         if len(cmd) == 3 and text and cmd[0] in "45" and cmd[1].isdigit() and cmd[2].isdigit():
@@ -111,8 +61,6 @@ class AccessChecks(RestrictionWalk):
             dsn, t = dsn_split(cmd[0] + ".7.1", text)
             return self.check_reject(MAIL_ERROR_POLICY, code, dsn_fix(dsn, reply_class),
                                      f"<{reply_name}>: {reply_class} rejected: {t or 'Access denied'}")
-        if ucmd in ("OK", "RELAY"):
-            return SMTPD_CHECK_OK
         if ":" in v:
             self.reject_server_error(f"access table {table} has entry with lookup table: {v}")
         if self.recursion > 100:
@@ -121,14 +69,13 @@ class AccessChecks(RestrictionWalk):
         if not restrictions:
             self.warnings.append(f"access table {table} entry {value} has empty value")
             return SMTPD_CHECK_OK
-        src = None
-        return self.generic_checks(f"{table} result", [(r, src) for r in _split_restrictions(v)],
+        return self.generic_checks(f"{table} result", [(r, None) for r in _split_restrictions(v)],
                                    reply_name, reply_class, def_acl)
 
     def _lookup(self, table: str, key: str, partial: bool):
         # recorded straight into the current step (add_lookups' target)
-        return table_lookup(self.tables, self.view, table, key,
-                              self.stack[-1].lookups if self.stack else [], partial)
+        return self.tables.lookup(self.view, table, key,
+                                  self.stack[-1].lookups if self.stack else [], partial)
 
     def check_access(self, table: str, name: str, partial: bool, reply_name, reply_class, def_acl):
         found, value, err = self._lookup(table, name, partial)
@@ -145,13 +92,13 @@ class AccessChecks(RestrictionWalk):
         name = domain
         partial = False
         maybe_numerical = True
-        tables, view, stack = self.tables, self.view, self.stack
+        view, stack = self.view, self.stack
         lk = stack[-1].lookups if stack else []   # the current step's
-        lookup = table_lookup
+        lookup = self.tables.lookup
         while name:
             # check_access() inlined
             n = len(lk)
-            found, value, err = lookup(tables, view, table, name, lk, partial)
+            found, value, err = lookup(view, table, name, lk, partial)
             if found:
                 return True, self.check_table_result(table, value, name, reply_name, reply_class, def_acl)
             if err:
@@ -175,13 +122,13 @@ class AccessChecks(RestrictionWalk):
         delim = ":" if ":" in address else "."
         addr = address
         partial = False
-        tables, view, stack = self.tables, self.view, self.stack
+        view, stack = self.view, self.stack
         lk = stack[-1].lookups if stack else []   # the current step's
-        lookup = table_lookup
+        lookup = self.tables.lookup
         while True:
             # check_access() inlined
             n = len(lk)
-            found, value, err = lookup(tables, view, table, addr, lk, partial)
+            found, value, err = lookup(view, table, addr, lk, partial)
             if found:
                 return True, self.check_table_result(table, value, addr, reply_name, reply_class, def_acl)
             if err:
@@ -212,7 +159,7 @@ class AccessChecks(RestrictionWalk):
             return False, SMTPD_CHECK_DUNNO
         lk = self.stack[-1].lookups if self.stack else []   # the current step's
         for key, partial in mail_addr_keys(self, self.view, r.recipient, "access"):
-            found, value, err = table_lookup(self.tables, self.view, table, key, lk, partial)
+            found, value, err = self.tables.lookup(self.view, table, key, lk, partial)
             if found or err:
                 if err:
                     self.note_cur(f"lookup error in {table}: {err}")
@@ -233,6 +180,8 @@ class AccessChecks(RestrictionWalk):
                                      f"for security reasons (use DUNNO instead of OK)")
 
     def check_server_access(self, table, name, rrtype, reply_name, reply_class, def_acl) -> int:
+        """check_server_access(): TABLE asked about the RRTYPE (NS, MX or A)
+        hosts of NAME's domain, by name and by address."""
         domain = name.rsplit("@", 1)[1] if "@" in name else name
         if domain.startswith("["):
             if rrtype not in ("A", "MX") or not domain.endswith("]"):
@@ -242,44 +191,138 @@ class AccessChecks(RestrictionWalk):
                 return SMTPD_CHECK_DUNNO
             found, st = self.check_addr_access(table, bare, reply_name, reply_class, def_acl)
             return st
-        if rrtype == "A":
-            servers = [domain]
-        else:
-            ans = self.dns(domain, rrtype)
-            if ans.status == UNKNOWN:
-                return self.needs_dns(f"{rrtype} lookup of {domain}")
-            if ans.status == NULLMX:
-                return SMTPD_CHECK_DUNNO
-            if ans.status == NOTFOUND:
-                if rrtype == "MX":
-                    ans = type(ans)(DNS_OK, (domain,))
-                elif rrtype == "NS":
-                    d = domain
-                    while "." in d and d.split(".", 1)[1]:
-                        d = d.split(".", 1)[1]
-                        ans = self.dns(d, "NS")
-                        if ans.status != NOTFOUND:
-                            break
-            if ans.status != DNS_OK:
-                self.note_cur(f"unable to look up {rrtype} host for {domain}: DNS {ans.status}")
-                return SMTPD_CHECK_DUNNO
-            servers = list(ans.records)
+        servers, st = self._server_hosts(domain, rrtype)
+        if servers is None:
+            return st
         for server in servers:
-            if valid_hostaddr(server):
-                found, st = self.check_addr_access(table, server, reply_name, reply_class, def_acl)
-                if st or found:
-                    return st
-                continue
-            if rrtype != "A":
-                found, st = self.check_domain_access(table, server, reply_name, reply_class, def_acl)
-                if st or found:
-                    return st
-            a = self.dns(server, "A")
-            if a.status == UNKNOWN:
-                self.needs_dns(f"address lookup of {server}")
-                continue
-            for ip in a.records:
-                found, st = self.check_addr_access(table, ip, reply_name, reply_class, def_acl)
-                if st or found:
-                    return st
+            decided, st = self._check_server(table, server, rrtype, reply_name, reply_class, def_acl)
+            if decided:
+                return st
         return SMTPD_CHECK_DUNNO
+
+    def _server_hosts(self, domain: str, rrtype: str) -> tuple[list[str] | None, int]:
+        """The hosts check_server_access() checks for DOMAIN: DOMAIN itself
+        for A, else its MX (DOMAIN when it has none) or NS records (of the
+        nearest parent that has them); (None, the status to return) when
+        there are none to check."""
+        if rrtype == "A":
+            return [domain], SMTPD_CHECK_DUNNO
+        ans = self.dns(domain, rrtype)
+        if ans.status == UNKNOWN:
+            return None, self.needs_dns(f"{rrtype} lookup of {domain}")
+        if ans.status == NULLMX:
+            return None, SMTPD_CHECK_DUNNO
+        if ans.status == NOTFOUND:
+            if rrtype == "MX":
+                ans = type(ans)(DNS_OK, (domain,))
+            elif rrtype == "NS":
+                d = domain
+                while "." in d and d.split(".", 1)[1]:
+                    d = d.split(".", 1)[1]
+                    ans = self.dns(d, "NS")
+                    if ans.status != NOTFOUND:
+                        break
+        if ans.status != DNS_OK:
+            self.note_cur(f"unable to look up {rrtype} host for {domain}: DNS {ans.status}")
+            return None, SMTPD_CHECK_DUNNO
+        return list(ans.records), SMTPD_CHECK_DUNNO
+
+    def _check_server(self, table, server: str, rrtype: str, reply_name, reply_class,
+                      def_acl) -> tuple[bool, int]:
+        """One host of check_server_access(): its address, or its name (not
+        for A) and then its addresses. (True, status) when that decides."""
+        if valid_hostaddr(server):
+            found, st = self.check_addr_access(table, server, reply_name, reply_class, def_acl)
+            return bool(st or found), st
+        if rrtype != "A":
+            found, st = self.check_domain_access(table, server, reply_name, reply_class, def_acl)
+            if st or found:
+                return True, st
+        a = self.dns(server, "A")
+        if a.status == UNKNOWN:
+            self.needs_dns(f"address lookup of {server}")
+            return False, SMTPD_CHECK_DUNNO
+        for ip in a.records:
+            found, st = self.check_addr_access(table, ip, reply_name, reply_class, def_acl)
+            if st or found:
+                return True, st
+        return False, SMTPD_CHECK_DUNNO
+
+
+# ---------------------------------------------------------------- access(5) actions
+# Each is called as action(ev, ucmd, text, reply_name, reply_class) with
+# UCMD the action word upper-cased and TEXT what follows it.
+def _dunno(ev: AccessChecks, ucmd: str, text: str, reply_name: str, reply_class: str) -> int:
+    if ev.cur is not None:
+        ev.cur.outcome = DUNNO
+    return SMTPD_CHECK_DUNNO
+
+
+def _ok(ev: AccessChecks, ucmd: str, text: str, reply_name: str, reply_class: str) -> int:
+    return SMTPD_CHECK_OK
+
+
+def _reject(ev: AccessChecks, ucmd: str, text: str, reply_name: str, reply_class: str) -> int:
+    if ucmd == "REJECT":
+        dsn, t = dsn_split("5.7.1", text)
+        code = ev.pint("access_map_reject_code", 554)
+    else:   # DEFER
+        dsn, t = dsn_split("4.7.1", text)
+        code = ev.pint("access_map_defer_code", 450)
+    return ev.check_reject(MAIL_ERROR_POLICY, code, dsn_fix(dsn, reply_class),
+                           f"<{reply_name}>: {reply_class} rejected: {t or 'Access denied'}")
+
+
+def _hangup(ev: AccessChecks, ucmd: str, text: str, reply_name: str, reply_class: str) -> int:
+    ev.note_cur("HANGUP: smtpd drops the connection without a reply (test feature)")
+    return ev.check_reject(MAIL_ERROR_POLICY, 421, "4.7.0", "connection dropped (HANGUP)")
+
+
+def _info(ev: AccessChecks, ucmd: str, text: str, reply_name: str, reply_class: str) -> int:
+    # INFO and WARN
+    if ev.cur is not None:
+        ev.cur.outcome = WARN if ucmd == "WARN" else DUNNO
+    ev.note_cur(f"{ucmd}: logged, evaluation goes on")
+    return SMTPD_CHECK_DUNNO
+
+
+def _message_action(ev: AccessChecks, ucmd: str, text: str, reply_name: str, reply_class: str) -> int:
+    # FILTER, HOLD, REDIRECT, BCC, PREPEND, DISCARD: what happens to the message
+    if ev.sender is None:
+        ev.note_cur(f"action {ucmd} is always skipped in client or helo restrictions "
+                    f"with smtpd_delay_reject = no")
+        if ev.cur is not None:
+            ev.cur.outcome = DUNNO
+        return SMTPD_CHECK_DUNNO
+    if ucmd == "DISCARD":
+        ev.discard = True
+        ev.note_cur("DISCARD: the message is accepted and silently discarded")
+        return SMTPD_CHECK_OK
+    if ucmd == "FILTER" and (not text or ":" not in text):
+        ev.note_cur("FILTER without transport:destination is ignored")
+    elif ucmd in ("REDIRECT", "BCC") and "@" not in text:
+        ev.note_cur(f"{ucmd} requires user@domain target: ignored")
+    else:
+        ev.note_cur(f"{ucmd} {text}: recorded for the message, does not decide the reply")
+    if ev.cur is not None:
+        ev.cur.outcome = DUNNO
+    return SMTPD_CHECK_DUNNO
+
+
+def _defer_if(ev: AccessChecks, ucmd: str, text: str, reply_name: str, reply_class: str) -> int:
+    # DEFER_IF_PERMIT and DEFER_IF_REJECT
+    dsn, t = dsn_split("4.7.1", text)
+    code = ev.pint("access_map_defer_code", 450)
+    reason = f"<{reply_name}>: {reply_class} rejected: {t or 'Service unavailable'}"
+    if ucmd == "DEFER_IF_PERMIT":
+        return ev.defer_if_permit2(None, MAIL_ERROR_POLICY, code, dsn_fix(dsn, reply_class), reason)
+    ev.defer_if(ev.defer_if_reject, MAIL_ERROR_POLICY, code, dsn_fix(dsn, reply_class), reason)
+    return SMTPD_CHECK_DUNNO
+
+
+_ACTIONS = {
+    "DUNNO": _dunno, "REJECT": _reject, "DEFER": _reject, "HANGUP": _hangup, "INFO": _info,
+    "WARN": _info, "FILTER": _message_action, "HOLD": _message_action, "REDIRECT": _message_action,
+    "BCC": _message_action, "PREPEND": _message_action, "DISCARD": _message_action,
+    "DEFER_IF_PERMIT": _defer_if, "DEFER_IF_REJECT": _defer_if, "OK": _ok, "RELAY": _ok,
+}

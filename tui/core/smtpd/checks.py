@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from tui.core.dns import OK as DNS_OK
-from tui.core.cache import TableFailure
 from tui.core.dns import NOTFOUND, NULLMX, TEMPFAIL, UNKNOWN
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_LOCAL, CLASS_RELAY, CLASS_TEXT, CLASS_VIRTUAL)
 from tui.core.postfix.dsn import dsn_fix
 from tui.core.postfix.mail_addr import mail_addr_find
+from tui.core.postfix.maps import TableFailure
 from tui.core.postfix.match_list import domain_list_match, namadr_list_match, parent_style
 from tui.core.postfix.valid_hostname import valid_hostaddr, valid_hostname, valid_mailhost_addr
 from tui.core.smtpd.access import AccessChecks

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from tui.core.dns import OK as DNS_OK
-from tui.core.cache import maps_find
 from tui.core.dns import TEMPFAIL, UNKNOWN, dnsxl_query
 from tui.core.postfix.dsn import dsn_fix, dsn_split
+from tui.core.postfix.maps import maps_find
 from tui.core.postfix.valid_hostname import valid_hostname
 from tui.core.smtpd.checks import BuiltinChecks
 from tui.core.smtpd.replies import _mac_expand

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.core.cache import TableFailure
+from tui.core.cache import resolve_addr
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
-from tui.core.rewrite.resolve import resolve_addr
+from tui.core.postfix.maps import TableFailure
 from tui.core.smtpd.envelope import Extracted, extract_addr
 from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
-from tui.core.smtpd.restrictions_mail import MailRestrictions
+from tui.core.smtpd import restrictions_client, restrictions_mail
+from tui.core.smtpd.dnsxl import DnsListChecks
 from tui.core.smtpd.state import (NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_REJECT, _Longjmp)
 from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
 
+
+# importing them registers every restriction's handler (registry.RESTRICTIONS)
+HANDLERS = (restrictions_client, restrictions_mail)
 
 RCPT_REQUIRED = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
                  "defer_if_permit", "check_relay_domains")
@@ -27,7 +31,7 @@ def evaluate(cfg, tx: Transaction, service: str = "smtp", resolver: Resolver | N
     return ev.run()
 
 
-class Evaluator(MailRestrictions):
+class Evaluator(DnsListChecks):
     """Evaluate smtpd restrictions for one transaction: the stages and smtpd's start-up checks."""
 
     # ------------------------------------------------------------ stages
@@ -83,14 +87,8 @@ class Evaluator(MailRestrictions):
         self.dip_sender = self.defer_if_permit.active
         if (self.vp.reject_unlisted_sender and status != SMTPD_CHECK_REJECT
                 and not self.sender_rcptmap_checked and not self.discard and sender):
-            sb = self.begin("smtpd_reject_unlisted_sender", "reject_unlisted_sender (implicit)", None,
-                            self.vp.src_unlisted_sender)
-            try:
-                status = self.check_sender_rcpt_maps(sender)
-            except _Longjmp as lj:
-                status = lj.status
-            sb.outcome = (REJECT if self.error_text[:1] == "5" else DEFER) if status == SMTPD_CHECK_REJECT else NO_MATCH
-            self.end(sb)
+            status = self._implicit_unlisted("smtpd_reject_unlisted_sender", "reject_unlisted_sender",
+                                             self.vp.src_unlisted_sender, self.check_sender_rcpt_maps, sender)
         self.sender = saved if saved is not None else sender
         return status
 
@@ -137,26 +135,40 @@ class Evaluator(MailRestrictions):
             if status == SMTPD_CHECK_REJECT:
                 break
         if status != SMTPD_CHECK_REJECT and self.defer_if_permit.active:
-            d = self.defer_if_permit
-            sb = self.begin("defer_if_permit", "deferred permit", None, None)
-            sb.detail = "an earlier restriction asked to turn a permit into a temporary error"
-            status = self.check_reject(d.cls, d.code, d.dsn, d.reason)
-            sb.outcome = DEFER
-            if d.step is not None and self.decider is sb:
-                self.decider = d.step
-                d.step.outcome = DEFER
-                d.step.reply = self.error_text
-            self.end(sb)
+            status = self._deferred_permit()
         if (vp.reject_unlisted_recipient and status != SMTPD_CHECK_REJECT
                 and not self.recipient_rcptmap_checked and not self.discard):
-            sb = self.begin("smtpd_reject_unlisted_recipient", "reject_unlisted_recipient (implicit)", None,
-                            vp.src_unlisted_recipient)
-            try:
-                status = self.check_recipient_rcpt_maps(recipient)
-            except _Longjmp as lj:
-                status = lj.status
-            sb.outcome = (REJECT if self.error_text[:1] == "5" else DEFER) if status == SMTPD_CHECK_REJECT else NO_MATCH
-            self.end(sb)
+            status = self._implicit_unlisted("smtpd_reject_unlisted_recipient", "reject_unlisted_recipient",
+                                             vp.src_unlisted_recipient, self.check_recipient_rcpt_maps,
+                                             recipient)
+        return status
+
+    def _deferred_permit(self) -> int:
+        """The end of RCPT with defer_if_permit raised and nothing rejected:
+        the temporary error it asked for (the step that raised it decides)."""
+        d = self.defer_if_permit
+        sb = self.begin("defer_if_permit", "deferred permit", None, None)
+        sb.detail = "an earlier restriction asked to turn a permit into a temporary error"
+        status = self.check_reject(d.cls, d.code, d.dsn, d.reason)
+        sb.outcome = DEFER
+        if d.step is not None and self.decider is sb:
+            self.decider = d.step
+            d.step.outcome = DEFER
+            d.step.reply = self.error_text
+        self.end(sb)
+        return status
+
+    def _implicit_unlisted(self, parameter: str, what: str, src, check, address: str) -> int:
+        """smtpd_reject_unlisted_sender/recipient = yes: CHECK (the sender's
+        or recipient's check_rcpt_maps) after the restrictions, as a step of
+        its own."""
+        sb = self.begin(parameter, f"{what} (implicit)", None, src)
+        try:
+            status = check(address)
+        except _Longjmp as lj:
+            status = lj.status
+        sb.outcome = (REJECT if self.error_text[:1] == "5" else DEFER) if status == SMTPD_CHECK_REJECT else NO_MATCH
+        self.end(sb)
         return status
 
     # ------------------------------------------------------------ startup
@@ -215,16 +227,7 @@ class Evaluator(MailRestrictions):
         if errs is None:
             errs = self.startup_errors()
         if errs:
-            errs = list(errs)
-            self.config_errors.extend(errs)
-            sb = self.begin("smtpd startup", "configuration check", None,
-                            self.source("smtpd_recipient_restrictions"))
-            sb.detail = errs[0].replace("fatal: ", "") + ". smtpd exits as soon as master hands it the " \
-                "connection: the client sees the connection closed without any greeting"
-            sb.outcome = REJECT
-            self.end(sb)
-            self.decider = sb
-            return self.finish(0, "", "connect")
+            return self._startup_failed(list(errs))
         delay = self.vp.delay_reject
         unevaluated = not_evaluated_notes(self)
         if unevaluated:
@@ -234,13 +237,23 @@ class Evaluator(MailRestrictions):
             helo, sender_text, rcpt_text, failed = command_filter(self, helo, sender_text, rcpt_text)
             if failed is not None:
                 return self.finish_reject(failed)
-        # connect
+        refused = self._connect_and_helo(helo, delay)
+        if refused is not None:
+            return refused
+        strict = self.pbool("strict_rfc821_envelopes")
+        refused = self._mail_from(helo, sender_text, delay, strict)
+        if refused is not None:
+            return refused
+        return self._rcpt_to(rcpt_text, strict)
+
+    def _connect_and_helo(self, helo: str | None, delay: bool) -> Trace | None:
+        """The connection and HELO/EHLO: the client and HELO restrictions
+        now when smtpd_delay_reject = no. A Trace when refused."""
         self.stage = "connect"
         if not delay:
             st = self.client_stage()
             if st == SMTPD_CHECK_REJECT:
                 return self.finish_reject("connect")
-        # helo
         self.stage = "helo"
         if helo is not None:
             self.helo_name = helo
@@ -248,20 +261,18 @@ class Evaluator(MailRestrictions):
                 st = self.helo_stage(helo)
                 if st == SMTPD_CHECK_REJECT:
                     return self.finish_reject("helo")
-        # mail
+        return None
+
+    def _mail_from(self, helo: str | None, sender_text: str, delay: bool, strict: bool) -> Trace | None:
+        """MAIL FROM: HELO required, the address's syntax, the sender
+        restrictions when smtpd_delay_reject = no, local_header_rewrite_clients,
+        strict_smtputf8 (STRICT: strict_rfc821_envelopes). A Trace when refused."""
         self.stage = "mail"
         self.where = "MAIL"
         if self.vp.helo_required and helo is None:
-            sb = self.begin("smtpd_helo_required", "smtpd_helo_required = yes", None,
-                            self.source("smtpd_helo_required"))
-            sb.outcome = REJECT
-            sb.reply = "503 5.5.1 Error: send HELO/EHLO first"
-            sb.detail = "the client sent MAIL FROM without HELO/EHLO"
-            self.end(sb)
-            self.decider = sb
-            self.error_text = sb.reply
-            return self.finish_reject("mail")
-        strict = self.pbool("strict_rfc821_envelopes")
+            return self._refused("smtpd_helo_required", "smtpd_helo_required = yes",
+                                 self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",
+                                 "the client sent MAIL FROM without HELO/EHLO")
         got = extract_addr(sender_text, strict)
         bad = self.bad_address(got, sender_text, "MAIL")
         if bad:
@@ -276,7 +287,11 @@ class Evaluator(MailRestrictions):
             return self.finish_reject("mail")
         if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
             return self.utf8_undeclared(sender, "MAIL")
-        # rcpt
+        return None
+
+    def _rcpt_to(self, rcpt_text: str, strict: bool) -> Trace:
+        """RCPT TO: the address's syntax, the postmaster exception, then
+        every restriction list smtpd_delay_reject left for now."""
         self.stage = "rcpt"
         got = extract_addr(rcpt_text, strict)
         bad = self.bad_address(got, rcpt_text, "RCPT")
@@ -298,18 +313,38 @@ class Evaluator(MailRestrictions):
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
 
+    def _startup_failed(self, errs: list[str]) -> Trace:
+        """smtpd's start-up checks failed: it exits when master hands it
+        the connection."""
+        self.config_errors.extend(errs)
+        sb = self.begin("smtpd startup", "configuration check", None,
+                        self.source("smtpd_recipient_restrictions"))
+        sb.detail = errs[0].replace("fatal: ", "") + ". smtpd exits as soon as master hands it the " \
+            "connection: the client sees the connection closed without any greeting"
+        sb.outcome = REJECT
+        self.end(sb)
+        self.decider = sb
+        return self.finish(0, "", "connect")
+
+    def _refused(self, parameter: str, entry: str, src, reply: str, detail: str) -> Trace:
+        """smtpd refuses the command of this stage with REPLY before (or
+        without) any restriction: a step of its own decides."""
+        sb = self.begin(parameter, entry, None, src)
+        sb.outcome = REJECT
+        sb.reply = reply
+        sb.detail = detail
+        self.end(sb)
+        self.decider = sb
+        self.error_text = reply
+        return self.finish_reject(self.stage)
+
     def utf8_undeclared(self, addr: str, where: str) -> Trace:
         """strict_smtputf8 = yes: a non-ASCII address without the SMTPUTF8
         parameter (which a trace never has) is refused (smtpd.c)."""
-        sb = self.begin("strict_smtputf8", "strict_smtputf8 = yes", None, self.source("strict_smtputf8"))
-        sb.outcome = REJECT
-        sb.reply = "553 5.6.7 Must declare SMTPUTF8 to send unicode address"
-        sb.detail = (f"<{addr}> is not ASCII and the {where} command has no SMTPUTF8 parameter "
-                     "(the trace assumes none)")
-        self.end(sb)
-        self.decider = sb
-        self.error_text = sb.reply
-        return self.finish_reject(self.stage)
+        return self._refused("strict_smtputf8", "strict_smtputf8 = yes", self.source("strict_smtputf8"),
+                             "553 5.6.7 Must declare SMTPUTF8 to send unicode address",
+                             f"<{addr}> is not ASCII and the {where} command has no SMTPUTF8 parameter "
+                             "(the trace assumes none)")
 
     def bad_address(self, got: Extracted, text: str, where: str):
         """smtpd's address syntax checks (extract_addr + smtpd_check_addr)."""
@@ -334,11 +369,6 @@ class Evaluator(MailRestrictions):
                     bad = True
         if not bad:
             return None
-        sb = self.begin("address syntax", f"{what} address syntax", None, None)
-        sb.outcome = REJECT
-        sb.reply = f"501 {dsn} Bad {what} address syntax"
-        sb.detail = f"smtpd refuses <{text}> before any restriction" + (f" ({why})" if why else "")
-        self.end(sb)
-        self.decider = sb
-        self.error_text = sb.reply
-        return self.finish_reject(self.stage)
+        return self._refused("address syntax", f"{what} address syntax", None,
+                             f"501 {dsn} Bad {what} address syntax",
+                             f"smtpd refuses <{text}> before any restriction" + (f" ({why})" if why else ""))

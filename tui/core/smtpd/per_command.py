@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 
-from tui.core.cache import table_lookup
 from tui.core.postfix.inet_addr_local import interface_addrs
 from tui.core.smtpd.state import DICT_ERR_RETRY, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK
 from tui.core.trace import DEFER, NOT_EVALUATED, NO_MATCH
@@ -80,7 +79,7 @@ def command_filter(st, helo: str | None, sender: str, recipient: str):
     lines.append(("rcpt", f"RCPT TO:<{recipient}>", "RCPT TO:"))
     for what, line, verb in lines:
         lk: list = []
-        found, value, err = table_lookup(st.tables, st.view, spec, line, lk, False)
+        found, value, err = st.tables.lookup(st.view, spec, line, lk, False)
         if not found and not err:
             continue
         sb = st.begin("smtpd_command_filter", spec, None, st.source("smtpd_command_filter"))
@@ -139,7 +138,7 @@ def local_rewrite_check(st) -> str | None:
             i += 1
             table = items[i]
         if table is not None:
-            found, _value, err = table_lookup(st.tables, st.view, table, st.client_addr, lk, False)
+            found, _value, err = st.tables.lookup(st.view, table, st.client_addr, lk, False)
             if found:
                 status = SMTPD_CHECK_OK
             elif err:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tui.core.cache import TableFailure
+from tui.core.cache import resolve_addr
 from tui.core.config.params import param_int
 from tui.core.postfix.addr_conf import CLASS_ALIAS, CLASS_LOCAL, RECIPIENT_MAPS, addr_conf
 from tui.core.postfix.dsn import dsn_fix, is_dsn
 from tui.core.postfix.mail_addr import mail_addr_find
-from tui.core.rewrite.resolve import Resolved, resolve_addr
+from tui.core.postfix.maps import TableFailure
+from tui.core.rewrite.resolve import Resolved
 
 
 @dataclass(slots=True)

@@ -6,14 +6,19 @@ same check), what kind of argument it takes from the next list item, and
 the deprecated aliases with the name Postfix recommends instead:
 
     @restriction("check_client_access", arg=TABLE)
-    def r_check_client_access(self, name, orig, arg, reply_name, reply_class, def_acl): ...
+    def r_check_client_access(c: Call[DnsListChecks]) -> int: ...
 
     @restriction("reject_unknown_client_hostname",
                  deprecated={"reject_unknown_client": "reject_unknown_client_hostname"})
-    def r_reject_unknown_client_hostname(...): ...
+    def r_reject_unknown_client_hostname(c: Call[DnsListChecks]) -> int: ...
 
     @restriction("check_relay_domains", replaces="reject_unauth_destination")
-    def r_check_relay_domains(...): ...
+    def r_check_relay_domains(c: Call[DnsListChecks]) -> int: ...
+
+A handler is given one Call: the evaluation (c.ev), the name smtpd matched
+(c.name), the argument its kind says it takes (c.arg, or c.table for
+TABLE) and the list's reply_name, reply_class and def_acl; it reads only
+what it uses.
 
 The evaluator's list walk, lint and the table inventory all read names,
 argument kinds and deprecations from RESTRICTIONS and nowhere else. Outside
@@ -23,7 +28,7 @@ import RESTRICTIONS`): importing the package registers every handler.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Generic, TypeVar
 
 # What follows a restriction name in a restriction list.
 NO_ARG = "none"        # nothing
@@ -32,7 +37,41 @@ DOMAIN = "domain"      # a DNS list domain (optional: the list may end)
 SERVICE = "service"    # check_policy_service's transport:server (optional)
 NUMBER = "number"      # sleep's seconds (optional)
 
-Handler = Callable[..., int]
+E = TypeVar("E")
+
+
+class Call(Generic[E]):
+    """One restriction as generic_checks calls it (smtpd_check.c: its
+    locals). ev: the evaluation. name: the restriction, lower case, as smtpd
+    matched it (for a bare type:table, the list's def_acl). arg: the next
+    list item when the registry's arg kind takes one (always there for
+    TABLE; may be None for DOMAIN, SERVICE and NUMBER; None for NO_ARG).
+    reply_name, reply_class, def_acl: the list's (what a reply names, the
+    kind of thing it names, the access check a bare type:table means).
+
+    generic_checks makes one per list walk and sets name and arg for each
+    restriction; a handler must not keep it."""
+
+    __slots__ = ("ev", "name", "arg", "reply_name", "reply_class", "def_acl")
+
+    def __init__(self, ev: E, reply_name: str, reply_class: str, def_acl: str | None) -> None:
+        self.ev = ev
+        self.name = ""
+        self.arg: str | None = None
+        self.reply_name = reply_name
+        self.reply_class = reply_class
+        self.def_acl = def_acl
+
+    @property
+    def table(self) -> str:
+        """The type:table argument of a TABLE restriction."""
+        arg = self.arg
+        if arg is None:   # the walk stops a list before a TABLE restriction without one
+            raise ValueError(f"restriction {self.name} called without its table")
+        return arg
+
+
+Handler = Callable[[Call[Any]], int]
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from tui.core.cache import TableFailure, maps_find
+from tui.core.cache import resolve_addr, route as route_recipient
 from tui.core.postfix.dsn import dsn_valid
-from tui.core.rewrite.resolve import resolve_addr
-from tui.core.rewrite.route import route as route_recipient
+from tui.core.postfix.maps import TableFailure, maps_find
 from tui.core.smtpd.state import (EvalState, MAIL_ERROR_DATA, MAIL_ERROR_RESOURCE, MAIL_ERROR_SOFTWARE, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK, SMTPD_CHECK_REJECT, _Defer, _Longjmp)
 from tui.core.trace import Trace, WARN
 
@@ -70,6 +69,42 @@ def _mac_expand(template: str, vals: dict) -> str:
         out += c
         i += 1
     return out
+
+
+def _with_footer(lines: list[str], footer: str, vals: dict) -> list[str]:
+    """The reply LINES with smtpd_reject_footer FOOTER ("\\n" separates its
+    lines, a leading "\\c" continues the last reply line) expanded with VALS
+    and added with the last line's code and DSN."""
+    last = lines[-1]
+    code = last[:3]
+    rest = last[4:]
+    dsn = rest.split(" ", 1)[0] if rest else ""
+    if not dsn_valid(dsn):
+        dsn = ""
+    lines = list(lines)
+    parts = footer.split("\\n")
+    added = False
+    for i, part in enumerate(parts):
+        text = _mac_expand(part[2:] if (i == 0 and part.startswith("\\c")) else part, vals)
+        if i == 0 and part.startswith("\\c"):
+            lines[-1] += text
+            continue
+        sep = "-" if i < len(parts) - 1 else " "
+        lines.append(f"{code}{sep}" + (f"{dsn} " if dsn else "") + text)
+        added = True
+    if added:
+        # every line but the last is a continuation line
+        lines = [ln[:3] + "-" + ln[4:] for ln in lines[:-1]] + [lines[-1]]
+    return lines
+
+
+def _soft_bounced(line: str) -> str:
+    """soft_bounce = yes: a 5XX reply line (and its 5.X.X DSN) as 4XX."""
+    if line[:1] == "5":
+        line = "4" + line[1:]
+        if line[4:5] == "5":
+            line = line[:4] + "4" + line[5:]
+    return line
 
 
 class Replies(EvalState):
@@ -180,43 +215,22 @@ class Replies(EvalState):
             footer = vp.footer
         lines = reply.split("\n")
         if footer:
-            last = lines[-1]
-            code = last[:3]
-            rest = last[4:]
-            dsn = rest.split(" ", 1)[0] if rest else ""
-            if not dsn_valid(dsn):
-                dsn = ""
-            vals = {"server_name": self.p("myhostname"), "client": self.namaddr, "client_port": "",
-                    "client_address": self.client_addr, "client_name": self.client_name,
-                    "reverse_client_name": self.reverse_name, "helo_name": self.helo_name or "",
-                    "localtime": ""}
-            for prefix, addr in (("sender", self.sender if self.stage == "rcpt" else None), ("recipient", None)):
-                vals[prefix] = "" if addr is None else (addr or "<>")
-                vals[prefix + "_name"] = "" if addr is None else (addr.rsplit("@", 1)[0] if addr else "<>")
-                vals[prefix + "_domain"] = "" if not addr or "@" not in addr else addr.rsplit("@", 1)[1]
-            parts = footer.split("\\n")
-            added = False
-            for i, part in enumerate(parts):
-                text = _mac_expand(part[2:] if (i == 0 and part.startswith("\\c")) else part, vals)
-                if i == 0 and part.startswith("\\c"):
-                    lines[-1] += text
-                    continue
-                sep = "-" if i < len(parts) - 1 else " "
-                lines.append(f"{code}{sep}" + (f"{dsn} " if dsn else "") + text)
-                added = True
-            if added:
-                # every line but the last is a continuation line
-                lines = [ln[:3] + "-" + ln[4:] for ln in lines[:-1]] + [lines[-1]]
+            lines = _with_footer(lines, footer, self._footer_values())
         if vp.soft_bounce:
-            out = []
-            for ln in lines:
-                if ln[:1] == "5":
-                    ln = "4" + ln[1:]
-                    if ln[4:5] == "5":
-                        ln = ln[:4] + "4" + ln[5:]
-                out.append(ln)
-            lines = out
+            lines = [_soft_bounced(ln) for ln in lines]
         return "\n".join(lines)
+
+    def _footer_values(self) -> dict:
+        """The $names a reject footer may use (smtpd_expand_lookup)."""
+        vals = {"server_name": self.p("myhostname"), "client": self.namaddr, "client_port": "",
+                "client_address": self.client_addr, "client_name": self.client_name,
+                "reverse_client_name": self.reverse_name, "helo_name": self.helo_name or "",
+                "localtime": ""}
+        for prefix, addr in (("sender", self.sender if self.stage == "rcpt" else None), ("recipient", None)):
+            vals[prefix] = "" if addr is None else (addr or "<>")
+            vals[prefix + "_name"] = "" if addr is None else (addr.rsplit("@", 1)[0] if addr else "<>")
+            vals[prefix + "_domain"] = "" if not addr or "@" not in addr else addr.rsplit("@", 1)[1]
+        return vals
 
     def finish(self, code: int, reply: str, stage: str, route_addr: str | None = None) -> Trace:
         reply = self.chat_reply(reply)

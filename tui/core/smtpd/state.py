@@ -107,7 +107,7 @@ class _ViewParams:
 
     A Config and its views never change once loaded (a new main.cf is a new
     Config), so these values cannot go stale; nothing here comes from a
-    table (table answers go through table_lookup and its generation-checked
+    table (table answers go through TableCache.lookup and its generation-checked
     caches). Values come from the service's own view (its master.cf -o
     overrides) except `main` and `alias_specs`, which trivial-rewrite takes
     from main.cf."""

@@ -1,10 +1,12 @@
 """The walk over one restriction list (smtpd_check.c generic_checks)."""
 from __future__ import annotations
 
+from typing import NoReturn
+
 from tui.core.model import Source
-from tui.core.smtpd.registry import NO_ARG, RESTRICTIONS, TABLE, keyword
+from tui.core.smtpd.registry import NO_ARG, RESTRICTIONS, TABLE, Call, keyword
 from tui.core.smtpd.replies import Replies
-from tui.core.smtpd.state import (DICT_ERR_RETRY, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK, SMTPD_CHECK_REJECT, _Longjmp)
+from tui.core.smtpd.state import (DICT_ERR_RETRY, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK, SMTPD_CHECK_REJECT, _Longjmp, _StepB)
 from tui.core.trace import DEFER, DUNNO, NO_MATCH, PERMIT, REJECT
 
 
@@ -107,58 +109,35 @@ class RestrictionWalk(Replies):
         saved_recursion = self.recursion
         self.recursion += 1
         stack = self.stack
+        c = Call(self, reply_name, reply_class, def_acl)   # what each handler is given
         try:
             for kind, name, lname, handler, arg, entry, pos, src, extra in parsed:
                 if self.discard:
                     break
                 if kind:
                     if kind == _R_WARN:
-                        sb = self.begin(parameter, name, pos, src)
-                        if self.warn_if_reject == 0:
-                            self.warn_if_reject = self.recursion
-                        self.end(sb, DUNNO, "the next restriction only warns instead of rejecting")
+                        self._warn_if_reject(parameter, name, pos, src)
                         continue
-                    if kind == _R_BAD:
-                        sb = self.begin(parameter, name, pos, src)
-                        self.reject_server_error(extra)
-                    # _R_TABLE
-                    if def_acl is None:
-                        sb = self.begin(parameter, name, pos, src)
-                        self.reject_server_error(
-                            f"specify one of (check_client_access, check_reverse_client_hostname_access, "
-                            f"check_helo_access, check_sender_access, check_recipient_access, "
-                            f"check_etrn_access) before {reply_class} restriction \"{name}\"")
-                    lname = def_acl
-                    r = RESTRICTIONS.get(def_acl or "")
-                    handler = None if r is None else r.handler
+                    # _R_BAD, _R_TABLE
+                    lname, handler = self._default_access_check(kind, parameter, name, pos, src, extra,
+                                                                reply_class, def_acl)
                 sb = self.begin(parameter, entry, pos, src)
                 if extra is not None:
                     sb.detail = extra
                 try:
                     if handler is not None:
-                        status = handler(self, lname, name, arg, reply_name, reply_class, def_acl)
+                        c.name = lname
+                        c.arg = arg
+                        status = handler(c)
                     else:
-                        status = self.one_other(name, reply_name, reply_class, def_acl)
+                        status = self.one_other(name, c)
                 except _Longjmp:
                     if sb.outcome == NO_MATCH:
                         sb.outcome = REJECT if self.error_text[:1] == "5" else DEFER
                     self.end(sb)
                     raise
                 if status < 0:
-                    if status == DICT_ERR_RETRY:
-                        try:
-                            self.reject_dict_retry(reply_name)
-                        except _Longjmp:
-                            sb.outcome = DEFER
-                            self.end(sb)
-                            raise
-                    else:
-                        try:
-                            self.reject_server_error()
-                        except _Longjmp:
-                            sb.outcome = DEFER
-                            self.end(sb)
-                            raise
+                    self._lookup_error(status, sb, reply_name)
                 if self.warn_if_reject >= self.recursion:
                     self.warn_if_reject = 0
                 if status == SMTPD_CHECK_OK:
@@ -180,21 +159,51 @@ class RestrictionWalk(Replies):
                 self.warn_if_reject = 0
         return status
 
-    # ------------------------------------------------------------ one restriction
-    # Each restriction smtpd knows is one handler below, called as
-    # handler(self, name, orig, arg, reply_name, reply_class, def_acl) with
-    # name the lower-cased restriction; the registry (smtpd/registry.py) maps
-    # every name to its handler. A name not registered is a restriction class or
-    # unknown (one_other).
-    def one(self, name: str, orig: str, arg, reply_name, reply_class, def_acl) -> int:
-        r = RESTRICTIONS.get(name)
-        h = None if r is None else r.handler
-        if h is None:
-            return self.one_other(orig, reply_name, reply_class, def_acl)
-        return h(self, name, orig, arg, reply_name, reply_class, def_acl)
+    def _warn_if_reject(self, parameter: str, name: str, pos: int, src: Source | None) -> None:
+        """warn_if_reject: the next restriction of this list only warns."""
+        sb = self.begin(parameter, name, pos, src)
+        if self.warn_if_reject == 0:
+            self.warn_if_reject = self.recursion
+        self.end(sb, DUNNO, "the next restriction only warns instead of rejecting")
 
-    def one_other(self, orig: str, reply_name, reply_class, def_acl) -> int:
-        # restriction class
+    def _default_access_check(self, kind: int, parameter: str, name: str, pos: int, src: Source | None,
+                              extra: str | None, reply_class: str, def_acl: str | None):
+        """A bare type:table in a list: the list's own access check (DEF_ACL)
+        with it as its table; returns (that restriction's name, its handler).
+        Without a def_acl, and for an access restriction without its table
+        (_R_BAD), smtpd stops with a server error."""
+        if kind == _R_BAD:
+            self.begin(parameter, name, pos, src)
+            self.reject_server_error(extra or "")
+        if def_acl is None:
+            self.begin(parameter, name, pos, src)
+            self.reject_server_error(
+                f"specify one of (check_client_access, check_reverse_client_hostname_access, "
+                f"check_helo_access, check_sender_access, check_recipient_access, "
+                f"check_etrn_access) before {reply_class} restriction \"{name}\"")
+        r = RESTRICTIONS.get(def_acl)
+        return def_acl, None if r is None else r.handler
+
+    def _lookup_error(self, status: int, sb: _StepB, reply_name: str) -> NoReturn:
+        """A handler's lookup error (status < 0): 451 4.3.0 for a table that
+        failed (DICT_ERR_RETRY), 451 4.3.5 otherwise."""
+        try:
+            if status == DICT_ERR_RETRY:
+                self.reject_dict_retry(reply_name)
+            self.reject_server_error()
+        except _Longjmp:
+            sb.outcome = DEFER
+            self.end(sb)
+            raise
+
+    # ------------------------------------------------------------ one restriction
+    # Each restriction smtpd knows is one handler (restrictions_client.py,
+    # restrictions_mail.py), called by generic_checks as handler(c) with c
+    # the list walk's registry.Call; the registry maps every name to its
+    # handler. A name not registered is a restriction class or unknown:
+    def one_other(self, orig: str, c: Call) -> int:
+        """ORIG (as written) is a restriction class, walked with the list's
+        reply names (C), or unknown (smtpd stops with a server error)."""
         cls = self.restriction_class(orig)
         if cls is not None:
             items, src = cls
@@ -202,7 +211,7 @@ class RestrictionWalk(Replies):
                 self.reject_server_error(f"restriction class {orig} expands into itself without end "
                                          f"(a real smtpd crashes on this: stack overflow)")
             self.note_cur(f"restriction class {orig} ({src})" if src else f"restriction class {orig}")
-            return self.generic_checks(orig, items, reply_name, reply_class, def_acl)
+            return self.generic_checks(orig, items, c.reply_name, c.reply_class, c.def_acl)
         self.reject_server_error(f"unknown smtpd restriction: \"{orig}\"")
         return SMTPD_CHECK_DUNNO  # not reached
 
