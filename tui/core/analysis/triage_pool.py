@@ -5,9 +5,9 @@ turns (service, Transaction) pairs into summaries with the triage's
 `summary` function. With `workers` = N > 1 (the CLI), N - 1 forked worker
 processes re-trace while this process is still reading the log (add()
 hands them batches, never more than two ahead of each worker); at the end
-(finish()) this process re-traces too, taking chunks from the back of what
-is left while the workers take them from the front, so that neither side
-waits for the other. Forking happens only in a single-threaded process,
+(finish()) this process re-traces too, taking small chunks from the back
+of what is left while the workers take jobs from the front, so that
+neither side waits for the other. Forking happens only in a single-threaded process,
 before anything was evaluated here (no database connection or file watch to
 share); otherwise, or when forking fails, everything is traced in this
 process.
@@ -18,8 +18,9 @@ import os
 from collections import deque
 from typing import Any, Callable
 
-# transactions per job handed to a worker while the log is read, and per
-# chunk shared out at the end (smaller: the last chunks decide when it ends)
+# transactions per job handed to a worker while the log is read; at the
+# end, the smallest job and what this process traces between two looks at
+# the workers (small: the last chunks decide when it ends)
 READING_BATCH = 500
 FINAL_CHUNK = 200
 # the fewest transactions left at the end worth starting workers for
@@ -114,17 +115,26 @@ class RetracePool:
         out = self._done
         if self._pool is None and len(left) >= FORK_AT_END:
             self._start()
-        chunks = deque(left[i:i + FINAL_CHUNK] for i in range(0, len(left), FINAL_CHUNK))
+        # the workers take from the front, in jobs of a quarter of what is
+        # left (few hand-overs: each one needs this process's threads, which
+        # wait for the GIL while this process traces), this process from
+        # the back in small chunks; each worker always has a second job
+        # queued, so that it never waits for this process
+        lo, hi = 0, len(left)
         try:
-            while chunks or self._jobs:
+            while lo < hi or self._jobs:
                 if self._pool is not None:
                     self._reap()
-                    while chunks and len(self._jobs) < self.workers - 1:
-                        self._jobs.append(self._pool.apply_async(_trace_chunk, (chunks.popleft(),)))
-                if chunks:
+                    while lo < hi and len(self._jobs) < 2 * (self.workers - 1):
+                        n = max(FINAL_CHUNK, (hi - lo) // (2 * self.workers))
+                        self._jobs.append(self._pool.apply_async(_trace_chunk, (left[lo:lo + n],)))
+                        lo += n
+                if lo < hi:
                     self._evaluated = True
-                    for key, (svc, tx) in chunks.pop():
+                    start = max(lo, hi - FINAL_CHUNK)
+                    for key, (svc, tx) in left[start:hi]:
                         out[key] = self.summary(svc, tx)
+                    hi = start
                 elif self._jobs:
                     out.update(self._jobs.pop(0).get())
                 if progress is not None:
