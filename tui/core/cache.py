@@ -385,7 +385,8 @@ def cross_evaluation(cache, key, compute):
 
 # ---------------------------------------------------------------- trivial-rewrite, remembered
 def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
-    """tui.core.rewrite.resolve.resolve_addr(), remembered.
+    """tui.core.rewrite.resolve.resolve_addr(), remembered (env.tables: a
+    TableCache).
 
     One evaluation (env.tables, a for_evaluation() copy) resolves an address
     once; a repeat gets the same Resolved, which callers must not change
@@ -395,9 +396,7 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     (_remembered_local): an address whose domain was seen costs a rewrite,
     not a table lookup.
     """
-    memo = getattr(env.tables, "_resolved", None)
-    if memo is None:
-        return _resolve_addr(env, addr, with_transport)
+    memo = env.tables._resolved
     key = (addr, with_transport)
     r = memo.get(key)
     if r is None:

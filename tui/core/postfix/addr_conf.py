@@ -55,8 +55,7 @@ class AddrConf:
                  "relay_transport", "default_transport", "relayhost", "delim",
                  "access_parent", "no_unknown_recipient_checks",
                  "recipient_mapping", "sender_mapping", "recipient_maps", "double_bounce",
-                 "virtual_alias_maps", "no_address_mappings", "content_filter",
-                 "alias_recursion_limit", "alias_expansion_limit", "propagate_virtual")
+                 "virtual_alias_maps")
 
     def __init__(self, view):
         self.swap_bangpath = param_bool(view, "swap_bangpath")
@@ -115,13 +114,6 @@ class AddrConf:
         self.recipient_maps = {p: tuple(param_list(view, p)) for p, _c, _w in RECIPIENT_MAPS.values()}
         self.double_bounce = (param(view, "double_bounce_sender") or "double-bounce").lower()
         self.virtual_alias_maps = tuple(param_list(view, "virtual_alias_maps"))
-        # route(): a service's receive_override_options and content_filter,
-        # main.cf's virtual alias expansion limits
-        self.no_address_mappings = "no_address_mappings" in param_list(view, "receive_override_options")
-        self.content_filter = param(view, "content_filter").strip()
-        self.alias_recursion_limit = param_int(view, "virtual_alias_recursion_limit", 1000)
-        self.alias_expansion_limit = param_int(view, "virtual_alias_expansion_limit", 1000)
-        self.propagate_virtual = "virtual" in param_list(view, "propagate_unmatched_extensions")
 
 
 def addr_conf(env, view) -> AddrConf:
@@ -135,6 +127,35 @@ def addr_conf(env, view) -> AddrConf:
     conf = memo.get(view)
     if conf is None:
         conf = memo[view] = AddrConf(view)
+    return conf
+
+
+class RouteConf:
+    """What route() reads besides AddrConf: the service's
+    receive_override_options and content_filter, main.cf's virtual alias
+    expansion settings. Read once per pair of views (route_conf())."""
+
+    __slots__ = ("no_address_mappings", "content_filter", "recursion_limit", "expansion_limit",
+                 "propagate")
+
+    def __init__(self, service, main):
+        self.no_address_mappings = "no_address_mappings" in param_list(service, "receive_override_options")
+        self.content_filter = param(service, "content_filter").strip()
+        self.recursion_limit = param_int(main, "virtual_alias_recursion_limit", 1000)
+        self.expansion_limit = param_int(main, "virtual_alias_expansion_limit", 1000)
+        self.propagate = "virtual" in param_list(main, "propagate_unmatched_extensions")
+
+
+def route_conf(env) -> RouteConf:
+    """The RouteConf of env.view and env.main, kept like addr_conf()'s."""
+    try:
+        memo = env.tables.config_memo
+    except AttributeError:
+        return RouteConf(env.view, env.main)
+    key = ("route settings", env.view, env.main)
+    conf = memo.get(key)
+    if conf is None:
+        conf = memo[key] = RouteConf(env.view, env.main)
     return conf
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from tui.core.postfix.addr_conf import addr_conf
+from tui.core.postfix.addr_conf import addr_conf, route_conf
 from tui.core.postfix.mail_addr import mail_addr_find
 from tui.core.postfix.maps import TableFailure
 from tui.core.rewrite.canonicalize import canonicalize
@@ -21,21 +21,20 @@ def route(env, address: str, resolve: Resolve = resolve_addr) -> Route:
     notes: list[str] = []
     expansion: list[str] = []
     view = env.main
-    conf = addr_conf(env, view)
-    service = addr_conf(env, env.view)
-    cf = service.content_filter
-    limit, expansion_limit = conf.alias_recursion_limit, conf.alias_expansion_limit
-    propagate = conf.propagate_virtual
+    settings = route_conf(env)
+    cf = settings.content_filter
+    limit, expansion_limit, propagate = settings.recursion_limit, settings.expansion_limit, settings.propagate
     if cf:
         notes.append(f"content_filter = {cf}: the message goes to that filter first and comes back "
                      f"through its re-injection listener; the route below is what happens after that")
-    if service.no_address_mappings:
+    if settings.no_address_mappings:
         notes.append("receive_override_options = no_address_mappings on this service: this smtpd's "
                      "cleanup does no virtual alias mapping; it happens after re-injection "
                      "(content filter) or not at all")
     finals: list[str] = []
     lookups_alias: list = []
 
+    conf = addr_conf(env, view)
     specs = conf.virtual_alias_maps
 
     def expand(addr: str, depth: int, seen: tuple):

@@ -237,23 +237,13 @@ class Evaluator(DnsListChecks):
             helo, sender_text, rcpt_text, failed = command_filter(self, helo, sender_text, rcpt_text)
             if failed is not None:
                 return self.finish_reject(failed)
-        refused = self._connect_and_helo(helo, delay)
-        if refused is not None:
-            return refused
-        strict = self.pbool("strict_rfc821_envelopes")
-        refused = self._mail_from(helo, sender_text, delay, strict)
-        if refused is not None:
-            return refused
-        return self._rcpt_to(rcpt_text, strict)
-
-    def _connect_and_helo(self, helo: str | None, delay: bool) -> Trace | None:
-        """The connection and HELO/EHLO: the client and HELO restrictions
-        now when smtpd_delay_reject = no. A Trace when refused."""
+        # connect
         self.stage = "connect"
         if not delay:
             st = self.client_stage()
             if st == SMTPD_CHECK_REJECT:
                 return self.finish_reject("connect")
+        # helo
         self.stage = "helo"
         if helo is not None:
             self.helo_name = helo
@@ -261,18 +251,14 @@ class Evaluator(DnsListChecks):
                 st = self.helo_stage(helo)
                 if st == SMTPD_CHECK_REJECT:
                     return self.finish_reject("helo")
-        return None
-
-    def _mail_from(self, helo: str | None, sender_text: str, delay: bool, strict: bool) -> Trace | None:
-        """MAIL FROM: HELO required, the address's syntax, the sender
-        restrictions when smtpd_delay_reject = no, local_header_rewrite_clients,
-        strict_smtputf8 (STRICT: strict_rfc821_envelopes). A Trace when refused."""
+        # mail
         self.stage = "mail"
         self.where = "MAIL"
         if self.vp.helo_required and helo is None:
             return self._refused("smtpd_helo_required", "smtpd_helo_required = yes",
                                  self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",
                                  "the client sent MAIL FROM without HELO/EHLO")
+        strict = self.pbool("strict_rfc821_envelopes")
         got = extract_addr(sender_text, strict)
         bad = self.bad_address(got, sender_text, "MAIL")
         if bad:
@@ -287,11 +273,7 @@ class Evaluator(DnsListChecks):
             return self.finish_reject("mail")
         if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
             return self.utf8_undeclared(sender, "MAIL")
-        return None
-
-    def _rcpt_to(self, rcpt_text: str, strict: bool) -> Trace:
-        """RCPT TO: the address's syntax, the postmaster exception, then
-        every restriction list smtpd_delay_reject left for now."""
+        # rcpt
         self.stage = "rcpt"
         got = extract_addr(rcpt_text, strict)
         bad = self.bad_address(got, rcpt_text, "RCPT")
