@@ -49,18 +49,29 @@ def resolve_addr(env, addr: str, with_transport: bool = True, *,
     view = env.main
     conf = addr_conf(env, view)
     lookups: list = []
-    a, rcpt_domain, domain_is_local = _rewrite(env, view, addr, conf, lookups, is_local or resolve_local)
+    a = addr.lower()
+    at = a.rfind("@")
+    rcpt_domain = a[at + 1:]
+    local_map = conf.local_map
+    # the common case first: "user@domain", canonical as it is (no white
+    # space or "<" around it, no source route, a domain that needs no
+    # ".$mydomain" and has no trailing dot), the domain not local: the
+    # rewrite loop would stop at once with the address lowered
+    if (at > 0 and rcpt_domain and local_map is not None and rcpt_domain[-1] != "."
+            and "[" not in rcpt_domain and a[0] != "<" and a[0] != "@" and not a[0].isspace()
+            and not a[-1].isspace() and ("." in rcpt_domain or not conf.append_dot_mydomain)
+            and local_map.get(rcpt_domain) is not True):
+        domain_is_local = False
+    else:
+        a, rcpt_domain, domain_is_local = _rewrite(env, view, addr, conf, lookups,
+                                                   is_local or resolve_local)
     # syntax of the domain
-    if rcpt_domain.startswith("["):
-        if not valid_literal(rcpt_domain):
+    if not (valid_literal(rcpt_domain) if rcpt_domain.startswith("[") else valid_hostname(rcpt_domain)):
+        numeric = _numeric_domain(env, view, a, rcpt_domain, lookups)
+        if numeric is None:
             return Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, True, lookups)
-    elif not valid_hostname(rcpt_domain):
-        if not (valid_hostaddr(rcpt_domain) and param_bool(view, "resolve_numeric_domain")):
-            return Resolved(a, CLASS_DEFAULT, rcpt_domain, "", "", False, True, lookups)
-        a = a.rsplit("@", 1)[0] + "@[" + rcpt_domain + "]"
-        rcpt_domain = "[" + rcpt_domain + "]"
-        if resolve_local(env, view, rcpt_domain, lookups) > 0:
-            domain_is_local = True
+        a, rcpt_domain, local = numeric
+        domain_is_local = domain_is_local or local
     # routed: the local part (up to the first "@", "!" or "%") is not all
     # that precedes the domain (after the last "@")
     at = len(a) - len(rcpt_domain) - 1
@@ -93,21 +104,22 @@ def resolve_addr(env, addr: str, with_transport: bool = True, *,
     return res
 
 
+def _numeric_domain(env, view, a: str, rcpt_domain: str, lookups: list):
+    """A domain that is not a valid host name or literal: with
+    resolve_numeric_domain = yes an address in it becomes the literal
+    ([addr]): (the address, the literal, is it local); None: a syntax error."""
+    if (rcpt_domain.startswith("[") or not valid_hostaddr(rcpt_domain)
+            or not param_bool(view, "resolve_numeric_domain")):
+        return None
+    literal = "[" + rcpt_domain + "]"
+    return (a.rsplit("@", 1)[0] + "@" + literal, literal,
+            resolve_local(env, view, literal, lookups) > 0)
+
+
 def _rewrite(env, view, addr: str, conf: AddrConf, lookups: list, is_local: LocalTest):
-    """resolve_addr()'s rewrite: (the address, lower-cased, with its local
-    domains taken off and one put back, its domain, is that domain local)."""
-    a = addr.lower()
-    at = a.rfind("@")
-    dom = a[at + 1:]
-    local_map = conf.local_map
-    # the common case first: "user@domain", canonical as it is (no white
-    # space or "<" around it, no source route, a domain that needs no
-    # ".$mydomain" and has no trailing dot), the domain not local: the
-    # rewrite loop would stop at once with the address lowered
-    if (at > 0 and dom and local_map is not None and dom[-1] != "." and "[" not in dom
-            and a[0] != "<" and a[0] != "@" and not a[0].isspace() and not a[-1].isspace()
-            and ("." in dom or not conf.append_dot_mydomain) and local_map.get(dom) is not True):
-        return a, dom, False
+    """resolve_addr()'s rewrite of an address that is not the common case:
+    (the address, lower-cased, with its local domains taken off and one put
+    back, its domain, is that domain local)."""
     a, saved_domain = _strip_local_domains(env, view, canonicalize(view, addr, conf).lower(), conf,
                                            lookups, is_local)
     if "@" in a:

@@ -16,9 +16,8 @@ the deprecated aliases with the name Postfix recommends instead:
     def r_check_relay_domains(c: Call[DnsListChecks]) -> int: ...
 
 A handler is given one Call: the evaluation (c.ev), the name smtpd matched
-(c.name), the argument its kind says it takes (c.arg, or c.table for
-TABLE) and the list's reply_name, reply_class and def_acl; it reads only
-what it uses.
+(c.name), the argument its kind says it takes (c.arg) and the list's
+reply_name, reply_class and def_acl; it reads only what it uses.
 
 The evaluator's list walk, lint and the table inventory all read names,
 argument kinds and deprecations from RESTRICTIONS and nowhere else. Outside
@@ -44,31 +43,24 @@ class Call(Generic[E]):
     """One restriction as generic_checks calls it (smtpd_check.c: its
     locals). ev: the evaluation. name: the restriction, lower case, as smtpd
     matched it (for a bare type:table, the list's def_acl). arg: the next
-    list item when the registry's arg kind takes one (always there for
-    TABLE; may be None for DOMAIN, SERVICE and NUMBER; None for NO_ARG).
+    list item when the registry's arg kind takes one: a str for TABLE (the
+    walk stops a list before an access restriction without its table),
+    a str or None for DOMAIN, SERVICE and NUMBER, None for NO_ARG.
     reply_name, reply_class, def_acl: the list's (what a reply names, the
     kind of thing it names, the access check a bare type:table means).
 
-    generic_checks makes one per list walk and sets name and arg for each
-    restriction; a handler must not keep it."""
+    generic_checks makes one per list walk (it is the only maker: no
+    __init__, whose call would cost every walk) and sets name and arg for
+    each restriction; a handler must not keep it."""
 
     __slots__ = ("ev", "name", "arg", "reply_name", "reply_class", "def_acl")
 
-    def __init__(self, ev: E, reply_name: str, reply_class: str, def_acl: str | None) -> None:
-        self.ev = ev
-        self.name = ""
-        self.arg: str | None = None
-        self.reply_name = reply_name
-        self.reply_class = reply_class
-        self.def_acl = def_acl
-
-    @property
-    def table(self) -> str:
-        """The type:table argument of a TABLE restriction."""
-        arg = self.arg
-        if arg is None:   # the walk stops a list before a TABLE restriction without one
-            raise ValueError(f"restriction {self.name} called without its table")
-        return arg
+    ev: E
+    name: str
+    arg: Any            # see above: what the registry's arg kind says
+    reply_name: str
+    reply_class: str
+    def_acl: str | None
 
 
 Handler = Callable[[Call[Any]], int]

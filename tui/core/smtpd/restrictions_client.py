@@ -17,7 +17,7 @@ from tui.core.trace import NOT_EVALUATED
 @restriction("check_client_access", arg=TABLE)
 def r_check_client_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
-    return ev.check_namadr_access(c.table, ev.client_name, ev.client_addr, ev.namaddr, NAME_CLIENT,
+    return ev.check_namadr_access(c.arg, ev.client_name, ev.client_addr, ev.namaddr, NAME_CLIENT,
                                   c.def_acl)
 
 
@@ -31,7 +31,7 @@ def r_check_helo_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     helo = ev.helo_name
     if helo is not None:
-        found, st = ev.check_domain_access(c.table, helo, helo, NAME_HELO, c.def_acl)
+        found, st = ev.check_domain_access(c.arg, helo, helo, NAME_HELO, c.def_acl)
         return st
     ev.note_cur("no HELO/EHLO name")
     return SMTPD_CHECK_DUNNO
@@ -42,11 +42,11 @@ def r_check_sender_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     sender = ev.sender
     if sender:
-        found, st = ev.check_mail_access(c.table, sender, sender, NAME_SENDER, c.def_acl)
+        found, st = ev.check_mail_access(c.arg, sender, sender, NAME_SENDER, c.def_acl)
         return st
     if sender is not None and sender == "":
         key = ev.p("smtpd_null_access_lookup_key") or "<>"
-        found, st = ev.check_access(c.table, key, False, sender, NAME_SENDER, c.def_acl)
+        found, st = ev.check_access(c.arg, key, False, sender, NAME_SENDER, c.def_acl)
         return st
     return SMTPD_CHECK_DUNNO
 
@@ -56,7 +56,7 @@ def r_check_recipient_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     rcpt = ev.recipient
     if rcpt is not None:
-        found, st = ev.check_mail_access(c.table, rcpt, rcpt, NAME_RECIPIENT, c.def_acl)
+        found, st = ev.check_mail_access(c.arg, rcpt, rcpt, NAME_RECIPIENT, c.def_acl)
         return st
     return SMTPD_CHECK_DUNNO
 
@@ -189,7 +189,7 @@ def r_permit_inet_interfaces(c: Call[DnsListChecks]) -> int:
 @restriction("check_reverse_client_hostname_access", arg=TABLE)
 def r_check_reverse_client_hostname_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
-    st = ev.check_namadr_access(c.table, ev.reverse_name, ev.client_addr, ev.reverse_name,
+    st = ev.check_namadr_access(c.arg, ev.reverse_name, ev.client_addr, ev.reverse_name,
                                 NAME_REV_CLIENT, c.def_acl)
     ev.forbid_allowlist(c.name, st, ev.reverse_name)
     return st
@@ -257,7 +257,7 @@ def r_check_sasl_access(c: Call[DnsListChecks]) -> int:
     tx = ev.tx
     if ev.vp.sasl_enable:
         if tx.sasl_login:
-            found, st = ev.check_access(c.table, tx.sasl_login, False, tx.sasl_login, NAME_SASL, c.def_acl)
+            found, st = ev.check_access(c.arg, tx.sasl_login, False, tx.sasl_login, NAME_SASL, c.def_acl)
             return st
         return SMTPD_CHECK_DUNNO
     ev.warnings.append(f"restriction `{c.name}' ignored: no SASL support")
@@ -269,7 +269,7 @@ def r_check_sasl_access(c: Call[DnsListChecks]) -> int:
 def r_check_client_server_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     if ev.client_name.lower() != "unknown":
-        st = ev.check_server_access(c.table, ev.client_name, c.name.split("_")[2].upper(),
+        st = ev.check_server_access(c.arg, ev.client_name, c.name.split("_")[2].upper(),
                                     ev.namaddr, NAME_CLIENT, c.def_acl)
         ev.forbid_allowlist(c.name, st, ev.client_name)
         return st
@@ -282,7 +282,7 @@ def r_check_client_server_access(c: Call[DnsListChecks]) -> int:
 def r_check_reverse_client_server_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     if ev.reverse_name.lower() != "unknown":
-        st = ev.check_server_access(c.table, ev.reverse_name, c.name.split("_")[4].upper(),
+        st = ev.check_server_access(c.arg, ev.reverse_name, c.name.split("_")[4].upper(),
                                     ev.reverse_name, NAME_REV_CLIENT, c.def_acl)
         ev.forbid_allowlist(c.name, st, ev.reverse_name)
         return st
@@ -330,7 +330,7 @@ def r_check_helo_server_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     helo = ev.helo_name
     if helo is not None:
-        st = ev.check_server_access(c.table, helo, c.name.split("_")[2].upper(), helo, NAME_HELO,
+        st = ev.check_server_access(c.arg, helo, c.name.split("_")[2].upper(), helo, NAME_HELO,
                                     c.def_acl)
         ev.forbid_allowlist(c.name, st, helo)
         return st

@@ -10,6 +10,8 @@ from tui.core.smtpd.state import (DICT_ERR_RETRY, SMTPD_CHECK_DUNNO, SMTPD_CHECK
 from tui.core.trace import DEFER, DUNNO, NO_MATCH, PERMIT, REJECT
 
 
+_new = object.__new__
+
 # What one entry of a parsed restriction list is (see _parse_restrictions).
 _R_PLAIN = 0     # a restriction (with its argument, if it takes one)
 _R_WARN = 1      # warn_if_reject
@@ -109,7 +111,12 @@ class RestrictionWalk(Replies):
         saved_recursion = self.recursion
         self.recursion += 1
         stack = self.stack
-        c = Call(self, reply_name, reply_class, def_acl)   # what each handler is given
+        steps = self.steps
+        c: Call = _new(Call)   # what each handler is given (see Call)
+        c.ev = self
+        c.reply_name = reply_name
+        c.reply_class = reply_class
+        c.def_acl = def_acl
         try:
             for kind, name, lname, handler, arg, entry, pos, src, extra in parsed:
                 if self.discard:
@@ -121,7 +128,9 @@ class RestrictionWalk(Replies):
                     # _R_BAD, _R_TABLE
                     lname, handler = self._default_access_check(kind, parameter, name, pos, src, extra,
                                                                 reply_class, def_acl)
-                sb = self.begin(parameter, entry, pos, src)
+                sb = _StepB(parameter, entry, pos, src, self.stage, len(stack))   # self.begin() inlined
+                steps.append(sb)
+                stack.append(sb)
                 if extra is not None:
                     sb.detail = extra
                 try:
