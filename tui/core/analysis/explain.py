@@ -18,13 +18,12 @@ from __future__ import annotations
 import ipaddress
 
 from tui.core.analysis.suggest import Change, join_list, prove
-from tui.core.cache import TableFailure
+from tui.core.cache import resolve_addr, TableFailure
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import FrozenRecord
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_TEXT,
                                         CLASS_VIRTUAL)
 from tui.core.postfix.match_list import namadr_list_match, parent_style
-from tui.core.rewrite.resolve import resolve_addr
 from tui.core.smtpd import Evaluator, evaluate
 from tui.core.trace import Step, Trace
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from tui.core.cache import shared_cache
+from tui.core.cache import resolve_addr, shared_cache
 from tui.core.config.loader import Config
 from tui.core.config.main_cf import MainEntry
 from tui.core.dns import OfflineResolver, Resolver
@@ -40,7 +40,6 @@ from tui.core.model import FrozenRecord, Source
 from tui.core.postfix.addr_conf import CLASS_DEFAULT
 from tui.core.postfix.inet_addr_local import interface_addrs
 from tui.core.postfix.match_list import namadr_list_match, parent_style
-from tui.core.rewrite.resolve import resolve_addr
 from tui.core.smtpd import Evaluator, evaluate
 from tui.core.trace import Trace, Transaction
 
