@@ -7,7 +7,7 @@ for any FileTable (tables/files.py). Also here: the RFC 822 tokenizer
 from __future__ import annotations
 
 from tui.core.model import Diagnostic
-from tui.core.tables.base import Entry, LookupResult, _valid_utf8, logical_lines
+from tui.core.tables.base import Entry, LookupResult, _valid_utf8, entries_page, logical_lines
 from tui.core.tables.files import _MAX_DIAGS, _WS, FileTable
 from tui.core.tables.index_status import shorten
 from tui.core.tables.indexed import IndexFormatError, dict_get
@@ -155,19 +155,9 @@ class AliasTable(FileTable):
     def _entries(self, offset, limit, search):
         if not self._load():
             return self._index_entries(offset, limit, search)
-        out: list[Entry] = []
         s = search.lower() if search else None
-        skipped = 0
-        for key, (value, line) in self._aliases.items():
-            if s and s not in key and s not in value.lower():
-                continue
-            if skipped < offset:
-                skipped += 1
-                continue
-            if len(out) >= limit:
-                break
-            out.append(Entry(key, value, line))
-        return out
+        return entries_page((Entry(key, value, line) for key, (value, line) in self._aliases.items()
+                             if not s or s in key or s in value.lower()), offset, limit)
 
     def close(self) -> None:
         super().close()

@@ -3,7 +3,8 @@ the text helpers the table families share."""
 from __future__ import annotations
 
 import os
-from typing import Literal
+from itertools import islice
+from typing import Iterable, Literal
 
 from tui.core import safeio
 from tui.core.model import Diagnostic, FrozenRecord
@@ -181,6 +182,12 @@ class Folder:
         if self.utf8:
             return key.casefold()
         return key.encode("utf-8", "surrogateescape").lower().decode("utf-8", "surrogateescape")
+
+
+def entries_page(entries: Iterable[Entry], offset: int, limit: int) -> list[Entry]:
+    """Entries offset .. offset + limit - 1 of ENTRIES (already filtered by
+    the search), reading no further than that."""
+    return list(islice(entries, offset, offset + max(limit, 0)))
 
 
 def _valid_utf8(key: str) -> bool:

@@ -17,7 +17,7 @@ import ipaddress
 import re
 
 from tui.core.model import Diagnostic
-from tui.core.tables.base import Entry, LookupResult, Table, logical_lines
+from tui.core.tables.base import Entry, LookupResult, Table, entries_page, logical_lines
 
 _WS = " \t\r\n\f\v"
 _IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
@@ -217,16 +217,6 @@ class CidrTable(Table):
         return sum(1 for r in self.rules if r.kind == "rule")
 
     def _entries(self, offset, limit, search):
-        out, skipped = [], 0
-        for r in self.rules:
-            if r.kind != "rule":
-                continue
-            if search and search.lower() not in (r.source + " " + r.result).lower():
-                continue
-            if skipped < offset:
-                skipped += 1
-                continue
-            out.append(Entry(r.source, r.result, r.line))
-            if len(out) >= limit:
-                break
-        return out
+        s = search.lower() if search else None
+        return entries_page((Entry(r.source, r.result, r.line) for r in self.rules if r.kind == "rule"
+                             and (not s or s in (r.source + " " + r.result).lower())), offset, limit)

@@ -50,10 +50,11 @@ from __future__ import annotations
 
 import re
 import threading
+from itertools import islice
 
 from tui.core import safeio
 from tui.core.model import Diagnostic
-from tui.core.tables.base import Entry, LookupResult
+from tui.core.tables.base import Entry, LookupResult, entries_page
 from tui.core.tables.index_status import IndexStatus, file_stamp, shorten
 from tui.core.tables.indexed import IndexFormatError, decode_key, decode_value, dict_get, open_index
 
@@ -304,20 +305,13 @@ class FileTable(IndexStatus):
         """Entries from the index (no source to show): no line numbers."""
         if self._reader is None:
             return []
-        out: list[Entry] = []
         s = search.lower() if search else None
-        skipped = 0
+        out: list[Entry] = []
+        rows = (Entry(decode_key(k), decode_value(v), None) for k, v in self._reader.items())
         try:
-            for k, v in self._reader.items():
-                key, value = decode_key(k), decode_value(v)
-                if s and s not in key.lower() and s not in value.lower():
-                    continue
-                if skipped < offset:
-                    skipped += 1
-                    continue
-                if len(out) >= limit:
-                    break
-                out.append(Entry(key, value, None))
+            # extend() keeps what was read before an error in the index
+            out.extend(islice((e for e in rows if not s or s in e.key.lower() or s in e.value.lower()),
+                              offset, offset + max(limit, 0)))
         except (IndexFormatError, OSError):
             pass
         return out
@@ -328,20 +322,16 @@ class FileTable(IndexStatus):
         out: list[Entry] = []
         if search:
             s = search.lower().encode("utf-8", "surrogateescape")
-            skipped = 0
             data = self._data
-            for kb, off in self._src_index.items():
-                if s not in kb:
-                    end = data.find(b"\n", off)
-                    if s not in data[off:end if end >= 0 else len(data)].lower():
-                        continue
-                if skipped < offset:
-                    skipped += 1
-                    continue
-                out.append(Entry(_dec(kb), self._value_at(off), self._line_of(off)))
-                if len(out) >= limit:
-                    break
-            return out
+
+            def matches(kb: bytes, off: int) -> bool:
+                if s in kb:
+                    return True
+                end = data.find(b"\n", off)
+                return s in data[off:end if end >= 0 else len(data)].lower()
+
+            return entries_page((Entry(_dec(kb), self._value_at(off), self._line_of(off))
+                                 for kb, off in self._src_index.items() if matches(kb, off)), offset, limit)
         if self._order is None or len(self._order) != len(self._src_index):
             # a list of keys in file order makes deep pages O(limit)
             self._order = list(self._src_index)

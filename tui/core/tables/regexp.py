@@ -49,7 +49,7 @@ import re
 import regex as _regex
 
 from tui.core.model import Diagnostic
-from tui.core.tables.base import Entry, LookupResult, Table, logical_lines
+from tui.core.tables.base import Entry, LookupResult, Table, entries_page, logical_lines
 from tui.core.tables.regexp_bound import Pattern, bounded_search, native_args
 from tui.core.tables.regexp_syntax import TranslateError, translate_pcre, translate_posix
 
@@ -316,18 +316,6 @@ class RegexpTable(Table):
         return sum(1 for r in self.rules if r.kind == "rule")
 
     def _entries(self, offset, limit, search):
-        out = []
-        skipped = 0
-        for r in self.rules:
-            if r.kind != "rule":
-                continue
-            key = r.source
-            if search and search.lower() not in (key + " " + r.result).lower():
-                continue
-            if skipped < offset:
-                skipped += 1
-                continue
-            out.append(Entry(key, r.result, r.line))
-            if len(out) >= limit:
-                break
-        return out
+        s = search.lower() if search else None
+        return entries_page((Entry(r.source, r.result, r.line) for r in self.rules if r.kind == "rule"
+                             and (not s or s in (r.source + " " + r.result).lower())), offset, limit)
