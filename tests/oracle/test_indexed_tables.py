@@ -353,3 +353,22 @@ def test_running_postmap_while_the_table_is_open(confdir, type_):
     assert {k: t.lookup(k).value for k in ["example.com", "new.example"] if t.lookup(k).found} == theirs
     assert t.status.state == "ok", t.status
     assert t.lookup("new.example").where == f"{src}:1"
+
+
+@pytest.mark.parametrize("type_", ("hash", "btree"))
+def test_key_bytes_inside_other_items_of_its_page(confdir, type_):
+    """A Berkeley DB page is searched for a key's bytes: the same bytes
+    inside another key or a value on the page (a small table has one or
+    two pages) must not answer. Values carry the byte that starts a stored
+    item (0x01) followed by other keys, in both orders of insertion."""
+    src = confdir / "access"
+    lines = ["b.example OK b", "a.example REJECT \x01b.example\x00x", "c.example REJECT \x01a.example",
+             "xa.example OK xa", "a.examplex OK ax", "d.example \x01c.example\x01d.example"]
+    _write(src, "\n".join(lines) + "\n", time.time() - 60)
+    spec = f"{type_}:{src}"
+    postmap_build(confdir, spec)
+    keys = ["a.example", "b.example", "c.example", "d.example", "xa.example", "a.examplex",
+            "example", "a.exampl", ".example", "REJECT", "x"]
+    theirs, _ = postmap_batch(confdir, spec, keys)
+    assert len(theirs) == 6
+    assert ours_batch(spec, keys, view_for(confdir)) == theirs

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import bisect
 import struct
-from collections.abc import Iterable
 
 from tui.core.tables.indexed.reader import IndexFormatError, IndexReader
 
@@ -69,6 +68,25 @@ def ham_func5(key: bytes) -> int:
     return h
 
 
+# a trace asks several hash files for the same keys (a domain of relay_domains,
+# virtual_mailbox_domains, an access map...): each hash function's answers
+# are remembered, a bounded number of them
+_HASH_MEMO_MAX = 4096
+
+
+def _remembering(fn):
+    memo: dict[bytes, int] = {}
+
+    def hashed(key: bytes) -> int:
+        h = memo.get(key)
+        if h is None:
+            if len(memo) >= _HASH_MEMO_MAX:
+                memo.clear()
+            h = memo[key] = fn(key)
+        return h
+    return hashed
+
+
 def ham_func4(key: bytes) -> int:
     """Chris Torek's hash (h * 33 + c), the default of old DB versions."""
     h = 0
@@ -77,13 +95,7 @@ def ham_func4(key: bytes) -> int:
     return h
 
 
-def _log2(num: int) -> int:
-    """__db_log2: the smallest i with 2**i >= num."""
-    i, limit = 0, 1
-    while limit < num:
-        limit <<= 1
-        i += 1
-    return i
+_HASHES = [(fn, _remembering(fn)) for fn in (ham_func5, ham_func4)]
 
 
 class _BdbReader(IndexReader):
@@ -202,13 +214,14 @@ class HashReader(_BdbReader):
         if self.max_bucket >= self.npages:
             raise IndexFormatError(f"{self.path}: {self.max_bucket + 1} buckets in {self.npages} pages")
         self._hash = None  # unknown hash function: every bucket is searched
-        for fn in (ham_func5, ham_func4):
+        for fn, remembered in _HASHES:
             if fn(_CHARKEY) == charkey:
-                self._hash = fn
+                self._hash = remembered
                 break
 
     def _bucket_page(self, bucket: int) -> int:
-        return bucket + self.spares[_log2(bucket + 1)]
+        # __db_log2(bucket + 1), the smallest i with 2**i >= bucket + 1
+        return bucket + self.spares[bucket.bit_length()]
 
     def _chain(self, bucket: int):
         """The pages of one bucket, bounded."""
@@ -256,57 +269,74 @@ class HashReader(_BdbReader):
         return srt[i] if i < len(srt) else self.pagesize
 
     def get(self, key: bytes) -> bytes | None:
-        buckets: Iterable[int]
         if self._hash is None:
-            buckets = range(self.max_bucket + 1)
-        else:
-            b = self._hash(key) & self.high_mask
-            if b > self.max_bucket:
-                b &= self.low_mask
-            buckets = (b,)
-        want = len(key) + 1
+            for b in range(self.max_bucket + 1):
+                v = self._get_in(b, key)
+                if v is not None:
+                    return v
+            return None
+        b = self._hash(key) & self.high_mask
+        if b > self.max_bucket:
+            b &= self.low_mask
+        return self._get_in(b, key)
+
+    def _get_in(self, bucket: int, key: bytes) -> bytes | None:
+        """KEY's value in BUCKET's pages, or None."""
         ps = self.pagesize
         # Berkeley DB stores a key on the page unless it is longer than a
         # quarter page (ISBIG): then it is an off-page item
-        on_page = len(key) <= ps // 4
-        needle = bytes((H_KEYDATA,)) + key
-        for b in buckets:
-            for p, hdr in self._chain(b):
-                n = hdr[3]
-                if n % 2:
-                    raise IndexFormatError(f"{self.path}: hash page {hdr[0]} has an odd number of items")
-                lo = PAGE_HDR + 2 * n
-                if lo > ps:
-                    raise IndexFormatError(f"{self.path}: page with {n} items does not fit")
-                offs = struct.unpack_from(f"{self.bo}{n}H", p, PAGE_HDR)
-                if on_page:
-                    # find the key's bytes on the page, then check that an
-                    # item starts there and ends right after them
-                    pos = p.find(needle, lo)
-                    if pos < 0:
-                        continue
-                    keys = offs[0::2]
-                    while pos >= 0:
-                        i = keys.index(pos) if pos in keys else None
-                        if i is not None and self._end(offs, pos) == pos + want:
-                            ds = offs[2 * i + 1]
+        if len(key) > ps // 4:
+            for p, hdr in self._chain(bucket):
+                v = self._offpage_key_get(p, hdr[3], key)
+                if v is not None:
+                    return v
+            return None
+        needle = b"\x01" + key  # H_KEYDATA, then the key's bytes
+        want = len(key) + 1
+        for p, hdr in self._chain(bucket):
+            n = hdr[3]
+            lo = PAGE_HDR + 2 * n
+            if n % 2 or lo > ps:
+                raise IndexFormatError(f"{self.path}: hash page {hdr[0]} with {n} items")
+            # find the key's bytes on the page, then check that a key item
+            # starts there and ends right after them
+            pos = p.find(needle, lo)
+            if pos < 0:
+                continue
+            offs = struct.unpack_from(f"{self.bo}{n}H", p, PAGE_HDR)
+            srt = sorted(offs)
+            while pos >= 0:
+                j = bisect.bisect_right(srt, pos)  # an item ends where the next one starts
+                if (srt[j] if j < n else ps) == pos + want:
+                    for i in range(0, n, 2):
+                        if offs[i] == pos:
+                            ds = offs[i + 1]
                             if ds < lo or ds >= ps:
                                 raise IndexFormatError(f"{self.path}: item offset {ds} outside its page")
-                            return self._item(p, ds, self._end(offs, ds))
-                        pos = p.find(needle, pos + 1)
-                    continue
-                for i in range(0, n, 2):
-                    ks = offs[i]
-                    if ks < lo or ks >= ps:
-                        raise IndexFormatError(f"{self.path}: item offset {ks} outside its page")
-                    if p[ks] != H_OFFPAGE or ks + 12 > ps \
-                            or struct.unpack_from(self.bo + "I", p, ks + 8)[0] != len(key) \
-                            or self._item(p, ks, ks + 12) != key:
-                        continue
-                    ds = offs[i + 1]
-                    if ds < lo or ds >= ps:
-                        raise IndexFormatError(f"{self.path}: item offset {ds} outside its page")
-                    return self._item(p, ds, self._end(offs, ds))
+                            j = bisect.bisect_right(srt, ds)
+                            return self._item(p, ds, srt[j] if j < n else ps)
+                pos = p.find(needle, pos + 1)
+        return None
+
+    def _offpage_key_get(self, p: bytes, n: int, key: bytes) -> bytes | None:
+        """The value of KEY stored as an off-page item on page P, or None."""
+        ps = self.pagesize
+        lo = PAGE_HDR + 2 * n
+        if n % 2 or lo > ps:
+            raise IndexFormatError(f"{self.path}: hash page with {n} items")
+        offs = struct.unpack_from(f"{self.bo}{n}H", p, PAGE_HDR)
+        for i in range(0, n, 2):
+            ks = offs[i]
+            if ks < lo or ks >= ps:
+                raise IndexFormatError(f"{self.path}: item offset {ks} outside its page")
+            if p[ks] != H_OFFPAGE or ks + 12 > ps \
+                    or struct.unpack_from(self.bo + "I", p, ks + 8)[0] != len(key) \
+                    or self._item(p, ks, ks + 12) != key:
+                continue
+            ds = offs[i + 1]
+            if ds < lo or ds >= ps:
+                raise IndexFormatError(f"{self.path}: item offset {ds} outside its page")
+            return self._item(p, ds, self._end(offs, ds))
         return None
 
     def items(self):
