@@ -58,3 +58,21 @@ def test_a_new_connection_port_makes_no_new_transaction():
              "Dec  5 07:00:09 mx postfix/postscreen[124]: PREGREET 11 after 0.02 from [192.0.2.8]:41299: EHLO x\\r\\n"]
     a, b, c = (ident(r.scan(x)) for x in lines)
     assert a == b and a != c
+
+
+def test_a_line_without_prefix_among_refusals_is_unparsed():
+    """Refusals carry "]: " twice (after the process and after the client):
+    a line without any beside them is still counted as not understood."""
+    from tui.core.analysis.triage import Triage
+    from tui.core.config import load_config
+    from tui.demo import demo_config_dir
+
+    refusal = ("Dec  5 07:00:0{} mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from a.test[192.0.2.{}]: 554 5.7.1 "
+               "<x@elsewhere.test>: Relay access denied; from=<a@b.test> to=<x@elsewhere.test> proto=ESMTP "
+               "helo=<a.test>")
+    block = "\n".join([refusal.format(1, 1), "a line with no prefix", refusal.format(2, 2), "", refusal.format(3, 3)])
+    t = Triage(load_config(str(demo_config_dir())))
+    t.read_blocks([block], "mail.log")
+    assert t.reader.lines == 5
+    assert t.reader.unparsed.count == 1 and t.reader.ignored == 1
+    assert t.reader.unparsed.examples[0][:2] == ("mail.log", 2)

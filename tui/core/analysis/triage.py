@@ -278,7 +278,9 @@ class Triage:
                 lines = block.split("\n")
                 nlines = len(lines)
                 bad = 0
-                if block.count("]: ") < nlines:  # some line has no prefix
+                # some line has no prefix (a count of "]: " cannot tell:
+                # a refusal holds two)
+                if any(["]: " not in ln for ln in lines]):
                     for k, ln in enumerate(lines):
                         if "]: " not in ln:
                             if ln.strip():
