@@ -390,10 +390,11 @@ class _Shape:
     """Where each field of one message shape lies: a constant, one variable
     part, or a mix (a template of constants and variable-part indices)."""
 
-    __slots__ = ("kind", "fields", "ident", "ports")
+    __slots__ = ("kind", "fields", "ident", "ports", "source")
 
     def __init__(self, kind: str, fields: list[tuple[str, Any]]):
         self.kind = kind
+        self.source = ""  # the message's constant parts (Reader._shapes' key)
         self.fields = fields  # (name, str | int | list[str | int])
         # the variable parts that make one logged transaction differ from
         # another (not the queue id, delays, the connection reuse count)
@@ -593,6 +594,7 @@ class Reader:
             except LogLineError:
                 self.unparsed.add(where, lineno, "message not understood", line)
                 return None
+        shape.source = key
         if len(shapes) < self.MAX_SHAPES:
             shapes[key] = shape
         return shape
@@ -623,7 +625,8 @@ def make_record(got) -> Record:
 
 def ident(got) -> tuple:
     """What tells one logged transaction from another (the queue id, pid and
-    time stamp aside)."""
+    time stamp aside): strings only, the same in every process that reads
+    a part of one log."""
     tag, payload, m = got
     if tag == FAST:
         return (m[2], payload.group("action", "command", "client", "reply", "attrs"))
@@ -632,7 +635,7 @@ def ident(got) -> tuple:
         key = [slots[i] for i in shape.ident]
         for k in shape.ports:
             key[k] = _PORT.sub("]", key[k])
-        return (m[2], shape, *key)
+        return (m[2], shape.source, *key)
     if tag == DELIVERY:
         return (m[2], "delivery", payload.group("angled", "status", "detail"),
                 (_DSN.search(payload.group("attrs")) or _NO_DSN).group(0))

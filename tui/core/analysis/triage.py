@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from tui.core.analysis.maillog import (CANDIDATE, CHUNK, MAX_LINE, Reader, Record, Unparsed, ident, iter_blocks,
                                        make_record, open_log, relevant, sort_key)
-from tui.core.analysis.triage_pool import RetracePool
+from tui.core.analysis.triage_pool import RetracePool, read_parts, reads_in_parts
 from tui.core.smtpd import evaluate as _evaluate
 
 SAME, DIFFERS, UNDECIDABLE = "same", "differs", "undecidable"
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Record))
 
 # smtpd command in the log -> the stage the explorer traces
 STAGES = {"CONNECT": "connect", "XCLIENT": "connect", "HELO": "helo", "EHLO": "helo",
@@ -250,7 +252,11 @@ class Triage:
         self.files.append(path)
         cb = (lambda pos: progress(pos, size)) if progress is not None else None
         try:
-            self.read_blocks(iter_blocks(fh, cb, raw), path)
+            if raw is fh and size is not None and reads_in_parts(self.pool, size):
+                # a large plain file: read in parts, one per worker process
+                read_parts(self, fh.fileno(), size, path, lambda part, on: iter_blocks(part, on, part), cb)
+            else:
+                self.read_blocks(iter_blocks(fh, cb, raw), path)
         except (OSError, EOFError) as exc:  # a truncated .gz, a read error: keep what was read
             self.errors.append(f"{path}: {exc}")
         finally:
@@ -314,6 +320,50 @@ class Triage:
                 base += nlines
         finally:
             reader.lines += base
+
+    # -- one log read in two processes (triage_pool.read_halves) ---------------
+    def reset_reading(self) -> None:
+        """Forget what was read (in the process that reads a log's second
+        half: it sends back only what it read itself)."""
+        self.reader = Reader()
+        self._occ = {}
+        self._memo = {}
+        self.pool = RetracePool(self._summary, 1)
+
+    def reading_state(self) -> tuple:
+        """What reset_reading() forgot and this process read since, as plain
+        tuples (quick to pickle: a Record's fields in field order)."""
+        rd = self.reader
+        names = _RECORD_FIELDS
+        return rd.lines, rd.ignored, rd.unparsed, [
+            (key, o.count, o.first, o.last, o.where, tuple([getattr(o.record, n) for n in names]))
+            for key, o in self._occ.items()]
+
+    def take_reading(self, state: tuple, where: str, offset: int) -> None:
+        """Add what another process read of file WHERE, whose line 1 is
+        line OFFSET + 1 here, as if it had been read here after what was."""
+        lines, ignored, unparsed, occs = state
+        rd = self.reader
+        rd.lines += lines
+        rd.ignored += ignored
+        mine = rd.unparsed
+        mine.count += unparsed.count
+        for f, n, why, text in unparsed.examples:
+            if len(mine.examples) >= mine.keep:
+                break
+            mine.examples.append((f, n + offset if f == where else n, why, text))
+        prefix = where + ":"
+        for key, count, first, last, at, fields in occs:
+            had = self._occ.get(key)
+            if had is not None:
+                had.count += count
+                had.last = last
+                continue
+            if at.startswith(prefix):
+                at = f"{where}:{int(at[len(prefix):]) + offset}"
+            o = self._occ[key] = Occurrence(Record(*fields), None, at, count=count, first=first, last=last)
+            if self.pool.workers > 1:
+                self._early(o)
 
     def _one(self, line: str, i: int, where: str, n: int) -> None:
         """One line that may matter (its "]: " at i)."""

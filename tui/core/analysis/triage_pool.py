@@ -1,22 +1,35 @@
-"""Re-tracing the distinct transactions of a triage, here or in forked workers.
+"""Reading a log and re-tracing its distinct transactions, here or in
+forked processes.
 
 RetracePool is the part of the mail-log triage (analysis/triage.py) that
 turns (service, Transaction) pairs into summaries with the triage's
-`summary` function. With `workers` = N > 1 (the CLI), N - 1 forked worker
-processes re-trace while this process is still reading the log (add()
-hands them batches, never more than two ahead of each worker); at the end
-(finish()) this process re-traces too, taking small chunks from the back
-of what is left while the workers take jobs from the front, so that
-neither side waits for the other. Forking happens only in a single-threaded process,
-before anything was evaluated here (no database connection or file watch to
-share); otherwise, or when forking fails, everything is traced in this
-process.
+`summary` function. With `workers` = N > 1 (the CLI) the work is shared
+with forked processes:
+
+- a large plain log file is read in N parts at once (read_parts()): this
+  process reads the first, each other process one more and sends back what
+  it read as plain tuples, which this process takes in as if it had read
+  them in order; then the distinct transactions are re-traced in N equal
+  shares (finish()). Nothing is re-traced beside the readers: N readers
+  already fill N cores.
+- a log that cannot be split (standard input, a .gz file, a small file)
+  is read here while N - 1 forked pool workers re-trace what is found
+  (add() hands them batches, never more than two ahead of each worker);
+  at the end this process re-traces too, taking small chunks from the back
+  of what is left while the workers take jobs from the front.
+
+Forking happens only in a single-threaded process, before anything was
+evaluated here (no database connection or file watch to share); otherwise,
+or when forking fails, everything is done in this process.
 """
 from __future__ import annotations
 
 import os
 from collections import deque
+from functools import partial
 from typing import Any, Callable
+
+from tui.core.analysis.maillog import MAX_LINE
 
 # transactions per job handed to a worker while the log is read; at the
 # end, the smallest job and what this process traces between two looks at
@@ -42,6 +55,7 @@ class RetracePool:
         self._done: dict = {}          # key -> summary, from the workers
         self._pool: Any = None
         self._pool_failed = False
+        self.hold = False              # True: add() only queues (see release())
 
     @property
     def forked(self) -> bool:
@@ -65,16 +79,12 @@ class RetracePool:
         """Fork the workers if that is allowed and has not failed."""
         if self._pool is not None:
             return True
-        import threading
-
-        # fork only a single-threaded process (a thread holding a lock at
-        # fork time would leave the child waiting for ever)
-        if (self.workers < 2 or self._pool_failed or self._evaluated or not hasattr(os, "fork")
-                or threading.active_count() > 1):
+        if not can_fork(self):
             return False
         try:
             import multiprocessing
 
+            _before_fork()
             global _WORKER
             _WORKER = self
             self._pool = multiprocessing.get_context("fork").Pool(self.workers - 1)
@@ -92,9 +102,14 @@ class RetracePool:
                 waiting.append(job)
         self._jobs = waiting
 
+    def release(self) -> None:
+        """Stop holding back what add() queued."""
+        self.hold = False
+        self._feed()
+
     def _feed(self) -> None:
         """Give queued batches to the workers, at most two ahead of each."""
-        if not self._queued or not self._start():
+        if self.hold or not self._queued or not self._start():
             return
         self._reap()
         while self._queued and len(self._jobs) < 2 * (self.workers - 1):
@@ -113,8 +128,19 @@ class RetracePool:
         self._batch = []
         total = len(self.todo)
         out = self._done
-        if self._pool is None and len(left) >= FORK_AT_END:
-            self._start()
+        if self._pool is None and len(left) >= FORK_AT_END and can_fork(self):
+            # nothing was handed over while reading (the log was read in
+            # parts, or was small): every process takes an equal share
+            self._evaluated = True
+            self._done = {}
+            shares = [left[k::self.workers] for k in range(self.workers)]
+            got = run_forked([partial(_trace_chunk_with, self, share) for share in shares[1:]],
+                             partial(_trace_chunk_with, self, shares[0], out, progress, total))
+            for k, res in enumerate(got):
+                out.update(res if res is not None else _trace_chunk_with(self, shares[k + 1]))
+            if progress is not None:
+                progress(len(out), total)
+            return out
         # the workers take from the front, in jobs of a quarter of what is
         # left (few hand-overs: each one needs this process's threads, which
         # wait for the GIL while this process traces), this process from
@@ -158,3 +184,158 @@ _WORKER: "RetracePool | None" = None
 def _trace_chunk(items):
     t = _WORKER
     return {key: t.summary(svc, tx) for key, (svc, tx) in items}
+
+
+def _trace_chunk_with(pool: RetracePool, items, out: dict | None = None,
+                      progress: Callable[[int, int], None] | None = None, total: int = 0) -> dict:
+    out = {} if out is None else out
+    for n, (key, (svc, tx)) in enumerate(items):
+        out[key] = pool.summary(svc, tx)
+        if progress is not None and n % FINAL_CHUNK == 0:
+            progress(len(out), total)
+    return out
+
+
+def can_fork(pool: RetracePool) -> bool:
+    """May work be shared with forked processes now? Only with workers > 1
+    (the CLI), before this process evaluated anything (no database
+    connection or file watch to share) and with no other thread (one
+    holding a lock at fork time would leave the child waiting for ever)."""
+    import threading
+
+    return (pool.workers > 1 and hasattr(os, "fork") and not pool._evaluated and pool._pool is None
+            and not pool._pool_failed and threading.active_count() == 1)
+
+
+def run_forked(jobs: list[Callable[[], Any]], here: Callable[[], Any]) -> list[Any]:
+    """Run each of JOBS in a forked process and HERE in this one meanwhile;
+    the jobs' results (pickled back through a pipe) in order, None for a
+    job whose process failed or could not start (its caller does it here)."""
+    import pickle
+
+    _before_fork()
+    procs: list[tuple[int, Any] | None] = []
+    try:
+        for job in jobs:
+            r, w = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(r)
+                os.close(w)
+                procs.append(None)
+                continue
+            if pid == 0:
+                status = 1
+                try:
+                    os.close(r)
+                    for _pid, other in filter(None, procs):
+                        other.close()
+                    data = pickle.dumps(job(), protocol=pickle.HIGHEST_PROTOCOL)
+                    with os.fdopen(w, "wb") as fh:
+                        fh.write(data)
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(w)
+            procs.append((pid, os.fdopen(r, "rb")))
+        here()
+        out: list[Any] = []
+        for proc in procs:
+            got = None
+            if proc is not None:
+                data = proc[1].read()
+                try:
+                    got = pickle.loads(data) if data else None
+                except Exception:
+                    got = None
+            out.append(got)
+        return out
+    finally:
+        for proc in procs:  # close before waiting: a child still writing gets EPIPE
+            if proc is not None:
+                proc[1].close()
+                _pid, status = os.waitpid(proc[0], 0)
+
+
+def _before_fork() -> None:
+    """Move every object alive to the collector's permanent generation: a
+    forked process that walked the inherited heap in its collections would
+    touch (and so copy) every page of it, and neither process scans what
+    was read again (Python's advice for fork without exec)."""
+    import gc
+
+    gc.freeze()
+
+
+# -- reading one log in parts ------------------------------------------------------
+# a plain log file at least this large is read in parts by several processes
+SPLIT_AT = 16 << 20
+
+
+class _Part:
+    """Bytes START..END of a file, read with pread() (a forked process shares
+    the file offset of an open file with its parent: never seek)."""
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        self.fd, self.pos, self.end = fd, start, end
+
+    def read(self, n: int) -> bytes:
+        n = min(n, self.end - self.pos)
+        if n <= 0:
+            return b""
+        data = os.pread(self.fd, n, self.pos)
+        self.pos += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.pos
+
+
+def reads_in_parts(pool: RetracePool, size: int) -> bool:
+    """Is a plain log file of SIZE bytes read in parts (read_parts())?"""
+    return size >= SPLIT_AT and can_fork(pool)
+
+
+def split_points(fd: int, size: int, parts: int, longest: int) -> list[int]:
+    """Where each part of a log starts: 0, then after the first newline at or
+    past each k/parts of it (a part without one within LONGEST bytes is
+    left to the part before)."""
+    starts = [0]
+    for k in range(1, parts):
+        at = size * k // parts
+        if at <= starts[-1]:
+            continue
+        i = os.pread(fd, longest + 1, at).find(b"\n")
+        if i >= 0 and at + i + 1 < size:
+            starts.append(at + i + 1)
+    return starts
+
+
+def read_parts(triage, fd: int, size: int, where: str, blocks, progress=None) -> None:
+    """Read a log file in parts: the first here, each other in a forked
+    process, then take in what those read, as if this process had read it
+    all in order. BLOCKS(file-like, on_progress) yields a part's blocks."""
+    starts = split_points(fd, size, triage.pool.workers, MAX_LINE)
+    ends = starts[1:] + [size]
+    first_end = ends[0]
+
+    def part(k: int):
+        triage.reset_reading()
+        triage.read_blocks(blocks(_Part(fd, starts[k], ends[k]), None), where)
+        return triage.reading_state()
+
+    def here():
+        cb = (lambda pos: progress(min(size, pos * size // first_end))) if progress is not None else None
+        triage.pool.hold = True   # no re-tracing beside the readers
+        triage.read_blocks(blocks(_Part(fd, 0, first_end), cb), where)
+
+    before = triage.reader.lines
+    got = run_forked([partial(part, k) for k in range(1, len(starts))], here)
+    for k, state in enumerate(got, start=1):
+        offset = triage.reader.lines - before
+        if state is None:  # its process failed: read that part here
+            triage.read_blocks(blocks(_Part(fd, starts[k], ends[k]), None), where)
+        else:
+            triage.take_reading(state, where, offset)
+
