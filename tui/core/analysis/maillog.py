@@ -163,6 +163,7 @@ class Record:
                            reverse_client_name=reverse)
 
 
+@lru_cache(maxsize=1 << 16)  # a log has one time stamp a second at most
 def sort_key(stamp: str) -> str:
     """A string that sorts like the time stamp (within one stamp form)."""
     if not stamp:

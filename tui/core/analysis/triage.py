@@ -18,6 +18,7 @@ import re
 from collections import Counter
 import dataclasses
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from tui.core.analysis.maillog import (CANDIDATE, CHUNK, MAX_LINE, Reader, Record, Unparsed, ident, iter_blocks,
@@ -45,6 +46,7 @@ _DNS_ENTRIES = ("reject_rbl_client", "reject_rhsbl", "reject_unknown", "check_cl
 _MASK = re.compile(r"<[^<>]*>|[^\s\[\]<>]*\[[^\[\]\s]*\](?::\d+)?")
 
 
+@lru_cache(maxsize=1 << 16)  # one log repeats a few thousand replies over and over
 def mask(reply: str) -> str:
     """A reply with its addresses and clients replaced by "<...>" / "...[...]":
     the text replies of one rule share."""
