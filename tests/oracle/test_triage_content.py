@@ -11,7 +11,11 @@ to=<r> proto=ESMTP helo=<h>: 5.7.1 text") are what triage reads:
   line; a line cut at cleanup's 200-byte limit is "undecidable";
 - after the header_checks file changes (one rule's text, one rule removed)
   the real Postfix, reloaded and asked again, answers otherwise, and triage
-  of the old log says "differs" with what the real Postfix now answers.
+  of the old log says "differs" with what the real Postfix now answers; the
+  same when receive_override_options = no_header_body_checks turns the
+  checks off;
+- with header_checks and nested_header_checks that differ, a header one
+  refuses and the other accepts cannot be decided from the log.
 """
 from __future__ import annotations
 
@@ -286,6 +290,26 @@ def test_a_changed_header_checks_differs_and_the_real_postfix_agrees(content):
     finally:
         _write_checks(d, HEADER_CHECKS)
         subprocess.run([pi.POSTFIX, "-c", str(inst.etc), "reload"], capture_output=True, timeout=60)
+
+
+def test_no_header_body_checks_in_receive_override_options_differs(content):
+    """smtpd hands cleanup the mail without asking for the checks: the real
+    Postfix accepts what it refused, and triage says so."""
+    d, inst, replies, lines, text = content
+    main = (d / "main.cf").read_text()
+    try:
+        _reload(inst, "receive_override_options = no_header_body_checks")
+        (d / "main.cf").write_text(main + "receive_override_options = no_header_body_checks\n")
+        pills = next(m for m, _r in replies if m[2] == ["Subject: cheap pills today"])
+        assert _until(lambda: _send(inst.port("smtp"), *pills), 250)[0] == 250
+        rc, res = _triage(d, text)
+        assert rc == 1
+        assert len(_groups(res)) >= 6
+        for g in _groups(res):  # the cut header too: no header is checked
+            assert g["today"] == "differs" and "receive_override_options" in g["today_reply"], g
+    finally:
+        (d / "main.cf").write_text(main)
+        _reload(inst, "receive_override_options =")
 
 
 # ---------------------------------------------------------------- where in the message the header was

@@ -656,6 +656,9 @@ class ContentChecks:
     action and text, "differs" when none does, else the line cannot be
     decided. The cleanup service is the one whose syslog_name the process
     name carries (the -o overrides of a second cleanup service count).
+    When every service that would hand such mail to cleanup today has
+    receive_override_options = no_header_body_checks, nothing is checked:
+    "differs", whatever the line.
 
     The logged line is the header or body line as cleanup saw it, unless it
     is CONTENT_LIMIT bytes long (cut: undecidable) or holds "?" where
@@ -667,7 +670,7 @@ class ContentChecks:
         self.cfg = cfg
         self._tables: dict[tuple, Any] = {}
         self._services: dict[str, list[tuple[str | None, Any]]] = {}
-        self._memo: dict[tuple, tuple] = {}
+        self._memo: dict[tuple, Any] = {}
 
     def verdict(self, r: Record) -> tuple[tuple[str, str, str, dict | None], str | None]:
         """((today, today_reply, reason, decided_by), the cleanup service)."""
@@ -718,6 +721,9 @@ class ContentChecks:
         return ["header_checks", "nested_header_checks", "mime_header_checks"]
 
     def _verdict(self, r: Record, services) -> tuple[str, str, str, dict | None]:
+        off = self._not_checked(r)
+        if off:  # whatever the line was
+            return DIFFERS, off, "", None
         line = r.text
         params = ", ".join(dict.fromkeys(p for _s, view in services for p in self.parameters(r.command, line, view)))
         if len(line.encode("utf-8", "surrogateescape")) >= CONTENT_LIMIT:
@@ -736,6 +742,33 @@ class ContentChecks:
                         "written a control character (a folded header's line break), and today's rules "
                         "answer differently for the two readings", None)
         return got
+
+    def _not_checked(self, r: Record) -> str:
+        """Why cleanup today checks no header or body of mail from the line's
+        origin ("" when some service that hands such mail to cleanup asks
+        for the checks): receive_override_options = no_header_body_checks
+        is read by the service that receives the mail (input_transp.c) --
+        pickup for the origin "local", else smtpd and qmqpd."""
+        daemons = ("pickup",) if r.client_name == "local" and not r.client_address else ("smtpd", "qmqpd")
+        key = ("not checked", daemons)
+        got = self._memo.get(key)
+        if got is None:
+            names: list[str] = []
+            for s in self.cfg.services:
+                if s.process_name not in daemons:
+                    continue
+                try:
+                    opts = self.cfg.params(s).get_list("receive_override_options")
+                except Exception:
+                    opts = []
+                if "no_header_body_checks" not in opts:
+                    names = []
+                    break
+                names.append(s.name)
+            got = self._memo[key] = (
+                (f"receive_override_options = no_header_body_checks in every {' and '.join(daemons)} service "
+                 f"({', '.join(names)}): cleanup checks no header or body of this mail") if names else "",)
+        return got[0]
 
     def _ask_all(self, r: Record, line: str, services) -> tuple[str, str, str, dict | None]:
         """Every (service, parameter) that may have decided, asked; their
