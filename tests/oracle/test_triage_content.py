@@ -60,6 +60,7 @@ HEADER_CHECKS = """\
 /^X-Mailer: BadMailer/        REJECT
 /^X-Watch:/                   WARN watched header
 /^Content-Type:.*x-evil/      REJECT 5.7.3 that type is refused
+/^Subject: ünï/               REJECT unicode subject
 """
 HEADER_CHECKS_PCRE = """\
 /^Subject:.*pcre-only (\\w+)/  REJECT 4.7.0 later, $1
@@ -85,6 +86,9 @@ MESSAGES = [
     ("203.0.113.16", "g@other.test", ["Subject: folded cheap pills", "\tcontinued here"], ["hello"]),
     ("203.0.113.17", "h@other.test", [LONG], ["hello"]),
     ("203.0.113.18", "i@other.test", ["Subject: watch", "X-Watch: yes"], ["hello"]),
+    ("203.0.113.19", "j@other.test", ["Subject: ünïcode here"], ["hello"]),
+    # cut at 200 bytes inside a two-byte character (cleanup writes its first byte as "?")
+    ("203.0.113.20", "k@other.test", ["Subject: cheap pills " + "é" * 100], ["hello"]),
 ]
 CLEANUP_LINE = re.compile(r" postfix/cleanup\[\d+\]: [0-9A-F]+: (reject|warning): (header|body) (.*) from "
                           r"(\S+); from=<[^>]*> to=<[^>]*> proto=ESMTP helo=<[^>]*>: (.*)$")
@@ -208,6 +212,7 @@ def test_triage_answers_the_same_as_the_real_cleanup(content):
     logged = [CLEANUP_LINE.search(ln).group(3) for ln in lines]
     # cleanup cut the long header at its limit, and wrote the folded one's line break as "??"
     assert any(len(x.encode()) == 200 for x in logged) and any("??" in x for x in logged), logged
+    assert any(len(x.encode()) == 200 and x.endswith("é?") for x in logged), logged
     rules = {rule.split()[0]: n for n, rule in enumerate(HEADER_CHECKS.splitlines(), 1) if rule.startswith("/")}
     for ln in lines:
         action, cls, line, origin, reply = CLEANUP_LINE.search(ln).groups()
