@@ -725,7 +725,11 @@ class ContentChecks:
         if off:  # whatever the line was
             return DIFFERS, off, "", None
         line = r.text
-        params = ", ".join(dict.fromkeys(p for _s, view in services for p in self.parameters(r.command, line, view)))
+        values: dict[str, str] = {}  # value -> the first parameter that has it
+        for _s, view in services:
+            for p in self.parameters(r.command, line, view):
+                values.setdefault(view.expand(p) or "", p)
+        params = ", ".join(dict.fromkeys(p for v, p in values.items() if v.strip()) or values.values())
         if len(line.encode("utf-8", "surrogateescape")) >= CONTENT_LIMIT:
             return (UNDECIDABLE, "", f"{params}: Postfix logs at most {CONTENT_LIMIT} bytes of a {r.command} "
                     f"line (cleanup_act_log); this one is cut there, and the rest of it is not known", None)
@@ -799,7 +803,9 @@ class ContentChecks:
             return DIFFERS, ans[4], "", ans[3]
         # some reading of the log reproduces it, another does not
         where = "; ".join(dict.fromkeys(
-            f"{param}{' (' + svc + ')' if svc and len(services) > 1 else ''}: {a[4]}" for (svc, param), a in answers))
+            f"{param}{' (' + svc + ')' if svc and len(services) > 1 else ''}: "
+            + a[4].replace(f"no rule of {param} matches: the {r.command} is accepted", "no rule matches")
+            for (svc, param), a in answers))
         return (UNDECIDABLE, "", f"the log does not say which table cleanup asked for this {r.command}, and "
                 f"today they answer differently ({where})", None)
 
