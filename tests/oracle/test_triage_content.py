@@ -91,7 +91,7 @@ MESSAGES = [
     ("203.0.113.20", "k@other.test", ["Subject: cheap pills " + "é" * 100], ["hello"]),
 ]
 CLEANUP_LINE = re.compile(r" postfix/cleanup\[\d+\]: [0-9A-F]+: (reject|warning): (header|body) (.*) from "
-                          r"(\S+); from=<[^>]*> to=<[^>]*> proto=ESMTP helo=<[^>]*>: (.*)$")
+                          r"(\S+); from=<[^>]*> to=<[^>]*>(?: proto=ESMTP helo=<[^>]*>)?: (.*)$")
 
 
 def _send(port: int, client: str, sender: str, headers: list[str], body: list[str]):
@@ -295,6 +295,25 @@ def test_a_changed_header_checks_differs_and_the_real_postfix_agrees(content):
     finally:
         _write_checks(d, HEADER_CHECKS)
         subprocess.run([pi.POSTFIX, "-c", str(inst.etc), "reload"], capture_output=True, timeout=60)
+
+
+def test_a_message_from_pickup(content):
+    """sendmail -> pickup -> cleanup: the origin is "local", no proto= or helo=."""
+    d, inst, _replies, _lines, _text = content
+    start = inst.log_size()
+    sendmail = shutil.which("sendmail") or "/usr/sbin/sendmail"
+    r = subprocess.run([sendmail, "-C", str(inst.etc), "-f", "local-user@example.test", "rcpt@example.test"],
+                       input=b"Subject: cheap pills by pickup\n\nhello\n", capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = _cleanup_lines(inst, start, 1)
+    assert len(lines) == 1 and " from local; from=<local-user@example.test> to=<rcpt@example.test>: " in lines[0]
+    rc, res = _triage(d, lines[0] + "\n")
+    g = _groups(res)
+    assert len(g) == 1 and g[0]["today"] == "same" and g[0]["reply"] == "5.7.1 no pills here", g
+    assert g[0]["decided_by"]["parameter"] == "header_checks" and g[0]["top_clients"] == [["local", 1]], g
+    ex = g[0]["examples"][0]
+    assert (ex["client_name"], ex["client_address"], ex["helo"], ex["sender"]) == (
+        "local", "", None, "local-user@example.test")
 
 
 def test_no_header_body_checks_in_receive_override_options_differs(content):

@@ -119,7 +119,8 @@ class Group:
         self.count += occ.count
         r = occ.record
         if r.client_address or r.client_name:
-            self.clients[r.client] += occ.count
+            # cleanup's origin "local" (pickup) has no address
+            self.clients[r.client if r.client_address or not r.content_check else r.client_name] += occ.count
         if r.sender is not None:
             self.senders[r.sender or "<>"] += occ.count
         if r.recipient is not None:
