@@ -112,3 +112,17 @@ def test_hostile_and_binary_content_never_stops_the_triage(tmp_path):
     assert cut and all(g.today == "undecidable" for g in cut)
     assert res.unparsed.count >= 3
     res.to_json()
+
+
+def test_a_rule_the_explorer_cannot_translate_before_the_hit_is_not_decided(tmp_path):
+    """The explorer skips a pcre rule it cannot translate (Postfix does not):
+    an answer found past it is not known."""
+    d = Path(tempfile.mkdtemp(dir=tmp_path))
+    (d / "main.cf").write_text(f"header_checks = pcre:{d}/h\n")
+    (d / "master.cf").write_text("smtp inet n - n - - smtpd\ncleanup unix n - n - 0 cleanup\n")
+    (d / "h").write_text("/^Subject: (?R)x/ REJECT recursion\n/^Subject:.*forbidden/ REJECT no\n")
+    (d / "mail.log").write_text(PREFIX + WHOLE[0] + "\n")
+    t = Triage(load_config(d))
+    t.read(str(d / "mail.log"))
+    (g,) = t.finish().groups
+    assert g.today == "undecidable" and "line 1" in g.reason and "cannot be evaluated by the explorer" in g.reason

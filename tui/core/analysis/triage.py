@@ -831,6 +831,15 @@ class ContentChecks:
             res = t.lookup(line)
             if res.error:
                 return ("unknown", f"{spec} ({param}): {res.error}", "", None, "")
+            # a rule the explorer could not translate is skipped by it, not
+            # by Postfix: an answer that passed it is not known
+            hit_line = int(res.where.rpartition(":")[2]) if res.found and res.where and \
+                res.where.rpartition(":")[2].isdigit() else None
+            skipped = [d for d in t.status.diagnostics if d.severity == "error" and d.line is not None
+                       and (hit_line is None or d.line < hit_line)]
+            if skipped:
+                d = skipped[0]
+                return ("unknown", f"{spec} ({param}), line {d.line}: {d.message}", "", None, "")
             if res.found:
                 word, text = content_action(res.value or "", cls)
                 src = res.where or ""
