@@ -204,7 +204,10 @@ class LogView(Screen):
         o = g.occurrences[event.cursor_row]
         r = o.record
         if o.service is None and r.kind == "reject":
-            self.app.notify("This refusal cannot be traced: " + visible(o.reason), severity="warning")
+            why = o.reason
+            if r.content_check and not why:  # cleanup's header/body checks decided, not smtpd's restrictions
+                why = f"cleanup's {(g.decided_by or {}).get('parameter') or r.command + ' checks'} decided it"
+            self.app.notify("This refusal cannot be traced: " + visible(why), severity="warning")
             return
         self.dismiss(transaction_fields(o))
 

@@ -26,6 +26,11 @@ judge of what a message means:
    differ only inside tokens the grammar lexes whole, so lark would build the
    same tree for them.
 
+smtpd's refusals, deliveries and cleanup's header/body checks (every line
+holds a queue id, and a header or body line of its own) skip step 3: each
+has one regular expression built from the grammar's own terminals (the
+"fast paths"), tried on the lines that can be one.
+
 Nothing here raises on bad input: a line that cannot be read is counted as
 unparsed (with examples), whatever it holds (binary, truncated, enormous).
 """
@@ -102,7 +107,8 @@ class Record:
     """One log line that says something about refused mail.
 
     kind: "reject" (smtpd/postscreen NOQUEUE: reject:, reject_warning:,
-    milter-reject:), "sasl" (authentication failed), "table" (a table
+    milter-reject:; cleanup's header/body checks: reject:, warning:, hold:,
+    discard:, ... with command "header" or "body", see content_check), "sasl" (authentication failed), "table" (a table
     warning: lookup error, unavailable), "delivery" (status=bounced/deferred
     from a delivery agent), "postscreen" (a verdict: PREGREET, DNSBL, ...).
     """
@@ -114,7 +120,8 @@ class Record:
     pid: str = ""
     queue_id: str = ""
     action: str = ""           # reject | reject_warning | milter-reject; delivery: status; postscreen: verdict
-    command: str = ""          # RCPT, MAIL, EHLO, CONNECT, XCLIENT, DATA, END-OF-MESSAGE, VRFY, ETRN ...
+    command: str = ""          # RCPT, MAIL, EHLO, CONNECT, XCLIENT, DATA, END-OF-MESSAGE, VRFY, ETRN ...;
+    #                            cleanup's header/body checks: the class Postfix logs, "header" or "body"
     client_name: str = ""
     client_address: str = ""
     reply: str = ""            # "554 5.7.1 <a@b>: Relay access denied"; delivery: dsn; postscreen: the verdict
@@ -122,9 +129,15 @@ class Record:
     recipient: str | None = None
     proto: str | None = None
     helo: str | None = None    # None: no helo= in the line (the client sent none)
-    text: str = ""             # SASL reason, table warning text, delivery detail, postscreen detail
+    text: str = ""             # SASL reason, table warning text, delivery detail, postscreen detail;
+    #                            header/body checks: the header or body line as logged (at most 200 bytes)
     table: str = ""            # table warnings: the table ("hash:/etc/postfix/access")
     parameter: str = ""        # table warnings: the parameter whose list the table is in ("relay_domains")
+
+    @property
+    def content_check(self) -> bool:
+        """A header_checks / body_checks action that cleanup logged."""
+        return self.command == "header" or self.command == "body"
 
     @property
     def syslog_name(self) -> str:
@@ -199,7 +212,7 @@ def _fields(tree: Tree) -> tuple[str, list[tuple[str, Token]]]:
     key = None
     numbers = 0
     for node in tree.iter_subtrees_topdown():
-        if node is not tree and node.data not in ("attrs", "attr"):
+        if node is not tree and node.data not in ("attrs", "attr", "content_attr"):
             continue
         for tok in node.children:
             if not isinstance(tok, Token):
@@ -208,7 +221,8 @@ def _fields(tree: Tree) -> tuple[str, list[tuple[str, Token]]]:
             if t == "ATTR_NAME" or t == "DKEY":
                 key = str(tok)
                 continue
-            if node.data == "attr" or (t in ("ANGLED", "DVALUE") and key is not None):
+            if node.data == "attr" or node.data == "content_attr" or (t in ("ANGLED", "DVALUE")
+                                                                        and key is not None):
                 out.append((f"attr_{key}", tok))
                 key = None
                 continue
@@ -233,7 +247,25 @@ def build(kind: str, f: dict[str, str], prefix: tuple[str, str, str, str] = ("",
     client = f.get("client")
     if client is not None:
         r.client_name, r.client_address, _ = _split_client(client)
-    if kind == "smtpd_reject":
+    if kind == "content_check":
+        r.queue_id = f.get("queue_id", "")
+        r.action = f.get("action") or f.get("content_action", "")
+        r.command = f.get("content_class", "")
+        r.text = f.get("content", "")[1:]  # the space after the class is the token's first character
+        origin = f.get("origin", "")
+        if "[" in origin:
+            r.client_name, r.client_address, _ = _split_client(origin)
+        else:  # "local" (pickup), "unknown"
+            r.client_name = origin
+        r.reply = f.get("rest", "")
+        v = f.get("attr_from")
+        r.sender = _unangle(v) if v is not None else None
+        v = f.get("attr_to")
+        r.recipient = _unangle(v) if v is not None else None
+        r.proto = f.get("attr_proto")
+        v = f.get("attr_helo")
+        r.helo = _unangle(v) if v is not None else None
+    elif kind == "smtpd_reject":
         r.queue_id = f.get("queue_id", "")
         r.action = f.get("action", "")
         r.command = f.get("command", "")
@@ -369,6 +401,29 @@ def _delivery_regex() -> tuple[re.Pattern, re.Pattern]:
     return re.compile(whole), re.compile(attr)
 
 
+@lru_cache(maxsize=None)
+def _content_regex() -> tuple[re.Pattern, re.Pattern]:
+    """The grammar's content_check rule (cleanup's header/body checks) as
+    one expression, built like _reject_regex: (the whole message, one
+    attribute)."""
+    t = _atomic_terminals().__getitem__
+    sp = r"[ \t]*"
+    attr = f"{t('ATTR_NAME')}{sp}={sp}(?:{t('ANGLED')}|{t('CONTENT_BARE')})"
+    whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}(?P<action>{t('ACTION')}|{t('CONTENT_ACTION')}){sp}:{sp}"
+             f"(?P<content_class>{t('CONTENT_CLASS')})(?P<content>{t('CONTENT')}){sp}from{sp}"
+             f"(?P<origin>{t('ORIGIN')}){sp};(?P<attrs>(?:{sp}{attr})*){sp}(?::{sp}(?P<rest>{t('REST')}))?{sp}")
+    one = f"(?P<name>{t('ATTR_NAME')}){sp}={sp}(?P<value>{t('ANGLED')}|{t('CONTENT_BARE')})"
+    return re.compile(whole), re.compile(one)
+
+
+def _content_fields(m: re.Match) -> dict[str, str]:
+    f = {k: v for k, v in m.groupdict().items() if v is not None}
+    attrs = f.pop("attrs", "")
+    for a in _content_regex()[1].finditer(attrs):
+        f["attr_" + a.group(1)] = a.group(2)
+    return f
+
+
 def _delivery_fields(m: re.Match) -> dict[str, str]:
     f = {k: v for k, v in m.groupdict().items() if v is not None}
     attrs = f.pop("attrs", "")
@@ -493,6 +548,7 @@ class Reader:
     def __init__(self) -> None:
         self._reject = _reject_regex()[0].fullmatch
         self._delivery = _delivery_regex()[0].fullmatch
+        self._content = _content_regex()[0].fullmatch
         self._stamps: dict[str, bool] = {}
         self.lines = 0
         self.ignored = 0
@@ -531,6 +587,13 @@ class Reader:
             rm = self._delivery(msg)
             if rm is not None:
                 return DELIVERY, rm, m
+        if m[2].endswith("cleanup"):  # header/body checks: only cleanup logs them
+            rm = self._content(msg)
+            if rm is not None:
+                if rm.group("action") in CONTENT_ACTIONS:
+                    return CONTENT, rm, m
+                self.ignored += 1  # hold:, discard:, ... that happen to say "reject" or "warning:"
+                return None
         parts = SLOT.split(msg)
         key = "\x00".join(parts[0::2])
         shape = self._shapes.get(key, False)
@@ -606,7 +669,12 @@ class Reader:
         return None if got is None else make_record(got)
 
 
-FAST, SHAPE, RECORD, DELIVERY = 0, 1, 2, 3
+FAST, SHAPE, RECORD, DELIVERY, CONTENT = 0, 1, 2, 3, 4
+# the header/body checks actions the triage reads: REJECT ("reject:") and
+# WARN ("warning:"), whose lines hold words that every refusal has (see
+# relevant()); HOLD, DISCARD, REDIRECT, ... are read by parse_line() but
+# not by the triage, which never looks at a line without such a word
+CONTENT_ACTIONS = frozenset(("reject", "warning"))
 _DSN = re.compile(r"dsn=[^,\s]*")
 _NO_DSN = cast(re.Match, re.compile("").match(""))
 
@@ -621,6 +689,8 @@ def make_record(got) -> Record:
         return build(shape.kind, shape.fill(slots), m)
     if tag == DELIVERY:
         return build("delivery", _delivery_fields(payload), m)
+    if tag == CONTENT:
+        return build("content_check", _content_fields(payload), m)
     return payload
 
 
@@ -637,6 +707,8 @@ def ident(got) -> tuple:
         for k in shape.ports:
             key[k] = _PORT.sub("]", key[k])
         return (m[2], shape.source, *key)
+    if tag == CONTENT:  # not the queue id
+        return (m[2], "content", payload.group("action", "content_class", "content", "origin", "attrs", "rest"))
     if tag == DELIVERY:
         return (m[2], "delivery", payload.group("angled", "status", "detail"),
                 (_DSN.search(payload.group("attrs")) or _NO_DSN).group(0))
@@ -649,6 +721,7 @@ def ident(got) -> tuple:
 # DISCONNECT, a delivered message, a warning about something else) are not
 # "unparsed": only those that look like a refusal and fail the grammar are.
 _LOOKS_LIKE = re.compile(r"^\S+: (?:reject|reject_warning|milter-reject): |: SASL \S+ authentication failed"
+                         r"|^\S+: warning: (?:header|body) "
                          r"|status=(?:bounced|deferred)"
                          r"|^(?:PREGREET|DNSBL rank|HANGUP|COMMAND PIPELINING|NON-SMTP COMMAND|BARE NEWLINE"
                          r"|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|DENYLISTED|BLACKLISTED) ")
