@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tui.core.analysis.maillog import LogLineError, Reader, parse_line
-from tui.core.analysis.triage import CONTENT_LIMIT, Triage
+from tui.core.analysis.content_checks import CONTENT_LIMIT
+from tui.core.analysis.triage import Triage
 from tui.core.config import load_config
 
 PREFIX = "Dec 05 10:44:06 mx postfix/cleanup[28704]: "
