@@ -133,7 +133,11 @@ class RetracePool:
             # parts, or was small): every process takes an equal share
             self._evaluated = True
             self._done = {}
-            shares = [left[k::self.workers] for k in range(self.workers)]
+            # alike transactions (same client, then same sender...) in one
+            # share: each process remembers what its own traces looked up
+            alike = sorted(left, key=lambda item: repr(item[0]))
+            n = self.workers
+            shares = [alike[len(alike) * k // n:len(alike) * (k + 1) // n] for k in range(n)]
             got = run_forked([partial(_trace_chunk_with, self, share) for share in shares[1:]],
                              partial(_trace_chunk_with, self, shares[0], out, progress, total))
             for k, res in enumerate(got):
