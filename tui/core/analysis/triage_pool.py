@@ -275,6 +275,8 @@ def _before_fork() -> None:
 # -- reading one log in parts ------------------------------------------------------
 # a plain log file at least this large is read in parts by several processes
 SPLIT_AT = 16 << 20
+# the size of the first part against each other one (see split_points())
+FIRST_PART = 0.8
 
 
 class _Part:
@@ -303,11 +305,14 @@ def reads_in_parts(pool: RetracePool, size: int) -> bool:
 
 def split_points(fd: int, size: int, parts: int, longest: int) -> list[int]:
     """Where each part of a log starts: 0, then after the first newline at or
-    past each k/parts of it (a part without one within LONGEST bytes is
-    left to the part before)."""
+    past each boundary (a part without one within LONGEST bytes is left to
+    the part before). The first part, this process's, is FIRST_PART of the
+    others' size: this process also prepares its transactions for re-tracing
+    while it reads, and takes in what the others read."""
     starts = [0]
+    whole = FIRST_PART + parts - 1
     for k in range(1, parts):
-        at = size * k // parts
+        at = int(size * (FIRST_PART + k - 1) / whole)
         if at <= starts[-1]:
             continue
         i = os.pread(fd, longest + 1, at).find(b"\n")
