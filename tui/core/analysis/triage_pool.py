@@ -55,7 +55,7 @@ class RetracePool:
         self._done: dict = {}          # key -> summary, from the workers
         self._pool: Any = None
         self._pool_failed = False
-        self.hold = False              # True: add() only queues (see release())
+        self.hold = False              # True: add() only queues (the log is read in parts)
 
     @property
     def forked(self) -> bool:
@@ -102,11 +102,6 @@ class RetracePool:
                 waiting.append(job)
         self._jobs = waiting
 
-    def release(self) -> None:
-        """Stop holding back what add() queued."""
-        self.hold = False
-        self._feed()
-
     def _feed(self) -> None:
         """Give queued batches to the workers, at most two ahead of each."""
         if self.hold or not self._queued or not self._start():
@@ -130,7 +125,7 @@ class RetracePool:
         out = self._done
         if self._pool is None and len(left) >= FORK_AT_END and can_fork(self):
             # nothing was handed over while reading (the log was read in
-            # parts, or was small): every process takes an equal share
+            # parts, or was small): every process takes a share
             self._evaluated = True
             self._done = {}
             # alike transactions (same client, then same sender...) in one
