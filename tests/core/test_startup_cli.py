@@ -111,6 +111,19 @@ def test_trace_run_as_the_program_opens_no_file_watch(tmp_path):
     assert not _top(imported, "ctypes", "subprocess")
 
 
+def test_triage_run_as_the_program_keeps_its_file_watch(tmp_path):
+    """triage evaluates once per distinct logged transaction: the watch
+    spares each evaluation a stat() per map file (ctypes is loaded)."""
+    log = tmp_path / "mail.log"
+    log.write_text(LOG + "\n")
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "tui", "--config-dir", str(SEED), "triage",
+                        str(log)], capture_output=True, text=True, timeout=120, env=_env(), cwd=str(tmp_path),
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode in (0, 1) and "1 distinct transactions re-traced" in r.stdout, r.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    assert _top(imported, "ctypes")
+
+
 def test_a_disabled_watch_never_opens():
     from tui.core.filewatch import FileWatch
 
