@@ -228,38 +228,81 @@ def _foreign_recipient(cfg: Config, tx: Transaction, service: str) -> str | None
     return rcpt if r.address_class == CLASS_DEFAULT or r.routed else None
 
 
-def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str) -> str | None:
+def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str,
+                 memo: "_ProbeMemo | None" = None) -> str | None:
     """None when no unauthenticated internet client gains anything: for each
     smtpd service, a probe client outside mynetworks sends to the traced
     recipient (when this server does not serve its domain) and to an
     address in a domain nobody serves; each answer on the copy must be a
-    refusal wherever the original refused."""
+    refusal wherever the original refused. MEMO: what the probes answered
+    before on this copy (they depend on the two configurations alone)."""
+    if memo is None:
+        memo = _ProbeMemo(cfg, new)
     rcpts = [f"postmaster@{PROBE_DOMAIN}", f"probe@{PROBE_DOMAIN}"]
     foreign = _foreign_recipient(cfg, tx, service)
     if foreign:
         rcpts.insert(0, foreign)
     for svc in new.smtpd_services():
         key = svc.key
-        client = next((a for a in PROBE_CLIENTS if not _in_mynetworks(new, key, a)), None)
+        client = memo.client(key)
         if client is None:
             return f"every probe client is in mynetworks on {key}"
         for rcpt in rcpts:
-            probe = Transaction(client_address=client, client_name="unknown", helo="client.example.net",
-                                sender="probe@example.net", recipient=rcpt)
-            try:
-                after = evaluate(new, probe, service=key, resolver=OfflineResolver())
-            except Exception as exc:
-                return f"the probe could not be evaluated on {key}: {exc}"
-            if not after.accepted:
-                continue
-            try:
-                before = evaluate(cfg, probe, service=key, resolver=OfflineResolver())
-            except Exception:
-                return f"the probe could not be evaluated on {key}"
-            if not before.accepted:
-                return (f"an unauthenticated internet client ({client}) could then send to <{rcpt}> "
-                        f"on {key}: {after.reply}")
+            bad = memo.probe(key, client, rcpt)
+            if bad:
+                return bad
     return None
+
+
+class _ProbeMemo:
+    """_opens_relay's probes on one changed copy, each asked once: the probe
+    client of each service, and per (service, client, recipient) why the
+    probe opens something ("" when it does not). Nothing in them depends
+    on the traced transaction but the recipient."""
+
+    __slots__ = ("cfg", "new", "_clients", "_probes")
+
+    def __init__(self, cfg: Config, new: Config):
+        self.cfg = cfg
+        self.new = new
+        self._clients: dict[str, str | None] = {}
+        self._probes: dict[tuple[str, str, str], str] = {}
+
+    def client(self, key: str) -> str | None:
+        if key in self._clients:
+            return self._clients[key]
+        got = self._clients[key] = next((a for a in PROBE_CLIENTS if not _in_mynetworks(self.new, key, a)), None)
+        return got
+
+    def probe(self, key: str, client: str, rcpt: str) -> str:
+        k = (key, client, rcpt)
+        got = self._probes.get(k)
+        if got is None:
+            if len(self._probes) > 10_000:
+                self._probes.clear()
+            got = self._probes[k] = _probe(self.cfg, self.new, key, client, rcpt)
+        return got
+
+
+def _probe(cfg: Config, new: Config, key: str, client: str, rcpt: str) -> str:
+    """Why the probe from CLIENT to RCPT on service KEY shows that NEW opens
+    something CFG refused ("" when it does not)."""
+    probe = Transaction(client_address=client, client_name="unknown", helo="client.example.net",
+                        sender="probe@example.net", recipient=rcpt)
+    try:
+        after = evaluate(new, probe, service=key, resolver=OfflineResolver())
+    except Exception as exc:
+        return f"the probe could not be evaluated on {key}: {exc}"
+    if not after.accepted:
+        return ""
+    try:
+        before = evaluate(cfg, probe, service=key, resolver=OfflineResolver())
+    except Exception:
+        return f"the probe could not be evaluated on {key}"
+    if not before.accepted:
+        return (f"an unauthenticated internet client ({client}) could then send to <{rcpt}> "
+                f"on {key}: {after.reply}")
+    return ""
 
 
 # ---------------------------------------------------------------------------
@@ -284,7 +327,7 @@ class _Copy:
     """A changed copy and what depends on the changes alone, each worked
     out when first needed, in _check's order."""
 
-    __slots__ = ("cfg", "changes", "new", "_problems", "_networks", "_expanded")
+    __slots__ = ("cfg", "changes", "new", "_problems", "_networks", "_expanded", "probes")
 
     def __init__(self, cfg: Config, changes: tuple[Change, ...]):
         self.cfg = cfg
@@ -293,6 +336,7 @@ class _Copy:
         self._problems: dict[str, list[str]] = {}      # service -> load_problems()
         self._networks: list[str | None] = []
         self._expanded: tuple[tuple[str, str], ...] | None = None
+        self.probes = _ProbeMemo(cfg, self.new)
 
     def load_problems(self, service: str) -> list[str]:
         got = self._problems.get(service)
@@ -384,7 +428,7 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
             return None, "smtpd would still refuse to start: " + after.config_errors[0]
     elif after.accepted == trace.accepted:
         return None, f"the verdict stays the same: {after.reply}"
-    bad = _opens_relay(cfg, new, trace.transaction, trace.service)
+    bad = _opens_relay(cfg, new, trace.transaction, trace.service, copy.probes)
     if bad:
         return None, bad
     return Proof(changes, after.reply, after.accepted, after.conditional, expanded), ""
