@@ -34,6 +34,7 @@ import ipaddress
 from tui.core.cache import resolve_addr, shared_cache
 from tui.core.config.loader import Config
 from tui.core.config.main_cf import MainEntry
+from tui.core.config.syntax import LIST_SEPARATORS, split_quoted
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.expand import referenced_names
 from tui.core.model import FrozenRecord, Source
@@ -162,16 +163,39 @@ PROBE_CLIENTS = ("203.0.113.77", "198.51.100.77", "192.0.2.177")
 PROBE_DOMAIN = "relay-probe.invalid"
 
 
-def _networks_ok(cfg: Config, new: Config, changes) -> str | None:
-    """None when every entry the changes add to mynetworks is the host's own
-    address or a private/loopback network; otherwise why not."""
-    if not any(c.parameter == "mynetworks" for c in changes):
-        return None
+def _own_addresses(cfg: Config) -> set[str]:
     own = set()
     try:
         own = {str(ipaddress.ip_address(a)) for a in interface_addrs(cfg.params(), "inet_interfaces")}
     except Exception:
         pass
+    return own
+
+
+def _network_refusal(item: str, old: set[str], own: set[str]) -> str | None:
+    """Why mynetworks may not gain ITEM (None: it may, or has it already)."""
+    if item in old:
+        return None
+    text = item[1:-1] if item.startswith("[") and "]" in item else item
+    text = text.replace("]/", "/")
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return f"mynetworks would gain {item!r}, which is not an address or network"
+    if str(net.network_address) in own and net.num_addresses == 1:
+        return None
+    if net.is_loopback or (net.is_private and not net.is_global and net.prefixlen >= 8
+                           and not _is_documentation(net)):
+        return None
+    return f"mynetworks would gain {item}, which is neither this host nor a private network"
+
+
+def _networks_ok(cfg: Config, new: Config, changes) -> str | None:
+    """None when every entry the changes add to mynetworks is the host's own
+    address or a private/loopback network; otherwise why not."""
+    if not any(c.parameter == "mynetworks" for c in changes):
+        return None
+    own = _own_addresses(cfg)
     for ch in changes:
         if ch.parameter != "mynetworks":
             continue
@@ -179,21 +203,28 @@ def _networks_ok(cfg: Config, new: Config, changes) -> str | None:
         old_view = cfg.params(ch.service) if ch.service else cfg.params()
         old = set(old_view.get_list("mynetworks"))
         for item in view.get_list("mynetworks"):
-            if item in old:
-                continue
-            text = item[1:-1] if item.startswith("[") and "]" in item else item
-            text = text.replace("]/", "/")
-            try:
-                net = ipaddress.ip_network(text, strict=False)
-            except ValueError:
-                return f"mynetworks would gain {item!r}, which is not an address or network"
-            if str(net.network_address) in own and net.num_addresses == 1:
-                continue
-            if net.is_loopback or (net.is_private and not net.is_global and net.prefixlen >= 8
-                                   and not _is_documentation(net)):
-                continue
-            return f"mynetworks would gain {item}, which is neither this host nor a private network"
+            why = _network_refusal(item, old, own)
+            if why:
+                return why
     return None
+
+
+def _networks_refused(cfg: Config, changes: tuple[Change, ...]) -> bool:
+    """Would _networks_ok surely refuse CHANGES? Worked out without the
+    changed copy where that is certain: a main.cf mynetworks value without
+    `$` is its own expansion in the copy, so its entries are known. False
+    when it cannot tell (the copy decides)."""
+    own: set[str] | None = None
+    for ch in changes:
+        if ch.parameter != "mynetworks" or ch.service is not None or "$" in ch.value:
+            continue
+        if own is None:
+            own = _own_addresses(cfg)
+        old = set(cfg.params().get_list("mynetworks"))
+        for item, _pos in split_quoted(ch.value, LIST_SEPARATORS):
+            if _network_refusal(item, old, own):
+                return True
+    return False
 
 
 _DOC_NETS = tuple(ipaddress.ip_network(n) for n in
@@ -320,6 +351,7 @@ def _probe(cfg: Config, new: Config, key: str, client: str, rcpt: str) -> str:
 _PROOFS = "suggest: proofs"
 _REFUSED = "suggest: refused change sets"
 _COPIES = "suggest: changed copies"
+_NETWORKS_REFUSED = "suggest: change sets refused for their mynetworks entries"
 COPIES_KEPT = 8
 
 
@@ -378,24 +410,30 @@ def prove(cfg: Config, trace: Trace, changes: tuple[Change, ...], resolver: Reso
 def why_not(cfg: Config, trace: Trace, changes: tuple[Change, ...], resolver: Resolver | None = None,
             policy_answers: dict | None = None) -> str:
     """Why prove() refused CHANGES ("" when it did not)."""
-    return _prove(cfg, trace, changes, resolver, policy_answers)[1]
+    return _prove(cfg, trace, changes, resolver, policy_answers, need_why=True)[1]
 
 
-def _prove(cfg, trace, changes, resolver, policy_answers) -> tuple[Proof | None, str]:
+# the reason of a refusal that prove() was sure of without working out why
+# (why_not() works it out when asked)
+_UNSAID = "refused; the reason was not worked out"
+
+
+def _prove(cfg, trace, changes, resolver, policy_answers, need_why: bool = False) -> tuple[Proof | None, str]:
     key = (trace.transaction, trace.service, changes, id(resolver) if resolver is not None else None,
            tuple(sorted((policy_answers or {}).items())))
     per_cfg = shared_cache(cfg).config_memo.setdefault(_PROOFS, {})
     got = per_cfg.get(key)
-    if got is None:
+    if got is None or (need_why and got[1] is _UNSAID):
         try:
-            got = _check(cfg, trace, changes, resolver, policy_answers)
+            got = _check(cfg, trace, changes, resolver, policy_answers, need_why)
         except Exception as exc:  # a proof that cannot be made is a refusal
             got = (None, f"could not be checked: {exc}")
         per_cfg[key] = got
     return got
 
 
-def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof | None, str]:
+def _check(cfg, trace: Trace, changes, resolver, policy_answers,
+           need_why: bool = True) -> tuple[Proof | None, str]:
     if not changes:
         return None, "no change"
     for ch in changes:
@@ -410,6 +448,17 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
     why = refused.get((changes, trace.service))
     if why is not None:
         return None, why
+    if not need_why:
+        # refused whatever the copy says (a mynetworks entry that is not
+        # allowed): no copy is built just to say so
+        sure = shared_cache(cfg).config_memo.setdefault(_NETWORKS_REFUSED, {})
+        no = sure.get(changes)
+        if no is None:
+            if len(sure) > 10_000:
+                sure.clear()
+            no = sure[changes] = _networks_refused(cfg, changes)
+        if no:
+            return None, _UNSAID
     copy = _copy(cfg, changes)
     new = copy.new
     problems = copy.load_problems(trace.service)
