@@ -73,6 +73,7 @@ class _Answerer:
         # already printed: the engine itself trusts a table file's stat() for
         # up to 1 s, so nothing fresher could be said anyway.
         self.memo: dict[tuple, tuple[float, str]] = {}
+        self.json_memo: dict = {}
 
     def answer(self, n: int, line: str, obj=None) -> tuple[str, bool]:
         """(the output line for input line N, was it unusable); OBJ: the
@@ -92,9 +93,10 @@ class _Answerer:
                 return hit[1][:-1] + ', "id": ' + dumps(ident) + "}\n", False
             cfg, resolver = self.cfg, self.resolver
             tr = evaluate(cfg, tx, service=service, resolver=resolver, policy_answers=policy)
-            res = tr.to_json()
-            res["explanation"] = explain(tr, cfg, resolver=resolver, policy_answers=policy).to_json()
-            body = dumps(res)
+            ex = explain(tr, cfg, resolver=resolver, policy_answers=policy)
+            # the text of json.dumps({**tr.to_json(), "explanation": ...}),
+            # the steps' text remembered across transactions
+            body = (tr.to_json_text(self.json_memo)[:-1] + ', "explanation": ' + dumps(ex.to_json()) + "}")
             if len(memo) > 100_000:
                 memo.clear()
             memo[key] = (now, body)
