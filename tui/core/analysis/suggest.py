@@ -219,7 +219,10 @@ def _networks_refused(cfg: Config, changes: tuple[Change, ...]) -> bool:
         if ch.parameter != "mynetworks" or ch.service is not None or "$" in ch.value:
             continue
         if own is None:
-            own = _own_addresses(cfg)
+            memo = shared_cache(cfg).config_memo
+            own = memo.get(_OWN)
+            if own is None:
+                own = memo[_OWN] = _own_addresses(cfg)
         old = set(cfg.params().get_list("mynetworks"))
         for item, _pos in split_quoted(ch.value, LIST_SEPARATORS):
             if _network_refusal(item, old, own):
@@ -352,6 +355,7 @@ _PROOFS = "suggest: proofs"
 _REFUSED = "suggest: refused change sets"
 _COPIES = "suggest: changed copies"
 _NETWORKS_REFUSED = "suggest: change sets refused for their mynetworks entries"
+_OWN = "suggest: the host's own addresses"
 COPIES_KEPT = 8
 
 
