@@ -131,3 +131,32 @@ def test_relay_probes_remembered_per_recipient(cfg_dir):
         memo = suggest._ProbeMemo(cfg, new)
         for tx in order * 2:
             assert suggest._opens_relay(cfg, new, tx, "smtp", memo) == fresh[tx]
+
+
+def test_a_copy_found_open_before_still_proves_what_it_does_not_open(cfg_dir):
+    """One change set (relay for elsewhere.example, and a private client
+    in mynetworks with permit_mynetworks): it opens the server for a
+    recipient in elsewhere.example, not for one elsewhere. After a proof on
+    the copy found it open, the next proof asks that first; a transaction
+    the change does not open (the private client to another domain) must
+    still be proven, in any order, as a fresh configuration proves it."""
+    resolver = OfflineResolver()
+    opened = Transaction(client_address="203.0.113.9", client_name="unknown", helo="mail.example.net",
+                         sender="a@remote.example", recipient="x@elsewhere.example")
+    private = Transaction(client_address="10.9.9.9", client_name="unknown", helo="mail.example.net",
+                          sender="a@remote.example", recipient="friend@example.com")
+    first = load_config(str(cfg_dir))
+    changes = explain(evaluate(first, private, service="smtp", resolver=resolver), first,
+                      resolver=resolver).edits[0].changes
+    changes += (suggest.Change("relay_domains", _append_value(first, "relay_domains", "elsewhere.example")),)
+
+    def proofs(cfg, order):
+        return {tx: suggest.prove(cfg, evaluate(cfg, tx, service="smtp", resolver=resolver), changes, resolver)
+                for tx in order}
+
+    fresh = {tx: proofs(load_config(str(cfg_dir)), [tx])[tx] for tx in (opened, private)}
+    assert fresh[opened] is None and fresh[private] is not None
+    for order in ((opened, private, opened, private), (private, opened, private, opened)):
+        warm = load_config(str(cfg_dir))
+        for tx in order:
+            assert proofs(warm, [tx])[tx] == fresh[tx], (order, tx)

@@ -363,7 +363,7 @@ class _Copy:
     """A changed copy and what depends on the changes alone, each worked
     out when first needed, in _check's order."""
 
-    __slots__ = ("cfg", "changes", "new", "_problems", "_networks", "_expanded", "probes")
+    __slots__ = ("cfg", "changes", "new", "_problems", "_networks", "_expanded", "probes", "opened_last")
 
     def __init__(self, cfg: Config, changes: tuple[Change, ...]):
         self.cfg = cfg
@@ -373,6 +373,11 @@ class _Copy:
         self._networks: list[str | None] = []
         self._expanded: tuple[tuple[str, str], ...] | None = None
         self.probes = _ProbeMemo(cfg, self.new)
+        self.opened_last = False    # did the last proof that asked _opens_relay find it open?
+
+    def opened(self, why: str | None) -> str | None:
+        self.opened_last = bool(why)
+        return why
 
     def load_problems(self, service: str) -> list[str]:
         got = self._problems.get(service)
@@ -474,6 +479,15 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers,
             del copies[changes]
         return None, why
     expanded = copy.expanded()
+    # a change that opens the server is refused whatever it does to the
+    # traced transaction: when the last proof on this copy found it open,
+    # that is asked first, and the transaction need not be evaluated on the
+    # copy (the reason, which depends on the order, is then not worked out)
+    asked = not need_why and copy.opened_last
+    if asked:
+        bad = copy.opened(_opens_relay(cfg, new, trace.transaction, trace.service, copy.probes))
+        if bad:
+            return None, _UNSAID
     after = evaluate(new, trace.transaction, service=trace.service, resolver=resolver or OfflineResolver(),
                      policy_answers=policy_answers)
     if trace.config_errors:
@@ -481,9 +495,10 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers,
             return None, "smtpd would still refuse to start: " + after.config_errors[0]
     elif after.accepted == trace.accepted:
         return None, f"the verdict stays the same: {after.reply}"
-    bad = _opens_relay(cfg, new, trace.transaction, trace.service, copy.probes)
-    if bad:
-        return None, bad
+    if not asked:
+        bad = copy.opened(_opens_relay(cfg, new, trace.transaction, trace.service, copy.probes))
+        if bad:
+            return None, bad
     return Proof(changes, after.reply, after.accepted, after.conditional, expanded), ""
 
 
