@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 
@@ -205,8 +206,9 @@ def _parallel(answerer: _Answerer, block: list[tuple[int, str]], workers: int, o
         shares[w].append((n, line, obj))
         owner.append(w)
     out.flush()
-    pipes = []
-    pids = []
+    pipes: list[int] = []
+    pids: list[int] = []
+    done = False
     try:
         for w in range(workers):
             r, wfd = os.pipe()
@@ -220,10 +222,16 @@ def _parallel(answerer: _Answerer, block: list[tuple[int, str]], workers: int, o
             pids.append(pid)
             pipes.append(r)
         bad = _merge(pipes, owner, out)
+        done = True
     finally:
         for r in pipes:
             os.close(r)
         for pid in pids:
+            if not done:  # stopped early (interrupted, output closed): the workers' answers are not wanted
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except OSError:
+                    pass
             os.waitpid(pid, 0)
     return bad
 
@@ -250,7 +258,7 @@ def _merge(pipes: list[int], owner: list[int], out) -> int:
         q = queues[w]
         while not q:
             if not open_:
-                raise BatchError("a worker process ended before answering every line")
+                raise RuntimeError("a worker process of trace --batch ended before answering every line")
             for key, _ev in sel.select():
                 i = key.data
                 data = os.read(key.fd, 1 << 20)
@@ -274,12 +282,18 @@ def _work(answerer: _Answerer, share, wfd: int) -> None:
     """A worker: answer SHARE, each answer one line on WFD behind a flag
     (1: the line was unusable); never returns."""
     code = 0
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         with os.fdopen(wfd, "w", encoding="utf-8", newline="\n", buffering=1 << 16) as w:
+            parent = os.getppid()
             for n, line, obj in share:
+                if os.getppid() != parent:
+                    break  # the process that wanted the answers is gone
                 text, unusable = answerer.answer(n, line, obj)
                 w.write(("1" if unusable else "0") + text)
-    except BaseException:  # noqa: BLE001 - reported, and the parent sees the answers missing
+    except (BrokenPipeError, KeyboardInterrupt):
+        code = 1  # this process stopped reading, or was interrupted: it says so itself
+    except BaseException:  # noqa: BLE001 - reported; this process sees the answers missing
         import traceback
 
         traceback.print_exc()
