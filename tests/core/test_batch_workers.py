@@ -67,11 +67,13 @@ def cfg_dir():
     return demo_config_dir()
 
 
-def _run(cfg_dir, tmp_path, fork_at: int, block: int) -> tuple[str, str]:
+def _run(cfg_dir, tmp_path, fork_at: int, block: int, pipe: bool = False) -> tuple[str, str]:
     inp = tmp_path / "in.jsonl"
-    inp.write_text("\n".join(_lines()) + "\n")
-    r = subprocess.run([sys.executable, "-c", CODE, str(fork_at), str(block), str(cfg_dir), str(inp)],
-                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    text = "\n".join(_lines()) + "\n"
+    inp.write_text(text)
+    r = subprocess.run([sys.executable, "-c", CODE, str(fork_at), str(block), str(cfg_dir),
+                        "-" if pipe else str(inp)],
+                       input=text if pipe else None, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert "Traceback" not in r.stderr, r.stderr
     return r.stdout, r.stderr.strip().splitlines()[-1]
 
@@ -94,3 +96,11 @@ def test_workers_write_what_one_process_writes(cfg_dir, tmp_path):
 def test_a_small_input_is_answered_without_forking(cfg_dir, tmp_path):
     _out, status = _run(cfg_dir, tmp_path, 1000, 50_000)
     assert status == "rc=2 forks=0"
+
+
+def test_a_pipe_is_not_read_ahead(cfg_dir, tmp_path):
+    """Its writer may be waiting for the answers: read line by line, here."""
+    one, _status = _run(cfg_dir, tmp_path, 10 ** 9, 10 ** 9)
+    out, status = _run(cfg_dir, tmp_path, 5, 7, pipe=True)
+    assert status == "rc=2 forks=0"
+    assert out == one

@@ -11,8 +11,9 @@ gives {"id": ..., "error": "..."} and the batch goes on.
 Exit status: 0 every line traced, 2 some line was unusable (or no
 configuration).
 
-A large input (FORK_AT lines or more) is answered by forked worker
-processes, one per core: the input is read in blocks of BLOCK lines, each
+A large input file (FORK_AT lines or more; read ahead only in a regular
+file, never in a pipe, whose writer may be waiting for the answers) is
+answered by forked worker processes, one per core: the input is read in blocks of BLOCK lines, each
 block's lines are shared out by transaction (the same transaction always
 to the same worker, which remembers its answer), and the answers are
 written in the input's order. This process then only reads, shares out and
@@ -146,9 +147,10 @@ def run_batch(args) -> int:
     answerer = _Answerer(cfg, resolver)
     try:
         lines = enumerate(fh, 1)
-        block = _read(lines, FORK_AT)
         workers = _workers()
-        if len(block) < FORK_AT or workers < 2 or not _can_fork():
+        # read ahead only in a file (a pipe's writer may wait for answers)
+        block = _read(lines, FORK_AT) if workers > 1 and _is_file(fh) and _can_fork() else []
+        if len(block) < FORK_AT:
             # small (or no forking here): everything in this process
             for n, line in block:
                 text, unusable = answerer.answer(n, line)
@@ -169,6 +171,16 @@ def run_batch(args) -> int:
             fh.close()
     out.flush()
     return 2 if bad else 0
+
+
+def _is_file(fh) -> bool:
+    """Is FH a regular file (all there, so reading ahead never waits)?"""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _read(lines, count: int) -> list[tuple[int, str]]:
