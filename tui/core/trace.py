@@ -356,7 +356,7 @@ class Trace(FrozenRecord):
                    s.conditional.__class__)
             got = memo.get(key)
             if got is None:
-                if len(memo) > 50_000:
+                if len(memo) > 10_000:
                     memo.clear()
                 got = memo[key] = (_dumps(s.to_json()), s.source, s.lookups)
             parts.append(got[0])
