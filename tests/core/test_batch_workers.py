@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -98,9 +99,27 @@ def test_a_small_input_is_answered_without_forking(cfg_dir, tmp_path):
     assert status == "rc=2 forks=0"
 
 
-def test_a_pipe_is_not_read_ahead(cfg_dir, tmp_path):
-    """Its writer may be waiting for the answers: read line by line, here."""
+def test_a_pipe_is_shared_out_when_its_lines_come_at_once(cfg_dir, tmp_path):
     one, _status = _run(cfg_dir, tmp_path, 10 ** 9, 10 ** 9)
-    out, status = _run(cfg_dir, tmp_path, 5, 7, pipe=True)
-    assert status == "rc=2 forks=0"
+    for fork_at, block in ((5, 7), (5, 1000)):
+        out, status = _run(cfg_dir, tmp_path, fork_at, block, pipe=True)
+        rc, forks = status.split()
+        assert rc == "rc=2" and int(forks.split("=")[1]) >= 2, status
+        assert out == one
+
+
+def test_a_pipe_written_a_few_lines_at_a_time_is_answered_here(cfg_dir, tmp_path):
+    """Its writer may be waiting for answers: no reading ahead, no workers."""
+    one, _status = _run(cfg_dir, tmp_path, 10 ** 9, 10 ** 9)
+    lines = [x + "\n" for x in _lines()]
+    p = subprocess.Popen([sys.executable, "-c", CODE, "5", "7", str(cfg_dir), "-"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert p.stdin is not None
+    p.stdin.write("".join(lines[:3]))
+    p.stdin.flush()
+    time.sleep(0.5)                       # the first lines come alone
+    p.stdin.write("".join(lines[3:]))
+    out, err = p.communicate(timeout=300)
+    assert "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == "rc=2 forks=0"
     assert out == one

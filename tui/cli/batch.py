@@ -11,17 +11,20 @@ gives {"id": ..., "error": "..."} and the batch goes on.
 Exit status: 0 every line traced, 2 some line was unusable (or no
 configuration).
 
-A large input file (FORK_AT lines or more; read ahead only in a regular
-file, never in a pipe, whose writer may be waiting for the answers) is
-answered by forked worker processes, one per core: the input is read in blocks of BLOCK lines, each
-block's lines are shared out by transaction (the same transaction always
-to the same worker, which remembers its answer), and the answers are
-written in the input's order. This process then only reads, shares out and
-writes; it never evaluates, so no worker inherits an open table, database
-connection or file watch. A small input is answered here, without forking.
+A large input (FORK_AT lines or more: read ahead in a file; in a pipe,
+that many arrived at once) is answered by forked worker processes, one
+per core. The input is read in blocks of up to BLOCK lines (from a pipe,
+what has arrived; its answers are written before more is read, since its
+writer may be waiting for them). Each block's lines are shared out by
+transaction (the same transaction always to the same worker, which
+remembers its answer), and the answers are written in the input's order.
+This process then only reads, shares out and writes; it never evaluates,
+so no worker inherits an open table, database connection or file watch.
+A small input is answered here, without forking, line by line.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -146,31 +149,47 @@ def run_batch(args) -> int:
     bad = 0
     answerer = _Answerer(cfg, resolver)
     try:
-        lines = enumerate(fh, 1)
         workers = _workers()
-        # read ahead only in a file (a pipe's writer may wait for answers)
-        block = _read(lines, FORK_AT) if workers > 1 and _is_file(fh) and _can_fork() else []
-        if len(block) < FORK_AT:
-            # small (or no forking here): everything in this process
-            for n, line in block:
-                text, unusable = answerer.answer(n, line)
-                bad += unusable
-                out.write(text)
-            for n, line in lines:
-                if line.strip():
-                    text, unusable = answerer.answer(n, line)
-                    bad += unusable
-                    out.write(text)
+        forking = workers > 1 and _can_fork()
+        if forking and _is_file(fh):
+            bad = _from_file(answerer, fh, workers, out)
+        elif forking and _is_pipe(fh):
+            bad = _from_pipe(answerer, fh, workers, out)
         else:
-            while block:
-                block += _read(lines, BLOCK - len(block))
-                bad += _parallel(answerer, block, workers, out)
-                block = _read(lines, BLOCK)
+            bad = _here(answerer, enumerate(fh, 1), out)
     finally:
         if fh is not sys.stdin:
             fh.close()
     out.flush()
     return 2 if bad else 0
+
+
+def _here(answerer: "_Answerer", lines, out) -> int:
+    """Answer the (line number, line) pairs LINES in this process, one by
+    one; the number of unusable lines."""
+    bad = 0
+    for n, line in lines:
+        if line.strip():
+            text, unusable = answerer.answer(n, line)
+            bad += unusable
+            out.write(text)
+    return bad
+
+
+def _from_file(answerer: "_Answerer", fh, workers: int, out) -> int:
+    """A file: read ahead (it is all there: reading never waits); a large
+    one is shared out among workers block by block, a small one answered
+    here. The number of unusable lines."""
+    lines = enumerate(fh, 1)
+    block = _read(lines, FORK_AT)
+    if len(block) < FORK_AT:
+        return _here(answerer, block, out)
+    bad = 0
+    while block:
+        block += _read(lines, BLOCK - len(block))
+        bad += _parallel(answerer, block, workers, out)
+        block = _read(lines, BLOCK)
+    return bad
 
 
 def _is_file(fh) -> bool:
@@ -181,6 +200,100 @@ def _is_file(fh) -> bool:
         return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def _is_pipe(fh) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISFIFO(os.fstat(fh.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+class _Pipe:
+    """The lines of a pipe, read from its file descriptor and decoded as FH
+    itself would decode them (its encoding and errors; sys.stdin splits at
+    \\n only, a file opened here translates \\r\\n and \\r first), with what
+    has arrived told apart from what is yet to come."""
+
+    def __init__(self, fh):
+        import codecs
+        import io
+        from collections import deque
+
+        self.fd = fh.fileno()
+        decoder = codecs.getincrementaldecoder(fh.encoding)(fh.errors)
+        self.decoder = decoder if fh is sys.stdin else io.IncrementalNewlineDecoder(decoder, translate=True)
+        self.partial = ""
+        self.lines: deque = deque()   # (line number, line) complete, not yet taken
+        self.n = 0
+        self.eof = False
+
+    def _fill(self, timeout: float | None) -> bool:
+        """Read what the pipe has (waiting up to TIMEOUT seconds, None: as
+        long as it takes); False when nothing came in time."""
+        import select
+
+        if self.eof:
+            return False
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return False
+        data = os.read(self.fd, 1 << 16)
+        if data:
+            text = self.partial + self.decoder.decode(data)
+        else:
+            text = self.partial + self.decoder.decode(b"", True)
+            self.eof = True
+        *done, self.partial = text.split("\n")
+        for line in done:
+            self.n += 1
+            self.lines.append((self.n, line + "\n"))
+        if self.eof and self.partial:
+            self.n += 1
+            self.lines.append((self.n, self.partial))
+            self.partial = ""
+        return True
+
+    def take(self, count: int, pause: float = 0.05) -> list[tuple[int, str]]:
+        """Up to COUNT non-blank lines: waiting for the first, then taking
+        what comes within PAUSE seconds of the last read."""
+        got: list[tuple[int, str]] = []
+        while len(got) < count:
+            if self.lines:
+                n, line = self.lines.popleft()
+                if line.strip():
+                    got.append((n, line))
+                continue
+            if not self._fill(pause if got else None):
+                break
+        return got
+
+    def rest(self):
+        """The lines not taken yet, as they come."""
+        while True:
+            while self.lines:
+                yield self.lines.popleft()
+            if not self._fill(None):
+                return
+
+
+def _from_pipe(answerer: "_Answerer", fh, workers: int, out) -> int:
+    """A pipe: when a large block of lines arrives at once, each such block
+    is shared out among workers and its answers written (and flushed)
+    before more is read, so that a writer waiting for answers gets them;
+    when the lines come a few at a time, they are answered here, as they
+    come. The number of unusable lines."""
+    pipe = _Pipe(fh)
+    block = pipe.take(BLOCK)
+    if len(block) < FORK_AT:
+        return _here(answerer, itertools.chain(block, pipe.rest()), out)
+    bad = 0
+    while block:
+        bad += _parallel(answerer, block, workers, out)
+        out.flush()
+        block = pipe.take(BLOCK)
+    return bad
 
 
 def _read(lines, count: int) -> list[tuple[int, str]]:
