@@ -7,6 +7,7 @@ here only that sharing the work out changes nothing."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -26,10 +27,15 @@ from tui.cli import batch
 from tui.__main__ import main
 
 fork_at, block = map(int, sys.argv[1:3])
+fail_at = int(os.environ.get("FAIL_AT", "0"))   # the fork call that fails (0: none)
 batch.FORK_AT, batch.BLOCK = fork_at, block
 forks = []
+calls = []
 real_fork = os.fork
 def counting_fork():
+    calls.append(1)
+    if len(calls) == fail_at:
+        raise OSError(11, "Resource temporarily unavailable")
     pid = real_fork()
     if pid:
         forks.append(pid)
@@ -68,13 +74,14 @@ def cfg_dir():
     return demo_config_dir()
 
 
-def _run(cfg_dir, tmp_path, fork_at: int, block: int, pipe: bool = False) -> tuple[str, str]:
+def _run(cfg_dir, tmp_path, fork_at: int, block: int, pipe: bool = False, fail_at: int = 0) -> tuple[str, str]:
     inp = tmp_path / "in.jsonl"
     text = "\n".join(_lines()) + "\n"
     inp.write_text(text)
     r = subprocess.run([sys.executable, "-c", CODE, str(fork_at), str(block), str(cfg_dir),
                         "-" if pipe else str(inp)],
-                       input=text if pipe else None, capture_output=True, text=True, timeout=300, cwd=ROOT)
+                       input=text if pipe else None, capture_output=True, text=True, timeout=300, cwd=ROOT,
+                       env=dict(os.environ, FAIL_AT=str(fail_at)))
     assert "Traceback" not in r.stderr, r.stderr
     return r.stdout, r.stderr.strip().splitlines()[-1]
 
@@ -123,3 +130,14 @@ def test_a_pipe_written_a_few_lines_at_a_time_is_answered_here(cfg_dir, tmp_path
     assert "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == "rc=2 forks=0"
     assert out == one
+
+
+def test_when_no_worker_can_be_started_the_rest_is_answered_here(cfg_dir, tmp_path):
+    """A fork that fails (the first, the second of a block, one of a later
+    block): the workers already started are stopped, nothing of their block
+    is lost or written twice, and this process answers from there on."""
+    one, _status = _run(cfg_dir, tmp_path, 10 ** 9, 10 ** 9)
+    for fail_at, pipe in ((1, False), (2, False), (4, False), (2, True), (3, True)):
+        out, status = _run(cfg_dir, tmp_path, 5, 13, pipe=pipe, fail_at=fail_at)
+        assert status.startswith("rc=2 "), status
+        assert out == one, (fail_at, pipe)

@@ -187,7 +187,10 @@ def _from_file(answerer: "_Answerer", fh, workers: int, out) -> int:
     bad = 0
     while block:
         block += _read(lines, BLOCK - len(block))
-        bad += _parallel(answerer, block, workers, out)
+        try:
+            bad += _parallel(answerer, block, workers, out)
+        except _NoFork:
+            return bad + _here(answerer, itertools.chain(block, lines), out)
         block = _read(lines, BLOCK)
     return bad
 
@@ -290,7 +293,10 @@ def _from_pipe(answerer: "_Answerer", fh, workers: int, out) -> int:
         return _here(answerer, itertools.chain(block, pipe.rest()), out)
     bad = 0
     while block:
-        bad += _parallel(answerer, block, workers, out)
+        try:
+            bad += _parallel(answerer, block, workers, out)
+        except _NoFork:
+            return bad + _here(answerer, itertools.chain(block, pipe.rest()), out)
         out.flush()
         block = pipe.take(BLOCK)
     return bad
@@ -336,8 +342,16 @@ def _parallel(answerer: _Answerer, block: list[tuple[int, str]], workers: int, o
     done = False
     try:
         for w in range(workers):
-            r, wfd = os.pipe()
-            pid = os.fork()
+            try:
+                r, wfd = os.pipe()
+            except OSError as exc:
+                raise _NoFork from exc
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                os.close(r)
+                os.close(wfd)
+                raise _NoFork from exc
             if pid == 0:  # the worker
                 os.close(r)
                 for rr in pipes:
@@ -362,6 +376,11 @@ def _parallel(answerer: _Answerer, block: list[tuple[int, str]], workers: int, o
 
 
 _NO_ID = object()
+
+
+class _NoFork(Exception):
+    """The workers could not be started (no process or pipe to be had);
+    those that were are stopped, and nothing of the block was written."""
 
 
 def _merge(pipes: list[int], owner: list[int], out) -> int:
