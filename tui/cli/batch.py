@@ -10,10 +10,24 @@ gives {"id": ..., "error": "..."} and the batch goes on.
 
 Exit status: 0 every line traced, 2 some line was unusable (or no
 configuration).
+
+A large input (FORK_AT lines or more: read ahead in a file; in a pipe,
+that many arrived at once) is answered by forked worker processes, one
+per core. The input is read in blocks of up to BLOCK lines (from a pipe,
+what has arrived; its answers are written before more is read, since its
+writer may be waiting for them). Each block's lines are shared out by
+transaction (the same transaction always to the same worker, which
+remembers its answer), and the answers are written in the input's order.
+This process then only reads, shares out and writes; it never evaluates,
+so no worker inherits an open table, database connection or file watch.
+A small input is answered here, without forking, line by line.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import signal
 import sys
 import time
 
@@ -25,6 +39,12 @@ from tui.core.model import ExplorerError
 from tui.core.smtpd import evaluate
 
 FIELDS = ("id", "policy") + TRACE_FIELDS
+
+# lines read ahead before deciding to fork (fewer: answered here), and the
+# lines of one block shared out among the workers
+FORK_AT = 1000
+BLOCK = 50_000
+MAX_WORKERS = 4
 
 
 class BatchError(ValueError):
@@ -48,6 +68,66 @@ def _transaction(obj: dict, cfg):
     return tx, service, policy
 
 
+class _Answerer:
+    """Answers input lines one by one (in this process or in a worker)."""
+
+    def __init__(self, cfg, resolver):
+        self.cfg = cfg
+        self.resolver = resolver
+        # The same transaction asked again within a second gets the answer
+        # already printed: the engine itself trusts a table file's stat() for
+        # up to 1 s, so nothing fresher could be said anyway.
+        self.memo: dict[tuple, tuple[float, str]] = {}
+        self.json_memo: dict = {}
+
+    def answer(self, n: int, line: str, obj=None) -> tuple[str, bool]:
+        """(the output line for input line N, was it unusable); OBJ: the
+        line already parsed (None: not yet)."""
+        dumps = json.dumps
+        ident = None
+        try:
+            if obj is None:
+                obj = json.loads(line)
+            ident = obj.get("id", n) if isinstance(obj, dict) else n
+            tx, service, policy = _transaction(obj, self.cfg)
+            key = (tx, service, tuple(sorted(policy.items())))
+            now = time.monotonic()
+            memo = self.memo
+            hit = memo.get(key)
+            if hit is not None and now - hit[0] < 1.0:
+                return hit[1][:-1] + ', "id": ' + dumps(ident) + "}\n", False
+            cfg, resolver = self.cfg, self.resolver
+            tr = evaluate(cfg, tx, service=service, resolver=resolver, policy_answers=policy)
+            ex = explain(tr, cfg, resolver=resolver, policy_answers=policy)
+            # the text of json.dumps({**tr.to_json(), "explanation": ...}),
+            # the steps' text remembered across transactions
+            body = (tr.to_json_text(self.json_memo)[:-1] + ', "explanation": ' + dumps(ex.to_json()) + "}")
+            if len(memo) > 100_000:
+                memo.clear()
+            memo[key] = (now, body)
+            return body[:-1] + ', "id": ' + dumps(ident) + "}\n", False
+        except (ValueError, ExplorerError) as exc:  # JSONDecodeError is a ValueError
+            res = {"error": f"line {n}: {exc}"}
+        res["id"] = ident if ident is not None else n
+        return dumps(res) + "\n", True
+
+
+def _workers() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return min(MAX_WORKERS, n)
+
+
+def _can_fork() -> bool:
+    import threading
+
+    # fork only a single-threaded process (a thread holding a lock at fork
+    # time would leave the child waiting for ever)
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 def run_batch(args) -> int:
     try:
         cfg = load_config(args.config_dir)
@@ -67,43 +147,303 @@ def run_batch(args) -> int:
         return 2
     out = sys.stdout
     bad = 0
-    dumps = json.dumps
-    # The same transaction asked again within a second gets the answer
-    # already printed: the engine itself trusts a table file's stat() for
-    # up to 1 s, so nothing fresher could be said anyway.
-    memo: dict[tuple, tuple[float, str]] = {}
-    clock = time.monotonic
+    answerer = _Answerer(cfg, resolver)
     try:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            ident = None
-            try:
-                obj = json.loads(line)
-                ident = obj.get("id", n) if isinstance(obj, dict) else n
-                tx, service, policy = _transaction(obj, cfg)
-                key = (tx, service, tuple(sorted(policy.items())))
-                now = clock()
-                hit = memo.get(key)
-                if hit is not None and now - hit[0] < 1.0:
-                    out.write(hit[1][:-1] + ', "id": ' + dumps(ident) + "}\n")
-                    continue
-                tr = evaluate(cfg, tx, service=service, resolver=resolver, policy_answers=policy)
-                res = tr.to_json()
-                res["explanation"] = explain(tr, cfg, resolver=resolver, policy_answers=policy).to_json()
-                body = dumps(res)
-                if len(memo) > 100_000:
-                    memo.clear()
-                memo[key] = (now, body)
-                out.write(body[:-1] + ', "id": ' + dumps(ident) + "}\n")
-                continue
-            except (ValueError, ExplorerError) as exc:  # JSONDecodeError is a ValueError
-                bad += 1
-                res = {"error": f"line {n}: {exc}"}
-            res["id"] = ident if ident is not None else n
-            out.write(dumps(res) + "\n")
+        workers = _workers()
+        forking = workers > 1 and _can_fork()
+        if forking and _is_file(fh):
+            bad = _from_file(answerer, fh, workers, out)
+        elif forking and _is_pipe(fh):
+            bad = _from_pipe(answerer, fh, workers, out)
+        else:
+            bad = _here(answerer, enumerate(fh, 1), out)
     finally:
         if fh is not sys.stdin:
             fh.close()
     out.flush()
     return 2 if bad else 0
+
+
+def _here(answerer: "_Answerer", lines, out) -> int:
+    """Answer the (line number, line) pairs LINES in this process, one by
+    one; the number of unusable lines."""
+    bad = 0
+    for n, line in lines:
+        if line.strip():
+            text, unusable = answerer.answer(n, line)
+            bad += unusable
+            out.write(text)
+    return bad
+
+
+def _from_file(answerer: "_Answerer", fh, workers: int, out) -> int:
+    """A file: read ahead (it is all there: reading never waits); a large
+    one is shared out among workers block by block, a small one answered
+    here. The number of unusable lines."""
+    lines = enumerate(fh, 1)
+    block = _read(lines, FORK_AT)
+    if len(block) < FORK_AT:
+        return _here(answerer, block, out)
+    bad = 0
+    while block:
+        block += _read(lines, BLOCK - len(block))
+        try:
+            bad += _parallel(answerer, block, workers, out)
+        except _NoFork:
+            return bad + _here(answerer, itertools.chain(block, lines), out)
+        block = _read(lines, BLOCK)
+    return bad
+
+
+def _is_file(fh) -> bool:
+    """Is FH a regular file (all there, so reading ahead never waits)?"""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _is_pipe(fh) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISFIFO(os.fstat(fh.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+class _Pipe:
+    """The lines of a pipe, read from its file descriptor and decoded as FH
+    itself would decode them (its encoding and errors; sys.stdin splits at
+    \\n only, a file opened here translates \\r\\n and \\r first), with what
+    has arrived told apart from what is yet to come."""
+
+    def __init__(self, fh):
+        import codecs
+        import io
+        from collections import deque
+
+        self.fd = fh.fileno()
+        decoder = codecs.getincrementaldecoder(fh.encoding)(fh.errors)
+        self.decoder = decoder if fh is sys.stdin else io.IncrementalNewlineDecoder(decoder, translate=True)
+        self.partial = ""
+        self.lines: deque = deque()   # (line number, line) complete, not yet taken
+        self.n = 0
+        self.eof = False
+
+    def _fill(self, timeout: float | None) -> bool:
+        """Read what the pipe has (waiting up to TIMEOUT seconds, None: as
+        long as it takes); False when nothing came in time."""
+        import select
+
+        if self.eof:
+            return False
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return False
+        data = os.read(self.fd, 1 << 16)
+        if data:
+            text = self.partial + self.decoder.decode(data)
+        else:
+            text = self.partial + self.decoder.decode(b"", True)
+            self.eof = True
+        *done, self.partial = text.split("\n")
+        for line in done:
+            self.n += 1
+            self.lines.append((self.n, line + "\n"))
+        if self.eof and self.partial:
+            self.n += 1
+            self.lines.append((self.n, self.partial))
+            self.partial = ""
+        return True
+
+    def take(self, count: int, pause: float = 0.05) -> list[tuple[int, str]]:
+        """Up to COUNT non-blank lines: waiting for the first, then taking
+        what comes within PAUSE seconds of the last read."""
+        got: list[tuple[int, str]] = []
+        while len(got) < count:
+            if self.lines:
+                n, line = self.lines.popleft()
+                if line.strip():
+                    got.append((n, line))
+                continue
+            if not self._fill(pause if got else None):
+                break
+        return got
+
+    def rest(self):
+        """The lines not taken yet, as they come."""
+        while True:
+            while self.lines:
+                yield self.lines.popleft()
+            if not self._fill(None):
+                return
+
+
+def _from_pipe(answerer: "_Answerer", fh, workers: int, out) -> int:
+    """A pipe: when a large block of lines arrives at once, each such block
+    is shared out among workers and its answers written (and flushed)
+    before more is read, so that a writer waiting for answers gets them;
+    when the lines come a few at a time, they are answered here, as they
+    come. The number of unusable lines."""
+    pipe = _Pipe(fh)
+    block = pipe.take(BLOCK)
+    if len(block) < FORK_AT:
+        return _here(answerer, itertools.chain(block, pipe.rest()), out)
+    bad = 0
+    while block:
+        try:
+            bad += _parallel(answerer, block, workers, out)
+        except _NoFork:
+            return bad + _here(answerer, itertools.chain(block, pipe.rest()), out)
+        out.flush()
+        block = pipe.take(BLOCK)
+    return bad
+
+
+def _read(lines, count: int) -> list[tuple[int, str]]:
+    """Up to COUNT more non-blank (line number, line) pairs."""
+    got: list[tuple[int, str]] = []
+    for n, line in lines:
+        if line.strip():
+            got.append((n, line))
+            if len(got) >= count:
+                break
+    return got
+
+
+def _parallel(answerer: _Answerer, block: list[tuple[int, str]], workers: int, out) -> int:
+    """Answer BLOCK in WORKERS forked processes, write the answers in
+    BLOCK's order; the number of unusable lines."""
+    # share out by transaction: a repeated one goes to the worker that
+    # answered it before (the line without its id; a line that does not
+    # parse goes anywhere: its worker reports the error)
+    shares: list[list[tuple[int, str, object]]] = [[] for _ in range(workers)]
+    owner: list[int] = []
+    loads = json.loads
+    for n, line in block:
+        try:
+            obj = loads(line)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            ident = obj.pop("id", _NO_ID)
+            w = hash(repr(obj)) % workers
+            if ident is not _NO_ID:
+                obj["id"] = ident
+        else:
+            w = n % workers
+        shares[w].append((n, line, obj))
+        owner.append(w)
+    out.flush()
+    pipes: list[int] = []
+    pids: list[int] = []
+    done = False
+    try:
+        for w in range(workers):
+            try:
+                r, wfd = os.pipe()
+            except OSError as exc:
+                raise _NoFork from exc
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                os.close(r)
+                os.close(wfd)
+                raise _NoFork from exc
+            if pid == 0:  # the worker
+                os.close(r)
+                for rr in pipes:
+                    os.close(rr)
+                _work(answerer, shares[w], wfd)
+            os.close(wfd)
+            pids.append(pid)
+            pipes.append(r)
+        bad = _merge(pipes, owner, out)
+        done = True
+    finally:
+        for r in pipes:
+            os.close(r)
+        for pid in pids:
+            if not done:  # stopped early (interrupted, output closed): the workers' answers are not wanted
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except OSError:
+                    pass
+            os.waitpid(pid, 0)
+    return bad
+
+
+_NO_ID = object()
+
+
+class _NoFork(Exception):
+    """The workers could not be started (no process or pipe to be had);
+    those that were are stopped, and nothing of the block was written."""
+
+
+def _merge(pipes: list[int], owner: list[int], out) -> int:
+    """Write the workers' answers in the input's order (OWNER: the worker
+    of each line), reading every pipe as soon as it has something so that
+    no worker waits for another; the number of unusable lines."""
+    import selectors
+    from collections import deque
+
+    sel = selectors.DefaultSelector()
+    queues: list[deque] = [deque() for _ in pipes]
+    partial = [b""] * len(pipes)
+    for w, r in enumerate(pipes):
+        sel.register(r, selectors.EVENT_READ, w)
+    raw = getattr(out, "buffer", None)
+    bad = 0
+    open_ = len(pipes)
+    for w in owner:
+        q = queues[w]
+        while not q:
+            if not open_:
+                raise RuntimeError("a worker process of trace --batch ended before answering every line")
+            for key, _ev in sel.select():
+                i = key.data
+                data = os.read(key.fd, 1 << 20)
+                if not data:
+                    sel.unregister(key.fd)
+                    open_ -= 1
+                    continue
+                *done, partial[i] = (partial[i] + data).split(b"\n")
+                queues[i].extend(done)
+        text = q.popleft()
+        bad += text[:1] == b"1"
+        if raw is not None:
+            raw.write(text[1:] + b"\n")
+        else:
+            out.write(text[1:].decode("utf-8") + "\n")
+    sel.close()
+    return bad
+
+
+def _work(answerer: _Answerer, share, wfd: int) -> None:
+    """A worker: answer SHARE, each answer one line on WFD behind a flag
+    (1: the line was unusable); never returns."""
+    code = 0
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        with os.fdopen(wfd, "w", encoding="utf-8", newline="\n", buffering=1 << 16) as w:
+            parent = os.getppid()
+            for n, line, obj in share:
+                if os.getppid() != parent:
+                    break  # the process that wanted the answers is gone
+                text, unusable = answerer.answer(n, line, obj)
+                w.write(("1" if unusable else "0") + text)
+    except (BrokenPipeError, KeyboardInterrupt):
+        code = 1  # this process stopped reading, or was interrupted: it says so itself
+    except BaseException:  # noqa: BLE001 - reported; this process sees the answers missing
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        try:
+            sys.stderr.flush()
+        finally:
+            os._exit(code)

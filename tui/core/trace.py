@@ -10,6 +10,7 @@ text or JSON (`to_json()`).
 """
 from __future__ import annotations
 
+from json import dumps as _dumps
 from typing import Any
 
 from tui.core.model import FrozenRecord, Source
@@ -309,8 +310,16 @@ class Trace(FrozenRecord):
         return 200 <= self.code < 300
 
     def to_json(self) -> dict[str, Any]:
+        out = self._json_head()
+        out["steps"] = [s.to_json() for s in self.steps]
+        if self.route is not None:
+            out["route"] = self.route.to_json()
+        return out
+
+    def _json_head(self) -> dict[str, Any]:
+        """to_json() up to, without, "steps" (which comes next, then "route")."""
         d = self.decided_by
-        out: dict[str, Any] = {
+        return {
             "code": self.code,
             "reply": self.reply,
             "stage": self.stage,
@@ -328,8 +337,30 @@ class Trace(FrozenRecord):
             "config_errors": list(self.config_errors),
             "warnings": list(self.warnings),
             "notes": list(self.notes),
-            "steps": [s.to_json() for s in self.steps],
         }
+
+    def to_json_text(self, memo: dict | None = None) -> str:
+        """`json.dumps(self.to_json())`, the same text, with each step's
+        text kept in MEMO (a dict the caller keeps across traces: many
+        traces share steps, whose lookups and sources are shared objects).
+        A step is known again by its fields, its lookups' and source's
+        identities (the memo keeps those objects alive) and the types of
+        its numbers and flags (True == 1, but they print differently)."""
+        text = _dumps(self._json_head())
+        if memo is None:
+            memo = {}
+        parts = []
+        for s in self.steps:
+            key = (s.parameter, s.entry, s.position, s.position.__class__, id(s.source), s.outcome, s.stage,
+                   tuple(map(id, s.lookups)), s.reply, s.detail, s.depth, s.depth.__class__, s.conditional,
+                   s.conditional.__class__)
+            got = memo.get(key)
+            if got is None:
+                if len(memo) > 10_000:
+                    memo.clear()
+                got = memo[key] = (_dumps(s.to_json()), s.source, s.lookups)
+            parts.append(got[0])
+        text = text[:-1] + ', "steps": [' + ", ".join(parts) + "]"
         if self.route is not None:
-            out["route"] = self.route.to_json()
-        return out
+            text += ', "route": ' + _dumps(self.route.to_json())
+        return text + "}"

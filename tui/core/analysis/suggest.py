@@ -34,6 +34,7 @@ import ipaddress
 from tui.core.cache import resolve_addr, shared_cache
 from tui.core.config.loader import Config
 from tui.core.config.main_cf import MainEntry
+from tui.core.config.syntax import LIST_SEPARATORS, split_quoted
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.expand import referenced_names
 from tui.core.model import FrozenRecord, Source
@@ -162,16 +163,39 @@ PROBE_CLIENTS = ("203.0.113.77", "198.51.100.77", "192.0.2.177")
 PROBE_DOMAIN = "relay-probe.invalid"
 
 
-def _networks_ok(cfg: Config, new: Config, changes) -> str | None:
-    """None when every entry the changes add to mynetworks is the host's own
-    address or a private/loopback network; otherwise why not."""
-    if not any(c.parameter == "mynetworks" for c in changes):
-        return None
+def _own_addresses(cfg: Config) -> set[str]:
     own = set()
     try:
         own = {str(ipaddress.ip_address(a)) for a in interface_addrs(cfg.params(), "inet_interfaces")}
     except Exception:
         pass
+    return own
+
+
+def _network_refusal(item: str, old: set[str], own: set[str]) -> str | None:
+    """Why mynetworks may not gain ITEM (None: it may, or has it already)."""
+    if item in old:
+        return None
+    text = item[1:-1] if item.startswith("[") and "]" in item else item
+    text = text.replace("]/", "/")
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return f"mynetworks would gain {item!r}, which is not an address or network"
+    if str(net.network_address) in own and net.num_addresses == 1:
+        return None
+    if net.is_loopback or (net.is_private and not net.is_global and net.prefixlen >= 8
+                           and not _is_documentation(net)):
+        return None
+    return f"mynetworks would gain {item}, which is neither this host nor a private network"
+
+
+def _networks_ok(cfg: Config, new: Config, changes) -> str | None:
+    """None when every entry the changes add to mynetworks is the host's own
+    address or a private/loopback network; otherwise why not."""
+    if not any(c.parameter == "mynetworks" for c in changes):
+        return None
+    own = _own_addresses(cfg)
     for ch in changes:
         if ch.parameter != "mynetworks":
             continue
@@ -179,21 +203,31 @@ def _networks_ok(cfg: Config, new: Config, changes) -> str | None:
         old_view = cfg.params(ch.service) if ch.service else cfg.params()
         old = set(old_view.get_list("mynetworks"))
         for item in view.get_list("mynetworks"):
-            if item in old:
-                continue
-            text = item[1:-1] if item.startswith("[") and "]" in item else item
-            text = text.replace("]/", "/")
-            try:
-                net = ipaddress.ip_network(text, strict=False)
-            except ValueError:
-                return f"mynetworks would gain {item!r}, which is not an address or network"
-            if str(net.network_address) in own and net.num_addresses == 1:
-                continue
-            if net.is_loopback or (net.is_private and not net.is_global and net.prefixlen >= 8
-                                   and not _is_documentation(net)):
-                continue
-            return f"mynetworks would gain {item}, which is neither this host nor a private network"
+            why = _network_refusal(item, old, own)
+            if why:
+                return why
     return None
+
+
+def _networks_refused(cfg: Config, changes: tuple[Change, ...]) -> bool:
+    """Would _networks_ok surely refuse CHANGES? Worked out without the
+    changed copy where that is certain: a main.cf mynetworks value without
+    `$` is its own expansion in the copy, so its entries are known. False
+    when it cannot tell (the copy decides)."""
+    own: set[str] | None = None
+    for ch in changes:
+        if ch.parameter != "mynetworks" or ch.service is not None or "$" in ch.value:
+            continue
+        if own is None:
+            memo = shared_cache(cfg).config_memo
+            own = memo.get(_OWN)
+            if own is None:
+                own = memo[_OWN] = _own_addresses(cfg)
+        old = set(cfg.params().get_list("mynetworks"))
+        for item, _pos in split_quoted(ch.value, LIST_SEPARATORS):
+            if _network_refusal(item, old, own):
+                return True
+    return False
 
 
 _DOC_NETS = tuple(ipaddress.ip_network(n) for n in
@@ -228,38 +262,81 @@ def _foreign_recipient(cfg: Config, tx: Transaction, service: str) -> str | None
     return rcpt if r.address_class == CLASS_DEFAULT or r.routed else None
 
 
-def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str) -> str | None:
+def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str,
+                 memo: "_ProbeMemo | None" = None) -> str | None:
     """None when no unauthenticated internet client gains anything: for each
     smtpd service, a probe client outside mynetworks sends to the traced
     recipient (when this server does not serve its domain) and to an
     address in a domain nobody serves; each answer on the copy must be a
-    refusal wherever the original refused."""
+    refusal wherever the original refused. MEMO: what the probes answered
+    before on this copy (they depend on the two configurations alone)."""
+    if memo is None:
+        memo = _ProbeMemo(cfg, new)
     rcpts = [f"postmaster@{PROBE_DOMAIN}", f"probe@{PROBE_DOMAIN}"]
     foreign = _foreign_recipient(cfg, tx, service)
     if foreign:
         rcpts.insert(0, foreign)
     for svc in new.smtpd_services():
         key = svc.key
-        client = next((a for a in PROBE_CLIENTS if not _in_mynetworks(new, key, a)), None)
+        client = memo.client(key)
         if client is None:
             return f"every probe client is in mynetworks on {key}"
         for rcpt in rcpts:
-            probe = Transaction(client_address=client, client_name="unknown", helo="client.example.net",
-                                sender="probe@example.net", recipient=rcpt)
-            try:
-                after = evaluate(new, probe, service=key, resolver=OfflineResolver())
-            except Exception as exc:
-                return f"the probe could not be evaluated on {key}: {exc}"
-            if not after.accepted:
-                continue
-            try:
-                before = evaluate(cfg, probe, service=key, resolver=OfflineResolver())
-            except Exception:
-                return f"the probe could not be evaluated on {key}"
-            if not before.accepted:
-                return (f"an unauthenticated internet client ({client}) could then send to <{rcpt}> "
-                        f"on {key}: {after.reply}")
+            bad = memo.probe(key, client, rcpt)
+            if bad:
+                return bad
     return None
+
+
+class _ProbeMemo:
+    """_opens_relay's probes on one changed copy, each asked once: the probe
+    client of each service, and per (service, client, recipient) why the
+    probe opens something ("" when it does not). Nothing in them depends
+    on the traced transaction but the recipient."""
+
+    __slots__ = ("cfg", "new", "_clients", "_probes")
+
+    def __init__(self, cfg: Config, new: Config):
+        self.cfg = cfg
+        self.new = new
+        self._clients: dict[str, str | None] = {}
+        self._probes: dict[tuple[str, str, str], str] = {}
+
+    def client(self, key: str) -> str | None:
+        if key in self._clients:
+            return self._clients[key]
+        got = self._clients[key] = next((a for a in PROBE_CLIENTS if not _in_mynetworks(self.new, key, a)), None)
+        return got
+
+    def probe(self, key: str, client: str, rcpt: str) -> str:
+        k = (key, client, rcpt)
+        got = self._probes.get(k)
+        if got is None:
+            if len(self._probes) > 10_000:
+                self._probes.clear()
+            got = self._probes[k] = _probe(self.cfg, self.new, key, client, rcpt)
+        return got
+
+
+def _probe(cfg: Config, new: Config, key: str, client: str, rcpt: str) -> str:
+    """Why the probe from CLIENT to RCPT on service KEY shows that NEW opens
+    something CFG refused ("" when it does not)."""
+    probe = Transaction(client_address=client, client_name="unknown", helo="client.example.net",
+                        sender="probe@example.net", recipient=rcpt)
+    try:
+        after = evaluate(new, probe, service=key, resolver=OfflineResolver())
+    except Exception as exc:
+        return f"the probe could not be evaluated on {key}: {exc}"
+    if not after.accepted:
+        return ""
+    try:
+        before = evaluate(cfg, probe, service=key, resolver=OfflineResolver())
+    except Exception:
+        return f"the probe could not be evaluated on {key}"
+    if not before.accepted:
+        return (f"an unauthenticated internet client ({client}) could then send to <{rcpt}> "
+                f"on {key}: {after.reply}")
+    return ""
 
 
 # ---------------------------------------------------------------------------
@@ -277,6 +354,8 @@ def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str) -> str
 _PROOFS = "suggest: proofs"
 _REFUSED = "suggest: refused change sets"
 _COPIES = "suggest: changed copies"
+_NETWORKS_REFUSED = "suggest: change sets refused for their mynetworks entries"
+_OWN = "suggest: the host's own addresses"
 COPIES_KEPT = 8
 
 
@@ -284,7 +363,7 @@ class _Copy:
     """A changed copy and what depends on the changes alone, each worked
     out when first needed, in _check's order."""
 
-    __slots__ = ("cfg", "changes", "new", "_problems", "_networks", "_expanded")
+    __slots__ = ("cfg", "changes", "new", "_problems", "_networks", "_expanded", "probes", "opened_last")
 
     def __init__(self, cfg: Config, changes: tuple[Change, ...]):
         self.cfg = cfg
@@ -293,6 +372,12 @@ class _Copy:
         self._problems: dict[str, list[str]] = {}      # service -> load_problems()
         self._networks: list[str | None] = []
         self._expanded: tuple[tuple[str, str], ...] | None = None
+        self.probes = _ProbeMemo(cfg, self.new)
+        self.opened_last = False    # did the last proof that asked _opens_relay find it open?
+
+    def opened(self, why: str | None) -> str | None:
+        self.opened_last = bool(why)
+        return why
 
     def load_problems(self, service: str) -> list[str]:
         got = self._problems.get(service)
@@ -334,24 +419,30 @@ def prove(cfg: Config, trace: Trace, changes: tuple[Change, ...], resolver: Reso
 def why_not(cfg: Config, trace: Trace, changes: tuple[Change, ...], resolver: Resolver | None = None,
             policy_answers: dict | None = None) -> str:
     """Why prove() refused CHANGES ("" when it did not)."""
-    return _prove(cfg, trace, changes, resolver, policy_answers)[1]
+    return _prove(cfg, trace, changes, resolver, policy_answers, need_why=True)[1]
 
 
-def _prove(cfg, trace, changes, resolver, policy_answers) -> tuple[Proof | None, str]:
+# the reason of a refusal that prove() was sure of without working out why
+# (why_not() works it out when asked)
+_UNSAID = "refused; the reason was not worked out"
+
+
+def _prove(cfg, trace, changes, resolver, policy_answers, need_why: bool = False) -> tuple[Proof | None, str]:
     key = (trace.transaction, trace.service, changes, id(resolver) if resolver is not None else None,
            tuple(sorted((policy_answers or {}).items())))
     per_cfg = shared_cache(cfg).config_memo.setdefault(_PROOFS, {})
     got = per_cfg.get(key)
-    if got is None:
+    if got is None or (need_why and got[1] is _UNSAID):
         try:
-            got = _check(cfg, trace, changes, resolver, policy_answers)
+            got = _check(cfg, trace, changes, resolver, policy_answers, need_why)
         except Exception as exc:  # a proof that cannot be made is a refusal
             got = (None, f"could not be checked: {exc}")
         per_cfg[key] = got
     return got
 
 
-def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof | None, str]:
+def _check(cfg, trace: Trace, changes, resolver, policy_answers,
+           need_why: bool = True) -> tuple[Proof | None, str]:
     if not changes:
         return None, "no change"
     for ch in changes:
@@ -366,6 +457,17 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
     why = refused.get((changes, trace.service))
     if why is not None:
         return None, why
+    if not need_why:
+        # refused whatever the copy says (a mynetworks entry that is not
+        # allowed): no copy is built just to say so
+        sure = shared_cache(cfg).config_memo.setdefault(_NETWORKS_REFUSED, {})
+        no = sure.get(changes)
+        if no is None:
+            if len(sure) > 10_000:
+                sure.clear()
+            no = sure[changes] = _networks_refused(cfg, changes)
+        if no:
+            return None, _UNSAID
     copy = _copy(cfg, changes)
     new = copy.new
     problems = copy.load_problems(trace.service)
@@ -377,6 +479,15 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
             del copies[changes]
         return None, why
     expanded = copy.expanded()
+    # a change that opens the server is refused whatever it does to the
+    # traced transaction: when the last proof on this copy found it open,
+    # that is asked first, and the transaction need not be evaluated on the
+    # copy (the reason, which depends on the order, is then not worked out)
+    asked = not need_why and copy.opened_last
+    if asked:
+        bad = copy.opened(_opens_relay(cfg, new, trace.transaction, trace.service, copy.probes))
+        if bad:
+            return None, _UNSAID
     after = evaluate(new, trace.transaction, service=trace.service, resolver=resolver or OfflineResolver(),
                      policy_answers=policy_answers)
     if trace.config_errors:
@@ -384,9 +495,10 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers) -> tuple[Proof 
             return None, "smtpd would still refuse to start: " + after.config_errors[0]
     elif after.accepted == trace.accepted:
         return None, f"the verdict stays the same: {after.reply}"
-    bad = _opens_relay(cfg, new, trace.transaction, trace.service)
-    if bad:
-        return None, bad
+    if not asked:
+        bad = copy.opened(_opens_relay(cfg, new, trace.transaction, trace.service, copy.probes))
+        if bad:
+            return None, bad
     return Proof(changes, after.reply, after.accepted, after.conditional, expanded), ""
 
 
