@@ -160,3 +160,30 @@ def test_a_copy_found_open_before_still_proves_what_it_does_not_open(cfg_dir):
         warm = load_config(str(cfg_dir))
         for tx in order:
             assert proofs(warm, [tx])[tx] == fresh[tx], (order, tx)
+
+
+def test_proofs_follow_a_table_that_changed(tmp_path):
+    """A proof evaluates on the tables as they are: after a table changes,
+    the same configuration explains as a freshly loaded one does, even when
+    only the changed copies consult that table (here the recipient table is
+    asked only once the relay restrictions have let the mail through)."""
+    (tmp_path / "main.cf").write_text(
+        "compatibility_level = 3.6\nmyhostname = mx.example.test\nmydestination = $myhostname, localhost\n"
+        "mynetworks = 127.0.0.0/8\nsmtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n"
+        f"smtpd_recipient_restrictions = check_recipient_access texthash:{tmp_path}/rcpt\n")
+    (tmp_path / "master.cf").write_text("smtp inet n - n - - smtpd\n")
+    table = tmp_path / "rcpt"
+    table.write_text("nobody@elsewhere.test OK\n")
+    tx = Transaction(client_address="10.1.2.3", client_name="unknown", helo="mail.example.net",
+                     sender="a@remote.example", recipient="x@elsewhere.test")
+    resolver = OfflineResolver()
+    cfg = load_config(str(tmp_path))
+    before = _answer(cfg, "smtp", tx, resolver)
+    assert "proven on a copy" in before  # the client added to mynetworks relays
+    table.write_text("x@elsewhere.test REJECT not this one\n")
+    later = table.stat().st_mtime + 5
+    import os
+    os.utime(table, (later, later))
+    after = _answer(cfg, "smtp", tx, resolver)
+    assert after == _answer(load_config(str(tmp_path)), "smtp", tx, resolver)
+    assert after != before   # the change matters to the proofs

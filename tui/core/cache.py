@@ -36,7 +36,7 @@ class TableCache:
     | lifetime | owner | what |
     | --- | --- | --- |
     | the Config | the root cache (shared_cache) | `_tables` open tables and their file stamps; `_static` answers of static tables (_STATIC_TYPES), dropped with their table; `_xresolved` results that only static tables decided (cross_evaluation), cleared when any table is reopened; `config_memo` what depends on the configuration alone |
-    | a generation | the root cache (for_evaluation starts one) | `_seen` tables whose files were checked; `_fast` each view's spec -> table binding; `_glk` static tables' answers by (view, spec, key) -- while inotify reports no change to a watched file, at most filewatch.MAX_AGE seconds; without inotify, one evaluation |
+    | a generation | the root cache (for_evaluation starts one) | `_seen` tables whose files were checked; `_fast` each view's spec -> table binding; `_glk` static tables' answers by (view, spec, key); `content_memo` what depends on what the tables hold (suggest.py's proofs) -- while inotify reports no change to a watched file, at most filewatch.MAX_AGE seconds; without inotify, one evaluation |
     | an evaluation | the copy for_evaluation() returns | `_memo` answers of the other tables; `_resolved` resolve_addr answers; `_track` tables asked inside cross_evaluation; `not_evaluated`; `alias_specs` |
 
     A big map file is read once per Config, not once per trace; a table
@@ -53,6 +53,7 @@ class TableCache:
         self._seen: dict = {}
         self._fast: dict = {}
         self._glk: dict = {}
+        self.content_memo: dict = {}
         self._root = self
         self._gen_serial = -1
         self._gen_until = 0.0
@@ -259,6 +260,7 @@ class TableCache:
             self._seen = {}   # a new generation: every table is checked again
             self._fast = {}
             self._glk = {}
+            self.content_memo = {}
             self._gen_serial = WATCH.serial
             self._gen_until = float("inf")
         c = TableCache.__new__(TableCache)

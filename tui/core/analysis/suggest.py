@@ -343,14 +343,18 @@ def _probe(cfg: Config, new: Config, key: str, client: str, rcpt: str) -> str:
 # The proof
 
 
-# What is remembered lives in the configuration's cache (config_memo: what
-# depends on the configuration alone, kept while it is loaded): each proof by
-# (transaction, service, changes, ...); why a change set is refused whatever
-# the transaction (it does not load, it opens mynetworks), by change set; and
-# the changed copies themselves, the few most recently used -- a batch or a
-# log asks the same edit for many transactions, and a copy's tables, once
-# opened, answer the next one at once (few: each holds its own tables, and a
-# mysql: table its own connection).
+# What is remembered lives in the configuration's cache, in its content_memo:
+# a proof evaluates on the tables as they are, so it is kept as long as the
+# cache trusts what its tables answer (a table generation: until a watched
+# file changes, at most a second). Each proof by (transaction, service,
+# changes, ...); why a change set is refused whatever the transaction (it
+# does not load, it opens mynetworks), by change set; and the changed copies
+# themselves, the few most recently used -- a batch or a log asks the same
+# edit for many transactions, and a copy's tables, once opened, answer the
+# next one at once (few: each holds its own tables, and a mysql: table its
+# own connection). The host's own addresses, and the change sets their
+# mynetworks entries alone refuse, are kept while the configuration
+# is loaded (config_memo).
 _PROOFS = "suggest: proofs"
 _REFUSED = "suggest: refused change sets"
 _COPIES = "suggest: changed copies"
@@ -399,7 +403,7 @@ class _Copy:
 
 
 def _copy(cfg: Config, changes: tuple[Change, ...]) -> _Copy:
-    copies = shared_cache(cfg).config_memo.setdefault(_COPIES, {})
+    copies = shared_cache(cfg).content_memo.setdefault(_COPIES, {})
     got = copies.pop(changes, None)   # taken out and put back: the dict keeps use order
     if got is None:
         got = _Copy(cfg, changes)
@@ -430,7 +434,7 @@ _UNSAID = "refused; the reason was not worked out"
 def _prove(cfg, trace, changes, resolver, policy_answers, need_why: bool = False) -> tuple[Proof | None, str]:
     key = (trace.transaction, trace.service, changes, id(resolver) if resolver is not None else None,
            tuple(sorted((policy_answers or {}).items())))
-    per_cfg = shared_cache(cfg).config_memo.setdefault(_PROOFS, {})
+    per_cfg = shared_cache(cfg).content_memo.setdefault(_PROOFS, {})
     got = per_cfg.get(key)
     if got is None or (need_why and got[1] is _UNSAID):
         try:
@@ -453,7 +457,7 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers,
         if ch.parameter in _refs_of(ch.value):
             return None, f"{ch.parameter} would refer to itself (unreasonable macro call nesting)"
     changes = tuple(changes)
-    refused = shared_cache(cfg).config_memo.setdefault(_REFUSED, {})
+    refused = shared_cache(cfg).content_memo.setdefault(_REFUSED, {})
     why = refused.get((changes, trace.service))
     if why is not None:
         return None, why
@@ -474,7 +478,7 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers,
     why = "the changed configuration does not load: " + "; ".join(problems) if problems else copy.networks()
     if why:
         refused[(changes, trace.service)] = why
-        copies = shared_cache(cfg).config_memo[_COPIES]
+        copies = shared_cache(cfg).content_memo.get(_COPIES, {})  # (a new generation may have begun)
         if copies.get(changes) is copy:
             del copies[changes]
         return None, why
