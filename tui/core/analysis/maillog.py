@@ -240,6 +240,17 @@ _POSTSCREEN = {"pregreet": "PREGREET", "dnsbl": "DNSBL", "hangup": "HANGUP",
                "bare_newline": "BARE NEWLINE"}
 
 
+def _envelope(r: Record, f: dict[str, str]) -> None:
+    """from=<...> to=<...> proto=... helo=<...>, as far as the line has them."""
+    v = f.get("attr_from")
+    r.sender = _unangle(v) if v is not None else None
+    v = f.get("attr_to")
+    r.recipient = _unangle(v) if v is not None else None
+    r.proto = f.get("attr_proto")
+    v = f.get("attr_helo")
+    r.helo = _unangle(v) if v is not None else None
+
+
 def build(kind: str, f: dict[str, str], prefix: tuple[str, str, str, str] = ("", "", "", "")) -> Record:
     """The Record for a message's fields (from the grammar or a shape)."""
     time_, host, program, pid = prefix
@@ -258,25 +269,13 @@ def build(kind: str, f: dict[str, str], prefix: tuple[str, str, str, str] = ("",
         else:  # "local" (pickup), "unknown"
             r.client_name = origin
         r.reply = f.get("rest", "")
-        v = f.get("attr_from")
-        r.sender = _unangle(v) if v is not None else None
-        v = f.get("attr_to")
-        r.recipient = _unangle(v) if v is not None else None
-        r.proto = f.get("attr_proto")
-        v = f.get("attr_helo")
-        r.helo = _unangle(v) if v is not None else None
+        _envelope(r, f)
     elif kind == "smtpd_reject":
         r.queue_id = f.get("queue_id", "")
         r.action = f.get("action", "")
         r.command = f.get("command", "")
         r.reply = f.get("reply", "").strip()
-        v = f.get("attr_from")
-        r.sender = _unangle(v) if v is not None else None
-        v = f.get("attr_to")
-        r.recipient = _unangle(v) if v is not None else None
-        r.proto = f.get("attr_proto")
-        v = f.get("attr_helo")
-        r.helo = _unangle(v) if v is not None else None
+        _envelope(r, f)
     elif kind == "sasl_failure":
         r.kind = "sasl"
         r.action = "SASL " + f.get("mech", "") + " authentication failed"
