@@ -874,7 +874,6 @@ def part_maps(work: Path, cfg: dict, R: dict) -> None:
 
 def part_scaling(work: Path, cfg: dict, R: dict, data: Data, files_dir: Path | None) -> None:
     rows = []
-    txs_all = None
     for n in cfg["sizes"]:
         d = work / f"scale_{n}"
         d.mkdir()

@@ -112,7 +112,6 @@ def test_resolve_matches_trivial_rewrite(name):
     from tests.oracle.scenarios import load_scenario
     from tui.core.cache import TableCache
     from tui.core.rewrite.resolve import resolve_addr
-    from tui.core.rewrite.route import route
     from tui.core.config import load_config
 
     class Env:
@@ -195,8 +194,6 @@ def test_virtual_alias_expansion_matches_cleanup(tmp_path):
     from tests.oracle.conftest import running_scenario
     from tests.oracle.postfix_instance import _Smtp
     from tests.oracle.scenarios import Scenario
-    from tui.core.cache import TableCache
-    from tui.core.rewrite.resolve import resolve_addr
     from tui.core.rewrite.route import route
     from tui.core.config import load_config
     from tui.core.dns import OfflineResolver

@@ -4,7 +4,6 @@ Postfix's own answers are checked in tests/oracle/test_postmap_*.py."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 

@@ -10,7 +10,6 @@ everything whatever the mode).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable

@@ -49,9 +49,9 @@ def test_visible_spells_out_every_control_character():
 def escdir(tmp_path):
     d = tmp_path
     acc = d / "acc\x1b]2;t\x07ess"
-    acc.write_text(f"evil\x1b[31m@example.org REJECT go away \x1b]2;pwned\x07\n"
-                   f"evil@example.org REJECT go away \x1b]2;pwned\x07\n"
-                   f"k\x1bey value\x9b\x1b[2J\n")
+    acc.write_text("evil\x1b[31m@example.org REJECT go away \x1b]2;pwned\x07\n"
+                   "evil@example.org REJECT go away \x1b]2;pwned\x07\n"
+                   "k\x1bey value\x9b\x1b[2J\n")
     (d / "main.cf").write_text(
         "compatibility_level = 3.6\n"
         f"myorigin = {ESC_VALUE}\n"

@@ -73,7 +73,7 @@ def test_main_cf_and_expansion(text):
     from tui.core.config import parse_main_cf
 
     diags: list = []
-    main = allowed(parse_main_cf, text, "/fuzz/main.cf", diags)
+    allowed(parse_main_cf, text, "/fuzz/main.cf", diags)
     for d in diags:
         str(d)
 

@@ -46,7 +46,6 @@ Nothing here writes outside the temp dir; nothing touches /etc/postfix.
 from __future__ import annotations
 
 import atexit
-import ipaddress
 import os
 import pty
 import random

@@ -3,8 +3,6 @@ the mail log is the one a real smtpd wrote while the triage scenario's
 sessions drove it (tests/oracle/test_triage_scenario.py)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import need_postfix

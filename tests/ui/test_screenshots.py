@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.ui.conftest import plain, screen_text, settle, snapshot
-from textual.widgets import Input
 from tests.ui.test_mysql import closed_port, write_config
 from tui.app import make_app
 from tui.demo import SEED_CASE, materialise

@@ -233,7 +233,6 @@ def _parse_relational(mc: _Ctx, s: str, cp: int) -> tuple[str, int] | None:
     if got is None:
         return None
     left, cp = got
-    op_pos = cp
     op_len = 0
     while cp + op_len < len(s) and s[cp + op_len] in _OP_CHARS:
         op_len += 1

@@ -110,7 +110,6 @@ class RegexpTable(Table):
         self._diags.append(Diagnostic(severity, msg, self.path, line))
 
     def _parse(self, text: str) -> None:
-        label = "pcre map" if self.pcre else "regexp map"
         stack: list[int] = []
         for lineno, line in logical_lines(text):
             if lineno < 0:
@@ -211,7 +210,6 @@ class RegexpTable(Table):
             return default ^ (flags.count(ch) % 2 == 1)
         icase = toggled("i", True)
         if self.pcre:
-            pyflags = ""
             eff = "".join(ch for ch in "msxAEU" if toggled(ch, False))
             pat, rf = translate_pcre(body, eff)
             if icase:
