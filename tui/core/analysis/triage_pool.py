@@ -334,12 +334,24 @@ def read_parts(triage, fd: int, size: int, where: str, blocks, progress=None) ->
         triage.pool.hold = True   # no re-tracing beside the readers
         triage.read_blocks(blocks(_Part(fd, 0, first_end), cb), where)
 
-    before = triage.reader.lines
-    got = run_forked([partial(part, k) for k in range(1, len(starts))], here)
-    for k, state in enumerate(got, start=1):
-        offset = triage.reader.lines - before
-        if state is None:  # its process failed: read that part here
-            triage.read_blocks(blocks(_Part(fd, starts[k], ends[k]), None), where)
-        else:
-            triage.take_reading(state, where, offset)
+    import gc
+
+    # reading makes records, tuples and dicts, never a reference cycle: the
+    # collector would only walk the growing heap again and again (in every
+    # process; each freezes what it holds before forking the next ones)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        before = triage.reader.lines
+        got = run_forked([partial(part, k) for k in range(1, len(starts))], here)
+        for k, state in enumerate(got, start=1):
+            offset = triage.reader.lines - before
+            if state is None:  # its process failed: read that part here
+                triage.read_blocks(blocks(_Part(fd, starts[k], ends[k]), None), where)
+            else:
+                triage.take_reading(state, where, offset)
+    finally:
+        if collecting:
+            gc.freeze()
+            gc.enable()
 
