@@ -7,11 +7,11 @@ turns (service, Transaction) pairs into summaries with the triage's
 with forked processes:
 
 - a large plain log file is read in N parts at once (read_parts()): this
-  process reads the first, each other process one more and sends back what
-  it read as plain tuples, which this process takes in as if it had read
-  them in order; then the distinct transactions are re-traced in N equal
-  shares (finish()). Nothing is re-traced beside the readers: N readers
-  already fill N cores.
+  process reads the first (a little shorter), each other process one more
+  and sends back what it read as plain tuples, which this process takes in
+  as if it had read them in order; then the distinct transactions are
+  re-traced in N shares of alike transactions (finish()). Nothing is
+  re-traced beside the readers: N readers already fill N cores.
 - a log that cannot be split (standard input, a .gz file, a small file)
   is read here while N - 1 forked pool workers re-trace what is found
   (add() hands them batches, never more than two ahead of each worker);
