@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -116,20 +115,38 @@ def test_a_pipe_is_shared_out_when_its_lines_come_at_once(cfg_dir, tmp_path):
 
 
 def test_a_pipe_written_a_few_lines_at_a_time_is_answered_here(cfg_dir, tmp_path):
-    """Its writer may be waiting for answers: no reading ahead, no workers."""
-    one, _status = _run(cfg_dir, tmp_path, 10 ** 9, 10 ** 9)
-    lines = [x + "\n" for x in _lines()]
+    """Its writer may be waiting for answers: no reading ahead, no workers,
+    and each answer reaches it before it writes more. The writer here sends
+    three lines whose answers are short (unusable lines: a short answer
+    stays in the output buffer unless flushed) and reads those answers
+    before it sends the rest."""
+    base = _lines()
+    lines = [x + "\n" for x in [base[10], base[20], base[30]] + base[:10]]
+    inp = tmp_path / "few.jsonl"
+    inp.write_text("".join(lines))
+    r = subprocess.run([sys.executable, "-c", CODE, str(10 ** 9), str(10 ** 9), str(cfg_dir), str(inp)],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    one = r.stdout
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a user's shell has it
     p = subprocess.Popen([sys.executable, "-c", CODE, "5", "7", str(cfg_dir), "-"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    assert p.stdin is not None
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=buffered)
+    assert p.stdin is not None and p.stdout is not None
     p.stdin.write("".join(lines[:3]))
     p.stdin.flush()
-    time.sleep(0.5)                       # the first lines come alone
+    import threading
+
+    watchdog = threading.Timer(60, p.kill)   # answers never flushed: fail, do not hang
+    watchdog.start()
+    try:
+        first = [p.stdout.readline() for _ in range(3)]
+    finally:
+        watchdog.cancel()
+    assert all(json.loads(x).get("error") for x in first), first
     p.stdin.write("".join(lines[3:]))
     out, err = p.communicate(timeout=300)
     assert "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == "rc=2 forks=0"
-    assert out == one
+    assert "".join(first) + out == one
 
 
 def test_when_no_worker_can_be_started_the_rest_is_answered_here(cfg_dir, tmp_path):

@@ -164,15 +164,19 @@ def run_batch(args) -> int:
     return 2 if bad else 0
 
 
-def _here(answerer: "_Answerer", lines, out) -> int:
+def _here(answerer: "_Answerer", lines, out, pipe: "_Pipe | None" = None) -> int:
     """Answer the (line number, line) pairs LINES in this process, one by
-    one; the number of unusable lines."""
+    one; the number of unusable lines. Lines from PIPE: the answers are
+    flushed whenever no further line has arrived yet (its writer may be
+    waiting for them before it writes more)."""
     bad = 0
     for n, line in lines:
         if line.strip():
             text, unusable = answerer.answer(n, line)
             bad += unusable
             out.write(text)
+            if pipe is not None and not pipe.lines:
+                out.flush()
     return bad
 
 
@@ -290,13 +294,13 @@ def _from_pipe(answerer: "_Answerer", fh, workers: int, out) -> int:
     pipe = _Pipe(fh)
     block = pipe.take(BLOCK)
     if len(block) < FORK_AT:
-        return _here(answerer, itertools.chain(block, pipe.rest()), out)
+        return _here(answerer, itertools.chain(block, pipe.rest()), out, pipe)
     bad = 0
     while block:
         try:
             bad += _parallel(answerer, block, workers, out)
         except _NoFork:
-            return bad + _here(answerer, itertools.chain(block, pipe.rest()), out)
+            return bad + _here(answerer, itertools.chain(block, pipe.rest()), out, pipe)
         out.flush()
         block = pipe.take(BLOCK)
     return bad
