@@ -179,10 +179,15 @@ def test_server_dies_mid_session(database, real_answers):
 # the app
 
 
-async def test_app_answers_keys_while_a_worker_waits_on_a_silent_server(tmp_path):
+async def test_app_answers_keys_while_a_worker_waits_on_a_silent_server(tmp_path, monkeypatch):
     from tests.ui.conftest import plain, settle
     from tui.app import make_app
+    from tui.core.tables import mysql
 
+    # the keys below must all be answered while the worker still waits: a
+    # wait of 15 s instead of 5 leaves room for a machine slow to run them
+    monkeypatch.setattr(mysql, "IO_TIMEOUT", 15)
+    monkeypatch.setattr(mysql, "LOOKUP_TIMEOUT", mysql.CONNECT_TIMEOUT + 15)
     with SilentServer() as server:
         cf = tmp_path / "mysql_virtual_domains_maps.cf"
         mysql_cf(cf, f"inet:127.0.0.1:{server.port}", "postfix", PASSWORD, "postfixadmin", PFA_DOMAINS)
@@ -214,7 +219,7 @@ async def test_app_answers_keys_while_a_worker_waits_on_a_silent_server(tmp_path
             await pilot.press("escape")
             # still blocked on the silent server while all of that happened
             assert app.model.table_state(spec)[0] == "checking"
-            assert await settle(pilot)
+            assert await settle(pilot, tries=1000)
             state, reason = app.model.table_state(spec)
             assert state == "unreadable" and "timed out" in reason
             node = app.tree.table_nodes[spec]
