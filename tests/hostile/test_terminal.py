@@ -5,6 +5,7 @@ TERM=vt100 and NO_COLOR: it draws, answers keys, survives a resize, quits
 with status 0, and draws no colours."""
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -96,12 +97,19 @@ async def test_usable_and_survives_resizes(demo_dir, monkeypatch, term, no_color
         assert app.is_running
 
 
+_SERVERS = itertools.count()
+
+
 class Tmux:
     """A private tmux server (own socket) running one command."""
 
     def __init__(self, command: str, width: int = 80, height: int = 24):
-        self.sock = f"pfx-hostile-{os.getpid()}"
-        self.run("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
+        # a socket of its own each time: the server of a previous test may
+        # still be going away when the next one starts
+        self.sock = f"pfx-hostile-{os.getpid()}-{next(_SERVERS)}"
+        r = subprocess.run(["tmux", "-L", self.sock, "new-session", "-d", "-s", "t", "-x", str(width),
+                            "-y", str(height), command], capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
 
     def run(self, *args: str) -> str:
         r = subprocess.run(["tmux", "-L", self.sock, *args], capture_output=True, timeout=30)
