@@ -211,6 +211,10 @@ _OVERRIDES = {
     "smtpd_recipient_restrictions": ["permit_sasl_authenticated, reject_unauth_destination",
                                      "reject_non_fqdn_recipient, permit_auth_destination, reject"],
     "smtpd_relay_restrictions": ["reject_unauth_destination", "permit_mx_backup, defer_unauth_destination"],
+    "smtpd_command_filter": ["", "inline:{ x=y }"],
+    "strict_rfc821_envelopes": ["yes", "no"],
+    "inet_protocols": ["ipv4", "all"],
+    "local_header_rewrite_clients": ["permit_inet_interfaces", "permit_mynetworks, permit_sasl_authenticated"],
 }
 
 _TXS = [
@@ -269,6 +273,10 @@ def _slow(view, cfg):
         "relay_list": lws("smtpd_relay_restrictions"),
         "src_unlisted_sender": view.source("smtpd_reject_unlisted_sender"),
         "src_unlisted_recipient": view.source("smtpd_reject_unlisted_recipient"),
+        "command_filter": view.expand("smtpd_command_filter") or "",
+        "strict_rfc821": param_bool(view, "strict_rfc821_envelopes"),
+        "inet_protocols": view.expand("inet_protocols") or "",
+        "rewrite_clients": tuple(param_list(view, "local_header_rewrite_clients")),
     }
 
 
@@ -391,3 +399,14 @@ def test_maybe_hostaddr_examples():
     for name in ["192.0.2.1", "192.0.2", "1.2.3.4.5", "01.2.3.4", "::1", "fe80::1%eth0", "2001:db8::",
                  "host.example.com", "", ".", "1.2.3.", "١٢.1.1.1", "1.2.3.4 ", "[1.2.3.4]"]:
         assert R_access._maybe_hostaddr(name) == valid_hostaddr(name), name
+
+
+# ---------------------------------------------------------------- client names, remembered
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["unknown", "UNKNOWN", " [UNAVAILABLE] ", "[tempunavail]",
+                                                      "", "  ", "h.example.net", " H.Example.NET "]),
+                          st.text(max_size=12)), min_size=1, max_size=6))
+def test_name_status_is_client_name_status(names):
+    from tui.core.postfix.peer_name import client_name_status
+    for text in names + names:   # each asked twice: the second answer is the remembered one
+        assert R_state._name_status(text) == client_name_status(text)

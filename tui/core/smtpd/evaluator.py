@@ -233,7 +233,7 @@ class Evaluator(DnsListChecks):
         if unevaluated:
             self.notes.extend(unevaluated)
         helo, sender_text, rcpt_text = tx.helo, tx.sender or "", tx.recipient
-        if self.p("smtpd_command_filter"):
+        if self.vp.command_filter:
             helo, sender_text, rcpt_text, failed = command_filter(self, helo, sender_text, rcpt_text)
             if failed is not None:
                 return self.finish_reject(failed)
@@ -258,7 +258,7 @@ class Evaluator(DnsListChecks):
             return self._refused("smtpd_helo_required", "smtpd_helo_required = yes",
                                  self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",
                                  "the client sent MAIL FROM without HELO/EHLO")
-        strict = self.pbool("strict_rfc821_envelopes")
+        strict = self.vp.strict_rfc821
         got = extract_addr(sender_text, strict)
         bad = self.bad_address(got, sender_text, "MAIL")
         if bad:

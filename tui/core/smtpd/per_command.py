@@ -122,8 +122,8 @@ def command_filter(st, helo: str | None, sender: str, recipient: str):
 def local_rewrite_check(st) -> str | None:
     """smtpd_check_rewrite(): None, or the reply that ends MAIL (a lookup
     error). A step is recorded only when the check decides the reply."""
-    items = st.plist("local_header_rewrite_clients")
-    if not items or items == ["permit_inet_interfaces"]:
+    items = st.vp.rewrite_clients   # a tuple, read once per view
+    if not items or items == ("permit_inet_interfaces",):
         return None   # the default cannot fail
     lk: list = []
     i = 0

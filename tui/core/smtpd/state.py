@@ -118,7 +118,7 @@ class _ViewParams:
                  "mynetworks", "no_unknown_rcpt_checks", "footer_maps", "footer", "compat_level",
                  "relay_explicit", "client_list", "helo_list", "sender_list", "recipient_list",
                  "relay_list", "src_unlisted_sender", "src_unlisted_recipient", "ints", "rlists",
-                 "startup_errors")
+                 "startup_errors", "command_filter", "strict_rfc821", "inet_protocols", "rewrite_clients")
 
     def __init__(self, cfg, view, memo: dict):
         self.view = view
@@ -152,6 +152,10 @@ class _ViewParams:
         self.relay_list = _list_with_sources(view, "smtpd_relay_restrictions")
         self.src_unlisted_sender = _source(view, "smtpd_reject_unlisted_sender")
         self.src_unlisted_recipient = _source(view, "smtpd_reject_unlisted_recipient")
+        self.command_filter = param(view, "smtpd_command_filter")
+        self.strict_rfc821 = b(view, "strict_rfc821_envelopes")
+        self.inet_protocols = param(view, "inet_protocols")
+        self.rewrite_clients = tuple(param_list(view, "local_header_rewrite_clients"))
         self.ints: dict = {}   # (name, default) -> _get_int's answer
         # the Config's parsed restriction lists (generic_checks), shared by its views
         rl = memo.get("rlists")
@@ -172,6 +176,19 @@ def _view_params(cfg, service, memo: dict) -> _ViewParams:
     if service is None or isinstance(service, str):
         memo[("view_params_of", service)] = vp
     return vp
+
+
+_NAME_STATUS: dict = {}   # client_name_status() answers (a function of the text alone)
+
+
+def _name_status(text: str | None) -> tuple[str, str]:
+    """client_name_status(TEXT), remembered (a bounded number of names)."""
+    got = _NAME_STATUS.get(text)
+    if got is None:
+        if len(_NAME_STATUS) >= 4096:
+            _NAME_STATUS.clear()
+        got = _NAME_STATUS[text] = client_name_status(text)
+    return got
 
 
 class EvalState:
@@ -237,16 +254,16 @@ class EvalState:
         self.notes: list[str] = []
         self.classes: dict[str, tuple[Any, Source | None]] = {}
         # the other state starts as the class attributes below
-        name, self.name_status = client_name_status(tx.client_name)
+        name, self.name_status = _name_status(tx.client_name)
         self.client_name = name
-        self.reverse_name, self.reverse_name_status = client_name_status(tx.reverse_name)
+        self.reverse_name, self.reverse_name_status = _name_status(tx.reverse_name)
         self.name_status_ok = self.name_status == PEER_OK
         self.reverse_name_status_ok = self.reverse_name_status == PEER_OK
         addr = tx.client_address
         if ":" in addr or addr[:1] == "0" or ".0" in addr:
             # IPv6, or IPv4 with leading zeros: smtpd's own normal form
             # (an IPv4-mapped IPv6 client is its IPv4 address)
-            addr = normalize_client_address(addr, self.p("inet_protocols")) or addr
+            addr = normalize_client_address(addr, vp.inet_protocols) or addr
         self.client_addr = addr
         self.namaddr = f"{name}[{addr}]"
         if cfg.master_missing:
