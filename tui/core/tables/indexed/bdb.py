@@ -61,8 +61,16 @@ _M32 = 0xFFFFFFFF
 
 
 def ham_func5(key: bytes) -> int:
-    """Berkeley DB's default hash (Fowler/Noll/Vo, since DB 2.x)."""
+    """Berkeley DB's default hash (Fowler/Noll/Vo, since DB 2.x): h = h *
+    16777619 ^ c over the bytes, modulo 2**32. The XOR touches only the low
+    byte, so reducing once at the end gives the same value; for a short key
+    that saves a step per byte (a long one is reduced as it goes, so that
+    the number stays small)."""
     h = 0
+    if len(key) <= 64:
+        for c in key:
+            h = h * 16777619 ^ c
+        return h & _M32
     for c in key:
         h = ((h * 16777619) & _M32) ^ c
     return h
@@ -293,11 +301,26 @@ class HashReader(_BdbReader):
             return None
         needle = b"\x01" + key  # H_KEYDATA, then the key's bytes
         want = len(key) + 1
-        for p, hdr in self._chain(bucket):
-            n = hdr[3]
+        # the pages of the bucket, as _chain() walks them (inline: a lookup
+        # usually reads one page, and a generator cost as much as the search)
+        pgno = self._bucket_page(bucket)
+        if pgno >= self.npages:
+            return None  # never written: Berkeley DB creates a bucket's page on first use
+        seen = 0
+        while pgno:
+            seen += 1
+            if seen > self.npages:
+                raise IndexFormatError(f"{self.path}: bucket {bucket}'s page chain loops")
+            p = self._cache.get(pgno) or self._page(pgno)
+            this, _prev, nxt, n, _hf, _level, ptype = self._h.unpack_from(p, 8)
+            if ptype != P_HASH and ptype != P_HASH_UNSORTED:
+                if ptype == 0 and seen == 1 and not p.strip(b"\0"):
+                    return None  # an empty bucket's page, allocated but never written
+                raise IndexFormatError(f"{self.path}: page {pgno} of bucket {bucket} is not a hash page")
+            pgno = nxt
             lo = PAGE_HDR + 2 * n
             if n % 2 or lo > ps:
-                raise IndexFormatError(f"{self.path}: hash page {hdr[0]} with {n} items")
+                raise IndexFormatError(f"{self.path}: hash page {this} with {n} items")
             # find the key's bytes on the page, then check that a key item
             # starts there and ends right after them
             pos = p.find(needle, lo)
