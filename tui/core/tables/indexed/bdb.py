@@ -328,16 +328,15 @@ class HashReader(_BdbReader):
                 continue
             offs = struct.unpack_from(f"{self.bo}{n}H", p, PAGE_HDR)
             srt = sorted(offs)
+            keys = offs[0::2]
             while pos >= 0:
                 j = bisect.bisect_right(srt, pos)  # an item ends where the next one starts
-                if (srt[j] if j < n else ps) == pos + want:
-                    for i in range(0, n, 2):
-                        if offs[i] == pos:
-                            ds = offs[i + 1]
-                            if ds < lo or ds >= ps:
-                                raise IndexFormatError(f"{self.path}: item offset {ds} outside its page")
-                            j = bisect.bisect_right(srt, ds)
-                            return self._item(p, ds, srt[j] if j < n else ps)
+                if (srt[j] if j < n else ps) == pos + want and pos in keys:
+                    ds = offs[2 * keys.index(pos) + 1]   # the first key item that starts there
+                    if ds < lo or ds >= ps:
+                        raise IndexFormatError(f"{self.path}: item offset {ds} outside its page")
+                    j = bisect.bisect_right(srt, ds)
+                    return self._item(p, ds, srt[j] if j < n else ps)
                 pos = p.find(needle, pos + 1)
         return None
 
