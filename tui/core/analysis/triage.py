@@ -327,10 +327,10 @@ class Triage:
         finally:
             reader.lines += base
 
-    # -- one log read in two processes (triage_pool.read_halves) ---------------
+    # -- one log read in parts by several processes (triage_pool.read_parts) -----
     def reset_reading(self) -> None:
-        """Forget what was read (in the process that reads a log's second
-        half: it sends back only what it read itself)."""
+        """Forget what was read (in a process that reads a later part of a
+        log: it sends back only what it read itself)."""
         self.reader = Reader()
         self._occ = {}
         self._memo = {}
