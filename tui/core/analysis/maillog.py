@@ -45,6 +45,8 @@ from typing import Any, Callable, Iterable, Iterator, cast
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
+from tui.core.analysis.maillog_fast import (content_fields, content_regex, delivery_fields, delivery_regex,
+                                            reject_fields, reject_regex)
 from tui.core.grammar import parser
 from tui.core.model import ExplorerError
 from tui.core.postfix.peer_name import client_names_from_log
@@ -358,87 +360,6 @@ def parse_line(text: str) -> Record:
     return build(kind, {n: str(t) for n, t in toks}, prefix)
 
 
-# ---------------------------------------------------------------- the smtpd reject fast path
-
-@lru_cache(maxsize=None)
-def _atomic_terminals() -> dict[str, str]:
-    """The grammar's terminals as regular expressions, each an atomic group
-    without capturing groups: like lark's lexer, a terminal never gives back
-    what it matched."""
-    bare_group = re.compile(r"(?<!\\)\((?!\?)")
-    return {t.name: "(?>" + bare_group.sub("(?:", t.pattern.to_regexp()) + ")" for t in _parser().terminals}
-
-
-@lru_cache(maxsize=None)
-def _reject_regex() -> tuple[re.Pattern, re.Pattern]:
-    """The grammar's smtpd_reject rule as one regular expression, built from
-    the grammar's own terminal definitions; every terminal is an atomic group
-    so that, like lark's lexer, it never gives back what it matched.
-
-    Returns (the whole message, one attribute)."""
-    t = _atomic_terminals().__getitem__
-    sp = r"[ \t]*"
-    plain_attr = f"{t('ATTR_NAME')}{sp}={sp}(?:{t('ANGLED')}|{t('BARE')})"
-    whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}(?P<action>{t('ACTION')}){sp}:{sp}"
-             f"(?P<command>{t('COMMAND')}){sp}from{sp}(?P<client>{t('CLIENT')}){sp}:{sp}"
-             f"(?P<reply>{t('REPLY')}){sp}(?P<attrs>;{sp}{plain_attr}(?:{sp},?{sp}{plain_attr})*){sp}")
-    attr = f"(?P<name>{t('ATTR_NAME')}){sp}={sp}(?P<value>{t('ANGLED')}|{t('BARE')})"
-    return re.compile(whole), re.compile(attr)
-
-
-@lru_cache(maxsize=None)
-def _delivery_regex() -> tuple[re.Pattern, re.Pattern]:
-    """The grammar's delivery rule as one expression (built like
-    _reject_regex): (the whole message, one key=value attribute)."""
-    t = _atomic_terminals().__getitem__
-    sp = r"[ \t]*"
-    kv = f"{t('DKEY')}{sp}={sp}(?:{t('ANGLED')}|{t('DVALUE')})"
-    whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}to={sp}(?P<angled>{t('ANGLED')})"
-             f"(?P<attrs>(?:{sp},{sp}{kv})*){sp},{sp}status={sp}(?P<status>{t('STATUS')}){sp}"
-             f"(?P<detail>{t('DETAIL')})?{sp}")
-    attr = f"(?P<name>{t('DKEY')}){sp}={sp}(?P<value>{t('ANGLED')}|{t('DVALUE')})"
-    return re.compile(whole), re.compile(attr)
-
-
-@lru_cache(maxsize=None)
-def _content_regex() -> tuple[re.Pattern, re.Pattern]:
-    """The grammar's content_check rule (cleanup's header/body checks) as
-    one expression, built like _reject_regex: (the whole message, one
-    attribute)."""
-    t = _atomic_terminals().__getitem__
-    sp = r"[ \t]*"
-    attr = f"{t('ATTR_NAME')}{sp}={sp}(?:{t('ANGLED')}|{t('CONTENT_BARE')})"
-    whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}(?P<action>{t('ACTION')}|{t('CONTENT_ACTION')}){sp}:{sp}"
-             f"(?P<content_class>{t('CONTENT_CLASS')})(?P<content>{t('CONTENT')}){sp}from{sp}"
-             f"(?P<origin>{t('ORIGIN')}){sp};(?P<attrs>(?:{sp}{attr})*){sp}(?::{sp}(?P<rest>{t('REST')}))?{sp}")
-    one = f"(?P<name>{t('ATTR_NAME')}){sp}={sp}(?P<value>{t('ANGLED')}|{t('CONTENT_BARE')})"
-    return re.compile(whole), re.compile(one)
-
-
-def _content_fields(m: re.Match) -> dict[str, str]:
-    f = {k: v for k, v in m.groupdict().items() if v is not None}
-    attrs = f.pop("attrs", "")
-    for a in _content_regex()[1].finditer(attrs):
-        f["attr_" + a.group(1)] = a.group(2)
-    return f
-
-
-def _delivery_fields(m: re.Match) -> dict[str, str]:
-    f = {k: v for k, v in m.groupdict().items() if v is not None}
-    attrs = f.pop("attrs", "")
-    for a in _delivery_regex()[1].finditer(attrs):
-        f["attr_" + a.group(1)] = a.group(2)
-    return f
-
-
-def _reject_fields(m: re.Match) -> dict[str, str]:
-    f = m.groupdict()
-    attrs = f.pop("attrs")
-    for a in _reject_regex()[1].finditer(attrs):
-        f["attr_" + a.group(1)] = a.group(2)
-    return f
-
-
 # ---------------------------------------------------------------- shapes
 
 class _Shape:
@@ -545,9 +466,9 @@ class Reader:
     MAX_SHAPES = 200_000
 
     def __init__(self) -> None:
-        self._reject = _reject_regex()[0].fullmatch
-        self._delivery = _delivery_regex()[0].fullmatch
-        self._content = _content_regex()[0].fullmatch
+        self._reject = reject_regex()[0].fullmatch
+        self._delivery = delivery_regex()[0].fullmatch
+        self._content = content_regex()[0].fullmatch
         self._stamps: dict[str, bool] = {}
         self.lines = 0
         self.ignored = 0
@@ -682,14 +603,14 @@ def make_record(got) -> Record:
     """The Record of what Reader.scan returned."""
     tag, payload, m = got
     if tag == FAST:
-        return build("smtpd_reject", _reject_fields(payload), m)
+        return build("smtpd_reject", reject_fields(payload), m)
     if tag == SHAPE:
         shape, slots = payload
         return build(shape.kind, shape.fill(slots), m)
     if tag == DELIVERY:
-        return build("delivery", _delivery_fields(payload), m)
+        return build("delivery", delivery_fields(payload), m)
     if tag == CONTENT:
-        return build("content_check", _content_fields(payload), m)
+        return build("content_check", content_fields(payload), m)
     return payload
 
 
