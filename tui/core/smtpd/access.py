@@ -179,6 +179,15 @@ class AccessChecks(RestrictionWalk):
             self.reject_server_error(f"restriction {name} returns OK for {target}: this is not allowed "
                                      f"for security reasons (use DUNNO instead of OK)")
 
+    def server_access_restriction(self, c, name: str, reply_name: str, reply_class: str) -> int:
+        """check_{client,reverse_client_hostname,helo,sender,recipient}_{ns,mx,a}_access:
+        check_server_access() with the record type the restriction names,
+        and OK refused (smtpd_check.c's forbid_allowlist())."""
+        st = self.check_server_access(c.arg, name, c.name.rsplit("_", 2)[1].upper(), reply_name, reply_class,
+                                      c.def_acl)
+        self.forbid_allowlist(c.name, st, name)
+        return st
+
     def check_server_access(self, table, name, rrtype, reply_name, reply_class, def_acl) -> int:
         """check_server_access(): TABLE asked about the RRTYPE (NS, MX or A)
         hosts of NAME's domain, by name and by address."""

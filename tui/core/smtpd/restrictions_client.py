@@ -269,10 +269,7 @@ def r_check_sasl_access(c: Call[DnsListChecks]) -> int:
 def r_check_client_server_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     if ev.client_name.lower() != "unknown":
-        st = ev.check_server_access(c.arg, ev.client_name, c.name.split("_")[2].upper(),
-                                    ev.namaddr, NAME_CLIENT, c.def_acl)
-        ev.forbid_allowlist(c.name, st, ev.client_name)
-        return st
+        return ev.server_access_restriction(c, ev.client_name, ev.namaddr, NAME_CLIENT)
     return SMTPD_CHECK_DUNNO
 
 
@@ -282,10 +279,7 @@ def r_check_client_server_access(c: Call[DnsListChecks]) -> int:
 def r_check_reverse_client_server_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     if ev.reverse_name.lower() != "unknown":
-        st = ev.check_server_access(c.arg, ev.reverse_name, c.name.split("_")[4].upper(),
-                                    ev.reverse_name, NAME_REV_CLIENT, c.def_acl)
-        ev.forbid_allowlist(c.name, st, ev.reverse_name)
-        return st
+        return ev.server_access_restriction(c, ev.reverse_name, ev.reverse_name, NAME_REV_CLIENT)
     return SMTPD_CHECK_DUNNO
 
 
@@ -293,23 +287,24 @@ def r_check_reverse_client_server_access(c: Call[DnsListChecks]) -> int:
 @restriction("reject_invalid_helo_hostname",
              deprecated={"reject_invalid_hostname": "reject_invalid_helo_hostname"})
 def r_reject_invalid_helo_hostname(c: Call[DnsListChecks]) -> int:
+    return _helo_hostname(c, c.ev.reject_invalid_hostname)
+
+
+def _helo_hostname(c: Call[DnsListChecks], by_name) -> int:
+    """The reject_*_helo_hostname checks: BY_NAME for a host name, an
+    address literal ([...]) checked as an address, nothing without HELO."""
     helo = c.ev.helo_name
-    if helo is not None:
-        if not helo.startswith("["):
-            return c.ev.reject_invalid_hostname(helo, helo, NAME_HELO)
-        return c.ev.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-    return SMTPD_CHECK_DUNNO
+    if helo is None:
+        return SMTPD_CHECK_DUNNO
+    if not helo.startswith("["):
+        return by_name(helo, helo, NAME_HELO)
+    return c.ev.reject_invalid_hostaddr(helo, helo, NAME_HELO)
 
 
 @restriction("reject_unknown_helo_hostname",
              deprecated={"reject_unknown_hostname": "reject_unknown_helo_hostname"})
 def r_reject_unknown_helo_hostname(c: Call[DnsListChecks]) -> int:
-    helo = c.ev.helo_name
-    if helo is not None:
-        if not helo.startswith("["):
-            return c.ev.reject_unknown_hostname(helo, helo, NAME_HELO)
-        return c.ev.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-    return SMTPD_CHECK_DUNNO
+    return _helo_hostname(c, c.ev.reject_unknown_hostname)
 
 
 @restriction("permit_naked_ip_address", replaces="permit_mynetworks or permit_sasl_authenticated")
@@ -330,22 +325,14 @@ def r_check_helo_server_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     helo = ev.helo_name
     if helo is not None:
-        st = ev.check_server_access(c.arg, helo, c.name.split("_")[2].upper(), helo, NAME_HELO,
-                                    c.def_acl)
-        ev.forbid_allowlist(c.name, st, helo)
-        return st
+        return ev.server_access_restriction(c, helo, helo, NAME_HELO)
     return SMTPD_CHECK_DUNNO
 
 
 @restriction("reject_non_fqdn_helo_hostname",
              deprecated={"reject_non_fqdn_hostname": "reject_non_fqdn_helo_hostname"})
 def r_reject_non_fqdn_helo_hostname(c: Call[DnsListChecks]) -> int:
-    helo = c.ev.helo_name
-    if helo is not None:
-        if not helo.startswith("["):
-            return c.ev.reject_non_fqdn_hostname(helo, helo, NAME_HELO)
-        return c.ev.reject_invalid_hostaddr(helo, helo, NAME_HELO)
-    return SMTPD_CHECK_DUNNO
+    return _helo_hostname(c, c.ev.reject_non_fqdn_hostname)
 
 
 @restriction("reject_rhsbl_helo", arg=DOMAIN)

@@ -64,10 +64,7 @@ def r_check_sender_server_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     sender = ev.sender
     if sender:
-        st = ev.check_server_access(c.arg, sender, c.name.split("_")[2].upper(), sender, NAME_SENDER,
-                                    c.def_acl)
-        ev.forbid_allowlist(c.name, st, sender)
-        return st
+        return ev.server_access_restriction(c, sender, sender, NAME_SENDER)
     return SMTPD_CHECK_DUNNO
 
 
@@ -163,10 +160,7 @@ def r_check_recipient_server_access(c: Call[DnsListChecks]) -> int:
     ev = c.ev
     rcpt = ev.recipient
     if rcpt:
-        st = ev.check_server_access(c.arg, rcpt, c.name.split("_")[2].upper(), rcpt, NAME_RECIPIENT,
-                                    c.def_acl)
-        ev.forbid_allowlist(c.name, st, rcpt)
-        return st
+        return ev.server_access_restriction(c, rcpt, rcpt, NAME_RECIPIENT)
     return SMTPD_CHECK_DUNNO
 
 
