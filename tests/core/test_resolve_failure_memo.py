@@ -1,7 +1,7 @@
-"""tui.core.cache.resolve_addr keeps a failed resolution for the rest of the
-evaluation: a repeat raises a new TableFailure that says what the first one
-said (the table, its message and the lookups made), and that is what
-resolving again without any memory says too."""
+"""tui.core.cache.resolve_addr on a failing table: a repeat in the same
+evaluation raises a new TableFailure that says what the first one said (the
+table, its message and the lookups made), and that is what resolving again
+without any memory says too."""
 from __future__ import annotations
 
 from pathlib import Path

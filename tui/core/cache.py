@@ -402,40 +402,17 @@ def resolve_addr(env, addr: str, with_transport: bool = True) -> Resolved:
     key = (addr, with_transport)
     r = memo.get(key)
     if r is None:
-        try:
-            if with_transport and not addr_conf(env, env.main).transport_maps:
-                # the same answer: no transport table to ask
-                r = memo.get((addr, False))
-                if r is None:
-                    r = memo[(addr, False)] = _resolve_addr(env, addr, False, classify=_remembered_class,
-                                                            is_local=_remembered_local)
-                memo[key] = r
-            else:
-                r = memo[key] = _resolve_addr(env, addr, with_transport, classify=_remembered_class,
-                                              is_local=_remembered_local)
-        except TableFailure as exc:
-            # within one evaluation every table gives the same answer to
-            # the same key, so a repeat fails the same way: kept, and raised
-            # again as a new TableFailure with the same lookups
-            failed = _Failed(exc.table, exc.message, tuple(exc.lookups))
-            memo[key] = failed
-            if with_transport and (addr, False) not in memo and not addr_conf(env, env.main).transport_maps:
-                memo[(addr, False)] = failed
-            raise
-    if type(r) is _Failed:
-        raise TableFailure(r.table, r.message, list(r.lookups))
+        if with_transport and not addr_conf(env, env.main).transport_maps:
+            # the same answer: no transport table to ask
+            r = memo.get((addr, False))
+            if r is None:
+                r = memo[(addr, False)] = _resolve_addr(env, addr, False, classify=_remembered_class,
+                                                        is_local=_remembered_local)
+            memo[key] = r
+        else:
+            r = memo[key] = _resolve_addr(env, addr, with_transport, classify=_remembered_class,
+                                          is_local=_remembered_local)
     return r
-
-
-class _Failed:
-    """A resolve_addr() that raised TableFailure, as resolve_addr keeps it."""
-
-    __slots__ = ("table", "message", "lookups")
-
-    def __init__(self, table: str, message: str, lookups: tuple):
-        self.table = table
-        self.message = message
-        self.lookups = lookups
 
 
 def route(env, address: str):
