@@ -1,6 +1,7 @@
 """The state of one evaluation: what the client said, the steps so far, the parameters read."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from tui.core.dns import OK as DNS_OK
@@ -178,17 +179,8 @@ def _view_params(cfg, service, memo: dict) -> _ViewParams:
     return vp
 
 
-_NAME_STATUS: dict = {}   # client_name_status() answers (a function of the text alone)
-
-
-def _name_status(text: str | None) -> tuple[str, str]:
-    """client_name_status(TEXT), remembered (a bounded number of names)."""
-    got = _NAME_STATUS.get(text)
-    if got is None:
-        if len(_NAME_STATUS) >= 4096:
-            _NAME_STATUS.clear()
-        got = _NAME_STATUS[text] = client_name_status(text)
-    return got
+# client_name_status() answers, a function of the text alone: remembered
+_name_status = lru_cache(maxsize=4096)(client_name_status)
 
 
 class EvalState:
