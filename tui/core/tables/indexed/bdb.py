@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import struct
+from functools import lru_cache
 
 from tui.core.tables.indexed.reader import IndexFormatError, IndexReader
 
@@ -82,19 +83,6 @@ def ham_func5(key: bytes) -> int:
 _HASH_MEMO_MAX = 4096
 
 
-def _remembering(fn):
-    memo: dict[bytes, int] = {}
-
-    def hashed(key: bytes) -> int:
-        h = memo.get(key)
-        if h is None:
-            if len(memo) >= _HASH_MEMO_MAX:
-                memo.clear()
-            h = memo[key] = fn(key)
-        return h
-    return hashed
-
-
 def ham_func4(key: bytes) -> int:
     """Chris Torek's hash (h * 33 + c), the default of old DB versions."""
     h = 0
@@ -103,7 +91,7 @@ def ham_func4(key: bytes) -> int:
     return h
 
 
-_HASHES = [(fn, _remembering(fn)) for fn in (ham_func5, ham_func4)]
+_HASHES = [(fn, lru_cache(maxsize=_HASH_MEMO_MAX)(fn)) for fn in (ham_func5, ham_func4)]
 
 
 class _BdbReader(IndexReader):
