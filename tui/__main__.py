@@ -113,18 +113,20 @@ def main(argv: list[str] | None = None) -> int:
         args.config_dir = str(demo_config_dir())
     try:
         if command:
-            if program and not (command == "triage" or getattr(args, "batch", None)):
+            module = command_module(command)
+            many = getattr(module, "evaluates_many", None)
+            if program and not (many is not None and many(args)):
                 # a command that evaluates at most once needs no inotify
                 # watch (and no ctypes) for the map files it reads once.
-                # triage and trace --batch evaluate thousands of times: with
-                # the watch, each map file is stat()ed once a second, not
-                # once per evaluation, and what the tables answered is kept
-                # from one evaluation to the next (~100 instead of ~140 us
-                # per trace of a triage)
+                # One that evaluates thousands of times (its module's
+                # evaluates_many(args)) keeps it: each map file is stat()ed
+                # once a second, not once per evaluation, and what the
+                # tables answered is kept from one evaluation to the next
+                # (~100 instead of ~140 us per trace of a triage)
                 from tui.core.filewatch import WATCH
 
                 WATCH.disable()
-            return command_module(command).run(args)
+            return module.run(args)
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             print(NEEDS_TERMINAL, file=sys.stderr)
             return 2

@@ -140,6 +140,11 @@ def service_for(cfg, service: str | None, logline=None) -> str:
     return service
 
 
+def evaluates_many(args: argparse.Namespace) -> bool:
+    """--batch evaluates once per line (tui.__main__ keeps the file watch)."""
+    return bool(getattr(args, "batch", None))
+
+
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "batch", None):
         from tui.cli.batch import run_batch  # only for --batch (start-up time)

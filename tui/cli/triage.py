@@ -29,6 +29,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="offline: DNS checks are not evaluated (default); none: every DNS lookup fails")
 
 
+def evaluates_many(args: argparse.Namespace) -> bool:
+    """Once per distinct logged transaction (tui.__main__ keeps the file watch)."""
+    return True
+
+
 def render_text(res) -> str:
     out = []
     for g in res.groups:
