@@ -147,3 +147,38 @@ def test_wrong_kind_of_database_is_an_error(built, tmp_path):
     t = open_table(f"hash:{path}")
     assert t.status.state == "stale" and "unusable index" in t.status.message
     assert "btree" in t.lookup("example.com").error
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=7)),
+                      min_size=0, max_size=6))
+def test_a_hash_file_read_whole_answers_as_searched(built, tmp_path, flips):
+    """A small hash file read whole (bdb.HashReader._read_whole) answers every
+    key exactly as searching it in its bucket does, on intact and damaged
+    files alike (or the file is not read whole at all)."""
+    _src, data = built["hash"]
+    buf = bytearray(data)
+    hot = [i for i in range(len(buf)) if buf[i]] or [0]
+    for pos, bit in flips:
+        buf[hot[pos % len(hot)]] ^= 1 << bit
+    path = _damaged(tmp_path, "hash", bytes(buf))
+    try:
+        searched, whole = open_index("hash", path), open_index("hash", path)
+    except (IndexFormatError, OSError):
+        return
+    with searched, whole:
+        whole._whole = whole._read_whole()
+        if not flips:
+            assert whole._whole is not None and len(whole._whole) == 402
+        keys = [k.encode() + b"\0" for k in KEYS] + [f"user{i}@example.org\0".encode() for i in range(0, 400, 7)]
+        try:
+            keys += [k for k, _v in searched.items()]
+        except (IndexFormatError, OSError):
+            pass
+        for k in keys:
+            try:
+                want = searched.get(k)
+            except (IndexFormatError, OSError):
+                want = "error"
+            if whole._whole is not None:
+                assert whole.get(k) == want, k

@@ -372,3 +372,78 @@ def test_key_bytes_inside_other_items_of_its_page(confdir, type_):
     theirs, _ = postmap_batch(confdir, spec, keys)
     assert len(theirs) == 6
     assert ours_batch(spec, keys, view_for(confdir)) == theirs
+
+
+def test_small_hash_file_read_whole_answers_like_postmap(confdir):
+    """A small hash file asked often is read whole into a dict
+    (bdb.WHOLE_AFTER gets per page): from then on it must answer every key
+    as postmap -q does -- long keys stored off-page, values on overflow
+    pages, case-changed and absent keys, keys whose bytes sit inside other
+    items."""
+    from tui.core.tables import open_table
+    from tui.core.tables.indexed import bdb
+
+    src = confdir / "access"
+    text, keys = _source(400, 7)
+    text += "b.example OK b\na.example REJECT \x01b.example\x00x\n" + "L" * 1500 + " very long key\n"
+    keys += ["a.example", "b.example", "l" * 1500, "l" * 1499]
+    _write(src, text, time.time() - 60)
+    spec = f"hash:{src}"
+    postmap_build(confdir, spec)
+    theirs, _ = postmap_batch(confdir, spec, keys)
+    assert len(theirs) > 250
+    t = open_table(spec, view_for(confdir))
+    try:
+        reader = t._reader
+        assert reader.npages <= bdb.WHOLE_MAX_PAGES
+        rounds = 0
+        while reader._whole is None:
+            rounds += 1
+            assert rounds <= bdb.WHOLE_AFTER * reader.npages, "never read whole"
+            t.lookup(f"absent{rounds}.example")
+        ours = {}
+        for k in keys:
+            r = t.lookup(k)
+            assert r.error is None, r.error
+            if r.found:
+                ours[k] = r.value
+        assert reader._whole is not None
+        assert ours == theirs
+    finally:
+        t.close()
+
+
+def test_small_hash_file_read_whole_keeps_what_the_search_cannot_find(confdir, tmp_path):
+    """Read whole, a hash file must not answer for stored keys that the
+    search in the key's bucket never finds: a key moved to another bucket
+    (a changed byte changes its hash), an off-page key whose stored length
+    makes it a short one (short keys are looked for on the page only)."""
+    import shutil
+    import struct
+
+    from tui.core.tables.indexed import bdb
+
+    src = confdir / "access"
+    _write(src, "".join(f"user{i}@example.org OK {i}\n" for i in range(300)) + "L" * 1500 + " long\n",
+           time.time() - 60)
+    postmap_build(confdir, f"hash:{src}")
+    data = bytearray((confdir / "access.db").read_bytes())
+    i = data.find(b"user123@example.org\0")
+    data[i] = ord("v")   # "vser123@...": stored in user123's bucket, not its own
+    with bdb.HashReader(str(confdir / "access.db")) as r:
+        for b in range(r.max_bucket + 1):
+            for p, (ks, _ke), _data in r._pairs(b):
+                if p[ks] == bdb.H_OFFPAGE:
+                    pgno = struct.unpack_from(r.bo + "I", p, 8)[0]
+                    at = pgno * r.pagesize + ks + 8
+                    data[at:at + 4] = struct.pack(r.bo + "I", 1001)   # "l" * 1000 + "l", said to be short
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(bytes(data))
+    shutil.copy(damaged, tmp_path / "copy.db")
+    with bdb.HashReader(str(damaged)) as searched, bdb.HashReader(str(tmp_path / "copy.db")) as whole:
+        whole._whole = whole._read_whole()
+        assert whole._whole is not None
+        for k in (b"vser123@example.org\0", b"l" * 1001, b"user124@example.org\0", b"l" * 1500 + b"\0"):
+            assert whole.get(k) == searched.get(k), k
+        assert searched.get(b"vser123@example.org\0") is None and searched.get(b"l" * 1001) is None
+        assert whole.get(b"user124@example.org\0") == b"OK 124\0"

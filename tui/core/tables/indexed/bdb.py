@@ -93,6 +93,13 @@ def ham_func4(key: bytes) -> int:
 
 _HASHES = [(fn, lru_cache(maxsize=_HASH_MEMO_MAX)(fn)) for fn in (ham_func5, ham_func4)]
 
+# A small hash file that is asked often (a domain list, an access map of a
+# few thousand keys: a long-running trace asks them for every new address)
+# is read whole into a dict once it has been asked WHOLE_AFTER times per
+# page; until then, and for a bigger file, each key is searched in its bucket
+WHOLE_MAX_PAGES = 256
+WHOLE_AFTER = 4
+
 
 class _BdbReader(IndexReader):
     magic = 0
@@ -210,10 +217,14 @@ class HashReader(_BdbReader):
         if self.max_bucket >= self.npages:
             raise IndexFormatError(f"{self.path}: {self.max_bucket + 1} buckets in {self.npages} pages")
         self._hash = None  # unknown hash function: every bucket is searched
+        self._hash_fn = None
         for fn, remembered in _HASHES:
             if fn(_CHARKEY) == charkey:
-                self._hash = remembered
+                self._hash, self._hash_fn = remembered, fn
                 break
+        self._whole: dict[bytes, bytes] | None = None
+        self._gets = 0
+        self._whole_at = WHOLE_AFTER * self.npages if self.npages <= WHOLE_MAX_PAGES else -1
 
     def _bucket_page(self, bucket: int) -> int:
         # __db_log2(bucket + 1), the smallest i with 2**i >= bucket + 1
@@ -265,6 +276,15 @@ class HashReader(_BdbReader):
         return srt[i] if i < len(srt) else self.pagesize
 
     def get(self, key: bytes) -> bytes | None:
+        whole = self._whole
+        if whole is not None:
+            return whole.get(key)
+        self._gets += 1
+        if self._gets >= self._whole_at > 0:
+            self._whole_at = -1   # once: a file read whole in vain is not read again
+            whole = self._whole = self._read_whole()
+            if whole is not None:
+                return whole.get(key)
         if self._hash is None:
             for b in range(self.max_bucket + 1):
                 v = self._get_in(b, key)
@@ -327,6 +347,34 @@ class HashReader(_BdbReader):
                     return self._item(p, ds, srt[j] if j < n else ps)
                 pos = p.find(needle, pos + 1)
         return None
+
+    def _read_whole(self) -> dict[bytes, bytes] | None:
+        """Every key get() finds, with its value: the pairs of each bucket,
+        but only the keys get() would look for there (their hash names that
+        bucket; a key longer than a quarter page only when stored off-page,
+        a shorter one only on the page). None when the file holds anything
+        on which the two could disagree -- a key stored twice, a damaged
+        page: then get() goes on searching each key in its bucket."""
+        quarter = self.pagesize // 4
+        fn = self._hash_fn
+        out: dict[bytes, bytes] = {}
+        try:
+            for b in range(self.max_bucket + 1):
+                for p, (ks, ke), (ds, de) in self._pairs(b):
+                    t = p[ks]
+                    key = self._item(p, ks, ke)
+                    if key in out:
+                        return None
+                    if (len(key) > quarter) != (t == H_OFFPAGE):
+                        continue
+                    if fn is not None:
+                        h = fn(key) & self.high_mask
+                        if (h if h <= self.max_bucket else h & self.low_mask) != b:
+                            continue
+                    out[key] = self._item(p, ds, de)
+        except (IndexFormatError, OSError):
+            return None
+        return out
 
     def _offpage_key_get(self, p: bytes, n: int, key: bytes) -> bytes | None:
         """The value of KEY stored as an off-page item on page P, or None."""
