@@ -13,7 +13,7 @@ from tui.core.rewrite.resolve import Resolved, domain_class, resolve_addr as _re
 from tui.core.rewrite.route import route as _route
 from tui.core.tables import LookupResult, open_table, view_signature
 from tui.core.tables.files import FileTable
-from tui.core.tables.indexed import SUFFIX as INDEX_SUFFIX
+from tui.core.tables.indexed import SUFFIX as INDEX_SUFFIX, dict_get
 from tui.core.trace import Lookup
 
 # TableFailure and is_table live with the library functions that raise and
@@ -320,21 +320,9 @@ def _ask(t, spec: str, key: str, alias: bool):
     where: str | None
     value: str | None
     if type(t) is FileTable and key.isascii():
-        # FileTable.lookup()'s own fast case (a loaded index, an ASCII key,
-        # folded by lower() whatever smtputf8_enable says) without its
-        # LookupResult: most keys a trace asks are new and not found
-        index = t._index
-        if index is not None:
-            off = index.get(key.lower().encode("ascii"))
-            if off is None:
-                return Lookup.make(spec, key, False, None, None, None, None), _NOT_ASKED
-            try:
-                value = t._value_at(off)
-                where = f"{t.path}:{t._line_of(off)}"
-            except Exception:
-                pass   # lookup() below says what went wrong
-            else:
-                return Lookup.make(spec, key, True, value, None, where, None), (True, value, None)
+        got = _ask_file_table(t, spec, key)
+        if got is not None:
+            return got
     # alias tables (alias_maps/alias_database) are opened as aliases(5)
     # sources by open_table itself: no retry with "key:" needed
     r = t.lookup(key)
@@ -348,6 +336,34 @@ def _ask(t, spec: str, key: str, alias: bool):
     if err:
         return lk, (False, None, err)
     return lk, (found, value, None)
+
+
+def _ask_file_table(t: FileTable, spec: str, key: str):
+    """FileTable.lookup()'s common case for an ASCII key (folded by lower()
+    whatever smtputf8_enable says), as _ask() returns it, without the
+    LookupResult: most keys a trace asks are new and not found. None when
+    the table must say itself what went wrong.
+
+    An index (hash, btree, lmdb, cdb) is asked without the stat() that
+    FileTable._index_lookup makes first: this cache has checked the index
+    file for this generation, and opens the table again when it changed."""
+    fkey = key.lower()
+    try:
+        index = t._index
+        if index is not None:   # answered from the source (texthash, dbm, sdbm)
+            off = index.get(fkey.encode("ascii"))
+            value = None if off is None else t._value_at(off)
+            where = None if off is None else f"{t.path}:{t._line_of(off)}"
+        elif t._reader is not None:
+            value = dict_get(t._reader, fkey)
+            where = None if value is None else t._where(fkey, value)
+        else:
+            return None
+    except Exception:
+        return None
+    if value is None:
+        return Lookup.make(spec, key, False, None, None, None, None), _NOT_ASKED
+    return Lookup.make(spec, key, True, value, None, where, None), (True, value, None)
 
 
 def cross_evaluation(cache, key, compute):
