@@ -147,6 +147,7 @@ def valid_mailhost_literal(addr: str) -> bool:
     return valid_mailhost_addr(addr[1:last]) is not None
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_mailhost_addr(text: str, ipv4: bool = True, ipv6: bool = True) -> tuple[str, int] | None:
     """Postfix normalize_mailhost_addr() for a client address (XCLIENT ADDR=,
     and smtpd_peer.c for a real connection): (bare address, 4 or 6), or None
