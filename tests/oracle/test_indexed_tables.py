@@ -447,3 +447,47 @@ def test_small_hash_file_read_whole_keeps_what_the_search_cannot_find(confdir, t
             assert whole.get(k) == searched.get(k), k
         assert searched.get(b"vser123@example.org\0") is None and searched.get(b"l" * 1001) is None
         assert whole.get(b"user124@example.org\0") == b"OK 124\0"
+
+
+@pytest.mark.parametrize("inotify", (True, False))
+def test_a_rebuilt_index_reaches_the_next_trace(confdir, monkeypatch, inotify):
+    """The engine asks an index table without a stat() per lookup (the
+    table cache dates the table by the index file) and a small one is read
+    whole after a few traces: postmap rebuilding the map on a Config that
+    stays loaded must still reach the next trace, with inotify and without."""
+    from tui.core import cache as C
+    from tui.core import dns
+    from tui.core.config import load_config
+    from tui.core.filewatch import FileWatch
+    from tui.core.smtpd import evaluate
+    from tui.core.trace import Transaction
+
+    if not inotify:
+        monkeypatch.setattr(C, "WATCH", FileWatch(enabled=False))
+    d = confdir
+    (d / "main.cf").write_text(
+        "compatibility_level = 3.6\nmyhostname = mx.example.com\nmydestination = example.org\n"
+        "inet_interfaces = 127.0.0.1\nmynetworks = 127.0.0.0/8\nlocal_recipient_maps =\n"
+        f"smtpd_sender_restrictions = check_sender_access hash:{d}/senders\n"
+        "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination\n")
+    (d / "master.cf").write_text("smtp inet n - n - - smtpd\n")
+    _write(d / "senders", "x@example.net REJECT first\n", time.time() - 60)
+    postmap_build(d, f"hash:{d}/senders")
+    cfg = load_config(str(d))
+
+    def trace(sender: str):
+        return evaluate(cfg, Transaction(client_address="192.0.2.7", client_name="h.example.net",
+                                         helo="h.example.net", sender=sender, recipient="bob@example.org"),
+                        service="smtp", resolver=dns.StaticResolver(default=dns.NOTFOUND))
+
+    for i in range(40):   # new keys each time: enough gets to read the small file whole
+        trace(f"u{i}@example.net")
+    assert " first" in trace("x@example.net").reply
+    table = next(t for t, *_ in C.shared_cache(cfg)._tables.values() if getattr(t, "index_path", None))
+    assert table._reader._whole is not None
+    _write(d / "senders", "x@example.net REJECT second\nz@example.net REJECT third\n", time.time() - 30)
+    postmap_build(d, f"hash:{d}/senders")
+    if not inotify:
+        time.sleep(0.01)
+    assert " second" in trace("x@example.net").reply
+    assert " third" in trace("z@example.net").reply

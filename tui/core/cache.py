@@ -345,8 +345,9 @@ def _ask_file_table(t: FileTable, spec: str, key: str):
     the table must say itself what went wrong.
 
     An index (hash, btree, lmdb, cdb) is asked without the stat() that
-    FileTable._index_lookup makes first: this cache has checked the index
-    file for this generation, and opens the table again when it changed."""
+    FileTable._index_lookup makes first when this cache dates the table by
+    that same file (TableCache._path): it has checked the file for this
+    generation, and opens the table again when it changed."""
     fkey = key.lower()
     try:
         index = t._index
@@ -354,7 +355,7 @@ def _ask_file_table(t: FileTable, spec: str, key: str):
             off = index.get(fkey.encode("ascii"))
             value = None if off is None else t._value_at(off)
             where = None if off is None else f"{t.path}:{t._line_of(off)}"
-        elif t._reader is not None:
+        elif t._reader is not None and TableCache._path(spec) == t.index_path:
             value = dict_get(t._reader, fkey)
             where = None if value is None else t._where(fkey, value)
         else:
