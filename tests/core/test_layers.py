@@ -6,7 +6,7 @@ and must have no cycle, and no import from a lower layer to a higher one.
 The layers, bottom up (a module may import its own layer and those below):
 
     0  shared model  tui.core (package), model, trace, grammar, text, safeio,
-                     dns, filewatch -- no project imports but each other
+                     dns, filewatch, tok822 -- no project imports but each other
     1  expand        $name expansion
     2  config        loader, defaults, the typed parameter reader
     3  tables        the lookup-table families
@@ -33,7 +33,7 @@ CORE = Path(__file__).resolve().parents[2] / "tui" / "core"
 
 LAYERS: list[tuple[str, ...]] = [
     ("tui.core", "tui.core.model", "tui.core.trace", "tui.core.grammar", "tui.core.text",
-     "tui.core.safeio", "tui.core.dns", "tui.core.filewatch"),
+     "tui.core.safeio", "tui.core.dns", "tui.core.filewatch", "tui.core.tok822"),
     ("tui.core.expand",),
     ("tui.core.config",),
     ("tui.core.tables",),

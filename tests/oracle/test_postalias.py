@@ -78,6 +78,8 @@ SOURCE = b"\n".join([
     b"bad\xffname: not utf8",
     b"val: v\xe9",
     b"(c) k2: comment first",
+    b'tabq: "x\ty", "a\\\tb"',
+    b"ebs: a\\\\b",
     b"last: no newline at the end",
 ])
 
@@ -88,7 +90,7 @@ EXTRA_KEYS = [
     "twowords", "a b c", "dom", "angle", "spaces", "bs\\x", "bsx", "esc", "dot.ted", "file",
     "comma", "a,b", "a", "b", "v9", "ops", "unterminated", "été", "ÉTÉ", "Été", "jürgen", "JÜRGEN",
     "Jürgen", "badname", "val", "(c) k2", "k2", "last", "nosuch", "YP_MASTER_NAME",
-    "yp_master_name", "YP_LAST_MODIFIED", "# a comment", "continued",
+    "yp_master_name", "YP_LAST_MODIFIED", "# a comment", "continued", "tabq", "ebs",
 ]
 
 

@@ -1,12 +1,14 @@
 """Alias databases: aliases(5) source compiled by postalias (AliasTable).
 
 Its rules are postalias's; the index is read, checked and answered from as
-for any FileTable (tables/files.py). Also here: the RFC 822 tokenizer
-(tok822_scan and friends) postalias splits each line with.
+for any FileTable (tables/files.py). postalias splits each line with
+Postfix's RFC 822 tokenizer (tui.core.tok822).
 """
 from __future__ import annotations
 
 from tui.core.model import Diagnostic
+from tui.core.tok822 import externalize as tok822_externalize, internalize as tok822_internalize, \
+    scan as tok822_scan
 from tui.core.tables.base import Entry, LookupResult, _valid_utf8, entries_page, logical_lines
 from tui.core.tables.files import _MAX_DIAGS, _WS, FileTable
 from tui.core.tables.index_status import shorten
@@ -162,114 +164,3 @@ class AliasTable(FileTable):
     def close(self) -> None:
         super().close()
         self._aliases = {}
-
-
-# RFC 822 tokens as Postfix's tok822_scan() makes them: (type, text) with
-# type one of the operator characters, or "atom", "qstring", "comment",
-# "domlit". A comment keeps its parentheses (Postfix stores it in external
-# form); quoted strings and domain literals are kept unquoted.
-_TOK_OPCHARS = frozenset('|%!"(),.:;<>@[]')
-_TOK_SPACE = frozenset(" \t\n\v\f\r")
-_NON_OPERATOR = frozenset({"atom", "qstring", "comment", "domlit"})
-
-
-def tok822_scan(s: str) -> list[tuple[str, str]]:
-    toks: list[tuple[str, str]] = []
-    i, n = 0, len(s)
-    while i < n:
-        ch = s[i]
-        i += 1
-        if ch in _TOK_SPACE:
-            continue
-        if ch == "(":
-            buf = ["("]
-            level = 1
-            while i < n:
-                c = s[i]
-                buf.append(c)
-                i += 1
-                if c == "(":
-                    level += 1
-                elif c == ")":
-                    level -= 1
-                    if level == 0:
-                        break
-                elif c == "\\":
-                    if i >= n:
-                        break
-                    buf.append(s[i])
-                    i += 1
-            toks.append(("comment", "".join(buf)))
-        elif ch == "[" or ch == '"':
-            leave = "]" if ch == "[" else '"'
-            buf = []
-            while i < n:
-                c = s[i]
-                i += 1
-                if c == leave:
-                    break
-                if c == "\\":
-                    if i >= n:
-                        break
-                    c = s[i]
-                    i += 1
-                buf.append(c)
-            toks.append(("domlit" if ch == "[" else "qstring", "".join(buf)))
-        elif ch != "\\" and ch in _TOK_OPCHARS:
-            toks.append((ch, ch))
-        else:
-            i -= 1
-            buf = []
-            while i < n:
-                c = s[i]
-                if c == "\\":
-                    i += 1
-                    if i >= n:
-                        break
-                    c = s[i]
-                elif c in _TOK_SPACE or c in _TOK_OPCHARS:
-                    break
-                buf.append(" " if c in " \t\r\n" else c)
-                i += 1
-            atom = "".join(buf)
-            # an atom with characters that need quoting becomes a quoted string
-            quoted = any(c == " " or c in _TOK_OPCHARS or ord(c) < 32 or ord(c) == 127 for c in atom)
-            toks.append(("qstring" if quoted else "atom", atom))
-    return toks
-
-
-def _tok_space(toks, i: int) -> bool:
-    """A blank after token i? Always after a comma (even the last token),
-    else Postfix's tok822_append_space()."""
-    t = toks[i][0]
-    if t == ",":
-        return True
-    if i + 1 >= len(toks):
-        return False
-    nxt = toks[i + 1][0]
-    if nxt == "<":
-        return True
-    return t in _NON_OPERATOR and nxt in _NON_OPERATOR
-
-
-def tok822_internalize(toks) -> str:
-    out = []
-    for i, (t, text) in enumerate(toks):
-        out.append(f"[{text}]" if t == "domlit" else text)
-        if _tok_space(toks, i):
-            out.append(" ")
-    return "".join(out)
-
-
-def tok822_externalize(toks) -> str:
-    out = []
-    for i, (t, text) in enumerate(toks):
-        if t == "qstring":
-            out.append('"' + "".join("\\" + c if c in '"\\\r\n' else c for c in text) + '"')
-        elif t == "domlit":
-            out.append("[" + "".join("\\" + c if c in "\\\r\n" else c for c in text) + "]")
-        else:
-            out.append(text)
-        if _tok_space(toks, i):
-            out.append(" ")
-    return "".join(out)
