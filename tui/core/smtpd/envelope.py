@@ -1,124 +1,162 @@
-"""The address in MAIL FROM:<...> / RCPT TO:<...> as smtpd extracts it
-(smtpd.c extract_addr() with the RFC 822 tokenizer of global/tok822_parse.c).
+"""The address in MAIL FROM:<...> / RCPT TO:<...> as smtpd extracts it.
 
-smtpd parses the text between the brackets with its RFC 822 address parser,
-then works with the address in *internal* form: quotes and backslash
-escapes removed (`"root"@example.com` is `root@example.com`, `"a b"@x` is
-`a b@x`), comments dropped, a source route (`@a,@b:user@dom`) cut off.
-Table lookups, recipient validation and the replies all use that form.
+A transaction's sender and recipient are what a client puts between the
+brackets of `MAIL FROM:<...>` and `RCPT TO:<...>`. smtpd first splits the
+command line into words (smtpd_token.c: a `<...>` or `"..."` group is one
+word, brackets nest, a backslash escapes), then reads the address word
+with its RFC 822 parser (smtpd.c extract_addr(), tui.core.tok822) and
+works with the address in *internal* form: quotes and backslash escapes
+removed (`"root"@example.com` is `root@example.com`, `"a b"@x` is `a b@x`),
+comments dropped, a source route (`@a,@b:user@dom`) cut off, and no blank
+put back inside `<...>` (`<a b@x>` is `ab@x`). Table lookups, recipient
+validation and the replies all use that form.
 
 What is refused (501 5.1.7 at MAIL, 501 5.1.3 at RCPT):
-- more than one address (`a, b@example.com`);
-- with strict_rfc821_envelopes = yes: anything but an address (a comment),
-  or an address that starts with "@" once extracted;
-- two words side by side (`a b@example.com` unquoted, `a"b"c@example.com`).
-The rest (the empty recipient, a bad domain) is smtpd_check_addr(), which
-the evaluator applies to the internal form.
+- a quote or bracket left open (the word never ends);
+- more than one address (`a, b@example.com`, or two words side by side:
+  `a b@example.com` unquoted is the addresses `a` and `b@example.com`);
+- with strict_rfc821_envelopes = yes: anything but an address (a comment,
+  a phrase before `<...>`), or an address that starts with "@" once
+  extracted.
+Text after a `>` that closes the brackets early is read as command
+parameters: `555 5.5.4 Unsupported option: ...` for one smtpd does not
+know; the syntax of those it knows (NOTIFY=, SIZE=, ...) is not checked
+here, and the trace warns about them. The rest
+(the empty recipient, a bad domain) is smtpd_check_addr(), which the
+evaluator applies to the internal form.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-# RFC 822 specials as tok822 sees them ('.' and '@' are kept in the address)
-_SPECIALS = set('()<>@,;:\\".[]')
+from tui.core import tok822
 
-
+# text that is its own internal form and one word: nothing the SMTP
+# tokenizer splits at, and nothing around the operators ("%", "!", ":")
+# that the RFC 822 parser would group otherwise
 _NEEDS_PARSING = re.compile(r'^@|[\s"()<>,;\\\[\]]').search
+
+# the parameters smtpd reads after the address (smtpd.c mail_cmd, rcpt_cmd):
+# exact words, then prefixes
+_PARAMETERS = {
+    "MAIL": (("BODY=8BITMIME", "BODY=7BIT", "SMTPUTF8", "XVERP"), ("SIZE=", "AUTH=", "RET=", "ENVID=", "XVERP=")),
+    "RCPT": ((), ("NOTIFY=", "ORCPT=")),
+}
+
+
+_BLANKS = " \t\r\n\v\f"   # ISSPACE
 
 
 @dataclass(frozen=True)
 class Extracted:
     address: str          # internal form ("" when there is none)
     error: str | None     # why smtpd refuses the syntax (None: accepted so far)
+    # the words after the address word, when the brackets closed early:
+    # (the first one smtpd does not know -- its 555 reply names it -- or
+    # None when every one is a parameter smtpd knows, all of them)
+    unsupported: str | None = None
+    parameters: tuple[str, ...] = ()
 
 
-def _tokens(text: str):
-    """(kind, value) tokens: atom, quoted, literal, comment, or a special char."""
-    i, n = 0, len(text)
+def smtp_words(line: str) -> list[tuple[str, bool]]:
+    """smtpd_token(): the words of a command line, each with "was it left
+    open" (SMTPD_TOK_ERROR: a quote or bracket never closed)."""
+    words: list[tuple[str, bool]] = []
+    i, n = 0, len(line)
+    while True:
+        buf: list[str] = []
+        bad = False
+        while i < n:
+            c = line[i]
+            i += 1
+            if c in _BLANKS:
+                while i < n and line[i] in _BLANKS:
+                    i += 1
+                if buf:
+                    break
+            elif c == "<" or c == '"':
+                i, left_open = _quoted(line, i, buf, c, ">" if c == "<" else '"')
+                bad = bad or left_open
+            elif c == ":":
+                buf.append(c)
+                word = "".join(buf).lower()
+                if word in ("to:", "from:"):
+                    break
+            else:
+                if c == "\\":
+                    buf.append(c)
+                    if i >= n:
+                        break
+                    c = line[i]
+                    i += 1
+                buf.append(c)
+        if not buf:
+            return words
+        words.append(("".join(buf), bad))
+
+
+def _quoted(line: str, i: int, buf: list[str], start: str, last: str) -> tuple[int, bool]:
+    """smtp_quoted(): a <...> or "..." group from START on; brackets nest,
+    quotes inside brackets take precedence. Returns (where it ended, was it
+    left open)."""
+    stack = [last]
+    buf.append(start)
+    n = len(line)
     while i < n:
-        c = text[i]
-        if c.isspace():
+        c = line[i]
+        i += 1
+        buf.append(c)
+        if c == "\\":
+            if i >= n:
+                break
+            buf.append(line[i])
             i += 1
-            continue
-        if c == '"':
-            j, buf = i + 1, []
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                buf.append(text[j])
-                j += 1
-            yield "quoted", "".join(buf)
-            i = j + 1
-            continue
-        if c == "(":
-            depth, j = 1, i + 1
-            while j < n and depth:
-                if text[j] == "\\":
-                    j += 1
-                elif text[j] == "(":
-                    depth += 1
-                elif text[j] == ")":
-                    depth -= 1
-                j += 1
-            yield "comment", text[i:j]
-            i = j
-            continue
-        if c == "[":
-            j = text.find("]", i + 1)
-            j = n if j < 0 else j
-            yield "literal", "[" + text[i + 1:j] + "]"
-            i = j + 1
-            continue
-        if c in _SPECIALS:
-            yield c, c
-            i += 1
-            continue
-        j = i
-        while j < n and not text[j].isspace() and text[j] not in _SPECIALS:
-            j += 1
-        yield "atom", text[i:j]
-        i = j
+        elif c == stack[-1]:
+            if len(stack) == 1:
+                return i, False
+            stack.pop()
+        elif c == '"':
+            stack.append('"')
+        elif c == "<" and stack[-1] == ">":
+            stack.append(">")
+    return i, True
 
 
-def extract_addr(text: str, strict_rfc821: bool) -> Extracted:
-    """The address between MAIL FROM:< and >, as smtpd takes it."""
+def extract_addr(text: str, strict_rfc821: bool, command: str = "MAIL") -> Extracted:
+    """The address a client sends as `MAIL FROM:<TEXT>` (COMMAND "RCPT":
+    `RCPT TO:<TEXT>`), as smtpd takes it."""
     if not _NEEDS_PARSING(text):
         return Extracted(text, None)  # a plain address is its own internal form
-    if len(text) >= 2 and text[0] == "<" and text[-1] == ">":
-        text = text[1:-1]
-    if text.startswith("@") and ":" in text:
-        text = text.split(":", 1)[1]  # deprecated source route
-    naddr = 0
-    non_addr = 0
-    cur: list[tuple[str, str]] = []
-    addrs: list[list[tuple[str, str]]] = []
-    for kind, value in _tokens(text):
-        if kind == "comment":
-            non_addr += 1
-            continue
-        if kind in ("<", ">"):
-            continue
-        if kind == ",":
-            if cur:
-                addrs.append(cur)
-            cur = []
-            continue
-        cur.append((kind, value))
-    if cur:
-        addrs.append(cur)
-    naddr = len(addrs)
-    toks = addrs[-1] if addrs else []
-    # two words side by side ("a b@x", 'a"b"c@x'): not one address
-    glued = any(a[0] in ("atom", "quoted") and b[0] in ("atom", "quoted")
-                for a, b in zip(toks, toks[1:]))
-    address = "".join(v for _k, v in toks)
-    if naddr > 1:
-        return Extracted(address, "more than one address")
-    if strict_rfc821 and non_addr:
-        return Extracted(address, "strict_rfc821_envelopes: text that is not an address (a comment)")
-    if glued:
-        return Extracted(address, "two words side by side are not one address")
-    if strict_rfc821 and address.startswith("@"):
-        return Extracted(address, "strict_rfc821_envelopes: the address starts with @")
-    return Extracted(address, None)
+    return _parsed(text, strict_rfc821, command)
+
+
+def _parsed(text: str, strict_rfc821: bool, command: str) -> Extracted:
+    """extract_addr() the long way: the command line split into words, the
+    address word parsed."""
+    words = smtp_words(f"{command} {'FROM' if command == 'MAIL' else 'TO'}:<{text}>")
+    arg, left_open = words[2]
+    if left_open:
+        return Extracted("", "a quote or bracket is never closed")
+    # smtpd.c extract_addr()
+    inner = arg[1:-1] if len(arg) >= 2 and arg[0] == "<" and arg[-1] == ">" else arg
+    if inner.startswith("@") and ":" in inner:
+        inner = inner.split(":", 1)[1]  # deprecated source route
+    tree = tok822.parse(inner)
+    addrs = [v for t, v in tree if t == "addr"]
+    non_addr = sum(1 for t, _v in tree if t not in ("addr", "<", ">"))
+    address = tok822.internalize(addrs[-1], owned=True) if addrs else ""
+    error = None
+    if len(addrs) > 1:
+        error = "more than one address"
+    elif strict_rfc821 and non_addr:
+        error = "strict_rfc821_envelopes: text that is not an address (a comment or a phrase)"
+    elif strict_rfc821 and address.startswith("@"):
+        error = "strict_rfc821_envelopes: the address starts with @"
+    extra = tuple(w for w, _bad in words[3:])
+    unsupported = None
+    if extra and error is None:
+        exact, prefixes = _PARAMETERS[command]
+        unsupported = next((w for w in extra if w.upper() not in exact
+                            and not w.upper().startswith(prefixes)), None)
+    return Extracted(address, error, unsupported, extra)

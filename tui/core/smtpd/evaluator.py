@@ -259,8 +259,8 @@ class Evaluator(DnsListChecks):
                                  self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",
                                  "the client sent MAIL FROM without HELO/EHLO")
         strict = self.vp.strict_rfc821
-        got = extract_addr(sender_text, strict)
-        bad = self.bad_address(got, sender_text, "MAIL")
+        got = extract_addr(sender_text, strict, "MAIL")
+        bad = self.bad_address(got, sender_text, "MAIL") or self.command_parameters(got, "MAIL")
         if bad:
             return bad
         sender = got.address
@@ -275,8 +275,8 @@ class Evaluator(DnsListChecks):
             return self.utf8_undeclared(sender, "MAIL")
         # rcpt
         self.stage = "rcpt"
-        got = extract_addr(rcpt_text, strict)
-        bad = self.bad_address(got, rcpt_text, "RCPT")
+        got = extract_addr(rcpt_text, strict, "RCPT")
+        bad = self.bad_address(got, rcpt_text, "RCPT") or self.command_parameters(got, "RCPT")
         if bad:
             return bad
         rcpt = got.address
@@ -327,6 +327,22 @@ class Evaluator(DnsListChecks):
                              "553 5.6.7 Must declare SMTPUTF8 to send unicode address",
                              f"<{addr}> is not ASCII and the {where} command has no SMTPUTF8 parameter "
                              "(the trace assumes none)")
+
+    def command_parameters(self, got: Extracted, where: str):
+        """Words after the address's closing ">" (the text closed its
+        brackets early): smtpd reads them as the command's parameters."""
+        if not got.parameters:
+            return None
+        if got.unsupported is not None:
+            return self._refused("command parameters", f"{where} command parameters", None,
+                                 f"555 5.5.4 Unsupported option: {got.unsupported}",
+                                 f"the address text closes its <...> early: smtpd reads "
+                                 f"{got.unsupported!r} as a parameter of the {where} command, "
+                                 "and knows no such parameter")
+        self.warnings.append(f"the address text closes its <...> early: smtpd reads {' '.join(got.parameters)!r} "
+                             f"as parameters of the {where} command; this trace does not check them, and "
+                             "smtpd may refuse their syntax")
+        return None
 
     def bad_address(self, got: Extracted, text: str, where: str):
         """smtpd's address syntax checks (extract_addr + smtpd_check_addr)."""
