@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import need_postfix
 from tests.oracle.test_postmap_support import (
-    ERROR, diff, make_config_dir, ours_batch, postmap_batch, postmap_build, view_for,
+    ERROR, diff, make_config_dir, ours_batch, postmap_batch, postmap_build, table_answers, view_for,
 )
 
 pytestmark = pytest.mark.oracle
@@ -401,12 +401,7 @@ def test_small_hash_file_read_whole_answers_like_postmap(confdir):
             rounds += 1
             assert rounds <= bdb.WHOLE_AFTER * reader.npages, "never read whole"
             t.lookup(f"absent{rounds}.example")
-        ours = {}
-        for k in keys:
-            r = t.lookup(k)
-            assert r.error is None, r.error
-            if r.found:
-                ours[k] = r.value
+        ours = table_answers(t, keys)
         assert reader._whole is not None
         assert ours == theirs
     finally:

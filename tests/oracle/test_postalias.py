@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import need_postfix
 from tests.oracle.test_postmap_support import (
-    diff, make_config_dir, ours_batch, postmap_batch, postmap_bin, settle, view_for,
+    diff, make_config_dir, ours_batch, postmap_batch, postmap_bin, settle, table_answers, view_for,
 )
 
 pytestmark = pytest.mark.oracle
@@ -165,12 +165,7 @@ def test_lookups_match_postalias_and_postmap(confdir, type_):
     view = view_for(confdir)
     t = open_table(spec, view, aliases=True)
     try:
-        ours = {}
-        for k in keys:
-            r = t.lookup(k)
-            assert r.error is None, r.error
-            if r.found:
-                ours[k] = r.value
+        ours = table_answers(t, keys)
     finally:
         t.close()
     d = diff(ours, theirs_pm)

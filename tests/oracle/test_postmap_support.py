@@ -82,19 +82,24 @@ def postmap_batch(config_dir: Path, spec: str, keys: list[str]) -> tuple[dict[st
     return found, err
 
 
+def table_answers(t, keys: list[str]) -> dict[str, str]:
+    """What table T answers for each key: its value, ERROR, or nothing."""
+    out: dict[str, str] = {}
+    for k in keys:
+        r = t.lookup(k)
+        if r.error is not None:
+            out[k] = ERROR
+        elif r.found:
+            out[k] = r.value
+    return out
+
+
 def ours_batch(spec: str, keys: list[str], view=None) -> dict[str, str]:
     from tui.core.tables import open_table
 
     t = open_table(spec, view)
     try:
-        out: dict[str, str] = {}
-        for k in keys:
-            r = t.lookup(k)
-            if r.error is not None:
-                out[k] = ERROR
-            elif r.found:
-                out[k] = r.value
-        return out
+        return table_answers(t, keys)
     finally:
         t.close()
 

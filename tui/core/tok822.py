@@ -35,6 +35,31 @@ def _needs_quotes(atom: str) -> bool:
     return any(c == " " or c in OPCHARS or ord(c) < 32 or ord(c) == 127 for c in atom)
 
 
+_QSTRING_END = frozenset('"')
+_DOMLIT_END = frozenset("]")
+_ATOM_END = _SPACE | OPCHARS
+
+
+def _collect(s: str, i: int, stop: frozenset[str]) -> tuple[str, int]:
+    """COLLECT: the characters of S from I up to one in STOP, a backslash
+    taking the next character as it is, white space collected as a blank;
+    (them, where it stopped)."""
+    buf: list[str] = []
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == "\\":
+            i += 1
+            if i >= n:
+                break
+            c = s[i]
+        elif c in stop:
+            break
+        buf.append(" " if c in _SPACE else c)
+        i += 1
+    return "".join(buf), i
+
+
 def scan(s: str) -> list[tuple[str, str]]:
     """tok822_scan(): the flat list of tokens of S."""
     toks: list[tuple[str, str]] = []
@@ -64,41 +89,14 @@ def scan(s: str) -> list[tuple[str, str]]:
                     i += 1
             toks.append(("comment", "".join(buf)))
         elif ch == "[" or ch == '"':
-            # COLLECT_SKIP_LAST: up to the closing character, a backslash
-            # escaping the next one, white space collected as one blank
-            leave = "]" if ch == "[" else '"'
-            buf = []
-            while i < n:
-                c = s[i]
-                if c == "\\":
-                    i += 1
-                    if i >= n:
-                        break
-                    c = s[i]
-                elif c == leave:
-                    break
-                buf.append(" " if c in _SPACE else c)
-                i += 1
+            text, i = _collect(s, i, _DOMLIT_END if ch == "[" else _QSTRING_END)
             if i < n:
-                i += 1   # the closing character
-            toks.append(("domlit" if ch == "[" else "qstring", "".join(buf)))
+                i += 1   # the closing character (COLLECT_SKIP_LAST)
+            toks.append(("domlit" if ch == "[" else "qstring", text))
         elif ch != "\\" and ch in OPCHARS:
             toks.append((ch, ch))
         else:
-            i -= 1   # a backslash may start an atom
-            buf = []
-            while i < n:
-                c = s[i]
-                if c == "\\":
-                    i += 1
-                    if i >= n:
-                        break
-                    c = s[i]
-                elif c in _SPACE or c in OPCHARS:
-                    break
-                buf.append(" " if c in _SPACE else c)
-                i += 1
-            atom = "".join(buf)
+            atom, i = _collect(s, i - 1, _ATOM_END)   # a backslash may start an atom
             toks.append(("qstring" if _needs_quotes(atom) else "atom", atom))
     return toks
 
