@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Look for answers where the engine and a real smtpd differ, at random.
+
+The oracle scenarios (tests/oracle/scenarios/*) ask the real smtpd the
+transactions someone wrote down. This asks it transactions nobody wrote:
+for each scenario, N transactions recombined from the scenario's own rows
+(client of one, HELO of another, sender and recipient of others, each
+service the scenario names) and mutated the way clients get addresses
+wrong or unusual -- case, trailing dots, extensions, quoted local parts,
+source routes, % and ! forms, literals, extra brackets, comments,
+phrases, stray brackets and quotes -- and prints every transaction whose
+(code, reply, stage) differ between the real smtpd (over SMTP + XCLIENT,
+as the oracle asks it) and the engine.
+
+    python scripts/oracle_explore.py                    # 150 per scenario, a random seed
+    python scripts/oracle_explore.py -n 40 --seed 7 address_syntax map_types
+
+Needs Postfix (and MariaDB for the MySQL scenario), like the oracle tests;
+runs for a few minutes. A difference it finds belongs in a scenario's
+transactions.tsv, where the oracle test checks it from then on. Exit status
+1 when any transaction differs.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def mutate_address(rng: random.Random, a: str) -> str:
+    if a in ("", "<>"):
+        return rng.choice(["", "<>", "postmaster", "MAILER-DAEMON"])
+    local, _, dom = a.rpartition("@")
+    local = local or a
+    forms = [
+        a.upper(), a + ".", f"{local}+ext@{dom}", f"{local}-ext@{dom}", f'"{local} x"@{dom}',
+        f"@relay.example:{a}", f"@a.example,@b.example:{a}", f"{local}%other.example@{dom}",
+        f"{dom}!{local}", local, f"{local}@[192.0.2.{rng.randint(1, 254)}]", f"{local}@sub.{dom}",
+        f"{local}@{dom.split('.', 1)[-1]}", f"{local}@{dom}".replace(".", "..", 1), f"{local}@localhost",
+        f"postmaster@{dom}", f"<{a}>", f"<<{a}>>", f"Some One <{a}>", f"{a} (comment)", f"<{a}",
+        f"{a}>", f'"{local}"@{dom}', f'{local}"x"@{dom}', f"{local} x@{dom}", f"{a}, x@{dom}", a,
+    ]
+    return rng.choice(forms)
+
+
+def mutate_helo(rng: random.Random, h: str | None) -> str | None:
+    if h is None:
+        return rng.choice([None, "x"])
+    return rng.choice([h, h.upper(), h + ".", "[192.0.2.1]", "192.0.2.1", "localhost", "foo_bar.example.com",
+                       "nodot", "[IPv6:2001:db8::1]", h.split(".", 1)[-1], "a" * 70 + ".example.com",
+                       "[" + h + "]", "-" + h])
+
+
+def variations(rng: random.Random, scenario, n: int) -> list:
+    rows = scenario.transactions
+    services = sorted({t.service for t in rows})
+    out = []
+    for _ in range(n):
+        a, b, c = rng.choice(rows), rng.choice(rows), rng.choice(rows)
+        client = rng.choice([(a.client_address, a.client_name, a.reverse_client_name),
+                             (f"192.0.2.{rng.randint(1, 254)}", a.client_name, None),
+                             (f"192.0.2.{rng.randint(1, 254)}", "unknown", None),
+                             ("127.0.0.1", "localhost", None),
+                             (a.client_address, "unknown", None),
+                             (a.client_address, "[TEMPUNAVAIL]", None)]) if rng.random() < 0.3 else \
+            (a.client_address, a.client_name, a.reverse_client_name)
+        out.append(dataclasses.replace(
+            a, service=rng.choice(services) if rng.random() < 0.2 else a.service,
+            client_address=client[0], client_name=client[1], reverse_client_name=client[2],
+            helo=mutate_helo(rng, b.helo) if rng.random() < 0.4 else b.helo,
+            sender=mutate_address(rng, b.sender) if rng.random() < 0.5 else b.sender,
+            recipient=mutate_address(rng, c.recipient) if rng.random() < 0.6 else c.recipient,
+            sasl_login=rng.choice([a.sasl_login, b.sasl_login, None]), note="random"))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scenarios", nargs="*", help="scenario names (default: all)")
+    ap.add_argument("-n", type=int, default=150, help="transactions per scenario")
+    ap.add_argument("--seed", type=int, default=None)
+    args = ap.parse_args()
+    seed = args.seed if args.seed is not None else int(time.time())
+    rng = random.Random(seed)
+
+    from tests.oracle.conftest import machine_resolver, running_scenario
+    from tests.oracle.scenarios import load_scenario, scenario_names
+    from tests.oracle.test_trace_oracle import _engine_answer
+    from tui.core.config import load_config
+    from tui.core.smtpd import evaluate
+    from tui.core.trace import Transaction
+
+    print(f"seed {seed}")
+    total, differ = 0, 0
+    for name in args.scenarios or scenario_names():
+        scenario = load_scenario(name)
+        if not scenario.transactions:
+            continue
+        txs = variations(rng, scenario, args.n)
+        with running_scenario(scenario) as (cfg_dir, inst):
+            cfg = load_config(cfg_dir)
+            resolver = machine_resolver()
+            found = 0
+            for tx in txs:
+                try:
+                    real = inst.query(**tx.query_args())
+                except Exception as exc:  # noqa: BLE001 - the harness could not ask: say so, go on
+                    print(f"- {name}: {tx.describe()}\n    not asked: {exc}")
+                    continue
+                mine, how = _engine_answer(evaluate, Transaction, cfg, tx, resolver)
+                total += 1
+                if mine != (real.code, real.reply, real.stage):
+                    found += 1
+                    print(f"- {name}: {tx.describe()}\n"
+                          f"    postfix: [{real.stage}] {real.reply!r} (code {real.code})\n"
+                          f"    engine:  {mine!r} {how}")
+        differ += found
+        print(f"{name}: {len(txs)} transactions, {found} differ", flush=True)
+    print(f"seed {seed}: {total} transactions, {differ} differ")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
