@@ -14,6 +14,12 @@ as the oracle asks it) and the engine.
 
     python scripts/oracle_explore.py                    # 150 per scenario, a random seed
     python scripts/oracle_explore.py -n 40 --seed 7 address_syntax map_types
+    python scripts/oracle_explore.py --variants 5 -n 30 # also 5 changed main.cf per scenario
+
+With --variants K each scenario is also run K more times, each time with
+one to three main.cf parameters of CHANGES (reply codes, address
+rewriting, delay_reject, unlisted sender/recipient checks, ...) set to a
+random value at the end of its main.cf; both sides read the same file.
 
 Needs Postfix (and MariaDB for the MySQL scenario), like the oracle tests;
 runs for a few minutes. A difference it finds belongs in a scenario's
@@ -31,6 +37,44 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+# main.cf parameters a variant sets, and the values it picks from
+CHANGES: dict[str, tuple[str, ...]] = {
+    "smtpd_delay_reject": ("yes", "no"),
+    "parent_domain_matches_subdomains": ("", "smtpd_access_maps", "debug_peer_list,smtpd_access_maps"),
+    "allow_percent_hack": ("yes", "no"),
+    "swap_bangpath": ("yes", "no"),
+    "resolve_dequoted_address": ("yes", "no"),
+    "resolve_null_domain": ("yes", "no"),
+    "strict_rfc821_envelopes": ("yes", "no"),
+    "recipient_delimiter": ("+", "-", "+-", ""),
+    "append_dot_mydomain": ("yes", "no"),
+    "allow_untrusted_routing": ("yes", "no"),
+    "smtpd_reject_unlisted_sender": ("yes", "no"),
+    "smtpd_reject_unlisted_recipient": ("yes", "no"),
+    "show_user_unknown_table_name": ("yes", "no"),
+    "unknown_address_reject_code": ("450", "550"),
+    "unknown_local_recipient_reject_code": ("450", "550"),
+    "unknown_virtual_mailbox_reject_code": ("450", "550"),
+    "unknown_relay_recipient_reject_code": ("450", "550"),
+    "relay_domains_reject_code": ("454", "554"),
+    "access_map_reject_code": ("554", "550"),
+    "access_map_defer_code": ("450", "451"),
+    "unknown_client_reject_code": ("450", "550"),
+    "unknown_hostname_reject_code": ("450", "550"),
+    "invalid_hostname_reject_code": ("501", "550"),
+    "non_fqdn_reject_code": ("504", "550"),
+    "soft_bounce": ("yes", "no"),
+    "smtputf8_enable": ("yes", "no"),
+    "allow_min_user": ("yes", "no"),
+    "smtpd_helo_required": ("yes", "no"),
+    "smtpd_null_access_lookup_key": ("<>", "MAILER-DAEMON"),
+    "empty_address_recipient": ("MAILER-DAEMON", "postmaster"),
+    "smtpd_reject_footer": ("", "Contact $myhostname's postmaster"),
+    "mynetworks_style": ("host", "subnet"),
+    "local_recipient_maps": ("", "unix:passwd.byname $alias_maps"),
+}
 
 
 def mutate_address(rng: random.Random, a: str) -> str:
@@ -80,21 +124,46 @@ def variations(rng: random.Random, scenario, n: int) -> list:
     return out
 
 
+def _ask_both(label: str, txs: list, cfg_dir, inst) -> int:
+    """Ask the real smtpd and the engine each transaction; print and count
+    those they answer differently."""
+    from tests.oracle.conftest import machine_resolver
+    from tests.oracle.test_trace_oracle import _engine_answer
+    from tui.core.config import load_config
+    from tui.core.smtpd import evaluate
+    from tui.core.trace import Transaction
+
+    cfg = load_config(cfg_dir)
+    resolver = machine_resolver()
+    found = 0
+    for tx in txs:
+        try:
+            real = inst.query(**tx.query_args())
+        except Exception as exc:  # noqa: BLE001 - the harness could not ask: say so, go on
+            print(f"- {label}: {tx.describe()}\n    not asked: {exc}")
+            continue
+        mine, how = _engine_answer(evaluate, Transaction, cfg, tx, resolver)
+        if mine != (real.code, real.reply, real.stage):
+            found += 1
+            print(f"- {label}: {tx.describe()}\n"
+                  f"    postfix: [{real.stage}] {real.reply!r} (code {real.code})\n"
+                  f"    engine:  {mine!r} {how}")
+    return found
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenarios", nargs="*", help="scenario names (default: all)")
     ap.add_argument("-n", type=int, default=150, help="transactions per scenario")
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--variants", type=int, default=0, help="changed main.cf files per scenario")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
 
-    from tests.oracle.conftest import machine_resolver, running_scenario
+    from tests.oracle.conftest import scenario_config
+    from tests.oracle.postfix_instance import PostfixInstance
     from tests.oracle.scenarios import load_scenario, scenario_names
-    from tests.oracle.test_trace_oracle import _engine_answer
-    from tui.core.config import load_config
-    from tui.core.smtpd import evaluate
-    from tui.core.trace import Transaction
 
     print(f"seed {seed}")
     total, differ = 0, 0
@@ -102,26 +171,21 @@ def main() -> int:
         scenario = load_scenario(name)
         if not scenario.transactions:
             continue
-        txs = variations(rng, scenario, args.n)
-        with running_scenario(scenario) as (cfg_dir, inst):
-            cfg = load_config(cfg_dir)
-            resolver = machine_resolver()
-            found = 0
-            for tx in txs:
-                try:
-                    real = inst.query(**tx.query_args())
-                except Exception as exc:  # noqa: BLE001 - the harness could not ask: say so, go on
-                    print(f"- {name}: {tx.describe()}\n    not asked: {exc}")
-                    continue
-                mine, how = _engine_answer(evaluate, Transaction, cfg, tx, resolver)
-                total += 1
-                if mine != (real.code, real.reply, real.stage):
-                    found += 1
-                    print(f"- {name}: {tx.describe()}\n"
-                          f"    postfix: [{real.stage}] {real.reply!r} (code {real.code})\n"
-                          f"    engine:  {mine!r} {how}")
-        differ += found
-        print(f"{name}: {len(txs)} transactions, {found} differ", flush=True)
+        for variant in range(args.variants + 1):
+            changes = {} if variant == 0 else {
+                k: rng.choice(CHANGES[k]) for k in rng.sample(sorted(CHANGES), rng.randint(1, 3))}
+            label = name + "".join(f" {k}={v}" for k, v in changes.items())
+            txs = variations(rng, scenario, args.n)
+            with scenario_config(scenario) as cfg_dir:
+                if changes:
+                    main_cf = Path(cfg_dir) / "main.cf"
+                    main_cf.write_text(main_cf.read_text().rstrip("\n") + "\n"
+                                       + "".join(f"{k} = {v}\n" for k, v in changes.items()))
+                with PostfixInstance(cfg_dir) as inst:
+                    found = _ask_both(label, txs, cfg_dir, inst)
+            total += len(txs)
+            differ += found
+            print(f"{label}: {len(txs)} transactions, {found} differ", flush=True)
     print(f"seed {seed}: {total} transactions, {differ} differ")
     return 1 if differ else 0
 
