@@ -12,7 +12,9 @@ put back inside `<...>` (`<a b@x>` is `ab@x`). Table lookups, recipient
 validation and the replies all use that form.
 
 What is refused (501 5.1.7 at MAIL, 501 5.1.3 at RCPT):
-- a quote or bracket left open (the word never ends);
+- a quote or bracket left open (the word never ends), also when the
+  command line is longer than line_length_limit: smtpd reads that many
+  bytes of it and skips the rest;
 - more than one address (`a, b@example.com`, or two words side by side:
   `a b@example.com` unquoted is the addresses `a` and `b@example.com`);
 - with strict_rfc821_envelopes = yes: anything but an address (a comment,
@@ -123,18 +125,33 @@ def _quoted(line: str, i: int, buf: list[str], start: str, last: str) -> tuple[i
     return i, True
 
 
-def extract_addr(text: str, strict_rfc821: bool, command: str = "MAIL") -> Extracted:
+def extract_addr(text: str, strict_rfc821: bool, command: str = "MAIL", line_limit: int = 2048) -> Extracted:
     """The address a client sends as `MAIL FROM:<TEXT>` (COMMAND "RCPT":
-    `RCPT TO:<TEXT>`), as smtpd takes it."""
-    if not _NEEDS_PARSING(text):
+    `RCPT TO:<TEXT>`), as smtpd takes it. smtpd reads at most LINE_LIMIT
+    bytes of a command line (line_length_limit) and skips the rest."""
+    if not _NEEDS_PARSING(text) and (len(text) < line_limit // 4 - 10 or _line_fits(text, command, line_limit)):
         return Extracted(text, None)  # a plain address is its own internal form
-    return _parsed(text, strict_rfc821, command)
+    return _parsed(text, strict_rfc821, command, line_limit)
 
 
-def _parsed(text: str, strict_rfc821: bool, command: str) -> Extracted:
-    """extract_addr() the long way: the command line split into words, the
+def _command_line(text: str, command: str) -> str:
+    return f"{command} {'FROM' if command == 'MAIL' else 'TO'}:<{text}>"
+
+
+def _line_fits(text: str, command: str, line_limit: int) -> bool:
+    return line_limit <= 0 or len(_command_line(text, command).encode("utf-8", "surrogateescape")) <= line_limit
+
+
+def _parsed(text: str, strict_rfc821: bool, command: str, line_limit: int = 2048) -> Extracted:
+    """extract_addr() the long way: the command line cut at LINE_LIMIT
+    bytes (smtp_get() with SMTP_GET_FLAG_SKIP), split into words, the
     address word parsed."""
-    words = smtp_words(f"{command} {'FROM' if command == 'MAIL' else 'TO'}:<{text}>")
+    line = _command_line(text, command)
+    if not _line_fits(text, command, line_limit):
+        line = line.encode("utf-8", "surrogateescape")[:line_limit].decode("utf-8", "surrogateescape")
+    words = smtp_words(line)
+    if len(words) < 3:
+        return Extracted("", "the command line is cut before the address (line_length_limit)")
     arg, left_open = words[2]
     if left_open:
         return Extracted("", "a quote or bracket is never closed")

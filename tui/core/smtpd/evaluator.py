@@ -259,7 +259,8 @@ class Evaluator(DnsListChecks):
                                  self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",
                                  "the client sent MAIL FROM without HELO/EHLO")
         strict = self.vp.strict_rfc821
-        got = extract_addr(sender_text, strict, "MAIL")
+        line_limit = self.pint("line_length_limit", 2048)
+        got = extract_addr(sender_text, strict, "MAIL", line_limit)
         bad = self.bad_address(got, sender_text, "MAIL") or self.command_parameters(got, "MAIL")
         if bad:
             return bad
@@ -275,7 +276,7 @@ class Evaluator(DnsListChecks):
             return self.utf8_undeclared(sender, "MAIL")
         # rcpt
         self.stage = "rcpt"
-        got = extract_addr(rcpt_text, strict, "RCPT")
+        got = extract_addr(rcpt_text, strict, "RCPT", line_limit)
         bad = self.bad_address(got, rcpt_text, "RCPT") or self.command_parameters(got, "RCPT")
         if bad:
             return bad
