@@ -8,7 +8,8 @@ for each scenario, N transactions recombined from the scenario's own rows
 service the scenario names) and mutated the way clients get addresses
 wrong or unusual -- case, trailing dots, extensions, quoted local parts,
 source routes, % and ! forms, literals, extra brackets, comments,
-phrases, stray brackets and quotes -- and prints every transaction whose
+phrases, stray brackets and quotes, command lines longer than smtpd
+reads -- and prints every transaction whose
 (code, reply, stage) differ between the real smtpd (over SMTP + XCLIENT,
 as the oracle asks it) and the engine.
 
@@ -89,6 +90,7 @@ def mutate_address(rng: random.Random, a: str) -> str:
         f"{local}@{dom.split('.', 1)[-1]}", f"{local}@{dom}".replace(".", "..", 1), f"{local}@localhost",
         f"postmaster@{dom}", f"<{a}>", f"<<{a}>>", f"Some One <{a}>", f"{a} (comment)", f"<{a}",
         f"{a}>", f'"{local}"@{dom}', f'{local}"x"@{dom}', f"{local} x@{dom}", f"{a}, x@{dom}", a,
+        "x" * rng.choice([70, 600, 2030, 2040, 3000]) + f"@{dom}",
     ]
     return rng.choice(forms)
 
@@ -98,7 +100,7 @@ def mutate_helo(rng: random.Random, h: str | None) -> str | None:
         return rng.choice([None, "x"])
     return rng.choice([h, h.upper(), h + ".", "[192.0.2.1]", "192.0.2.1", "localhost", "foo_bar.example.com",
                        "nodot", "[IPv6:2001:db8::1]", h.split(".", 1)[-1], "a" * 70 + ".example.com",
-                       "[" + h + "]", "-" + h])
+                       "[" + h + "]", "-" + h, "h" * rng.choice([63, 64, 300, 2100]) + ".example.com"])
 
 
 def variations(rng: random.Random, scenario, n: int) -> list:

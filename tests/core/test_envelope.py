@@ -6,7 +6,7 @@ the address_syntax oracle scenario) makes of it. Also: nothing a client
 can send makes the reader raise or loop."""
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tui.core.smtpd.envelope import _NEEDS_PARSING, _parsed, extract_addr
@@ -29,3 +29,20 @@ def test_any_text_gives_an_answer(text, strict, command):
     got = extract_addr(text, strict, command)
     assert isinstance(got.address, str)
     assert got.error is None or isinstance(got.error, str)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(list('ab.-[]:_\\<>" \t') + ["é", "\x01", "to:", "FROM:"]), max_size=20).map("".join),
+       st.sampled_from([0, 12, 2048]))
+@example("to:x", 2048)
+def test_the_helo_shortcut_is_the_long_way(helo, limit):
+    """helo_argument() takes a one-word name as it is; the long way (the
+    line split into words, as smtpd_token.c does) must say the same."""
+    from tui.core.smtpd.envelope import helo_argument, smtp_words
+
+    line = "EHLO " + helo
+    if limit and len(line.encode("utf-8", "surrogateescape")) > limit:
+        line = line.encode("utf-8", "surrogateescape")[:limit].decode("utf-8", "surrogateescape")
+    words = smtp_words(line)
+    expected = " ".join(w for w, _ in words[1:]) if len(words) >= 2 else None
+    assert helo_argument(helo, limit) == expected

@@ -1,4 +1,5 @@
-"""The address in MAIL FROM:<...> / RCPT TO:<...> as smtpd extracts it.
+"""The address in MAIL FROM:<...> / RCPT TO:<...>, and the HELO name, as
+smtpd reads them from the command line.
 
 A transaction's sender and recipient are what a client puts between the
 brackets of `MAIL FROM:<...>` and `RCPT TO:<...>`. smtpd first splits the
@@ -26,6 +27,12 @@ know; the syntax of those it knows (NOTIFY=, SIZE=, ...) is not checked
 here, and the trace warns about them. The rest
 (the empty recipient, a bad domain) is smtpd_check_addr(), which the
 evaluator applies to the internal form.
+
+The HELO/EHLO line is split into words the same way; the words after the
+command are the name, joined with one blank (`EHLO a  b` is `a b`; no word
+at all is 501 Syntax). smtpd checks that name when it checks at once, and
+stores it with control characters and ` <>()\\";@` made "?" for the checks
+it makes later and for its replies.
 """
 from __future__ import annotations
 
@@ -177,3 +184,37 @@ def _parsed(text: str, strict_rfc821: bool, command: str, line_limit: int = 2048
         unsupported = next((w for w in extra if w.upper() not in exact
                             and not w.upper().startswith(prefixes)), None)
     return Extracted(address, error, unsupported, extra)
+
+
+def helo_argument(helo: str, line_limit: int = 2048) -> str | None:
+    """The name a client sends as `EHLO HELO` (or `HELO HELO`), as smtpd
+    takes it: the line cut at LINE_LIMIT bytes, split into words as any
+    command line is, the words after the command joined with one blank
+    (collapse_args). None when there is no word after the command (smtpd:
+    501 Syntax: EHLO hostname)."""
+    line = "EHLO " + helo
+    if line_limit > 0 and len(line) * 4 > line_limit:
+        raw = line.encode("utf-8", "surrogateescape")
+        if len(raw) > line_limit:
+            line = raw[:line_limit].decode("utf-8", "surrogateescape")
+    if not _HELO_NEEDS_SPLITTING(line, 5):
+        return line[5:] if len(line) > 5 else None
+    words = smtp_words(line)
+    if len(words) < 2:
+        return None
+    return " ".join(w for w, _open in words[1:])
+
+
+# a HELO name that is one word as it is: no blank, quote or bracket, and
+# no colon (smtpd_token.c ends a word after "to:" or "from:")
+_HELO_NEEDS_SPLITTING = re.compile(r'[\s"<:]').search
+
+
+# smtpd.c NEUTER_CHARACTERS: what the stored HELO name may not hold
+_NEUTER = str.maketrans({c: "?" for c in ' <>()\\";@'})
+
+
+def neuter(name: str) -> str:
+    """neuter(name, NEUTER_CHARACTERS, '?'): how smtpd stores a HELO name
+    (for the checks made later, and for replies and logs)."""
+    return name.translate(_NEUTER)

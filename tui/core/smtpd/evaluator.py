@@ -7,7 +7,8 @@ from tui.core.cache import resolve_addr
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.postfix.maps import TableFailure
-from tui.core.smtpd.envelope import Extracted, extract_addr
+from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
+from tui.core.smtpd.replies import printable
 from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
 from tui.core.smtpd import restrictions_client, restrictions_mail
 from tui.core.smtpd.dnsxl import DnsListChecks
@@ -245,10 +246,22 @@ class Evaluator(DnsListChecks):
                 return self.finish_reject("connect")
         # helo
         self.stage = "helo"
+        line_limit = self.pint("line_length_limit", 2048)
         if helo is not None:
-            self.helo_name = helo
+            name = helo_argument(helo, line_limit)
+            if name is None:
+                return self._refused("HELO/EHLO syntax", "EHLO command syntax", None, "501 Syntax: EHLO hostname",
+                                     "the EHLO command has no host name: smtpd refuses it before any restriction")
+            # smtpd checks the name as sent when it checks at once, and keeps
+            # it with control characters and " <>()\\\";@" made "?" for later
+            stored = neuter(printable(name, self.pbool("smtputf8_enable"), "?"))
+            if stored != helo:
+                self.notes.append(f"smtpd reads the HELO/EHLO name as <{stored}> (the command line split into "
+                                  "words, at most line_length_limit bytes, blanks, brackets, quotes and "
+                                  "control characters made \"?\")")
+            self.helo_name = stored
             if not delay:
-                st = self.helo_stage(helo)
+                st = self.helo_stage(name)
                 if st == SMTPD_CHECK_REJECT:
                     return self.finish_reject("helo")
         # mail
@@ -259,7 +272,6 @@ class Evaluator(DnsListChecks):
                                  self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",
                                  "the client sent MAIL FROM without HELO/EHLO")
         strict = self.vp.strict_rfc821
-        line_limit = self.pint("line_length_limit", 2048)
         got = extract_addr(sender_text, strict, "MAIL", line_limit)
         bad = self.bad_address(got, sender_text, "MAIL") or self.command_parameters(got, "MAIL")
         if bad:

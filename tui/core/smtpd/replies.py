@@ -10,20 +10,21 @@ from tui.core.smtpd.state import (EvalState, MAIL_ERROR_DATA, MAIL_ERROR_RESOURC
 from tui.core.trace import Trace, WARN
 
 
-def _printable(s: str, utf8: bool = True) -> str:
-    """printable(text, ' ') as smtpd_check_reject() applies it: ASCII
-    control characters become a space; a UTF-8 character is kept when
-    smtputf8_enable = yes, else each of its bytes becomes a space."""
+def printable(s: str, utf8: bool = True, replacement: str = " ") -> str:
+    """Postfix's printable(text, REPLACEMENT), as smtpd_check_reject()
+    applies it to a reply (" ") and smtpd to a HELO name ("?"): an ASCII
+    control character is replaced; a UTF-8 character is kept when
+    smtputf8_enable = yes, else each of its bytes is replaced."""
     if s.isascii() and s.isprintable():   # \r and \n are not printable
         return s
     out = []
     for c in s:
         if c.isascii():
-            out.append(c if c.isprintable() else " ")
+            out.append(c if c.isprintable() else replacement)
         elif utf8 and not ("\udc80" <= c <= "\udcff"):   # not an undecodable byte
             out.append(c)
         else:
-            out.append(" " * len(c.encode("utf-8", "surrogateescape")))
+            out.append(replacement * len(c.encode("utf-8", "surrogateescape")))
     return "".join(out)
 
 
@@ -129,7 +130,7 @@ class Replies(EvalState):
         # appended after it, so the reply goes out whole (checked against
         # smtpd 3.7 with a 2,000-character recipient)
         if not (et.isascii() and et.isprintable()):
-            et = _printable(et, self.pbool("smtputf8_enable"))
+            et = printable(et, self.pbool("smtputf8_enable"))
         if not warn and self.defer_if_reject.active and et[0] == "5":
             d = self.defer_if_reject
             self.warn_if_reject = 0
