@@ -481,9 +481,18 @@ def free_port() -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
     if not (worker.startswith("gw") and worker[2:].isdigit() and count.isdigit()):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
+        # never the same port twice in one process: a stopped instance's
+        # smtpd may still hold its listener for a moment, and the next
+        # instance's queries would reach it instead
+        for _ in range(1000):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            with _port_lock:
+                if port not in _handed_out:
+                    _handed_out.add(port)
+                    return port
+        raise HarnessError("no loopback port that was not handed out before")
     high = _ephemeral_low()
     low = max(1024, high - 20000)
     size = (high - low) // max(int(count), 1)
@@ -499,6 +508,7 @@ def free_port() -> int:
     raise HarnessError(f"no free port in {first}-{first + size - 1}")
 
 
+_handed_out: set[int] = set()   # ports free_port() gave in this process (outside xdist)
 _free_port = free_port  # the older name
 
 
