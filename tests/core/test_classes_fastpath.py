@@ -18,6 +18,7 @@ from tui.core.config.params import param, param_bool, read_myorigin
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, addr_conf,
                                         is_local_name)
 from tui.core.postfix.mail_addr import mail_addr_keys, strip_extension
+from tui.core.postfix.quote_822_local import quote_822_local
 from tui.core.postfix.match_list import (expand_patterns, parent_style, _ipv4_int, _namadr_list_match,
                                          _namadr_plan, _namadr_plan_match)
 from tui.core.postfix.resolve_local import resolve_local
@@ -116,13 +117,19 @@ def _outcome(fn, *args):
 
 
 def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bool]]:
-    """mail_addr_keys as it was before AddrConf (read every setting anew)."""
+    """mail_addr_keys as it was before AddrConf (read every setting anew),
+    each key with a local part asked as mail_addr_find.c's find_addr() asks
+    it: quoted first (quote_822_local), then as it is when that differs."""
+    def find_addr(key: str, partial: bool, bare_localpart: bool = False) -> list[tuple[str, bool]]:
+        ext = quote_822_local(key, bare_localpart)
+        return [(ext, partial), (key, partial)] if ext != key else [(key, partial)]
+
     a = address
     delim = param(view, "recipient_delimiter")
     bare = strip_extension(a, delim)
-    keys: list[tuple[str, bool]] = [(a, False)]
+    keys: list[tuple[str, bool]] = find_addr(a, False)
     if bare != a:
-        keys.append((bare, True))
+        keys += find_addr(bare, True)
     if "@" not in a:
         return keys
     local, dom = a.rsplit("@", 1)
@@ -135,9 +142,9 @@ def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, b
             except TableFailure:
                 is_local = False
         if is_local:
-            keys.append((local, True))
+            keys += find_addr(local, True, True)
             if bare_local != local:
-                keys.append((bare_local, True))
+                keys += find_addr(bare_local, True, True)
         keys.append(("@" + dom, True))
         return keys
     # access strategy
@@ -149,9 +156,9 @@ def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, b
         if nxt < 0:
             break
         name = name[nxt + 1:] if parent else name[nxt:]
-    keys.append((local + "@", True))
+    keys += find_addr(local + "@", True)
     if bare_local != local:
-        keys.append((bare_local + "@", True))
+        keys += find_addr(bare_local + "@", True)
     return keys
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from tui.core.config.params import read_myorigin
 from tui.core.postfix.addr_conf import AddrConf, addr_conf, is_local_name
 from tui.core.postfix.maps import TableFailure
+from tui.core.postfix.quote_822_local import is_dot_string, quote_822_local
 from tui.core.postfix.resolve_local import resolve_local
 
 
@@ -36,6 +37,10 @@ def mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bo
     strategy "access": user+ext@domain, user@domain, domain and its parents
     (or .parents), user+ext@, user@  (check_sender_access & friends).
 
+    A key with a local part that needs quoting ("joe x@example.com") is
+    asked in external form first ('"joe x"@example.com'), as Postfix's
+    mail_addr_find() does.
+
     The view's settings are read once (addr_conf). Nearly every address a trace
     asks about is new: computing the keys is cheaper than memoising them.
     """
@@ -44,18 +49,22 @@ def mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bo
     delim = conf.delim
     bare = strip_extension(a, delim)
     if "@" not in a:
-        return [(a, False)] if bare == a else [(a, False), (bare, True)]
-    keys: list[tuple[str, bool]] = [(a, False)]
+        keys = [(a, False)] if bare == a else [(a, False), (bare, True)]
+        return keys if is_dot_string(a) and is_dot_string(bare) else external_first(keys, False)
+    keys = [(a, False)]
     local, dom = a.rsplit("@", 1)
     bare_local = local
     if bare != a:
         keys.append((bare, True))
         bare_local = bare.rsplit("@", 1)[0]
+    # the keys with a local part are asked in external (quoted) form first
+    plain = is_dot_string(local) and (bare_local is local or is_dot_string(bare_local))
+    if not plain:
+        keys = external_first(keys, False)
     if strategy == "default":
         if _is_local_domain(env, view, conf, a, dom):
-            keys.append((local, True))
-            if bare_local != local:
-                keys.append((bare_local, True))
+            locals_ = [(local, True)] if bare_local == local else [(local, True), (bare_local, True)]
+            keys += locals_ if plain else external_first(locals_, True)
         keys.append(("@" + dom, True))
         return keys
     # access strategy
@@ -67,10 +76,22 @@ def mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, bo
         if nxt < 0:
             break
         name = name[nxt + 1:] if parent else name[nxt:]
-    keys.append((local + "@", True))
-    if bare_local != local:
-        keys.append((bare_local + "@", True))
+    at_keys = [(local + "@", True)] if bare_local == local else [(local + "@", True), (bare_local + "@", True)]
+    keys += at_keys if plain else external_first(at_keys, False)
     return keys
+
+
+def external_first(keys: list[tuple[str, bool]], bare_localpart: bool) -> list[tuple[str, bool]]:
+    """find_addr() with MA_FORM_EXTERNAL_FIRST: each key in external
+    (quoted) form, then as it is when that differs; BARE_LOCALPART: the
+    keys are local parts alone (no "@domain" to keep out of the quotes)."""
+    out: list[tuple[str, bool]] = []
+    for key, partial in keys:
+        ext = quote_822_local(key, bare_localpart)
+        if ext != key:
+            out.append((ext, partial))
+        out.append((key, partial))
+    return out
 
 
 def _is_local_domain(env, view, conf: AddrConf, address: str, dom: str) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from tui.core.config.params import param, param_bool, param_list
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_VIRTUAL, AddrConf, addr_conf, is_local_name)
-from tui.core.postfix.mail_addr import strip_extension
+from tui.core.postfix.mail_addr import external_first, strip_extension
 from tui.core.postfix.maps import TableFailure, Tables, maps_find
 from tui.core.postfix.match_list import (_NO_MATCH, _match_hostname, domain_list_match, parent_style, string_list_match)
 from tui.core.postfix.resolve_local import resolve_local
@@ -288,12 +288,14 @@ def _transport_lookup(env, res: Resolved, lookups: list) -> None:
 
 def _transport_keys(view, res: Resolved) -> list[tuple[str, bool]]:
     """The keys transport_maps is asked, in order, as (key, partial): the
-    address, without its extension, the domain and its parents (or
-    .parents), "*"."""
+    address, without its extension (each in external form first when its
+    local part needs quotes), the domain and its parents (or .parents),
+    "*"."""
     keys: list[tuple[str, bool]] = [(res.recipient, False)]
     bare = strip_extension(res.recipient, param(view, "recipient_delimiter"))
     if bare != res.recipient:
         keys.append((bare, True))
+    keys = external_first(keys, False)   # mail_addr_find_strategy(): the quoted form first
     name = res.domain
     keys.append((name, True))
     parent = parent_style(view, "transport_maps")
