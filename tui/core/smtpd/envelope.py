@@ -41,10 +41,12 @@ from dataclasses import dataclass
 
 from tui.core import tok822
 
-# text that is its own internal form and one word: nothing the SMTP
-# tokenizer splits at, and nothing around the operators ("%", "!", ":")
-# that the RFC 822 parser would group otherwise
+# text that is its own internal form and one word: no blank, quote,
+# bracket, comment, list or group character (the RFC 822 operators ".",
+# "@", "%", "!" and ":" alone make one address that reads back the same)
 _NEEDS_PARSING = re.compile(r'^@|[\s"()<>,;\\\[\]]').search
+
+_BLANKS = " \t\r\n\v\f"   # ISSPACE
 
 # the parameters smtpd reads after the address (smtpd.c mail_cmd, rcpt_cmd):
 # exact words, then prefixes
@@ -52,9 +54,6 @@ _PARAMETERS = {
     "MAIL": (("BODY=8BITMIME", "BODY=7BIT", "SMTPUTF8", "XVERP"), ("SIZE=", "AUTH=", "RET=", "ENVID=", "XVERP=")),
     "RCPT": ((), ("NOTIFY=", "ORCPT=")),
 }
-
-
-_BLANKS = " \t\r\n\v\f"   # ISSPACE
 
 
 @dataclass(frozen=True)
