@@ -116,19 +116,25 @@ class _Tok:
         self.owner: _Tok | None = None
 
 
+def _own(t: _Tok, owner: _Tok | None) -> _Tok:
+    """OWNER becomes the owner of the list T; returns its last token."""
+    t.owner = owner
+    while t.next is not None:
+        t = t.next
+        t.owner = owner
+    return t
+
+
 def _append(t1: _Tok, t2: _Tok) -> _Tok:
     """tok822_append(): the list T2 after T1; returns T2's last token."""
     nxt = t1.next
     t1.next = t2
     t2.prev = t1
-    t2.owner = t1.owner
-    while t2.next is not None:
-        t2 = t2.next
-        t2.owner = t1.owner
-    t2.next = nxt
+    last = _own(t2, t1.owner)
+    last.next = nxt
     if nxt is not None:
-        nxt.prev = t2
-    return t2
+        nxt.prev = last
+    return last
 
 
 def _prepend(t1: _Tok, t2: _Tok) -> _Tok:
@@ -137,13 +143,10 @@ def _prepend(t1: _Tok, t2: _Tok) -> _Tok:
     if prev is not None:
         prev.next = t2
     t2.prev = prev
-    t2.owner = t1.owner
-    while t2.next is not None:
-        t2 = t2.next
-        t2.owner = t1.owner
-    t2.next = t1
-    t1.prev = t2
-    return t2
+    last = _own(t2, t1.owner)
+    last.next = t1
+    t1.prev = last
+    return last
 
 
 def _cut_before(tp: _Tok) -> None:
@@ -166,11 +169,7 @@ def _unlink(tp: _Tok) -> _Tok | None:
 def _sub_append(t1: _Tok, t2: _Tok) -> None:
     """tok822_sub_append() on an empty node: T2's list becomes its children."""
     t1.head = t2
-    t2.owner = t1
-    while t2.next is not None:
-        t2 = t2.next
-        t2.owner = t1
-    t1.tail = t2
+    t1.tail = _own(t2, t1)
 
 
 def _group(group_type: str, left: _Tok, right: _Tok, sync_type: str | None) -> _Tok:
