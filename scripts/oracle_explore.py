@@ -21,6 +21,8 @@ With --variants K each scenario is also run K more times, each time with
 one to three main.cf parameters of CHANGES (reply codes, address
 rewriting, delay_reject, unlisted sender/recipient checks, ...) set to a
 random value at the end of its main.cf; both sides read the same file.
+With --lists, most variants also set one smtpd_*_restrictions list to a
+random sequence of restrictions that need no table, DNS or policy service.
 
 Needs Postfix (and MariaDB for the MySQL scenario), like the oracle tests;
 runs for a few minutes. A difference it finds belongs in a scenario's
@@ -76,6 +78,24 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "mynetworks_style": ("host", "subnet"),
     "local_recipient_maps": ("", "unix:passwd.byname $alias_maps"),
 }
+
+
+# restriction lists a variant may set instead (no table, no DNS, no policy
+# service): one list, 1-4 of these in a random order. Not
+# permit_inet_interfaces: smtpd tests the socket's peer address, which
+# XCLIENT does not change (the oracle's own loopback connection always
+# matches)
+LISTS = ("smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
+         "smtpd_relay_restrictions", "smtpd_recipient_restrictions")
+RESTRICTIONS = (
+    "permit_mynetworks", "reject_unauth_destination", "defer_unauth_destination", "reject_non_fqdn_sender",
+    "reject_non_fqdn_recipient", "reject_non_fqdn_helo_hostname", "reject_invalid_helo_hostname",
+    "reject_unlisted_recipient", "reject_unlisted_sender", "permit", "reject", "defer", "defer_if_permit",
+    "defer_if_reject", "warn_if_reject", "permit_sasl_authenticated", "reject_multi_recipient_bounce",
+    "reject_unauth_pipelining", "permit_auth_destination", "reject_unknown_reverse_client_hostname",
+    "reject_unknown_client_hostname", "reject_sender_login_mismatch",
+    "reject_authenticated_sender_login_mismatch", "reject_unauthenticated_sender_login_mismatch",
+)
 
 
 def mutate_address(rng: random.Random, a: str) -> str:
@@ -159,6 +179,8 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=150, help="transactions per scenario")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--variants", type=int, default=0, help="changed main.cf files per scenario")
+    ap.add_argument("--lists", action="store_true",
+                    help="variants also set a restriction list to 1-4 restrictions of RESTRICTIONS")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
@@ -176,6 +198,8 @@ def main() -> int:
         for variant in range(args.variants + 1):
             changes = {} if variant == 0 else {
                 k: rng.choice(CHANGES[k]) for k in rng.sample(sorted(CHANGES), rng.randint(1, 3))}
+            if variant and args.lists and rng.random() < 0.7:
+                changes[rng.choice(LISTS)] = ", ".join(rng.sample(RESTRICTIONS, rng.randint(1, 4)))
             label = name + "".join(f" {k}={v}" for k, v in changes.items())
             txs = variations(rng, scenario, args.n)
             with scenario_config(scenario) as cfg_dir:

@@ -55,7 +55,7 @@ class AddrConf:
                  "relay_transport", "default_transport", "relayhost", "delim",
                  "access_parent", "no_unknown_recipient_checks",
                  "recipient_mapping", "sender_mapping", "recipient_maps", "double_bounce",
-                 "virtual_alias_maps")
+                 "virtual_alias_maps", "resolve_dequoted")
 
     def __init__(self, view):
         self.swap_bangpath = param_bool(view, "swap_bangpath")
@@ -68,6 +68,7 @@ class AddrConf:
         self.myorigin = None if myorigin.startswith("/") else myorigin.lower()
         self.myhostname = param(view, "myhostname").lower()
         self.resolve_null_domain = param_bool(view, "resolve_null_domain")
+        self.resolve_dequoted = param_bool(view, "resolve_dequoted_address")
         self.allow_min_user = param_bool(view, "allow_min_user")
         self.empty_recipient = param(view, "empty_address_recipient") or "MAILER-DAEMON"
         self.local_transport = param(view, "local_transport")

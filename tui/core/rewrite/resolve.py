@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from tui.core.config.params import param, param_bool, param_list
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_VIRTUAL, AddrConf, addr_conf, is_local_name)
 from tui.core.postfix.mail_addr import external_first, strip_extension
+from tui.core.postfix.quote_822_local import is_dot_string
 from tui.core.postfix.maps import TableFailure, Tables, maps_find
 from tui.core.postfix.match_list import (_NO_MATCH, _match_hostname, domain_list_match, parent_style, string_list_match)
 from tui.core.postfix.resolve_local import resolve_local
@@ -62,6 +63,9 @@ def resolve_addr(env, addr: str, with_transport: bool = True, *,
             and not a[-1].isspace() and ("." in rcpt_domain or not conf.append_dot_mydomain)
             and local_map.get(rcpt_domain) is not True):
         domain_is_local = False
+    elif not conf.resolve_dequoted and _opaque_local_part(a, conf):
+        a, rcpt_domain, domain_is_local = _rewrite_opaque(env, view, a, conf, lookups,
+                                                          is_local or resolve_local)
     else:
         a, rcpt_domain, domain_is_local = _rewrite(env, view, addr, conf, lookups,
                                                    is_local or resolve_local)
@@ -114,6 +118,33 @@ def _numeric_domain(env, view, a: str, rcpt_domain: str, lookups: list):
     literal = "[" + rcpt_domain + "]"
     return (a.rsplit("@", 1)[0] + "@" + literal, literal,
             resolve_local(env, view, literal, lookups) > 0)
+
+
+def _opaque_local_part(a: str, conf: AddrConf) -> bool:
+    """Does trivial-rewrite see A's local part as one quoted string that
+    holds routing operators? It rewrites and resolves an address in quoted
+    form (quote_822_local): a local part that is no dot-string is one
+    token, and with resolve_dequoted_address = no it never looks inside."""
+    if a.startswith("@") and ":" in a:
+        return False   # a source route: the general path
+    local = a[:a.rfind("@")] if "@" in a else a
+    return (not is_dot_string(local)
+            and ("@" in local or (conf.allow_percent_hack and "%" in local)
+                 or (conf.swap_bangpath and "!" in local)))
+
+
+def _rewrite_opaque(env, view, a: str, conf: AddrConf, lookups: list, is_local: LocalTest):
+    """_rewrite() for an address whose local part stays one quoted token
+    (_opaque_local_part): smtpd's canonicalization (rewrite_tree) completes
+    the domain ($myorigin, .$mydomain, no trailing dot) and leaves the local
+    part alone; the resolver strips and puts back a local domain."""
+    at = a.rfind("@")
+    local, dom = (a[:at], a[at + 1:]) if at >= 0 else (a, None)
+    if dom is None and not conf.append_at_myorigin:
+        dom = conf.myhostname    # resolve_addr() appends @$myhostname
+    # the domain as canonicalize() completes it, on a stand-in local part
+    dom = canonicalize(view, "x" if dom is None else "x@" + dom, conf).lower().rsplit("@", 1)[1]
+    return f"{local}@{dom}", dom, _local_domain(env, view, dom, conf, lookups, is_local)
 
 
 def _rewrite(env, view, addr: str, conf: AddrConf, lookups: list, is_local: LocalTest):
