@@ -169,8 +169,6 @@ def _reference_canonicalize(view, addr: str) -> str:
     def _bool(view, name, _default):   # the default of the parameter itself applies
         return param_bool(view, name)
     a = addr.strip()
-    if a.startswith("<") and a.endswith(">"):
-        a = a[1:-1]
     if not a:
         return ""
     if a.startswith("@") and ":" in a:

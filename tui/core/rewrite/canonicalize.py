@@ -11,9 +11,9 @@ def canonicalize(view, addr: str, conf: AddrConf | None = None) -> str:
     view)); read now otherwise."""
     if conf is None:
         conf = AddrConf(view)
+    # an address in internal form: brackets around it are part of it
+    # (rewrite_tree() strips none; the resolver then finds a bad domain)
     a = addr.strip()
-    if a.startswith("<") and a.endswith(">"):
-        a = a[1:-1]
     if not a:
         return ""
     # strip source route @a,@b:user@c
