@@ -125,8 +125,8 @@ def _opaque_local_part(a: str, conf: AddrConf) -> bool:
     holds routing operators? It rewrites and resolves an address in quoted
     form (quote_822_local): a local part that is no dot-string is one
     token, and with resolve_dequoted_address = no it never looks inside."""
-    if a.startswith("@") and ":" in a:
-        return False   # a source route: the general path
+    if (a.startswith("@") and ":" in a) or a.endswith("@"):
+        return False   # a source route, a null domain: the general path
     local = a[:a.rfind("@")] if "@" in a else a
     return (not is_dot_string(local)
             and ("@" in local or (conf.allow_percent_hack and "%" in local)
