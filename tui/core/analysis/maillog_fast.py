@@ -20,6 +20,19 @@ def atomic_terminals() -> dict[str, str]:
     return {t.name: "(?>" + bare_group.sub("(?:", t.pattern.to_regexp()) + ")" for t in parser("maillog").terminals}
 
 
+_SP = r"[ \t]*"
+
+
+def _attribute(key: str, value: str, capture: bool = False) -> str:
+    """KEY=VALUE with the grammar's terminal KEY for the name and ANGLED or
+    VALUE for the value; CAPTURE: as the groups "name" and "value"."""
+    t = atomic_terminals()
+    k, v = t[key], f"{t['ANGLED']}|{t[value]}"
+    if capture:
+        return f"(?P<name>{k}){_SP}={_SP}(?P<value>{v})"
+    return f"{k}{_SP}={_SP}(?:{v})"
+
+
 @lru_cache(maxsize=None)
 def reject_regex() -> tuple[re.Pattern, re.Pattern]:
     """The grammar's smtpd_reject rule as one regular expression, built from
@@ -27,28 +40,23 @@ def reject_regex() -> tuple[re.Pattern, re.Pattern]:
     so that, like lark's lexer, it never gives back what it matched.
 
     Returns (the whole message, one attribute)."""
-    t = atomic_terminals().__getitem__
-    sp = r"[ \t]*"
-    plain_attr = f"{t('ATTR_NAME')}{sp}={sp}(?:{t('ANGLED')}|{t('BARE')})"
+    t, sp = atomic_terminals().__getitem__, _SP
+    plain_attr = _attribute("ATTR_NAME", "BARE")
     whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}(?P<action>{t('ACTION')}){sp}:{sp}"
              f"(?P<command>{t('COMMAND')}){sp}from{sp}(?P<client>{t('CLIENT')}){sp}:{sp}"
              f"(?P<reply>{t('REPLY')}){sp}(?P<attrs>;{sp}{plain_attr}(?:{sp},?{sp}{plain_attr})*){sp}")
-    attr = f"(?P<name>{t('ATTR_NAME')}){sp}={sp}(?P<value>{t('ANGLED')}|{t('BARE')})"
-    return re.compile(whole), re.compile(attr)
+    return re.compile(whole), re.compile(_attribute("ATTR_NAME", "BARE", capture=True))
 
 
 @lru_cache(maxsize=None)
 def delivery_regex() -> tuple[re.Pattern, re.Pattern]:
     """The grammar's delivery rule as one expression (built like
     reject_regex): (the whole message, one key=value attribute)."""
-    t = atomic_terminals().__getitem__
-    sp = r"[ \t]*"
-    kv = f"{t('DKEY')}{sp}={sp}(?:{t('ANGLED')}|{t('DVALUE')})"
+    t, sp = atomic_terminals().__getitem__, _SP
     whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}to={sp}(?P<angled>{t('ANGLED')})"
-             f"(?P<attrs>(?:{sp},{sp}{kv})*){sp},{sp}status={sp}(?P<status>{t('STATUS')}){sp}"
-             f"(?P<detail>{t('DETAIL')})?{sp}")
-    attr = f"(?P<name>{t('DKEY')}){sp}={sp}(?P<value>{t('ANGLED')}|{t('DVALUE')})"
-    return re.compile(whole), re.compile(attr)
+             f"(?P<attrs>(?:{sp},{sp}{_attribute('DKEY', 'DVALUE')})*){sp},{sp}status={sp}"
+             f"(?P<status>{t('STATUS')}){sp}(?P<detail>{t('DETAIL')})?{sp}")
+    return re.compile(whole), re.compile(_attribute("DKEY", "DVALUE", capture=True))
 
 
 @lru_cache(maxsize=None)
@@ -56,14 +64,12 @@ def content_regex() -> tuple[re.Pattern, re.Pattern]:
     """The grammar's content_check rule (cleanup's header/body checks) as
     one expression, built like reject_regex: (the whole message, one
     attribute)."""
-    t = atomic_terminals().__getitem__
-    sp = r"[ \t]*"
-    attr = f"{t('ATTR_NAME')}{sp}={sp}(?:{t('ANGLED')}|{t('CONTENT_BARE')})"
+    t, sp = atomic_terminals().__getitem__, _SP
     whole = (f"(?P<queue_id>{t('QUEUE_ID')}){sp}:{sp}(?P<action>{t('ACTION')}|{t('CONTENT_ACTION')}){sp}:{sp}"
              f"(?P<content_class>{t('CONTENT_CLASS')})(?P<content>{t('CONTENT')}){sp}from{sp}"
-             f"(?P<origin>{t('ORIGIN')}){sp};(?P<attrs>(?:{sp}{attr})*){sp}(?::{sp}(?P<rest>{t('REST')}))?{sp}")
-    one = f"(?P<name>{t('ATTR_NAME')}){sp}={sp}(?P<value>{t('ANGLED')}|{t('CONTENT_BARE')})"
-    return re.compile(whole), re.compile(one)
+             f"(?P<origin>{t('ORIGIN')}){sp};(?P<attrs>(?:{sp}{_attribute('ATTR_NAME', 'CONTENT_BARE')})*)"
+             f"{sp}(?::{sp}(?P<rest>{t('REST')}))?{sp}")
+    return re.compile(whole), re.compile(_attribute("ATTR_NAME", "CONTENT_BARE", capture=True))
 
 
 def _with_attrs(f: dict, attr: re.Pattern) -> dict[str, str]:
