@@ -37,7 +37,7 @@ from tests.oracle import postfix_instance as pi
 
 pytestmark = pytest.mark.oracle
 
-MAIN_CF = """\
+_BASE_CF = """\
 compatibility_level = 3.6
 myhostname = mx.example.test
 mydestination = example.test
@@ -45,6 +45,8 @@ local_transport = discard
 alias_maps =
 alias_database =
 local_recipient_maps =
+"""
+MAIN_CF = _BASE_CF + """\
 header_checks = regexp:__DIR__/header_checks, pcre:__DIR__/header_checks.pcre
 body_checks = regexp:__DIR__/body_checks, pcre:__DIR__/body_checks.pcre
 """
@@ -137,6 +139,17 @@ def _triage(config_dir: Path, text: str) -> tuple[int, dict]:
         os.unlink(log)
 
 
+def scratch_config(stack: ExitStack, prefix: str, main_cf: str = MAIN_CF) -> Path:
+    """A configuration directory with MAIN_CF and MASTER_CF, readable by
+    Postfix's daemons, removed when STACK closes."""
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(d, 0o755)
+    stack.callback(shutil.rmtree, d, True)
+    (d / "main.cf").write_text(main_cf.replace("__DIR__", str(d)))
+    (d / "master.cf").write_text(MASTER_CF)
+    return d
+
+
 def _write_checks(d: Path, header_checks: str) -> None:
     (d / "header_checks").write_text(header_checks)
     (d / "header_checks.pcre").write_text(HEADER_CHECKS_PCRE)
@@ -149,11 +162,7 @@ def content():
     """(config dir, running instance, [(message, SMTP reply)], the cleanup lines they caused, the whole log)."""
     need_postfix()
     with ExitStack() as stack:
-        d = Path(tempfile.mkdtemp(prefix="pfx-content-"))
-        os.chmod(d, 0o755)
-        stack.callback(shutil.rmtree, d, True)
-        (d / "main.cf").write_text(MAIN_CF.replace("__DIR__", str(d)))
-        (d / "master.cf").write_text(MASTER_CF)
+        d = scratch_config(stack, "pfx-content-")
         _write_checks(d, HEADER_CHECKS)
         inst = stack.enter_context(pi.PostfixInstance(d))
         port = inst.port("smtp")
@@ -338,14 +347,7 @@ def test_no_header_body_checks_in_receive_override_options_differs(content):
 
 # ---------------------------------------------------------------- where in the message the header was
 
-NESTED_MAIN_CF = """\
-compatibility_level = 3.6
-myhostname = mx.example.test
-mydestination = example.test
-local_transport = discard
-alias_maps =
-alias_database =
-local_recipient_maps =
+NESTED_MAIN_CF = _BASE_CF + """\
 header_checks = regexp:__DIR__/header_checks
 nested_header_checks = regexp:__DIR__/nested_header_checks
 mime_header_checks =
@@ -388,11 +390,7 @@ def test_header_checks_and_nested_header_checks_that_differ(tmp_path):
     can have logged it."""
     need_postfix()
     with ExitStack() as stack:
-        d = Path(tempfile.mkdtemp(prefix="pfx-nested-"))
-        os.chmod(d, 0o755)
-        stack.callback(shutil.rmtree, d, True)
-        (d / "main.cf").write_text(NESTED_MAIN_CF.replace("__DIR__", str(d)))
-        (d / "master.cf").write_text(MASTER_CF)
+        d = scratch_config(stack, "pfx-nested-", NESTED_MAIN_CF)
         (d / "header_checks").write_text("/^Subject:.*outer-bad/ REJECT outer refused\n")
         (d / "nested_header_checks").write_text("/^Subject:.*inner-bad/ REJECT inner refused\n")
         inst = stack.enter_context(pi.PostfixInstance(d))

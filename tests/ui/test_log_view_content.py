@@ -5,18 +5,14 @@ triage's own, shown like every other group; a transaction of one is not
 opened in the trace pane (smtpd's restrictions did not decide it)."""
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import need_postfix
 from tests.oracle import postfix_instance as pi
-from tests.oracle.test_triage_content import (MAIN_CF, MASTER_CF, MESSAGES, HEADER_CHECKS, _cleanup_lines,
-                                              _send, _write_checks)
+from tests.oracle.test_triage_content import (MESSAGES, HEADER_CHECKS, _cleanup_lines, _send, _write_checks,
+                                              scratch_config)
 from tests.ui.conftest import settle
 from textual.widgets import DataTable
 from tui.app import make_app
@@ -28,11 +24,7 @@ pytestmark = pytest.mark.oracle
 def content_log():
     need_postfix()
     with ExitStack() as stack:
-        d = Path(tempfile.mkdtemp(prefix="pfx-content-ui-"))
-        os.chmod(d, 0o755)
-        stack.callback(shutil.rmtree, d, True)
-        (d / "main.cf").write_text(MAIN_CF.replace("__DIR__", str(d)))
-        (d / "master.cf").write_text(MASTER_CF)
+        d = scratch_config(stack, "pfx-content-ui-")
         _write_checks(d, HEADER_CHECKS)
         with pi.PostfixInstance(d) as inst:
             start = inst.log_size()
