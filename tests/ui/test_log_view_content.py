@@ -69,3 +69,5 @@ async def test_log_view_shows_header_checks_groups(content_log, tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, LogView)
         assert any("header_checks" in n.message for n in app._notifications), list(app._notifications)
+        # the reason holds text from the log (a process name, a reply): never read as markup
+        assert all(not n.markup for n in app._notifications if "cannot be traced" in n.message)

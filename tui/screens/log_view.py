@@ -207,7 +207,7 @@ class LogView(Screen):
             why = o.reason
             if r.content_check and not why:  # cleanup's header/body checks decided, not smtpd's restrictions
                 why = f"cleanup's {(g.decided_by or {}).get('parameter') or r.command + ' checks'} decided it"
-            self.app.notify("This refusal cannot be traced: " + visible(why), severity="warning")
+            self.app.notify("This refusal cannot be traced: " + visible(why), severity="warning", markup=False)
             return
         self.dismiss(transaction_fields(o))
 
