@@ -181,8 +181,9 @@ _WORKER: "RetracePool | None" = None
 
 
 def _trace_chunk(items):
-    t = _WORKER
-    return {key: t.summary(svc, tx) for key, (svc, tx) in items}
+    """A pool worker's job (multiprocessing pickles the function by name)."""
+    assert _WORKER is not None
+    return _trace_chunk_with(_WORKER, items)
 
 
 def _trace_chunk_with(pool: RetracePool, items, out: dict | None = None,
