@@ -14,6 +14,16 @@ from tui.core.smtpd.recipient_maps import validate_recipient
 from tui.core.smtpd.state import (DICT_ERR_RETRY, MAIL_ERROR_BOUNCE, MAIL_ERROR_POLICY, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK)
 from tui.core.trace import NOT_EVALUATED
 
+# reject_unlisted_sender before this RCPT's MAIL FROM stage (client or HELO
+# restrictions with smtpd_delay_reject = yes): smtpd 3.7 skips it when its
+# "sender checked" flag is set, which only smtpd_check_mail() resets and
+# smtpd_state_init() leaves as the process's previous session left it
+SENDER_FLAG_NOTE = ("smtpd runs this check here only when its 'sender already checked' flag is clear; "
+                    "that flag is reset by the MAIL FROM restrictions, which come after this list, and "
+                    "not when a session starts: a real smtpd process whose previous session checked its "
+                    "sender skips this check (the same transaction then alternates between this answer "
+                    "and the next restriction's)")
+
 
 class BuiltinChecks(AccessChecks):
     """smtpd_check.c's reject_*/permit_* helpers other than DNS lists."""
@@ -263,6 +273,8 @@ class BuiltinChecks(AccessChecks):
         if self.sender_rcptmap_checked:
             self.note_cur("already checked")
             return SMTPD_CHECK_DUNNO
+        if not self.sender_flag_reset:
+            self.note_cur(SENDER_FLAG_NOTE)
         if self.warn_if_reject == 0:
             self.sender_rcptmap_checked = True
         return self.check_rcpt_maps(sender, NAME_SENDER)

@@ -76,6 +76,7 @@ class Evaluator(DnsListChecks):
         self.sender = sender
         self.defer_if_permit.active = self.dip_client or self.dip_helo
         self.sender_rcptmap_checked = False
+        self.sender_flag_reset = True
         self.reset()
         items = self.vp.sender_list
         status = 0

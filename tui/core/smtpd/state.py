@@ -217,6 +217,10 @@ class EvalState:
 
     sender_rcptmap_checked = False
 
+    # has the MAIL FROM stage of this RCPT reset sender_rcptmap_checked?
+    # (smtpd_check_mail() does; smtpd_state_init() never sets it)
+    sender_flag_reset = False
+
     where = "CONNECT"
 
     rcpt_count = 0
