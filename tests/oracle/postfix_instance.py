@@ -900,8 +900,10 @@ class PostfixInstance:
                                + "\n" + self._log_since(log_at))
         code, text = r
         if code != 220:
-            if code == 503 or text.startswith(("550 5.7.0 Error: insufficient authorization",
-                                               "501 ")):
+            # XCLIENT's own refusals (smtpd.c xclient_cmd), footer and
+            # soft_bounce included; anything else is smtpd_client_restrictions
+            first = text.split("\n", 1)[0]
+            if re.match(r"[45](01|03|50)[ -][45]\.(5\.[14]|7\.0) (Error: |Bad |Syntax: )", first):
                 hint = ""
                 if "Bad ADDR syntax: IPV6:" in text:
                     hint = " (an IPv6 client needs inet_protocols = all or ipv6 in main.cf)"
