@@ -259,7 +259,13 @@ class EvalState:
         if ":" in addr or addr[:1] == "0" or ".0" in addr:
             # IPv6, or IPv4 with leading zeros: smtpd's own normal form
             # (an IPv4-mapped IPv6 client is its IPv4 address)
-            addr = normalize_client_address(addr, vp.inet_protocols) or addr
+            norm = normalize_client_address(addr, vp.inet_protocols)
+            if norm is None and normalize_client_address(addr) is not None:
+                self.notes.append(
+                    f"inet_protocols = {vp.inet_protocols}: smtpd takes no connection from an IPv6 client "
+                    f"such as {addr} (XCLIENT answers '501 5.5.4 Bad ADDR syntax'); the restrictions are "
+                    f"traced as if it could connect")
+            addr = norm or addr
         self.client_addr = addr
         self.namaddr = f"{name}[{addr}]"
         if cfg.master_missing:
