@@ -106,6 +106,7 @@ _FORCED_OVERRIDES = {
 _DROPPED_OVERRIDES = {"syslog_name"}  # keep every log line in one recognisable shape
 
 _SMTPD_FATAL = re.compile(r"/smtpd\[\d+\]: fatal: (.*)")
+FATAL_GRACE = 1.0   # seconds a connection still waits for its greeting once a fatal: was logged
 _SMTPD_SESSION = re.compile(r"/smtpd\[(\d+)\]: (connect from|disconnect from|fatal:|panic:) ")
 
 
@@ -874,8 +875,20 @@ class PostfixInstance:
 
     def _session(self, smtp: _Smtp, service, log_at, client_address, client_name, helo,
                  sender, recipient, sasl_login, reverse_client_name=None) -> Answer:
+        # a fatal: line names no service: it may be another service's smtpd
+        # (one that a previous query found dead, dying again) while this one
+        # is still starting; a live smtpd greets within FATAL_GRACE of it
+        fatal_seen: list[float] = []
+
+        def give_up() -> bool:
+            if not fatal_seen:
+                if self._smtpd_fatal(log_at) is None:
+                    return False
+                fatal_seen.append(time.monotonic())
+            return time.monotonic() - fatal_seen[0] >= FATAL_GRACE
+
         try:
-            greeting = smtp.read_reply(give_up=lambda: self._smtpd_fatal(log_at) is not None)
+            greeting = smtp.read_reply(give_up=give_up)
         except _GiveUp:
             greeting = None
         if greeting is None:
