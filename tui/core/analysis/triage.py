@@ -32,6 +32,7 @@ from tui.core.analysis.maillog import (CANDIDATE, CHUNK, CONTENT, MAX_LINE, Read
 from tui.core.analysis.content_checks import DIFFERS, SAME, UNDECIDABLE, ContentChecks
 from tui.core.analysis.triage_pool import RetracePool, read_parts, reads_in_parts
 from tui.core.smtpd import evaluate as _evaluate
+from tui.core.smtpd.checks import SENDER_FLAG_NOTE
 
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Record))
 
@@ -181,6 +182,12 @@ def _decider_json(step) -> dict | None:
         return None
     return {"parameter": step.parameter, "entry": step.entry, "position": step.position,
             "source": str(step.source) if step.source is not None else None}
+
+
+# a check a real smtpd skips or runs by what its process's previous session
+# left (tui.core.smtpd.checks.SENDER_FLAG_NOTE)
+_PREVIOUS_SESSION = ("the smtpd process's previous session (reject_unlisted_sender before the MAIL FROM "
+                     "restrictions is skipped when it checked its sender)")
 
 
 def _needs(step) -> str:
@@ -627,7 +634,8 @@ class Summary:
         return cls(reply=tr.reply, code=tr.code, stage=tr.stage, decider=_decider_json(tr.decided_by),
                    warned=tuple(s.reply for s in warn),
                    warn_deciders={s.reply: _decider_json(s) for s in warn},
-                   needs=tuple(_needs(s) for s in tr.steps if s.conditional),
+                   needs=tuple(_needs(s) for s in tr.steps if s.conditional)
+                   + tuple(_PREVIOUS_SESSION for s in tr.steps if SENDER_FLAG_NOTE in s.detail),
                    config_errors=tuple(tr.config_errors))
 
 

@@ -21,8 +21,8 @@ from tui.core.trace import NOT_EVALUATED
 SENDER_FLAG_NOTE = ("smtpd runs this check here only when its 'sender already checked' flag is clear; "
                     "that flag is reset by the MAIL FROM restrictions, which come after this list, and "
                     "not when a session starts: a real smtpd process whose previous session checked its "
-                    "sender skips this check (the same transaction then alternates between this answer "
-                    "and the next restriction's)")
+                    "sender (and did not reach MAIL FROM's restrictions after that) skips this check, and "
+                    "the next restriction answers")
 
 
 class BuiltinChecks(AccessChecks):
