@@ -7,9 +7,11 @@ slipped through, so no master process outlives the test run.
 from __future__ import annotations
 
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -72,6 +74,25 @@ def scenario_config(scenario: Scenario):
         if scenario.needs_mysql:
             subs = stack.enter_context(mysql_database(scenario))
         yield stack.enter_context(materialized(scenario, subs))
+
+
+@contextmanager
+def scratch_instance(prefix: str, main_cf: str, master_cf: str, files: dict[str, str] | None = None):
+    """(config dir, running PostfixInstance) for a configuration written
+    out here: main.cf, master.cf and FILES (name -> text), "__DIR__" in
+    each replaced by the config dir; removed after."""
+    need_postfix()
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o755)   # the postfix user reads the maps
+    cfg = root / "etc"
+    cfg.mkdir()
+    for name, text in {"main.cf": main_cf, "master.cf": master_cf, **(files or {})}.items():
+        (cfg / name).write_text(text.replace("__DIR__", str(cfg)))
+    try:
+        with PostfixInstance(cfg) as inst:
+            yield cfg, inst
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager

@@ -8,15 +8,10 @@ address), get no such note.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import need_postfix
-from tests.oracle.conftest import machine_resolver
-from tests.oracle.postfix_instance import HarnessError, PostfixInstance
+from tests.oracle.conftest import machine_resolver, scratch_instance
+from tests.oracle.postfix_instance import HarnessError
 from tui.core.config import load_config
 from tui.core.smtpd import evaluate
 from tui.core.trace import Transaction
@@ -42,18 +37,8 @@ TX = dict(client_name="mail.example.net", helo="mail.example.net", sender="a@exa
 
 @pytest.fixture(scope="module")
 def setup():
-    need_postfix()
-    root = Path(tempfile.mkdtemp(prefix="pfx-client-family-"))
-    root.chmod(0o755)
-    cfg = root / "etc"
-    cfg.mkdir()
-    (cfg / "main.cf").write_text(MAIN_CF)
-    (cfg / "master.cf").write_text("smtp      inet  n       -       n       -       -       smtpd\n")
-    try:
-        with PostfixInstance(cfg) as inst:
-            yield cfg, inst
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with scratch_instance("pfx-client-family-", MAIN_CF, "smtp inet n - n - - smtpd\n") as got:
+        yield got
 
 
 def _notes(cfg, addr: str) -> list[str]:

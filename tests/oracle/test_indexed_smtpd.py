@@ -16,14 +16,10 @@ Our engine reads the same files; code, reply and stage must be smtpd's.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import need_postfix
-from tests.oracle.postfix_instance import PostfixInstance
+from tests.oracle.conftest import scratch_instance
 
 pytestmark = pytest.mark.oracle
 
@@ -65,19 +61,10 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def instance():
-    need_postfix()
-    root = Path(tempfile.mkdtemp(prefix="pfx-indexed-smtpd-"))
-    os.chmod(root, 0o755)
-    cfg = root / "etc"
-    cfg.mkdir()
-    (cfg / "main.cf").write_text(MAIN_CF.replace("__DIR__", str(cfg)))
-    (cfg / "master.cf").write_text(MASTER_CF.replace("__DIR__", str(cfg)))
-    (cfg / "rcpt_access").write_text(OLD_RCPT)
-    (cfg / "sender_access").write_text("blocked@example.org REJECT blocked\n")
-    (cfg / "valias").write_text("alias@example.com someone@example.net\n")
-    inst = PostfixInstance(cfg)
-    try:
-        inst.start()   # compiles rcpt_access.db and sender_access.db
+    files = {"rcpt_access": OLD_RCPT, "sender_access": "blocked@example.org REJECT blocked\n",
+             "valias": "alias@example.com someone@example.net\n"}
+    # starting the instance compiles rcpt_access.db and sender_access.db
+    with scratch_instance("pfx-indexed-smtpd-", MAIN_CF, MASTER_CF, files) as (cfg, inst):
         db = cfg / "rcpt_access.db"
         assert db.exists() and (cfg / "sender_access.db").exists()
         # the admin's mistakes
@@ -87,9 +74,6 @@ def instance():
         (cfg / "sender_access.db").unlink()
         (cfg / "valias.db").unlink()
         yield cfg, inst
-    finally:
-        inst.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_stale_and_missing_indexes_answer_as_smtpd(instance):

@@ -16,16 +16,12 @@ flag is cleared) is answered the same every time and carries no such note.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import need_postfix
-from tests.oracle.conftest import machine_resolver
-from tests.oracle.postfix_instance import PostfixInstance
+from tests.oracle.conftest import machine_resolver, scratch_instance
 from tui.core.config import load_config
 from tui.core.smtpd import evaluate
 from tui.core.smtpd.checks import SENDER_FLAG_NOTE
@@ -42,9 +38,9 @@ inet_protocols = ipv4
 mydestination = $myhostname, localhost, example.com
 mynetworks = 127.0.0.0/8
 alias_maps =
-local_recipient_maps = hash:{d}/users
+local_recipient_maps = hash:__DIR__/users
 default_process_limit = 1
-smtpd_helo_restrictions = reject_unlisted_sender, check_sender_access inline:{{ {{nobody@example.com=REJECT go away}} }}
+smtpd_helo_restrictions = reject_unlisted_sender, check_sender_access inline:{ {nobody@example.com=REJECT go away} }
 """
 
 MASTER_CF = """\
@@ -62,19 +58,8 @@ SKIPPED = "554 5.7.1 <nobody@example.com>: Sender address rejected: go away"   #
 
 @pytest.fixture(scope="module")
 def setup():
-    need_postfix()
-    root = Path(tempfile.mkdtemp(prefix="pfx-session-flag-"))
-    root.chmod(0o755)
-    cfg = root / "etc"
-    cfg.mkdir()
-    (cfg / "main.cf").write_text(MAIN_CF.format(d=cfg))
-    (cfg / "master.cf").write_text(MASTER_CF)
-    (cfg / "users").write_text("alice x\n")
-    try:
-        with PostfixInstance(cfg) as inst:
-            yield cfg, inst
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with scratch_instance("pfx-session-flag-", MAIN_CF, MASTER_CF, {"users": "alice x\n"}) as got:
+        yield got
 
 
 def _engine(cfg, service):
