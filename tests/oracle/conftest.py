@@ -76,6 +76,19 @@ def scenario_config(scenario: Scenario):
         yield stack.enter_context(materialized(scenario, subs))
 
 
+# the start of a scratch main.cf: an IPv4 loopback server for example.com
+SCRATCH_MAIN_CF = """\
+compatibility_level = 3.6
+myhostname = mx.example.com
+mydomain = example.com
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination = $myhostname, localhost, example.com
+mynetworks = 127.0.0.0/8
+alias_maps =
+"""
+
+
 @contextmanager
 def scratch_instance(prefix: str, main_cf: str, master_cf: str, files: dict[str, str] | None = None):
     """(config dir, running PostfixInstance) for a configuration written

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.oracle.conftest import machine_resolver, scratch_instance
+from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance
 from tests.oracle.postfix_instance import HarnessError
 from tui.core.config import load_config
 from tui.core.smtpd import evaluate
@@ -18,15 +18,7 @@ from tui.core.trace import Transaction
 
 pytestmark = pytest.mark.oracle
 
-MAIN_CF = """\
-compatibility_level = 3.6
-myhostname = mx.example.com
-mydomain = example.com
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mydestination = $myhostname, localhost, example.com
-mynetworks = 127.0.0.0/8
-alias_maps =
+MAIN_CF = SCRATCH_MAIN_CF + """\
 local_recipient_maps =
 smtpd_reject_footer = Contact postmaster@example.com
 """

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.oracle.conftest import machine_resolver, scratch_instance
+from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance
 from tui.core.config import load_config
 from tui.core.smtpd import evaluate
 from tui.core.smtpd.checks import SENDER_FLAG_NOTE
@@ -29,15 +29,7 @@ from tui.core.trace import Transaction
 
 pytestmark = pytest.mark.oracle
 
-MAIN_CF = """\
-compatibility_level = 3.6
-myhostname = mx.example.com
-mydomain = example.com
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mydestination = $myhostname, localhost, example.com
-mynetworks = 127.0.0.0/8
-alias_maps =
+MAIN_CF = SCRATCH_MAIN_CF + """\
 local_recipient_maps = hash:__DIR__/users
 default_process_limit = 1
 smtpd_helo_restrictions = reject_unlisted_sender, check_sender_access inline:{ {nobody@example.com=REJECT go away} }
