@@ -27,6 +27,13 @@ service, DNS only as this machine answers it.
 With --results, most variants also give some entries of the scenario's
 access tables (the key/value files that a check_*_access names) another
 action of ACTIONS: every kind access(5) knows, bad ones included.
+With --overrides, half the variants set their changes as master.cf -o
+overrides of one of the services the transactions use, instead of in
+main.cf (smtpd reads them; trivial-rewrite and cleanup do not).
+With --edits N, for each configuration up to N of the proven edits that the
+explainer offers for refused transactions are pasted into a copy of it
+(the printed postconf commands, with -c) and a real smtpd on the copy is
+asked the transaction again: it must answer what the edit promised.
 
 Needs Postfix (and MariaDB for the MySQL scenario), like the oracle tests;
 runs for a few minutes. A difference it finds belongs in a scenario's
@@ -161,6 +168,24 @@ CLIENT_FORMS = ("2001:db8::5", "2001:DB8:0:0:0:0:0:5", "2001:db8:1::9", "2001:db
                 "fe80::1", "2001:db8::", "0.0.0.0", "255.255.255.255", "203.0.113.9")
 
 
+def add_overrides(cfg_dir: Path, service: str, changes: dict[str, str]) -> bool:
+    """Give SERVICE in CFG_DIR's master.cf the -o overrides CHANGES (a value
+    with blanks or commas in braces, as postconf -P writes it). False when
+    master.cf has no such service line."""
+    path = cfg_dir / "master.cf"
+    if not path.exists():
+        return False
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        fields = line.split()
+        if line[:1].strip() and not line.startswith("#") and len(fields) >= 8 and fields[0] == service:
+            opts = [f"  -o {{ {k} = {v} }}" if (" " in v or "," in v) else f"  -o {k}={v}"
+                    for k, v in changes.items()]
+            path.write_text("\n".join(lines[:i + 1] + opts + lines[i + 1:]) + "\n")
+            return True
+    return False
+
+
 def mutate_address(rng: random.Random, a: str) -> str:
     if a in ("", "<>"):
         return rng.choice(["", "<>", "postmaster", "MAILER-DAEMON"])
@@ -210,9 +235,10 @@ def variations(rng: random.Random, scenario, n: int) -> list:
     return out
 
 
-def _ask_both(label: str, txs: list, cfg_dir, inst) -> int:
+def _ask_both(label: str, txs: list, cfg_dir, inst) -> tuple[int, list]:
     """Ask the real smtpd and the engine each transaction; print and count
-    those they answer differently."""
+    those they answer differently. Returns (that count, the transactions
+    both refuse alike)."""
     from tests.oracle.conftest import machine_resolver
     from tests.oracle.test_trace_oracle import _engine_answer
     from tui.core.config import load_config
@@ -224,6 +250,7 @@ def _ask_both(label: str, txs: list, cfg_dir, inst) -> int:
     found = 0
     not_asked = 0
     history = 0
+    refused = []
     for tx in txs:
         try:
             real = inst.query(**tx.query_args())
@@ -233,8 +260,11 @@ def _ask_both(label: str, txs: list, cfg_dir, inst) -> int:
                 print(f"- {label}: {tx.describe()}\n    not asked: {str(exc).splitlines()[0]}")
             continue
         mine, how = _engine_answer(evaluate, Transaction, cfg, tx, resolver)
-        if mine != (real.code, real.reply, real.stage):
-            if _depends_on_history(evaluate, Transaction, cfg, tx, resolver):
+        if mine == (real.code, real.reply, real.stage):
+            if real.code >= 400:
+                refused.append(tx)
+        else:
+            if _depends_on_history(cfg, tx, resolver):
                 history += 1
                 continue
             found += 1
@@ -246,21 +276,77 @@ def _ask_both(label: str, txs: list, cfg_dir, inst) -> int:
     if history:
         print(f"- {label}: {history} answers differ where the engine's trace says a real smtpd's answer "
               f"depends on its process's previous session")
-    return found
+    return found, refused
 
 
-def _depends_on_history(evaluate, Transaction, cfg, tx, resolver) -> bool:
+def _trace(cfg, tx, resolver):
+    """The engine's trace of the scenario row TX."""
+    from tui.core.smtpd import evaluate
+    from tui.core.trace import Transaction
+
+    return evaluate(cfg, Transaction(client_address=tx.client_address, client_name=tx.client_name, helo=tx.helo,
+                                     sender=tx.sender, recipient=tx.recipient, sasl_login=tx.sasl_login,
+                                     reverse_client_name=tx.reverse_client_name),
+                    service=tx.service, resolver=resolver)
+
+
+def _depends_on_history(cfg, tx, resolver) -> bool:
     """Does the engine's trace of TX say that smtpd's answer depends on what
     the same smtpd process did before (tui.core.smtpd.checks.SENDER_FLAG_NOTE)?
     The oracle asks each transaction in a new session, but master hands
     the sessions to reused smtpd processes."""
     from tui.core.smtpd.checks import SENDER_FLAG_NOTE
 
-    tr = evaluate(cfg, Transaction(client_address=tx.client_address, client_name=tx.client_name, helo=tx.helo,
-                                   sender=tx.sender, recipient=tx.recipient, sasl_login=tx.sasl_login,
-                                   reverse_client_name=tx.reverse_client_name),
-                  service=tx.service, resolver=resolver)
-    return any(SENDER_FLAG_NOTE in s.detail for s in tr.steps)
+    return any(SENDER_FLAG_NOTE in s.detail for s in _trace(cfg, tx, resolver).steps)
+
+
+def _check_edits(label: str, refused: list, cfg_dir, rng: random.Random, limit: int) -> int:
+    """Paste up to LIMIT of the proven edits the explainer offers for the
+    REFUSED transactions into a copy of the configuration, as printed
+    (postconf with -c), and ask a real smtpd on the copy: it must answer
+    what the edit promised (unless the promise assumed DNS or policy
+    checks pass). Prints and counts the edits that break that promise."""
+    import shutil
+    import tempfile
+
+    from tests.oracle.conftest import machine_resolver
+    from tests.oracle.postfix_instance import PostfixInstance
+    from tests.oracle.test_suggest_oracle import _run_pasted
+    from tui.core.analysis.explain import explain
+    from tui.core.config import load_config
+
+    cfg = load_config(cfg_dir)
+    resolver = machine_resolver()
+    offers: list = []
+    for tx in rng.sample(refused, len(refused)):
+        ex = explain(_trace(cfg, tx, resolver), cfg, resolver=resolver)
+        offers += [(tx, e) for e in ex.edits if (tx.service, e.command) not in {(t.service, o.command)
+                                                                                for t, o in offers}][:1]
+        if len(offers) >= limit:
+            break
+    found = 0
+    for tx, e in offers:
+        top = Path(tempfile.mkdtemp(prefix="pfx-explore-edit-"))
+        top.chmod(0o755)
+        try:
+            d = top / "etc"
+            shutil.copytree(cfg_dir, d)
+            try:
+                _run_pasted(e.command, d)
+            except AssertionError as exc:
+                found += 1
+                print(f"- {label}: {tx.describe()}\n    edit: {e.command}\n    postconf: {exc}")
+                continue
+            with PostfixInstance(d) as inst:
+                got = inst.query(**tx.query_args())
+            if got.reply != e.new_reply and not e.conditional:
+                found += 1
+                print(f"- {label}: {tx.describe()}\n    edit: {e.command}\n"
+                      f"    promised: {e.new_reply!r}\n    postfix:  [{got.stage}] {got.reply!r} {got.detail}")
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+    print(f"{label}: {len(offers)} proven edits pasted, {found} broke their promise")
+    return found
 
 
 def main() -> int:
@@ -273,6 +359,10 @@ def main() -> int:
                     help="variants also set a restriction list to 1-4 restrictions of RESTRICTIONS")
     ap.add_argument("--results", action="store_true",
                     help="variants also give access table entries another action of ACTIONS")
+    ap.add_argument("--overrides", action="store_true",
+                    help="half the variants set their changes as master.cf -o overrides of one service")
+    ap.add_argument("--edits", type=int, default=0, metavar="N",
+                    help="paste N of the proven edits offered for refused transactions and ask again")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
@@ -292,10 +382,16 @@ def main() -> int:
                 k: rng.choice(CHANGES[k]) for k in rng.sample(sorted(CHANGES), rng.randint(1, 3))}
             if variant and args.lists and rng.random() < 0.7:
                 changes[rng.choice(LISTS)] = ", ".join(rng.sample(RESTRICTIONS, rng.randint(1, 4)))
-            label = name + "".join(f" {k}={v}" for k, v in changes.items())
             txs = variations(rng, scenario, args.n)
+            # --overrides: the changes as -o overrides of a service the transactions use
+            service = rng.choice(sorted({t.service for t in txs})) \
+                if changes and args.overrides and rng.random() < 0.5 else None
+            label = name + (f" [{service} -o]" if service else "") + "".join(f" {k}={v}" for k, v in changes.items())
             with scenario_config(scenario) as cfg_dir:
-                if changes:
+                if service and not add_overrides(Path(cfg_dir), service, changes):
+                    label = label.replace(f" [{service} -o]", "")
+                    service = None
+                if changes and not service:
                     main_cf = Path(cfg_dir) / "main.cf"
                     main_cf.write_text(main_cf.read_text().rstrip("\n") + "\n"
                                        + "".join(f"{k} = {v}\n" for k, v in changes.items()))
@@ -304,7 +400,9 @@ def main() -> int:
                     if results:
                         print(f"{label}: tables changed: {'; '.join(results)}")
                 with PostfixInstance(cfg_dir) as inst:
-                    found = _ask_both(label, txs, cfg_dir, inst)
+                    found, refused = _ask_both(label, txs, cfg_dir, inst)
+                if args.edits and refused:
+                    found += _check_edits(label, refused, cfg_dir, rng, args.edits)
             total += len(txs)
             differ += found
             print(f"{label}: {len(txs)} transactions, {found} differ", flush=True)
