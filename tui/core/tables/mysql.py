@@ -6,7 +6,13 @@ tried before TCP hosts (Postfix does so too; among each kind Postfix picks
 at random, we keep the written order so results are reproducible).
 A host that fails is skipped until `retry_interval` (default 60 s) has
 passed, as Postfix marks it down; the connection that works is reused for
-later lookups. Connect/read/write timeouts are short so a hung server cannot
+later lookups -- by every mysql: table of this process with the same login
+(hosts, user, password, database, options): the services' views of one
+configuration, its reloads and the changed copies that proofs evaluate
+would otherwise each hold connections of their own, and a PostfixAdmin
+installation's dozen tables times a few services and copies is more than a
+production server's max_connections (151 by default) allows; Postfix's
+proxymap likewise serves every client with one connection per table. Connect/read/write timeouts are short so a hung server cannot
 freeze a caller, and a host that hung once is not waited on again at every
 lookup of a trace. pymysql's timeouts are per read: a server that drips one
 byte a second would keep it reading forever, so the whole of one lookup
@@ -17,10 +23,12 @@ The password is kept in a _Secret whose repr()/str() hide it, and is scrubbed fr
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
 import time
+import weakref
 
 from tui.core.model import Diagnostic
 from tui.core.tables.sql import CfError, SqlTable, mysql_quote
@@ -58,6 +66,34 @@ class _Watchdog:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+class _Link:
+    """The connection that the mysql: tables with one login share (see the
+    module's docstring), the host it reached, and the lock a lookup holds
+    (one connection runs one query at a time). A forked process makes its
+    own: it never speaks on its parent's connection."""
+
+    __slots__ = ("conn", "host", "lock", "pid", "__weakref__")
+
+    def __init__(self):
+        self.conn = None
+        self.host: str | None = None
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+
+
+_LINKS: "weakref.WeakValueDictionary[tuple, _Link]" = weakref.WeakValueDictionary()
+_LINKS_LOCK = threading.Lock()
+
+
+def _link(key: tuple) -> _Link:
+    """The _Link of this login in this process (kept while a table uses it)."""
+    with _LINKS_LOCK:
+        got = _LINKS.get(key)
+        if got is None or got.pid != os.getpid():
+            got = _LINKS[key] = _Link()
+        return got
 
 
 class _Secret:
@@ -117,9 +153,8 @@ class MysqlTable(SqlTable):
     raw_bytes = True
 
     def __init__(self, spec, type_, name, fold, view=None):
-        self._conn = None
-        self._conn_host = None
-        self._lock = threading.Lock()
+        self._login: tuple = ()
+        self._shared = _Link()   # replaced by the login's once configured
         self._down: dict[str, tuple[float, str]] = {}  # host label -> (retry at, why)
         self.retry_interval = 60.0
         self._pw = _secret("")
@@ -167,6 +202,10 @@ class MysqlTable(SqlTable):
                 self._extra[kw] = p[name]
         if p.get("tls_verify_cert"):
             self._extra["ssl_verify_cert"] = p["tls_verify_cert"].lower() in ("yes", "true", "1")
+        # the password only as a digest: the key outlives no table, but is no place for it
+        self._login = (tuple(self.hosts), self.user, hashlib.sha256(self._pw().encode()).hexdigest(),
+                       self.dbname, tuple(sorted(self._extra.items())))
+        self._shared = _link(self._login)
         ignored = [k for k in p if k == "tls_ciphers" and p[k]]
         if ignored:
             self._diags.append(Diagnostic(
@@ -235,27 +274,30 @@ class MysqlTable(SqlTable):
                 errors.append(f"{label}: {why}")
                 continue
             self._down.pop(label, None)
-            self._conn_host = label
+            self._shared.host = label
             return conn, None
         return None, "cannot connect to any MySQL server: " + "; ".join(errors)
 
     def _run(self, query: str):
         deadline = time.monotonic() + LOOKUP_TIMEOUT
         watchdog = _Watchdog()
-        with self._lock:
+        link = self._shared
+        if link.pid != os.getpid():   # forked: the parent's connection is not ours
+            link = self._shared = _link(self._login)
+        with link.lock:
             for attempt in (1, 2):
-                if self._conn is None:
+                if link.conn is None:
                     conn, err = self._connect(deadline, watchdog)
                     if conn is None:
                         return [], f"{self.spec}: {err}"
-                    self._conn = conn
+                    link.conn = conn
                 try:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise TimeoutError("no time left")
-                    watchdog.arm(self._conn._sock, left)
+                    watchdog.arm(link.conn._sock, left)
                     try:
-                        with self._conn.cursor() as cur:
+                        with link.conn.cursor() as cur:
                             # bytes: a key that is not UTF-8 (smtputf8_enable = no) reaches
                             # the server byte for byte, as with Postfix's C strings
                             cur.execute(query.encode("utf-8", "surrogateescape"))
@@ -272,15 +314,15 @@ class MysqlTable(SqlTable):
                     if watchdog.fired or isinstance(exc, TimeoutError):
                         text = f"no complete answer within {LOOKUP_TIMEOUT} s (the server is too slow)"
                         self._close_conn()
-                        self._mark_down(self._conn_host, text)
-                        return [], f"{self.spec}: query failed on {self._conn_host}: {text}"
+                        self._mark_down(link.host, text)
+                        return [], f"{self.spec}: query failed on {link.host}: {text}"
                     stale = _is_connection_error(exc)
                     self._close_conn()
                     if stale and attempt == 1:
                         continue  # the reused connection died: reconnect once
                     if stale:
-                        self._mark_down(self._conn_host, text)
-                    return [], f"{self.spec}: query failed on {self._conn_host}: {text}"
+                        self._mark_down(link.host, text)
+                    return [], f"{self.spec}: query failed on {link.host}: {text}"
         return [], f"{self.spec}: query failed"
 
     def _mark_down(self, label: str | None, why: str) -> None:
@@ -288,15 +330,18 @@ class MysqlTable(SqlTable):
             self._down[label] = (time.monotonic() + self.retry_interval, why)
 
     def _close_conn(self):
-        conn, self._conn = self._conn, None
-        if conn is not None:
+        """Close the shared connection (the caller holds its lock; the
+        other tables of the login connect again when they next look up)."""
+        link = self._shared
+        conn, link.conn = link.conn, None
+        if conn is not None and link.pid == os.getpid():
             try:
                 conn.close()
             except Exception:
                 pass
 
     def close(self) -> None:
-        with self._lock:
+        with self._shared.lock:
             self._close_conn()
 
 
