@@ -270,7 +270,7 @@ def _ask_both(label: str, txs: list, cfg_dir, inst) -> tuple[int, list]:
             found += 1
             print(f"- {label}: {tx.describe()}\n"
                   f"    postfix: [{real.stage}] {real.reply!r} (code {real.code})\n"
-                  f"    engine:  {mine!r} {how}")
+                  f"    engine:  {mine!r} {how}{_why(cfg, tx, resolver)}")
     if not_asked > 1:
         print(f"- {label}: {not_asked} transactions not asked")
     if history:
@@ -288,6 +288,18 @@ def _trace(cfg, tx, resolver):
                                      sender=tx.sender, recipient=tx.recipient, sasl_login=tx.sasl_login,
                                      reverse_client_name=tx.reverse_client_name),
                     service=tx.service, resolver=resolver)
+
+
+def _why(cfg, tx, resolver) -> str:
+    """The engine's deciding step's detail and failed lookups, for a report."""
+    try:
+        d = _trace(cfg, tx, resolver).decided_by
+    except Exception as exc:  # noqa: BLE001 - _engine_answer has reported it
+        return f"\n    ({exc})"
+    if d is None:
+        return ""
+    errors = [f"{lk.table} {lk.key!r}: {lk.result}" for lk in d.lookups if lk.error]
+    return "".join(f"\n    {x}" for x in [d.detail, *errors] if x)
 
 
 def _depends_on_history(cfg, tx, resolver) -> bool:
