@@ -7,14 +7,15 @@ at random, we keep the written order so results are reproducible).
 A host that fails is skipped until `retry_interval` (default 60 s) has
 passed, as Postfix marks it down; the connection that works is reused for
 later lookups -- by every mysql: table of this process with the same login
-(hosts, user, password, database, options): the services' views of one
+(hosts, user, password, database, options). The services' views of one
 configuration, its reloads and the changed copies that proofs evaluate
 would otherwise each hold connections of their own, and a PostfixAdmin
-installation's dozen tables times a few services and copies is more than a
-production server's max_connections (151 by default) allows; Postfix's
-proxymap likewise serves every client with one connection per table. Connect/read/write timeouts are short so a hung server cannot
-freeze a caller, and a host that hung once is not waited on again at every
-lookup of a trace. pymysql's timeouts are per read: a server that drips one
+installation's dozen tables times a few services and copies is more than
+a production server's max_connections (151 by default) allows; Postfix's
+proxymap likewise opens each table once for all its clients.
+Connect/read/write timeouts are short so a hung server cannot freeze a
+caller, and a host that hung once is not waited on again at every lookup
+of a trace. pymysql's timeouts are per read: a server that drips one
 byte a second would keep it reading forever, so the whole of one lookup
 (every host tried, the handshake, the query and its rows) also has a
 deadline, LOOKUP_TIMEOUT: a watchdog shuts the socket down when it passes.
@@ -202,7 +203,7 @@ class MysqlTable(SqlTable):
                 self._extra[kw] = p[name]
         if p.get("tls_verify_cert"):
             self._extra["ssl_verify_cert"] = p["tls_verify_cert"].lower() in ("yes", "true", "1")
-        # the password only as a digest: the key outlives no table, but is no place for it
+        # the password enters the key only as a digest
         self._login = (tuple(self.hosts), self.user, hashlib.sha256(self._pw().encode()).hexdigest(),
                        self.dbname, tuple(sorted(self._extra.items())))
         self._shared = _link(self._login)
