@@ -329,11 +329,14 @@ def _check_edits(label: str, refused: list, cfg_dir, rng: random.Random, limit: 
 
     cfg = load_config(cfg_dir)
     resolver = machine_resolver()
-    offers: list = []
+    offers: list = []   # (transaction, its first edit not pasted on that service yet)
+    seen: set = set()
     for tx in rng.sample(refused, len(refused)):
         ex = explain(_trace(cfg, tx, resolver), cfg, resolver=resolver)
-        offers += [(tx, e) for e in ex.edits if (tx.service, e.command) not in {(t.service, o.command)
-                                                                                for t, o in offers}][:1]
+        fresh = [e for e in ex.edits if (tx.service, e.command) not in seen]
+        if fresh:
+            seen.add((tx.service, fresh[0].command))
+            offers.append((tx, fresh[0]))
         if len(offers) >= limit:
             break
     found = 0
