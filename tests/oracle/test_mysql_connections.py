@@ -6,8 +6,8 @@ scenario (ten mysql: tables, each opened per service) and the proven edits
 of relay refusals (each evaluated on changed copies of the configuration)
 used to hold a connection per table, per service and per copy -- over a
 hundred after a few explanations. One login is one connection per process
-now, and a forked process opens its own instead of speaking on its
-parent's.
+now (and one more for whole-table reads such as the PostfixAdmin view), and
+a forked process opens its own instead of speaking on its parent's.
 """
 from __future__ import annotations
 
@@ -57,6 +57,27 @@ def test_one_connection_per_login_whatever_the_services_and_proofs():
             explain(tr, cfg, resolver=resolver)
         services = {tx.service for tx in scenario.transactions}
         assert len(tables_asked) >= 5 and len(services) >= 3, (tables_asked, services)
+        assert _connections(user) == 1
+
+        # whole-table reads (the PostfixAdmin view) have the login's second
+        # connection: lookups do not wait behind them
+        from tui.core.analysis import postfixadmin
+        from tui.core.analysis.inventory import collect_tables, cf_secrets
+
+        from tui.core.tables import open_table
+
+        refs = collect_tables(cfg)
+        kept: dict = {}   # as the app does: the view's table stays open
+
+        def opener(spec, _view):
+            return kept.setdefault(spec, open_table(spec, cfg.params()))
+
+        view = postfixadmin.postfixadmin_view(refs, cf_secrets(refs, cfg.params()), opener=opener)
+        assert view is not None and not view.error and view.domains, view
+        assert _connections(user) == 2
+        # closing a table leaves the connections the others still use
+        for t in kept.values():
+            t.close()
         assert _connections(user) == 1
 
         # a forked process connects on its own and leaves the parent's alone

@@ -12,7 +12,9 @@ configuration, its reloads and the changed copies that proofs evaluate
 would otherwise each hold connections of their own, and a PostfixAdmin
 installation's dozen tables times a few services and copies is more than
 a production server's max_connections (151 by default) allows; Postfix's
-proxymap likewise opens each table once for all its clients.
+proxymap likewise opens each table once for all its clients. The whole
+table reads of select() (the PostfixAdmin view) have a second connection
+of the login, so that lookups meanwhile do not wait for them.
 Connect/read/write timeouts are short so a hung server cannot freeze a
 caller, and a host that hung once is not waited on again at every lookup
 of a trace. pymysql's timeouts are per read: a server that drips one
@@ -75,13 +77,14 @@ class _Link:
     (one connection runs one query at a time). A forked process makes its
     own: it never speaks on its parent's connection."""
 
-    __slots__ = ("conn", "host", "lock", "pid", "__weakref__")
+    __slots__ = ("conn", "host", "lock", "pid", "users", "__weakref__")
 
     def __init__(self):
         self.conn = None
         self.host: str | None = None
         self.lock = threading.Lock()
         self.pid = os.getpid()
+        self.users = 0   # tables attached and not closed: the last close() closes the connection
 
 
 _LINKS: "weakref.WeakValueDictionary[tuple, _Link]" = weakref.WeakValueDictionary()
@@ -89,11 +92,13 @@ _LINKS_LOCK = threading.Lock()
 
 
 def _link(key: tuple) -> _Link:
-    """The _Link of this login in this process (kept while a table uses it)."""
+    """The _Link of this login in this process (kept while a table uses
+    it), with one more user."""
     with _LINKS_LOCK:
         got = _LINKS.get(key)
         if got is None or got.pid != os.getpid():
             got = _LINKS[key] = _Link()
+        got.users += 1
         return got
 
 
@@ -156,6 +161,7 @@ class MysqlTable(SqlTable):
     def __init__(self, spec, type_, name, fold, view=None):
         self._login: tuple = ()
         self._shared = _Link()   # replaced by the login's once configured
+        self._bulk: _Link | None = None   # select()'s, once it is used
         self._down: dict[str, tuple[float, str]] = {}  # host label -> (retry at, why)
         self.retry_interval = 60.0
         self._pw = _secret("")
@@ -275,23 +281,28 @@ class MysqlTable(SqlTable):
                 errors.append(f"{label}: {why}")
                 continue
             self._down.pop(label, None)
-            self._shared.host = label
-            return conn, None
+            return conn, label
         return None, "cannot connect to any MySQL server: " + "; ".join(errors)
 
-    def _run(self, query: str):
+    def _run_select(self, query: str):
+        if self._bulk is None or self._bulk.pid != os.getpid():
+            self._bulk = _link(self._login + ("select()",))
+        return self._run(query, self._bulk)
+
+    def _run(self, query: str, link: _Link | None = None):
         deadline = time.monotonic() + LOOKUP_TIMEOUT
         watchdog = _Watchdog()
-        link = self._shared
-        if link.pid != os.getpid():   # forked: the parent's connection is not ours
-            link = self._shared = _link(self._login)
+        if link is None:
+            link = self._shared
+            if link.pid != os.getpid():   # forked: the parent's connection is not ours
+                link = self._shared = _link(self._login)
         with link.lock:
             for attempt in (1, 2):
                 if link.conn is None:
-                    conn, err = self._connect(deadline, watchdog)
+                    conn, got = self._connect(deadline, watchdog)
                     if conn is None:
-                        return [], f"{self.spec}: {err}"
-                    link.conn = conn
+                        return [], f"{self.spec}: {got}"
+                    link.conn, link.host = conn, got
                 try:
                     left = deadline - time.monotonic()
                     if left <= 0:
@@ -314,11 +325,11 @@ class MysqlTable(SqlTable):
                     text = self._scrub(_exc_text(exc))
                     if watchdog.fired or isinstance(exc, TimeoutError):
                         text = f"no complete answer within {LOOKUP_TIMEOUT} s (the server is too slow)"
-                        self._close_conn()
+                        _close(link)
                         self._mark_down(link.host, text)
                         return [], f"{self.spec}: query failed on {link.host}: {text}"
                     stale = _is_connection_error(exc)
-                    self._close_conn()
+                    _close(link)
                     if stale and attempt == 1:
                         continue  # the reused connection died: reconnect once
                     if stale:
@@ -330,20 +341,28 @@ class MysqlTable(SqlTable):
         if label:
             self._down[label] = (time.monotonic() + self.retry_interval, why)
 
-    def _close_conn(self):
-        """Close the shared connection (the caller holds its lock; the
-        other tables of the login connect again when they next look up)."""
-        link = self._shared
-        conn, link.conn = link.conn, None
-        if conn is not None and link.pid == os.getpid():
-            try:
-                conn.close()
-            except Exception:
-                pass
-
     def close(self) -> None:
-        with self._shared.lock:
-            self._close_conn()
+        """Leave the login's connections; the last table to leave closes
+        them (a table dropped unclosed leaves them open until the last one
+        is gone)."""
+        links = [link for link in (self._shared, self._bulk) if link is not None]
+        self._shared, self._bulk = _Link(), None
+        for link in links:
+            with link.lock:
+                link.users -= 1
+                if link.users <= 0:
+                    _close(link)
+
+
+def _close(link: _Link) -> None:
+    """Close LINK's connection (the caller holds its lock); in a forked
+    process only forget it: closing would end the parent's session."""
+    conn, link.conn = link.conn, None
+    if conn is not None and link.pid == os.getpid():
+        try:
+            conn.close()
+        except Exception:
+            pass
 
 
 def _open_socket(kind: str, host: str, port: int | None, timeout: float):

@@ -316,7 +316,7 @@ class SqlTable(Table):
         if not query.lstrip().lower().startswith("select"):
             return [], f"{self.spec}: only SELECT queries are run"
         try:
-            rows, err = self._run(query)
+            rows, err = self._run_select(query)
         except Exception as exc:  # a bug in a driver is still a value
             rows, err = [], f"{self.spec}: query failed: {exc}"
         return list(rows or []), (self._scrub(err) if err else None)
@@ -400,6 +400,10 @@ class SqlTable(Table):
 
     def _run(self, query: str) -> tuple[list, str | None]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _run_select(self, query: str) -> tuple[list, str | None]:
+        """select()'s query (a whole table read, not a lookup)."""
+        return self._run(query)
 
     def _scrub(self, text: str) -> str:
         return scrub_assignments(text)
