@@ -135,8 +135,10 @@ def extract_addr(text: str, strict_rfc821: bool, command: str = "MAIL", line_lim
     """The address a client sends as `MAIL FROM:<TEXT>` (COMMAND "RCPT":
     `RCPT TO:<TEXT>`), as smtpd takes it. smtpd reads at most LINE_LIMIT
     bytes of a command line (line_length_limit) and skips the rest."""
-    if not _NEEDS_PARSING(text) and (len(text) < line_limit // 4 - 10 or _line_fits(text, command, line_limit)):
-        return Extracted(text, None)  # a plain address is its own internal form
+    if not _NEEDS_PARSING(text):
+        line = _command_line(text, command)
+        if _cut(line, line_limit) is line:
+            return Extracted(text, None)  # a plain address is its own internal form
     return _parsed(text, strict_rfc821, command, line_limit)
 
 
@@ -144,18 +146,20 @@ def _command_line(text: str, command: str) -> str:
     return f"{command} {'FROM' if command == 'MAIL' else 'TO'}:<{text}>"
 
 
-def _line_fits(text: str, command: str, line_limit: int) -> bool:
-    return line_limit <= 0 or len(_command_line(text, command).encode("utf-8", "surrogateescape")) <= line_limit
+def _cut(line: str, limit: int) -> str:
+    """LINE as smtpd reads it: its first LIMIT bytes (line_length_limit;
+    smtp_get() skips the rest), or LINE itself when it fits."""
+    if limit <= 0 or len(line) * 4 <= limit:   # UTF-8: at most 4 bytes a character
+        return line
+    raw = line.encode("utf-8", "surrogateescape")
+    return line if len(raw) <= limit else raw[:limit].decode("utf-8", "surrogateescape")
 
 
 def _parsed(text: str, strict_rfc821: bool, command: str, line_limit: int = 2048) -> Extracted:
     """extract_addr() the long way: the command line cut at LINE_LIMIT
     bytes (smtp_get() with SMTP_GET_FLAG_SKIP), split into words, the
     address word parsed."""
-    line = _command_line(text, command)
-    if not _line_fits(text, command, line_limit):
-        line = line.encode("utf-8", "surrogateescape")[:line_limit].decode("utf-8", "surrogateescape")
-    words = smtp_words(line)
+    words = smtp_words(_cut(_command_line(text, command), line_limit))
     if len(words) < 3:
         return Extracted("", "the command line is cut before the address (line_length_limit)")
     arg, left_open = words[2]
@@ -191,11 +195,7 @@ def helo_argument(helo: str, line_limit: int = 2048) -> str | None:
     command line is, the words after the command joined with one blank
     (collapse_args). None when there is no word after the command (smtpd:
     501 Syntax: EHLO hostname)."""
-    line = "EHLO " + helo
-    if line_limit > 0 and len(line) * 4 > line_limit:
-        raw = line.encode("utf-8", "surrogateescape")
-        if len(raw) > line_limit:
-            line = raw[:line_limit].decode("utf-8", "surrogateescape")
+    line = _cut("EHLO " + helo, line_limit)
     if not _HELO_NEEDS_SPLITTING(line, 5):
         return line[5:] if len(line) > 5 else None
     words = smtp_words(line)

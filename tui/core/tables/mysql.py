@@ -284,18 +284,20 @@ class MysqlTable(SqlTable):
             return conn, label
         return None, "cannot connect to any MySQL server: " + "; ".join(errors)
 
+    def _here(self, link: _Link | None, key: tuple) -> _Link:
+        """LINK, or this process's link of KEY when there is none yet or
+        LINK is the parent's (forked: the parent's connection is not ours)."""
+        return link if link is not None and link.pid == os.getpid() else _link(key)
+
     def _run_select(self, query: str):
-        if self._bulk is None or self._bulk.pid != os.getpid():
-            self._bulk = _link(self._login + ("select()",))
+        self._bulk = self._here(self._bulk, self._login + ("select()",))
         return self._run(query, self._bulk)
 
     def _run(self, query: str, link: _Link | None = None):
         deadline = time.monotonic() + LOOKUP_TIMEOUT
         watchdog = _Watchdog()
         if link is None:
-            link = self._shared
-            if link.pid != os.getpid():   # forked: the parent's connection is not ours
-                link = self._shared = _link(self._login)
+            link = self._shared = self._here(self._shared, self._login)
         with link.lock:
             for attempt in (1, 2):
                 if link.conn is None:
