@@ -341,13 +341,18 @@ def test_cli_lint(tmp_path: Path):
         "restriction Postfix knows (smtpd answers 451 4.3.5 Server configuration error when it gets there)",
         f"{main_cf}:1: warning: smtpd_recipient_restrictions: 'reject_unauth_destination' can never be "
         "reached: it comes after the unconditional 'permit'",
+        # compatibility_level 0: smtpd_relay_restrictions is empty, and the permit hides the rest
+        f"{main_cf}:1: warning: smtp/inet: smtpd exits as it starts (in parameter smtpd_relay_restrictions or "
+        "smtpd_recipient_restrictions, specify at least one working instance of: reject_unauth_destination, "
+        "defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains): clients see the "
+        "connection closed without a greeting",
         f"{cf}:3: warning: {cf} holds a password and is world-readable (mode 0644); chmod 640 and chgrp postfix",
     ]
     assert "Pw-Never-Printed-9" not in r.stdout + r.stderr
     j = _cli("--config-dir", str(tmp_path), "--json")
     assert j.returncode == 1
     items = json.loads(j.stdout)
-    assert [i["severity"] for i in items] == ["error", "warning", "warning"]
+    assert [i["severity"] for i in items] == ["error", "warning", "error", "warning"]
     assert items[0]["param"] == "smtpd_recipient_restrictions" and items[0]["line"] == 1
     assert "Pw-Never-Printed-9" not in j.stdout + j.stderr
 

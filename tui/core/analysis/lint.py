@@ -44,9 +44,11 @@ from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings,
                                          is_table_spec)
 from tui.core.config.params import param_list
 from tui.core.model import Source
-from tui.core.smtpd import RESTRICTIONS
+from tui.core.dns import OfflineResolver
+from tui.core.smtpd import RESTRICTIONS, Evaluator
 from tui.core.smtpd import deprecated_names as registry_deprecated_names
 from tui.core.tables import open_table
+from tui.core.trace import Transaction
 
 RESTRICTION_LISTS = (
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
@@ -209,6 +211,30 @@ def restriction_warnings(cfg) -> list[LintWarning]:
                 terminal_at = tok
             prev = low
             i += 1 + nargs
+    return out
+
+
+def startup_warnings(cfg) -> list[LintWarning]:
+    """What makes an smtpd service exit as it starts (the checks a trace
+    makes first): a map entry that is not type:name, a restriction class
+    without a definition, no working relay restriction, a bad
+    *_tempfail_action. The client sees the connection closed without a
+    greeting."""
+    out: list[LintWarning] = []
+    for svc in cfg.smtpd_services():
+        try:
+            ev = Evaluator(cfg, Transaction(client_address="192.0.2.1"), svc.key, OfflineResolver())
+            fatal = ev.startup_fatal()
+        except Exception:  # noqa: BLE001 - a service the trace cannot read is reported there
+            continue
+        if fatal is None:
+            continue
+        param, text, src = fatal
+        out.append(LintWarning(f"{svc.key}: smtpd exits as it starts ({text}): clients see the connection "
+                               "closed without a greeting", param=param,
+                               where=str(src) if src is not None else None, severity="error",
+                               path=src.path if src is not None else None,
+                               line=src.line if src is not None else None))
     return out
 
 
@@ -503,7 +529,7 @@ def lint(cfg, *, refs: list[TableRef] | None = None, candidates: Sequence[str] =
 
 def _lint(cfg, refs, candidates, opener) -> list[LintWarning]:
     refs = collect_tables(cfg) if refs is None else refs
-    out = expansion_warnings(cfg) + restriction_warnings(cfg)
+    out = expansion_warnings(cfg) + restriction_warnings(cfg) + startup_warnings(cfg)
     main = cfg.params()
     for ref in refs:
         status = None

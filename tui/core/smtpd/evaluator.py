@@ -6,6 +6,7 @@ from typing import Any
 from tui.core.cache import resolve_addr
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
+from tui.core.model import Source
 from tui.core.postfix.maps import TableFailure
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
 from tui.core.smtpd.replies import printable
@@ -18,6 +19,28 @@ from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
 
 # importing them registers every restriction's handler (registry.RESTRICTIONS)
 HANDLERS = (restrictions_client, restrictions_mail)
+
+# the maps smtpd_check_init() opens when smtpd starts (smtpd_check.c), and
+# those smtpd's own start-up opens after it (smtpd.c, smtpd_chat.c), each
+# with maps_create(): an entry that is not type:name ends smtpd
+INIT_MAPS = ("relay_clientcerts", "local_recipient_maps", "sender_canonical_maps", "recipient_canonical_maps",
+             "canonical_maps", "virtual_alias_maps", "virtual_mailbox_maps", "relay_recipient_maps",
+             "rbl_reply_maps", "smtpd_sender_login_maps")
+LATE_MAPS = ("smtpd_discard_ehlo_keyword_address_maps", "smtpd_milter_maps", "smtpd_dns_reply_filter",
+             "smtpd_reject_footer_maps")
+
+
+def _not_type_name(specs: list[str]) -> str | None:
+    """dict_open()'s fatal message for the first of SPECS that is not
+    type:name with both parts (None: every one is)."""
+    for spec in specs:
+        kind, colon, name = spec.partition(":")
+        if not colon:
+            return f'fatal: open dictionary: expecting "type:name" form instead of "{spec}"'
+        if not kind or not name:
+            return f'fatal: open dictionary: expecting "type:name" form instead of "{kind}:{name}"'
+    return None
+
 
 RCPT_REQUIRED = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
                  "defer_if_permit", "check_relay_domains")
@@ -174,20 +197,36 @@ class Evaluator(DnsListChecks):
         return status
 
     # ------------------------------------------------------------ startup
-    def startup_errors(self) -> list[str]:
-        """The checks smtpd makes when it starts: they depend only on the
-        configuration, so they run once per service view of a Config."""
+    def startup_fatal(self) -> tuple[str, str, Source | None] | None:
+        """(parameter, smtpd's fatal message, where the parameter is set) of
+        the start-up check that ends smtpd on this service, or None."""
+        errs = self._startup_checks()
+        if not errs:
+            return None
+        param, text = errs[0]
+        return param, text.replace("fatal: ", ""), self.source(param)
+
+    def _startup_checks(self) -> tuple[tuple[str, str], ...]:
+        """(parameter, fatal message) of each start-up check that fails, in
+        smtpd's order (the first one ends it). They depend only on the
+        configuration: worked out once per service view of a Config."""
         got = self.vp.startup_errors
         if got is None:
             got = self.vp.startup_errors = tuple(self._startup_errors())
-        return list(got)
+        return got
 
-    def _startup_errors(self) -> list[str]:
-        errs: list[str] = []
+    def _startup_errors(self) -> list[tuple[str, str]]:
+        # smtpd_check_init() opens these maps before it parses the
+        # restriction lists; dict_open() exits on an entry that is not type:name
+        for p in INIT_MAPS:
+            bad = _not_type_name(self.plist(p))
+            if bad is not None:
+                return [(p, bad)]
+        errs: list[tuple[str, str]] = []
         classes = self.plist("smtpd_restriction_classes")
         for c in classes:
             if not self.p(c):
-                errs.append(f"fatal: restriction class `{c}' needs a definition")
+                errs.append(("smtpd_restriction_classes", f"fatal: restriction class `{c}' needs a definition"))
         if errs:
             return errs
 
@@ -212,24 +251,37 @@ class Evaluator(DnsListChecks):
         rcpt = self.plist("smtpd_recipient_restrictions")
         relay = self.plist("smtpd_relay_restrictions")
         if not has_required(rcpt) and not has_required(relay):
-            errs.append("fatal: in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, "
-                        "specify at least one working instance of: reject_unauth_destination, "
-                        "defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains")
+            errs.append(("smtpd_recipient_restrictions",
+                         "fatal: in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, "
+                         "specify at least one working instance of: reject_unauth_destination, "
+                         "defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains"))
         for p in ("unknown_helo_hostname_tempfail_action", "unknown_address_tempfail_action",
                   "unverified_recipient_tempfail_action", "unverified_sender_tempfail_action"):
             v = self.p(p).strip().lower()
             if v not in ("defer", "defer_if_permit"):
-                errs.append(f"fatal: bad configuration: {p} = {v}")
-        return errs
+                errs.append((p, f"fatal: bad configuration: {p} = {v}"))
+        if errs:
+            return errs
+        # then smtpd's own start-up opens the command filter (one table,
+        # the whole value) and the maps of LATE_MAPS
+        cmd_filter = self.p("smtpd_command_filter").strip()
+        bad = _not_type_name([cmd_filter] if cmd_filter else [])
+        if bad is not None:
+            return [("smtpd_command_filter", bad)]
+        for p in LATE_MAPS:
+            bad = _not_type_name(self.plist(p))
+            if bad is not None:
+                return [(p, bad)]
+        return []
 
     # ------------------------------------------------------------ driver
     def run(self) -> Trace:
         tx = self.tx
         errs = self.vp.startup_errors
         if errs is None:
-            errs = self.startup_errors()
+            errs = self._startup_checks()
         if errs:
-            return self._startup_failed(list(errs))
+            return self._startup_failed(errs)
         delay = self.vp.delay_reject
         unevaluated = not_evaluated_notes(self)
         if unevaluated:
@@ -309,13 +361,12 @@ class Evaluator(DnsListChecks):
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
 
-    def _startup_failed(self, errs: list[str]) -> Trace:
+    def _startup_failed(self, errs: tuple[tuple[str, str], ...]) -> Trace:
         """smtpd's start-up checks failed: it exits when master hands it
         the connection."""
-        self.config_errors.extend(errs)
-        sb = self.begin("smtpd startup", "configuration check", None,
-                        self.source("smtpd_recipient_restrictions"))
-        sb.detail = errs[0].replace("fatal: ", "") + ". smtpd exits as soon as master hands it the " \
+        self.config_errors.extend(text for _param, text in errs)
+        sb = self.begin("smtpd startup", "configuration check", None, self.source(errs[0][0]))
+        sb.detail = errs[0][1].replace("fatal: ", "") + ". smtpd exits as soon as master hands it the " \
             "connection: the client sees the connection closed without any greeting"
         sb.outcome = REJECT
         self.end(sb)

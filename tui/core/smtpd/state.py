@@ -163,7 +163,7 @@ class _ViewParams:
         if rl is None:
             rl = memo["rlists"] = {}
         self.rlists = rl
-        self.startup_errors = None   # Evaluator.startup_errors() fills it in
+        self.startup_errors = None   # Evaluator._startup_checks() fills it in
 
 
 def _view_params(cfg, service, memo: dict) -> _ViewParams:
