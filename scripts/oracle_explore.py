@@ -25,8 +25,9 @@ With --lists, most variants also set one smtpd_*_restrictions list to a
 random sequence of restrictions: no table but inline ones, no policy
 service, DNS only as this machine answers it.
 With --results, most variants also give some entries of the scenario's
-access tables (the key/value files that a check_*_access names) another
-action of ACTIONS: every kind access(5) knows, bad ones included.
+access tables (the key/value, cidr, regexp and pcre files that a
+check_*_access names) another action of ACTIONS: every kind access(5)
+knows, bad ones included.
 With --overrides, half the variants set their changes as master.cf -o
 overrides of one of the services the transactions use, instead of in
 main.cf (smtpd reads them; trivial-rewrite and cleanup do not).
@@ -89,6 +90,21 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "smtpd_reject_footer": ("", "Contact $myhostname's postmaster"),
     "mynetworks_style": ("host", "subnet"),
     "local_recipient_maps": ("", "unix:passwd.byname $alias_maps"),
+    "reject_code": ("554", "550"),
+    "defer_code": ("450", "451"),
+    "maps_rbl_reject_code": ("554", "550"),
+    "multi_recipient_bounce_reject_code": ("550", "554"),
+    "resolve_numeric_domain": ("yes", "no"),
+    "reject_tempfail_action": ("defer_if_permit", "defer"),
+    "unknown_address_tempfail_action": ("$reject_tempfail_action", "defer_if_permit", "defer"),
+    "unknown_helo_hostname_tempfail_action": ("$reject_tempfail_action", "defer_if_permit", "defer"),
+    "default_rbl_reply": ("$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain"
+                          "${rbl_reason?; $rbl_reason}", "$rbl_code Listed by $rbl_domain"),
+    "smtpd_reject_footer_maps": ("", "static:{Footer from a table}", "static:Footer from a table",
+                                 "inline:{nomatch=x}"),
+    "smtpd_sender_login_maps": ("", "inline:{ user@example.com=user, sender@example.com=someone }"),
+    "mynetworks": ("127.0.0.0/8 192.0.2.0/24", "!192.0.2.7 192.0.2.0/24 127.0.0.1",
+                   "127.0.0.1 [::1]/128 [2001:db8::]/32", "127.0.0.0/8, 192.0.2.010/32"),
 }
 
 
@@ -117,6 +133,22 @@ RESTRICTIONS = (
     "check_sender_access inline:{ user@example.com = REJECT Inline says no, example.net=OK }",
     "check_recipient_access inline:{postmaster@example.com=DUNNO} permit_mynetworks",
     "check_client_access inline:{127.0.0.1=HOLD, 192.0.2=REJECT}",
+    # tables keyed on what XCLIENT or the (missing) TLS session gives
+    "check_reverse_client_hostname_access inline:{unknown=REJECT No reverse name}",
+    "check_sasl_access inline:{user=REJECT Login refused}", "check_ccert_access inline:{AB:CD=OK}",
+    "permit_tls_clientcerts", "permit_tls_all_clientcerts", "reject_plaintext_session",
+    "reject_known_sender_login_mismatch", "check_recipient_maps",
+    # more DNS, as this machine answers it
+    "check_sender_mx_access inline:{192.0.2.1=REJECT}", "check_recipient_mx_access inline:{192.0.2.1=REJECT}",
+    "check_sender_ns_access inline:{192.0.2.1=REJECT}", "check_client_a_access inline:{192.0.2.1=REJECT}",
+    "check_client_mx_access inline:{192.0.2.1=REJECT}", "check_helo_a_access inline:{192.0.2.1=REJECT}",
+    "check_reverse_client_hostname_ns_access inline:{192.0.2.1=REJECT}", "permit_mx_backup",
+    "permit_dnswl_client list.dnswl.example", "permit_rhswl_client wl.example",
+    "reject_rhsbl_recipient dbl.example.net", "reject_rhsbl_reverse_client dbl.example.net",
+    # names Postfix still takes for older ones, or refuses
+    "reject_unknown_client", "reject_unknown_hostname", "reject_invalid_hostname", "reject_non_fqdn_hostname",
+    "reject_unknown_address", "check_relay_domains", "reject_maps_rbl", "reject_rbl zen.example.net",
+    "permit_naked_ip_address",
 )
 
 
@@ -135,9 +167,10 @@ ACTIONS = (
     "permit_auth_destination", "defer_if_permit", "reject_unlisted_recipient", "permit", "reject",
     "no_such_restriction", "warn_if_reject, reject", "REJECT %s", "REJECT Over " + "x" * 600,
     "reject_unauth_pipelining", "check_sender_access inline:{a@b.example=REJECT}",
+    "REJECT Matched $1 in $0", "REDIRECT ${1}@example.org",
 )
 
-_ACCESS_TABLE = re.compile(r"check_[a-z_]+_access\s+(hash|btree|texthash|lmdb|cdb|cidr):(/[^\s,]+)")
+_ACCESS_TABLE = re.compile(r"check_[a-z_]+_access\s+(hash|btree|texthash|lmdb|cdb|cidr|regexp|pcre):(/[^\s,]+)")
 
 
 def mutate_results(rng: random.Random, cfg_dir: Path) -> list[str]:
@@ -152,7 +185,7 @@ def mutate_results(rng: random.Random, cfg_dir: Path) -> list[str]:
         for line in Path(path).read_text().splitlines():
             parts = line.split(None, 1)
             if len(parts) == 2 and not line[:1].isspace() and not line.startswith("#") \
-                    and rng.random() < 0.5:
+                    and parts[0].lower() not in ("if", "endif") and rng.random() < 0.5:
                 action = rng.choice(ACTIONS)
                 line = f"{parts[0]} {action}"
                 changed.append(f"{Path(path).name}:{parts[0]}={action[:40]}")
