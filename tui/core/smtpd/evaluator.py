@@ -7,6 +7,7 @@ from tui.core.cache import resolve_addr
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
+from tui.core.postfix.mail_conf import smtpd_typed_params, startup_error
 from tui.core.postfix.maps import TableFailure
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
 from tui.core.smtpd.replies import printable
@@ -216,6 +217,11 @@ class Evaluator(DnsListChecks):
         return got
 
     def _startup_errors(self) -> list[tuple[str, str]]:
+        # smtpd converts its yes/no, number and time parameters first
+        for name, kind, lo, hi in smtpd_typed_params():
+            bad = startup_error(name, kind, self.p(name), lo, hi)
+            if bad is not None:
+                return [(name, bad)]
         # smtpd_check_init() opens these maps before it parses the
         # restriction lists; dict_open() exits on an entry that is not type:name
         for p in INIT_MAPS:

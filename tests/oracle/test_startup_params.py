@@ -1,0 +1,89 @@
+"""smtpd's yes/no, number and time parameters, converted when it starts.
+
+smtpd exits before it greets anyone when one of these parameters has a
+value its reader does not take: `true` or `1` for a yes/no parameter ("bad
+boolean configuration"), `1_000` or `5 ` for a number, `300x` for a time,
+or a value outside the parameter's range. The engine read `true` and `1` as
+yes and such numbers as the parameter's default, and answered as if smtpd
+ran. Which parameters smtpd reads, and their ranges, are data
+(tui/core/data/smtpd_params_3.7.json, from scripts/gen_smtpd_params.py);
+this test asks a real smtpd again, on a sample of them and on the edges of
+each reader, with one service per value (a master.cf -o override).
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance
+from tui.core.config import load_config
+from tui.core.postfix.mail_conf import smtpd_typed_params
+from tui.core.smtpd import evaluate
+from tui.core.trace import Transaction
+
+pytestmark = pytest.mark.oracle
+
+MAIN_CF = SCRATCH_MAIN_CF + "local_recipient_maps =\n"
+
+# (parameter, value, does smtpd start?)
+EDGES = [
+    ("smtpd_delay_reject", "YES", True), ("smtpd_delay_reject", "true", False),
+    ("smtpd_helo_required", "1", False), ("smtputf8_enable", "No", True),
+    ("smtpd_recipient_limit", "+5", True), ("smtpd_recipient_limit", "0", False),
+    ("smtpd_recipient_limit", "1_000", False), ("smtpd_recipient_limit", "2147483648", False),
+    ("reject_code", "5xx", False), ("unknown_local_recipient_reject_code", "-550", True),
+    ("message_size_limit", "2147483648", True), ("message_size_limit", "99999999999999999999", False),
+    ("smtpd_timeout", "300sx", True), ("smtpd_timeout", "5m", True), ("smtpd_timeout", "300x", False),
+    ("smtpd_timeout", "0", False), ("smtpd_timeout", "24855w", False),
+    ("in_flow_delay", "10", True), ("in_flow_delay", "11s", False),
+    ("smtpd_forbid_bare_newline_reject_code", "600", False),
+    ("line_length_limit", "511", False), ("line_length_limit", "512", True),
+]
+
+
+def _sample() -> list[tuple[str, str, bool]]:
+    """Some of the data's parameters with a value none of the readers takes;
+    and parameters with a yes/no default that smtpd does not read, which
+    then start."""
+    typed = smtpd_typed_params()
+    rng = random.Random(2026)
+    by_kind: dict[str, list[str]] = {}
+    for name, kind, _lo, _hi in typed:
+        by_kind.setdefault(kind, []).append(name)
+    picked = [n for kind in sorted(by_kind) for n in rng.sample(by_kind[kind], min(4, len(by_kind[kind])))]
+    others = ["biff", "expand_owner_alias"]    # local(8)'s
+    assert not set(others) & {n for n, *_rest in typed}
+    return [(n, "true", False) for n in picked] + [(n, "true", True) for n in others]
+
+
+CASES = EDGES + _sample()
+MASTER_CF = "smtp      inet  n       -       n       -       -       smtpd\n" + "".join(
+    f"127.0.0.1:{2700 + i} inet n - n - - smtpd\n  -o {{ {name} = {value} }}\n"
+    for i, (name, value, _starts) in enumerate(CASES))
+TX = dict(client_address="198.51.100.20", client_name="mail.example.net", helo="mail.example.net",
+          sender="a@example.net", recipient="postmaster@example.com")
+
+
+@pytest.fixture(scope="module")
+def setup():
+    with scratch_instance("pfx-startup-params-", MAIN_CF, MASTER_CF) as got:
+        yield got
+
+
+@pytest.mark.parametrize("i", range(len(CASES)), ids=[f"{n}={v}" for n, v, _s in CASES])
+def test_smtpd_starts_or_exits_as_the_engine_says(setup, i):
+    cfg, inst = setup
+    name, value, starts = CASES[i]
+    service = f"127.0.0.1:{2700 + i}"
+    real = inst.query(service, **TX)
+    tr = evaluate(load_config(str(cfg)), Transaction(**TX), service=service, resolver=machine_resolver())
+    assert (tr.code, tr.reply, tr.stage) == (real.code, real.reply, real.stage)
+    assert (real.code != 0) == starts, real
+    if starts:
+        return
+    d = tr.decided_by
+    assert d.parameter == "smtpd startup" and d.source.service == service, d
+    # the engine's words are the fatal line this smtpd logged
+    fatal = "fatal: " + d.detail.split(". smtpd exits")[0]
+    assert name in fatal and fatal in inst.maillog.read_text(errors="replace"), (fatal, d)

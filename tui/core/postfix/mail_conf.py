@@ -1,0 +1,95 @@
+"""Postfix's typed parameter readers: get_mail_conf_bool(), _int(), _long()
+and _time() (mail_conf_bool.c, mail_conf_int.c, mail_conf_long.c,
+mail_conf_time.c, conv_time.c), as far as they decide whether a daemon
+starts.
+
+A daemon converts each yes/no, number and time parameter it uses when it
+starts, and exits ("fatal: ...") on a value it cannot convert or one
+outside the parameter's range. Which parameters smtpd converts, and their
+ranges, come from tui/core/data/smtpd_params_<version>.json, which
+scripts/gen_smtpd_params.py asks a real smtpd for.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"   # tui/core/data
+INT_MIN, INT_MAX = -2**31, 2**31 - 1
+LONG_MIN, LONG_MAX = -2**63, 2**63 - 1
+
+# strtol(): leading white space, a sign, decimal digits (isspace() is
+# " \t\n\v\f\r" in the C locale)
+_STRTOL = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+_TIME_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def _strtol(text: str) -> tuple[int | None, str]:
+    """strtol()'s number (None: no digits) and the text after it."""
+    m = _STRTOL.match(text)
+    if m is None:
+        return None, text
+    return int(m.group(1)), text[m.end():]
+
+
+def bool_error(name: str, value: str) -> str | None:
+    """convert_mail_conf_bool(): yes or no, in any case."""
+    if value.lower() in ("yes", "no"):
+        return None
+    return f"fatal: bad boolean configuration: {name} = {value}"
+
+
+def int_error(name: str, value: str, lo: int | None, hi: int | None, long: bool = False) -> str | None:
+    """convert_mail_conf_int() / _long(): nothing after the number, which
+    fits an int (a long); then the parameter's range."""
+    n, rest = _strtol(value)
+    if n is None or rest or not ((LONG_MIN <= n <= LONG_MAX) if long else (INT_MIN <= n <= INT_MAX)):
+        return f"fatal: bad numerical configuration: {name} = {value}"
+    if lo is not None and n < lo:
+        return f"fatal: invalid {name} parameter value {n} < {lo}"
+    if hi is not None and n > hi:
+        return f"fatal: invalid {name} parameter value {n} > {hi}"
+    return None
+
+
+def time_error(name: str, value: str, lo: int | None, hi: int | None) -> str | None:
+    """convert_mail_conf_time() with conv_time(): a number within an int and
+    not negative, then a unit letter (only the first character after the
+    digits counts; none: seconds, the unit of every time smtpd reads), the
+    product within an int; then the range."""
+    n, rest = _strtol(value)
+    secs = None
+    if n is not None and 0 <= n <= INT_MAX:
+        unit = _TIME_UNITS.get(rest[:1]) if rest else 1
+        if unit == 1 or unit is not None and n < INT_MAX // unit:
+            secs = n * unit
+    if secs is None:
+        return f"fatal: parameter {name}: bad time value or unit: {value}"
+    if lo is not None and secs < lo:
+        return f"fatal: invalid {name}: {secs} (min {lo})"
+    if hi is not None and secs > hi:
+        return f"fatal: invalid {name}: {secs} (max {hi})"
+    return None
+
+
+@lru_cache(maxsize=None)
+def smtpd_typed_params(version: str = "3.7") -> tuple[tuple[str, str, int | None, int | None], ...]:
+    """(name, kind, minimum, maximum) of every parameter smtpd converts when
+    it starts; kind is bool, int, long or time."""
+    data = json.loads((DATA_DIR / f"smtpd_params_{version}.json").read_text())
+    out: list[tuple[str, str, int | None, int | None]] = [(n, "bool", None, None) for n in data["bool"]]
+    for kind in ("int", "long", "time"):
+        out += [(n, kind, lo, hi) for n, (lo, hi) in sorted(data[kind].items())]
+    return tuple(out)
+
+
+def startup_error(name: str, kind: str, value: str, lo: int | None, hi: int | None) -> str | None:
+    """The fatal message a daemon gives for VALUE of the KIND parameter NAME
+    (None: it takes it)."""
+    if kind == "bool":
+        return bool_error(name, value)
+    if kind == "time":
+        return time_error(name, value, lo, hi)
+    return int_error(name, value, lo, hi, long=kind == "long")
