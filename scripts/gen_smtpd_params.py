@@ -20,7 +20,7 @@ compiled into smtpd; this script asks a real smtpd:
 
 Needs Postfix installed (Debian 12: 3.7.11), like the oracle tests; about a
 minute. The result is checked again at test time by
-tests/oracle/test_startup_params.py.
+tests/oracle/test_startup_checks.py.
 """
 from __future__ import annotations
 

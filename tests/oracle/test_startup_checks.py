@@ -1,14 +1,24 @@
-"""smtpd's yes/no, number and time parameters, converted when it starts.
+"""What smtpd checks when it starts, asked of a real smtpd: one service per
+value (a master.cf -o override), each connected to once.
 
-smtpd exits before it greets anyone when one of these parameters has a
-value its reader does not take: `true` or `1` for a yes/no parameter ("bad
-boolean configuration"), `1_000` or `5 ` for a number, `300x` for a time,
-or a value outside the parameter's range. The engine read `true` and `1` as
-yes and such numbers as the parameter's default, and answered as if smtpd
-ran. Which parameters smtpd reads, and their ranges, are data
-(tui/core/data/smtpd_params_3.7.json, from scripts/gen_smtpd_params.py);
-this test asks a real smtpd again, on a sample of them and on the edges of
-each reader, with one service per value (a master.cf -o override).
+smtpd exits before it greets anyone, and the client sees the connection
+closed, when
+
+- a yes/no, number or time parameter it converts has a value its reader
+  does not take: `true` or `1` for yes/no ("bad boolean configuration"),
+  `1_000` for a number, `300x` for a time, or a value outside the
+  parameter's range. Which parameters smtpd converts, and their ranges,
+  are data (tui/core/data/smtpd_params_3.7.json, from
+  scripts/gen_smtpd_params.py): a sample of them is asked again here;
+- a map list it opens (local_recipient_maps, virtual_alias_maps,
+  smtpd_sender_login_maps, ..., smtpd_command_filter,
+  smtpd_reject_footer_maps) has an entry that is not type:name:
+  `static:Footer from a table` is four entries, and `from` is no table.
+
+The engine's trace gives the real smtpd's answer, its deciding step names
+the -o line and says the fatal line smtpd logged, and lint reports it for
+that service alone. Values smtpd takes (a value kept whole by braces, an
+unknown table type, parameters only other daemons read) start.
 """
 from __future__ import annotations
 
@@ -17,6 +27,7 @@ import random
 import pytest
 
 from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance
+from tui.core.analysis.lint import startup_warnings
 from tui.core.config import load_config
 from tui.core.postfix.mail_conf import smtpd_typed_params
 from tui.core.smtpd import evaluate
@@ -27,7 +38,7 @@ pytestmark = pytest.mark.oracle
 MAIN_CF = SCRATCH_MAIN_CF + "local_recipient_maps =\n"
 
 # (parameter, value, does smtpd start?)
-EDGES = [
+TYPED = [
     ("smtpd_delay_reject", "YES", True), ("smtpd_delay_reject", "true", False),
     ("smtpd_helo_required", "1", False), ("smtputf8_enable", "No", True),
     ("smtpd_recipient_limit", "+5", True), ("smtpd_recipient_limit", "0", False),
@@ -40,24 +51,33 @@ EDGES = [
     ("smtpd_forbid_bare_newline_reject_code", "600", False),
     ("line_length_limit", "511", False), ("line_length_limit", "512", True),
 ]
+MAPS = [
+    ("smtpd_reject_footer_maps", "static:Footer from a table", False),
+    ("virtual_alias_maps", "hash", False),
+    ("smtpd_sender_login_maps", "hash:", False),
+    ("smtpd_command_filter", "nocolon", False),
+    ("local_recipient_maps", ":nothing", False),
+    ("smtpd_reject_footer_maps", "static:{Footer from a table}", True),
+    ("smtpd_reject_footer_maps", "nosuchtype:x", True),
+]
 
 
 def _sample() -> list[tuple[str, str, bool]]:
-    """Some of the data's parameters with a value none of the readers takes;
-    and parameters with a yes/no default that smtpd does not read, which
-    then start."""
+    """Four parameters of each kind the data names, with a value none of the
+    readers takes; and yes/no parameters of local(8), which smtpd does not
+    read."""
     typed = smtpd_typed_params()
     rng = random.Random(2026)
     by_kind: dict[str, list[str]] = {}
     for name, kind, _lo, _hi in typed:
         by_kind.setdefault(kind, []).append(name)
     picked = [n for kind in sorted(by_kind) for n in rng.sample(by_kind[kind], min(4, len(by_kind[kind])))]
-    others = ["biff", "expand_owner_alias"]    # local(8)'s
+    others = ["biff", "expand_owner_alias"]
     assert not set(others) & {n for n, *_rest in typed}
     return [(n, "true", False) for n in picked] + [(n, "true", True) for n in others]
 
 
-CASES = EDGES + _sample()
+CASES = TYPED + MAPS + _sample()
 MASTER_CF = "smtp      inet  n       -       n       -       -       smtpd\n" + "".join(
     f"127.0.0.1:{2700 + i} inet n - n - - smtpd\n  -o {{ {name} = {value} }}\n"
     for i, (name, value, _starts) in enumerate(CASES))
@@ -67,7 +87,7 @@ TX = dict(client_address="198.51.100.20", client_name="mail.example.net", helo="
 
 @pytest.fixture(scope="module")
 def setup():
-    with scratch_instance("pfx-startup-params-", MAIN_CF, MASTER_CF) as got:
+    with scratch_instance("pfx-startup-", MAIN_CF, MASTER_CF) as got:
         yield got
 
 
@@ -77,13 +97,19 @@ def test_smtpd_starts_or_exits_as_the_engine_says(setup, i):
     name, value, starts = CASES[i]
     service = f"127.0.0.1:{2700 + i}"
     real = inst.query(service, **TX)
-    tr = evaluate(load_config(str(cfg)), Transaction(**TX), service=service, resolver=machine_resolver())
+    config = load_config(str(cfg))
+    tr = evaluate(config, Transaction(**TX), service=service, resolver=machine_resolver())
     assert (tr.code, tr.reply, tr.stage) == (real.code, real.reply, real.stage)
     assert (real.code != 0) == starts, real
+    said = [w for w in startup_warnings(config) if w.message.startswith(service + "/")]
     if starts:
+        assert all(s.parameter != "smtpd startup" for s in tr.steps) and said == []
         return
     d = tr.decided_by
+    # the step names the -o line that set the parameter
     assert d.parameter == "smtpd startup" and d.source.service == service, d
-    # the engine's words are the fatal line this smtpd logged
+    assert MASTER_CF.splitlines()[d.source.line - 1].strip() == f"-o {{ {name} = {value} }}", d.source
+    # in the words of the fatal line this smtpd logged
     fatal = "fatal: " + d.detail.split(". smtpd exits")[0]
-    assert name in fatal and fatal in inst.maillog.read_text(errors="replace"), (fatal, d)
+    assert fatal in inst.maillog.read_text(errors="replace"), (fatal, d)
+    assert [(w.param, w.severity) for w in said] == [(name, "error")], said
