@@ -216,10 +216,10 @@ def restriction_warnings(cfg) -> list[LintWarning]:
 
 def startup_warnings(cfg) -> list[LintWarning]:
     """What makes an smtpd service exit as it starts (the checks a trace
-    makes first): a map entry that is not type:name, a restriction class
-    without a definition, no working relay restriction, a bad
-    *_tempfail_action. The client sees the connection closed without a
-    greeting."""
+    makes first): a yes/no, number or time value smtpd cannot convert, a
+    map entry that is not type:name, a restriction class without a
+    definition, no working relay restriction, a bad *_tempfail_action. The
+    client sees the connection closed without a greeting."""
     out: list[LintWarning] = []
     for svc in cfg.smtpd_services():
         try:

@@ -14,6 +14,20 @@ from typing import Any, Protocol, Sequence
 LookupAnswer = tuple[bool, Any, "str | None"]
 
 
+def maps_create_error(specs: Sequence[str]) -> str | None:
+    """The fatal message of maps_create() (dict_open()) for a list of
+    tables: a daemon that opens them exits on the first entry that is not
+    type:name with both parts. None when every entry is (an unknown type
+    or a missing file is a lookup error later, not an exit)."""
+    for spec in specs:
+        kind, colon, name = spec.partition(":")
+        if not colon:
+            return f'fatal: open dictionary: expecting "type:name" form instead of "{spec}"'
+        if not kind or not name:
+            return f'fatal: open dictionary: expecting "type:name" form instead of "{kind}:{name}"'
+    return None
+
+
 class TableFailure(Exception):
     """A table lookup failed (Postfix: dict->error != 0)."""
 

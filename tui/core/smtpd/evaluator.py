@@ -8,7 +8,7 @@ from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
 from tui.core.postfix.mail_conf import smtpd_typed_params, startup_error
-from tui.core.postfix.maps import TableFailure
+from tui.core.postfix.maps import TableFailure, maps_create_error
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
 from tui.core.smtpd.replies import printable
 from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
@@ -22,25 +22,12 @@ from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
 HANDLERS = (restrictions_client, restrictions_mail)
 
 # the maps smtpd_check_init() opens when smtpd starts (smtpd_check.c), and
-# those smtpd's own start-up opens after it (smtpd.c, smtpd_chat.c), each
-# with maps_create(): an entry that is not type:name ends smtpd
+# those smtpd's own start-up opens after it (smtpd.c, smtpd_chat.c)
 INIT_MAPS = ("relay_clientcerts", "local_recipient_maps", "sender_canonical_maps", "recipient_canonical_maps",
              "canonical_maps", "virtual_alias_maps", "virtual_mailbox_maps", "relay_recipient_maps",
              "rbl_reply_maps", "smtpd_sender_login_maps")
 LATE_MAPS = ("smtpd_discard_ehlo_keyword_address_maps", "smtpd_milter_maps", "smtpd_dns_reply_filter",
              "smtpd_reject_footer_maps")
-
-
-def _not_type_name(specs: list[str]) -> str | None:
-    """dict_open()'s fatal message for the first of SPECS that is not
-    type:name with both parts (None: every one is)."""
-    for spec in specs:
-        kind, colon, name = spec.partition(":")
-        if not colon:
-            return f'fatal: open dictionary: expecting "type:name" form instead of "{spec}"'
-        if not kind or not name:
-            return f'fatal: open dictionary: expecting "type:name" form instead of "{kind}:{name}"'
-    return None
 
 
 RCPT_REQUIRED = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
@@ -225,7 +212,7 @@ class Evaluator(DnsListChecks):
         # smtpd_check_init() opens these maps before it parses the
         # restriction lists; dict_open() exits on an entry that is not type:name
         for p in INIT_MAPS:
-            bad = _not_type_name(self.plist(p))
+            bad = maps_create_error(self.plist(p))
             if bad is not None:
                 return [(p, bad)]
         errs: list[tuple[str, str]] = []
@@ -271,11 +258,11 @@ class Evaluator(DnsListChecks):
         # then smtpd's own start-up opens the command filter (one table,
         # the whole value) and the maps of LATE_MAPS
         cmd_filter = self.p("smtpd_command_filter").strip()
-        bad = _not_type_name([cmd_filter] if cmd_filter else [])
+        bad = maps_create_error([cmd_filter] if cmd_filter else [])
         if bad is not None:
             return [("smtpd_command_filter", bad)]
         for p in LATE_MAPS:
-            bad = _not_type_name(self.plist(p))
+            bad = maps_create_error(self.plist(p))
             if bad is not None:
                 return [(p, bad)]
         return []
