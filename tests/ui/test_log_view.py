@@ -27,8 +27,10 @@ async def test_log_view_groups_transactions_and_opens_a_trace(real, tmp_path):
     evil = ("Dec 05 05:05:44 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from evil.test[203.0.113.99]: "
             "554 5.7.1 <x@elsewhere.test>: Relay access denied; from=<a\x1b[31m@other.test> "
             "to=<x@elsewhere.test> proto=ESMTP helo=<[bold]x[/bold]>\n")
+    # an smtpd that exited at start-up (as Postfix logs it: no client, no transaction)
+    fatal = "Dec 05 05:05:45 mx postfix/smtpd[2]: fatal: bad boolean configuration: smtpd_delay_reject = true\n"
     log = tmp_path / "mail.log"
-    log.write_text(text + evil)
+    log.write_text(text + evil + fatal)
     app = make_app(d, log_paths=[str(log)])   # as `postfix-explorer --log FILE` makes it
 
     async with app.run_test(size=(160, 50)) as pilot:
@@ -73,6 +75,18 @@ async def test_log_view_groups_transactions_and_opens_a_trace(real, tmp_path):
         assert "a?[31m@other.test" in cells
         await pilot.press("escape")
         assert not trans.has_class("-visible") and groups.has_focus
+
+        # the smtpd that exited: its group lists the line; Enter on it says
+        # there is nothing to trace and stays in the Log view
+        groups.move_cursor(row=next(i for i, g in enumerate(view.shown) if g.kind == "fatal"))
+        await pilot.press("enter")
+        assert view.group.kind == "fatal" and trans.row_count == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LogView)
+        assert any("no transaction to trace" in str(n.message) for n in app._notifications)  # noqa: SLF001
+        await pilot.press("escape")
+        assert groups.has_focus
 
         # the real smtpd's relay denial: Enter, Enter opens it in the trace pane
         groups.move_cursor(row=group_of("203.0.113.10"))

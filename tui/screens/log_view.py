@@ -203,6 +203,10 @@ class LogView(Screen):
             return
         o = g.occurrences[event.cursor_row]
         r = o.record
+        if r.kind == "fatal":
+            self.app.notify(f"{visible(r.program)} exited before it answered anyone ({visible(r.text)}): "
+                            "there is no transaction to trace", severity="warning", markup=False)
+            return
         if o.service is None and r.kind == "reject":
             why = o.reason
             if r.content_check and not why:  # cleanup's header/body checks decided, not smtpd's restrictions

@@ -72,20 +72,20 @@ def relevant(msg: str) -> bool:
     plain substring tests (every refusal has "reject" in its action, SASL
     failures and table warnings start with "warning:", deliveries have a
     status other than sent, postscreen verdicts start with their word)."""
-    if "reject" in msg or "warning:" in msg or msg.startswith(_PS_WORDS):
+    if "reject" in msg or "warning:" in msg or msg.startswith(_PS_WORDS) or msg.startswith("fatal:"):
         return True
     return "status=" in msg and RELEVANT.search(msg) is not None
 
 
 # every `message` rule of the grammar contains one of these
-RELEVANT = re.compile(r"reject|status=(?:bounced|deferred|expired|undeliverable)|SASL"
+RELEVANT = re.compile(r"reject|status=(?:bounced|deferred|expired|undeliverable)|SASL|\Afatal:"
                       r"|warning: [a-z0-9_]+:|PREGREET|DNSBL|HANGUP|PIPELINING|NON-SMTP|BARE NEWLINE"
                       r"|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|DENYLISTED|BLACKLISTED")
 
 # the variable parts of a message: the grammar's QUEUE_ID (at the start),
 # ANGLED and CLIENT terminals, and decimal numbers (inside NUMBER, DVALUE,
 # REPLY tokens)
-SLOT = re.compile(r"(\A(?!warning:)(?:NOQUEUE|[0-9A-Za-z]{5,})(?=:)"
+SLOT = re.compile(r"(\A(?!warning:|fatal:)(?:NOQUEUE|[0-9A-Za-z]{5,})(?=:)"
                   r"|<[^<>\s;]*>"
                   r"|(?<![^\s=(])[^\s\[\]<>=,;]*\[[^\[\]\s]*\](?::\d+)?"
                   r"|(?<![\w.])\d+\.\d+(?:[./]\d+)*(?![\w.]))")
@@ -112,7 +112,8 @@ class Record:
     milter-reject:; cleanup's header/body checks: reject:, warning:, hold:,
     discard:, ... with command "header" or "body", see content_check), "sasl" (authentication failed), "table" (a table
     warning: lookup error, unavailable), "delivery" (status=bounced/deferred
-    from a delivery agent), "postscreen" (a verdict: PREGREET, DNSBL, ...).
+    from a delivery agent), "postscreen" (a verdict: PREGREET, DNSBL, ...),
+    "fatal" (a daemon that exits: its message in text).
     """
 
     kind: str
@@ -288,6 +289,9 @@ def build(kind: str, f: dict[str, str], prefix: tuple[str, str, str, str] = ("",
         r.table = f.get("table", "")
         r.text = f.get("warn_text", "")
         r.parameter = f.get("parameter", "")
+    elif kind == "daemon_fatal":
+        r.kind = r.action = "fatal"
+        r.text = f.get("warn_text", "")
     elif kind == "delivery":
         r.kind = "delivery"
         r.queue_id = f.get("queue_id", "")
@@ -725,7 +729,7 @@ def iter_lines(fh, on_progress: Callable[[int], None] | None = None, raw=None) -
 
 
 # where a line may hold one of the grammar's messages (see relevant())
-CANDIDATE = re.compile(r"reject|warning:|status=(?:bounced|deferred|expired|undeliverable)"
+CANDIDATE = re.compile(r"reject|warning:|\]: fatal:|status=(?:bounced|deferred|expired|undeliverable)"
                        r"|\]: (?:PREGREET|DNSBL|HANGUP|COMMAND PIPELINING|NON-SMTP|BARE NEWLINE"
                        r"|COMMAND (?:TIME|COUNT|LENGTH) LIMIT|DENYLISTED|BLACKLISTED)")
 

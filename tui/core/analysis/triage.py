@@ -31,8 +31,12 @@ from tui.core.analysis.maillog import (CANDIDATE, CHUNK, CONTENT, MAX_LINE, Read
                                        iter_blocks, make_record, open_log, relevant, sort_key)
 from tui.core.analysis.content_checks import DIFFERS, SAME, UNDECIDABLE, ContentChecks
 from tui.core.analysis.triage_pool import RetracePool, read_parts, reads_in_parts
+from tui.core.dns import OfflineResolver
+from tui.core.postfix.mail_conf import smtpd_typed_params
+from tui.core.smtpd import Evaluator
 from tui.core.smtpd import evaluate as _evaluate
 from tui.core.smtpd.checks import SENDER_FLAG_NOTE
+from tui.core.trace import Transaction
 
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Record))
 
@@ -99,7 +103,7 @@ class Occurrence:
 
 @dataclass
 class Group:
-    kind: str                      # reject | sasl | table | delivery | postscreen
+    kind: str                      # reject | sasl | table | delivery | postscreen | fatal
     service: str                   # master.cf service (or the process name when none)
     stage: str                     # connect/helo/mail/rcpt/data/...; the command for others
     action: str                    # reject | reject_warning | milter-reject | ...
@@ -137,6 +141,9 @@ class Group:
 
     @property
     def verdict(self) -> str:
+        if self.kind == "fatal" and self.today != UNDECIDABLE:
+            return ("today's configuration makes smtpd exit the same way" if self.today == SAME
+                    else f"today {self.today_reply} instead")
         if self.today == SAME:
             return "today's configuration answers the same"
         if self.today == DIFFERS:
@@ -318,7 +325,7 @@ class Triage:
                             bad += 1
                 seen = 0
                 for k in [k for k, ln in enumerate(lines)
-                          if "reject" in ln or "warning:" in ln or "postscreen[" in ln
+                          if "reject" in ln or "warning:" in ln or "postscreen[" in ln or "]: fatal:" in ln
                           or ("status=" in ln and "status=sent " not in ln)]:
                     line = lines[k]
                     i = line.find("]: ")
@@ -462,6 +469,9 @@ class Triage:
         if r.content_check:  # cleanup's header/body checks: asked here, nothing to trace
             (o.today, o.today_reply, o.reason, o.decider), o.label = self._content.verdict(r)
             return None
+        if r.kind == "fatal":
+            o.today, o.today_reply, o.reason, o.label = self._fatal_verdict(r)
+            return None
         if r.kind != "reject":
             o.today = UNDECIDABLE
             o.reason = {
@@ -491,6 +501,31 @@ class Triage:
             return None
         tx = r.transaction()
         return (svc, tx.client_address, tx.client_name, tx.helo, tx.sender, tx.recipient), tx
+
+    def _fatal_verdict(self, r: Record) -> tuple[str, str, str, str]:
+        """(today, today's answer, reason, service) for a daemon's fatal
+        line. smtpd logs a start-up fatal before it takes its service's
+        syslog_name, so any smtpd service may have written it: it is
+        checked against the start-up checks of every one of them today,
+        and the group names those that exit that way today."""
+        if r.daemon != "smtpd":
+            return UNDECIDABLE, "", f"{r.program or 'a daemon'} exited; the explorer checks smtpd's start-up only", \
+                r.program
+        today: dict[str, str | None] = {}
+        for svc in self.cfg.smtpd_services():
+            try:
+                ev = Evaluator(self.cfg, Transaction(client_address="192.0.2.1"), svc.key, OfflineResolver())
+                fatal = ev.startup_fatal()
+            except Exception as exc:  # noqa: BLE001 - a value here, never the end of the triage
+                return UNDECIDABLE, "", f"the explorer could not check {svc.name}'s start-up: {exc}", r.program
+            today[svc.name] = fatal[1] if fatal else None
+        same = [name for name, text in today.items() if text == r.text]
+        if same:
+            return SAME, r.text, "", ", ".join(same)
+        if not _checked_at_startup(r.text):
+            return UNDECIDABLE, "", "smtpd exited for a reason the explorer's start-up checks do not cover", r.program
+        now = next((t for t in today.values() if t), None)
+        return DIFFERS, f"smtpd exits with: {now}" if now else "smtpd starts", "", r.program
 
     def _milter_reason(self, r: Record) -> str:
         """Which milters decided: the smtpd_milters of the service that
@@ -592,6 +627,8 @@ class Triage:
                 stage, gist = "lookup", (f"{r.parameter}: {r.table}: " if r.parameter else f"{r.table} ") + mask(r.text)
             elif r.kind == "delivery":
                 stage, gist = "delivery", f"status={r.action} dsn={r.reply} {mask(r.text)}".strip()
+            elif r.kind == "fatal":
+                stage, gist = "startup", r.text
             else:
                 stage, gist = r.command.lower() or r.kind, (r.action + (": " + r.text if r.text else ""))
                 if r.kind == "sasl":
@@ -612,6 +649,24 @@ class Triage:
         rd = self.reader
         return TriageResult(lines=rd.lines, ignored=rd.ignored, unparsed=rd.unparsed, groups=result,
                             files=list(self.files), retraced=len(todo), errors=list(self.errors))
+
+
+# smtpd's start-up fatals that name what the explorer's start-up checks
+# check, so that an smtpd starting today means the configuration changed
+# (a map entry that is not type:name names no parameter: only "same")
+_STARTUP_FATAL = re.compile(r"(?:bad boolean configuration|bad numerical configuration): (\S+) = "
+                            r"|parameter (\S+): bad time value or unit: "
+                            r"|invalid (\S+)(?: parameter value -?\d+ [<>] -?\d+$|: -?\d+ \((?:min|max) -?\d+\)$)"
+                            r"|restriction class `|in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions"
+                            r"|bad configuration: \S+_tempfail_action = ")
+
+
+def _checked_at_startup(text: str) -> bool:
+    m = _STARTUP_FATAL.match(text)
+    if m is None:
+        return False
+    name = m.group(1) or m.group(2) or m.group(3)
+    return name is None or name in {n for n, *_rest in smtpd_typed_params()}
 
 
 @dataclass(frozen=True)

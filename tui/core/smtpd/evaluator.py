@@ -250,8 +250,8 @@ class Evaluator(DnsListChecks):
                          "defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains"))
         for p in ("unknown_helo_hostname_tempfail_action", "unknown_address_tempfail_action",
                   "unverified_recipient_tempfail_action", "unverified_sender_tempfail_action"):
-            v = self.p(p).strip().lower()
-            if v not in ("defer", "defer_if_permit"):
+            v = self.p(p)
+            if v.strip().lower() not in ("defer", "defer_if_permit"):
                 errs.append((p, f"fatal: bad configuration: {p} = {v}"))
         if errs:
             return errs
