@@ -131,3 +131,23 @@ async def test_real_postfix_gives_the_reply_the_app_shows(demo_dir: Path):
         assert pane.trace.code == answer.code
         assert pane.trace.reply == answer.reply  # ... is what the app shows
         assert plain(pane.query_one("#trace-summary").content).splitlines()[0].split(None, 1)[1].rstrip() == answer.reply
+
+
+async def test_smtpd_that_exits_at_start_up_is_said_in_words(demo_dir: Path, tmp_path: Path):
+    """A configuration smtpd refuses at start-up: the headline says what the
+    client sees (no reply code), then the parameter's line."""
+    import shutil
+
+    d = tmp_path / "etc"
+    shutil.copytree(demo_dir, d)
+    (d / "main.cf").write_text((d / "main.cf").read_text() + "\nsmtpd_delay_reject = true\n")
+    app = make_app(d)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await settle(pilot)
+        await fill_seed_case(pilot)
+        pane = app.trace_pane
+        assert await settle(pilot, lambda: pane.trace is not None)
+        assert pane.trace.code == 0
+        summary = plain(pane.query_one("#trace-summary").content).splitlines()
+        assert summary[0].split(None, 1)[1].rstrip() == "(connection closed before any greeting)"
+        assert any(f"main.cf:{main_cf_line(d, 'smtpd_delay_reject')}" in ln for ln in summary), summary

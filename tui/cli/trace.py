@@ -265,8 +265,7 @@ def render_text(tr, ex, logline=None) -> str:
         if s.detail:
             lines.append(f"  {ind}     {s.detail}")
     lines.append("")
-    verdict = tr.reply if tr.reply else "(connection closed before any greeting)"
-    lines.append(f"Answer at {tr.stage.upper()}: {verdict}" + ("   [conditional]" if tr.conditional else ""))
+    lines.append(f"Answer at {tr.stage.upper()}: {tr.answer}" + ("   [conditional]" if tr.conditional else ""))
     d = tr.decided_by
     if d is not None:
         where = f" ({d.source})" if d.source is not None else ""

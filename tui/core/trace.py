@@ -309,6 +309,12 @@ class Trace(FrozenRecord):
     def accepted(self) -> bool:
         return 200 <= self.code < 300
 
+    @property
+    def answer(self) -> str:
+        """The reply, or what the client sees when there is none (smtpd
+        exited before it greeted anyone)."""
+        return self.reply or "(connection closed before any greeting)"
+
     def to_json(self) -> dict[str, Any]:
         out = self._json_head()
         out["steps"] = [s.to_json() for s in self.steps]

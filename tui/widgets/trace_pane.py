@@ -439,7 +439,7 @@ class TracePane(Vertical):
         grid.add_column(style="bold dim", no_wrap=True, width=3)
         grid.add_column()
         style = reply_style(tr.code, ok)
-        grid.add_row(Text("▶", style=style), lit(tr.reply or str(tr.code), style))
+        grid.add_row(Text("▶", style=style), lit(tr.answer, style))
         d = tr.decided_by
         by = Text(verdict_word(tr), style=style)
         if d is not None:
