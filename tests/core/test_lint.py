@@ -376,3 +376,21 @@ def test_secrets_of_tables_configured_in_main_cf(tmp_path: Path):
     assert inventory.cf_secrets(refs, cfg.params()) == {"Main-Cf-Secret-7"}
     r = _cli("--config-dir", str(tmp_path), "--json")
     assert "Main-Cf-Secret-7" not in r.stdout + r.stderr
+
+
+def test_typed_values_no_reader_takes_are_errors_where_they_are_set(tmp_path: Path):
+    """yes/no, number and time parameters (their defaults say which) set to
+    what Postfix's readers refuse; smtpd's own are reported per smtpd
+    service instead (startup_warnings), not twice."""
+    write(tmp_path, "resolve_dequoted_address = true\nbiff = YES\nmaximal_queue_lifetime = 5x\n"
+                    "bounce_queue_lifetime = 5d\nqmgr_message_active_limit = 1_000\n"
+                    "header_size_limit = 2147483648\nsmtpd_delay_reject = 1\n"
+                    # defaults that are expressions: by compatibility_level, another parameter
+                    "append_dot_mydomain = on\nlmtp_connect_timeout = 30 s\nlmtp_data_done_timeout = 5m\n")
+    ws = lint.typed_value_warnings(load_config(tmp_path))
+    assert {w.param: w.line for w in ws} == {"resolve_dequoted_address": 1, "maximal_queue_lifetime": 3,
+                                             "qmgr_message_active_limit": 5, "append_dot_mydomain": 8,
+                                             "lmtp_connect_timeout": 9}, ws
+    assert all(w.severity == "error" for w in ws)
+    assert any(w.message.endswith('("fatal: parameter maximal_queue_lifetime: bad time value or unit: 5x")')
+               for w in ws), ws

@@ -259,3 +259,32 @@ def test_stale_index_advice_names_the_tool_that_fixes_it(scratch):
         subprocess.run([exe, "-c", str(scratch), spec], check=True, capture_output=True, timeout=60)
     assert not [w for w in lint.lint(load_config(scratch)) if w.table], \
         [w.message for w in lint.lint(load_config(scratch))]
+
+
+@pytest.mark.parametrize("setting, daemon, socket_path", [
+    ("resolve_dequoted_address = true", "trivial-rewrite", "private/rewrite"),
+    ("allow_percent_hack = 1", "trivial-rewrite", "private/rewrite"),
+    ("append_dot_mydomain = on", "trivial-rewrite", "private/rewrite"),   # its default depends on compatibility_level
+    ("always_add_missing_headers = true", "cleanup", "public/cleanup"),
+])
+def test_a_typed_value_no_reader_takes_is_the_daemons_fatal(setting, daemon, socket_path):
+    """lint's error for a yes/no or number parameter of another daemon than
+    smtpd quotes the fatal line that daemon logs when it starts (started
+    here by a connection to its socket)."""
+    import socket
+    import time
+
+    from tests.oracle.conftest import SCRATCH_MAIN_CF, scratch_instance
+
+    with scratch_instance("pfx-lint-typed-", SCRATCH_MAIN_CF + setting + "\n", MASTER) as (cfg, inst):
+        name = setting.split(" =")[0]
+        ws = [w for w in lint.lint(load_config(str(cfg))) if w.param == name]
+        assert len(ws) == 1 and ws[0].severity == "error", ws
+        quoted = re.search(r'\("fatal: (.*)"\)$', ws[0].message).group(1)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(inst.queue / socket_path))   # master starts the daemon
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and f"{daemon}[" not in inst.maillog.read_text(errors="replace"):
+                time.sleep(0.1)
+        fatals = re.findall(rf"postfix/{daemon}\[\d+\]: fatal: (.*)", inst.maillog.read_text(errors="replace"))
+        assert fatals == [quoted], (fatals, quoted)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -45,6 +46,7 @@ from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings,
 from tui.core.config.params import param_list
 from tui.core.model import Source
 from tui.core.dns import OfflineResolver
+from tui.core.postfix.mail_conf import smtpd_typed_params, startup_error
 from tui.core.smtpd import RESTRICTIONS, Evaluator
 from tui.core.smtpd import deprecated_names as registry_deprecated_names
 from tui.core.tables import open_table
@@ -275,6 +277,43 @@ def expansion_warnings(cfg) -> list[LintWarning]:
                                       if f'"{name}"' in errors[0] else ""),
                                    param=name, where=str(src) if src is not None else None, severity="error",
                                    path=src.path if src is not None else None,
+                                   line=src.line if src is not None else None))
+    return out
+
+
+_TYPED_DEFAULT = ((re.compile(r"(?i)yes|no"), "bool"), (re.compile(r"-?\d+"), "long"),
+                  (re.compile(r"\d+[smhdw]"), "time"))
+
+
+def typed_value_warnings(cfg) -> list[LintWarning]:
+    """A yes/no, number or time parameter (its expanded default says which) set to a
+    value Postfix's readers do not take (`true`, `1`, `1_000`, `300x`): the
+    daemons that read it exit when they start. Checked where it is set, in
+    main.cf or a -o override; smtpd's own parameters are checked per smtpd
+    service by startup_warnings (with their ranges)."""
+    smtpd_own = {n for n, *_rest in smtpd_typed_params()}
+    out: list[LintWarning] = []
+    views = [(cfg.params(), None)] + [(cfg.params(s), s) for s in cfg.services if s.overrides]
+    for view, svc in views:
+        names = sorted(svc.overrides) if svc is not None else view.names(explicit_only=True)
+        for name in names:
+            default = cfg.default_value(name)
+            if name in smtpd_own or default is None or view.expand_errors(name):
+                continue
+            if "$" in default:   # ${{$compatibility_level} < ...}, $smtp_connect_timeout, ...
+                default = view.expand_text(default)
+            kind = next((k for rx, k in _TYPED_DEFAULT if rx.fullmatch(default)), None)
+            if kind is None:
+                continue
+            value = view.expand(name) or ""
+            bad = startup_error(name, kind, value, None, None)
+            if bad is None:
+                continue
+            src = _src_of(view, name)
+            on = f" (-o on {svc.key})" if svc is not None else ""
+            out.append(LintWarning(f"{name}{on} = {value}: the Postfix daemons that read it exit when they start "
+                                   f"(\"{bad}\")", param=name, where=str(src) if src is not None else None,
+                                   severity="error", path=src.path if src is not None else None,
                                    line=src.line if src is not None else None))
     return out
 
@@ -529,7 +568,7 @@ def lint(cfg, *, refs: list[TableRef] | None = None, candidates: Sequence[str] =
 
 def _lint(cfg, refs, candidates, opener) -> list[LintWarning]:
     refs = collect_tables(cfg) if refs is None else refs
-    out = expansion_warnings(cfg) + restriction_warnings(cfg) + startup_warnings(cfg)
+    out = expansion_warnings(cfg) + typed_value_warnings(cfg) + restriction_warnings(cfg) + startup_warnings(cfg)
     main = cfg.params()
     for ref in refs:
         status = None
