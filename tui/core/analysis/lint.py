@@ -244,6 +244,20 @@ def startup_warnings(cfg) -> list[LintWarning]:
 # Expansion: what stops postconf (and with it `postfix start`)
 
 
+def _settings(cfg):
+    """Where parameters are set: (view, None, the names main.cf sets), then
+    (view, service, its -o names) for each service with overrides."""
+    yield cfg.params(), None, cfg.params().names(explicit_only=True)
+    smtpd = cfg.smtpd_services()
+    for svc in smtpd + [s for s in cfg.services if s not in smtpd]:
+        if svc.overrides:
+            try:
+                view = cfg.params(svc)
+            except Exception:
+                continue
+            yield view, svc, sorted(svc.overrides)
+
+
 def expansion_warnings(cfg) -> list[LintWarning]:
     """A parameter whose value cannot be expanded: `relay_domains =
     $relay_domains, example.com` (a name that refers to itself, directly or
@@ -253,16 +267,8 @@ def expansion_warnings(cfg) -> list[LintWarning]:
     parameters set in main.cf or by a -o override (user-defined names only
     through them)."""
     out: list[LintWarning] = []
-    views = [(cfg.params(), None)]
-    for svc in cfg.smtpd_services() + [s for s in cfg.services if s not in cfg.smtpd_services()]:
-        if svc.overrides:
-            try:
-                views.append((cfg.params(svc), svc))
-            except Exception:
-                continue
     user: set[str] = getattr(cfg, "_user", set())
-    for view, svc in views:
-        names = sorted(svc.overrides) if svc is not None else view.names(explicit_only=True)
+    for view, svc, names in _settings(cfg):
         for name in names:
             if view.is_raw_parameter(name) or name in user or cfg.default_value(name) is None:
                 continue
@@ -286,16 +292,14 @@ _TYPED_DEFAULT = ((re.compile(r"(?i)yes|no"), "bool"), (re.compile(r"-?\d+"), "l
 
 
 def typed_value_warnings(cfg) -> list[LintWarning]:
-    """A yes/no, number or time parameter (its expanded default says which) set to a
-    value Postfix's readers do not take (`true`, `1`, `1_000`, `300x`): the
-    daemons that read it exit when they start. Checked where it is set, in
+    """A yes/no, number or time parameter (its expanded default says which)
+    set to a value Postfix's readers do not take (`true`, `1`, `1_000`,
+    `300x`): the daemons that read it exit when they start. Checked where it is set, in
     main.cf or a -o override; smtpd's own parameters are checked per smtpd
     service by startup_warnings (with their ranges)."""
     smtpd_own = {n for n, *_rest in smtpd_typed_params()}
     out: list[LintWarning] = []
-    views = [(cfg.params(), None)] + [(cfg.params(s), s) for s in cfg.services if s.overrides]
-    for view, svc in views:
-        names = sorted(svc.overrides) if svc is not None else view.names(explicit_only=True)
+    for view, svc, names in _settings(cfg):
         for name in names:
             default = cfg.default_value(name)
             if name in smtpd_own or default is None or view.expand_errors(name):
