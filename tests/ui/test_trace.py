@@ -16,8 +16,9 @@ from tui.demo import SEED_CASE, SEED_LOG_LINE
 SEED_REPLY = "554 5.7.1 <friend@example.com>: Relay access denied"
 
 
-async def fill_seed_case(pilot) -> None:
-    """Type the seed case into the form, the way a user would."""
+async def trace_seed_case(pilot):
+    """Type the seed case into the form, the way a user would, run it, and
+    return the trace pane once its trace is there."""
     app = pilot.app
     await pilot.press("t")
     pane = app.trace_pane
@@ -28,15 +29,15 @@ async def fill_seed_case(pilot) -> None:
         inp.value = ""
         await pilot.press(*SEED_CASE[field])
     await pilot.press("enter")
+    assert await settle(pilot, lambda: pane.trace is not None)
+    return pane
 
 
 async def test_seed_case_stops_on_reject_unauth_destination(demo_dir: Path):
     app = make_app(demo_dir)
     async with app.run_test(size=(120, 40)) as pilot:
         assert await settle(pilot)
-        await fill_seed_case(pilot)
-        pane = app.trace_pane
-        assert await settle(pilot, lambda: pane.trace is not None)
+        pane = await trace_seed_case(pilot)
         step = pane.highlighted_step
         assert step is pane.trace.decided_by
         assert step.entry == "reject_unauth_destination"
@@ -144,9 +145,7 @@ async def test_smtpd_that_exits_at_start_up_is_said_in_words(demo_dir: Path, tmp
     app = make_app(d)
     async with app.run_test(size=(80, 24)) as pilot:
         assert await settle(pilot)
-        await fill_seed_case(pilot)
-        pane = app.trace_pane
-        assert await settle(pilot, lambda: pane.trace is not None)
+        pane = await trace_seed_case(pilot)
         assert pane.trace.code == 0
         summary = plain(pane.query_one("#trace-summary").content).splitlines()
         assert summary[0].split(None, 1)[1].rstrip() == "(connection closed before any greeting)"

@@ -46,7 +46,7 @@ from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings,
 from tui.core.config.params import param_list
 from tui.core.model import Source
 from tui.core.dns import OfflineResolver
-from tui.core.postfix.mail_conf import smtpd_typed_params, startup_error
+from tui.core.postfix.mail_conf import smtpd_typed_names, startup_error
 from tui.core.smtpd import RESTRICTIONS, Evaluator
 from tui.core.smtpd import deprecated_names as registry_deprecated_names
 from tui.core.tables import open_table
@@ -172,6 +172,13 @@ def _src_of(view, name: str) -> Source | None:
         return None
 
 
+def _at(src: Source | None) -> dict:
+    """A LintWarning's where, path and line from SRC (None: unknown)."""
+    if src is None:
+        return {"where": None, "path": None, "line": None}
+    return {"where": str(src), "path": src.path, "line": src.line}
+
+
 def restriction_warnings(cfg) -> list[LintWarning]:
     """Unknown restriction names (smtpd answers 451 4.3.5 when it gets
     there) and entries after an unconditional permit/reject/defer."""
@@ -184,9 +191,7 @@ def restriction_warnings(cfg) -> list[LintWarning]:
         if not toks:
             continue
         src = _src_of(view, name)
-        where = str(src) if src is not None else None
-        path = src.path if src is not None else None
-        line = src.line if src is not None else None
+        at = _at(src)
         on = f" (-o on {svc})" if svc else ""
         i = 0
         terminal_at: str | None = None
@@ -197,8 +202,7 @@ def restriction_warnings(cfg) -> list[LintWarning]:
             nargs = 0
             if terminal_at is not None:
                 out.append(LintWarning(f"{name}{on}: '{tok}' can never be reached: it comes after "
-                                       f"the unconditional '{terminal_at}'", param=name, where=where,
-                                       path=path, line=line))
+                                       f"the unconditional '{terminal_at}'", param=name, **at))
                 break
             if low in known:
                 nargs = known[low]
@@ -207,8 +211,7 @@ def restriction_warnings(cfg) -> list[LintWarning]:
             else:
                 out.append(LintWarning(f"{name}{on}: '{tok}' is not a restriction Postfix knows "
                                        "(smtpd answers 451 4.3.5 Server configuration error when it "
-                                       "gets there)", param=name, where=where, severity="error",
-                                       path=path, line=line))
+                                       "gets there)", param=name, severity="error", **at))
             if low in TERMINAL and prev != "warn_if_reject":
                 terminal_at = tok
             prev = low
@@ -234,9 +237,7 @@ def startup_warnings(cfg) -> list[LintWarning]:
         param, text, src = fatal
         out.append(LintWarning(f"{svc.key}: smtpd exits as it starts ({text}): clients see the connection "
                                "closed without a greeting", param=param,
-                               where=str(src) if src is not None else None, severity="error",
-                               path=src.path if src is not None else None,
-                               line=src.line if src is not None else None))
+                               severity="error", **_at(src)))
     return out
 
 
@@ -281,9 +282,7 @@ def expansion_warnings(cfg) -> list[LintWarning]:
                                    "error\" and Postfix does not start"
                                    + (" (a parameter cannot refer to itself: write its whole value)"
                                       if f'"{name}"' in errors[0] else ""),
-                                   param=name, where=str(src) if src is not None else None, severity="error",
-                                   path=src.path if src is not None else None,
-                                   line=src.line if src is not None else None))
+                                   param=name, severity="error", **_at(src)))
     return out
 
 
@@ -297,7 +296,7 @@ def typed_value_warnings(cfg) -> list[LintWarning]:
     `300x`): the daemons that read it exit when they start. Checked where it is set, in
     main.cf or a -o override; smtpd's own parameters are checked per smtpd
     service by startup_warnings (with their ranges)."""
-    smtpd_own = {n for n, *_rest in smtpd_typed_params()}
+    smtpd_own = smtpd_typed_names()
     out: list[LintWarning] = []
     for view, svc, names in _settings(cfg):
         for name in names:
@@ -316,9 +315,7 @@ def typed_value_warnings(cfg) -> list[LintWarning]:
             src = _src_of(view, name)
             on = f" (-o on {svc.key})" if svc is not None else ""
             out.append(LintWarning(f"{name}{on} = {value}: the Postfix daemons that read it exit when they start "
-                                   f"(\"{bad}\")", param=name, where=str(src) if src is not None else None,
-                                   severity="error", path=src.path if src is not None else None,
-                                   line=src.line if src is not None else None))
+                                   f"(\"{bad}\")", param=name, severity="error", **_at(src)))
     return out
 
 
@@ -508,9 +505,7 @@ def _overlap(d: str, first: ClassInfo | None, c: ClassInfo) -> LintWarning:
                        f"({fparam}) and {c.name} ({c.param}); Postfix uses the first, and trivial-rewrite "
                        f"logs: do not list domain {d} in BOTH {fparam} and {c.param}",
                        domain=d, param=c.param,
-                       where=str(src) if src is not None else None,
-                       path=src.path if src is not None else None,
-                       line=src.line if src is not None else None)
+                       **_at(src))
 
 
 def _in_relay(relay: ClassInfo, d: str) -> bool:

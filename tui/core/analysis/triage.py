@@ -32,7 +32,7 @@ from tui.core.analysis.maillog import (CANDIDATE, CHUNK, CONTENT, MAX_LINE, Read
 from tui.core.analysis.content_checks import DIFFERS, SAME, UNDECIDABLE, ContentChecks
 from tui.core.analysis.triage_pool import RetracePool, read_parts, reads_in_parts
 from tui.core.dns import OfflineResolver
-from tui.core.postfix.mail_conf import smtpd_typed_params
+from tui.core.postfix.mail_conf import smtpd_typed_names
 from tui.core.smtpd import Evaluator
 from tui.core.smtpd import evaluate as _evaluate
 from tui.core.smtpd.checks import SENDER_FLAG_NOTE
@@ -666,7 +666,7 @@ def _checked_at_startup(text: str) -> bool:
     if m is None:
         return False
     name = m.group(1) or m.group(2) or m.group(3)
-    return name is None or name in {n for n, *_rest in smtpd_typed_params()}
+    return name is None or name in smtpd_typed_names()
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,12 @@ def smtpd_typed_params(version: str = "3.7") -> tuple[tuple[str, str, int | None
     return tuple(out)
 
 
+@lru_cache(maxsize=None)
+def smtpd_typed_names(version: str = "3.7") -> frozenset[str]:
+    """The names of smtpd_typed_params()."""
+    return frozenset(n for n, *_rest in smtpd_typed_params(version))
+
+
 def startup_error(name: str, kind: str, value: str, lo: int | None, hi: int | None) -> str | None:
     """The fatal message a daemon gives for VALUE of the KIND parameter NAME
     (None: it takes it)."""

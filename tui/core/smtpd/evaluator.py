@@ -192,7 +192,7 @@ class Evaluator(DnsListChecks):
         if not errs:
             return None
         param, text = errs[0]
-        return param, text.replace("fatal: ", ""), self.source(param)
+        return param, text.removeprefix("fatal: "), self.source(param)
 
     def _startup_checks(self) -> tuple[tuple[str, str], ...]:
         """(parameter, fatal message) of each start-up check that fails, in
@@ -358,8 +358,11 @@ class Evaluator(DnsListChecks):
         """smtpd's start-up checks failed: it exits when master hands it
         the connection."""
         self.config_errors.extend(text for _param, text in errs)
-        sb = self.begin("smtpd startup", "configuration check", None, self.source(errs[0][0]))
-        sb.detail = errs[0][1].replace("fatal: ", "") + ". smtpd exits as soon as master hands it the " \
+        fatal = self.startup_fatal()
+        assert fatal is not None   # ERRS is what it reads
+        _param, text, src = fatal
+        sb = self.begin("smtpd startup", "configuration check", None, src)
+        sb.detail = text + ". smtpd exits as soon as master hands it the " \
             "connection: the client sees the connection closed without any greeting"
         sb.outcome = REJECT
         self.end(sb)
