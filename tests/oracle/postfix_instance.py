@@ -133,6 +133,13 @@ class PostfixStartError(HarnessError):
     pass
 
 
+class NoReply(HarnessError):
+    """No reply to a command within the instance's timeout."""
+
+
+NO_REPLY = "no reply"   # Answer.detail of a command Postfix never answered
+
+
 @dataclass(frozen=True)
 class Answer:
     code: int
@@ -141,6 +148,8 @@ class Answer:
     detail: str = field(default="", compare=False)  # e.g. smtpd's fatal: text
 
     def __str__(self) -> str:
+        if self.code == 0 and self.detail == NO_REPLY:
+            return f"[{self.stage}] (no reply)"
         if self.code == 0:
             return f"[{self.stage}] (no greeting: smtpd did not start: {self.detail})"
         return f"[{self.stage}] {self.reply}"
@@ -301,6 +310,7 @@ class _Smtp:
                                              source_address=(source, 0))
         self.buf = b""
         self.transcript: list[str] = []
+        self.greeted = False
 
     def _readline(self, give_up=None) -> bytes:
         """One line; b"" on EOF. give_up() is polled while waiting."""
@@ -313,8 +323,8 @@ class _Smtp:
                 if give_up is not None and give_up():
                     raise _GiveUp() from None
                 if time.monotonic() > deadline:
-                    raise HarnessError("timed out waiting for an SMTP reply:\n"
-                                       + "\n".join(self.transcript)) from None
+                    raise NoReply("timed out waiting for an SMTP reply:\n"
+                                  + "\n".join(self.transcript)) from None
                 continue
             except ConnectionResetError:
                 data = b""
@@ -582,9 +592,17 @@ class PostfixInstance:
     """
 
     def __init__(self, config_dir, *, timeout: float = 20.0, keep: bool = False,
-                 client_source: str = "127.0.0.1"):
+                 client_source: str = "127.0.0.1", extra_services: str = "",
+                 silence_is_an_answer: bool = False):
         self.config_dir = Path(config_dir).resolve()
         self.timeout = timeout
+        # master.cf lines added after the standard services (a generator's
+        # probes of other daemons)
+        self.extra_services = extra_services
+        # a command that gets no reply within TIMEOUT is Postfix's answer
+        # (an smtpd waiting for a daemon that exits at start-up), not a
+        # harness failure: Answer(0, "", stage, detail="no reply")
+        self.silence_is_an_answer = silence_is_an_answer
         self.keep = keep
         self.client_source = client_source
         self.root: Path | None = None
@@ -667,7 +685,7 @@ class PostfixInstance:
                 if name in _DROPPED_OVERRIDES:
                     continue
                 lines.append(_format_override(name, _FORCED_OVERRIDES.get(name, value)))
-        (self.etc / "master.cf").write_text("\n".join(lines) + "\n" + STANDARD_SERVICES)
+        (self.etc / "master.cf").write_text("\n".join(lines) + "\n" + STANDARD_SERVICES + self.extra_services)
 
         self._postmap(main_src + "\n" + master_src)
 
@@ -866,6 +884,16 @@ class PostfixInstance:
         try:
             return self._session(smtp, service, log_at, client_address, client_name, helo,
                                  sender, recipient, sasl_login, reverse_client_name)
+        except NoReply:
+            if not self.silence_is_an_answer:
+                raise
+            if smtp.greeted:
+                self._sessions -= 1   # a session left waiting never ends in the log
+            # the stage of the command left unanswered (the greeting and
+            # XCLIENT, which starts the session again, are the connection's)
+            last = next((t[3:] for t in reversed(smtp.transcript) if t.startswith("C: ")), "")
+            stage = {"EHLO": "helo", "MAIL": "mail", "RCPT": "rcpt"}.get(last.split(" ", 1)[0], "connect")
+            return Answer(0, "", stage, detail=NO_REPLY)
         finally:
             smtp.close()
 
@@ -897,6 +925,7 @@ class PostfixInstance:
             self._dead[service] = ans
             return ans
         self._sessions += 1
+        smtp.greeted = True
         if greeting[0] != 220:
             raise HarnessError(
                 f"the oracle's own loopback connection was refused ({greeting[1]}): "
