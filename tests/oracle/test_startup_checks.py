@@ -8,8 +8,8 @@ closed, when
   does not take: `true` or `1` for yes/no ("bad boolean configuration"),
   `1_000` for a number, `300x` for a time, or a value outside the
   parameter's range. Which parameters smtpd converts, and their ranges,
-  are data (tui/core/data/smtpd_params_3.7.json, from
-  scripts/gen_smtpd_params.py): a sample of them is asked again here;
+  are data (tui/core/data/daemon_params_3.7.json, from
+  scripts/gen_daemon_params.py): a sample of them is asked again here;
 - a map list it opens (local_recipient_maps, virtual_alias_maps,
   smtpd_sender_login_maps, ..., smtpd_command_filter,
   smtpd_reject_footer_maps) has an entry that is not type:name:
@@ -29,7 +29,7 @@ import pytest
 from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance
 from tui.core.analysis.lint import startup_warnings
 from tui.core.config import load_config
-from tui.core.postfix.mail_conf import smtpd_typed_params
+from tui.core.postfix.mail_conf import typed_params
 from tui.core.smtpd import evaluate
 from tui.core.trace import Transaction
 
@@ -66,7 +66,7 @@ def _sample() -> list[tuple[str, str, bool]]:
     """Four parameters of each kind the data names, with a value none of the
     readers takes; and yes/no parameters of local(8), which smtpd does not
     read."""
-    typed = smtpd_typed_params()
+    typed = typed_params("smtpd")
     rng = random.Random(2026)
     by_kind: dict[str, list[str]] = {}
     for name, kind, _lo, _hi in typed:

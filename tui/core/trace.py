@@ -311,9 +311,15 @@ class Trace(FrozenRecord):
 
     @property
     def answer(self) -> str:
-        """The reply, or what the client sees when there is none (smtpd
-        exited before it greeted anyone)."""
-        return self.reply or "(connection closed before any greeting)"
+        """The reply, or what the client sees when there is none: smtpd
+        exited before it greeted anyone, or it waits for a daemon that exited
+        as it started (the deciding step is that daemon's "... startup")."""
+        if self.reply:
+            return self.reply
+        d = self.decided_by
+        if d is not None and d.parameter.endswith(" startup") and d.parameter != "smtpd startup":
+            return f"(no reply: smtpd waits for {d.parameter.removesuffix(' startup')})"
+        return "(connection closed before any greeting)"
 
     def to_json(self) -> dict[str, Any]:
         out = self._json_head()

@@ -186,6 +186,13 @@ def _proven(ex: Explanation, trace: Trace, cfg, resolver, policy_answers) -> Exp
 
 def _explain(trace: Trace, cfg=None) -> Explanation:
     d = trace.decided_by
+    if d is not None and d.parameter.endswith(" startup") and d.parameter != "smtpd startup":
+        daemon = d.parameter.removesuffix(" startup")
+        return Explanation(
+            f"{daemon} refuses to start with this configuration: "
+            + trace.config_errors[-1].removeprefix(f"{daemon}: ").replace("fatal: ", ""),
+            (f"smtpd waits for {daemon} at {trace.stage.upper()}: the client gets no reply to that command "
+             f"until it gives up (and tries again later).",))
     if trace.config_errors:
         return Explanation(
             "smtpd refuses to start with this configuration: " + trace.config_errors[0].replace("fatal: ", ""),

@@ -46,7 +46,7 @@ from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings,
 from tui.core.config.params import param_list
 from tui.core.model import Source
 from tui.core.dns import OfflineResolver
-from tui.core.postfix.mail_conf import smtpd_typed_names, startup_error
+from tui.core.postfix.mail_conf import typed_names, startup_error
 from tui.core.smtpd import RESTRICTIONS, Evaluator
 from tui.core.smtpd import deprecated_names as registry_deprecated_names
 from tui.core.tables import open_table
@@ -296,7 +296,7 @@ def typed_value_warnings(cfg) -> list[LintWarning]:
     `300x`): the daemons that read it exit when they start. Checked where it is set, in
     main.cf or a -o override; smtpd's own parameters are checked per smtpd
     service by startup_warnings (with their ranges)."""
-    smtpd_own = smtpd_typed_names()
+    smtpd_own = typed_names("smtpd")
     out: list[LintWarning] = []
     for view, svc, names in _settings(cfg):
         for name in names:

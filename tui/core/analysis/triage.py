@@ -32,10 +32,11 @@ from tui.core.analysis.maillog import (CANDIDATE, CHUNK, CONTENT, MAX_LINE, Read
 from tui.core.analysis.content_checks import DIFFERS, SAME, UNDECIDABLE, ContentChecks
 from tui.core.analysis.triage_pool import RetracePool, read_parts, reads_in_parts
 from tui.core.dns import OfflineResolver
-from tui.core.postfix.mail_conf import smtpd_typed_names
+from tui.core.postfix.mail_conf import typed_names
 from tui.core.smtpd import Evaluator
 from tui.core.smtpd import evaluate as _evaluate
 from tui.core.smtpd.checks import SENDER_FLAG_NOTE
+from tui.core.smtpd.daemons import SERVICE_PARAM, daemon_fatals
 from tui.core.trace import Transaction
 
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Record))
@@ -142,7 +143,8 @@ class Group:
     @property
     def verdict(self) -> str:
         if self.kind == "fatal" and self.today != UNDECIDABLE:
-            return ("today's configuration makes smtpd exit the same way" if self.today == SAME
+            daemon = self.stage.removesuffix("startup").strip() or "smtpd"
+            return (f"today's configuration makes {daemon} exit the same way" if self.today == SAME
                     else f"today {self.today_reply} instead")
         if self.today == SAME:
             return "today's configuration answers the same"
@@ -508,24 +510,31 @@ class Triage:
         syslog_name, so any smtpd service may have written it: it is
         checked against the start-up checks of every one of them today,
         and the group names those that exit that way today."""
-        if r.daemon != "smtpd":
-            return UNDECIDABLE, "", f"{r.program or 'a daemon'} exited; the explorer checks smtpd's start-up only", \
+        daemon = r.daemon
+        if daemon != "smtpd" and daemon not in SERVICE_PARAM:
+            return UNDECIDABLE, "", (f"{r.program or 'a daemon'} exited; the explorer checks the start-up of "
+                                     f"smtpd and of the daemons it waits for ({', '.join(SERVICE_PARAM)}) only"), \
                 r.program
         today: dict[str, str | None] = {}
         for svc in self.cfg.smtpd_services():
             try:
-                ev = Evaluator(self.cfg, Transaction(client_address="192.0.2.1"), svc.key, OfflineResolver())
-                fatal = ev.startup_fatal()
+                if daemon == "smtpd":
+                    ev = Evaluator(self.cfg, Transaction(client_address="192.0.2.1"), svc.key, OfflineResolver())
+                    fatal = ev.startup_fatal()
+                    today[svc.name] = fatal[1] if fatal else None
+                else:
+                    waits = daemon_fatals(self.cfg, self.cfg.params(svc)).get(daemon)
+                    today[svc.name] = waits[1] if waits else None
             except Exception as exc:  # noqa: BLE001 - a value here, never the end of the triage
                 return UNDECIDABLE, "", f"the explorer could not check {svc.name}'s start-up: {exc}", r.program
-            today[svc.name] = fatal[1] if fatal else None
         same = [name for name, text in today.items() if text == r.text]
         if same:
             return SAME, r.text, "", ", ".join(same)
-        if not _checked_at_startup(r.text):
-            return UNDECIDABLE, "", "smtpd exited for a reason the explorer's start-up checks do not cover", r.program
+        if not _checked_at_startup(daemon, r.text):
+            return UNDECIDABLE, "", f"{daemon} exited for a reason the explorer's start-up checks do not cover", \
+                r.program
         now = next((t for t in today.values() if t), None)
-        return DIFFERS, f"smtpd exits with: {now}" if now else "smtpd starts", "", r.program
+        return DIFFERS, f"{daemon} exits with: {now}" if now else f"{daemon} starts", "", r.program
 
     def _milter_reason(self, r: Record) -> str:
         """Which milters decided: the smtpd_milters of the service that
@@ -627,8 +636,8 @@ class Triage:
                 stage, gist = "lookup", (f"{r.parameter}: {r.table}: " if r.parameter else f"{r.table} ") + mask(r.text)
             elif r.kind == "delivery":
                 stage, gist = "delivery", f"status={r.action} dsn={r.reply} {mask(r.text)}".strip()
-            elif r.kind == "fatal":
-                stage, gist = "startup", r.text
+            elif r.kind == "fatal":   # smtpd's own, or "trivial-rewrite startup", ...
+                stage, gist = "startup" if r.daemon == "smtpd" else f"{r.daemon} startup", r.text
             else:
                 stage, gist = r.command.lower() or r.kind, (r.action + (": " + r.text if r.text else ""))
                 if r.kind == "sasl":
@@ -651,9 +660,10 @@ class Triage:
                             files=list(self.files), retraced=len(todo), errors=list(self.errors))
 
 
-# smtpd's start-up fatals that name what the explorer's start-up checks
-# check, so that an smtpd starting today means the configuration changed
-# (a map entry that is not type:name names no parameter: only "same")
+# start-up fatals (smtpd's, and those of the daemons it waits for) that
+# name what the explorer's start-up checks check, so that the daemon
+# starting today means the configuration changed (a map entry that is not
+# type:name names no parameter: only "same")
 _STARTUP_FATAL = re.compile(r"(?:bad boolean configuration|bad numerical configuration): (\S+) = "
                             r"|parameter (\S+): bad time value or unit: "
                             r"|invalid (\S+)(?: parameter value -?\d+ [<>] -?\d+$|: -?\d+ \((?:min|max) -?\d+\)$)"
@@ -661,12 +671,14 @@ _STARTUP_FATAL = re.compile(r"(?:bad boolean configuration|bad numerical configu
                             r"|bad configuration: \S+_tempfail_action = ")
 
 
-def _checked_at_startup(text: str) -> bool:
+def _checked_at_startup(daemon: str, text: str) -> bool:
     m = _STARTUP_FATAL.match(text)
     if m is None:
         return False
     name = m.group(1) or m.group(2) or m.group(3)
-    return name is None or name in smtpd_typed_names()
+    if name is None:
+        return daemon == "smtpd"
+    return name in typed_names(daemon)
 
 
 @dataclass(frozen=True)

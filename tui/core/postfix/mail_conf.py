@@ -6,14 +6,16 @@ starts.
 A daemon converts each yes/no, number and time parameter it uses when it
 starts, and exits ("fatal: ...") on a value it cannot convert or one
 outside the parameter's range. Which parameters smtpd converts, and their
-ranges, come from tui/core/data/smtpd_params_<version>.json, which
-scripts/gen_smtpd_params.py asks a real smtpd for.
+ranges, come from tui/core/data/daemon_params_<version>.json, which
+scripts/gen_daemon_params.py asks the real daemons for (smtpd, and the
+daemons it waits for in a transaction: anvil, trivial-rewrite, cleanup).
 """
 from __future__ import annotations
 
 import json
 import re
 from functools import lru_cache
+from typing import Callable
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"   # tui/core/data
@@ -75,10 +77,12 @@ def time_error(name: str, value: str, lo: int | None, hi: int | None) -> str | N
 
 
 @lru_cache(maxsize=None)
-def smtpd_typed_params(version: str = "3.7") -> tuple[tuple[str, str, int | None, int | None], ...]:
-    """(name, kind, minimum, maximum) of every parameter smtpd converts when
-    it starts; kind is bool, int, long or time."""
-    data = json.loads((DATA_DIR / f"smtpd_params_{version}.json").read_text())
+def typed_params(daemon: str = "smtpd", version: str = "3.7") -> tuple[tuple[str, str, int | None, int | None], ...]:
+    """(name, kind, minimum, maximum) of every parameter DAEMON (smtpd,
+    anvil, trivial-rewrite or cleanup) converts when it starts: yes/no, then
+    int, long and time, each by name (with several bad values a daemon may
+    name another one first); kind is bool, int, long or time."""
+    data = json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())[daemon]
     out: list[tuple[str, str, int | None, int | None]] = [(n, "bool", None, None) for n in data["bool"]]
     for kind in ("int", "long", "time"):
         out += [(n, kind, lo, hi) for n, (lo, hi) in sorted(data[kind].items())]
@@ -86,9 +90,19 @@ def smtpd_typed_params(version: str = "3.7") -> tuple[tuple[str, str, int | None
 
 
 @lru_cache(maxsize=None)
-def smtpd_typed_names(version: str = "3.7") -> frozenset[str]:
-    """The names of smtpd_typed_params()."""
-    return frozenset(n for n, *_rest in smtpd_typed_params(version))
+def typed_names(daemon: str = "smtpd", version: str = "3.7") -> frozenset[str]:
+    """The names of typed_params()."""
+    return frozenset(n for n, *_rest in typed_params(daemon, version))
+
+
+def first_startup_error(daemon: str, value: Callable[[str], str]) -> tuple[str, str] | None:
+    """(parameter, fatal message) of the first parameter DAEMON converts
+    that it cannot take, VALUE(name) giving each value; None: it starts."""
+    for name, kind, lo, hi in typed_params(daemon):
+        bad = startup_error(name, kind, value(name), lo, hi)
+        if bad is not None:
+            return name, bad
+    return None
 
 
 def startup_error(name: str, kind: str, value: str, lo: int | None, hi: int | None) -> str | None:

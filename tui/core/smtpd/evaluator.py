@@ -7,12 +7,14 @@ from tui.core.cache import resolve_addr
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
-from tui.core.postfix.mail_conf import smtpd_typed_params, startup_error
+from tui.core.postfix.mail_conf import first_startup_error
 from tui.core.postfix.maps import TableFailure, maps_create_error
+from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
 from tui.core.smtpd.replies import printable
 from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
 from tui.core.smtpd import restrictions_client, restrictions_mail
+from tui.core.smtpd.daemons import ANVIL_LIMITS, daemon_fatals
 from tui.core.smtpd.dnsxl import DnsListChecks
 from tui.core.smtpd.state import (NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_REJECT, _Longjmp)
 from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
@@ -205,10 +207,9 @@ class Evaluator(DnsListChecks):
 
     def _startup_errors(self) -> list[tuple[str, str]]:
         # smtpd converts its yes/no, number and time parameters first
-        for name, kind, lo, hi in smtpd_typed_params():
-            bad = startup_error(name, kind, self.p(name), lo, hi)
-            if bad is not None:
-                return [(name, bad)]
+        bad_typed = first_startup_error("smtpd", self.p)
+        if bad_typed is not None:
+            return [bad_typed]
         # smtpd_check_init() opens these maps before it parses the
         # restriction lists; dict_open() exits on an entry that is not type:name
         for p in INIT_MAPS:
@@ -286,6 +287,11 @@ class Evaluator(DnsListChecks):
                 return self.finish_reject(failed)
         # connect
         self.stage = "connect"
+        dead = self.vp.daemon_fatals
+        if dead is None:
+            dead = self.vp.daemon_fatals = daemon_fatals(self.cfg, self.view)
+        if dead and "anvil" in dead and self._asks_anvil():
+            return self._no_reply(dead["anvil"], "anvil")
         if not delay:
             st = self.client_stage()
             if st == SMTPD_CHECK_REJECT:
@@ -319,6 +325,11 @@ class Evaluator(DnsListChecks):
                                  "the client sent MAIL FROM without HELO/EHLO")
         strict = self.vp.strict_rfc821
         got = extract_addr(sender_text, strict, "MAIL", line_limit)
+        if (dead and "trivial-rewrite" in dead and not got.error
+                and (got.address or self.p("address_verify_sender") not in ("", "<>"))):
+            # smtpd_check_addr() resolves the sender; valid_verify_sender_addr()
+            # rewrites address_verify_sender first, for any sender
+            return self._no_reply(dead["trivial-rewrite"], "trivial-rewrite")
         bad = self.bad_address(got, sender_text, "MAIL") or self.command_parameters(got, "MAIL")
         if bad:
             return bad
@@ -332,9 +343,13 @@ class Evaluator(DnsListChecks):
             return self.finish_reject("mail")
         if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
             return self.utf8_undeclared(sender, "MAIL")
+        if dead and "cleanup" in dead and self._cleanup_asked_at() == "mail":
+            return self._no_reply(dead["cleanup"], "cleanup")
         # rcpt
         self.stage = "rcpt"
         got = extract_addr(rcpt_text, strict, "RCPT", line_limit)
+        if dead and "trivial-rewrite" in dead and not got.error and got.address:
+            return self._no_reply(dead["trivial-rewrite"], "trivial-rewrite")
         bad = self.bad_address(got, rcpt_text, "RCPT") or self.command_parameters(got, "RCPT")
         if bad:
             return bad
@@ -346,13 +361,55 @@ class Evaluator(DnsListChecks):
             sb.outcome = PERMIT
             sb.detail = "the bare recipient \"postmaster\" is always accepted, no restriction is evaluated"
             self.end(sb)
-            return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
+            return self._accepted(rcpt, dead)
         st = self.rcpt_stage(rcpt)
         if st == SMTPD_CHECK_REJECT:
             return self.finish_reject("rcpt")
+        return self._accepted(rcpt, dead)
+
+    def _accepted(self, rcpt: str, dead: dict) -> Trace:
+        """RCPT passed: smtpd opens the queue file now (unless it did at
+        MAIL FROM), then says 250."""
+        if dead and "cleanup" in dead and self._cleanup_asked_at() == "rcpt":
+            return self._no_reply(dead["cleanup"], "cleanup")
         if self.discard:
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
+
+    # ------------------------------------------------------------ daemons smtpd waits for
+    def _asks_anvil(self) -> bool:
+        """Does smtpd ask anvil about this client when it connects? When one
+        of its limits is on, for a client that is neither an exception
+        (smtpd_client_event_limit_exceptions) nor allowed XCLIENT."""
+        if not any(self.pint(p, 0) for p in ANVIL_LIMITS):
+            return False
+        for name in ("smtpd_client_event_limit_exceptions", "smtpd_authorized_xclient_hosts"):
+            m = namadr_list_match(self.tables, self.view, self.plist(name), self.client_name,
+                                  self.client_addr, parent_style(self.view, name), [])
+            if m.matched:
+                return False
+        return True
+
+    def _cleanup_asked_at(self) -> str | None:
+        """When smtpd asks cleanup for a queue file: "rcpt", at the first
+        accepted RCPT (smtpd_delay_open_until_valid_rcpt = yes), "mail" at
+        MAIL FROM, or None: with smtpd_proxy_filter it asks the proxy."""
+        if self.p("smtpd_proxy_filter").strip():
+            return None
+        return "rcpt" if self.pbool("smtpd_delay_open_until_valid_rcpt") else "mail"
+
+    def _no_reply(self, fatal, daemon: str) -> Trace:
+        """smtpd waits for DAEMON, which exits as it starts (FATAL: see
+        daemons.daemon_fatals): the command of this stage gets no reply."""
+        param, text, src, service = fatal
+        sb = self.begin(f"{daemon} startup", "configuration check", None, src)
+        sb.detail = (f"{daemon} (master.cf service {service}) exits as it starts: {text}. smtpd waits for "
+                     f"it at this command and the client gets no reply until it gives up")
+        sb.outcome = DEFER
+        self.end(sb)
+        self.decider = sb
+        self.config_errors.append(f"{daemon}: fatal: {text}")
+        return self.finish(0, "", self.stage)
 
     def _startup_failed(self, errs: tuple[tuple[str, str], ...]) -> Trace:
         """smtpd's start-up checks failed: it exits when master hands it

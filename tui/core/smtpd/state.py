@@ -119,7 +119,8 @@ class _ViewParams:
                  "mynetworks", "no_unknown_rcpt_checks", "footer_maps", "footer", "compat_level",
                  "relay_explicit", "client_list", "helo_list", "sender_list", "recipient_list",
                  "relay_list", "src_unlisted_sender", "src_unlisted_recipient", "ints", "rlists",
-                 "startup_errors", "command_filter", "strict_rfc821", "inet_protocols", "rewrite_clients")
+                 "startup_errors", "daemon_fatals", "command_filter", "strict_rfc821", "inet_protocols",
+                 "rewrite_clients")
 
     def __init__(self, cfg, view, memo: dict):
         self.view = view
@@ -164,6 +165,7 @@ class _ViewParams:
             rl = memo["rlists"] = {}
         self.rlists = rl
         self.startup_errors = None   # Evaluator._startup_checks() fills it in
+        self.daemon_fatals = None    # and Evaluator._daemons_that_exit() this
 
 
 def _view_params(cfg, service, memo: dict) -> _ViewParams:

@@ -1,0 +1,219 @@
+"""smtpd waits for anvil, trivial-rewrite and cleanup during a transaction;
+when one of them exits as it starts (a yes/no, number or time value it
+cannot take), the client gets no reply to that command. Asked of a real
+Postfix: each smtpd service names its own broken daemon
+(anvil_service_name, rewrite_service_name, cleanup_service_name), whose
+master.cf line carries the bad -o value, and a command left without a reply
+for a few seconds is the answer.
+
+What the real smtpd does, and the engine's trace must give:
+
+- trivial-rewrite: MAIL FROM gets no reply, also for the null sender
+  (smtpd rewrites address_verify_sender before it looks at any sender);
+  with address_verify_sender empty, the null sender passes and RCPT TO
+  gets no reply; a check that answers before any rewrite (HELO required)
+  still answers;
+- cleanup: the accepted RCPT TO gets no reply (smtpd asks for the queue
+  file then), a refused one is refused as before; MAIL FROM gets no reply
+  with smtpd_delay_open_until_valid_rcpt = no;
+- anvil (whose service is always "anvil": set in main.cf here): the
+  connection gets no reply, unless the client is one of
+  smtpd_client_event_limit_exceptions or smtpd limits nothing -- then
+  trivial-rewrite, broken in main.cf too, leaves MAIL FROM without one;
+- lint reports each main.cf value where it is set.
+
+The deciding step names the daemon's master.cf -o line (or the main.cf
+line) and quotes the fatal line the daemon logged.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need_postfix
+from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver
+from tests.oracle.postfix_instance import NO_REPLY, PostfixInstance
+from tui.core.analysis.explain import explain
+from tui.core.analysis.lint import typed_value_warnings
+from tui.core.config import load_config
+from tui.core.smtpd import evaluate
+from tui.core.trace import Transaction
+
+pytestmark = pytest.mark.oracle
+
+MAIN_CF = SCRATCH_MAIN_CF + "local_recipient_maps =\n"
+
+# the daemons' own master.cf lines, each with one value it does not take
+DAEMONS = """\
+rw1 unix - - n - - trivial-rewrite
+  -o swap_bangpath=true
+cl1 unix n - n - 0 cleanup
+  -o always_add_missing_headers=true
+"""
+FATAL_TEXT = {
+    "rw1": ("trivial-rewrite", "bad boolean configuration: swap_bangpath = true"),
+    "cl1": ("cleanup", "bad boolean configuration: always_add_missing_headers = true"),
+}
+
+# smtpd services: name -> -o overrides
+SERVICES = {
+    "2501": ["rewrite_service_name=rw1"],
+    "2502": ["rewrite_service_name=rw1", "address_verify_sender="],
+    "2503": ["rewrite_service_name=rw1", "smtpd_helo_required=yes"],
+    "2504": ["cleanup_service_name=cl1"],
+    "2505": ["cleanup_service_name=cl1", "smtpd_delay_open_until_valid_rcpt=no"],
+    "2509": [],
+}
+
+CLIENT = ("192.0.2.7", "client.example.net")
+# (service, helo, sender, recipient, the daemon's line that decides, or None)
+CASES = [
+    ("2501", "client.example.net", "a@example.net", "postmaster@example.com", "rw1"),
+    ("2501", "client.example.net", "", "postmaster@example.com", "rw1"),
+    ("2502", "client.example.net", "", "postmaster@example.com", "rw1"),
+    ("2503", None, "a@example.net", "postmaster@example.com", None),
+    ("2504", "client.example.net", "a@example.net", "postmaster@example.com", "cl1"),
+    ("2504", "client.example.net", "a@example.net", "someone@elsewhere.test", None),
+    ("2505", "client.example.net", "a@example.net", "postmaster@example.com", "cl1"),
+    ("2509", "client.example.net", "a@example.net", "postmaster@example.com", None),
+]
+
+
+def _master_cf() -> str:
+    out = []
+    for name, overrides in SERVICES.items():
+        out.append(f"{name} inet n - n - - smtpd")
+        out += [f"  -o {o}" for o in overrides]
+    return "\n".join(out) + "\n" + DAEMONS
+
+
+@pytest.fixture(scope="module")
+def answered():
+    """(config dir, the real Postfix's answer to each case)."""
+    need_postfix()
+    root = Path(tempfile.mkdtemp(prefix="pfx-daemon-startup-"))
+    root.chmod(0o755)
+    cfg = root / "etc"
+    cfg.mkdir()
+    (cfg / "main.cf").write_text(MAIN_CF)
+    (cfg / "master.cf").write_text(_master_cf())
+    try:
+        with PostfixInstance(cfg, timeout=3, extra_services=DAEMONS, silence_is_an_answer=True) as inst:
+            answers = [inst.query(svc, *CLIENT, helo, sender, rcpt) for svc, helo, sender, rcpt, _d in CASES]
+            log = inst.log_since(0)
+        yield cfg, answers, log
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("i", range(len(CASES)), ids=lambda i: "-".join(
+    str(x) for x in (CASES[i][0], CASES[i][2] or "null", CASES[i][3].split("@")[0])))
+def test_trace_gives_the_real_answer(answered, i):
+    cfg_dir, answers, log = answered
+    svc, helo, sender, rcpt, daemon_line = CASES[i]
+    real = answers[i]
+    cfg = load_config(str(cfg_dir))
+    tr = evaluate(cfg, Transaction(client_address=CLIENT[0], client_name=CLIENT[1], helo=helo, sender=sender,
+                                   recipient=rcpt), service=svc, resolver=machine_resolver())
+    assert (tr.code, tr.reply, tr.stage) == (real.code, real.reply, real.stage), (real, tr.answer)
+    d = tr.decided_by
+    if daemon_line is None:
+        assert real.detail != NO_REPLY
+        assert d is None or not d.parameter.endswith(" startup"), d
+        return
+    assert real.detail == NO_REPLY, real
+    daemon, text = FATAL_TEXT[daemon_line]
+    # the daemon logged that fatal line, the step quotes it and names the -o line
+    assert re.search(rf"postfix/{daemon}\[\d+\]: fatal: {re.escape(text)}$", log, re.M), log[-2000:]
+    assert d is not None and d.parameter == f"{daemon} startup", d
+    assert text in d.detail
+    assert d.source is not None and d.source.kind == "master.cf" and d.source.service == daemon_line, d.source
+    assert tr.answer == f"(no reply: smtpd waits for {daemon})"
+    ex = explain(tr, cfg)
+    assert ex.summary == f"{daemon} refuses to start with this configuration: {text}" and not ex.edits, ex
+
+
+MAIN_CF_BROKEN = MAIN_CF + "anvil_rate_time_unit = 60x\nresolve_numeric_domain = maybe\n"
+MAIN_CF_FATALS = {
+    "anvil": ("anvil_rate_time_unit", "parameter anvil_rate_time_unit: bad time value or unit: 60x"),
+    "trivial-rewrite": ("resolve_numeric_domain", "bad boolean configuration: resolve_numeric_domain = maybe"),
+}
+# service -> (-o overrides, the stage left without a reply, the daemon smtpd waits for)
+MAIN_CF_SERVICES = {
+    "2521": ([], "connect", "anvil"),
+    "2522": (["smtpd_client_event_limit_exceptions=192.0.2.0/24"], "mail", "trivial-rewrite"),
+    "2523": (["smtpd_client_connection_count_limit=0"], "mail", "trivial-rewrite"),
+}
+
+
+def test_main_cf_values_and_lint():
+    """Values in main.cf stop anvil and trivial-rewrite as -o ones do; the
+    step and lint name the main.cf line."""
+    need_postfix()
+    root = Path(tempfile.mkdtemp(prefix="pfx-daemon-startup-main-"))
+    root.chmod(0o755)
+    cfg_dir = root / "etc"
+    cfg_dir.mkdir()
+    (cfg_dir / "main.cf").write_text(MAIN_CF_BROKEN)
+    (cfg_dir / "master.cf").write_text("".join(
+        f"{name} inet n - n - - smtpd\n" + "".join(f"  -o {o}\n" for o in overrides)
+        for name, (overrides, _stage, _daemon) in MAIN_CF_SERVICES.items()))
+    lines = MAIN_CF_BROKEN.splitlines()
+    try:
+        with PostfixInstance(cfg_dir, timeout=3, silence_is_an_answer=True) as inst:
+            real = {svc: inst.query(svc, *CLIENT, "client.example.net", "a@example.net", "postmaster@example.com")
+                    for svc in MAIN_CF_SERVICES}
+            log = inst.log_since(0)
+        cfg = load_config(str(cfg_dir))
+        for svc, (_o, stage, daemon) in MAIN_CF_SERVICES.items():
+            tr = evaluate(cfg, Transaction(client_address=CLIENT[0], client_name=CLIENT[1],
+                                           helo="client.example.net", sender="a@example.net",
+                                           recipient="postmaster@example.com"),
+                          service=svc, resolver=machine_resolver())
+            assert (real[svc].code, real[svc].stage, real[svc].detail) == (0, stage, NO_REPLY), (svc, real[svc])
+            assert (tr.code, tr.reply, tr.stage) == (0, "", stage), (svc, tr.answer)
+            param, text = MAIN_CF_FATALS[daemon]
+            assert re.search(rf"postfix/{daemon}\[\d+\]: fatal: {re.escape(text)}$", log, re.M), log[-2000:]
+            d = tr.decided_by
+            assert d.parameter == f"{daemon} startup" and text in d.detail, d
+            assert d.source.kind == "main.cf" and lines[d.source.line - 1].startswith(param), d.source
+        for param, text in MAIN_CF_FATALS.values():
+            said = [w for w in typed_value_warnings(cfg) if w.param == param]
+            assert said and said[0].severity == "error" and text in said[0].message, said
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_triage_ties_the_daemons_fatal_lines_to_todays_configuration(answered, tmp_path):
+    """The fatal lines trivial-rewrite and cleanup logged are groups of
+    their own: the same today (named by the smtpd services that wait for
+    that daemon), and the daemon starting once its -o value is gone."""
+    from tui.core.analysis.content_checks import DIFFERS, SAME
+    from tui.core.analysis.triage import triage
+
+    cfg_dir, _answers, log = answered
+    (tmp_path / "maillog").write_text(log)
+    waits = {"rw1": "2501, 2502, 2503", "cl1": "2504, 2505"}
+
+    def fatal_groups(d):
+        res = triage(load_config(str(d)), [str(tmp_path / "maillog")])
+        assert res.unparsed.count == 0, res.unparsed.examples
+        return {g.reply: g for g in res.groups if g.kind == "fatal"}
+
+    groups = fatal_groups(cfg_dir)
+    for line, (daemon, text) in FATAL_TEXT.items():
+        g = groups[text]
+        assert (g.today, g.stage, g.service) == (SAME, f"{daemon} startup", waits[line]), g
+        assert g.verdict == f"today's configuration makes {daemon} exit the same way"
+    fixed = tmp_path / "etc"
+    shutil.copytree(cfg_dir, fixed)
+    (fixed / "master.cf").write_text(re.sub(r"\n  -o (swap_bangpath|always_add_missing_headers)=true", "",
+                                            (cfg_dir / "master.cf").read_text()))
+    groups = fatal_groups(fixed)
+    for daemon, text in FATAL_TEXT.values():
+        g = groups[text]
+        assert g.today == DIFFERS and g.verdict == f"today {daemon} starts instead", g
