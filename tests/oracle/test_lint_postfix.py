@@ -266,6 +266,8 @@ def test_stale_index_advice_names_the_tool_that_fixes_it(scratch):
     ("allow_percent_hack = 1", "trivial-rewrite", "private/rewrite"),
     ("append_dot_mydomain = on", "trivial-rewrite", "private/rewrite"),   # its default depends on compatibility_level
     ("always_add_missing_headers = true", "cleanup", "public/cleanup"),
+    ("hopcount_limit = 0", "cleanup", "public/cleanup"),              # a number out of cleanup's range
+    ("anvil_status_update_time = 0", "anvil", "private/anvil"),       # a time out of anvil's range
 ])
 def test_a_typed_value_no_reader_takes_is_the_daemons_fatal(setting, daemon, socket_path):
     """lint's error for a yes/no or number parameter of another daemon than

@@ -46,9 +46,10 @@ from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings,
 from tui.core.config.params import param_list
 from tui.core.model import Source
 from tui.core.dns import OfflineResolver
-from tui.core.postfix.mail_conf import typed_names, startup_error
+from tui.core.postfix.mail_conf import startup_error, typed_names, typed_params
 from tui.core.smtpd import RESTRICTIONS, Evaluator
 from tui.core.smtpd import deprecated_names as registry_deprecated_names
+from tui.core.smtpd.daemons import SERVICE_PARAM
 from tui.core.tables import open_table
 from tui.core.trace import Transaction
 
@@ -294,22 +295,33 @@ def typed_value_warnings(cfg) -> list[LintWarning]:
     """A yes/no, number or time parameter (its expanded default says which)
     set to a value Postfix's readers do not take (`true`, `1`, `1_000`,
     `300x`): the daemons that read it exit when they start. Checked where it is set, in
-    main.cf or a -o override; smtpd's own parameters are checked per smtpd
-    service by startup_warnings (with their ranges)."""
+    main.cf or a -o override, with the range anvil, trivial-rewrite or
+    cleanup enforces when one of them reads it; smtpd's own parameters are
+    checked per smtpd service by startup_warnings (with their ranges)."""
     smtpd_own = typed_names("smtpd")
+    # the kind and range the daemons smtpd waits for enforce (the others'
+    # ranges are not known: their kind is read off the default)
+    known: dict[str, tuple[str, int | None, int | None]] = {}
+    for daemon in SERVICE_PARAM:
+        for name, kind, lo, hi in typed_params(daemon):
+            known.setdefault(name, (kind, lo, hi))
     out: list[LintWarning] = []
     for view, svc, names in _settings(cfg):
         for name in names:
             default = cfg.default_value(name)
             if name in smtpd_own or default is None or view.expand_errors(name):
                 continue
-            if "$" in default:   # ${{$compatibility_level} < ...}, $smtp_connect_timeout, ...
-                default = view.expand_text(default)
-            kind = next((k for rx, k in _TYPED_DEFAULT if rx.fullmatch(default)), None)
-            if kind is None:
-                continue
+            kind_range = known.get(name)
+            if kind_range is None:
+                if "$" in default:   # ${{$compatibility_level} < ...}, $smtp_connect_timeout, ...
+                    default = view.expand_text(default)
+                looks = next((k for rx, k in _TYPED_DEFAULT if rx.fullmatch(default)), None)
+                if looks is None:
+                    continue
+                kind_range = (looks, None, None)
+            kind, lo, hi = kind_range
             value = view.expand(name) or ""
-            bad = startup_error(name, kind, value, None, None)
+            bad = startup_error(name, kind, value, lo, hi)
             if bad is None:
                 continue
             src = _src_of(view, name)
