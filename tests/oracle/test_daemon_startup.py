@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -83,31 +84,35 @@ CASES = [
 ]
 
 
-def _master_cf() -> str:
-    out = []
-    for name, overrides in SERVICES.items():
-        out.append(f"{name} inet n - n - - smtpd")
-        out += [f"  -o {o}" for o in overrides]
-    return "\n".join(out) + "\n" + DAEMONS
+def _smtpd_lines(services: dict[str, list[str]]) -> str:
+    """master.cf lines of inet smtpd services with their -o overrides."""
+    return "".join(f"{name} inet n - n - - smtpd\n" + "".join(f"  -o {o}\n" for o in overrides)
+                   for name, overrides in services.items())
 
 
-@pytest.fixture(scope="module")
-def answered():
-    """(config dir, the real Postfix's answer to each case)."""
+@contextmanager
+def _instance(main_cf: str, master_cf: str, extra_services: str = ""):
+    """(config dir, a running Postfix whose silence is an answer)."""
     need_postfix()
     root = Path(tempfile.mkdtemp(prefix="pfx-daemon-startup-"))
     root.chmod(0o755)
     cfg = root / "etc"
     cfg.mkdir()
-    (cfg / "main.cf").write_text(MAIN_CF)
-    (cfg / "master.cf").write_text(_master_cf())
+    (cfg / "main.cf").write_text(main_cf)
+    (cfg / "master.cf").write_text(master_cf)
     try:
-        with PostfixInstance(cfg, timeout=3, extra_services=DAEMONS, silence_is_an_answer=True) as inst:
-            answers = [inst.query(svc, *CLIENT, helo, sender, rcpt) for svc, helo, sender, rcpt, _d in CASES]
-            log = inst.log_since(0)
-        yield cfg, answers, log
+        with PostfixInstance(cfg, timeout=3, extra_services=extra_services, silence_is_an_answer=True) as inst:
+            yield cfg, inst
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def answered():
+    """(config dir, the real Postfix's answer to each case, its log)."""
+    with _instance(MAIN_CF, _smtpd_lines(SERVICES) + DAEMONS, DAEMONS) as (cfg, inst):
+        answers = [inst.query(svc, *CLIENT, helo, sender, rcpt) for svc, helo, sender, rcpt, _d in CASES]
+        yield cfg, answers, inst.log_since(0)
 
 
 @pytest.mark.parametrize("i", range(len(CASES)), ids=lambda i: "-".join(
@@ -153,39 +158,28 @@ MAIN_CF_SERVICES = {
 def test_main_cf_values_and_lint():
     """Values in main.cf stop anvil and trivial-rewrite as -o ones do; the
     step and lint name the main.cf line."""
-    need_postfix()
-    root = Path(tempfile.mkdtemp(prefix="pfx-daemon-startup-main-"))
-    root.chmod(0o755)
-    cfg_dir = root / "etc"
-    cfg_dir.mkdir()
-    (cfg_dir / "main.cf").write_text(MAIN_CF_BROKEN)
-    (cfg_dir / "master.cf").write_text("".join(
-        f"{name} inet n - n - - smtpd\n" + "".join(f"  -o {o}\n" for o in overrides)
-        for name, (overrides, _stage, _daemon) in MAIN_CF_SERVICES.items()))
+    master_cf = _smtpd_lines({name: overrides for name, (overrides, _s, _d) in MAIN_CF_SERVICES.items()})
     lines = MAIN_CF_BROKEN.splitlines()
-    try:
-        with PostfixInstance(cfg_dir, timeout=3, silence_is_an_answer=True) as inst:
-            real = {svc: inst.query(svc, *CLIENT, "client.example.net", "a@example.net", "postmaster@example.com")
-                    for svc in MAIN_CF_SERVICES}
-            log = inst.log_since(0)
+    with _instance(MAIN_CF_BROKEN, master_cf) as (cfg_dir, inst):
+        real = {svc: inst.query(svc, *CLIENT, "client.example.net", "a@example.net", "postmaster@example.com")
+                for svc in MAIN_CF_SERVICES}
+        log = inst.log_since(0)
         cfg = load_config(str(cfg_dir))
-        for svc, (_o, stage, daemon) in MAIN_CF_SERVICES.items():
-            tr = evaluate(cfg, Transaction(client_address=CLIENT[0], client_name=CLIENT[1],
-                                           helo="client.example.net", sender="a@example.net",
-                                           recipient="postmaster@example.com"),
-                          service=svc, resolver=machine_resolver())
-            assert (real[svc].code, real[svc].stage, real[svc].detail) == (0, stage, NO_REPLY), (svc, real[svc])
-            assert (tr.code, tr.reply, tr.stage) == (0, "", stage), (svc, tr.answer)
-            param, text = MAIN_CF_FATALS[daemon]
-            assert re.search(rf"postfix/{daemon}\[\d+\]: fatal: {re.escape(text)}$", log, re.M), log[-2000:]
-            d = tr.decided_by
-            assert d.parameter == f"{daemon} startup" and text in d.detail, d
-            assert d.source.kind == "main.cf" and lines[d.source.line - 1].startswith(param), d.source
-        for param, text in MAIN_CF_FATALS.values():
-            said = [w for w in typed_value_warnings(cfg) if w.param == param]
-            assert said and said[0].severity == "error" and text in said[0].message, said
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    for svc, (_o, stage, daemon) in MAIN_CF_SERVICES.items():
+        tr = evaluate(cfg, Transaction(client_address=CLIENT[0], client_name=CLIENT[1],
+                                       helo="client.example.net", sender="a@example.net",
+                                       recipient="postmaster@example.com"),
+                      service=svc, resolver=machine_resolver())
+        assert (real[svc].code, real[svc].stage, real[svc].detail) == (0, stage, NO_REPLY), (svc, real[svc])
+        assert (tr.code, tr.reply, tr.stage) == (0, "", stage), (svc, tr.answer)
+        param, text = MAIN_CF_FATALS[daemon]
+        assert re.search(rf"postfix/{daemon}\[\d+\]: fatal: {re.escape(text)}$", log, re.M), log[-2000:]
+        d = tr.decided_by
+        assert d.parameter == f"{daemon} startup" and text in d.detail, d
+        assert d.source.kind == "main.cf" and lines[d.source.line - 1].startswith(param), d.source
+    for param, text in MAIN_CF_FATALS.values():
+        said = [w for w in typed_value_warnings(cfg) if w.param == param]
+        assert said and said[0].severity == "error" and text in said[0].message, said
 
 
 def test_triage_ties_the_daemons_fatal_lines_to_todays_configuration(answered, tmp_path):

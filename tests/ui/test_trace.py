@@ -134,38 +134,26 @@ async def test_real_postfix_gives_the_reply_the_app_shows(demo_dir: Path):
         assert plain(pane.query_one("#trace-summary").content).splitlines()[0].split(None, 1)[1].rstrip() == answer.reply
 
 
-async def test_smtpd_that_exits_at_start_up_is_said_in_words(demo_dir: Path, tmp_path: Path):
-    """A configuration smtpd refuses at start-up: the headline says what the
-    client sees (no reply code), then the parameter's line."""
+@pytest.mark.parametrize("param, value, stage, headline", [
+    # smtpd refuses the value at start-up
+    ("smtpd_delay_reject", "true", "connect", "(connection closed before any greeting)"),
+    # trivial-rewrite does (tests/oracle/test_daemon_startup.py): MAIL FROM gets no reply
+    ("swap_bangpath", "true", "mail", "(no reply: smtpd waits for trivial-rewrite)"),
+])
+async def test_no_reply_is_said_in_words(demo_dir: Path, tmp_path: Path, param, value, stage, headline):
+    """A configuration smtpd, or a daemon it waits for, refuses at start-up:
+    the headline says what the client sees (no reply code), then the
+    parameter's line, at 80x24."""
     import shutil
 
     d = tmp_path / "etc"
     shutil.copytree(demo_dir, d)
-    (d / "main.cf").write_text((d / "main.cf").read_text() + "\nsmtpd_delay_reject = true\n")
+    (d / "main.cf").write_text((d / "main.cf").read_text() + f"\n{param} = {value}\n")
     app = make_app(d)
     async with app.run_test(size=(80, 24)) as pilot:
         assert await settle(pilot)
         pane = await trace_seed_case(pilot)
-        assert pane.trace.code == 0
+        assert (pane.trace.code, pane.trace.stage) == (0, stage)
         summary = plain(pane.query_one("#trace-summary").content).splitlines()
-        assert summary[0].split(None, 1)[1].rstrip() == "(connection closed before any greeting)"
-        assert any(f"main.cf:{main_cf_line(d, 'smtpd_delay_reject')}" in ln for ln in summary), summary
-
-
-async def test_a_daemon_smtpd_waits_for_is_said_in_words(demo_dir: Path, tmp_path: Path):
-    """trivial-rewrite refuses a main.cf value at start-up (its real
-    behaviour: tests/oracle/test_daemon_startup.py): the headline says that
-    MAIL FROM gets no reply and why, then the parameter's line, at 80x24."""
-    import shutil
-
-    d = tmp_path / "etc"
-    shutil.copytree(demo_dir, d)
-    (d / "main.cf").write_text((d / "main.cf").read_text() + "\nswap_bangpath = true\n")
-    app = make_app(d)
-    async with app.run_test(size=(80, 24)) as pilot:
-        assert await settle(pilot)
-        pane = await trace_seed_case(pilot)
-        assert (pane.trace.code, pane.trace.stage) == (0, "mail")
-        summary = plain(pane.query_one("#trace-summary").content).splitlines()
-        assert summary[0].split(None, 1)[1].rstrip() == "(no reply: smtpd waits for trivial-rewrite)"
-        assert any(f"main.cf:{main_cf_line(d, 'swap_bangpath')}" in ln for ln in summary), summary
+        assert summary[0].split(None, 1)[1].rstrip() == headline
+        assert any(f"main.cf:{main_cf_line(d, param)}" in ln for ln in summary), summary
