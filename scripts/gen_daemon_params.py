@@ -18,6 +18,10 @@ FROM) and cleanup (when smtpd opens the queue file).
    message_size_limit takes it, an `int` does not), -2147483648 and
    2147483647; each time as 0 and 2147483647s: the "invalid ..." fatals give
    the minimum and maximum the daemon enforces.
+3. every parameter is given the value `pfxmapN` (N its number), which is
+   not type:name: a daemon that opens it as a list of tables when it starts
+   exits with `open dictionary: expecting "type:name" form instead of
+   "pfxmapN"`, which names the parameter.
 
 A service is made to start by a connection to it: smtpd's on a loopback
 port, the others' on their socket in the queue directory's private/.
@@ -47,12 +51,18 @@ DAEMONS = ("smtpd", "anvil", "trivial-rewrite", "cleanup")
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
 # services per Postfix instance: master keeps a listening socket and a
 # status pipe per service, within the default limit of 1024 descriptors
-PER_INSTANCE = 200
-SETTLE = 5.0   # seconds for every service's daemon to start (or exit) and log it
+PER_INSTANCE = 100
+SETTLE, QUIET, LIMIT = 3.0, 3.0, 60.0   # seconds: see _settle()
 
 
 def _rx(daemon: str, text: str) -> re.Pattern:
     return re.compile(rf"/{re.escape(daemon)}\[\d+\]: fatal: " + text)
+
+
+def all_names(postconf: str) -> list[str]:
+    out = subprocess.run([postconf, "-d"], capture_output=True, text=True, check=True).stdout
+    # "name = value", or "name =" for an empty default
+    return sorted(line.partition("=")[0].strip() for line in out.splitlines() if "=" in line)
 
 
 def candidates(postconf: str) -> dict[str, str]:
@@ -92,7 +102,9 @@ def fatal_lines(daemon: str, overrides: list[tuple[str, str]]) -> list[str]:
                                         for i, o in enumerate(probes)), ""
             else:
                 master = "smtp inet n - n - - smtpd\n"
-                extra = "".join(f"probe{i} unix - - n - - {daemon}\n{o}" for i, o in enumerate(probes))
+                # the process limit the daemon insists on (it exits on another)
+                maxproc = {"cleanup": "0", "anvil": "1"}.get(daemon, "-")
+                extra = "".join(f"probe{i} unix - - n - {maxproc} {daemon}\n{o}" for i, o in enumerate(probes))
             (cfg / "master.cf").write_text(master)
             with PostfixInstance(cfg, extra_services=extra) as inst:
                 # a connection makes master start the service's daemon, which
@@ -110,12 +122,29 @@ def fatal_lines(daemon: str, overrides: list[tuple[str, str]]) -> list[str]:
                             conns.append(s)
                     except OSError:
                         pass
-                time.sleep(SETTLE)
+                assert inst.maillog is not None
+                _settle(inst.maillog)
                 for c in conns:
                     c.close()
-                assert inst.maillog is not None
                 lines += inst.maillog.read_text(errors="replace").splitlines()
     return lines
+
+
+def _settle(log: Path) -> None:
+    """Wait until the daemons have started (or exited): at least SETTLE
+    seconds, then until the log has not grown for QUIET seconds (many
+    daemons starting at once on two cores take a while to reach the
+    point where they open their tables), at most LIMIT seconds."""
+    start = last_change = time.monotonic()
+    size = -1
+    while time.monotonic() - start < LIMIT:
+        now_size = log.stat().st_size if log.exists() else 0
+        now = time.monotonic()
+        if now_size != size:
+            size, last_change = now_size, now
+        elif now - start >= SETTLE and now - last_change >= QUIET:
+            return
+        time.sleep(0.2)
 
 
 def daemon_params(daemon: str, kinds: dict[str, str]) -> dict:
@@ -153,6 +182,19 @@ def daemon_params(daemon: str, kinds: dict[str, str]) -> dict:
     }
 
 
+def map_params(daemon: str, names: list[str]) -> list[str]:
+    """The parameters DAEMON opens as a list of tables when it starts:
+    each is given the value "pfxmapN", which is not type:name, and the
+    daemon's fatal line quotes it back."""
+    rx = _rx(daemon, r'open dictionary: expecting "type:name" form instead of "pfxmap(\d+)"')
+    opened = set()
+    for line in fatal_lines(daemon, [(name, f"pfxmap{i}") for i, name in enumerate(names)]):
+        m = rx.search(line)
+        if m:
+            opened.add(names[int(m.group(1))])
+    return sorted(opened)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--postconf", default="/usr/sbin/postconf")
@@ -160,10 +202,12 @@ def main() -> None:
     kinds = candidates(args.postconf)
     version = subprocess.run([args.postconf, "-dh", "mail_version"], capture_output=True, text=True).stdout.strip()
     data: dict = {"postfix": version}
+    names = all_names(args.postconf)
     for daemon in DAEMONS:
         d = data[daemon] = daemon_params(daemon, kinds)
+        d["maps"] = map_params(daemon, names)
         print(f"{daemon} reads {len(d['bool'])} yes/no, {len(d['int'])} int, {len(d['long'])} long and "
-              f"{len(d['time'])} time parameters", file=sys.stderr)
+              f"{len(d['time'])} time parameters, and opens {len(d['maps'])} lists of tables", file=sys.stderr)
     OUT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     print(f"{len(kinds)} candidates -> {OUT.relative_to(ROOT)}")
 

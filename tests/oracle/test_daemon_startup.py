@@ -8,7 +8,8 @@ for a few seconds is the answer.
 
 What the real smtpd does, and the engine's trace must give:
 
-- trivial-rewrite: MAIL FROM gets no reply, also for the null sender
+- trivial-rewrite (a bad yes/no value, or a transport_maps entry that is
+  not type:name): MAIL FROM gets no reply, also for the null sender
   (smtpd rewrites address_verify_sender before it looks at any sender);
   with address_verify_sender empty, the null sender passes and RCPT TO
   gets no reply; a check that answers before any rewrite (HELO required)
@@ -52,11 +53,14 @@ MAIN_CF = SCRATCH_MAIN_CF + "local_recipient_maps =\n"
 DAEMONS = """\
 rw1 unix - - n - - trivial-rewrite
   -o swap_bangpath=true
+rw2 unix - - n - - trivial-rewrite
+  -o transport_maps=hash
 cl1 unix n - n - 0 cleanup
   -o always_add_missing_headers=true
 """
 FATAL_TEXT = {
     "rw1": ("trivial-rewrite", "bad boolean configuration: swap_bangpath = true"),
+    "rw2": ("trivial-rewrite", 'open dictionary: expecting "type:name" form instead of "hash"'),
     "cl1": ("cleanup", "bad boolean configuration: always_add_missing_headers = true"),
 }
 
@@ -67,6 +71,7 @@ SERVICES = {
     "2503": ["rewrite_service_name=rw1", "smtpd_helo_required=yes"],
     "2504": ["cleanup_service_name=cl1"],
     "2505": ["cleanup_service_name=cl1", "smtpd_delay_open_until_valid_rcpt=no"],
+    "2506": ["rewrite_service_name=rw2"],
     "2509": [],
 }
 
@@ -80,6 +85,7 @@ CASES = [
     ("2504", "client.example.net", "a@example.net", "postmaster@example.com", "cl1"),
     ("2504", "client.example.net", "a@example.net", "someone@elsewhere.test", None),
     ("2505", "client.example.net", "a@example.net", "postmaster@example.com", "cl1"),
+    ("2506", "client.example.net", "a@example.net", "postmaster@example.com", "rw2"),
     ("2509", "client.example.net", "a@example.net", "postmaster@example.com", None),
 ]
 
@@ -186,12 +192,12 @@ def test_triage_ties_the_daemons_fatal_lines_to_todays_configuration(answered, t
     """The fatal lines trivial-rewrite and cleanup logged are groups of
     their own: the same today (named by the smtpd services that wait for
     that daemon), and the daemon starting once its -o value is gone."""
-    from tui.core.analysis.content_checks import DIFFERS, SAME
+    from tui.core.analysis.content_checks import DIFFERS, SAME, UNDECIDABLE
     from tui.core.analysis.triage import triage
 
     cfg_dir, _answers, log = answered
     (tmp_path / "maillog").write_text(log)
-    waits = {"rw1": "2501, 2502, 2503", "cl1": "2504, 2505"}
+    waits = {"rw1": "2501, 2502, 2503", "rw2": "2506", "cl1": "2504, 2505"}
 
     def fatal_groups(d):
         res = triage(load_config(str(d)), [str(tmp_path / "maillog")])
@@ -205,9 +211,58 @@ def test_triage_ties_the_daemons_fatal_lines_to_todays_configuration(answered, t
         assert g.verdict == f"today's configuration makes {daemon} exit the same way"
     fixed = tmp_path / "etc"
     shutil.copytree(cfg_dir, fixed)
-    (fixed / "master.cf").write_text(re.sub(r"\n  -o (swap_bangpath|always_add_missing_headers)=true", "",
-                                            (cfg_dir / "master.cf").read_text()))
+    (fixed / "master.cf").write_text(re.sub(r"\n  -o (swap_bangpath=true|always_add_missing_headers=true"
+                                            r"|transport_maps=hash)", "", (cfg_dir / "master.cf").read_text()))
     groups = fatal_groups(fixed)
-    for daemon, text in FATAL_TEXT.values():
+    for line, (daemon, text) in FATAL_TEXT.items():
         g = groups[text]
-        assert g.today == DIFFERS and g.verdict == f"today {daemon} starts instead", g
+        if line == "rw2":   # "expecting type:name" names no parameter: which list it was is not known
+            assert g.today == UNDECIDABLE, g
+        else:
+            assert g.today == DIFFERS and g.verdict == f"today {daemon} starts instead", g
+
+
+# the process limit each daemon insists on (it exits on another)
+MAXPROC = {"anvil": "1", "trivial-rewrite": "-", "cleanup": "0"}
+
+
+def test_a_sample_of_the_data_is_what_each_daemon_reads():
+    """What the engine knows of each daemon (tui/core/data/daemon_params_3.7.json)
+    asked again: a seeded sample of its yes/no, number and time parameters
+    and of the lists of tables it opens, each given a value the daemon does
+    not take on a master.cf line of its own, and the daemon started by a
+    connection to it: it logs the fatal line the engine says."""
+    import random
+    import socket
+    import time
+
+    from tui.core.config.params import param, param_list
+    from tui.core.postfix.mail_conf import first_startup_error, opened_maps, typed_params
+    from tui.core.postfix.maps import maps_create_error
+
+    rng = random.Random(3)
+    bad_value = {"bool": "true", "int": "1_000", "long": "1x", "time": "5x"}
+    probes = []
+    for daemon in MAXPROC:
+        probes += [(daemon, name, bad_value[kind]) for name, kind, _lo, _hi in rng.sample(typed_params(daemon), 4)]
+        probes += [(daemon, name, "nocolon") for name in rng.sample(opened_maps(daemon), min(2, len(opened_maps(daemon))))]
+    extra = "".join(f"p{i} unix - - n - {MAXPROC[d]} {d}\n  -o {name}={value}\n"
+                    for i, (d, name, value) in enumerate(probes))
+    with _instance(MAIN_CF, _smtpd_lines({"2599": []}), extra) as (cfg_dir, inst):
+        main = load_config(str(cfg_dir)).params()
+        for i, (daemon, name, value) in enumerate(probes):
+            at = inst.log_size()
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(str(inst.queue / "private" / f"p{i}"))   # master starts the daemon
+                deadline = time.monotonic() + 10
+                while (m := re.search(rf"postfix/{daemon}\[\d+\]: fatal: (.*)", inst.log_since(at))) is None:
+                    assert time.monotonic() < deadline, (daemon, name, inst.log_since(at))
+                    time.sleep(0.05)
+
+            def value_of(n, name=name, value=value):
+                return value if n == name else param(main, n)
+
+            said = first_startup_error(daemon, value_of) or next(
+                (p, err) for p in opened_maps(daemon)
+                if (err := maps_create_error([value] if p == name else param_list(main, p))) is not None)
+            assert said == (name, "fatal: " + m.group(1)), (daemon, name, value)

@@ -95,6 +95,14 @@ def typed_names(daemon: str = "smtpd", version: str = "3.7") -> frozenset[str]:
     return frozenset(n for n, *_rest in typed_params(daemon, version))
 
 
+@lru_cache(maxsize=None)
+def opened_maps(daemon: str = "smtpd", version: str = "3.7") -> tuple[str, ...]:
+    """The parameters DAEMON opens as lists of tables when it starts (by
+    name: smtpd's order is tui.core.smtpd.evaluator's INIT_MAPS, then
+    smtpd_command_filter, then LATE_MAPS)."""
+    return tuple(json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())[daemon]["maps"])
+
+
 def first_startup_error(daemon: str, value: Callable[[str], str]) -> tuple[str, str] | None:
     """(parameter, fatal message) of the first parameter DAEMON converts
     that it cannot take, VALUE(name) giving each value; None: it starts."""
