@@ -148,6 +148,16 @@ def test_trace_gives_the_real_answer(answered, i):
     assert ex.summary == f"{daemon} refuses to start with this configuration: {text}" and not ex.edits, ex
 
 
+def test_lint_says_nothing_of_a_main_cf_every_daemon_starts_with(answered):
+    """The control service (2509) was accepted: smtpd, trivial-rewrite and
+    cleanup all started with this main.cf (compatibility_level = 3.6
+    included, which is no number), so lint reports no value there."""
+    cfg_dir, answers, _log = answered
+    assert [a.code for a, case in zip(answers, CASES) if case[0] == "2509"] == [250]
+    said = [w for w in typed_value_warnings(load_config(str(cfg_dir))) if w.where and w.where.startswith("main.cf")]
+    assert said == [], said
+
+
 MAIN_CF_BROKEN = MAIN_CF + "anvil_rate_time_unit = 60x\nresolve_numeric_domain = maybe\n"
 MAIN_CF_FATALS = {
     "anvil": ("anvil_rate_time_unit", "parameter anvil_rate_time_unit: bad time value or unit: 60x"),

@@ -289,6 +289,9 @@ def expansion_warnings(cfg) -> list[LintWarning]:
 
 _TYPED_DEFAULT = ((re.compile(r"(?i)yes|no"), "bool"), (re.compile(r"-?\d+"), "long"),
                   (re.compile(r"\d+[smhdw]"), "time"))
+# defaults that look like a number but are not read as one:
+# compatibility_level ("0") is a level such as 3.6 (compat_level_from_string)
+_NOT_TYPED = frozenset({"compatibility_level"})
 
 
 def typed_value_warnings(cfg) -> list[LintWarning]:
@@ -309,7 +312,7 @@ def typed_value_warnings(cfg) -> list[LintWarning]:
     for view, svc, names in _settings(cfg):
         for name in names:
             default = cfg.default_value(name)
-            if name in smtpd_own or default is None or view.expand_errors(name):
+            if name in smtpd_own or name in _NOT_TYPED or default is None or view.expand_errors(name):
                 continue
             kind_range = known.get(name)
             if kind_range is None:
