@@ -337,12 +337,12 @@ def test_cli_lint(tmp_path: Path):
     lines = r.stdout.splitlines()
     main_cf = tmp_path / "main.cf"
     assert lines == [
-        f"{main_cf}:1: warning: smtpd_recipient_restrictions: 'reject_unknwon_sender_domain' is not a "
+        f"{main_cf}:1: error: smtpd_recipient_restrictions: 'reject_unknwon_sender_domain' is not a "
         "restriction Postfix knows (smtpd answers 451 4.3.5 Server configuration error when it gets there)",
         f"{main_cf}:1: warning: smtpd_recipient_restrictions: 'reject_unauth_destination' can never be "
         "reached: it comes after the unconditional 'permit'",
         # compatibility_level 0: smtpd_relay_restrictions is empty, and the permit hides the rest
-        f"{main_cf}:1: warning: smtp/inet: smtpd exits as it starts (in parameter smtpd_relay_restrictions or "
+        f"{main_cf}:1: error: smtp/inet: smtpd exits as it starts (in parameter smtpd_relay_restrictions or "
         "smtpd_recipient_restrictions, specify at least one working instance of: reject_unauth_destination, "
         "defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains): clients see the "
         "connection closed without a greeting",

@@ -158,6 +158,23 @@ def test_lint_says_nothing_of_a_main_cf_every_daemon_starts_with(answered):
     assert said == [], said
 
 
+def test_lint_names_the_list_of_tables_a_waited_for_daemon_refuses(answered):
+    """rw2's trivial-rewrite logged that it cannot open transport_maps (the
+    case of service 2506): lint says so at that -o line, once, naming the
+    smtpd service that waits for it."""
+    from tui.core.analysis.lint import startup_warnings
+
+    cfg_dir, _answers, log = answered
+    daemon, text = FATAL_TEXT["rw2"]
+    assert re.search(rf"postfix/{daemon}\[\d+\]: fatal: {re.escape(text)}$", log, re.M), log[-2000:]
+    said = [w for w in startup_warnings(load_config(str(cfg_dir))) if w.param == "transport_maps"]
+    assert len(said) == 1 and said[0].severity == "error", said
+    w = said[0]
+    assert f"{daemon} (master.cf service rw2) exits as it starts ({text}); 2506/inet wait for it" in w.message, w
+    master = (cfg_dir / "master.cf").read_text().splitlines()
+    assert w.path.endswith("master.cf") and master[w.line - 1].strip() == "-o transport_maps=hash", w
+
+
 MAIN_CF_BROKEN = MAIN_CF + "anvil_rate_time_unit = 60x\nresolve_numeric_domain = maybe\n"
 MAIN_CF_FATALS = {
     "anvil": ("anvil_rate_time_unit", "parameter anvil_rate_time_unit: bad time value or unit: 60x"),

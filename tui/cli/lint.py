@@ -144,5 +144,5 @@ def run(args: argparse.Namespace) -> int:
         for item in items:
             where = f"{item['path']}:{item['line']}" if item["line"] else item["path"]
             text = " ".join(item["message"].split())  # one warning, one line
-            out.write(visible(f"{where}: warning: {text}") + "\n")
+            out.write(visible(f"{where}: {item['severity']}: {text}") + "\n")
     return 1 if items else 0

@@ -46,10 +46,10 @@ from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings,
 from tui.core.config.params import param_list
 from tui.core.model import Source
 from tui.core.dns import OfflineResolver
-from tui.core.postfix.mail_conf import startup_error, typed_names, typed_params
+from tui.core.postfix.mail_conf import opened_maps, startup_error, typed_names, typed_params
 from tui.core.smtpd import RESTRICTIONS, Evaluator
 from tui.core.smtpd import deprecated_names as registry_deprecated_names
-from tui.core.smtpd.daemons import SERVICE_PARAM
+from tui.core.smtpd.daemons import SERVICE_PARAM, daemon_fatals
 from tui.core.tables import open_table
 from tui.core.trace import Transaction
 
@@ -239,6 +239,37 @@ def startup_warnings(cfg) -> list[LintWarning]:
         out.append(LintWarning(f"{svc.key}: smtpd exits as it starts ({text}): clients see the connection "
                                "closed without a greeting", param=param,
                                severity="error", **_at(src)))
+    return out + _waited_for_warnings(cfg)
+
+
+def _waited_for_warnings(cfg) -> list[LintWarning]:
+    """A list of tables that trivial-rewrite or cleanup opens as it starts
+    with an entry that is not type:name: the daemon exits, and the smtpd
+    services that wait for it leave a command without a reply. (Their bad
+    yes/no, number and time values are typed_value_warnings'.) One warning
+    per daemon's master.cf service, naming the smtpd services that wait."""
+    waiting: dict[tuple, list[str]] = {}
+    found: dict[tuple, tuple] = {}
+    for svc in cfg.smtpd_services():
+        try:
+            dead = daemon_fatals(cfg, cfg.params(svc))
+        except Exception:  # noqa: BLE001 - a service the trace cannot read is reported there
+            continue
+        for daemon, (param, text, src, service) in dead.items():
+            if param not in opened_maps(daemon):
+                continue
+            key = (daemon, service, param)
+            waiting.setdefault(key, []).append(svc.key)
+            found[key] = (text, src)
+    out = []
+    for (daemon, service, param), services in waiting.items():
+        text, src = found[(daemon, service, param)]
+        out.append(LintWarning(f"{param}: {daemon} (master.cf service {service}) exits as it starts ({text}); "
+                               f"{', '.join(services)} wait for it: clients get no reply "
+                               + ("at MAIL FROM" if daemon == "trivial-rewrite" else
+                                  "once smtpd asks it for a queue file (at the first accepted RCPT TO, "
+                                  "or MAIL FROM with smtpd_delay_open_until_valid_rcpt = no)"),
+                               param=param, severity="error", **_at(src)))
     return out
 
 
