@@ -22,6 +22,8 @@ FROM) and cleanup (when smtpd opens the queue file).
    not type:name: a daemon that opens it as a list of tables when it starts
    exits with `open dictionary: expecting "type:name" form instead of
    "pfxmapN"`, which names the parameter.
+4. every parameter is given the empty value: a daemon that reads it as
+   text of a minimum length exits with "bad string length 0 < N: NAME = ".
 
 A service is made to start by a connection to it: smtpd's on a loopback
 port, the others' on their socket in the queue directory's private/.
@@ -195,19 +197,38 @@ def map_params(daemon: str, names: list[str]) -> list[str]:
     return sorted(opened)
 
 
+def string_minimums(daemon: str, names: list[str]) -> dict[str, int]:
+    """The parameters DAEMON reads as text of a minimum length, given the
+    empty value: "bad string length 0 < N: NAME = "."""
+    rx = _rx(daemon, r"bad string length 0 < (\d+): (\S+) = $")
+    found = {}
+    for line in fatal_lines(daemon, [(name, "") for name in names]):
+        m = rx.search(line)
+        if m:
+            found[m.group(2)] = int(m.group(1))
+    return dict(sorted(found.items()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--postconf", default="/usr/sbin/postconf")
+    ap.add_argument("--strings-only", action="store_true",
+                    help="ask only for the minimum lengths of text parameters (step 4), keeping the rest")
     args = ap.parse_args()
     kinds = candidates(args.postconf)
     version = subprocess.run([args.postconf, "-dh", "mail_version"], capture_output=True, text=True).stdout.strip()
-    data: dict = {"postfix": version}
+    data: dict = json.loads(OUT.read_text()) if args.strings_only else {"postfix": version}
     names = all_names(args.postconf)
     for daemon in DAEMONS:
+        if args.strings_only:
+            data[daemon]["strmin"] = string_minimums(daemon, names)
+            continue
         d = data[daemon] = daemon_params(daemon, kinds)
         d["maps"] = map_params(daemon, names)
+        d["strmin"] = string_minimums(daemon, names)
         print(f"{daemon} reads {len(d['bool'])} yes/no, {len(d['int'])} int, {len(d['long'])} long and "
-              f"{len(d['time'])} time parameters, and opens {len(d['maps'])} lists of tables", file=sys.stderr)
+              f"{len(d['time'])} time parameters, {len(d['strmin'])} texts with a minimum length, and opens "
+              f"{len(d['maps'])} lists of tables", file=sys.stderr)
     OUT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     print(f"{len(kinds)} candidates -> {OUT.relative_to(ROOT)}")
 

@@ -10,6 +10,11 @@ closed, when
   parameter's range. Which parameters smtpd converts, and their ranges,
   are data (tui/core/data/daemon_params_3.7.json, from
   scripts/gen_daemon_params.py): a sample of them is asked again here;
+- a parameter that takes words has one smtpd does not know
+  (inet_protocols, notify_classes, receive_override_options,
+  header_from_format, smtpd_upstream_proxy_protocol,
+  smtpd_forbid_bare_newline, smtpd_tls_security_level), or a text is
+  shorter than smtpd's minimum (an empty header_from_format);
 - a map list it opens (local_recipient_maps, virtual_alias_maps,
   smtpd_sender_login_maps, ..., smtpd_command_filter,
   smtpd_reject_footer_maps) has an entry that is not type:name:
@@ -51,6 +56,22 @@ TYPED = [
     ("smtpd_forbid_bare_newline_reject_code", "600", False),
     ("line_length_limit", "511", False), ("line_length_limit", "512", True),
 ]
+# parameters that take words, and text of a minimum length
+WORDS = [
+    ("inet_protocols", "ipv4, ipv6", True), ("inet_protocols", "all", True), ("inet_protocols", "IPv4", False),
+    ("inet_protocols", "ipv5", False), ("inet_protocols", "", False),
+    ("notify_classes", "bounce delay,2bounce", True), ("notify_classes", "", True),
+    ("notify_classes", "Resource", False), ("notify_classes", "bounced", False),
+    ("receive_override_options", "no_milters,no_header_body_checks", True),
+    ("receive_override_options", "NO_ADDRESS_MAPPINGS", False), ("receive_override_options", "no_address_mapping", False),
+    ("header_from_format", "Standard", True), ("header_from_format", "new", False), ("header_from_format", "", False),
+    ("smtpd_upstream_proxy_protocol", "", True), ("smtpd_upstream_proxy_protocol", "HAProxy", False),
+    ("smtpd_forbid_bare_newline", "Normalize", True), ("smtpd_forbid_bare_newline", "reject", True),
+    ("smtpd_forbid_bare_newline", "maybe", False), ("smtpd_forbid_bare_newline", "", False),
+    ("smtpd_tls_security_level", "MAY", True), ("smtpd_tls_security_level", "none", True),
+    ("smtpd_tls_security_level", "dane", False), ("smtpd_tls_security_level", "bogus", False),
+    ("default_verp_delimiters", "", False),
+]
 MAPS = [
     ("smtpd_reject_footer_maps", "static:Footer from a table", False),
     ("virtual_alias_maps", "hash", False),
@@ -77,7 +98,7 @@ def _sample() -> list[tuple[str, str, bool]]:
     return [(n, "true", False) for n in picked] + [(n, "true", True) for n in others]
 
 
-CASES = TYPED + MAPS + _sample()
+CASES = TYPED + WORDS + MAPS + _sample()
 MASTER_CF = "smtp      inet  n       -       n       -       -       smtpd\n" + "".join(
     f"127.0.0.1:{2700 + i} inet n - n - - smtpd\n  -o {{ {name} = {value} }}\n"
     for i, (name, value, _starts) in enumerate(CASES))

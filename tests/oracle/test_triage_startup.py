@@ -28,6 +28,7 @@ BAD = {
     "127.0.0.1:2801": ("postfix/bad1", "smtpd_delay_reject=true"),
     "127.0.0.1:2802": ("postfix/bad2", "{ smtpd_reject_footer_maps = static:Footer from a table }"),
     "127.0.0.1:2803": ("postfix/bad3", "unknown_address_tempfail_action=Bogus"),
+    "127.0.0.1:2804": ("postfix/bad4", "notify_classes=bounced"),
 }
 
 
@@ -58,6 +59,7 @@ FATALS = {   # what each service's smtpd logged (as postfix/smtpd: before it tak
     "127.0.0.1:2801": "bad boolean configuration: smtpd_delay_reject = true",
     "127.0.0.1:2802": 'open dictionary: expecting "type:name" form instead of "from"',
     "127.0.0.1:2803": "bad configuration: unknown_address_tempfail_action = Bogus",
+    "127.0.0.1:2804": 'unknown notify_classes value "bounced" in "bounced"',
 }
 
 
@@ -84,7 +86,7 @@ def test_after_the_overrides_are_gone_smtpd_starts(logged, tmp_path):
     shutil.copytree(cfg, fixed)
     (fixed / "master.cf").write_text(_master(False))
     groups = _groups(fixed, log)
-    for svc in ("127.0.0.1:2801", "127.0.0.1:2803"):
+    for svc in ("127.0.0.1:2801", "127.0.0.1:2803", "127.0.0.1:2804"):
         g = groups[FATALS[svc]]
         assert g.today == DIFFERS and g.verdict == "today smtpd starts instead" and g.service == "postfix/smtpd", g
     # "open dictionary: expecting type:name" names no parameter: which map it was is not known

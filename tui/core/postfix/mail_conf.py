@@ -103,13 +103,28 @@ def opened_maps(daemon: str = "smtpd", version: str = "3.7") -> tuple[str, ...]:
     return tuple(json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())[daemon]["maps"])
 
 
+@lru_cache(maxsize=None)
+def string_minimums(daemon: str = "smtpd", version: str = "3.7") -> tuple[tuple[str, int], ...]:
+    """(name, minimum length) of the text parameters DAEMON reads with a
+    minimum length (get_mail_conf_str_table)."""
+    data = json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())[daemon]
+    return tuple(sorted(data.get("strmin", {}).items()))
+
+
 def first_startup_error(daemon: str, value: Callable[[str], str]) -> tuple[str, str] | None:
     """(parameter, fatal message) of the first parameter DAEMON converts
-    that it cannot take, VALUE(name) giving each value; None: it starts."""
+    that it cannot take, VALUE(name) giving each value: a yes/no, number or
+    time it cannot convert or that is out of range, then a text shorter than
+    its minimum. None: it starts (as far as these go)."""
     for name, kind, lo, hi in typed_params(daemon):
         bad = startup_error(name, kind, value(name), lo, hi)
         if bad is not None:
             return name, bad
+    for name, least in string_minimums(daemon):
+        text = value(name)
+        n = len(text.encode("utf-8", "surrogateescape"))
+        if n < least:
+            return name, f"fatal: bad string length {n} < {least}: {name} = {text}"
     return None
 
 
@@ -121,3 +136,54 @@ def startup_error(name: str, kind: str, value: str, lo: int | None, hi: int | No
     if kind == "time":
         return time_error(name, value, lo, hi)
     return int_error(name, value, lo, hi, long=kind == "long")
+
+
+# ---------------------------------------------------------------- words a daemon knows
+# name_mask(): a list of words, each one of a fixed set (case-sensitive);
+# the separators of NAME_MASK_DEFAULT_DELIM
+_MASK_WORDS = re.compile(r"[^, \t\r\n]+")
+
+
+def name_mask_error(name: str, value: str, known: frozenset[str]) -> str | None:
+    """name_mask()'s fatal for a word of VALUE that is not in KNOWN."""
+    for word in _MASK_WORDS.findall(value):
+        if word not in known:
+            return f'fatal: unknown {name} value "{word}" in "{value}"'
+    return None
+
+
+def name_code_known(value: str, known: frozenset[str]) -> bool:
+    """name_code() with NAME_CODE_FLAG_NONE: one word, in any case."""
+    return value.lower() in known
+
+
+# What smtpd checks of parameters that take words when it starts (the
+# fatal lines are the real smtpd's, tests/oracle/test_startup_checks.py),
+# in this order, after its yes/no, number and time parameters:
+# (parameter, its check: value -> fatal message or None)
+SMTPD_WORD_CHECKS: tuple[tuple[str, Callable[[str], str | None]], ...] = (
+    ("inet_protocols", lambda v: (f"fatal: all network protocols are disabled (inet_protocols = {v})"
+                                  if not _MASK_WORDS.search(v) else
+                                  name_mask_error("inet_protocols", v, frozenset({"all", "ipv4", "ipv6"})))),
+    ("notify_classes", lambda v: name_mask_error("notify_classes", v, frozenset(
+        {"bounce", "2bounce", "data", "delay", "policy", "protocol", "resource", "software"}))),
+    ("receive_override_options", lambda v: name_mask_error("receive_override_options", v, frozenset(
+        {"no_unknown_recipient_checks", "no_address_mappings", "no_header_body_checks", "no_milters"}))),
+    ("header_from_format", lambda v: None if name_code_known(v, frozenset({"standard", "obsolete"}))
+        else f'fatal: invalid setting: "header_from_format = {v}"'),
+    ("smtpd_upstream_proxy_protocol", lambda v: None if v in ("", "haproxy")
+        else f"fatal: unsupported smtpd_upstream_proxy_protocol value: {v}"),
+    ("smtpd_forbid_bare_newline", lambda v: None if name_code_known(v, frozenset({"normalize", "yes", "reject", "no"}))
+        else f"fatal: bad parameter value: 'smtpd_forbid_bare_newline = {v}'"),
+)
+
+# smtpd_tls_security_level (unless smtpd_tls_wrappermode = yes): the levels
+# smtpd takes (fingerprint, verify and secure as encrypt, with a warning);
+# another value, DANE's included, is fatal
+SMTPD_TLS_LEVELS = frozenset({"none", "may", "encrypt", "fingerprint", "verify", "secure"})
+
+
+def smtpd_tls_level_error(value: str, wrappermode: bool) -> str | None:
+    if wrappermode or not value or name_code_known(value, SMTPD_TLS_LEVELS):
+        return None
+    return f'fatal: Invalid TLS level "{value}"'

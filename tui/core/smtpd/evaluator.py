@@ -7,7 +7,7 @@ from tui.core.cache import resolve_addr
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
-from tui.core.postfix.mail_conf import first_startup_error
+from tui.core.postfix.mail_conf import SMTPD_WORD_CHECKS, first_startup_error, smtpd_tls_level_error
 from tui.core.postfix.maps import TableFailure, maps_create_error
 from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
@@ -210,6 +210,11 @@ class Evaluator(DnsListChecks):
         bad_typed = first_startup_error("smtpd", self.p)
         if bad_typed is not None:
             return [bad_typed]
+        # then parameters that take words
+        for p, check in SMTPD_WORD_CHECKS:
+            bad = check(self.p(p))
+            if bad is not None:
+                return [(p, bad)]
         # smtpd_check_init() opens these maps before it parses the
         # restriction lists; dict_open() exits on an entry that is not type:name
         for p in INIT_MAPS:
@@ -262,6 +267,9 @@ class Evaluator(DnsListChecks):
         bad = maps_create_error([cmd_filter] if cmd_filter else [])
         if bad is not None:
             return [("smtpd_command_filter", bad)]
+        bad = smtpd_tls_level_error(self.p("smtpd_tls_security_level"), self.pbool("smtpd_tls_wrappermode"))
+        if bad is not None:
+            return [("smtpd_tls_security_level", bad)]
         for p in LATE_MAPS:
             bad = maps_create_error(self.plist(p))
             if bad is not None:
