@@ -38,7 +38,7 @@ import pytest
 
 from tests.conftest import need_postfix
 from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver
-from tests.oracle.postfix_instance import NO_REPLY, PostfixInstance
+from tests.oracle.postfix_instance import NO_REPLY, STANDARD_SERVICES, PostfixInstance
 from tui.core.analysis.explain import explain
 from tui.core.analysis.lint import typed_value_warnings
 from tui.core.config import load_config
@@ -72,6 +72,8 @@ SERVICES = {
     "2504": ["cleanup_service_name=cl1"],
     "2505": ["cleanup_service_name=cl1", "smtpd_delay_open_until_valid_rcpt=no"],
     "2506": ["rewrite_service_name=rw2"],
+    "2507": ["rewrite_service_name=nosuchrw"],
+    "2508": ["cleanup_service_name=rw1"],   # a private service: smtpd connects to public/rw1
     "2509": [],
 }
 
@@ -86,6 +88,8 @@ CASES = [
     ("2504", "client.example.net", "a@example.net", "someone@elsewhere.test", None),
     ("2505", "client.example.net", "a@example.net", "postmaster@example.com", "cl1"),
     ("2506", "client.example.net", "a@example.net", "postmaster@example.com", "rw2"),
+    ("2507", "client.example.net", "a@example.net", "postmaster@example.com", "missing"),
+    ("2508", "client.example.net", "a@example.net", "postmaster@example.com", "missing"),
     ("2509", "client.example.net", "a@example.net", "postmaster@example.com", None),
 ]
 
@@ -116,7 +120,9 @@ def _instance(main_cf: str, master_cf: str, extra_services: str = ""):
 @pytest.fixture(scope="module")
 def answered():
     """(config dir, the real Postfix's answer to each case, its log)."""
-    with _instance(MAIN_CF, _smtpd_lines(SERVICES) + DAEMONS, DAEMONS) as (cfg, inst):
+    # the engine reads the whole master.cf the harness writes: smtpd lines,
+    # the stock services and these daemons' own
+    with _instance(MAIN_CF, _smtpd_lines(SERVICES) + STANDARD_SERVICES + DAEMONS, DAEMONS) as (cfg, inst):
         answers = [inst.query(svc, *CLIENT, helo, sender, rcpt) for svc, helo, sender, rcpt, _d in CASES]
         yield cfg, answers, inst.log_since(0)
 
@@ -137,6 +143,15 @@ def test_trace_gives_the_real_answer(answered, i):
         assert d is None or not d.parameter.endswith(" startup"), d
         return
     assert real.detail == NO_REPLY, real
+    if daemon_line == "missing":   # smtpd cannot connect to the service, and says so
+        daemon = "trivial-rewrite" if svc == "2507" else "cleanup"
+        assert d is not None and d.parameter == f"{daemon} service", d
+        m = re.search(r'"warning: (connect to subsystem \S+): No such file or directory"', d.detail)
+        assert m and re.search(rf"postfix/smtpd\[\d+\]: warning: connect #1 to subsystem "
+                               rf"{re.escape(m.group(1).split()[-1])}: No such file", log), (d.detail, log[-2000:])
+        assert d.source.kind == "master.cf" and d.source.service == svc, d.source
+        assert tr.answer == f"(no reply: smtpd waits for {daemon})"
+        return
     daemon, text = FATAL_TEXT[daemon_line]
     # the daemon logged that fatal line, the step quotes it and names the -o line
     assert re.search(rf"postfix/{daemon}\[\d+\]: fatal: {re.escape(text)}$", log, re.M), log[-2000:]
@@ -173,6 +188,24 @@ def test_lint_names_the_list_of_tables_a_waited_for_daemon_refuses(answered):
     assert f"{daemon} (master.cf service rw2) exits as it starts ({text}); 2506/inet wait for it" in w.message, w
     master = (cfg_dir / "master.cf").read_text().splitlines()
     assert w.path.endswith("master.cf") and master[w.line - 1].strip() == "-o transport_maps=hash", w
+
+
+def test_lint_names_a_service_smtpd_cannot_connect_to(answered):
+    """2507 and 2508 name services smtpd could not connect to (it logged
+    so, and gave no reply): lint says so at their -o lines."""
+    from tui.core.analysis.lint import startup_warnings
+
+    cfg_dir, _answers, log = answered
+    master = (cfg_dir / "master.cf").read_text().splitlines()
+    said = {w.param: w for w in startup_warnings(load_config(str(cfg_dir)))
+            if w.param in ("rewrite_service_name", "cleanup_service_name")}
+    for param, socket, svc in (("rewrite_service_name", "private/nosuchrw", "2507"),
+                               ("cleanup_service_name", "public/rw1", "2508")):
+        assert re.search(rf"postfix/smtpd\[\d+\]: warning: connect #1 to subsystem {socket}: ", log), log[-2000:]
+        w = said[param]
+        assert w.severity == "error" and f"({'connect to subsystem ' + socket}: No such file or directory)" in w.message
+        assert f"{svc}/inet wait for it" in w.message, w.message
+        assert master[w.line - 1].strip().startswith(f"-o {param}="), w
 
 
 MAIN_CF_BROKEN = MAIN_CF + "anvil_rate_time_unit = 60x\nresolve_numeric_domain = maybe\n"

@@ -313,12 +313,13 @@ class Trace(FrozenRecord):
     def answer(self) -> str:
         """The reply, or what the client sees when there is none: smtpd
         exited before it greeted anyone, or it waits for a daemon that exited
-        as it started (the deciding step is that daemon's "... startup")."""
+        as it started or that master.cf does not run (the deciding step is
+        that daemon's "DAEMON startup" or "DAEMON service")."""
         if self.reply:
             return self.reply
         d = self.decided_by
-        if d is not None and d.parameter.endswith(" startup") and d.parameter != "smtpd startup":
-            return f"(no reply: smtpd waits for {d.parameter.removesuffix(' startup')})"
+        if d is not None and d.parameter.endswith((" startup", " service")) and d.parameter != "smtpd startup":
+            return f"(no reply: smtpd waits for {d.parameter.rsplit(' ', 1)[0]})"
         return "(connection closed before any greeting)"
 
     def to_json(self) -> dict[str, Any]:

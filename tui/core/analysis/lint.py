@@ -49,7 +49,7 @@ from tui.core.dns import OfflineResolver
 from tui.core.postfix.mail_conf import opened_maps, startup_error, typed_names, typed_params
 from tui.core.smtpd import RESTRICTIONS, Evaluator
 from tui.core.smtpd import deprecated_names as registry_deprecated_names
-from tui.core.smtpd.daemons import SERVICE_PARAM, daemon_fatals
+from tui.core.smtpd.daemons import SERVICE_PARAM, SOCKET_CLASS, Waited, daemon_fatals
 from tui.core.tables import open_table
 from tui.core.trace import Transaction
 
@@ -243,33 +243,35 @@ def startup_warnings(cfg) -> list[LintWarning]:
 
 
 def _waited_for_warnings(cfg) -> list[LintWarning]:
-    """A list of tables that trivial-rewrite or cleanup opens as it starts
-    with an entry that is not type:name: the daemon exits, and the smtpd
-    services that wait for it leave a command without a reply. (Their bad
-    yes/no, number and time values are typed_value_warnings'.) One warning
-    per daemon's master.cf service, naming the smtpd services that wait."""
+    """What makes a daemon smtpd waits for never answer: a list of tables
+    that trivial-rewrite or cleanup opens as it starts with an entry that is
+    not type:name (the daemon exits; its bad yes/no, number and time values
+    are typed_value_warnings'), or no master.cf service smtpd can connect
+    to. One warning per daemon's service, naming the smtpd services that
+    wait for it: they leave a command without a reply."""
     waiting: dict[tuple, list[str]] = {}
-    found: dict[tuple, tuple] = {}
+    found: dict[tuple, Waited] = {}
     for svc in cfg.smtpd_services():
         try:
             dead = daemon_fatals(cfg, cfg.params(svc))
         except Exception:  # noqa: BLE001 - a service the trace cannot read is reported there
             continue
-        for daemon, (param, text, src, service) in dead.items():
-            if param not in opened_maps(daemon):
+        for daemon, w in dead.items():
+            if not w.missing and w.param not in opened_maps(daemon):
                 continue
-            key = (daemon, service, param)
+            key = (daemon, w.service, w.param)
             waiting.setdefault(key, []).append(svc.key)
-            found[key] = (text, src)
+            found[key] = w
     out = []
     for (daemon, service, param), services in waiting.items():
-        text, src = found[(daemon, service, param)]
-        out.append(LintWarning(f"{param}: {daemon} (master.cf service {service}) exits as it starts ({text}); "
-                               f"{', '.join(services)} wait for it: clients get no reply "
-                               + ("at MAIL FROM" if daemon == "trivial-rewrite" else
-                                  "once smtpd asks it for a queue file (at the first accepted RCPT TO, "
-                                  "or MAIL FROM with smtpd_delay_open_until_valid_rcpt = no)"),
-                               param=param, severity="error", **_at(src)))
+        w = found[(daemon, service, param)]
+        when = {"anvil": "when they connect", "trivial-rewrite": "at MAIL FROM"}.get(
+            daemon, "once smtpd asks it for a queue file (at the first accepted RCPT TO, "
+                    "or MAIL FROM with smtpd_delay_open_until_valid_rcpt = no)")
+        what = (f"master.cf has no {SOCKET_CLASS[daemon]} unix service {service} for {daemon} ({w.text})"
+                if w.missing else f"{daemon} (master.cf service {service}) exits as it starts ({w.text})")
+        out.append(LintWarning(f"{param}: {what}; {', '.join(services)} wait for it: clients get no reply {when}",
+                               param=param, severity="error", **_at(w.src)))
     return out
 
 

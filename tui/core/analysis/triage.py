@@ -524,7 +524,7 @@ class Triage:
                     today[svc.name] = fatal[1] if fatal else None
                 else:
                     waits = daemon_fatals(self.cfg, self.cfg.params(svc)).get(daemon)
-                    today[svc.name] = waits[1] if waits else None
+                    today[svc.name] = waits.text if waits and not waits.missing else None
             except Exception as exc:  # noqa: BLE001 - a value here, never the end of the triage
                 return UNDECIDABLE, "", f"the explorer could not check {svc.name}'s start-up: {exc}", r.program
         same = [name for name, text in today.items() if text == r.text]

@@ -15,8 +15,11 @@ and the client gets no reply to that command.
 A daemon reads main.cf and the -o overrides of its own master.cf line:
 the unix service smtpd's rewrite_service_name or cleanup_service_name
 names; anvil's is always "anvil" (Postfix 3.7 has no parameter for it).
+smtpd waits just the same when that service is not in master.cf.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from tui.core.config.params import param, param_list
 from tui.core.model import Source
@@ -36,18 +39,41 @@ ANVIL_LIMITS = ("smtpd_client_connection_rate_limit", "smtpd_client_connection_c
                 "smtpd_client_message_rate_limit", "smtpd_client_recipient_rate_limit",
                 "smtpd_client_new_tls_session_rate_limit", "smtpd_client_auth_rate_limit")
 
-Fatal = tuple[str, str, Source | None, str]   # (parameter, fatal message, where it is set, service)
+class Waited(NamedTuple):
+    """Why smtpd waits for a daemon without end."""
+
+    param: str            # the parameter to fix
+    text: str             # the daemon's fatal message (without "fatal: "), or smtpd's warning
+    src: Source | None    # where that parameter is set
+    service: str          # the master.cf service smtpd connects to
+    missing: bool = False  # True: no such service in master.cf (smtpd cannot connect, and retries)
 
 
-def daemon_fatals(cfg, view) -> dict[str, Fatal]:
-    """The daemons that the smtpd service of VIEW waits for and that exit at
-    start-up: daemon -> (parameter, its fatal message without "fatal: ",
-    where that parameter is set, the master.cf service name). A daemon
-    without its own master.cf line of that name (or with another program
-    on it) reads main.cf alone."""
-    out: dict[str, Fatal] = {}
+# the socket class smtpd connects to: public/cleanup, private/rewrite, private/anvil
+SOCKET_CLASS = {"anvil": "private", "trivial-rewrite": "private", "cleanup": "public"}
+
+
+def daemon_fatals(cfg, view) -> dict[str, Waited]:
+    """The daemons that the smtpd service of VIEW waits for without end:
+    those that exit at start-up (a bad value in main.cf or the -o overrides
+    of their own master.cf line; without such a line, main.cf alone), and
+    those whose service, named in main.cf or a -o override, is not in
+    master.cf as a unix service of the socket class smtpd connects to (smtpd
+    logs "connect #N to subsystem CLASS/NAME: No such file or directory" and
+    tries again)."""
+    out: dict[str, Waited] = {}
     for daemon, service_param in SERVICE_PARAM.items():
         name = daemon if service_param is None else param(view, service_param)
+        klass = SOCKET_CLASS[daemon]
+        # a service named in main.cf or by a -o override (a content filter's
+        # own cleanup, say) must be in master.cf; the stock names are taken
+        # as there (a master.cf excerpt, as tests write them, leaves them out)
+        if (service_param is not None and cfg.stock_service is None and view.is_explicit(service_param)
+                and not any(s.name == name and s.type == "unix" and (s.private == "n") == (klass == "public")
+                            for s in cfg.services)):
+            out[daemon] = Waited(service_param, f"connect to subsystem {klass}/{name}: No such file or directory",
+                                 view.source(service_param), name, True)
+            continue
         svc = cfg.service(name, "unix")
         dview = cfg.params(svc) if svc is not None and svc.process_name == daemon else cfg.params()
         bad = first_startup_error(daemon, lambda n: param(dview, n))
@@ -55,7 +81,7 @@ def daemon_fatals(cfg, view) -> dict[str, Fatal]:
             bad = _bad_table_list(dview, daemon)
         if bad is not None:
             pname, text = bad
-            out[daemon] = (pname, text.removeprefix("fatal: "), dview.source(pname), name)
+            out[daemon] = Waited(pname, text.removeprefix("fatal: "), dview.source(pname), name)
     return out
 
 

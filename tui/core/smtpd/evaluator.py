@@ -14,7 +14,7 @@ from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neut
 from tui.core.smtpd.replies import printable
 from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
 from tui.core.smtpd import restrictions_client, restrictions_mail
-from tui.core.smtpd.daemons import ANVIL_LIMITS, daemon_fatals
+from tui.core.smtpd.daemons import ANVIL_LIMITS, Waited, daemon_fatals
 from tui.core.smtpd.dnsxl import DnsListChecks
 from tui.core.smtpd.state import (NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_REJECT, _Longjmp)
 from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
@@ -406,17 +406,22 @@ class Evaluator(DnsListChecks):
             return None
         return "rcpt" if self.pbool("smtpd_delay_open_until_valid_rcpt") else "mail"
 
-    def _no_reply(self, fatal, daemon: str) -> Trace:
-        """smtpd waits for DAEMON, which exits as it starts (FATAL: see
-        daemons.daemon_fatals): the command of this stage gets no reply."""
-        param, text, src, service = fatal
-        sb = self.begin(f"{daemon} startup", "configuration check", None, src)
-        sb.detail = (f"{daemon} (master.cf service {service}) exits as it starts: {text}. smtpd waits for "
-                     f"it at this command and the client gets no reply until it gives up")
+    def _no_reply(self, waited: Waited, daemon: str) -> Trace:
+        """smtpd waits for DAEMON without end (see daemons.daemon_fatals):
+        the command of this stage gets no reply."""
+        if waited.missing:
+            sb = self.begin(f"{daemon} service", "master.cf", None, waited.src)
+            why = (f"master.cf has no service {waited.service} of the kind smtpd connects to for {daemon}: "
+                   f"smtpd logs \"warning: {waited.text}\" and tries again")
+            self.config_errors.append(f"smtpd: warning: {waited.text}")
+        else:
+            sb = self.begin(f"{daemon} startup", "configuration check", None, waited.src)
+            why = f"{daemon} (master.cf service {waited.service}) exits as it starts: {waited.text}"
+            self.config_errors.append(f"{daemon}: fatal: {waited.text}")
+        sb.detail = why + ". smtpd waits for it at this command and the client gets no reply until it gives up"
         sb.outcome = DEFER
         self.end(sb)
         self.decider = sb
-        self.config_errors.append(f"{daemon}: fatal: {text}")
         return self.finish(0, "", self.stage)
 
     def _startup_failed(self, errs: tuple[tuple[str, str], ...]) -> Trace:
