@@ -22,8 +22,9 @@ FROM) and cleanup (when smtpd opens the queue file).
    not type:name: a daemon that opens it as a list of tables when it starts
    exits with `open dictionary: expecting "type:name" form instead of
    "pfxmapN"`, which names the parameter.
-4. every parameter is given the empty value: a daemon that reads it as
-   text of a minimum length exits with "bad string length 0 < N: NAME = ".
+4. every parameter is given the empty value, then a 200-character one: a
+   daemon that reads it as text of a minimum or maximum length exits with
+   "bad string length 0 < N: NAME = " or "... 200 > N: NAME = ...".
 
 A service is made to start by a connection to it: smtpd's on a loopback
 port, the others' on their socket in the queue directory's private/.
@@ -55,6 +56,7 @@ INT_MIN, INT_MAX = -2**31, 2**31 - 1
 # status pipe per service, within the default limit of 1024 descriptors
 PER_INSTANCE = 100
 SETTLE, QUIET, LIMIT = 3.0, 3.0, 60.0   # seconds: see _settle()
+LONG_TEXT = 200   # the length of the text that finds maximum lengths
 
 
 def _rx(daemon: str, text: str) -> re.Pattern:
@@ -197,23 +199,26 @@ def map_params(daemon: str, names: list[str]) -> list[str]:
     return sorted(opened)
 
 
-def string_minimums(daemon: str, names: list[str]) -> dict[str, int]:
+def string_bounds(daemon: str, names: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     """The parameters DAEMON reads as text of a minimum length, given the
-    empty value: "bad string length 0 < N: NAME = "."""
-    rx = _rx(daemon, r"bad string length 0 < (\d+): (\S+) = $")
-    found = {}
-    for line in fatal_lines(daemon, [(name, "") for name in names]):
-        m = rx.search(line)
-        if m:
-            found[m.group(2)] = int(m.group(1))
-    return dict(sorted(found.items()))
+    empty value ("bad string length 0 < N: NAME = "), and of a maximum
+    length, given a long one ("bad string length L > N: NAME = ...")."""
+    low = _rx(daemon, r"bad string length 0 < (\d+): (\S+) = $")
+    high = _rx(daemon, rf"bad string length {LONG_TEXT} > (\d+): (\S+) = ")
+    found: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    for value, rx, into in (("", low, found[0]), ("x" * LONG_TEXT, high, found[1])):
+        for line in fatal_lines(daemon, [(name, value) for name in names]):
+            m = rx.search(line)
+            if m:
+                into[m.group(2)] = int(m.group(1))
+    return dict(sorted(found[0].items())), dict(sorted(found[1].items()))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--postconf", default="/usr/sbin/postconf")
     ap.add_argument("--strings-only", action="store_true",
-                    help="ask only for the minimum lengths of text parameters (step 4), keeping the rest")
+                    help="ask only for the length limits of text parameters (step 4), keeping the rest")
     args = ap.parse_args()
     kinds = candidates(args.postconf)
     version = subprocess.run([args.postconf, "-dh", "mail_version"], capture_output=True, text=True).stdout.strip()
@@ -221,13 +226,13 @@ def main() -> None:
     names = all_names(args.postconf)
     for daemon in DAEMONS:
         if args.strings_only:
-            data[daemon]["strmin"] = string_minimums(daemon, names)
+            data[daemon]["strmin"], data[daemon]["strmax"] = string_bounds(daemon, names)
             continue
         d = data[daemon] = daemon_params(daemon, kinds)
         d["maps"] = map_params(daemon, names)
-        d["strmin"] = string_minimums(daemon, names)
+        d["strmin"], d["strmax"] = string_bounds(daemon, names)
         print(f"{daemon} reads {len(d['bool'])} yes/no, {len(d['int'])} int, {len(d['long'])} long and "
-              f"{len(d['time'])} time parameters, {len(d['strmin'])} texts with a minimum length, and opens "
+              f"{len(d['time'])} time parameters, {len(d['strmin'])} texts with a minimum length, {len(d['strmax'])} with a maximum, and opens "
               f"{len(d['maps'])} lists of tables", file=sys.stderr)
     OUT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     print(f"{len(kinds)} candidates -> {OUT.relative_to(ROOT)}")

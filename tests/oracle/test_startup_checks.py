@@ -13,8 +13,10 @@ closed, when
 - a parameter that takes words has one smtpd does not know
   (inet_protocols, notify_classes, receive_override_options,
   header_from_format, smtpd_upstream_proxy_protocol,
-  smtpd_forbid_bare_newline, smtpd_tls_security_level), or a text is
-  shorter than smtpd's minimum (an empty header_from_format);
+  smtpd_forbid_bare_newline, smtpd_tls_security_level), a text is
+  shorter or longer than smtpd takes (an empty header_from_format, three
+  VERP delimiters), or maillog_file begins with none of
+  maillog_file_prefixes;
 - a map list it opens (local_recipient_maps, virtual_alias_maps,
   smtpd_sender_login_maps, ..., smtpd_command_filter,
   smtpd_reject_footer_maps) has an entry that is not type:name:
@@ -70,7 +72,8 @@ WORDS = [
     ("smtpd_forbid_bare_newline", "maybe", False), ("smtpd_forbid_bare_newline", "", False),
     ("smtpd_tls_security_level", "MAY", True), ("smtpd_tls_security_level", "none", True),
     ("smtpd_tls_security_level", "dane", False), ("smtpd_tls_security_level", "bogus", False),
-    ("default_verp_delimiters", "", False),
+    ("default_verp_delimiters", "", False), ("default_verp_delimiters", "+=-", False),
+    ("maillog_file", "/home/mail.log", False),
 ]
 MAPS = [
     ("smtpd_reject_footer_maps", "static:Footer from a table", False),

@@ -32,7 +32,7 @@ from tui.core.analysis.maillog import (CANDIDATE, CHUNK, CONTENT, MAX_LINE, Read
 from tui.core.analysis.content_checks import DIFFERS, SAME, UNDECIDABLE, ContentChecks
 from tui.core.analysis.triage_pool import RetracePool, read_parts, reads_in_parts
 from tui.core.dns import OfflineResolver
-from tui.core.postfix.mail_conf import SMTPD_WORD_CHECKS, string_minimums, typed_names
+from tui.core.postfix.mail_conf import SMTPD_WORD_CHECKS, string_bounds, typed_names
 from tui.core.smtpd import Evaluator
 from tui.core.smtpd import evaluate as _evaluate
 from tui.core.smtpd.checks import SENDER_FLAG_NOTE
@@ -667,7 +667,7 @@ class Triage:
 _STARTUP_FATAL = re.compile(r"(?:bad boolean configuration|bad numerical configuration): (\S+) = "
                             r"|parameter (\S+): bad time value or unit: "
                             r"|invalid (\S+)(?: parameter value -?\d+ [<>] -?\d+$|: -?\d+ \((?:min|max) -?\d+\)$)"
-                            r"|bad string length \d+ < \d+: (\S+) = "
+                            r"|bad string length \d+ [<>] \d+: (\S+) = "
                             r"|unknown (\S+) value \""
                             r"|restriction class `|in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions"
                             r"|bad configuration: \S+_tempfail_action = |Invalid TLS level \""
@@ -682,7 +682,7 @@ def _checked_at_startup(daemon: str, text: str) -> bool:
     name = next((g for g in m.groups() if g), None)
     if name is None:
         return daemon == "smtpd"
-    return (name in typed_names(daemon) or name in dict(string_minimums(daemon))
+    return (name in typed_names(daemon) or any(name == n for n, _lo, _hi in string_bounds(daemon))
             or (daemon == "smtpd" and name in dict(SMTPD_WORD_CHECKS)))
 
 

@@ -104,11 +104,12 @@ def opened_maps(daemon: str = "smtpd", version: str = "3.7") -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=None)
-def string_minimums(daemon: str = "smtpd", version: str = "3.7") -> tuple[tuple[str, int], ...]:
-    """(name, minimum length) of the text parameters DAEMON reads with a
-    minimum length (get_mail_conf_str_table)."""
+def string_bounds(daemon: str = "smtpd", version: str = "3.7") -> tuple[tuple[str, int, int], ...]:
+    """(name, minimum length, maximum length or 0) of the text parameters
+    DAEMON reads with a length limit (get_mail_conf_str_table)."""
     data = json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())[daemon]
-    return tuple(sorted(data.get("strmin", {}).items()))
+    low, high = data.get("strmin", {}), data.get("strmax", {})
+    return tuple((n, low.get(n, 0), high.get(n, 0)) for n in sorted(set(low) | set(high)))
 
 
 def first_startup_error(daemon: str, value: Callable[[str], str]) -> tuple[str, str] | None:
@@ -120,11 +121,13 @@ def first_startup_error(daemon: str, value: Callable[[str], str]) -> tuple[str, 
         bad = startup_error(name, kind, value(name), lo, hi)
         if bad is not None:
             return name, bad
-    for name, least in string_minimums(daemon):
+    for name, least, most in string_bounds(daemon):
         text = value(name)
         n = len(text.encode("utf-8", "surrogateescape"))
         if n < least:
             return name, f"fatal: bad string length {n} < {least}: {name} = {text}"
+        if most and n > most:
+            return name, f"fatal: bad string length {n} > {most}: {name} = {text}"
     return None
 
 
@@ -176,6 +179,14 @@ SMTPD_WORD_CHECKS: tuple[tuple[str, Callable[[str], str | None]], ...] = (
     ("smtpd_forbid_bare_newline", lambda v: None if name_code_known(v, frozenset({"normalize", "yes", "reject", "no"}))
         else f"fatal: bad parameter value: 'smtpd_forbid_bare_newline = {v}'"),
 )
+
+def maillog_file_error(path: str, prefixes: list[str]) -> str | None:
+    """Every daemon's check of maillog_file (when set) against
+    maillog_file_prefixes: it must begin with one of them."""
+    if not path or any(path.startswith(p) for p in prefixes):
+        return None
+    return f"fatal: maillog_file value '{path}' does not match any prefix in maillog_file_prefixes"
+
 
 # smtpd_tls_security_level (unless smtpd_tls_wrappermode = yes): the levels
 # smtpd takes (fingerprint, verify and secure as encrypt, with a warning);

@@ -7,7 +7,8 @@ from tui.core.cache import resolve_addr
 from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
-from tui.core.postfix.mail_conf import SMTPD_WORD_CHECKS, first_startup_error, smtpd_tls_level_error
+from tui.core.postfix.mail_conf import (SMTPD_WORD_CHECKS, first_startup_error, maillog_file_error,
+                                        smtpd_tls_level_error)
 from tui.core.postfix.maps import TableFailure, maps_create_error
 from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
@@ -210,6 +211,9 @@ class Evaluator(DnsListChecks):
         bad_typed = first_startup_error("smtpd", self.p)
         if bad_typed is not None:
             return [bad_typed]
+        bad = maillog_file_error(self.p("maillog_file"), self.plist("maillog_file_prefixes"))
+        if bad is not None:
+            return [("maillog_file", bad)]
         # then parameters that take words
         for p, check in SMTPD_WORD_CHECKS:
             bad = check(self.p(p))
