@@ -199,19 +199,24 @@ def map_params(daemon: str, names: list[str]) -> list[str]:
     return sorted(opened)
 
 
-def string_bounds(daemon: str, names: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+def string_bounds(daemon: str, names: list[str]) -> tuple[dict[str, int], dict[str, int], list[str]]:
     """The parameters DAEMON reads as text of a minimum length, given the
     empty value ("bad string length 0 < N: NAME = "), and of a maximum
-    length, given a long one ("bad string length L > N: NAME = ...")."""
-    low = _rx(daemon, r"bad string length 0 < (\d+): (\S+) = $")
-    high = _rx(daemon, rf"bad string length {LONG_TEXT} > (\d+): (\S+) = ")
+    length, given a long one ("bad string length L > N: NAME = ..."); and
+    those it reads unexpanded (get_mail_conf_raw_table), whose message puts
+    the lengths in parentheses: "bad string length (0 < N): NAME = "."""
+    low = _rx(daemon, r"bad string length (\()?0 < (\d+)\)?: (\S+) = $")
+    high = _rx(daemon, rf"bad string length (\()?{LONG_TEXT} > (\d+)\)?: (\S+) = ")
     found: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    raw: set[str] = set()
     for value, rx, into in (("", low, found[0]), ("x" * LONG_TEXT, high, found[1])):
         for line in fatal_lines(daemon, [(name, value) for name in names]):
             m = rx.search(line)
             if m:
-                into[m.group(2)] = int(m.group(1))
-    return dict(sorted(found[0].items())), dict(sorted(found[1].items()))
+                into[m.group(3)] = int(m.group(2))
+                if m.group(1):
+                    raw.add(m.group(3))
+    return dict(sorted(found[0].items())), dict(sorted(found[1].items())), sorted(raw)
 
 
 def main() -> None:
@@ -226,11 +231,11 @@ def main() -> None:
     names = all_names(args.postconf)
     for daemon in DAEMONS:
         if args.strings_only:
-            data[daemon]["strmin"], data[daemon]["strmax"] = string_bounds(daemon, names)
+            data[daemon]["strmin"], data[daemon]["strmax"], data[daemon]["raw"] = string_bounds(daemon, names)
             continue
         d = data[daemon] = daemon_params(daemon, kinds)
         d["maps"] = map_params(daemon, names)
-        d["strmin"], d["strmax"] = string_bounds(daemon, names)
+        d["strmin"], d["strmax"], d["raw"] = string_bounds(daemon, names)
         print(f"{daemon} reads {len(d['bool'])} yes/no, {len(d['int'])} int, {len(d['long'])} long and "
               f"{len(d['time'])} time parameters, {len(d['strmin'])} texts with a minimum length, {len(d['strmax'])} with a maximum, and opens "
               f"{len(d['maps'])} lists of tables", file=sys.stderr)

@@ -667,7 +667,7 @@ class Triage:
 _STARTUP_FATAL = re.compile(r"(?:bad boolean configuration|bad numerical configuration): (\S+) = "
                             r"|parameter (\S+): bad time value or unit: "
                             r"|invalid (\S+)(?: parameter value -?\d+ [<>] -?\d+$|: -?\d+ \((?:min|max) -?\d+\)$)"
-                            r"|bad string length \d+ [<>] \d+: (\S+) = "
+                            r"|bad string length \(?\d+ [<>] \d+\)?: (\S+) = "
                             r"|unknown (\S+) value \""
                             r"|restriction class `|in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions"
                             r"|bad configuration: \S+_tempfail_action = |Invalid TLS level \""
@@ -682,7 +682,7 @@ def _checked_at_startup(daemon: str, text: str) -> bool:
     name = next((g for g in m.groups() if g), None)
     if name is None:
         return daemon == "smtpd"
-    return (name in typed_names(daemon) or any(name == n for n, _lo, _hi in string_bounds(daemon))
+    return (name in typed_names(daemon) or any(name == n for n, *_rest in string_bounds(daemon))
             or (daemon == "smtpd" and name in dict(SMTPD_WORD_CHECKS)))
 
 

@@ -104,30 +104,30 @@ def opened_maps(daemon: str = "smtpd", version: str = "3.7") -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=None)
-def string_bounds(daemon: str = "smtpd", version: str = "3.7") -> tuple[tuple[str, int, int], ...]:
-    """(name, minimum length, maximum length or 0) of the text parameters
-    DAEMON reads with a length limit (get_mail_conf_str_table)."""
+def string_bounds(daemon: str = "smtpd", version: str = "3.7") -> tuple[tuple[str, int, int, bool], ...]:
+    """(name, minimum length, maximum length or 0, read unexpanded?) of the
+    text parameters DAEMON reads with a length limit
+    (get_mail_conf_str_table, get_mail_conf_raw_table)."""
     data = json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())[daemon]
-    low, high = data.get("strmin", {}), data.get("strmax", {})
-    return tuple((n, low.get(n, 0), high.get(n, 0)) for n in sorted(set(low) | set(high)))
+    low, high, raw = data.get("strmin", {}), data.get("strmax", {}), set(data.get("raw", ()))
+    return tuple((n, low.get(n, 0), high.get(n, 0), n in raw) for n in sorted(set(low) | set(high)))
 
 
 def first_startup_error(daemon: str, value: Callable[[str], str]) -> tuple[str, str] | None:
     """(parameter, fatal message) of the first parameter DAEMON converts
     that it cannot take, VALUE(name) giving each value: a yes/no, number or
-    time it cannot convert or that is out of range, then a text shorter than
-    its minimum. None: it starts (as far as these go)."""
+    time it cannot convert or that is out of range, then a text shorter or
+    longer than it takes. None: it starts (as far as these go)."""
     for name, kind, lo, hi in typed_params(daemon):
         bad = startup_error(name, kind, value(name), lo, hi)
         if bad is not None:
             return name, bad
-    for name, least, most in string_bounds(daemon):
+    for name, least, most, raw in string_bounds(daemon):
         text = value(name)
         n = len(text.encode("utf-8", "surrogateescape"))
-        if n < least:
-            return name, f"fatal: bad string length {n} < {least}: {name} = {text}"
-        if most and n > most:
-            return name, f"fatal: bad string length {n} > {most}: {name} = {text}"
+        for outside, lengths in ((n < least, f"{n} < {least}"), (bool(most) and n > most, f"{n} > {most}")):
+            if outside:   # an unexpanded parameter's message puts the lengths in parentheses
+                return name, f"fatal: bad string length {f'({lengths})' if raw else lengths}: {name} = {text}"
     return None
 
 
