@@ -101,7 +101,7 @@ def fatal_lines(daemon: str, overrides: list[tuple[str, str]]) -> list[str]:
             Path(top).chmod(0o755)
             (cfg / "main.cf").write_text(SCRATCH_MAIN_CF + "local_recipient_maps =\n")
             probes = [f"  -o {name}={value}\n" for name, value in part]
-            if daemon == "smtpd":
+            if daemon == "smtpd":   # the harness gives each service a free port of its own
                 master, extra = "".join(f"127.0.0.1:{20000 + i} inet n - n - - smtpd\n{o}"
                                         for i, o in enumerate(probes)), ""
             else:
@@ -115,17 +115,18 @@ def fatal_lines(daemon: str, overrides: list[tuple[str, str]]) -> list[str]:
                 # reads its parameters first; one that exits leaves the
                 # connection waiting (master throttles the service), so all
                 # are opened at once and the log read after a while
+                # smtpd's on the free port the harness gave it, the others' on their socket
+                targets = ([(socket.AF_INET, ("127.0.0.1", port)) for port in inst.ports.values()]
+                           if daemon == "smtpd" else
+                           [(socket.AF_UNIX, str(inst.queue / "private" / f"probe{i}")) for i in range(len(part))])
                 conns = []
-                for i, port in enumerate(inst.ports.values() if daemon == "smtpd" else range(len(part))):
+                for family, address in targets:
+                    s = socket.socket(family)
                     try:
-                        if daemon == "smtpd":   # the harness gives each service a free port
-                            conns.append(socket.create_connection(("127.0.0.1", port), timeout=5))
-                        else:
-                            s = socket.socket(socket.AF_UNIX)
-                            s.connect(str(inst.queue / "private" / f"probe{i}"))
-                            conns.append(s)
+                        s.connect(address)
+                        conns.append(s)
                     except OSError:
-                        pass
+                        s.close()
                 assert inst.maillog is not None
                 _settle(inst.maillog)
                 for c in conns:

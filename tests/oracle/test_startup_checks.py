@@ -73,7 +73,7 @@ WORDS = [
     ("smtpd_tls_security_level", "MAY", True), ("smtpd_tls_security_level", "none", True),
     ("smtpd_tls_security_level", "dane", False), ("smtpd_tls_security_level", "bogus", False),
     ("default_verp_delimiters", "", False), ("default_verp_delimiters", "+=-", False),
-    ("maillog_file", "/home/mail.log", False), ("default_rbl_reply", "", False), ("smtpd_expansion_filter", "", False),
+    ("maillog_file", "mail.log", False), ("default_rbl_reply", "", False), ("smtpd_expansion_filter", "", False),
 ]
 MAPS = [
     ("smtpd_reject_footer_maps", "static:Footer from a table", False),

@@ -310,16 +310,25 @@ class Trace(FrozenRecord):
         return 200 <= self.code < 300
 
     @property
+    def waits_for(self) -> str | None:
+        """The daemon smtpd waits for without end (it exited as it started,
+        or master.cf does not run it): the deciding step is its "DAEMON
+        startup" or "DAEMON service". None otherwise."""
+        d = self.decided_by
+        if self.code or d is None or d.parameter == "smtpd startup":
+            return None
+        daemon, _sp, what = d.parameter.rpartition(" ")
+        return daemon if what in ("startup", "service") else None
+
+    @property
     def answer(self) -> str:
         """The reply, or what the client sees when there is none: smtpd
-        exited before it greeted anyone, or it waits for a daemon that exited
-        as it started or that master.cf does not run (the deciding step is
-        that daemon's "DAEMON startup" or "DAEMON service")."""
+        exited before it greeted anyone, or it waits for a daemon."""
         if self.reply:
             return self.reply
-        d = self.decided_by
-        if d is not None and d.parameter.endswith((" startup", " service")) and d.parameter != "smtpd startup":
-            return f"(no reply: smtpd waits for {d.parameter.rsplit(' ', 1)[0]})"
+        daemon = self.waits_for
+        if daemon is not None:
+            return f"(no reply: smtpd waits for {daemon})"
         return "(connection closed before any greeting)"
 
     def to_json(self) -> dict[str, Any]:

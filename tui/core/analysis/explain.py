@@ -186,12 +186,13 @@ def _proven(ex: Explanation, trace: Trace, cfg, resolver, policy_answers) -> Exp
 
 def _explain(trace: Trace, cfg=None) -> Explanation:
     d = trace.decided_by
-    if d is not None and d.parameter.endswith((" startup", " service")) and d.parameter != "smtpd startup":
-        daemon, what = d.parameter.rsplit(" ", 1)
+    daemon = trace.waits_for
+    if daemon is not None:
         err = trace.config_errors[-1]
         return Explanation(
             (f"{daemon} refuses to start with this configuration: " + err.removeprefix(f"{daemon}: fatal: ")
-             if what == "startup" else f"smtpd cannot reach {daemon}: " + err.removeprefix("smtpd: warning: ")),
+             if err.startswith(f"{daemon}: fatal: ") else
+             f"smtpd cannot reach {daemon}: " + err.removeprefix("smtpd: warning: ")),
             (f"smtpd waits for {daemon} at {trace.stage.upper()}: the client gets no reply to that command "
              f"until it gives up (and tries again later).",))
     if trace.config_errors:

@@ -249,29 +249,24 @@ def _waited_for_warnings(cfg) -> list[LintWarning]:
     are typed_value_warnings'), or no master.cf service smtpd can connect
     to. One warning per daemon's service, naming the smtpd services that
     wait for it: they leave a command without a reply."""
-    waiting: dict[tuple, list[str]] = {}
-    found: dict[tuple, Waited] = {}
+    waiting: dict[tuple, tuple[Waited, list[str]]] = {}   # (daemon, service, param) -> the smtpd services
     for svc in cfg.smtpd_services():
         try:
             dead = daemon_fatals(cfg, cfg.params(svc))
         except Exception:  # noqa: BLE001 - a service the trace cannot read is reported there
             continue
-        for daemon, w in dead.items():
-            if not w.missing and w.param not in opened_maps(daemon):
-                continue
-            key = (daemon, w.service, w.param)
-            waiting.setdefault(key, []).append(svc.key)
-            found[key] = w
+        for w in dead.values():
+            if w.missing or w.param in opened_maps(w.daemon):
+                waiting.setdefault((w.daemon, w.service, w.param), (w, []))[1].append(svc.key)
     out = []
-    for (daemon, service, param), services in waiting.items():
-        w = found[(daemon, service, param)]
+    for w, services in waiting.values():
         when = {"anvil": "when they connect", "trivial-rewrite": "at MAIL FROM"}.get(
-            daemon, "once smtpd asks it for a queue file (at the first accepted RCPT TO, "
-                    "or MAIL FROM with smtpd_delay_open_until_valid_rcpt = no)")
-        what = (f"master.cf has no {SOCKET_CLASS[daemon]} unix service {service} for {daemon} ({w.text})"
-                if w.missing else f"{daemon} (master.cf service {service}) exits as it starts ({w.text})")
-        out.append(LintWarning(f"{param}: {what}; {', '.join(services)} wait for it: clients get no reply {when}",
-                               param=param, severity="error", **_at(w.src)))
+            w.daemon, "once smtpd asks it for a queue file (at the first accepted RCPT TO, "
+                      "or MAIL FROM with smtpd_delay_open_until_valid_rcpt = no)")
+        what = (f"master.cf has no {SOCKET_CLASS[w.daemon]} unix service {w.service} for {w.daemon} ({w.text})"
+                if w.missing else f"{w.daemon} (master.cf service {w.service}) exits as it starts ({w.text})")
+        out.append(LintWarning(f"{w.param}: {what}; {', '.join(services)} wait for it: clients get no reply "
+                               f"{when}", param=w.param, severity="error", **_at(w.src)))
     return out
 
 

@@ -266,6 +266,9 @@ class Triage:
         self._services: dict[str, str | None] = {}
         self._by_syslog: dict[tuple[str, str], list[str]] | None = None
         self._content = ContentChecks(cfg)
+        # (process name, its fatal message) -> _fatal_verdict(): a daemon in
+        # a restart loop logs the same line every minute
+        self._fatal_verdicts: dict[tuple[str, str], tuple[str, str, str, str]] = {}
         # re-tracing; workers > 1: this process and workers - 1 forked ones (CLI only)
         self.pool = RetracePool(self._summary, workers)
 
@@ -472,7 +475,11 @@ class Triage:
             (o.today, o.today_reply, o.reason, o.decider), o.label = self._content.verdict(r)
             return None
         if r.kind == "fatal":
-            o.today, o.today_reply, o.reason, o.label = self._fatal_verdict(r)
+            key = (r.program, r.text)
+            got = self._fatal_verdicts.get(key)
+            if got is None:
+                got = self._fatal_verdicts[key] = self._fatal_verdict(r)
+            o.today, o.today_reply, o.reason, o.label = got
             return None
         if r.kind != "reject":
             o.today = UNDECIDABLE

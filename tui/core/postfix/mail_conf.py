@@ -1,12 +1,13 @@
-"""Postfix's typed parameter readers: get_mail_conf_bool(), _int(), _long()
-and _time() (mail_conf_bool.c, mail_conf_int.c, mail_conf_long.c,
-mail_conf_time.c, conv_time.c), as far as they decide whether a daemon
-starts.
+"""What decides whether a Postfix daemon starts, as far as its parameters go.
 
 A daemon converts each yes/no, number and time parameter it uses when it
-starts, and exits ("fatal: ...") on a value it cannot convert or one
-outside the parameter's range. Which parameters smtpd converts, and their
-ranges, come from tui/core/data/daemon_params_<version>.json, which
+starts (get_mail_conf_bool(), _int(), _long(), _time(): mail_conf_bool.c,
+mail_conf_int.c, mail_conf_long.c, mail_conf_time.c, conv_time.c), checks
+the length of some texts (get_mail_conf_str_table, _raw_table) and the
+words of others (name_mask(), name_code()), and exits ("fatal: ...") on a
+value it does not take. Which parameters each daemon reads, their ranges
+and lengths, and the lists of tables it opens, come from
+tui/core/data/daemon_params_<version>.json, which
 scripts/gen_daemon_params.py asks the real daemons for (smtpd, and the
 daemons it waits for in a transaction: anvil, trivial-rewrite, cleanup).
 """
@@ -77,12 +78,18 @@ def time_error(name: str, value: str, lo: int | None, hi: int | None) -> str | N
 
 
 @lru_cache(maxsize=None)
+def _daemon_data(version: str) -> dict:
+    """daemon_params_<version>.json, read once."""
+    return json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())
+
+
+@lru_cache(maxsize=None)
 def typed_params(daemon: str = "smtpd", version: str = "3.7") -> tuple[tuple[str, str, int | None, int | None], ...]:
     """(name, kind, minimum, maximum) of every parameter DAEMON (smtpd,
     anvil, trivial-rewrite or cleanup) converts when it starts: yes/no, then
     int, long and time, each by name (with several bad values a daemon may
     name another one first); kind is bool, int, long or time."""
-    data = json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())[daemon]
+    data = _daemon_data(version)[daemon]
     out: list[tuple[str, str, int | None, int | None]] = [(n, "bool", None, None) for n in data["bool"]]
     for kind in ("int", "long", "time"):
         out += [(n, kind, lo, hi) for n, (lo, hi) in sorted(data[kind].items())]
@@ -100,7 +107,7 @@ def opened_maps(daemon: str = "smtpd", version: str = "3.7") -> tuple[str, ...]:
     """The parameters DAEMON opens as lists of tables when it starts (by
     name: smtpd's order is tui.core.smtpd.evaluator's INIT_MAPS, then
     smtpd_command_filter, then LATE_MAPS)."""
-    return tuple(json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())[daemon]["maps"])
+    return tuple(_daemon_data(version)[daemon]["maps"])
 
 
 @lru_cache(maxsize=None)
@@ -108,7 +115,7 @@ def string_bounds(daemon: str = "smtpd", version: str = "3.7") -> tuple[tuple[st
     """(name, minimum length, maximum length or 0, read unexpanded?) of the
     text parameters DAEMON reads with a length limit
     (get_mail_conf_str_table, get_mail_conf_raw_table)."""
-    data = json.loads((DATA_DIR / f"daemon_params_{version}.json").read_text())[daemon]
+    data = _daemon_data(version)[daemon]
     low, high, raw = data.get("strmin", {}), data.get("strmax", {}), set(data.get("raw", ()))
     return tuple((n, low.get(n, 0), high.get(n, 0), n in raw) for n in sorted(set(low) | set(high)))
 
@@ -179,6 +186,7 @@ SMTPD_WORD_CHECKS: tuple[tuple[str, Callable[[str], str | None]], ...] = (
     ("smtpd_forbid_bare_newline", lambda v: None if name_code_known(v, frozenset({"normalize", "yes", "reject", "no"}))
         else f"fatal: bad parameter value: 'smtpd_forbid_bare_newline = {v}'"),
 )
+
 
 def maillog_file_error(path: str, prefixes: list[str]) -> str | None:
     """Every daemon's check of maillog_file (when set) against

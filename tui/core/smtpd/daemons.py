@@ -39,9 +39,11 @@ ANVIL_LIMITS = ("smtpd_client_connection_rate_limit", "smtpd_client_connection_c
                 "smtpd_client_message_rate_limit", "smtpd_client_recipient_rate_limit",
                 "smtpd_client_new_tls_session_rate_limit", "smtpd_client_auth_rate_limit")
 
+
 class Waited(NamedTuple):
     """Why smtpd waits for a daemon without end."""
 
+    daemon: str           # anvil, trivial-rewrite or cleanup
     param: str            # the parameter to fix
     text: str             # the daemon's fatal message (without "fatal: "), or smtpd's warning
     src: Source | None    # where that parameter is set
@@ -71,7 +73,7 @@ def daemon_fatals(cfg, view) -> dict[str, Waited]:
         if (service_param is not None and cfg.stock_service is None and view.is_explicit(service_param)
                 and not any(s.name == name and s.type == "unix" and (s.private == "n") == (klass == "public")
                             for s in cfg.services)):
-            out[daemon] = Waited(service_param, f"connect to subsystem {klass}/{name}: No such file or directory",
+            out[daemon] = Waited(daemon, service_param, f"connect to subsystem {klass}/{name}: No such file or directory",
                                  view.source(service_param), name, True)
             continue
         svc = cfg.service(name, "unix")
@@ -81,7 +83,7 @@ def daemon_fatals(cfg, view) -> dict[str, Waited]:
             bad = _bad_table_list(dview, daemon)
         if bad is not None:
             pname, text = bad
-            out[daemon] = Waited(pname, text.removeprefix("fatal: "), dview.source(pname), name)
+            out[daemon] = Waited(daemon, pname, text.removeprefix("fatal: "), dview.source(pname), name)
     return out
 
 

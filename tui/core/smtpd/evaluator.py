@@ -299,11 +299,9 @@ class Evaluator(DnsListChecks):
                 return self.finish_reject(failed)
         # connect
         self.stage = "connect"
-        dead = self.vp.daemon_fatals
-        if dead is None:
-            dead = self.vp.daemon_fatals = daemon_fatals(self.cfg, self.view)
-        if dead and "anvil" in dead and self._asks_anvil():
-            return self._no_reply(dead["anvil"], "anvil")
+        dead = self._waited_daemons()
+        if "anvil" in dead and self._asks_anvil():
+            return self._no_reply(dead["anvil"])
         if not delay:
             st = self.client_stage()
             if st == SMTPD_CHECK_REJECT:
@@ -337,11 +335,11 @@ class Evaluator(DnsListChecks):
                                  "the client sent MAIL FROM without HELO/EHLO")
         strict = self.vp.strict_rfc821
         got = extract_addr(sender_text, strict, "MAIL", line_limit)
-        if (dead and "trivial-rewrite" in dead and not got.error
+        if ("trivial-rewrite" in dead and not got.error
                 and (got.address or self.p("address_verify_sender") not in ("", "<>"))):
             # smtpd_check_addr() resolves the sender; valid_verify_sender_addr()
             # rewrites address_verify_sender first, for any sender
-            return self._no_reply(dead["trivial-rewrite"], "trivial-rewrite")
+            return self._no_reply(dead["trivial-rewrite"])
         bad = self.bad_address(got, sender_text, "MAIL") or self.command_parameters(got, "MAIL")
         if bad:
             return bad
@@ -355,13 +353,13 @@ class Evaluator(DnsListChecks):
             return self.finish_reject("mail")
         if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
             return self.utf8_undeclared(sender, "MAIL")
-        if dead and "cleanup" in dead and self._cleanup_asked_at() == "mail":
-            return self._no_reply(dead["cleanup"], "cleanup")
+        if "cleanup" in dead and self._cleanup_asked_at() == "mail":
+            return self._no_reply(dead["cleanup"])
         # rcpt
         self.stage = "rcpt"
         got = extract_addr(rcpt_text, strict, "RCPT", line_limit)
-        if dead and "trivial-rewrite" in dead and not got.error and got.address:
-            return self._no_reply(dead["trivial-rewrite"], "trivial-rewrite")
+        if "trivial-rewrite" in dead and not got.error and got.address:
+            return self._no_reply(dead["trivial-rewrite"])
         bad = self.bad_address(got, rcpt_text, "RCPT") or self.command_parameters(got, "RCPT")
         if bad:
             return bad
@@ -379,16 +377,24 @@ class Evaluator(DnsListChecks):
             return self.finish_reject("rcpt")
         return self._accepted(rcpt, dead)
 
-    def _accepted(self, rcpt: str, dead: dict) -> Trace:
+    def _accepted(self, rcpt: str, dead: dict[str, Waited]) -> Trace:
         """RCPT passed: smtpd opens the queue file now (unless it did at
         MAIL FROM), then says 250."""
-        if dead and "cleanup" in dead and self._cleanup_asked_at() == "rcpt":
-            return self._no_reply(dead["cleanup"], "cleanup")
+        if "cleanup" in dead and self._cleanup_asked_at() == "rcpt":
+            return self._no_reply(dead["cleanup"])
         if self.discard:
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
 
     # ------------------------------------------------------------ daemons smtpd waits for
+    def _waited_daemons(self) -> dict[str, Waited]:
+        """daemons.daemon_fatals() of this service: a function of the
+        configuration, worked out once per service view of a Config."""
+        got = self.vp.daemon_fatals
+        if got is None:
+            got = self.vp.daemon_fatals = daemon_fatals(self.cfg, self.view)
+        return got
+
     def _asks_anvil(self) -> bool:
         """Does smtpd ask anvil about this client when it connects? When one
         of its limits is on, for a client that is neither an exception
@@ -410,9 +416,10 @@ class Evaluator(DnsListChecks):
             return None
         return "rcpt" if self.pbool("smtpd_delay_open_until_valid_rcpt") else "mail"
 
-    def _no_reply(self, waited: Waited, daemon: str) -> Trace:
-        """smtpd waits for DAEMON without end (see daemons.daemon_fatals):
+    def _no_reply(self, waited: Waited) -> Trace:
+        """smtpd waits for a daemon without end (see daemons.daemon_fatals):
         the command of this stage gets no reply."""
+        daemon = waited.daemon
         if waited.missing:
             sb = self.begin(f"{daemon} service", "master.cf", None, waited.src)
             why = (f"master.cf has no service {waited.service} of the kind smtpd connects to for {daemon}: "

@@ -165,7 +165,7 @@ class _ViewParams:
             rl = memo["rlists"] = {}
         self.rlists = rl
         self.startup_errors = None   # Evaluator._startup_checks() fills it in
-        self.daemon_fatals = None    # and Evaluator._daemons_that_exit() this
+        self.daemon_fatals = None    # and Evaluator._waited_daemons() this
 
 
 def _view_params(cfg, service, memo: dict) -> _ViewParams:
