@@ -408,6 +408,35 @@ def test_small_hash_file_read_whole_answers_like_postmap(confdir):
         t.close()
 
 
+def test_a_compared_hash_file_answers_like_postmap_from_what_it_read(confdir):
+    """An index that is compared with its source at the first hit (read
+    whole: index_status._COMPARE_MAX_BYTES) keeps what it read and answers
+    later keys from it: too many pages for the small-file rule, it must
+    still answer every key as postmap -q does -- duplicates, long keys,
+    overflow values, case-changed and absent keys."""
+    from tui.core.tables import open_table
+    from tui.core.tables.indexed import bdb
+
+    src = confdir / "access"
+    text, keys = _source(3000, 11)
+    _write(src, text, time.time() - 60)
+    spec = f"hash:{src}"
+    postmap_build(confdir, spec)
+    theirs, _ = postmap_batch(confdir, spec, keys)
+    assert len(theirs) > 2000
+    t = open_table(spec, view_for(confdir))
+    try:
+        reader = t._reader
+        assert reader.npages > bdb.WHOLE_MAX_PAGES
+        assert reader._whole is None
+        assert t.lookup("host0.example.net").found   # the first hit reads the source and compares
+        assert reader._whole is not None
+        assert t.status.state == "ok"
+        assert table_answers(t, keys) == theirs
+    finally:
+        t.close()
+
+
 def test_small_hash_file_read_whole_keeps_what_the_search_cannot_find(confdir, tmp_path):
     """Read whole, a hash file must not answer for stored keys that the
     search in the key's bucket never finds: a key moved to another bucket

@@ -222,7 +222,7 @@ class HashReader(_BdbReader):
             if fn(_CHARKEY) == charkey:
                 self._hash, self._hash_fn = remembered, fn
                 break
-        self._whole: dict[bytes, bytes] | None = None
+        self._whole: dict[bytes, tuple[bytes, int]] | None = None
         self._gets = 0
         self._whole_at = WHOLE_AFTER * self.npages if self.npages <= WHOLE_MAX_PAGES else -1
 
@@ -278,23 +278,29 @@ class HashReader(_BdbReader):
     def get(self, key: bytes) -> bytes | None:
         whole = self._whole
         if whole is not None:
-            return whole.get(key)
+            got = whole.get(key)
+            if got is None:
+                return None
+            # stored in the bucket get() searches for it (unknown hash: every bucket)
+            return got[0] if self._hash is None or got[1] == self._bucket(key) else None
         self._gets += 1
         if self._gets >= self._whole_at > 0:
             self._whole_at = -1   # once: a file read whole in vain is not read again
-            whole = self._whole = self._read_whole()
-            if whole is not None:
-                return whole.get(key)
+            self._whole = self._read_whole()
+            if self._whole is not None:
+                return self.get(key)
         if self._hash is None:
             for b in range(self.max_bucket + 1):
                 v = self._get_in(b, key)
                 if v is not None:
                     return v
             return None
+        return self._get_in(self._bucket(key), key)
+
+    def _bucket(self, key: bytes) -> int:
+        """The bucket Berkeley DB stores KEY in (__ham_call_hash)."""
         b = self._hash(key) & self.high_mask
-        if b > self.max_bucket:
-            b &= self.low_mask
-        return self._get_in(b, key)
+        return b if b <= self.max_bucket else b & self.low_mask
 
     def _get_in(self, bucket: int, key: bytes) -> bytes | None:
         """KEY's value in BUCKET's pages, or None."""
@@ -348,33 +354,45 @@ class HashReader(_BdbReader):
                 pos = p.find(needle, pos + 1)
         return None
 
-    def _read_whole(self) -> dict[bytes, bytes] | None:
-        """Every key get() finds, with its value: the pairs of each bucket,
-        but only the keys get() would look for there (their hash names that
-        bucket; a key longer than a quarter page only when stored off-page,
-        a shorter one only on the page). None when the file holds anything
-        on which the two could disagree -- a key stored twice, a damaged
-        page: then get() goes on searching each key in its bucket."""
+    def _scan(self):
+        """(bucket, key, value, stored off-page) of every pair, bucket by bucket."""
+        for b in range(self.max_bucket + 1):
+            for p, (ks, ke), (ds, de) in self._pairs(b):
+                yield b, self._item(p, ks, ke), self._item(p, ds, de), p[ks] == H_OFFPAGE
+
+    def _whole_of(self, scan) -> dict[bytes, tuple[bytes, int]] | None:
+        """What get() answers, as a dict: each key with its value and the
+        bucket it is stored in (get() checks a hit against the key's own
+        bucket: a key stored elsewhere is not found). Only keys stored the
+        way get() looks for them (longer than a quarter page: off-page,
+        else on the page). None when a key is stored twice: the order in
+        which get() meets them decides, and it goes on searching."""
         quarter = self.pagesize // 4
-        fn = self._hash_fn
-        out: dict[bytes, bytes] = {}
+        out: dict[bytes, tuple[bytes, int]] = {}
+        for b, key, value, off_page in scan:
+            if key in out:
+                return None
+            if (len(key) > quarter) == off_page:
+                out[key] = (value, b)
+        return out
+
+    def _read_whole(self) -> dict[bytes, tuple[bytes, int]] | None:
+        """_whole_of() every pair; None also for a damaged file (get() then
+        searches each key in its bucket and says what is wrong)."""
         try:
-            for b in range(self.max_bucket + 1):
-                for p, (ks, ke), (ds, de) in self._pairs(b):
-                    t = p[ks]
-                    key = self._item(p, ks, ke)
-                    if key in out:
-                        return None
-                    if (len(key) > quarter) != (t == H_OFFPAGE):
-                        continue
-                    if fn is not None:
-                        h = fn(key) & self.high_mask
-                        if (h if h <= self.max_bucket else h & self.low_mask) != b:
-                            continue
-                    out[key] = self._item(p, ds, de)
+            return self._whole_of(self._scan())
         except (IndexFormatError, OSError):
             return None
-        return out
+
+    def snapshot(self) -> list[tuple[bytes, bytes]]:
+        """Every pair, read once -- and kept for get() (see _whole_of): the
+        index was read whole anyway."""
+        scan = list(self._scan())
+        if self._whole is None:
+            whole = self._whole_of(scan)
+            if whole is not None:
+                self._whole, self._whole_at = whole, -1
+        return [(k, v) for _b, k, v, _off in scan]
 
     def _offpage_key_get(self, p: bytes, n: int, key: bytes) -> bytes | None:
         """The value of KEY stored as an off-page item on page P, or None."""
@@ -398,9 +416,8 @@ class HashReader(_BdbReader):
         return None
 
     def items(self):
-        for b in range(self.max_bucket + 1):
-            for p, (ks, ke), (ds, de) in self._pairs(b):
-                yield self._item(p, ks, ke), self._item(p, ds, de)
+        for _b, key, value, _off in self._scan():
+            yield key, value
 
 
 class BtreeReader(_BdbReader):

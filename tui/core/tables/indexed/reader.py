@@ -56,6 +56,11 @@ class IndexReader:
         """Every (key, value) pair, as stored (bytes), in the file's order."""
         raise NotImplementedError
 
+    def snapshot(self) -> list[tuple[bytes, bytes]]:
+        """Every pair, as items() gives them, read once for a caller that
+        needs them all (a reader may keep them to answer get())."""
+        return list(self.items())
+
     def close(self) -> None:
         fd, self._fd = getattr(self, "_fd", None), None
         if fd is not None:
