@@ -125,6 +125,10 @@ class AliasTable(FileTable):
         for key, (value, line) in self._aliases.items():
             yield key, value, line
 
+    def _source_pairs(self):
+        for key, (value, _line) in self._aliases.items():
+            yield key, value
+
     def _source_get(self, fkey: str):
         return self._aliases.get(fkey)
 

@@ -126,6 +126,11 @@ class FileTable(IndexStatus):
         for kb, off in self._src_index.items():
             yield _dec(kb), self._value_at(off), self._line_of(off)
 
+    def _source_pairs(self):
+        value_at = self._value_at
+        for kb, off in self._src_index.items():
+            yield _dec(kb), value_at(off)
+
     def _source_get(self, fkey: str) -> tuple[str, int | None] | None:
         if self._src_index is None:
             return None

@@ -92,6 +92,9 @@ class IndexStatus(Table):
     def _source_items(self):  # FileTable, AliasTable say
         raise NotImplementedError
 
+    def _source_pairs(self):  # _source_items() without the line numbers (the compare's)
+        raise NotImplementedError
+
     # -- status -----------------------------------------------------------
     def _check_files(self) -> None:
         if self.reads_index:
@@ -215,8 +218,12 @@ class IndexStatus(Table):
             return
         self._compared = True
         try:
-            theirs = {decode_key(k): decode_value(v) for k, v in self._reader.snapshot()
-                      if k not in self._builder_keys}
+            # decode_key() and decode_value(), inline: a call each cost a
+            # third of this for 100,000 entries
+            builder = self._builder_keys
+            theirs = {(k[:-1] if k[-1:] == b"\0" else k).decode("utf-8", "surrogateescape"):
+                      v.partition(b"\0")[0].decode("utf-8", "surrogateescape")
+                      for k, v in self._reader.snapshot() if k not in builder}
         except (IndexFormatError, OSError) as exc:
             self._stale(f"error reading {self.index_path}: {exc} -- run {self.fix_command()}",
                         self.index_path or self.path)
@@ -228,10 +235,16 @@ class IndexStatus(Table):
                         f"here as a postmap table: Postfix answers from the index, keys without "
                         f"their colon", self.index_path or self.path)
             return
-        ours = {k: v for k, v, _line in self._source_items()}
-        only_idx = [k for k in theirs if k not in ours]
-        only_src = [k for k in ours if k not in theirs]
-        differ = [k for k in ours if k in theirs and theirs[k] != ours[k]]
+        only_src: list[str] = []
+        differ: list[str] = []
+        take = theirs.pop
+        for k, v in self._source_pairs():
+            got = take(k, None)
+            if got is None:
+                only_src.append(k)
+            elif got != v:
+                differ.append(k)
+        only_idx = list(theirs)   # what no source entry took
         if not (only_idx or only_src or differ):
             return
         parts = []
