@@ -109,3 +109,38 @@ def test_a_config_and_its_tables_are_freed(tmp_path):
     del cfg, table
     gc.collect()
     assert [r() for r in refs] == [None, None]
+
+
+def test_an_answer_kept_across_generations_is_checked_once_in_each(tmp_path, monkeypatch):
+    """cross_evaluation() keeps an answer while the tables it asked do not
+    change. A new generation of checked tables (every MAX_AGE seconds, or at
+    every evaluation without inotify) checks those tables once for it; the
+    answer's later hits in that generation must not check them again -- they
+    did, for every hit, once the generation the answer was made in ended --
+    and a changed table must still make it be computed anew."""
+    from tui.core import cache as C
+
+    cfg = _config(tmp_path)
+    spec = f"texthash:{tmp_path}/plain"
+    (tmp_path / "plain").write_text("example.net  first\n")
+    computed = []
+
+    def answer():
+        c = shared_cache(cfg)
+        view = cfg.params()
+
+        def compute():
+            computed.append(1)
+            return c.lookup(view, spec, "example.net", [])[1]
+        return C.cross_evaluation(c, ("test", "example.net"), compute)
+
+    checks = []
+    unchanged = C.TableCache.unchanged
+    monkeypatch.setattr(C.TableCache, "unchanged", lambda self, k, t: checks.append(k) or unchanged(self, k, t))
+    assert answer() == "first" and len(computed) == 1
+    shared_cache(cfg)._root._gen_until = 0.0     # the generation ends
+    assert answer() == "first" and len(checks) == 1
+    assert answer() == "first" and len(checks) == 1 and len(computed) == 1
+    shared_cache(cfg)._root._gen_until = 0.0
+    (tmp_path / "plain").write_text("example.net  second, longer\n")
+    assert answer() == "second, longer" and len(computed) == 2

@@ -381,6 +381,8 @@ def cross_evaluation(cache, key, compute):
         # gen: the generation of checked tables the deps were checked in;
         # while it is current, no table file changed since
         if gen is cache._seen or all(cache.unchanged(k, t) for k, t in deps):
+            if gen is not cache._seen:   # checked in this generation now: the next hit is a dict get
+                xmemo[key] = (value, deps, cache._seen)
             if outer is not None:
                 outer.extend(deps)
             return value
