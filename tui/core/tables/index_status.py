@@ -18,7 +18,7 @@ from typing import Any
 from tui.core import safeio
 from tui.core.model import Diagnostic
 from tui.core.tables.base import Table, file_mtime
-from tui.core.tables.indexed import IndexFormatError, decode_key, decode_value, open_index
+from tui.core.tables.indexed import IndexFormatError, open_index
 
 SUFFIXES = {
     "hash": (".db",),

@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import struct
 from functools import lru_cache
+from typing import Callable
 
 from tui.core.tables.indexed.reader import IndexFormatError, IndexReader
 
@@ -216,11 +217,11 @@ class HashReader(_BdbReader):
         self.spares = struct.unpack_from(bo + "32I", m, 96)
         if self.max_bucket >= self.npages:
             raise IndexFormatError(f"{self.path}: {self.max_bucket + 1} buckets in {self.npages} pages")
-        self._hash = None  # unknown hash function: every bucket is searched
-        self._hash_fn = None
+        # unknown hash function (None): every bucket is searched
+        self._hash: Callable[[bytes], int] | None = None
         for fn, remembered in _HASHES:
             if fn(_CHARKEY) == charkey:
-                self._hash, self._hash_fn = remembered, fn
+                self._hash = remembered
                 break
         self._whole: dict[bytes, tuple[bytes, int]] | None = None
         self._gets = 0
@@ -298,7 +299,8 @@ class HashReader(_BdbReader):
         return self._get_in(self._bucket(key), key)
 
     def _bucket(self, key: bytes) -> int:
-        """The bucket Berkeley DB stores KEY in (__ham_call_hash)."""
+        """The bucket Berkeley DB stores KEY in (__ham_call_hash); only with a known hash."""
+        assert self._hash is not None
         b = self._hash(key) & self.high_mask
         return b if b <= self.max_bucket else b & self.low_mask
 
