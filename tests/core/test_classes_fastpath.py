@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tui.core.cache import TableCache, TableFailure, is_table
-from tui.core.config.params import param, param_bool, read_myorigin
+from tui.core.config.params import param, param_bool
+from tui.core.postfix.mail_params import read_myorigin
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, addr_conf,
                                         is_local_name)
 from tui.core.postfix.mail_addr import mail_addr_keys, strip_extension

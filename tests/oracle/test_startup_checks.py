@@ -17,6 +17,12 @@ closed, when
   shorter or longer than smtpd takes (an empty header_from_format, three
   VERP delimiters), or maillog_file begins with none of
   maillog_file_prefixes;
+- a check every Postfix daemon makes first fails: myhostname or mydomain
+  not a valid host name, default_privs or mail_owner no user of this host
+  or root's, setgid_group no group or root's, two of them sharing an ID,
+  relayhost the same as myhostname, myorigin more than one word (a /file
+  value: its first line, which must not be empty), VERP delimiters that
+  verp_delimiter_filter does not allow;
 - a map list it opens (local_recipient_maps, virtual_alias_maps,
   smtpd_sender_login_maps, ..., smtpd_command_filter,
   smtpd_reject_footer_maps) has an entry that is not type:name:
@@ -75,6 +81,29 @@ WORDS = [
     ("default_verp_delimiters", "", False), ("default_verp_delimiters", "+=-", False),
     ("maillog_file", "mail.log", False), ("default_rbl_reply", "", False), ("smtpd_expansion_filter", "", False),
 ]
+# what every daemon checks first (mail_params_init): host names, users and
+# groups of this host (Debian's: nobody and nogroup share a group ID),
+# relayhost against myhostname, myorigin (Debian reads a /file value's
+# first line), VERP delimiters
+MAIL_PARAMS = [
+    ("default_privs", "pfxnosuchuser", False), ("default_privs", "root", False),
+    ("default_privs", "postfix", False), ("default_privs", "daemon", True),
+    ("mail_owner", "nobody", False), ("mail_owner", "pfxnosuchuser", False),
+    ("setgid_group", "pfxnosuchgroup", False), ("setgid_group", "root", False),
+    ("setgid_group", "nogroup", False),
+    ("relayhost", "$myhostname", False), ("relayhost", "MX.Example.COM", False),
+    ("relayhost", "[$myhostname]", True),
+    ("myorigin", "example.com example.org", False), ("myorigin", "example.com,example.org", False),
+    ("myorigin", "__DIR__/mailname", True), ("myorigin", "__DIR__/mailname_comment", False),
+    ("myorigin", "__DIR__/mailname_empty", False), ("myorigin", "__DIR__/nosuchfile", False),
+    ("myorigin", "__DIR__/mailname_two", False),
+    ("myhostname", "-bad.example.com", False), ("mydomain", "example..com", False),
+    ("myhostname", "under_score.example.com", True),
+    ("default_verp_delimiters", "ab", False), ("default_verp_delimiters", "+a", False),
+    ("verp_delimiter_filter", "x", False), ("verp_delimiter_filter", "+=-x", True),
+]
+FILES = {"mailname": "  mail.example.com \n", "mailname_comment": "# a comment\nexample.net\n",
+         "mailname_empty": "\nexample.net\n", "mailname_two": "  a.example b.example \n"}
 MAPS = [
     ("smtpd_reject_footer_maps", "static:Footer from a table", False),
     ("virtual_alias_maps", "hash", False),
@@ -101,7 +130,7 @@ def _sample() -> list[tuple[str, str, bool]]:
     return [(n, "true", False) for n in picked] + [(n, "true", True) for n in others]
 
 
-CASES = TYPED + WORDS + MAPS + _sample()
+CASES = TYPED + WORDS + MAIL_PARAMS + MAPS + _sample()
 MASTER_CF = "smtp      inet  n       -       n       -       -       smtpd\n" + "".join(
     f"127.0.0.1:{2700 + i} inet n - n - - smtpd\n  -o {{ {name} = {value} }}\n"
     for i, (name, value, _starts) in enumerate(CASES))
@@ -111,7 +140,7 @@ TX = dict(client_address="198.51.100.20", client_name="mail.example.net", helo="
 
 @pytest.fixture(scope="module")
 def setup():
-    with scratch_instance("pfx-startup-", MAIN_CF, MASTER_CF) as got:
+    with scratch_instance("pfx-startup-", MAIN_CF, MASTER_CF, FILES) as got:
         yield got
 
 
@@ -135,5 +164,7 @@ def test_smtpd_starts_or_exits_as_the_engine_says(setup, i):
     assert MASTER_CF.splitlines()[d.source.line - 1].strip() == f"-o {{ {name} = {value} }}", d.source
     # in the words of the fatal line this smtpd logged
     fatal = "fatal: " + d.detail.split(". smtpd exits")[0]
+    # the instance runs a copy of the configuration: its messages name that main.cf
+    fatal = fatal.replace(config.main_path, str(inst.etc / "main.cf"))
     assert fatal in inst.maillog.read_text(errors="replace"), (fatal, d)
     assert [(w.param, w.severity) for w in said] == [(name, "error")], said

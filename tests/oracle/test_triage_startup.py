@@ -29,6 +29,8 @@ BAD = {
     "127.0.0.1:2802": ("postfix/bad2", "{ smtpd_reject_footer_maps = static:Footer from a table }"),
     "127.0.0.1:2803": ("postfix/bad3", "unknown_address_tempfail_action=Bogus"),
     "127.0.0.1:2804": ("postfix/bad4", "notify_classes=bounced"),
+    "127.0.0.1:2805": ("postfix/bad5", "relayhost=$myhostname"),
+    "127.0.0.1:2806": ("postfix/bad6", "{ myorigin = a.example b.example }"),
 }
 
 
@@ -60,6 +62,8 @@ FATALS = {   # what each service's smtpd logged (as postfix/smtpd: before it tak
     "127.0.0.1:2802": 'open dictionary: expecting "type:name" form instead of "from"',
     "127.0.0.1:2803": "bad configuration: unknown_address_tempfail_action = Bogus",
     "127.0.0.1:2804": 'unknown notify_classes value "bounced" in "bounced"',
+    "127.0.0.1:2805": "myhostname and relayhost parameter settings must not be identical: mx.example.com",
+    "127.0.0.1:2806": "myorigin parameter setting must not contain multiple values: a.example b.example",
 }
 
 
@@ -86,7 +90,7 @@ def test_after_the_overrides_are_gone_smtpd_starts(logged, tmp_path):
     shutil.copytree(cfg, fixed)
     (fixed / "master.cf").write_text(_master(False))
     groups = _groups(fixed, log)
-    for svc in ("127.0.0.1:2801", "127.0.0.1:2803", "127.0.0.1:2804"):
+    for svc in ("127.0.0.1:2801", "127.0.0.1:2803", "127.0.0.1:2804", "127.0.0.1:2805", "127.0.0.1:2806"):
         g = groups[FATALS[svc]]
         assert g.today == DIFFERS and g.verdict == "today smtpd starts instead" and g.service == "postfix/smtpd", g
     # "open dictionary: expecting type:name" names no parameter: which map it was is not known

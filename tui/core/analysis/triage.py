@@ -679,7 +679,14 @@ _STARTUP_FATAL = re.compile(r"(?:bad boolean configuration|bad numerical configu
                             r"|restriction class `|in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions"
                             r"|bad configuration: \S+_tempfail_action = |Invalid TLS level \""
                             r"|unsupported smtpd_upstream_proxy_protocol value: |invalid setting: \"header_from_format = "
-                            r"|bad parameter value: 'smtpd_forbid_bare_newline = ")
+                            r"|bad parameter value: 'smtpd_forbid_bare_newline = "
+                            # every daemon's mail_params_init() (tui.core.postfix.mail_params)
+                            r"|file \S+: parameters? (?:myhostname|mydomain|default_privs|mail_owner|setgid_group"
+                            r"|default_verp_delimiters)\b"
+                            r"|myhostname and relayhost parameter settings must not be identical: "
+                            r"|myorigin parameter setting must not contain multiple values: |myorigin file \S+ is empty$"
+                            r"|/\S+: (?:cannot open file: |file has \d+ hard links$|file is a directory$"
+                            r"|file is a symbolic link$|file status changed unexpectedly)")
 
 
 def _checked_at_startup(daemon: str, text: str) -> bool:

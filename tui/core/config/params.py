@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from tui.core import safeio
 from tui.core.config.syntax import ConfigError
 
 
@@ -48,17 +47,3 @@ def param_int(view: View, name: str, default: int) -> int:
     except ConfigError:
         return default
 
-
-def read_myorigin(view: View) -> str:
-    """$myorigin, lower-cased; a /file value is read like Postfix reads it
-    (its first line that is not a comment), $myhostname if it is unreadable."""
-    v = param(view, "myorigin").strip()
-    if v.startswith("/"):
-        try:
-            for line in safeio.read_bytes(v).decode("utf-8", "replace").splitlines():
-                line = line.strip()
-                if line and not line.startswith("#"):
-                    return line.lower()
-        except OSError:
-            return param(view, "myhostname").lower()
-    return v.lower()

@@ -1,7 +1,7 @@
 """mail_addr_find() and its keys (global/mail_addr_find.c), strip_addr() (global/strip_addr.c)."""
 from __future__ import annotations
 
-from tui.core.config.params import read_myorigin
+from tui.core.postfix.mail_params import read_myorigin
 from tui.core.postfix.addr_conf import AddrConf, addr_conf, is_local_name
 from tui.core.postfix.maps import TableFailure
 from tui.core.postfix.quote_822_local import is_dot_string, quote_822_local

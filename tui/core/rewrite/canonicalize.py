@@ -1,7 +1,7 @@
 """trivial-rewrite's rewrite in the local context: qualify an address (rewrite.c)."""
 from __future__ import annotations
 
-from tui.core.config.params import read_myorigin
+from tui.core.postfix.mail_params import read_myorigin
 from tui.core.postfix.addr_conf import AddrConf
 
 

@@ -9,6 +9,7 @@ from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
 from tui.core.postfix.mail_conf import (SMTPD_WORD_CHECKS, first_startup_error, maillog_file_error,
                                         smtpd_tls_level_error)
+from tui.core.postfix.mail_params import HOST_CHECKED, mail_params_fatal
 from tui.core.postfix.maps import TableFailure, maps_create_error
 from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
@@ -197,6 +198,17 @@ class Evaluator(DnsListChecks):
         param, text = errs[0]
         return param, text.removeprefix("fatal: "), self.source(param)
 
+    def _culprit(self, names: tuple[str, ...]) -> str:
+        """Of the parameters a fatal message names, the one to show and fix:
+        the one this service's master.cf line sets, else one main.cf sets,
+        else the first."""
+        for kind in ("master.cf", "main.cf"):
+            for name in names:
+                src = self.source(name)
+                if src is not None and src.kind == kind:
+                    return name
+        return names[0]
+
     def _startup_checks(self) -> tuple[tuple[str, str], ...]:
         """(parameter, fatal message) of each start-up check that fails, in
         smtpd's order (the first one ends it). They depend only on the
@@ -207,10 +219,20 @@ class Evaluator(DnsListChecks):
         return got
 
     def _startup_errors(self) -> list[tuple[str, str]]:
-        # smtpd converts its yes/no, number and time parameters first
+        # mail_params_init(), which every daemon runs first, checks the host
+        # names, then converts its yes/no, number and time parameters, then
+        # checks the users, groups, relayhost, myorigin and VERP delimiters;
+        # smtpd then converts its own. (The typed checks are one pass here:
+        # with a bad value of smtpd's own and a failed check below, the
+        # trace may name the other one; the client sees the same.)
+        mp = mail_params_fatal(self.p, self.cfg.main_path)
+        if mp is not None and mp[0][0] in ("myhostname", "mydomain"):
+            return [(self._culprit(mp[0]), mp[1])]
         bad_typed = first_startup_error("smtpd", self.p)
         if bad_typed is not None:
             return [bad_typed]
+        if mp is not None:
+            return [(self._culprit(mp[0]), mp[1])]
         bad = maillog_file_error(self.p("maillog_file"), self.plist("maillog_file_prefixes"))
         if bad is not None:
             return [("maillog_file", bad)]
@@ -441,7 +463,12 @@ class Evaluator(DnsListChecks):
         self.config_errors.extend(text for _param, text in errs)
         fatal = self.startup_fatal()
         assert fatal is not None   # ERRS is what it reads
-        _param, text, src = fatal
+        param, text, src = fatal
+        if param in HOST_CHECKED or (param == "myorigin" and self.p("myorigin").startswith("/")):
+            import socket
+
+            self.notes.append(f"{param} is checked against this host ({socket.gethostname()}): its users, "
+                              "groups and files decide, as they do for the Postfix that runs here")
         sb = self.begin("smtpd startup", "configuration check", None, src)
         sb.detail = text + ". smtpd exits as soon as master hands it the " \
             "connection: the client sees the connection closed without any greeting"
