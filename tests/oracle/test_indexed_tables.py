@@ -377,6 +377,17 @@ def test_key_bytes_inside_other_items_of_its_page(confdir, type_):
     assert ours_batch(spec, keys, view_for(confdir)) == theirs
 
 
+def _hash_map(confdir, text: str, keys: list[str]) -> tuple[str, dict]:
+    """hash:DIR/access from TEXT, built by postmap; (its spec, postmap -q's
+    answers for KEYS)."""
+    src = confdir / "access"
+    _write(src, text, time.time() - 60)
+    spec = f"hash:{src}"
+    postmap_build(confdir, spec)
+    theirs, _ = postmap_batch(confdir, spec, keys)
+    return spec, theirs
+
+
 def test_small_hash_file_read_whole_answers_like_postmap(confdir):
     """A small hash file asked often is read whole into a dict
     (bdb.WHOLE_AFTER gets per page): from then on it must answer every key
@@ -386,14 +397,10 @@ def test_small_hash_file_read_whole_answers_like_postmap(confdir):
     from tui.core.tables import open_table
     from tui.core.tables.indexed import bdb
 
-    src = confdir / "access"
     text, keys = _source(400, 7)
     text += "b.example OK b\na.example REJECT \x01b.example\x00x\n" + "L" * 1500 + " very long key\n"
     keys += ["a.example", "b.example", "l" * 1500, "l" * 1499]
-    _write(src, text, time.time() - 60)
-    spec = f"hash:{src}"
-    postmap_build(confdir, spec)
-    theirs, _ = postmap_batch(confdir, spec, keys)
+    spec, theirs = _hash_map(confdir, text, keys)
     assert len(theirs) > 250
     t = open_table(spec, view_for(confdir))
     try:
@@ -420,12 +427,8 @@ def test_a_compared_hash_file_answers_like_postmap_from_what_it_read(confdir):
     from tui.core.tables import open_table
     from tui.core.tables.indexed import bdb
 
-    src = confdir / "access"
     text, keys = _source(3000, 11)
-    _write(src, text, time.time() - 60)
-    spec = f"hash:{src}"
-    postmap_build(confdir, spec)
-    theirs, _ = postmap_batch(confdir, spec, keys)
+    spec, theirs = _hash_map(confdir, text, keys)
     assert len(theirs) > 2000
     t = open_table(spec, view_for(confdir))
     try:
