@@ -15,7 +15,8 @@ from tui.core.postfix.mail_params import (Account, Accounts, mail_params_fatal, 
 MAIN_CF = "/etc/postfix/main.cf"
 DEFAULTS = {"myhostname": "mx.example.com", "mydomain": "example.com", "myorigin": "example.com",
             "default_privs": "nobody", "mail_owner": "postfix", "setgid_group": "postdrop",
-            "relayhost": "", "default_verp_delimiters": "+=", "verp_delimiter_filter": "-=+"}
+            "relayhost": "", "default_verp_delimiters": "+=", "verp_delimiter_filter": "-=+",
+            "syslog_facility": "mail", "inet_interfaces": "all", "inet_protocols": "ipv4"}
 
 
 class Fake(Accounts):
@@ -83,6 +84,21 @@ def test_an_empty_value_is_left_to_the_length_checks():
     mail_conf.first_startup_error() gives it."""
     assert fatal(myhostname="", relayhost="") is None
     assert fatal(mail_owner="", default_privs="nobody") is None
+
+
+def test_syslog_facility_and_inet_interfaces():
+    assert fatal(syslog_facility="local7") is None
+    for bad in ("MAIL", "security", "bogus"):   # case-sensitive; Linux has no LOG_SECURITY
+        assert fatal(syslog_facility=bad, myhostname="-x") == (
+            ("syslog_facility",), f"fatal: file {MAIN_CF}: parameter syslog_facility: unrecognized value: {bad}")
+    assert fatal(inet_interfaces="127.0.0.1, [127.0.0.1]") is None
+    assert fatal(inet_interfaces="loopback-only") is None
+    assert fatal(inet_interfaces="192.0.2.77", relayhost="mx.example.com") == (
+        ("inet_interfaces",), "fatal: parameter inet_interfaces: no local interface found for 192.0.2.77")
+    assert fatal(inet_interfaces="127.0.0.1 ::1") == (
+        ("inet_interfaces",), "fatal: config variable inet_interfaces: host not found: ::1")
+    # a host name is the daemon's to look up: no verdict here
+    assert fatal(inet_interfaces="mail.example.com 192.0.2.77") is None
 
 
 def test_relayhost_myorigin_and_their_order():

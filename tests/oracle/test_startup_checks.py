@@ -20,6 +20,8 @@ closed, when
 - a check every Postfix daemon makes first fails: myhostname or mydomain
   not a valid host name, default_privs or mail_owner no user of this host
   or root's, setgid_group no group or root's, two of them sharing an ID,
+  an inet_interfaces address this host lacks or inet_protocols turns off,
+  syslog_facility no facility syslog knows,
   relayhost the same as myhostname, myorigin more than one word (a /file
   value: its first line, which must not be empty), VERP delimiters that
   verp_delimiter_filter does not allow;
@@ -81,8 +83,8 @@ WORDS = [
     ("default_verp_delimiters", "", False), ("default_verp_delimiters", "+=-", False),
     ("maillog_file", "mail.log", False), ("default_rbl_reply", "", False), ("smtpd_expansion_filter", "", False),
 ]
-# what every daemon checks first (mail_params_init): host names, users and
-# groups of this host (Debian's: nobody and nogroup share a group ID),
+# what every daemon checks first (mail_params_init): syslog facility, host
+# names, users and groups of this host (Debian's: nobody and nogroup share a group ID),
 # relayhost against myhostname, myorigin (Debian reads a /file value's
 # first line), VERP delimiters
 MAIL_PARAMS = [
@@ -101,6 +103,10 @@ MAIL_PARAMS = [
     ("myhostname", "under_score.example.com", True),
     ("default_verp_delimiters", "ab", False), ("default_verp_delimiters", "+a", False),
     ("verp_delimiter_filter", "x", False), ("verp_delimiter_filter", "+=-x", True),
+    ("syslog_facility", "bogus", False), ("syslog_facility", "MAIL", False), ("syslog_facility", "security", False),
+    ("syslog_facility", "local7", True),
+    ("inet_interfaces", "192.0.2.77", False), ("inet_interfaces", "127.0.0.1, [127.0.0.1]", True),
+    ("inet_interfaces", "::1", False), ("inet_interfaces", "loopback-only", True),
 ]
 FILES = {"mailname": "  mail.example.com \n", "mailname_comment": "# a comment\nexample.net\n",
          "mailname_empty": "\nexample.net\n", "mailname_two": "  a.example b.example \n"}

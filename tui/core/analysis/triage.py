@@ -670,7 +670,8 @@ class Triage:
 # start-up fatals (smtpd's, and those of the daemons it waits for) that
 # name what the explorer's start-up checks check, so that the daemon
 # starting today means the configuration changed (a map entry that is not
-# type:name names no parameter: only "same")
+# type:name names no parameter, and inet_interfaces may hold host names the
+# explorer does not look up: only "same")
 _STARTUP_FATAL = re.compile(r"(?:bad boolean configuration|bad numerical configuration): (\S+) = "
                             r"|parameter (\S+): bad time value or unit: "
                             r"|invalid (\S+)(?: parameter value -?\d+ [<>] -?\d+$|: -?\d+ \((?:min|max) -?\d+\)$)"
@@ -681,8 +682,9 @@ _STARTUP_FATAL = re.compile(r"(?:bad boolean configuration|bad numerical configu
                             r"|unsupported smtpd_upstream_proxy_protocol value: |invalid setting: \"header_from_format = "
                             r"|bad parameter value: 'smtpd_forbid_bare_newline = "
                             # every daemon's mail_params_init() (tui.core.postfix.mail_params)
-                            r"|file \S+: parameters? (?:myhostname|mydomain|default_privs|mail_owner|setgid_group"
-                            r"|default_verp_delimiters)\b"
+                            r"|file \S+: parameters? (?:syslog_facility|myhostname|mydomain|default_privs|mail_owner"
+                            r"|setgid_group|default_verp_delimiters)\b"
+
                             r"|myhostname and relayhost parameter settings must not be identical: "
                             r"|myorigin parameter setting must not contain multiple values: |myorigin file \S+ is empty$"
                             r"|/\S+: (?:cannot open file: |file has \d+ hard links$|file is a directory$"

@@ -267,6 +267,31 @@ def _own_addresses(inet_interfaces: str, fams: set[int]) -> list[IfAddr]:
     return out
 
 
+def own_inet_addr_fatal(inet_interfaces: str, inet_protocols: str) -> str | None:
+    """The fatal message of own_inet_addr_init() (every daemon, at start-up)
+    for an inet_interfaces address this host does not have, or of a family
+    inet_protocols turns off; None when it has them. "all" and
+    "loopback-only" are only those words alone (strcmp); a host name is
+    not looked up here (no verdict)."""
+    import ipaddress
+
+    fams = _protocols(inet_protocols)
+    if not fams or inet_interfaces in ("all", "loopback-only"):
+        return None
+    mine = {a.address for a in host_interfaces() if a.address.version in fams}
+    for w in (t for t in inet_interfaces.replace(",", " ").replace("\t", " ").split(" ") if t):
+        h = w[1:-1] if w.startswith("[") and w.endswith("]") else w
+        try:
+            ip = ipaddress.ip_address(h)
+        except ValueError:
+            return None   # a host name: resolved by the daemon, not here
+        if ip.version not in fams:
+            return f"fatal: config variable inet_interfaces: host not found: {w}"
+        if ip not in mine:
+            return f"fatal: parameter inet_interfaces: no local interface found for {ip}"
+    return None
+
+
 def _resolve(name: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """inet_addr_host(): the addresses getaddrinfo() gives (/etc/hosts first)."""
     import ipaddress

@@ -2,6 +2,7 @@
 (global/mail_params.c mail_params_init()), smtpd included: a daemon that
 fails one of these logs the fatal line and exits as it starts.
 
+- syslog_facility must be one syslog knows;
 - myhostname and mydomain must be valid host names;
 - myorigin naming a file (Debian's `myorigin = /etc/mailname`) is that
   file's first line, trimmed; the file must open (safe_open()) and that
@@ -9,6 +10,8 @@ fails one of these logs the fatal line and exits as it starts.
 - default_privs and mail_owner must be users, setgid_group a group, none
   of them privileged (ID 0), and the three must not share a user or group
   ID (mail_owner's and setgid_group's IDs must also be their own names');
+- each inet_interfaces address must be one of this host's, of a family
+  inet_protocols turns on (a host name there is not looked up: no verdict);
 - relayhost must not be myhostname (case-insensitively);
 - myorigin must be one word;
 - default_verp_delimiters must be two characters of verp_delimiter_filter.
@@ -24,6 +27,7 @@ import pwd
 import stat
 from typing import Callable, NamedTuple
 
+from tui.core.config.defaults import own_inet_addr_fatal
 from tui.core.config.params import View, param
 from tui.core.postfix.valid_hostname import valid_hostname
 
@@ -31,8 +35,12 @@ from tui.core.postfix.valid_hostname import valid_hostname
 # CHARS_COMMA_SP)
 _COMMA_SP = ", \t\r\n"
 # texts mail_params_init() reads with a minimum length of 1 before these checks
-_NOT_EMPTY = ("myhostname", "mydomain", "myorigin", "default_privs", "mail_owner", "setgid_group",
-              "verp_delimiter_filter")
+_NOT_EMPTY = ("syslog_facility", "myhostname", "mydomain", "myorigin", "default_privs", "mail_owner",
+              "setgid_group", "verp_delimiter_filter")
+# the facilities msg_syslog_set_facility() knows on Linux (case-sensitive;
+# glibc has no LOG_SECURITY)
+SYSLOG_FACILITIES = frozenset({"auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news",
+                               "syslog", "user", "uucp"} | {f"local{i}" for i in range(8)})
 # ISSPACE(), what read_param_from_file() trims
 _SPACE = " \t\n\r\f\v"
 
@@ -74,8 +82,9 @@ class Accounts:
 
 
 HOST = Accounts()
-# the parameters whose check asks this host's user and group databases
-HOST_CHECKED = frozenset({"default_privs", "mail_owner", "setgid_group"})
+# the parameters whose check asks this host (its user and group databases,
+# its network interfaces)
+HOST_CHECKED = frozenset({"default_privs", "mail_owner", "setgid_group", "inet_interfaces"})
 
 
 def read_param_from_file(path: str) -> tuple[str | None, str]:
@@ -154,6 +163,9 @@ def mail_params_fatal(value: Callable[[str], str], main_cf: str,
     where = f"fatal: file {main_cf}: "
     if not all(value(n) for n in _NOT_EMPTY):
         return None   # the daemon's text length checks come first and say so (mail_conf.first_startup_error)
+    facility = value("syslog_facility")
+    if facility not in SYSLOG_FACILITIES:
+        return ("syslog_facility",), f"{where}parameter syslog_facility: unrecognized value: {facility}"
     for name in ("myhostname", "mydomain"):
         v = value(name)
         if not valid_hostname(v):
@@ -203,6 +215,9 @@ def mail_params_fatal(value: Callable[[str], str], main_cf: str,
             return (user, "setgid_group"), (
                 f"{where}parameters {user} and setgid_group: user {value(user)} and group {group} have the "
                 f"same group ID: {sgid}")
+    bad = own_inet_addr_fatal(value("inet_interfaces"), value("inet_protocols"))
+    if bad is not None:
+        return ("inet_interfaces",), bad
     host = value("myhostname")
     if host.casefold() == value("relayhost").casefold():
         return ("myhostname", "relayhost"), \

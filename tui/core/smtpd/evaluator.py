@@ -468,7 +468,7 @@ class Evaluator(DnsListChecks):
             import socket
 
             self.notes.append(f"{param} is checked against this host ({socket.gethostname()}): its users, "
-                              "groups and files decide, as they do for the Postfix that runs here")
+                              "groups, files and interfaces decide, as they do for the Postfix that runs here")
         sb = self.begin("smtpd startup", "configuration check", None, src)
         sb.detail = text + ". smtpd exits as soon as master hands it the " \
             "connection: the client sees the connection closed without any greeting"
