@@ -321,14 +321,26 @@ class Trace(FrozenRecord):
         return daemon if what in ("startup", "service") else None
 
     @property
+    def closed_after(self) -> str | None:
+        """The command after which smtpd closed the connection without a
+        reply (it exited there), or None."""
+        if self.code or self.reply or self.stage == "connect" or self.waits_for is not None:
+            return None
+        return {"mail": "MAIL FROM", "rcpt": "RCPT TO"}.get(self.stage, self.stage.upper())
+
+    @property
     def answer(self) -> str:
         """The reply, or what the client sees when there is none: smtpd
-        exited before it greeted anyone, or it waits for a daemon."""
+        exited before it greeted anyone or after a command, or it waits for
+        a daemon."""
         if self.reply:
             return self.reply
         daemon = self.waits_for
         if daemon is not None:
             return f"(no reply: smtpd waits for {daemon})"
+        after = self.closed_after
+        if after is not None:
+            return f"(connection closed after {after})"
         return "(connection closed before any greeting)"
 
     def to_json(self) -> dict[str, Any]:

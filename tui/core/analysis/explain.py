@@ -195,6 +195,12 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
              f"smtpd cannot reach {daemon}: " + err.removeprefix("smtpd: warning: ")),
             (f"smtpd waits for {daemon} at {trace.stage.upper()}: the client gets no reply to that command "
              f"until it gives up (and tries again later).",))
+    after = trace.closed_after
+    if after is not None:
+        return Explanation(
+            "smtpd exits with this configuration when it opens a queue file: "
+            + trace.config_errors[-1].removeprefix("smtpd: fatal: "),
+            (f"The client sees the connection closed after {after}, without a reply.",))
     if trace.config_errors:
         return Explanation(
             "smtpd refuses to start with this configuration: " + trace.config_errors[0].replace("fatal: ", ""),

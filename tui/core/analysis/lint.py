@@ -234,6 +234,14 @@ def startup_warnings(cfg) -> list[LintWarning]:
         except Exception:  # noqa: BLE001 - a service the trace cannot read is reported there
             continue
         if fatal is None:
+            later = ev.queue_open_fatal()
+            at = ev.cleanup_asked_at() if later else None   # None: a proxy filter, no queue file
+            if at is not None:
+                out.append(LintWarning(
+                    f"{svc.key}: smtpd exits when it opens a queue file ({later.removeprefix('fatal: ')}): "
+                    f"clients see the connection closed after {'MAIL FROM' if at == 'mail' else 'RCPT TO'}",
+                    param="smtputf8_autodetect_classes", severity="error",
+                    **_at(ev.source("smtputf8_autodetect_classes"))))
             continue
         param, text, src = fatal
         out.append(LintWarning(f"{svc.key}: smtpd exits as it starts ({text}): clients see the connection "

@@ -188,6 +188,16 @@ SMTPD_WORD_CHECKS: tuple[tuple[str, Callable[[str], str | None]], ...] = (
 )
 
 
+# smtputf8_autodetect(): the mail sources it knows (name_mask, case-sensitive)
+AUTODETECT_CLASSES = frozenset({"sendmail", "smtpd", "qmqpd", "forward", "bounce", "notify", "verify", "all"})
+
+
+def smtputf8_autodetect_error(value: str) -> str | None:
+    """The fatal message of smtputf8_autodetect() for smtputf8_autodetect_classes
+    = VALUE: smtpd reads it only when it opens a queue file, and exits there."""
+    return name_mask_error("smtputf8_autodetect_classes", value, AUTODETECT_CLASSES) if value else None
+
+
 def maillog_file_error(path: str, prefixes: list[str]) -> str | None:
     """Every daemon's check of maillog_file (when set) against
     maillog_file_prefixes: it must begin with one of them."""

@@ -8,7 +8,7 @@ from tui.core.config.params import param_list
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
 from tui.core.postfix.mail_conf import (SMTPD_WORD_CHECKS, first_startup_error, maillog_file_error,
-                                        smtpd_tls_level_error)
+                                        smtpd_tls_level_error, smtputf8_autodetect_error)
 from tui.core.postfix.mail_params import HOST_CHECKED, mail_params_fatal
 from tui.core.postfix.maps import TableFailure, maps_create_error
 from tui.core.postfix.match_list import namadr_list_match, parent_style
@@ -375,8 +375,9 @@ class Evaluator(DnsListChecks):
             return self.finish_reject("mail")
         if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
             return self.utf8_undeclared(sender, "MAIL")
-        if "cleanup" in dead and self._cleanup_asked_at() == "mail":
-            return self._no_reply(dead["cleanup"])
+        # smtpd opens the queue file: smtputf8_autodetect_classes first, then cleanup
+        if ("cleanup" in dead or self.queue_open_fatal()) and self.cleanup_asked_at() == "mail":
+            return self._closed() if self.queue_open_fatal() else self._no_reply(dead["cleanup"])
         # rcpt
         self.stage = "rcpt"
         got = extract_addr(rcpt_text, strict, "RCPT", line_limit)
@@ -402,8 +403,9 @@ class Evaluator(DnsListChecks):
     def _accepted(self, rcpt: str, dead: dict[str, Waited]) -> Trace:
         """RCPT passed: smtpd opens the queue file now (unless it did at
         MAIL FROM), then says 250."""
-        if "cleanup" in dead and self._cleanup_asked_at() == "rcpt":
-            return self._no_reply(dead["cleanup"])
+        # smtpd opens the queue file: smtputf8_autodetect_classes first, then cleanup
+        if ("cleanup" in dead or self.queue_open_fatal()) and self.cleanup_asked_at() == "rcpt":
+            return self._closed() if self.queue_open_fatal() else self._no_reply(dead["cleanup"])
         if self.discard:
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
@@ -430,13 +432,36 @@ class Evaluator(DnsListChecks):
                 return False
         return True
 
-    def _cleanup_asked_at(self) -> str | None:
+    def cleanup_asked_at(self) -> str | None:
         """When smtpd asks cleanup for a queue file: "rcpt", at the first
         accepted RCPT (smtpd_delay_open_until_valid_rcpt = yes), "mail" at
         MAIL FROM, or None: with smtpd_proxy_filter it asks the proxy."""
         if self.p("smtpd_proxy_filter").strip():
             return None
         return "rcpt" if self.pbool("smtpd_delay_open_until_valid_rcpt") else "mail"
+
+    def queue_open_fatal(self) -> str:
+        """What ends smtpd when it opens a queue file (before it connects to
+        cleanup): an smtputf8_autodetect_classes word it does not know. ""
+        when nothing does. Worked out once per service view."""
+        got = self.vp.queue_open_fatal
+        if got is None:
+            got = self.vp.queue_open_fatal = smtputf8_autodetect_error(self.p("smtputf8_autodetect_classes")) or ""
+        return got
+
+    def _closed(self) -> Trace:
+        """smtpd exits as it opens the queue file: the command of this
+        stage gets no reply, and the connection is closed."""
+        text = self.queue_open_fatal()
+        self.config_errors.append(f"smtpd: {text}")
+        sb = self.begin("smtputf8_autodetect_classes", "smtpd opens the queue file", None,
+                        self.source("smtputf8_autodetect_classes"))
+        sb.detail = (text.removeprefix("fatal: ") + ". smtpd reads it when it opens the queue file for this "
+                     "message, and exits: the client sees the connection closed without a reply")
+        sb.outcome = DEFER
+        self.end(sb)
+        self.decider = sb
+        return self.finish(0, "", self.stage)
 
     def _no_reply(self, waited: Waited) -> Trace:
         """smtpd waits for a daemon without end (see daemons.daemon_fatals):

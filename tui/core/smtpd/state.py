@@ -119,7 +119,7 @@ class _ViewParams:
                  "mynetworks", "no_unknown_rcpt_checks", "footer_maps", "footer", "compat_level",
                  "relay_explicit", "client_list", "helo_list", "sender_list", "recipient_list",
                  "relay_list", "src_unlisted_sender", "src_unlisted_recipient", "ints", "rlists",
-                 "startup_errors", "daemon_fatals", "command_filter", "strict_rfc821", "inet_protocols",
+                 "startup_errors", "daemon_fatals", "queue_open_fatal", "command_filter", "strict_rfc821", "inet_protocols",
                  "rewrite_clients")
 
     def __init__(self, cfg, view, memo: dict):
@@ -166,6 +166,7 @@ class _ViewParams:
         self.rlists = rl
         self.startup_errors = None   # Evaluator._startup_checks() fills it in
         self.daemon_fatals = None    # and Evaluator._waited_daemons() this
+        self.queue_open_fatal: str | None = None   # and Evaluator.queue_open_fatal() this ("": none)
 
 
 def _view_params(cfg, service, memo: dict) -> _ViewParams:
