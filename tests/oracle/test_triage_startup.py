@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.oracle.conftest import SCRATCH_MAIN_CF, scratch_instance
+from tests.oracle.postfix_instance import HarnessError
 from tui.core.analysis.content_checks import DIFFERS, SAME, UNDECIDABLE
 from tui.core.analysis.triage import triage
 from tui.core.config import load_config
@@ -32,12 +33,14 @@ BAD = {
     "127.0.0.1:2805": ("postfix/bad5", "relayhost=$myhostname"),
     "127.0.0.1:2806": ("postfix/bad6", "{ myorigin = a.example b.example }"),
 }
+# exits later, as it opens the queue file for an accepted RCPT TO
+LATER = {"127.0.0.1:2807": ("postfix/bad7", "smtputf8_autodetect_classes=pfxbad")}
 
 
 def _master(with_overrides: bool) -> str:
     return "smtp      inet  n       -       n       -       -       smtpd\n" + "".join(
         f"{svc} inet n - n - - smtpd\n  -o syslog_name={name}\n" + (f"  -o {bad}\n" if with_overrides else "")
-        for svc, (name, bad) in BAD.items())
+        for svc, (name, bad) in {**BAD, **LATER}.items())
 
 
 TX = dict(client_address="198.51.100.20", client_name="mail.example.net", helo="mail.example.net",
@@ -50,6 +53,9 @@ def logged(tmp_path_factory):
     with scratch_instance("pfx-triage-startup-", MAIN_CF, _master(True)) as (cfg, inst):
         for svc in BAD:
             assert inst.query(svc, **TX).code == 0   # no greeting: that smtpd exited
+        for svc in LATER:
+            with pytest.raises(HarnessError, match="connection closed after RCPT TO"):
+                inst.query(svc, **TX)
         assert inst.query("smtp", **TX).code == 250
         keep = tmp_path_factory.mktemp("triage-startup")
         shutil.copy(inst.maillog, keep / "maillog")
@@ -64,6 +70,7 @@ FATALS = {   # what each service's smtpd logged (as postfix/smtpd: before it tak
     "127.0.0.1:2804": 'unknown notify_classes value "bounced" in "bounced"',
     "127.0.0.1:2805": "myhostname and relayhost parameter settings must not be identical: mx.example.com",
     "127.0.0.1:2806": "myorigin parameter setting must not contain multiple values: a.example b.example",
+    "127.0.0.1:2807": 'unknown smtputf8_autodetect_classes value "pfxbad" in "pfxbad"',
 }
 
 
@@ -90,7 +97,8 @@ def test_after_the_overrides_are_gone_smtpd_starts(logged, tmp_path):
     shutil.copytree(cfg, fixed)
     (fixed / "master.cf").write_text(_master(False))
     groups = _groups(fixed, log)
-    for svc in ("127.0.0.1:2801", "127.0.0.1:2803", "127.0.0.1:2804", "127.0.0.1:2805", "127.0.0.1:2806"):
+    for svc in ("127.0.0.1:2801", "127.0.0.1:2803", "127.0.0.1:2804", "127.0.0.1:2805", "127.0.0.1:2806",
+                "127.0.0.1:2807"):
         g = groups[FATALS[svc]]
         assert g.today == DIFFERS and g.verdict == "today smtpd starts instead" and g.service == "postfix/smtpd", g
     # "open dictionary: expecting type:name" names no parameter: which map it was is not known

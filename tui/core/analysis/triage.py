@@ -528,7 +528,8 @@ class Triage:
                 if daemon == "smtpd":
                     ev = Evaluator(self.cfg, Transaction(client_address="192.0.2.1"), svc.key, OfflineResolver())
                     fatal = ev.startup_fatal()
-                    today[svc.name] = fatal[1] if fatal else None
+                    # or, later, as it opens a queue file
+                    today[svc.name] = fatal[1] if fatal else ev.queue_open_fatal().removeprefix("fatal: ") or None
                 else:
                     waits = daemon_fatals(self.cfg, self.cfg.params(svc)).get(daemon)
                     today[svc.name] = waits.text if waits and not waits.missing else None
