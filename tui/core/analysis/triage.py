@@ -685,7 +685,6 @@ _STARTUP_FATAL = re.compile(r"(?:bad boolean configuration|bad numerical configu
                             # every daemon's mail_params_init() (tui.core.postfix.mail_params)
                             r"|file \S+: parameters? (?:syslog_facility|myhostname|mydomain|default_privs|mail_owner"
                             r"|setgid_group|default_verp_delimiters)\b"
-
                             r"|myhostname and relayhost parameter settings must not be identical: "
                             r"|myorigin parameter setting must not contain multiple values: |myorigin file \S+ is empty$"
                             r"|/\S+: (?:cannot open file: |file has \d+ hard links$|file is a directory$"

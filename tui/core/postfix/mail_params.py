@@ -41,6 +41,9 @@ _NOT_EMPTY = ("syslog_facility", "myhostname", "mydomain", "myorigin", "default_
 # glibc has no LOG_SECURITY)
 SYSLOG_FACILITIES = frozenset({"auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news",
                                "syslog", "user", "uucp"} | {f"local{i}" for i in range(8)})
+# the checks mail_params_init() makes before it converts its yes/no, number
+# and time parameters (the others come after)
+BEFORE_TYPED = frozenset({"syslog_facility", "myhostname", "mydomain"})
 # ISSPACE(), what read_param_from_file() trims
 _SPACE = " \t\n\r\f\v"
 
@@ -84,7 +87,14 @@ class Accounts:
 HOST = Accounts()
 # the parameters whose check asks this host (its user and group databases,
 # its network interfaces)
-HOST_CHECKED = frozenset({"default_privs", "mail_owner", "setgid_group", "inet_interfaces"})
+_HOST_CHECKED = frozenset({"default_privs", "mail_owner", "setgid_group", "inet_interfaces"})
+
+
+def host_decided(name: str, value: Callable[[str], str]) -> bool:
+    """Did this host -- its users, groups, interfaces, or the file myorigin
+    names -- decide the check of parameter NAME? (A configuration copied to
+    another machine may get another answer there.)"""
+    return name in _HOST_CHECKED or (name == "myorigin" and value("myorigin").startswith("/"))
 
 
 def read_param_from_file(path: str) -> tuple[str | None, str]:
@@ -173,9 +183,9 @@ def mail_params_fatal(value: Callable[[str], str], main_cf: str,
     origin, fatal = myorigin_value(value("myorigin"))
     if fatal:
         return ("myorigin",), fatal
-    ids: dict[str, Account] = {}
-    for name in ("default_privs", "mail_owner"):
-        v = value(name)
+    dp, owner = value("default_privs"), value("mail_owner")
+    users: list[Account] = []
+    for name, v in (("default_privs", dp), ("mail_owner", owner)):
         acct = accounts.user(v)
         if acct is None:
             return (name,), f"{where}parameter {name}: unknown user name value: {v}"
@@ -183,9 +193,9 @@ def mail_params_fatal(value: Callable[[str], str], main_cf: str,
             return (name,), f"{where}parameter {name}: user {v} has privileged user ID"
         if acct.gid == 0:
             return (name,), f"{where}parameter {name}: user {v} has privileged group ID"
-        ids[name] = acct
-    owner = value("mail_owner")
-    other = accounts.user_by_id(ids["mail_owner"].uid)
+        users.append(acct)
+    privs, own = users
+    other = accounts.user_by_id(own.uid)
     if other is not None and other != owner:
         return ("mail_owner",), f"{where}parameter mail_owner: user {owner} has same user ID as {other}"
     group = value("setgid_group")
@@ -197,8 +207,6 @@ def mail_params_fatal(value: Callable[[str], str], main_cf: str,
     other = accounts.group_by_id(sgid)
     if other is not None and other != group:
         return ("setgid_group",), f"{where}parameter setgid_group: group {group} has same group ID as {other}"
-    privs, own = ids["default_privs"], ids["mail_owner"]
-    dp = value("default_privs")
     if dp == owner:
         return ("default_privs", "mail_owner"), \
             f"{where}parameters default_privs and mail_owner specify the same user {dp}"
@@ -213,7 +221,7 @@ def mail_params_fatal(value: Callable[[str], str], main_cf: str,
     for user, acct in (("default_privs", privs), ("mail_owner", own)):
         if acct.gid == sgid:
             return (user, "setgid_group"), (
-                f"{where}parameters {user} and setgid_group: user {value(user)} and group {group} have the "
+                f"{where}parameters {user} and setgid_group: user {acct.name} and group {group} have the "
                 f"same group ID: {sgid}")
     bad = own_inet_addr_fatal(value("inet_interfaces"), value("inet_protocols"))
     if bad is not None:

@@ -9,7 +9,7 @@ from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
 from tui.core.postfix.mail_conf import (SMTPD_WORD_CHECKS, first_startup_error, maillog_file_error,
                                         smtpd_tls_level_error, smtputf8_autodetect_error)
-from tui.core.postfix.mail_params import HOST_CHECKED, mail_params_fatal
+from tui.core.postfix.mail_params import BEFORE_TYPED, host_decided, mail_params_fatal
 from tui.core.postfix.maps import TableFailure, maps_create_error
 from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
@@ -219,14 +219,15 @@ class Evaluator(DnsListChecks):
         return got
 
     def _startup_errors(self) -> list[tuple[str, str]]:
-        # mail_params_init(), which every daemon runs first, checks the host
-        # names, then converts its yes/no, number and time parameters, then
-        # checks the users, groups, relayhost, myorigin and VERP delimiters;
-        # smtpd then converts its own. (The typed checks are one pass here:
-        # with a bad value of smtpd's own and a failed check below, the
-        # trace may name the other one; the client sees the same.)
+        # mail_params_init(), which every daemon runs first, checks the
+        # syslog facility and the host names, then converts its yes/no,
+        # number and time parameters, then checks the users, groups,
+        # interfaces, relayhost, myorigin and VERP delimiters; smtpd then
+        # converts its own. (The typed checks are one pass here: with a bad
+        # value of smtpd's own and a failed check below, the trace may name
+        # the other one; the client sees the same.)
         mp = mail_params_fatal(self.p, self.cfg.main_path)
-        if mp is not None and mp[0][0] in ("myhostname", "mydomain"):
+        if mp is not None and mp[0][0] in BEFORE_TYPED:
             return [(self._culprit(mp[0]), mp[1])]
         bad_typed = first_startup_error("smtpd", self.p)
         if bad_typed is not None:
@@ -375,9 +376,9 @@ class Evaluator(DnsListChecks):
             return self.finish_reject("mail")
         if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
             return self.utf8_undeclared(sender, "MAIL")
-        # smtpd opens the queue file: smtputf8_autodetect_classes first, then cleanup
-        if ("cleanup" in dead or self.queue_open_fatal()) and self.cleanup_asked_at() == "mail":
-            return self._closed() if self.queue_open_fatal() else self._no_reply(dead["cleanup"])
+        ended = self._opening_queue_file(dead, "mail")
+        if ended is not None:
+            return ended
         # rcpt
         self.stage = "rcpt"
         got = extract_addr(rcpt_text, strict, "RCPT", line_limit)
@@ -403,9 +404,9 @@ class Evaluator(DnsListChecks):
     def _accepted(self, rcpt: str, dead: dict[str, Waited]) -> Trace:
         """RCPT passed: smtpd opens the queue file now (unless it did at
         MAIL FROM), then says 250."""
-        # smtpd opens the queue file: smtputf8_autodetect_classes first, then cleanup
-        if ("cleanup" in dead or self.queue_open_fatal()) and self.cleanup_asked_at() == "rcpt":
-            return self._closed() if self.queue_open_fatal() else self._no_reply(dead["cleanup"])
+        ended = self._opening_queue_file(dead, "rcpt")
+        if ended is not None:
+            return ended
         if self.discard:
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
@@ -440,6 +441,14 @@ class Evaluator(DnsListChecks):
             return None
         return "rcpt" if self.pbool("smtpd_delay_open_until_valid_rcpt") else "mail"
 
+    def _opening_queue_file(self, dead: dict[str, Waited], stage: str) -> Trace | None:
+        """When smtpd opens the queue file at STAGE ("mail" or "rcpt"): it
+        exits on a bad smtputf8_autodetect_classes, then waits for a cleanup
+        that does not start; None when it goes on (or opens none here)."""
+        if not ("cleanup" in dead or self.queue_open_fatal()) or self.cleanup_asked_at() != stage:
+            return None
+        return self._closed() if self.queue_open_fatal() else self._no_reply(dead["cleanup"])
+
     def queue_open_fatal(self) -> str:
         """What ends smtpd when it opens a queue file (before it connects to
         cleanup): an smtputf8_autodetect_classes word it does not know. ""
@@ -454,33 +463,38 @@ class Evaluator(DnsListChecks):
         stage gets no reply, and the connection is closed."""
         text = self.queue_open_fatal()
         self.config_errors.append(f"smtpd: {text}")
-        sb = self.begin("smtputf8_autodetect_classes", "smtpd opens the queue file", None,
-                        self.source("smtputf8_autodetect_classes"))
-        sb.detail = (text.removeprefix("fatal: ") + ". smtpd reads it when it opens the queue file for this "
-                     "message, and exits: the client sees the connection closed without a reply")
-        sb.outcome = DEFER
+        return self._no_answer("smtputf8_autodetect_classes", "smtpd opens the queue file",
+                               self.source("smtputf8_autodetect_classes"),
+                               text.removeprefix("fatal: ") + ". smtpd reads it when it opens the queue file for "
+                               "this message, and exits: the client sees the connection closed without a reply",
+                               DEFER, self.stage)
+
+    def _no_answer(self, parameter: str, entry: str, src: Source | None, detail: str, outcome: str,
+                   stage: str) -> Trace:
+        """The trace of a command smtpd never answers: one deciding step
+        says why; code 0, no reply."""
+        sb = self.begin(parameter, entry, None, src)
+        sb.detail = detail
+        sb.outcome = outcome
         self.end(sb)
         self.decider = sb
-        return self.finish(0, "", self.stage)
+        return self.finish(0, "", stage)
 
     def _no_reply(self, waited: Waited) -> Trace:
         """smtpd waits for a daemon without end (see daemons.daemon_fatals):
         the command of this stage gets no reply."""
         daemon = waited.daemon
         if waited.missing:
-            sb = self.begin(f"{daemon} service", "master.cf", None, waited.src)
+            parameter, entry = f"{daemon} service", "master.cf"
             why = (f"master.cf has no service {waited.service} of the kind smtpd connects to for {daemon}: "
                    f"smtpd logs \"warning: {waited.text}\" and tries again")
             self.config_errors.append(f"smtpd: warning: {waited.text}")
         else:
-            sb = self.begin(f"{daemon} startup", "configuration check", None, waited.src)
+            parameter, entry = f"{daemon} startup", "configuration check"
             why = f"{daemon} (master.cf service {waited.service}) exits as it starts: {waited.text}"
             self.config_errors.append(f"{daemon}: fatal: {waited.text}")
-        sb.detail = why + ". smtpd waits for it at this command and the client gets no reply until it gives up"
-        sb.outcome = DEFER
-        self.end(sb)
-        self.decider = sb
-        return self.finish(0, "", self.stage)
+        return self._no_answer(parameter, entry, waited.src, why + ". smtpd waits for it at this command and the "
+                               "client gets no reply until it gives up", DEFER, self.stage)
 
     def _startup_failed(self, errs: tuple[tuple[str, str], ...]) -> Trace:
         """smtpd's start-up checks failed: it exits when master hands it
@@ -489,18 +503,14 @@ class Evaluator(DnsListChecks):
         fatal = self.startup_fatal()
         assert fatal is not None   # ERRS is what it reads
         param, text, src = fatal
-        if param in HOST_CHECKED or (param == "myorigin" and self.p("myorigin").startswith("/")):
+        if host_decided(param, self.p):
             import socket
 
             self.notes.append(f"{param} is checked against this host ({socket.gethostname()}): its users, "
                               "groups, files and interfaces decide, as they do for the Postfix that runs here")
-        sb = self.begin("smtpd startup", "configuration check", None, src)
-        sb.detail = text + ". smtpd exits as soon as master hands it the " \
-            "connection: the client sees the connection closed without any greeting"
-        sb.outcome = REJECT
-        self.end(sb)
-        self.decider = sb
-        return self.finish(0, "", "connect")
+        return self._no_answer("smtpd startup", "configuration check", src, text + ". smtpd exits as soon as "
+                               "master hands it the connection: the client sees the connection closed without "
+                               "any greeting", REJECT, "connect")
 
     def _refused(self, parameter: str, entry: str, src, reply: str, detail: str) -> Trace:
         """smtpd refuses the command of this stage with REPLY before (or

@@ -119,8 +119,8 @@ class _ViewParams:
                  "mynetworks", "no_unknown_rcpt_checks", "footer_maps", "footer", "compat_level",
                  "relay_explicit", "client_list", "helo_list", "sender_list", "recipient_list",
                  "relay_list", "src_unlisted_sender", "src_unlisted_recipient", "ints", "rlists",
-                 "startup_errors", "daemon_fatals", "queue_open_fatal", "command_filter", "strict_rfc821", "inet_protocols",
-                 "rewrite_clients")
+                 "startup_errors", "daemon_fatals", "queue_open_fatal", "command_filter", "strict_rfc821",
+                 "inet_protocols", "rewrite_clients")
 
     def __init__(self, cfg, view, memo: dict):
         self.view = view

@@ -18,7 +18,7 @@ from typing import Any
 from tui.core import safeio
 from tui.core.model import Diagnostic
 from tui.core.tables.base import Table, file_mtime
-from tui.core.tables.indexed import IndexFormatError, open_index
+from tui.core.tables.indexed import IndexFormatError, decode_key, decode_value, open_index
 
 SUFFIXES = {
     "hash": (".db",),
@@ -218,12 +218,8 @@ class IndexStatus(Table):
             return
         self._compared = True
         try:
-            # decode_key() and decode_value(), inline: a call each cost a
-            # third of this for 100,000 entries
             builder = self._builder_keys
-            theirs = {(k[:-1] if k[-1:] == b"\0" else k).decode("utf-8", "surrogateescape"):
-                      v.partition(b"\0")[0].decode("utf-8", "surrogateescape")
-                      for k, v in self._reader.snapshot() if k not in builder}
+            theirs = {decode_key(k): decode_value(v) for k, v in self._reader.snapshot() if k not in builder}
         except (IndexFormatError, OSError) as exc:
             self._stale(f"error reading {self.index_path}: {exc} -- run {self.fix_command()}",
                         self.index_path or self.path)
