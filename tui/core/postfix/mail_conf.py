@@ -57,17 +57,23 @@ def int_error(name: str, value: str, lo: int | None, hi: int | None, long: bool 
     return None
 
 
-def time_error(name: str, value: str, lo: int | None, hi: int | None) -> str | None:
-    """convert_mail_conf_time() with conv_time(): a number within an int and
-    not negative, then a unit letter (only the first character after the
-    digits counts; none: seconds, the unit of every time smtpd reads), the
-    product within an int; then the range."""
+def conv_time(value: str) -> int | None:
+    """conv_time() with seconds as the default unit: a number within an int
+    and not negative, then a unit letter (only the first character after the
+    digits counts), the product within an int; None when it is not a time."""
     n, rest = _strtol(value)
-    secs = None
-    if n is not None and 0 <= n <= INT_MAX:
-        unit = _TIME_UNITS.get(rest[:1]) if rest else 1
-        if unit == 1 or unit is not None and n < INT_MAX // unit:
-            secs = n * unit
+    if n is None or not 0 <= n <= INT_MAX:
+        return None
+    unit = _TIME_UNITS.get(rest[:1]) if rest else 1
+    if unit == 1 or unit is not None and n < INT_MAX // unit:
+        return n * unit
+    return None
+
+
+def time_error(name: str, value: str, lo: int | None, hi: int | None) -> str | None:
+    """convert_mail_conf_time() with conv_time() (seconds are the unit of
+    every time smtpd reads); then the range."""
+    secs = conv_time(value)
     if secs is None:
         return f"fatal: parameter {name}: bad time value or unit: {value}"
     if lo is not None and secs < lo:

@@ -9,7 +9,7 @@ the error of the whole lookup.
 from __future__ import annotations
 
 from tui.core.tables.base import LookupResult, Table, UnusableTable
-from tui.core.tables.inline_syntax import tokenize
+from tui.core.config.mystrtok import tokenize
 
 
 class ComposedTable(Table):

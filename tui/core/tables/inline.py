@@ -13,7 +13,8 @@ fail:name: every lookup fails with an error.
 from __future__ import annotations
 
 from tui.core.tables.base import Entry, LookupResult, Table, UnusableTable
-from tui.core.tables.inline_syntax import _WS, extpar, split_nameval, tokenize
+from tui.core.config.mystrtok import _WS, extpar, tokenize
+from tui.core.tables.inline_syntax import split_nameval
 
 class InlineTable(Table):
     is_pattern = False
