@@ -274,7 +274,7 @@ def render_text(tr, ex, logline=None) -> str:
     for e in tr.config_errors:
         lines.append(f"Configuration error: {e}")
     if tr.conditional:
-        lines.append("Conditional: some checks needed DNS, a policy service or address verification "
+        lines.append("Conditional: some checks needed DNS, a policy service, a milter or address verification "
                      "and were assumed to pass.")
     if logline is not None and logline.reply != tr.reply:
         lines.append(f"The log line says: {logline.reply}")

@@ -179,9 +179,42 @@ def _proven(ex: Explanation, trace: Trace, cfg, resolver, policy_answers) -> Exp
         if proof is None:
             continue
         then = f"; proven on a copy of the configuration, the answer becomes: {proof.reply}" + (
-            " (assuming the DNS and policy checks pass)" if proof.conditional else "")
+            " (assuming the DNS, policy and milter checks pass)" if proof.conditional else "")
         edits.append(Edit(e.description + then, proof.command(), proof.changes, proof.reply, proof.conditional))
     return Explanation(ex.summary, ex.reasons, tuple(edits))
+
+
+MILTER_PARAMS = ("smtpd_milters", "smtpd_milter_maps", "milter_protocol")
+
+
+def _explain_milter(trace: Trace, cfg, d: Step) -> Explanation:
+    """A milter list smtpd cannot read (it exits before its greeting), or a
+    milter it cannot use that answers MAIL FROM."""
+    if not trace.reply:
+        return Explanation("smtpd exits when it sets up its milters for this client: "
+                           + trace.config_errors[-1].removeprefix("smtpd: fatal: "),
+                           ("The client sees the connection closed without any greeting.",))
+    edits: tuple[Edit, ...] = ()
+    name = d.entry.split(" ", 1)[0]
+    host, colon, port = name.rpartition(":")
+    if (cfg is not None and d.parameter == "smtpd_milters" and colon and port.isdigit()
+            and host.split(":", 1)[0] not in ("inet", "unix", "local")):
+        # host:port, the usual slip for inet:host:port
+        text = _param_text(cfg, trace.service, d.parameter)
+        fixed = " ".join("inet:" + w if w == name else w for w in text.split(" "))
+        if text and fixed != text:
+            svc = cfg.service(trace.service) if d.source is not None and d.source.kind == "master.cf" else None
+            edits = (_candidate(f"write the milter's address as inet:{name} (transport:endpoint)",
+                                Change(d.parameter, fixed, f"{svc.name}/{svc.type}" if svc else None)),)
+    return Explanation(f"{trace.reply}: smtpd cannot use the milter {d.entry}, which answers in its place",
+                       (d.detail,), edits)
+
+
+def _param_text(cfg, service: str, parameter: str) -> str:
+    try:
+        return cfg.params(service).raw(parameter) or ""
+    except Exception:
+        return ""
 
 
 def _explain(trace: Trace, cfg=None) -> Explanation:
@@ -201,6 +234,8 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
             "smtpd exits with this configuration when it opens a queue file: "
             + trace.config_errors[-1].removeprefix("smtpd: fatal: "),
             (f"The client sees the connection closed after {after}, without a reply.",))
+    if d is not None and d.parameter in MILTER_PARAMS:
+        return _explain_milter(trace, cfg, d)
     if trace.config_errors:
         return Explanation(
             "smtpd refuses to start with this configuration: " + trace.config_errors[0].replace("fatal: ", ""),
@@ -219,7 +254,7 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
                 reasons.append(f"delivered to {t.address} via transport {t.transport}, next hop {t.nexthop} "
                                f"({t.transport_source})")
         if trace.conditional:
-            reasons.append("Conditional: some restrictions needed DNS or a policy service and were assumed to pass.")
+            reasons.append("Conditional: some restrictions needed DNS, a policy service or a milter and were assumed to pass.")
         return Explanation(f"Accepted: {trace.reply}", tuple(reasons))
     if d is None:
         return Explanation(f"{trace.reply}", ("No single restriction decided this reply.",))

@@ -50,6 +50,8 @@ from tui.core.postfix.mail_conf import opened_maps, startup_error, typed_names, 
 from tui.core.smtpd import RESTRICTIONS, Evaluator
 from tui.core.smtpd import deprecated_names as registry_deprecated_names
 from tui.core.smtpd.daemons import SERVICE_PARAM, SOCKET_CLASS, Waited, daemon_fatals
+from tui.core.postfix.milter import HOLD
+from tui.core.smtpd.milters import configured_milters
 from tui.core.tables import open_table
 from tui.core.trace import Transaction
 
@@ -234,6 +236,7 @@ def startup_warnings(cfg) -> list[LintWarning]:
         except Exception:  # noqa: BLE001 - a service the trace cannot read is reported there
             continue
         if fatal is None:
+            out += _milter_warnings(ev, svc.key)
             later = ev.queue_open_fatal()
             at = ev.cleanup_asked_at() if later else None   # None: a proxy filter, no queue file
             if at is not None:
@@ -248,6 +251,35 @@ def startup_warnings(cfg) -> list[LintWarning]:
                                "closed without a greeting", param=param,
                                severity="error", **_at(src)))
     return out + _waited_for_warnings(cfg)
+
+
+def _milter_warnings(ev, service: str) -> list[LintWarning]:
+    """What the service's smtpd_milters do to every client that
+    smtpd_milter_maps does not give a list of its own: a list smtpd cannot
+    read (it exits before its greeting), a milter it cannot use (MAIL FROM
+    gets 451 4.3.5, or every message is held)."""
+    sm = configured_milters(ev)
+    if sm is None:
+        return []
+    o = sm.outcome
+    where = _at(sm.source)
+    if o.kind == "fatal":
+        return [LintWarning(f"{service}: smtpd exits when it sets up its milters ({o.text.removeprefix('fatal: ')}):"
+                            " clients see the connection closed without a greeting",
+                            param="smtpd_milters", severity="error", **where)]
+    answering = o.warnings[-1] if o.kind == "reply" else None
+    out = [LintWarning(f"{service}: {w.removeprefix('warning: ')}: smtpd never connects to this milter "
+                       "(default_action = accept: it goes on without it)",
+                       param=sm.parameter, severity="warning", **where)
+           for w in o.warnings if w is not answering]
+    if answering is not None:
+        param = sm.culprit()
+        what = ("every message is put on hold (default_action = quarantine)" if o.reply == HOLD else
+                f"every MAIL FROM gets {o.reply}")
+        out.append(LintWarning(f"{service}: {answering.removeprefix('warning: ')}: {what}", param=param,
+                               severity="warning" if o.reply == HOLD else "error",
+                               **(where if param == sm.parameter else _at(ev.source(param)))))
+    return out
 
 
 def _waited_for_warnings(cfg) -> list[LintWarning]:

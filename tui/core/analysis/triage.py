@@ -33,6 +33,7 @@ from tui.core.analysis.content_checks import DIFFERS, SAME, UNDECIDABLE, Content
 from tui.core.analysis.triage_pool import RetracePool, read_parts, reads_in_parts
 from tui.core.dns import OfflineResolver
 from tui.core.postfix.mail_conf import SMTPD_WORD_CHECKS, string_bounds, typed_names
+from tui.core.postfix.milter import CONF_ERROR_REPLY
 from tui.core.smtpd import Evaluator
 from tui.core.smtpd import evaluate as _evaluate
 from tui.core.smtpd.checks import SENDER_FLAG_NOTE
@@ -44,6 +45,7 @@ _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Record))
 # smtpd command in the log -> the stage the explorer traces
 STAGES = {"CONNECT": "connect", "XCLIENT": "connect", "HELO": "helo", "EHLO": "helo",
           "MAIL": "mail", "RCPT": "rcpt"}
+_STAGE_ORDER = {"connect": 0, "helo": 1, "mail": 2, "rcpt": 3}
 _NOT_TRACED = {
     "DATA": "smtpd_data_restrictions", "BDAT": "smtpd_data_restrictions",
     "END-OF-MESSAGE": "smtpd_end_of_data_restrictions", "ETRN": "smtpd_etrn_restrictions",
@@ -232,6 +234,13 @@ _POSTSCREEN_TESTS = {
                   "does not evaluate postscreen_access_list",
 }
 _POSTSCREEN_TESTS["BLACKLISTED"] = _POSTSCREEN_TESTS["DENYLISTED"]
+
+
+def _milter_conf_error(reply: str) -> bool:
+    """Is a milter-reject reply the one of a milter smtpd could not use
+    (milter8_conf_error()), which smtpd logs at CONNECT, HELO/EHLO and MAIL
+    and answers MAIL FROM with? The configuration alone decides it."""
+    return reply.split("\n", 1)[0][4:] == CONF_ERROR_REPLY[4:]
 
 
 def _postscreen_reason(r: Record) -> str:
@@ -491,7 +500,7 @@ class Triage:
                             "not from smtpd restrictions",
             }.get(r.kind) or (_postscreen_reason(r) if r.kind == "postscreen" else "not an smtpd restriction")
             return None
-        if r.action == "milter-reject":
+        if r.action == "milter-reject" and not _milter_conf_error(r.reply):
             o.today, o.reason = UNDECIDABLE, self._milter_reason(r)
             return None
         if r.daemon == "postscreen":
@@ -582,6 +591,11 @@ class Triage:
                 o.today, o.today_reply = SAME, logged
                 return
             answer = s.reply or "no answer: " + "; ".join(s.config_errors or ("smtpd does not start",))
+            stage = STAGES.get(r.command.upper())
+            if stage is not None and _STAGE_ORDER.get(s.stage, -1) > _STAGE_ORDER[stage]:
+                # the log line ends the transaction there: what follows (a
+                # recipient a MAIL FROM line does not name) is not the log's
+                answer = f"{r.command.upper()} is accepted today"
         o.today_reply = answer
         needs = list(s.needs)
         if "blocked using" in logged:
@@ -589,7 +603,9 @@ class Triage:
         if r.client_name == "unknown" and logged[:1] == "4":
             needs.append("DNS (the client's name lookup failed temporarily, or permanently: the log "
                          "prints both as unknown)")
-        if logged[4:9] in ("4.3.0", "4.3.5") or "Temporary lookup failure" in logged:
+        if r.action == "milter-reject":
+            pass   # a milter smtpd could not use: the configuration alone decides
+        elif logged[4:9] in ("4.3.0", "4.3.5") or "Temporary lookup failure" in logged:
             needs.append("a table lookup failed at the time (451 4.3.x); the explorer reads the tables "
                          "as they are now")
         if needs:

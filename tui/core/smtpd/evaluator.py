@@ -17,6 +17,8 @@ from tui.core.smtpd.replies import printable
 from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
 from tui.core.smtpd import restrictions_client, restrictions_mail
 from tui.core.smtpd.daemons import ANVIL_LIMITS, Waited, daemon_fatals
+from tui.core.postfix.milter import HOLD
+from tui.core.smtpd.milters import SessionMilters, asked_note, conf_error_detail, describe, session_milters
 from tui.core.smtpd.dnsxl import DnsListChecks
 from tui.core.smtpd.state import (NAME_CLIENT, NAME_HELO, NAME_RECIPIENT, NAME_SENDER, SMTPD_CHECK_REJECT, _Longjmp)
 from tui.core.trace import DEFER, NO_MATCH, PERMIT, REJECT, Trace, Transaction
@@ -315,6 +317,11 @@ class Evaluator(DnsListChecks):
         unevaluated = not_evaluated_notes(self)
         if unevaluated:
             self.notes.extend(unevaluated)
+        milters = None if self.vp.milters is False else session_milters(self)
+        if milters is not None:
+            ended = self._milter_setup(milters)
+            if ended is not None:
+                return ended
         helo, sender_text, rcpt_text = tx.helo, tx.sender or "", tx.recipient
         if self.vp.command_filter:
             helo, sender_text, rcpt_text, failed = command_filter(self, helo, sender_text, rcpt_text)
@@ -372,6 +379,8 @@ class Evaluator(DnsListChecks):
             st = self.mail_stage(sender)
             if st == SMTPD_CHECK_REJECT:
                 return self.finish_reject("mail")
+        if milters is not None and milters.outcome.kind == "reply" and milters.outcome.reply != HOLD:
+            return self._milter_reply(milters)
         if local_rewrite_check(self) is not None:
             return self.finish_reject("mail")
         if sender and not sender.isascii() and self.pbool("strict_smtputf8"):
@@ -410,6 +419,37 @@ class Evaluator(DnsListChecks):
         if self.discard:
             self.notes.append("an access table said DISCARD: the message is accepted and discarded")
         return self.finish(250, "250 2.1.5 Ok", "rcpt", route_addr=rcpt)
+
+    # ------------------------------------------------------------ milters
+    def _milter_setup(self, sm: SessionMilters) -> Trace | None:
+        """The session's milters as smtpd sets them up before its greeting:
+        the trace ends here when smtpd exits on them; otherwise notes and
+        warnings say what they do (a reply at MAIL FROM is _milter_reply's)."""
+        o = sm.outcome
+        if o.asked:
+            self.notes.extend(asked_note(sm, m) for m in o.asked)
+            self.conditional = True
+        self.warnings.extend(f"smtpd logs \"{w}\"" for w in o.warnings)
+        if o.kind == "fatal":
+            self.config_errors.append(f"smtpd: {o.text}")
+            where = "connects to the milter" if o.milter is not None else "reads the milter list"
+            return self._no_answer(sm.parameter, "milter set-up", sm.source,
+                                   f"{o.text.removeprefix('fatal: ')}. smtpd exits when it {where} for a new "
+                                   f"client, before its greeting: the client sees the connection closed "
+                                   f"without any greeting", REJECT, "connect")
+        if o.kind == "reply" and o.reply == HOLD:
+            assert o.milter is not None
+            self.notes.append(f"{sm.parameter}: smtpd cannot use the milter {describe(o.milter)}, and its "
+                              "default_action is quarantine: the message is put on hold (milter-hold)")
+        return None
+
+    def _milter_reply(self, sm: SessionMilters) -> Trace:
+        """A milter smtpd cannot use answers MAIL FROM with its
+        configuration-error reply."""
+        param = sm.culprit()
+        src = sm.source if param == sm.parameter else self.source(param)
+        assert sm.outcome.milter is not None and sm.outcome.reply is not None
+        return self._refused(param, describe(sm.outcome.milter), src, sm.outcome.reply, conf_error_detail(sm))
 
     # ------------------------------------------------------------ daemons smtpd waits for
     def _waited_daemons(self) -> dict[str, Waited]:

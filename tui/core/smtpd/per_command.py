@@ -25,7 +25,6 @@ from tui.core.trace import DEFER, NOT_EVALUATED, NO_MATCH
 # (parameter, what it does per command): read by smtpd 3.7 at
 # CONNECT/HELO/MAIL/RCPT, able to change the answer, not modelled.
 UNMODELLED: tuple[tuple[str, str], ...] = (
-    ("smtpd_milters", "Milter applications may reject at connect, HELO, MAIL and RCPT"),
     ("smtpd_proxy_filter", "the before-queue content filter answers MAIL and RCPT itself"),
     ("smtpd_upstream_proxy_protocol", "the client address comes from the proxy protocol header"),
     ("smtpd_client_connection_count_limit", "anvil connection limit (421 at connect)"),

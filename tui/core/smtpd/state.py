@@ -120,7 +120,7 @@ class _ViewParams:
                  "relay_explicit", "client_list", "helo_list", "sender_list", "recipient_list",
                  "relay_list", "src_unlisted_sender", "src_unlisted_recipient", "ints", "rlists",
                  "startup_errors", "daemon_fatals", "queue_open_fatal", "command_filter", "strict_rfc821",
-                 "inet_protocols", "rewrite_clients")
+                 "inet_protocols", "rewrite_clients", "milters")
 
     def __init__(self, cfg, view, memo: dict):
         self.view = view
@@ -167,6 +167,7 @@ class _ViewParams:
         self.startup_errors = None   # Evaluator._startup_checks() fills it in
         self.daemon_fatals = None    # and Evaluator._waited_daemons() this
         self.queue_open_fatal: str | None = None   # and Evaluator.queue_open_fatal() this ("": none)
+        self.milters = None          # and milters.session_milters() this
 
 
 def _view_params(cfg, service, memo: dict) -> _ViewParams:
