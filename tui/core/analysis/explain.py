@@ -230,8 +230,10 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
              f"until it gives up (and tries again later).",))
     after = trace.closed_after
     if after is not None:
+        when = ("connects to its before-queue content filter (smtpd_proxy_filter)"
+                if d is not None and d.parameter == "smtpd_proxy_filter" else "opens a queue file")
         return Explanation(
-            "smtpd exits with this configuration when it opens a queue file: "
+            f"smtpd exits with this configuration when it {when}: "
             + trace.config_errors[-1].removeprefix("smtpd: fatal: "),
             (f"The client sees the connection closed after {after}, without a reply.",))
     if d is not None and d.parameter in MILTER_PARAMS:

@@ -238,13 +238,14 @@ def startup_warnings(cfg) -> list[LintWarning]:
         if fatal is None:
             out += _milter_warnings(ev, svc.key)
             later = ev.queue_open_fatal()
-            at = ev.cleanup_asked_at() if later else None   # None: a proxy filter, no queue file
-            if at is not None:
+            at = ev.stream_opened_at() if later else None
+            if later is not None and at is not None:
+                param, text = later
+                when = "connects to its smtpd_proxy_filter" if param == "smtpd_proxy_filter" else "opens a queue file"
                 out.append(LintWarning(
-                    f"{svc.key}: smtpd exits when it opens a queue file ({later.removeprefix('fatal: ')}): "
+                    f"{svc.key}: smtpd exits when it {when} ({text.removeprefix('fatal: ')}): "
                     f"clients see the connection closed after {'MAIL FROM' if at == 'mail' else 'RCPT TO'}",
-                    param="smtputf8_autodetect_classes", severity="error",
-                    **_at(ev.source("smtputf8_autodetect_classes"))))
+                    param=param, severity="error", **_at(ev.source(param))))
             continue
         param, text, src = fatal
         out.append(LintWarning(f"{svc.key}: smtpd exits as it starts ({text}): clients see the connection "

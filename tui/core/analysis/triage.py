@@ -538,7 +538,8 @@ class Triage:
                     ev = Evaluator(self.cfg, Transaction(client_address="192.0.2.1"), svc.key, OfflineResolver())
                     fatal = ev.startup_fatal()
                     # or, later, as it opens a queue file
-                    today[svc.name] = fatal[1] if fatal else ev.queue_open_fatal().removeprefix("fatal: ") or None
+                    later = ev.queue_open_fatal()
+                    today[svc.name] = fatal[1] if fatal else later[1].removeprefix("fatal: ") if later else None
                 else:
                     waits = daemon_fatals(self.cfg, self.cfg.params(svc)).get(daemon)
                     today[svc.name] = waits.text if waits and not waits.missing else None

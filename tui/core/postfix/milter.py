@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from tui.core.config import split_nameval
 from tui.core.postfix.mail_conf import conv_time
-from tui.core.postfix.valid_hostname import valid_hostaddr, valid_hostname, valid_ipv6_hostaddr
+from tui.core.postfix.host_port import host_port_error
 from tui.core.config.mystrtok import balpar, extpar, tokenize
 
 CONF_ERROR_REPLY = "451 4.3.5 Server configuration problem - try again later"
@@ -116,48 +116,6 @@ class Milter:
 def _words(text: str) -> list[str]:
     """mystrtok() with CHARS_COMMA_SP."""
     return [w for w in _SEP_RE.split(text) if w]
-
-
-def _alldig(text: str) -> bool:
-    return bool(text) and all(c in "0123456789" for c in text)
-
-
-def host_port_error(endpoint: str) -> str | None:
-    """host_port(endpoint, "localhost", no default service)'s complaint, or
-    None. An internationalized host name (a UTF-8 check of its own) passes."""
-    cp = endpoint
-    if cp.startswith("["):
-        cp = cp[1:]
-        ipv6 = cp[:5].lower() == "ipv6:"
-        if ipv6:
-            cp = cp[5:]
-        host, bracket, rest = cp.partition("]")
-        if not bracket:
-            return "missing \"]\""
-        if rest and rest[0] != ":":
-            return "garbage after \"]\""
-        if ipv6 and not valid_ipv6_hostaddr(host):
-            return "malformed IPv6 address"
-        port: str | None = rest[1:] or None
-        if port is None:
-            return "missing service information"
-        checked_host = True
-    else:
-        head, colon, tail = endpoint.rpartition(":")
-        if colon:
-            host = head or "localhost"
-            checked_host = bool(head)
-            port = tail or None
-        else:   # no ':': the text is both host and service
-            host, checked_host = "localhost", False
-            port = endpoint or None
-        if port is None:
-            return "missing service information"
-    if checked_host and host.isascii() and not valid_hostname(host) and not valid_hostaddr(host):
-        return "valid hostname or network address required"
-    if port[0] in "0123456789" and not _alldig(port):
-        return "garbage after numerical service"
-    return None
 
 
 def milter_macro_defaults_error(text: str) -> str | None:

@@ -9,6 +9,7 @@ from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
 from tui.core.postfix.mail_conf import (SMTPD_WORD_CHECKS, first_startup_error, maillog_file_error,
                                         smtpd_tls_level_error, smtputf8_autodetect_error)
+from tui.core.postfix.host_port import host_port_error
 from tui.core.postfix.mail_params import BEFORE_TYPED, host_decided, mail_params_fatal
 from tui.core.postfix.maps import TableFailure, maps_create_error
 from tui.core.postfix.match_list import namadr_list_match, parent_style
@@ -473,41 +474,67 @@ class Evaluator(DnsListChecks):
                 return False
         return True
 
-    def cleanup_asked_at(self) -> str | None:
-        """When smtpd asks cleanup for a queue file: "rcpt", at the first
-        accepted RCPT (smtpd_delay_open_until_valid_rcpt = yes), "mail" at
-        MAIL FROM, or None: with smtpd_proxy_filter it asks the proxy."""
-        if self.p("smtpd_proxy_filter").strip():
+    def stream_opened_at(self) -> str | None:
+        """When smtpd opens the message stream (mail_open_stream()): "rcpt",
+        at the first accepted RCPT (smtpd_delay_open_until_valid_rcpt =
+        yes), "mail" at MAIL FROM; None with a smtpd_proxy_filter that
+        smtpd_proxy_options = speed_adjust connects after the message."""
+        if self.p("smtpd_proxy_filter").strip() and "speed_adjust" in self.plist("smtpd_proxy_options"):
             return None
         return "rcpt" if self.pbool("smtpd_delay_open_until_valid_rcpt") else "mail"
 
-    def _opening_queue_file(self, dead: dict[str, Waited], stage: str) -> Trace | None:
-        """When smtpd opens the queue file at STAGE ("mail" or "rcpt"): it
-        exits on a bad smtputf8_autodetect_classes, then waits for a cleanup
-        that does not start; None when it goes on (or opens none here)."""
-        if not ("cleanup" in dead or self.queue_open_fatal()) or self.cleanup_asked_at() != stage:
+    def cleanup_asked_at(self) -> str | None:
+        """When smtpd asks cleanup for a queue file (stream_opened_at()), or
+        None: with smtpd_proxy_filter it connects to the proxy instead."""
+        if self.p("smtpd_proxy_filter").strip():
             return None
-        return self._closed() if self.queue_open_fatal() else self._no_reply(dead["cleanup"])
+        return self.stream_opened_at()
 
-    def queue_open_fatal(self) -> str:
-        """What ends smtpd when it opens a queue file (before it connects to
-        cleanup): an smtputf8_autodetect_classes word it does not know. ""
-        when nothing does. Worked out once per service view."""
+    def _opening_queue_file(self, dead: dict[str, Waited], stage: str) -> Trace | None:
+        """When smtpd opens the message stream at STAGE ("mail" or "rcpt"):
+        it exits on what queue_open_fatal() names, then waits for a cleanup
+        that does not start; None when it goes on (or opens none here)."""
+        if self.queue_open_fatal() is not None and self.stream_opened_at() == stage:
+            return self._closed()
+        if "cleanup" in dead and self.cleanup_asked_at() == stage:
+            return self._no_reply(dead["cleanup"])
+        return None
+
+    def queue_open_fatal(self) -> tuple[str, str] | None:
+        """(parameter, fatal message) of what ends smtpd when it opens the
+        message stream: an smtputf8_autodetect_classes word it does not
+        know (read before it connects to cleanup), or a smtpd_proxy_filter
+        inet address inet_connect() cannot parse. Worked out once per
+        service view."""
         got = self.vp.queue_open_fatal
         if got is None:
-            got = self.vp.queue_open_fatal = smtputf8_autodetect_error(self.p("smtputf8_autodetect_classes")) or ""
-        return got
+            proxy = self.p("smtpd_proxy_filter").strip()
+            if proxy:
+                if proxy[:5].lower() == "unix:":
+                    err = None
+                else:
+                    endpoint = proxy[5:] if proxy[:5].lower() == "inet:" else proxy
+                    err = host_port_error(endpoint)
+                    err = None if err is None else f"fatal: {endpoint}: {err}"
+                got = ("smtpd_proxy_filter", err) if err else ()
+            else:
+                err = smtputf8_autodetect_error(self.p("smtputf8_autodetect_classes"))
+                got = ("smtputf8_autodetect_classes", err) if err else ()
+            self.vp.queue_open_fatal = got
+        return got or None
 
     def _closed(self) -> Trace:
-        """smtpd exits as it opens the queue file: the command of this
+        """smtpd exits as it opens the message stream: the command of this
         stage gets no reply, and the connection is closed."""
-        text = self.queue_open_fatal()
+        fatal = self.queue_open_fatal()
+        assert fatal is not None
+        param, text = fatal
         self.config_errors.append(f"smtpd: {text}")
-        return self._no_answer("smtputf8_autodetect_classes", "smtpd opens the queue file",
-                               self.source("smtputf8_autodetect_classes"),
-                               text.removeprefix("fatal: ") + ". smtpd reads it when it opens the queue file for "
-                               "this message, and exits: the client sees the connection closed without a reply",
-                               DEFER, self.stage)
+        when = ("connects to the before-queue content filter for this message" if param == "smtpd_proxy_filter"
+                else "reads it when it opens the queue file for this message")
+        return self._no_answer(param, "smtpd opens the queue file", self.source(param),
+                               f"{text.removeprefix('fatal: ')}. smtpd {when}, and exits: the client sees the "
+                               "connection closed without a reply", DEFER, self.stage)
 
     def _no_answer(self, parameter: str, entry: str, src: Source | None, detail: str, outcome: str,
                    stage: str) -> Trace:

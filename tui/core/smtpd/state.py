@@ -166,7 +166,7 @@ class _ViewParams:
         self.rlists = rl
         self.startup_errors = None   # Evaluator._startup_checks() fills it in
         self.daemon_fatals = None    # and Evaluator._waited_daemons() this
-        self.queue_open_fatal: str | None = None   # and Evaluator.queue_open_fatal() this ("": none)
+        self.queue_open_fatal: tuple | None = None   # and Evaluator.queue_open_fatal() this (): none)
         self.milters = None          # and milters.session_milters() this
 
 
