@@ -232,4 +232,4 @@ def test_triage_says_today_differs_once_the_milter_is_gone(logged, tmp_path):
     shutil.copytree(cfg, fixed)
     (fixed / "master.cf").write_text(_triage_master(False))
     g = _milter_groups(fixed, log)["mail"]
-    assert g.today == DIFFERS and g.today_reply == "MAIL is accepted today", g
+    assert g.today == DIFFERS and g.today_reply == "MAIL is accepted today" and g.decided_by is None, g

@@ -83,6 +83,7 @@ class Occurrence:
     summary: "Summary | None" = None  # Summary of today's trace, when re-traced
     decider: dict | None = None    # header/body checks: today's rule (no trace)
     label: str | None = None       # header/body checks: the cleanup service (the group's service)
+    passed: bool = False           # today the logged command is accepted: nothing decides it
     _pre: Any = None               # what _prejudge said (False: nothing to trace)
 
     # first/last: the time stamps of its first and last line as read (give
@@ -597,6 +598,7 @@ class Triage:
                 # the log line ends the transaction there: what follows (a
                 # recipient a MAIL FROM line does not name) is not the log's
                 answer = f"{r.command.upper()} is accepted today"
+                o.passed = True
         o.today_reply = answer
         needs = list(s.needs)
         if "blocked using" in logged:
@@ -652,7 +654,7 @@ class Triage:
             r = o.record
             s = o.summary
             dj = o.decider
-            if s is not None:
+            if s is not None and not o.passed:
                 dj = s.warn_deciders.get(r.reply) if r.action == "reject_warning" and o.today == SAME else s.decider
             if r.kind == "reject" or r.kind == "postscreen":  # postscreen: its verdict, "DNSBL rank 3"
                 stage = STAGES.get(r.command.upper(), r.command.lower()) or r.kind
