@@ -3,8 +3,9 @@ configuration load.
 
 Input: JSON lines, one object per transaction, with the names of trace's
 flags: id, service, client_address, client_name, reverse_client_name, helo,
-sender, recipient, sasl_login, from_log (a log line to take the rest from),
-policy ({"server": "action"}). Output: one JSON line per input line, the
+sender, recipient, sasl_login, tls (true or false: whether the client used
+STARTTLS), from_log (a log line to take the rest from), policy
+({"server": "action"}). Output: one JSON line per input line, the
 object `trace --json` prints plus "id"; an input line that cannot be traced
 gives {"id": ..., "error": "..."} and the batch goes on.
 
@@ -58,7 +59,10 @@ def _transaction(obj: dict, cfg):
     if unknown:
         raise BatchError(f"unknown field(s): {', '.join(unknown)}")
     for k in FIELDS:
-        if k not in ("id", "policy") and obj.get(k) is not None and not isinstance(obj[k], str):
+        if k == "tls":
+            if obj.get(k) is not None and not isinstance(obj[k], (str, bool)):
+                raise BatchError("tls must be true, false, \"yes\" or \"no\"")
+        elif k not in ("id", "policy") and obj.get(k) is not None and not isinstance(obj[k], str):
             raise BatchError(f"{k} must be a string")
     tx, logline = transaction_from(obj)
     service = service_for(cfg, obj.get("service"), logline)

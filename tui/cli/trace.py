@@ -33,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sender", default=None, help="envelope sender (leave out or '<>': null sender)")
     p.add_argument("--recipient", help="envelope recipient")
     p.add_argument("--sasl-login", default=None, help="SASL login name (the client authenticated)")
+    p.add_argument("--tls", choices=("yes", "no"), default=None,
+                   help="whether the client used STARTTLS (default: what the service requires)")
     p.add_argument("--from-log", metavar="LINE",
                    help="take client, sender, recipient, HELO and proto from a Postfix reject log line")
     p.add_argument("--dns", choices=("offline", "none"), default="offline",
@@ -78,7 +80,7 @@ class FieldError(ValueError):
 
 # the fields of a transaction, by the names of trace's flags (and --batch's keys)
 FIELDS = ("service", "client_address", "client_name", "reverse_client_name", "helo", "sender",
-          "recipient", "sasl_login", "from_log", "proto")
+          "recipient", "sasl_login", "from_log", "proto", "tls")
 
 
 def transaction_from(fields: dict):
@@ -92,6 +94,7 @@ def transaction_from(fields: dict):
     sender = fields.get("sender")
     recipient = fields.get("recipient")
     proto = fields.get("proto")
+    tls = _tls(fields.get("tls"))
     logline = None
     if fields.get("from_log"):
         # imported only here: most traces do not read a log line (start-up time)
@@ -122,8 +125,20 @@ def transaction_from(fields: dict):
         sender = ""
     tx = Transaction(client_address=client_address, client_name=client_name or "unknown", helo=helo,
                      sender=sender or "", recipient=recipient, sasl_login=fields.get("sasl_login"),
-                     proto=proto, reverse_client_name=reverse_name)
+                     proto=proto, reverse_client_name=reverse_name, tls=tls)
     return tx, logline
+
+
+def _tls(value) -> bool | None:
+    """--tls yes/no (a --batch key may also be true/false)."""
+    if value is None or isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in ("yes", "true"):
+        return True
+    if word in ("no", "false"):
+        return False
+    raise FieldError(f"tls must be yes or no, not {value!r}")
 
 
 def service_for(cfg, service: str | None, logline=None) -> str:

@@ -50,7 +50,9 @@ class Transaction(FrozenRecord):
 
     helo None means the client sent no HELO/EHLO; sender "" is the null
     sender (MAIL FROM:<>); client_name "unknown" means no (verified) reverse
-    name. reverse_client_name defaults to client_name.
+    name. reverse_client_name defaults to client_name. tls says whether the
+    client used STARTTLS; None takes what the service requires (a note says
+    so where it requires TLS).
     """
 
     client_address: str
@@ -61,15 +63,17 @@ class Transaction(FrozenRecord):
     sasl_login: str | None
     reverse_client_name: str | None
     proto: str | None  # "SMTP" / "ESMTP" (informational)
+    tls: bool | None   # the client used STARTTLS; None: whatever the service requires
 
     _fields = ("client_address", "client_name", "helo", "sender", "recipient", "sasl_login", "reverse_client_name",
-               "proto")
+               "proto", "tls")
 
     def __init__(self, client_address: str, client_name: str = "unknown", helo: str | None = None,
                  sender: str = "", recipient: str = "", sasl_login: str | None = None,
-                 reverse_client_name: str | None = None, proto: str | None = None) -> None:
+                 reverse_client_name: str | None = None, proto: str | None = None,
+                 tls: bool | None = None) -> None:
         _init(self, self._fields, (client_address, client_name, helo, sender, recipient, sasl_login,
-                                   reverse_client_name, proto))
+                                   reverse_client_name, proto, tls))
 
     @property
     def reverse_name(self) -> str:
@@ -85,6 +89,7 @@ class Transaction(FrozenRecord):
             "recipient": self.recipient,
             "sasl_login": self.sasl_login,
             "proto": self.proto,
+            **({} if self.tls is None else {"tls": self.tls}),
         }
 
 

@@ -15,7 +15,8 @@ from tui.core.postfix.maps import TableFailure, maps_create_error
 from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
 from tui.core.smtpd.replies import printable
-from tui.core.smtpd.per_command import command_filter, local_rewrite_check, not_evaluated_notes
+from tui.core.smtpd.per_command import (STARTTLS_FIRST, command_filter, local_rewrite_check, not_evaluated_notes,
+                                        starttls_missing)
 from tui.core.smtpd import restrictions_client, restrictions_mail
 from tui.core.smtpd.daemons import ANVIL_LIMITS, Waited, daemon_fatals
 from tui.core.postfix.milter import HOLD
@@ -360,6 +361,13 @@ class Evaluator(DnsListChecks):
         # mail
         self.stage = "mail"
         self.where = "MAIL"
+        if tx.tls is False:
+            name = starttls_missing(self)
+            if name is not None:
+                return self._refused(name, f"{name} = {self.p(name).strip()}", self.source(name), STARTTLS_FIRST,
+                                     "the client did not use STARTTLS, and this service requires it: smtpd "
+                                     "answers every command but EHLO, HELO, STARTTLS, XCLIENT, NOOP and QUIT this "
+                                     "way, before the command itself and any restriction")
         if self.vp.helo_required and helo is None:
             return self._refused("smtpd_helo_required", "smtpd_helo_required = yes",
                                  self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from tui.core.config.params import param, param_bool
 from tui.core.postfix.inet_addr_local import interface_addrs
 from tui.core.smtpd.state import DICT_ERR_RETRY, SMTPD_CHECK_DUNNO, SMTPD_CHECK_OK
 from tui.core.trace import DEFER, NOT_EVALUATED, NO_MATCH
@@ -41,27 +42,58 @@ UNMODELLED: tuple[tuple[str, str], ...] = (
 _CMD_ARG = re.compile(r"\s*(<[^>]*>|\S*)")
 
 
+def tls_required(view) -> str | None:
+    """The parameter that makes smtpd answer every command but EHLO, HELO,
+    STARTTLS, XCLIENT, NOOP and QUIT with "530 5.7.0 Must issue a STARTTLS
+    command first" until the client has used STARTTLS (smtpd.c
+    var_smtpd_enforce_tls): smtpd_tls_security_level when it is set (encrypt,
+    or secure, verify and fingerprint, which smtpd takes as encrypt), else
+    smtpd_enforce_tls. None when TLS is optional, or with
+    smtpd_tls_wrappermode (the client speaks TLS from the start)."""
+    if param_bool(view, "smtpd_tls_wrappermode"):
+        return None
+    level = param(view, "smtpd_tls_security_level").strip().lower()
+    if level:
+        return "smtpd_tls_security_level" if level in ("encrypt", "secure", "verify", "fingerprint") else None
+    return "smtpd_enforce_tls" if param_bool(view, "smtpd_enforce_tls") else None
+
+
 def not_evaluated_notes(st) -> list[str]:
-    """Notes for the parameters of UNMODELLED this service sets."""
+    """Notes for the parameters of UNMODELLED this service sets (the TLS
+    requirement only when the transaction does not say whether the client
+    used STARTTLS)."""
     memo = st.tables.config_memo
     key = ("per_command_not_evaluated", st.view)
     got = memo.get(key)
     if got is None:
         out = []
+        tls = tls_required(st.view)
         for name, what in UNMODELLED:
             src = st.source(name)
             if src is None or src.kind in ("default", "host"):
                 continue
             val = st.p(name).strip()
-            if name == "smtpd_tls_security_level" and val.lower() != "encrypt":
-                continue
-            if name == "smtpd_enforce_tls" and val.lower() not in ("yes", "true", "1"):
+            if name in ("smtpd_tls_security_level", "smtpd_enforce_tls"):
+                if name == tls:
+                    out.append(f"not evaluated: {name} = {val} ({what})")
                 continue
             if not val or val == "0" and name.endswith("_limit"):
                 continue
             out.append(f"not evaluated: {name} = {val} ({what})")
         got = memo[key] = tuple(out)
+    if st.tx.tls is not None and got:
+        return [n for n in got if not n.startswith(("not evaluated: smtpd_tls_security_level",
+                                                      "not evaluated: smtpd_enforce_tls"))]
     return list(got)
+
+
+STARTTLS_FIRST = "530 5.7.0 Must issue a STARTTLS command first"
+
+
+def starttls_missing(st) -> str | None:
+    """The parameter that makes smtpd refuse MAIL FROM from this client,
+    which did not use STARTTLS (tls_required()), or None."""
+    return tls_required(st.view) if st.tx.tls is False else None
 
 
 def command_filter(st, helo: str | None, sender: str, recipient: str):
