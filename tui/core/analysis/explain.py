@@ -184,7 +184,7 @@ def _proven(ex: Explanation, trace: Trace, cfg, resolver, policy_answers) -> Exp
     return Explanation(ex.summary, ex.reasons, tuple(edits))
 
 
-MILTER_PARAMS = ("smtpd_milters", "smtpd_milter_maps", "milter_protocol")
+MILTER_PARAMS = ("smtpd_milters", "smtpd_milter_maps", "milter_protocol", "milter_macro_defaults")
 
 
 def _explain_milter(trace: Trace, cfg, d: Step) -> Explanation:

@@ -265,9 +265,10 @@ def _milter_warnings(ev, service: str) -> list[LintWarning]:
     o = sm.outcome
     where = _at(sm.source)
     if o.kind == "fatal":
+        param = sm.culprit()
         return [LintWarning(f"{service}: smtpd exits when it sets up its milters ({o.text.removeprefix('fatal: ')}):"
-                            " clients see the connection closed without a greeting",
-                            param="smtpd_milters", severity="error", **where)]
+                            " clients see the connection closed without a greeting", param=param, severity="error",
+                            **(where if param == sm.parameter else _at(ev.source(param))))]
     answering = o.warnings[-1] if o.kind == "reply" else None
     out = [LintWarning(f"{service}: {w.removeprefix('warning: ')}: smtpd never connects to this milter "
                        "(default_action = accept: it goes on without it)",

@@ -203,6 +203,8 @@ class Outcome:
     (every event from CONNECT on gets `reply`, a 4xx text or HOLD, from
     `milter`) or "none" (no milter it cannot use answers anything).
     warnings: what the server logs about the milters it cannot use.
+    setting: the main.cf parameter at fault when it is not the list itself
+    (milter_macro_defaults).
     """
     kind: str
     milter: Milter | None = None
@@ -210,13 +212,14 @@ class Outcome:
     text: str = ""
     warnings: tuple[str, ...] = ()
     asked: tuple[Milter, ...] = ()
+    setting: str = ""
 
 
 def session_outcome(names: str, protocol: str, default_action: str, macro_defaults: str) -> Outcome:
     """milter_create() then milter_conn_event() for the milter list NAMES."""
     bad = milter_macro_defaults_error(macro_defaults) if macro_defaults else None
     if bad is not None:
-        return Outcome("fatal", text=bad)
+        return Outcome("fatal", text=bad, setting="milter_macro_defaults")
     try:
         milters = milter_new(names, protocol, default_action)
     except MilterFatal as exc:

@@ -442,7 +442,8 @@ class Evaluator(DnsListChecks):
         if o.kind == "fatal":
             self.config_errors.append(f"smtpd: {o.text}")
             where = "connects to the milter" if o.milter is not None else "reads the milter list"
-            return self._no_answer(sm.parameter, "milter set-up", sm.source,
+            param = sm.culprit()
+            return self._no_answer(param, "milter set-up", sm.source if param == sm.parameter else self.source(param),
                                    f"{o.text.removeprefix('fatal: ')}. smtpd exits when it {where} for a new "
                                    f"client, before its greeting: the client sees the connection closed "
                                    f"without any greeting", REJECT, "connect")

@@ -39,11 +39,14 @@ class SessionMilters:
     outcome: Outcome
 
     def culprit(self) -> str:
-        """The parameter to fix for outcome.milter's configuration error:
-        milter_protocol when the protocol it runs with is main.cf's and is
-        what smtpd cannot use, else the list's."""
-        m = self.outcome.milter
-        if m is not None and "protocol" not in m.braced and m.protocol_error() is not None:
+        """The parameter to fix: milter_macro_defaults when smtpd cannot read
+        it, milter_protocol when the protocol a milter runs with is main.cf's
+        and is what smtpd cannot use, else the list's."""
+        o = self.outcome
+        if o.setting:
+            return o.setting
+        m = o.milter
+        if o.kind == "reply" and m is not None and "protocol" not in m.braced and m.protocol_error() is not None:
             return "milter_protocol"
         return self.parameter
 
