@@ -26,6 +26,7 @@ lint reports what every client of the service meets.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,37 @@ def test_triage_says_today_differs_once_the_milter_is_gone(logged, tmp_path):
     (fixed / "master.cf").write_text(_triage_master(False))
     g = _milter_groups(fixed, log)["mail"]
     assert g.today == DIFFERS and g.today_reply == "MAIL is accepted today" and g.decided_by is None, g
+
+
+def test_the_inet_edit_works_when_pasted():
+    """smtpd_milters = 127.0.0.1:PORT (no inet:): the explanation's edit,
+    pasted as printed into a copy, makes the real smtpd talk to the milter
+    listening there (which lets everything through): the answer it
+    promised."""
+    with Milter({}) as m:
+        bare = m.spec.removeprefix("inet:")
+        top = Path(tempfile.mkdtemp(prefix="pfx-milter-edit-"))
+        top.chmod(0o755)   # the postfix user reads the copy
+        try:
+            d = top / "etc"
+            d.mkdir()
+            (d / "main.cf").write_text(MAIN_CF + f"smtpd_milters = {bare}\n")
+            (d / "master.cf").write_text("smtp      inet  n       -       n       -       -       smtpd\n")
+            _paste_and_ask(m, d)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+
+
+def _paste_and_ask(m, d: Path) -> None:
+    from tests.oracle.postfix_instance import PostfixInstance
+    from tests.oracle.test_suggest_oracle import _run_pasted
+
+    config = load_config(str(d))
+    tr = evaluate(config, Transaction(**TX), service="smtp", resolver=machine_resolver())
+    assert tr.reply == CONF_ERROR and tr.decided_by.parameter == "smtpd_milters", tr.reply
+    edits = explain(tr, config, resolver=machine_resolver()).edits
+    assert len(edits) == 1 and edits[0].command.startswith(f"postconf -e 'smtpd_milters = {m.spec}'"), edits
+    _run_pasted(edits[0].command, d)
+    with PostfixInstance(d) as inst:
+        got = inst.query("smtp", **TX)
+    assert got.reply == edits[0].new_reply == "250 2.1.5 Ok", (edits[0], got)

@@ -16,6 +16,7 @@ command.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from tui.core.analysis.suggest import Change, join_list, prove
 from tui.core.cache import resolve_addr, TableFailure
@@ -201,7 +202,8 @@ def _explain_milter(trace: Trace, cfg, d: Step) -> Explanation:
             and host.split(":", 1)[0] not in ("inet", "unix", "local")):
         # host:port, the usual slip for inet:host:port
         text = _param_text(cfg, trace.service, d.parameter)
-        fixed = " ".join("inet:" + w if w == name else w for w in text.split(" "))
+        # the address as a word of the list (or the first word of its braces)
+        fixed = re.sub(r"(?<![^\s,{])" + re.escape(name) + r"(?=[\s,}]|$)", lambda _m: "inet:" + name, text)
         if text and fixed != text:
             svc = cfg.service(trace.service) if d.source is not None and d.source.kind == "master.cf" else None
             edits = (_candidate(f"write the milter's address as inet:{name} (transport:endpoint)",
@@ -256,7 +258,8 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
                 reasons.append(f"delivered to {t.address} via transport {t.transport}, next hop {t.nexthop} "
                                f"({t.transport_source})")
         if trace.conditional:
-            reasons.append("Conditional: some restrictions needed DNS, a policy service or a milter and were assumed to pass.")
+            reasons.append("Conditional: some restrictions needed DNS, a policy service or a milter and were "
+                           "assumed to pass.")
         return Explanation(f"Accepted: {trace.reply}", tuple(reasons))
     if d is None:
         return Explanation(f"{trace.reply}", ("No single restriction decided this reply.",))
