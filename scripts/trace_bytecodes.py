@@ -64,6 +64,12 @@ def main() -> int:
                 counts[(code.co_name, code.co_filename, code.co_firstlineno)] += 1
             return tracer
 
+        # a generation of checked tables lasts filewatch.MAX_AGE seconds of wall
+        # time (~5,000 traces at full speed); slowed down by the count it would
+        # end every few traces, and the table checks a real run makes once a
+        # second would be counted in most traces
+        import tui.core.cache
+        tui.core.cache.MAX_AGE = float("inf")
         sys.settrace(tracer)
         try:
             for tx in txs[args.n1:]:

@@ -36,6 +36,12 @@ def child(config_dir: str, transactions: str, n: int) -> None:
     from tui.core.smtpd import evaluate
     from tui.core.trace import Transaction
 
+    # a generation of checked tables lasts filewatch.MAX_AGE seconds of wall
+    # time (~5,000 traces at full speed); slowed down by the count it would
+    # end every few traces, and the table checks a real run makes once a
+    # second would be counted in most traces
+    import tui.core.cache
+    tui.core.cache.MAX_AGE = float("inf")
     cfg = load_config(config_dir)
     resolver = bench._machine_resolver()
     for tx in json.loads(Path(transactions).read_text())[:n]:
