@@ -25,12 +25,12 @@ the client go on (what a trace assumes of what it cannot know).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from tui.core.config import split_nameval
 from tui.core.postfix.mail_conf import conv_time
 from tui.core.postfix.host_port import host_port_error
 from tui.core.config.mystrtok import balpar, extpar, tokenize
+from tui.core.model import FrozenRecord
 
 CONF_ERROR_REPLY = "451 4.3.5 Server configuration problem - try again later"
 HOLD = "H"   # a milter's reply that puts the message on hold (quarantine)
@@ -43,6 +43,7 @@ _PROTOCOL_VERSIONS = {"2": 2, "3": 3, "4": 4, "6": 6, "no_header_reply": 0}
 # without "milter_"), at least one character or one second
 _STR_OPTIONS = ("protocol", "default_action")
 _TIME_OPTIONS = ("connect_timeout", "command_timeout", "content_timeout")
+_set = object.__setattr__
 
 
 class MilterFatal(Exception):
@@ -53,13 +54,20 @@ class MilterFatal(Exception):
         self.text = text
 
 
-@dataclass(frozen=True)
-class Milter:
+class Milter(FrozenRecord):
     """One milter of the list, with the settings it runs with."""
+
+    __slots__ = _fields = ("name", "protocol", "default_action", "braced")
     name: str                 # the address, as written: inet:host:port, unix:/path, local:/path
     protocol: str
     default_action: str
     braced: tuple[str, ...]   # the settings its braces give it (protocol, default_action, ...)
+
+    def __init__(self, name: str, protocol: str, default_action: str, braced: tuple[str, ...] = ()):
+        _set(self, "name", name)
+        _set(self, "protocol", protocol)
+        _set(self, "default_action", default_action)
+        _set(self, "braced", braced)
 
     def conf_error(self) -> str | None:
         """milter8_connect()'s warning when the milter's protocol or address
@@ -192,8 +200,7 @@ def _attr_override(text: str) -> list[tuple[str, str]]:
     return out
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(FrozenRecord):
     """What the milters of a session make of it, as far as the configuration
     decides (session_outcome()), assuming that each usable milter asked
     before (`asked`, whose answers are known only at run time) lets the
@@ -206,13 +213,25 @@ class Outcome:
     setting: the main.cf parameter at fault when it is not the list itself
     (milter_macro_defaults).
     """
+
+    __slots__ = _fields = ("kind", "milter", "reply", "text", "warnings", "asked", "setting")
     kind: str
-    milter: Milter | None = None
-    reply: str | None = None
-    text: str = ""
-    warnings: tuple[str, ...] = ()
-    asked: tuple[Milter, ...] = ()
-    setting: str = ""
+    milter: Milter | None
+    reply: str | None
+    text: str
+    warnings: tuple[str, ...]
+    asked: tuple[Milter, ...]
+    setting: str
+
+    def __init__(self, kind: str, milter: Milter | None = None, reply: str | None = None, text: str = "",
+                 warnings: tuple[str, ...] = (), asked: tuple[Milter, ...] = (), setting: str = ""):
+        _set(self, "kind", kind)
+        _set(self, "milter", milter)
+        _set(self, "reply", reply)
+        _set(self, "text", text)
+        _set(self, "warnings", warnings)
+        _set(self, "asked", asked)
+        _set(self, "setting", setting)
 
 
 def session_outcome(names: str, protocol: str, default_action: str, macro_defaults: str) -> Outcome:

@@ -21,22 +21,29 @@ the milters at the greeting, in order, until one answers:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from tui.core.model import Source
+from tui.core.model import FrozenRecord, Source
 from tui.core.postfix.milter import CONF_ERROR_REPLY, HOLD, Milter, Outcome, session_outcome
 from tui.core.trace import DUNNO, NO_MATCH
 
+_set = object.__setattr__
 
-@dataclass(frozen=True)
-class SessionMilters:
+
+class SessionMilters(FrozenRecord):
     """The milters of one traced session: the list's parameter (smtpd_milters
     or smtpd_milter_maps), its text and source, and what they make of the
     session (Outcome)."""
+
+    __slots__ = _fields = ("parameter", "text", "source", "outcome")
     parameter: str
     text: str
     source: Source | None
     outcome: Outcome
+
+    def __init__(self, parameter: str, text: str, source: Source | None, outcome: Outcome):
+        _set(self, "parameter", parameter)
+        _set(self, "text", text)
+        _set(self, "source", source)
+        _set(self, "outcome", outcome)
 
     def culprit(self) -> str:
         """The parameter to fix: milter_macro_defaults when smtpd cannot read
