@@ -363,6 +363,9 @@ class Evaluator(DnsListChecks):
         self.where = "MAIL"
         if tx.tls is False:
             name = starttls_missing(self)
+            if name is None and self.pbool("smtpd_tls_wrappermode"):
+                self.warnings.append("smtpd_tls_wrappermode = yes: a client speaks TLS from its first byte here; "
+                                     "one without TLS gets no SMTP at all. Traced as a client with TLS")
             if name is not None:
                 return self._refused(name, f"{name} = {self.p(name).strip()}", self.source(name), STARTTLS_FIRST,
                                      "the client did not use STARTTLS, and this service requires it: smtpd "
