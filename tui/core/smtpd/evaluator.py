@@ -319,6 +319,8 @@ class Evaluator(DnsListChecks):
         unevaluated = not_evaluated_notes(self)
         if unevaluated:
             self.notes.extend(unevaluated)
+            if self.proxy_asked():
+                self.conditional = True   # its answers are assumed, as a milter's or a policy service's
         milters = None if self.vp.milters is False else session_milters(self)
         if milters is not None:
             ended = self._milter_setup(milters)
@@ -494,6 +496,11 @@ class Evaluator(DnsListChecks):
         if self.p("smtpd_proxy_filter").strip() and "speed_adjust" in self.plist("smtpd_proxy_options"):
             return None
         return "rcpt" if self.pbool("smtpd_delay_open_until_valid_rcpt") else "mail"
+
+    def proxy_asked(self) -> bool:
+        """Does smtpd_proxy_filter answer MAIL FROM and RCPT TO itself (it is
+        connected to before the message, without speed_adjust)?"""
+        return bool(self.p("smtpd_proxy_filter").strip()) and self.stream_opened_at() is not None
 
     def cleanup_asked_at(self) -> str | None:
         """When smtpd asks cleanup for a queue file (stream_opened_at()), or

@@ -26,7 +26,8 @@ from tui.core.trace import DEFER, NOT_EVALUATED, NO_MATCH
 # (parameter, what it does per command): read by smtpd 3.7 at
 # CONNECT/HELO/MAIL/RCPT, able to change the answer, not modelled.
 UNMODELLED: tuple[tuple[str, str], ...] = (
-    ("smtpd_proxy_filter", "the before-queue content filter answers MAIL and RCPT itself"),
+    ("smtpd_proxy_filter", "the before-queue content filter answers MAIL and RCPT itself: the trace "
+                           "assumes it lets the mail through"),
     ("smtpd_upstream_proxy_protocol", "the client address comes from the proxy protocol header"),
     ("smtpd_client_connection_count_limit", "anvil connection limit (421 at connect)"),
     ("smtpd_client_connection_rate_limit", "anvil connection rate limit (421 at connect)"),
@@ -79,6 +80,9 @@ def not_evaluated_notes(st) -> list[str]:
                 continue
             if not val or val == "0" and name.endswith("_limit"):
                 continue
+            if name == "smtpd_proxy_filter" and "speed_adjust" in st.plist("smtpd_proxy_options"):
+                what = ("smtpd_proxy_options = speed_adjust: the filter gets the message after it is "
+                        "received, and answers the end of DATA, after this trace")
             out.append(f"not evaluated: {name} = {val} ({what})")
         got = memo[key] = tuple(out)
     if st.tx.tls is not None and got:
