@@ -873,9 +873,10 @@ class PostfixInstance:
             raise HarnessError(f"no inet smtpd service {service!r}; have {sorted(self.ports)}") from None
 
     def query(self, service: str, client_address: str, client_name: str | None,
-              helo: str | None, sender: str, recipient: str,
+              helo: str | None, sender: str, recipient: str | None,
               sasl_login: str | None = None, reverse_client_name: str | None = None) -> Answer:
-        """One SMTP session; the answer of the first command that fails."""
+        """One SMTP session; the answer of the first command that fails (or
+        of RCPT TO; of MAIL FROM when RECIPIENT is None: no RCPT TO sent)."""
         port = self.port(service)
         if service in self._dead:
             return self._dead[service]
@@ -958,14 +959,15 @@ class PostfixInstance:
         if helo is not None:
             steps.append(("helo", f"EHLO {helo}"))
         steps.append(("mail", f"MAIL FROM:<{sender}>"))
-        steps.append(("rcpt", f"RCPT TO:<{recipient}>"))
+        if recipient is not None:   # None: no RCPT TO, the answer to MAIL FROM is the answer
+            steps.append(("rcpt", f"RCPT TO:<{recipient}>"))
         for stage, cmd in steps:
             r = smtp.command(cmd)
             if r is None:
                 raise HarnessError(f"connection closed after {cmd}\n" + "\n".join(smtp.transcript)
                                    + "\n" + self._log_since(log_at))
             code, text = r
-            if code // 100 != 2 or stage == "rcpt":
+            if code // 100 != 2 or stage == steps[-1][0]:
                 self._quit(smtp)
                 return Answer(code, text, stage)
         raise AssertionError("unreachable")

@@ -234,7 +234,7 @@ def test_triage_says_today_differs_once_the_milter_is_gone(logged, tmp_path):
     shutil.copytree(cfg, fixed)
     (fixed / "master.cf").write_text(_triage_master(False))
     g = _milter_groups(fixed, log)["mail"]
-    assert g.today == DIFFERS and g.today_reply == "MAIL is accepted today" and g.decided_by is None, g
+    assert g.today == DIFFERS and g.today_reply == "250 2.1.0 Ok" and g.decided_by is None, g
 
 
 def test_the_inet_edit_works_when_pasted():

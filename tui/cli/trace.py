@@ -31,12 +31,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "--client-name; same forms for a failed lookup")
     p.add_argument("--helo", default=None, help="HELO/EHLO name (leave out: the client sent none)")
     p.add_argument("--sender", default=None, help="envelope sender (leave out or '<>': null sender)")
-    p.add_argument("--recipient", help="envelope recipient")
+    p.add_argument("--recipient", help="envelope recipient (leave out: the client sends no RCPT TO, and the "
+                                        "answer to MAIL FROM ends the trace)")
     p.add_argument("--sasl-login", default=None, help="SASL login name (the client authenticated)")
     p.add_argument("--tls", choices=("yes", "no"), default=None,
                    help="whether the client used STARTTLS (default: what the service requires)")
     p.add_argument("--from-log", metavar="LINE",
-                   help="take client, sender, recipient, HELO and proto from a Postfix reject log line")
+                   help="take client, sender, recipient, HELO and proto from a Postfix reject log line "
+                        "(a MAIL FROM line names no recipient: the trace ends at MAIL FROM)")
     p.add_argument("--dns", choices=("offline", "none"), default="offline",
                    help="offline: DNS checks are not evaluated (default); none: every DNS lookup fails "
                         "temporarily, like a host without DNS")
@@ -112,12 +114,10 @@ def transaction_from(fields: dict):
         if "helo" not in fields:
             helo = logline.helo or None
         sender = sender if sender is not None else logline.sender
-        recipient = recipient or logline.recipient
+        recipient = recipient if recipient is not None else logline.recipient
         proto = proto or logline.proto
     if not client_address:
         raise FieldError("--client-address is required (or --from-log with a client address)")
-    if not recipient:
-        raise FieldError("--recipient is required (or --from-log with to=<...>)")
     if normalize_client_address(client_address) is None:
         raise FieldError(f"client address {client_address!r} is not an IP address")
     client_address = client_address.removeprefix("IPv6:").removeprefix("ipv6:")
@@ -261,7 +261,7 @@ def render_text(tr, ex, logline=None) -> str:
                  + (f"  (SASL login {t.sasl_login})" if t.sasl_login else ""))
     lines.append(f"HELO      {t.helo if t.helo is not None else '(none sent)'}")
     lines.append(f"MAIL FROM <{t.sender}>")
-    lines.append(f"RCPT TO   <{t.recipient}>")
+    lines.append(f"RCPT TO   <{t.recipient}>" if t.recipient is not None else "RCPT TO   (none sent)")
     lines.append("")
     lines.append("Steps:")
     if not tr.steps:

@@ -50,16 +50,18 @@ class Transaction(FrozenRecord):
 
     helo None means the client sent no HELO/EHLO; sender "" is the null
     sender (MAIL FROM:<>); client_name "unknown" means no (verified) reverse
-    name. reverse_client_name defaults to client_name. tls says whether the
-    client used STARTTLS; None takes what the service requires (a note says
-    so where it requires TLS).
+    name. recipient None means the client sends no RCPT TO (the answer to
+    MAIL FROM ends the trace); "" is RCPT TO:<>. reverse_client_name
+    defaults to client_name. tls says whether the client used STARTTLS;
+    None takes what the service requires (a note says so where it requires
+    TLS).
     """
 
     client_address: str
     client_name: str
     helo: str | None
     sender: str
-    recipient: str
+    recipient: str | None
     sasl_login: str | None
     reverse_client_name: str | None
     proto: str | None  # "SMTP" / "ESMTP" (informational)
@@ -69,7 +71,7 @@ class Transaction(FrozenRecord):
                "proto", "tls")
 
     def __init__(self, client_address: str, client_name: str = "unknown", helo: str | None = None,
-                 sender: str = "", recipient: str = "", sasl_login: str | None = None,
+                 sender: str = "", recipient: str | None = "", sasl_login: str | None = None,
                  reverse_client_name: str | None = None, proto: str | None = None,
                  tls: bool | None = None) -> None:
         _init(self, self._fields, (client_address, client_name, helo, sender, recipient, sasl_login,

@@ -307,7 +307,7 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
 
 def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
     tx = trace.transaction
-    rcpt = tx.recipient.strip("<>")
+    rcpt = (tx.recipient or "").strip("<>")
     domain = rcpt.rsplit("@", 1)[1] if "@" in rcpt else rcpt
     reasons: list[str] = []
     edits: list[Edit] = []
@@ -484,7 +484,7 @@ def _explain_unknown(trace: Trace, cfg, d: Step) -> Explanation:
     reply = trace.reply
     tx = trace.transaction
     sender_side = "Sender address" in reply
-    addr = (tx.sender if sender_side else tx.recipient).strip("<>")
+    addr = ((tx.sender if sender_side else tx.recipient) or "").strip("<>")
     param = None
     for words, p in (("virtual alias", "virtual_alias_maps"), ("virtual mailbox", "virtual_mailbox_maps"),
                      ("local recipient", "local_recipient_maps"), ("relay recipient", "relay_recipient_maps")):

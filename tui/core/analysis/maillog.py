@@ -175,7 +175,8 @@ class Record:
         name, reverse = client_names_from_log(self.client_name, self.reply)
         return Transaction(client_address=self.client_address, client_name=name,
                            helo=self.helo or None, sender=self.sender or "",
-                           recipient=self.recipient or "", proto=self.proto,
+                           recipient=self.recipient if self.recipient is not None or self.command.upper() != "RCPT"
+                           else "", proto=self.proto,
                            reverse_client_name=reverse)
 
 

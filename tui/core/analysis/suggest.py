@@ -251,7 +251,7 @@ def _in_mynetworks(cfg: Config, service: str, addr: str) -> bool:
 def _foreign_recipient(cfg: Config, tx: Transaction, service: str) -> str | None:
     """The traced recipient when the unchanged configuration does not serve
     its domain (address class default), else None."""
-    rcpt = tx.recipient.strip("<>")
+    rcpt = (tx.recipient or "").strip("<>")
     if "@" not in rcpt:
         return None
     try:

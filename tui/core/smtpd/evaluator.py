@@ -402,6 +402,8 @@ class Evaluator(DnsListChecks):
         ended = self._opening_queue_file(dead, "mail")
         if ended is not None:
             return ended
+        if rcpt_text is None:   # no RCPT TO: the answer to MAIL FROM ends the trace
+            return self.finish(250, "250 2.1.0 Ok", "mail")
         # rcpt
         self.stage = "rcpt"
         got = extract_addr(rcpt_text, strict, "RCPT", line_limit)

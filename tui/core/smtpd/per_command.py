@@ -100,7 +100,7 @@ def starttls_missing(st) -> str | None:
     return tls_required(st.view) if st.tx.tls is False else None
 
 
-def command_filter(st, helo: str | None, sender: str, recipient: str):
+def command_filter(st, helo: str | None, sender: str, recipient: str | None):
     """(helo, sender, recipient, error stage) after smtpd_command_filter,
     a step recorded for each replaced command; error stage: the stage of
     the command whose lookup failed (the trace ends there with 421), else
@@ -111,7 +111,8 @@ def command_filter(st, helo: str | None, sender: str, recipient: str):
     if helo is not None:
         lines.append(("helo", f"EHLO {helo}", "EHLO"))
     lines.append(("mail", f"MAIL FROM:<{sender}>", "MAIL FROM:"))
-    lines.append(("rcpt", f"RCPT TO:<{recipient}>", "RCPT TO:"))
+    if recipient is not None:
+        lines.append(("rcpt", f"RCPT TO:<{recipient}>", "RCPT TO:"))
     for what, line, verb in lines:
         lk: list = []
         found, value, err = st.tables.lookup(st.view, spec, line, lk, False)
@@ -151,7 +152,7 @@ def command_filter(st, helo: str | None, sender: str, recipient: str):
         sb.outcome = NO_MATCH
         sb.detail = f"\"{line}\" is replaced with \"{new}\" before smtpd parses it"
         st.end(sb)
-    return out["helo"], out["mail"] or "", out["rcpt"] or "", out["error"]
+    return out["helo"], out["mail"] or "", out["rcpt"] if recipient is None else out["rcpt"] or "", out["error"]
 
 
 def local_rewrite_check(st) -> str | None:
