@@ -306,3 +306,29 @@ async def test_ctrl_q_quits_from_a_text_field(demo_dir: Path):
         assert app.is_running
         await pilot.press("ctrl+q")            # ... Ctrl+Q quits from there
     assert app.return_code == 0
+
+
+async def test_a_pasted_mail_from_line_is_traced_to_mail_from(demo_dir: Path):
+    """A MAIL FROM reject line names no recipient: the form keeps none
+    (not the one of an earlier trace), and the trace ends with the answer
+    to MAIL FROM."""
+    from textual import events
+
+    line = ("May 11 09:06:42 mail postfix/smtpd[8390]: NOQUEUE: milter-reject: MAIL from "
+            "mail.example.net[198.51.100.20]: 451 4.3.5 Server configuration problem - try again later; "
+            "from=<a@example.net> proto=ESMTP helo=<mail.example.net>")
+    app = make_app(demo_dir, trace_defaults=dict(SEED_CASE))
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("ctrl+l")
+        pane = app.trace_pane
+        assert pane.query_one("#recipient", Input).value   # the seed case's
+        pane.query_one("#logline", Input).post_message(events.Paste(line))
+        await pilot.pause()
+        assert pane.query_one("#recipient", Input).value == ""
+        assert "it ends at MAIL FROM" in plain(pane.query_one("#trace-summary").content)
+        await pilot.press("enter")
+        assert await settle(pilot, lambda: pane.trace is not None)
+        assert (pane.trace.stage, pane.trace.reply) == ("mail", "250 2.1.0 Ok")
+        assert pane.trace.transaction.recipient is None
+        assert "the pasted log line says 451 4.3.5" in _screen(app)

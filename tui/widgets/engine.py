@@ -50,7 +50,7 @@ def evaluate(cfg, fields: dict[str, str | None], service: str):
         client_name=fields.get("client_name") or "unknown",
         helo=fields.get("helo") or None,
         sender=fields.get("sender") or "",
-        recipient=fields.get("recipient") or "",
+        recipient=None if fields.get("recipient") is None else fields["recipient"],   # None: no RCPT TO
         sasl_login=fields.get("sasl_login") or None,
     )
     return _smtpd.evaluate(cfg, tx, service=service)
@@ -68,7 +68,7 @@ def parse_log_line(line: str) -> dict[str, str | None]:
     """Fields for the trace form from a Postfix log line (raises LogLineError)."""
     res = _maillog.parse_line(line)
     out: dict[str, Any] = {}
-    for k in ("client_address", "client_name", "helo", "sender", "recipient", "sasl_login", "reply"):
+    for k in ("client_address", "client_name", "helo", "sender", "recipient", "sasl_login", "reply", "command"):
         v = getattr(res, k, None)
         if v is not None and not callable(v):
             out[k] = v

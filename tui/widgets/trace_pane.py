@@ -187,6 +187,7 @@ class TracePane(Vertical):
         self.trace = None
         self.explanation = None
         self.logged_reply: str | None = None   # the reply of a pasted log line
+        self.logged_before_rcpt = False         # ... which ends before RCPT TO (names no recipient)
         self._target = 0                        # the row the cursor goes to when the rows are filled
         self._generation = 0                    # which run the shown answer belongs to
         self._services: list[str] = []
@@ -279,6 +280,7 @@ class TracePane(Vertical):
             self.paste_log_line(v, quiet=True)
         elif not v.strip():
             self.logged_reply = None
+            self.logged_before_rcpt = False
 
     def action_focus_logline(self) -> None:
         self.app.action_trace()
@@ -307,8 +309,13 @@ class TracePane(Vertical):
             return False
         self.fill(fields)
         self.logged_reply = fields.get("reply") or None
+        self.logged_before_rcpt = (not fields.get("recipient")
+                                   and str(fields.get("command") or "").upper() in ("CONNECT", "HELO", "EHLO", "MAIL"))
+        if self.logged_before_rcpt:   # the line's transaction has no RCPT TO: none from an earlier one
+            self.query_one("#recipient", Input).value = ""
         filled = [f for f in FIELDS if fields.get(f)]
-        self._say(Text(f"Filled from the log line: {', '.join(filled)}. Enter runs the trace.",
+        self._say(Text(f"Filled from the log line: {', '.join(filled)}. Enter runs the trace"
+                       + (" (no recipient: it ends at MAIL FROM)." if self.logged_before_rcpt else "."),
                        style="green"))
         return True
 
@@ -319,9 +326,11 @@ class TracePane(Vertical):
             self.app.notify("The configuration is not loaded yet.", severity="warning", markup=False)
             return
         service = self.service
-        values = self.values()
+        values: dict[str, str | None] = dict(self.values())
+        if not values["recipient"] and self.logged_before_rcpt:
+            values["recipient"] = None   # as the pasted line: no RCPT TO, the trace ends at MAIL FROM
         missing = [(fid, label) for label, fid, _h in FORM
-                   if fid in ("client_address", "recipient") and not values[fid]]
+                   if fid in ("client_address", "recipient") and values[fid] == ""]
         if not service:
             missing.insert(0, ("service", "service"))
         if missing:
