@@ -353,7 +353,7 @@ BAD_ARGV = [
     (["--config-dir", "/etc/passwd", *TRACE], "Not a directory"),
     (["--config-dir", "/nonexistent/pfx", "lint"], "/nonexistent/pfx/main.cf"),
     (["--demo", "trace", "--client-address", "999.1.1.1", "--recipient", "a@b"], "not an IP address"),
-    (["--demo", "trace", "--client-address", "192.0.2.1"], "--recipient"),
+    (["--demo", "trace", "--recipient", "a@b"], "--client-address"),
     (["--demo", "trace", "--from-log", "garbage \x1b[2J"], "log line"),
     (["--demo", "trace", "--client-address", "192.0.2.1", "--recipient", "a@b", "--dnsbl-listed", "x"], "WHAT@ZONE"),
     (["--demo", "trace", "--client-address", "192.0.2.1", "--recipient", "a@b", "--policy", "x"], "SERVER=ACTION"),
