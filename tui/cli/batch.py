@@ -3,7 +3,8 @@ configuration load.
 
 Input: JSON lines, one object per transaction, with the names of trace's
 flags: id, service, client_address, client_name, reverse_client_name, helo,
-sender, recipient, sasl_login, tls (true or false: whether the client used
+sender, recipient (left out: no RCPT TO, the trace ends at MAIL FROM),
+sasl_login, tls (true or false: whether the client used
 STARTTLS), from_log (a log line to take the rest from), policy
 ({"server": "action"}). Output: one JSON line per input line, the
 object `trace --json` prints plus "id"; an input line that cannot be traced
