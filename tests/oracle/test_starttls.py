@@ -15,8 +15,11 @@ state the service requires and says so in a note.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +97,35 @@ def test_the_cli_takes_tls_no(setup):
     got = json.loads(out.stdout.splitlines()[0])
     assert got["id"] == "a" and got["reply"] == STARTTLS_FIRST, out
     assert got["reply"] == inst.query(svc, **TX).reply
+
+
+def test_port_25_that_requires_tls_gets_an_edit_that_works_when_pasted():
+    """smtp (port 25) with encrypt: the explanation proposes may there, and
+    pasted as printed into a copy, a real smtpd answers the plain-text
+    client what the edit promised. A service on another port (where
+    requiring TLS is the point) gets no such edit."""
+    from tests.oracle.postfix_instance import PostfixInstance
+    from tests.oracle.test_suggest_oracle import _run_pasted
+    from tui.core.analysis.explain import explain
+
+    top = Path(tempfile.mkdtemp(prefix="pfx-starttls-edit-"))
+    top.chmod(0o755)   # the postfix user reads the copy
+    try:
+        d = top / "etc"
+        d.mkdir()
+        (d / "main.cf").write_text(MAIN_CF + "smtpd_tls_security_level = encrypt\n")
+        (d / "master.cf").write_text("smtp      inet  n       -       n       -       -       smtpd\n"
+                                     "127.0.0.1:3120 inet n - n - - smtpd\n")
+        config = load_config(str(d))
+        tr = evaluate(config, Transaction(**TX, tls=False), service="smtp", resolver=machine_resolver())
+        assert tr.reply == STARTTLS_FIRST
+        edits = explain(tr, config, resolver=machine_resolver()).edits
+        assert [e.command for e in edits] == ["postconf -e 'smtpd_tls_security_level = may' && postfix reload"]
+        other = evaluate(config, Transaction(**TX, tls=False), service="127.0.0.1:3120", resolver=machine_resolver())
+        assert other.reply == STARTTLS_FIRST and not explain(other, config, resolver=machine_resolver()).edits
+        _run_pasted(edits[0].command, d)
+        with PostfixInstance(d) as inst:
+            got = inst.query("smtp", **TX)
+        assert got.reply == edits[0].new_reply == "250 2.1.5 Ok", (edits[0], got)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)

@@ -212,6 +212,29 @@ def _explain_milter(trace: Trace, cfg, d: Step) -> Explanation:
                        (d.detail,), edits)
 
 
+TLS_PARAMS = ("smtpd_tls_security_level", "smtpd_enforce_tls")
+
+
+def _explain_starttls(trace: Trace, cfg, d: Step) -> Explanation:
+    """The service requires TLS and the client did not use STARTTLS. On port
+    25 that refuses every sender without TLS: the edit offers TLS there
+    without requiring it (never proposed for another port, where requiring
+    it is the point)."""
+    reasons = [d.detail]
+    edits: tuple[Edit, ...] = ()
+    svc = cfg.service(trace.service) if cfg is not None else None
+    if svc is not None and svc.type == "inet" and svc.name.rpartition(":")[2] in ("smtp", "25"):
+        reasons.append("This is port 25, where other mail servers deliver: RFC 3207 says a publicly-referenced "
+                       "server must not require STARTTLS, and a sender without TLS cannot deliver at all. Require "
+                       "TLS on the submission service (587) instead.")
+        value = "may" if d.parameter == "smtpd_tls_security_level" else "no"
+        where = f"{svc.name}/{svc.type}" if d.source is not None and d.source.kind == "master.cf" else None
+        edits = (_candidate(f"offer TLS here without requiring it ({d.parameter} = {value})",
+                            Change(d.parameter, value, where)),)
+    return Explanation(f"{trace.reply}: this service requires TLS ({d.parameter}), and the client did not use "
+                       "STARTTLS", tuple(reasons), edits)
+
+
 def _param_text(cfg, service: str, parameter: str) -> str:
     try:
         return cfg.params(service).raw(parameter) or ""
@@ -240,6 +263,8 @@ def _explain(trace: Trace, cfg=None) -> Explanation:
             (f"The client sees the connection closed after {after}, without a reply.",))
     if d is not None and d.parameter in MILTER_PARAMS:
         return _explain_milter(trace, cfg, d)
+    if d is not None and d.parameter in TLS_PARAMS and trace.reply.startswith("530 "):
+        return _explain_starttls(trace, cfg, d)
     if trace.config_errors:
         return Explanation(
             "smtpd refuses to start with this configuration: " + trace.config_errors[0].replace("fatal: ", ""),
