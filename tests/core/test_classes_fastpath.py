@@ -19,7 +19,7 @@ from tui.core.postfix.mail_params import read_myorigin
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, addr_conf,
                                         is_local_name)
 from tui.core.postfix.mail_addr import mail_addr_keys, strip_extension
-from tui.core.postfix.quote_822_local import quote_822_local
+from tui.core.postfix.quote_822_local import is_dot_string, quote_822_local
 from tui.core.postfix.match_list import (expand_patterns, parent_style, _ipv4_int, _namadr_list_match,
                                          _namadr_plan, _namadr_plan_match)
 from tui.core.postfix.resolve_local import resolve_local
@@ -163,8 +163,9 @@ def _mail_addr_keys(env, view, address: str, strategy: str) -> list[tuple[str, b
     return keys
 
 
-def _reference_canonicalize(view, addr: str) -> str:
-    """classes.canonicalize as it was before AddrConf (read every setting anew)."""
+def _reference_canonicalize(view, addr: str, rescanned: bool = False) -> str:
+    """classes.canonicalize as it was before AddrConf (read every setting anew),
+    with its rule for a quoted local part (no swap in one quoted token)."""
     _get = param
 
     def _bool(view, name, _default):   # the default of the parameter itself applies
@@ -174,7 +175,7 @@ def _reference_canonicalize(view, addr: str) -> str:
         return ""
     if a.startswith("@") and ":" in a:
         a = a.split(":", 1)[1]
-    if "@" not in a:
+    if "@" not in a and (rescanned or is_dot_string(a)):
         if _bool(view, "swap_bangpath", True) and "!" in a:
             host, user = a.split("!", 1)
             a = f"{user}@{host}"
@@ -219,10 +220,19 @@ def _reference_resolve_addr(env, addr: str, with_transport: bool = True) -> Reso
                 break
             a = local
             saved_domain = dom
-        if "@" in a or (_bool(view, "swap_bangpath", True) and "!" in a) \
-                or (_bool(view, "allow_percent_hack", True) and "%" in a):
+        quoted = "@" not in a and a != "" and not is_dot_string(a)
+        if not quoted and ("@" in a or (_bool(view, "swap_bangpath", True) and "!" in a)
+                           or (_bool(view, "allow_percent_hack", True) and "%" in a)):
             a = _reference_canonicalize(view, a).lower()
             continue
+        if quoted and _bool(view, "resolve_dequoted_address", True):
+            if _bool(view, "allow_percent_hack", True) and "%" in a:
+                i = a.rfind("%")
+                a = _reference_canonicalize(view, a[:i] + "@" + a[i + 1:]).lower()
+                continue
+            if _bool(view, "swap_bangpath", True) and "!" in a:
+                a = _reference_canonicalize(view, a, rescanned=True).lower()
+                continue
         if not a:
             a = _reference_canonicalize(view, _get(view, "empty_address_recipient") or "MAILER-DAEMON").lower()
             continue

@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 from tui.core.postfix.mail_params import read_myorigin
+from tui.core.postfix.quote_822_local import is_dot_string
 from tui.core.postfix.addr_conf import AddrConf
 
 
-def canonicalize(view, addr: str, conf: AddrConf | None = None) -> str:
+def canonicalize(view, addr: str, conf: AddrConf | None = None, rescanned: bool = False) -> str:
     """rewrite_clnt(local context): qualify an address like trivial-rewrite.
     CONF: the view's settings when the caller has them (addr_conf(env,
-    view)); read now otherwise."""
+    view)); read now otherwise.
+
+    rewrite_addr() parses the address in quoted form (quote_822_local()): a
+    local part that is no dot-string ("al ice!x") is one quoted token, in
+    which rewrite_tree() sees no "!" or "%" to swap. RESCANNED: the text was
+    parsed unquoted instead (the resolver does so with a quoted local part
+    it has cracked open at a "!"), each operator a token of its own."""
     if conf is None:
         conf = AddrConf(view)
     # an address in internal form: brackets around it are part of it
@@ -19,7 +26,7 @@ def canonicalize(view, addr: str, conf: AddrConf | None = None) -> str:
     # strip source route @a,@b:user@c
     if a.startswith("@") and ":" in a:
         a = a.split(":", 1)[1]
-    if "@" not in a:
+    if "@" not in a and (rescanned or is_dot_string(a)):
         if conf.swap_bangpath and "!" in a:
             host, user = a.split("!", 1)
             a = f"{user}@{host}"

@@ -178,10 +178,22 @@ def _strip_local_domains(env, view, a: str, conf: AddrConf, lookups: list, is_lo
                 break
             a = local
             saved_domain = dom
-        if "@" in a or (conf.swap_bangpath and "!" in a) \
-                or (conf.allow_percent_hack and "%" in a):
+        quoted = "@" not in a and a != "" and not is_dot_string(a)   # one quoted token
+        if not quoted and ("@" in a or (conf.swap_bangpath and "!" in a)
+                           or (conf.allow_percent_hack and "%" in a)):
             a = canonicalize(view, a, conf).lower()
             continue
+        if quoted and conf.resolve_dequoted:
+            # resolve_dequoted_address: the quoted local part is cracked
+            # open at its last "%" (made "@"), else its "!" (the text is
+            # then parsed unquoted, where the first "!" swaps)
+            if conf.allow_percent_hack and "%" in a:
+                i = a.rfind("%")
+                a = canonicalize(view, a[:i] + "@" + a[i + 1:], conf).lower()
+                continue
+            if conf.swap_bangpath and "!" in a:
+                a = canonicalize(view, a, conf, rescanned=True).lower()
+                continue
         if not a:
             a = canonicalize(view, conf.empty_recipient, conf).lower()
             continue
