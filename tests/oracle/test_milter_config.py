@@ -97,6 +97,11 @@ CASES = [
     ("3030", ["smtpd_milters=MILTER"], "restrictions", None, None),
     ("3031", ["{ smtpd_milters = {localhost:1,default_action=accept} MILTER localhost:2 }"], "reply",
      "smtpd_milters", "error"),
+    # smtpd_milter_maps that cannot be read: smtpd goes on with smtpd_milters
+    ("3033", ["smtpd_milter_maps=hash:/nonexistent/milters", "smtpd_milters=localhost:8891"], "reply",
+     "smtpd_milters", "error"),
+    ("3034", ["{ smtpd_milter_maps = inline:{ { 198.51.100.20 = { localhost:1, default_action=accept } } } }",
+              "smtpd_milters=localhost:8891"], "restrictions", "smtpd_milters", "error"),
 ]
 
 
