@@ -17,7 +17,8 @@ the milters at the greeting, in order, until one answers:
   sender restrictions when smtpd_delay_reject = no, before any restriction
   otherwise. With quarantine the message is put on hold;
 - a usable milter is asked over the network: what it answers is not known
-  offline, and the trace says so.
+  offline. The trace assumes it lets the mail through, says so, and is
+  conditional; the milters after it are taken as smtpd meets them then.
 """
 from __future__ import annotations
 
