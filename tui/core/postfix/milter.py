@@ -6,7 +6,9 @@ inet_connect.c and host_port.c for an inet: endpoint).
 A server names its milters in one text (smtpd_milters, or what
 smtpd_milter_maps answers for the client): addresses separated by commas
 or blanks, each alone or braced with its own settings,
-`{ inet:host:port, default_action = accept, protocol = 6, connect_timeout = 10s }`.
+`{ inet:host:port, default_action=accept, connect_timeout=10s }` (a setting
+is one word, or braced itself: `{ default_action = accept }`; blanks around
+"=" outside braces make it three words, and the server exits).
 
 milter_new() reads that text as Postfix does and exits ("fatal: ...") on
 what it cannot read. milter8_connect() then checks each milter's protocol
