@@ -242,11 +242,15 @@ def test_triage_says_today_differs_once_the_milter_is_gone(logged, tmp_path):
     assert g.today == DIFFERS and g.today_reply == "250 2.1.0 Ok" and g.decided_by is None, g
 
 
-def test_the_inet_edit_works_when_pasted():
-    """smtpd_milters = 127.0.0.1:PORT (no inet:): the explanation's edit,
-    pasted as printed into a copy, makes the real smtpd talk to the milter
-    listening there (which lets everything through): the answer it
-    promised."""
+@pytest.mark.parametrize("setting, parameter, command", [
+    ("smtpd_milters = BARE", "smtpd_milters", "postconf -e 'smtpd_milters = SPEC'"),
+    ("smtpd_milters = SPEC\nmilter_protocol = 7", "milter_protocol", "postconf -e 'milter_protocol = 6'"),
+], ids=["no inet:", "milter_protocol"])
+def test_the_edit_works_when_pasted(setting, parameter, command):
+    """smtpd_milters = 127.0.0.1:PORT (no inet:), or a milter_protocol it
+    does not know: the explanation's edit, pasted as printed into a copy,
+    makes the real smtpd talk to the milter listening there (which lets
+    everything through): the answer it promised."""
     with Milter({}) as m:
         bare = m.spec.removeprefix("inet:")
         top = Path(tempfile.mkdtemp(prefix="pfx-milter-edit-"))
@@ -254,22 +258,22 @@ def test_the_inet_edit_works_when_pasted():
         try:
             d = top / "etc"
             d.mkdir()
-            (d / "main.cf").write_text(MAIN_CF + f"smtpd_milters = {bare}\n")
+            (d / "main.cf").write_text(MAIN_CF + setting.replace("BARE", bare).replace("SPEC", m.spec) + "\n")
             (d / "master.cf").write_text("smtp      inet  n       -       n       -       -       smtpd\n")
-            _paste_and_ask(m, d)
+            _paste_and_ask(d, parameter, command.replace("SPEC", m.spec))
         finally:
             shutil.rmtree(top, ignore_errors=True)
 
 
-def _paste_and_ask(m, d: Path) -> None:
+def _paste_and_ask(d: Path, parameter: str, command: str) -> None:
     from tests.oracle.postfix_instance import PostfixInstance
     from tests.oracle.test_suggest_oracle import _run_pasted
 
     config = load_config(str(d))
     tr = evaluate(config, Transaction(**TX), service="smtp", resolver=machine_resolver())
-    assert tr.reply == CONF_ERROR and tr.decided_by.parameter == "smtpd_milters", tr.reply
+    assert tr.reply == CONF_ERROR and tr.decided_by.parameter == parameter, tr.reply
     edits = explain(tr, config, resolver=machine_resolver()).edits
-    assert len(edits) == 1 and edits[0].command.startswith(f"postconf -e 'smtpd_milters = {m.spec}'"), edits
+    assert len(edits) == 1 and edits[0].command.startswith(command), edits
     _run_pasted(edits[0].command, d)
     with PostfixInstance(d) as inst:
         got = inst.query("smtp", **TX)

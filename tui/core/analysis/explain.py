@@ -208,6 +208,10 @@ def _explain_milter(trace: Trace, cfg, d: Step) -> Explanation:
             svc = cfg.service(trace.service) if d.source is not None and d.source.kind == "master.cf" else None
             edits = (_candidate(f"write the milter's address as inet:{name} (transport:endpoint)",
                                 Change(d.parameter, fixed, f"{svc.name}/{svc.type}" if svc else None)),)
+    if cfg is not None and d.parameter == "milter_protocol":
+        svc = cfg.service(trace.service) if d.source is not None and d.source.kind == "master.cf" else None
+        edits = (_candidate("use the protocol smtpd and today's milters speak: milter_protocol = 6 (the default)",
+                            Change("milter_protocol", "6", f"{svc.name}/{svc.type}" if svc else None)),)
     return Explanation(f"{trace.reply}: smtpd cannot use the milter {d.entry}, which answers in its place",
                        (d.detail,), edits)
 
