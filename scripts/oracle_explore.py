@@ -103,6 +103,10 @@ CHANGES: dict[str, tuple[str, ...]] = {
     "smtpd_reject_footer_maps": ("", "static:{Footer from a table}", "static:Footer from a table",
                                  "inline:{nomatch=x}"),
     "smtpd_sender_login_maps": ("", "inline:{ user@example.com=user, sender@example.com=someone }"),
+    # milters smtpd cannot use (a usable one would be asked over the network)
+    "smtpd_milters": ("", "localhost:8891", "{localhost:8891,default_action=accept}",
+                      "{localhost:8891,default_action=quarantine}"),
+    "milter_default_action": ("tempfail", "accept", "reject", "quarantine"),
     "mynetworks": ("127.0.0.0/8 192.0.2.0/24", "!192.0.2.7 192.0.2.0/24 127.0.0.1",
                    "127.0.0.1 [::1]/128 [2001:db8::]/32", "127.0.0.0/8, 192.0.2.010/32"),
 }
