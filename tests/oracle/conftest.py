@@ -89,6 +89,14 @@ alias_maps =
 """
 
 
+def scratch_master_cf(services) -> str:
+    """A scratch master.cf: the stock smtp service, then one loopback smtpd
+    service per (port, its -o overrides) of SERVICES."""
+    return "smtp      inet  n       -       n       -       -       smtpd\n" + "".join(
+        f"127.0.0.1:{port} inet n - n - - smtpd\n" + "".join(f"  -o {o}\n" for o in opts)
+        for port, opts in services)
+
+
 @contextmanager
 def scratch_instance(prefix: str, main_cf: str, master_cf: str, files: dict[str, str] | None = None):
     """(config dir, running PostfixInstance) for a configuration written

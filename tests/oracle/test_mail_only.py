@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance
+from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance, scratch_master_cf
 from tests.oracle.postfix_instance import HarnessError
 from tui.core.config import load_config
 from tui.core.smtpd import evaluate
@@ -34,9 +34,7 @@ CASES = [
               "smtpd_sender_restrictions=reject"], {}),
 ]
 CLOSED = ("3209", ["smtpd_delay_open_until_valid_rcpt=no", "smtputf8_autodetect_classes=pfxbad"], {})
-MASTER_CF = "smtp      inet  n       -       n       -       -       smtpd\n" + "".join(
-    f"127.0.0.1:{svc} inet n - n - - smtpd\n" + "".join(f"  -o {o}\n" for o in opts)
-    for svc, opts, _tx in CASES + [CLOSED])
+MASTER_CF = scratch_master_cf((svc, opts) for svc, opts, _tx in CASES + [CLOSED])
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance
+from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance, scratch_master_cf
 from tests.oracle.milter import Milter
 from tests.oracle.postfix_instance import HarnessError
 from tui.core.analysis.content_checks import DIFFERS, SAME
@@ -110,11 +110,8 @@ MAP_FATAL = ("3032", ["{ smtpd_milter_maps = inline:{ { 198.51.100.20 = {a:b,foo
 
 
 def master_cf(milter_spec: str) -> str:
-    out = "smtp      inet  n       -       n       -       -       smtpd\n"
-    for svc, opts, *_rest in CASES + [MAP_FATAL]:
-        out += f"127.0.0.1:{svc} inet n - n - - smtpd\n"
-        out += "".join(f"  -o {o.replace('MILTER', milter_spec)}\n" for o in opts)
-    return out
+    return scratch_master_cf((svc, [o.replace("MILTER", milter_spec) for o in opts])
+                             for svc, opts, *_rest in CASES + [MAP_FATAL])
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance
+from tests.oracle.conftest import SCRATCH_MAIN_CF, machine_resolver, scratch_instance, scratch_master_cf
 from tui.core.config import load_config
 from tui.core.smtpd import evaluate
 from tui.core.trace import Transaction
@@ -51,9 +51,7 @@ CASES = [
     ("3108", ["smtpd_tls_security_level=none", "smtpd_enforce_tls=yes"], {}, None),
     ("3109", ["smtpd_tls_security_level=encrypt"], {"sender": "a@[bad"}, "smtpd_tls_security_level"),
 ]
-MASTER_CF = "smtp      inet  n       -       n       -       -       smtpd\n" + "".join(
-    f"127.0.0.1:{svc} inet n - n - - smtpd\n" + "".join(f"  -o {o}\n" for o in opts)
-    for svc, opts, *_rest in CASES)
+MASTER_CF = scratch_master_cf((svc, opts) for svc, opts, *_rest in CASES)
 
 
 @pytest.fixture(scope="module")
