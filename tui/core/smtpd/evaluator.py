@@ -403,6 +403,9 @@ class Evaluator(DnsListChecks):
         if ended is not None:
             return ended
         if rcpt_text is None:   # no RCPT TO: the answer to MAIL FROM ends the trace
+            if delay:
+                self.notes.append("no RCPT TO: with smtpd_delay_reject = yes the client, HELO and sender "
+                                  "restrictions wait for RCPT TO, so none of them is evaluated here")
             return self.finish(250, "250 2.1.0 Ok", "mail")
         # rcpt
         self.stage = "rcpt"
