@@ -96,13 +96,21 @@ def _candidate(why: str, *changes: Change) -> Edit:
     return Edit(why, "", tuple(changes))
 
 
+def _override_key(cfg, service: str, step: Step) -> str | None:
+    """"name/type" of the master.cf service whose -o line set STEP's
+    parameter, or None: main.cf (or a default) set it."""
+    src = step.source
+    if src is None or src.kind != "master.cf":
+        return None
+    svc = cfg.service(service) if cfg is not None else None
+    return f"{svc.name}/{svc.type}" if svc is not None else f"{service}/inet"
+
+
 def list_change(cfg, service: str, parameter: str, step: Step, new_items: list[str]) -> tuple[Change, str]:
     """The Change that sets `parameter` to `new_items` where it is defined
     (main.cf, or the -o override of the service), and a note saying where."""
-    src = step.source
-    if src is not None and src.kind == "master.cf":
-        svc = cfg.service(service) if cfg is not None else None
-        key = f"{svc.name}/{svc.type}" if svc is not None else f"{service}/inet"
+    key = _override_key(cfg, service, step)
+    if key is not None:
         return (Change(parameter, join_list(new_items, for_master=True), key),
                 f" (the list is a -o override on {key} in master.cf)")
     return Change(parameter, join_list(new_items)), ""
@@ -205,13 +213,11 @@ def _explain_milter(trace: Trace, cfg, d: Step) -> Explanation:
         # the address as a word of the list (or the first word of its braces)
         fixed = re.sub(r"(?<![^\s,{])" + re.escape(name) + r"(?=[\s,}]|$)", lambda _m: "inet:" + name, text)
         if text and fixed != text:
-            svc = cfg.service(trace.service) if d.source is not None and d.source.kind == "master.cf" else None
             edits = (_candidate(f"write the milter's address as inet:{name} (transport:endpoint)",
-                                Change(d.parameter, fixed, f"{svc.name}/{svc.type}" if svc else None)),)
+                                Change(d.parameter, fixed, _override_key(cfg, trace.service, d))),)
     if cfg is not None and d.parameter == "milter_protocol":
-        svc = cfg.service(trace.service) if d.source is not None and d.source.kind == "master.cf" else None
         edits = (_candidate("use the protocol smtpd and today's milters speak: milter_protocol = 6 (the default)",
-                            Change("milter_protocol", "6", f"{svc.name}/{svc.type}" if svc else None)),)
+                            Change("milter_protocol", "6", _override_key(cfg, trace.service, d))),)
     return Explanation(f"{trace.reply}: smtpd cannot use the milter {d.entry}, which answers in its place",
                        (d.detail,), edits)
 
@@ -232,9 +238,8 @@ def _explain_starttls(trace: Trace, cfg, d: Step) -> Explanation:
                        "server must not require STARTTLS, and a sender without TLS cannot deliver at all. Require "
                        "TLS on the submission service (587) instead.")
         value = "may" if d.parameter == "smtpd_tls_security_level" else "no"
-        where = f"{svc.name}/{svc.type}" if d.source is not None and d.source.kind == "master.cf" else None
         edits = (_candidate(f"offer TLS here without requiring it ({d.parameter} = {value})",
-                            Change(d.parameter, value, where)),)
+                            Change(d.parameter, value, _override_key(cfg, trace.service, d))),)
     return Explanation(f"{trace.reply}: this service requires TLS ({d.parameter}), and the client did not use "
                        "STARTTLS", tuple(reasons), edits)
 

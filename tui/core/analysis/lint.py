@@ -263,24 +263,21 @@ def _milter_warnings(ev, service: str) -> list[LintWarning]:
     if sm is None:
         return []
     o = sm.outcome
-    where = _at(sm.source)
+    param, src = sm.culprit(ev)
     if o.kind == "fatal":
-        param = sm.culprit()
         return [LintWarning(f"{service}: smtpd exits when it sets up its milters ({o.text.removeprefix('fatal: ')}):"
                             " clients see the connection closed without a greeting", param=param, severity="error",
-                            **(where if param == sm.parameter else _at(ev.source(param))))]
+                            **_at(src))]
     answering = o.warnings[-1] if o.kind == "reply" else None
     out = [LintWarning(f"{service}: {w.removeprefix('warning: ')}: smtpd never connects to this milter "
                        "(default_action = accept: it goes on without it)",
-                       param=sm.parameter, severity="warning", **where)
+                       param=sm.parameter, severity="warning", **_at(sm.source))
            for w in o.warnings if w is not answering]
     if answering is not None:
-        param = sm.culprit()
         what = ("every message is put on hold (default_action = quarantine)" if o.reply == HOLD else
                 f"every MAIL FROM gets {o.reply}")
         out.append(LintWarning(f"{service}: {answering.removeprefix('warning: ')}: {what}", param=param,
-                               severity="warning" if o.reply == HOLD else "error",
-                               **(where if param == sm.parameter else _at(ev.source(param)))))
+                               severity="warning" if o.reply == HOLD else "error", **_at(src)))
     return out
 
 

@@ -34,7 +34,8 @@ import ipaddress
 from tui.core.cache import resolve_addr, shared_cache
 from tui.core.config.loader import Config
 from tui.core.config.main_cf import MainEntry
-from tui.core.config.syntax import LIST_SEPARATORS, split_quoted
+from tui.core.config.mystrtok import split_quoted
+from tui.core.config.syntax import LIST_SEPARATORS
 from tui.core.dns import OfflineResolver, Resolver
 from tui.core.expand import referenced_names
 from tui.core.model import FrozenRecord, Source

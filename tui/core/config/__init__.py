@@ -9,7 +9,8 @@ from __future__ import annotations
 from tui.core.config.loader import Config, ParamView, load_config
 from tui.core.config.main_cf import MainEntry, Setting, parse_main_cf, split_nameval
 from tui.core.config.master_cf import Service, parse_master_cf
-from tui.core.config.syntax import ConfigError, SyntaxDiagnostic, read_logical_lines, split_quoted
+from tui.core.config.mystrtok import split_quoted
+from tui.core.config.syntax import ConfigError, SyntaxDiagnostic, read_logical_lines
 
 __all__ = ["Config", "ConfigError", "MainEntry", "ParamView", "Service", "Setting",
            "SyntaxDiagnostic", "load_config", "parse_main_cf", "parse_master_cf",

@@ -26,7 +26,8 @@ from pathlib import Path
 from tui.core.config import defaults as _defaults
 from tui.core.config.main_cf import MainEntry, parse_main_cf
 from tui.core.config.master_cf import Service, parse_master_cf
-from tui.core.config.syntax import ConfigError, LIST_SEPARATORS, _read, printable, split_quoted
+from tui.core.config.mystrtok import split_quoted
+from tui.core.config.syntax import ConfigError, LIST_SEPARATORS, _read, printable
 from tui.core.expand import ExpandResult, mac_expand, referenced_names
 from tui.core.model import Diagnostic, Source
 

@@ -7,30 +7,33 @@ _SEP = ", \t\r\n"
 _WS = " \t\r\n\f\v"
 
 
-def tokenize(text: str) -> list[str]:
-    """Postfix's mystrtokq(..., ", \\t\\r\\n", "{}"): separator-delimited
-    tokens where a {...} group (nesting) is kept whole."""
-    out: list[str] = []
+def split_quoted(text: str, sep: str = " \t\r\n", parens: str = "{}") -> list[tuple[str, int]]:
+    """mystrtokq(): tokens split on `sep`, but never inside balanced {}.
+    Returns (token, offset) pairs. (Used for list values, not for the files.)"""
+    out: list[tuple[str, int]] = []
     i, n = 0, len(text)
-    while i < n:
-        while i < n and text[i] in _SEP:
+    while True:
+        while i < n and text[i] in sep:
             i += 1
         if i >= n:
-            break
+            return out
         start = i
-        depth = 0
+        level = 0
         while i < n:
-            c = text[i]
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                if depth > 0:
-                    depth -= 1
-            elif depth == 0 and c in _SEP:
+            ch = text[i]
+            if ch == parens[0]:
+                level += 1
+            elif level > 0 and ch == parens[1]:
+                level -= 1
+            elif level == 0 and ch in sep:
                 break
             i += 1
-        out.append(text[start:i])
-    return out
+        out.append((text[start:i], start))
+
+
+def tokenize(text: str) -> list[str]:
+    """mystrtokq(..., CHARS_COMMA_SP, "{}"): the tokens of a list value."""
+    return [t for t, _offset in split_quoted(text, _SEP)]
 
 
 def balpar(token: str) -> int:

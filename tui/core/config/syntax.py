@@ -197,30 +197,6 @@ def _syntax_diagnostic(message: str, path: str, ll: LogicalLine, offset: int) ->
                             column=col, error_line=eline, text=ll.text)
 
 
-def split_quoted(text: str, sep: str = SPACE, parens: str = "{}") -> list[tuple[str, int]]:
-    """mystrtokq(): tokens split on `sep`, but never inside balanced {}.
-    Returns (token, offset) pairs. (Used for list values, not for the files.)"""
-    out: list[tuple[str, int]] = []
-    i, n = 0, len(text)
-    while True:
-        while i < n and text[i] in sep:
-            i += 1
-        if i >= n:
-            return out
-        start = i
-        level = 0
-        while i < n:
-            ch = text[i]
-            if ch == parens[0]:
-                level += 1
-            elif level > 0 and ch == parens[1]:
-                level -= 1
-            elif level == 0 and ch in sep:
-                break
-            i += 1
-        out.append((text[start:i], start))
-
-
 def _read(path: Path) -> str:
     data = safeio.read_bytes(path)  # a FIFO or a device is refused, not waited on
     return data.decode("utf-8", errors="surrogateescape")

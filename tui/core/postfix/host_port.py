@@ -47,3 +47,10 @@ def host_port_error(endpoint: str) -> str | None:
     if port[0] in "0123456789" and not _alldig(port):
         return "garbage after numerical service"
     return None
+
+
+def inet_connect_fatal(endpoint: str) -> str | None:
+    """inet_connect()'s exit on an ENDPOINT host_port() cannot parse (its
+    "fatal: ..." line), or None."""
+    err = host_port_error(endpoint)
+    return None if err is None else f"fatal: {endpoint}: {err}"

@@ -30,7 +30,7 @@ import re
 
 from tui.core.config import split_nameval
 from tui.core.postfix.mail_conf import conv_time
-from tui.core.postfix.host_port import host_port_error
+from tui.core.postfix.host_port import inet_connect_fatal
 from tui.core.config.mystrtok import balpar, extpar, tokenize
 from tui.core.model import FrozenRecord
 
@@ -101,10 +101,7 @@ class Milter(FrozenRecord):
         """inet_connect()'s exit on an inet: endpoint it cannot parse
         (host_port()), when the server connects; None for the others."""
         transport, _colon, endpoint = self.name.partition(":")
-        if transport != "inet":
-            return None
-        err = host_port_error(endpoint)
-        return None if err is None else f"fatal: {endpoint}: {err}"
+        return inet_connect_fatal(endpoint) if transport == "inet" else None
 
     def conf_error_reply(self) -> str | None:
         """milter8_conf_error(): what a milter that cannot be used answers."""

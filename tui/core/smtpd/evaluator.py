@@ -9,14 +9,14 @@ from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import Source
 from tui.core.postfix.mail_conf import (SMTPD_WORD_CHECKS, first_startup_error, maillog_file_error,
                                         smtpd_tls_level_error, smtputf8_autodetect_error)
-from tui.core.postfix.host_port import host_port_error
+from tui.core.postfix.host_port import inet_connect_fatal
 from tui.core.postfix.mail_params import BEFORE_TYPED, host_decided, mail_params_fatal
 from tui.core.postfix.maps import TableFailure, maps_create_error
 from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.smtpd.envelope import Extracted, extract_addr, helo_argument, neuter
 from tui.core.smtpd.replies import printable
 from tui.core.smtpd.per_command import (STARTTLS_FIRST, command_filter, local_rewrite_check, not_evaluated_notes,
-                                        starttls_missing)
+                                        tls_required)
 from tui.core.smtpd import restrictions_client, restrictions_mail
 from tui.core.smtpd.daemons import ANVIL_LIMITS, Waited, daemon_fatals
 from tui.core.postfix.milter import HOLD
@@ -364,15 +364,15 @@ class Evaluator(DnsListChecks):
         self.stage = "mail"
         self.where = "MAIL"
         if tx.tls is False:
-            name = starttls_missing(self)
-            if name is None and self.pbool("smtpd_tls_wrappermode"):
-                self.warnings.append("smtpd_tls_wrappermode = yes: a client speaks TLS from its first byte here; "
-                                     "one without TLS gets no SMTP at all. Traced as a client with TLS")
+            name = tls_required(self.view)
             if name is not None:
                 return self._refused(name, f"{name} = {self.p(name).strip()}", self.source(name), STARTTLS_FIRST,
                                      "the client did not use STARTTLS, and this service requires it: smtpd "
                                      "answers every command but EHLO, HELO, STARTTLS, XCLIENT, NOOP and QUIT this "
                                      "way, before the command itself and any restriction")
+            if self.pbool("smtpd_tls_wrappermode"):
+                self.warnings.append("smtpd_tls_wrappermode = yes: a client speaks TLS from its first byte here; "
+                                     "one without TLS gets no SMTP at all. Traced as a client with TLS")
         if self.vp.helo_required and helo is None:
             return self._refused("smtpd_helo_required", "smtpd_helo_required = yes",
                                  self.source("smtpd_helo_required"), "503 5.5.1 Error: send HELO/EHLO first",
@@ -452,8 +452,8 @@ class Evaluator(DnsListChecks):
         if o.kind == "fatal":
             self.config_errors.append(f"smtpd: {o.text}")
             where = "connects to the milter" if o.milter is not None else "reads the milter list"
-            param = sm.culprit()
-            return self._no_answer(param, "milter set-up", sm.source if param == sm.parameter else self.source(param),
+            param, src = sm.culprit(self)
+            return self._no_answer(param, "milter set-up", src,
                                    f"{o.text.removeprefix('fatal: ')}. smtpd exits when it {where} for a new "
                                    f"client, before its greeting: the client sees the connection closed "
                                    f"without any greeting", REJECT, "connect")
@@ -466,8 +466,7 @@ class Evaluator(DnsListChecks):
     def _milter_reply(self, sm: SessionMilters) -> Trace:
         """A milter smtpd cannot use answers MAIL FROM with its
         configuration-error reply."""
-        param = sm.culprit()
-        src = sm.source if param == sm.parameter else self.source(param)
+        param, src = sm.culprit(self)
         assert sm.outcome.milter is not None and sm.outcome.reply is not None
         return self._refused(param, describe(sm.outcome.milter), src, sm.outcome.reply, conf_error_detail(sm))
 
@@ -533,13 +532,9 @@ class Evaluator(DnsListChecks):
         got = self.vp.queue_open_fatal
         if got is None:
             proxy = self.p("smtpd_proxy_filter").strip()
-            if proxy:
-                if proxy[:5].lower() == "unix:":
-                    err = None
-                else:
-                    endpoint = proxy[5:] if proxy[:5].lower() == "inet:" else proxy
-                    err = host_port_error(endpoint)
-                    err = None if err is None else f"fatal: {endpoint}: {err}"
+            if proxy:   # smtpd_proxy.c: unix: or inet: (the default) endpoint
+                kind = proxy[:5].lower()
+                err = None if kind == "unix:" else inet_connect_fatal(proxy[5:] if kind == "inet:" else proxy)
                 got = ("smtpd_proxy_filter", err) if err else ()
             else:
                 err = smtputf8_autodetect_error(self.p("smtputf8_autodetect_classes"))

@@ -46,17 +46,16 @@ class SessionMilters(FrozenRecord):
         _set(self, "source", source)
         _set(self, "outcome", outcome)
 
-    def culprit(self) -> str:
-        """The parameter to fix: milter_macro_defaults when smtpd cannot read
-        it, milter_protocol when the protocol a milter runs with is main.cf's
-        and is what smtpd cannot use, else the list's."""
+    def culprit(self, st) -> tuple[str, Source | None]:
+        """The parameter to fix, and where it is set: milter_macro_defaults
+        when smtpd cannot read it, milter_protocol when the protocol a
+        milter runs with is main.cf's and is what smtpd cannot use, else the
+        list's."""
         o = self.outcome
-        if o.setting:
-            return o.setting
         m = o.milter
-        if o.kind == "reply" and m is not None and "protocol" not in m.braced and m.protocol_error() is not None:
-            return "milter_protocol"
-        return self.parameter
+        name = (o.setting or ("milter_protocol" if o.kind == "reply" and m is not None and "protocol" not in m.braced
+                              and m.protocol_error() is not None else self.parameter))
+        return name, (self.source if name == self.parameter else st.source(name))
 
 
 def session_milters(st) -> SessionMilters | None:

@@ -67,7 +67,8 @@ def not_evaluated_notes(st) -> list[str]:
     key = ("per_command_not_evaluated", st.view)
     got = memo.get(key)
     if got is None:
-        out = []
+        out: list[str] = []
+        tls_at = None   # where the TLS requirement's note is
         tls = tls_required(st.view)
         for name, what in UNMODELLED:
             src = st.source(name)
@@ -76,6 +77,7 @@ def not_evaluated_notes(st) -> list[str]:
             val = st.p(name).strip()
             if name in ("smtpd_tls_security_level", "smtpd_enforce_tls"):
                 if name == tls:
+                    tls_at = len(out)
                     out.append(f"not evaluated: {name} = {val} ({what})")
                 continue
             if not val or val == "0" and name.endswith("_limit"):
@@ -84,20 +86,14 @@ def not_evaluated_notes(st) -> list[str]:
                 what = ("smtpd_proxy_options = speed_adjust: the filter gets the message after it is "
                         "received, and answers the end of DATA, after this trace")
             out.append(f"not evaluated: {name} = {val} ({what})")
-        got = memo[key] = tuple(out)
-    if st.tx.tls is not None and got:
-        return [n for n in got if not n.startswith(("not evaluated: smtpd_tls_security_level",
-                                                      "not evaluated: smtpd_enforce_tls"))]
-    return list(got)
+        got = memo[key] = (tuple(out), tls_at)
+    notes, tls_at = got
+    if tls_at is not None and st.tx.tls is not None:
+        return [n for i, n in enumerate(notes) if i != tls_at]
+    return list(notes)
 
 
 STARTTLS_FIRST = "530 5.7.0 Must issue a STARTTLS command first"
-
-
-def starttls_missing(st) -> str | None:
-    """The parameter that makes smtpd refuse MAIL FROM from this client,
-    which did not use STARTTLS (tls_required()), or None."""
-    return tls_required(st.view) if st.tx.tls is False else None
 
 
 def command_filter(st, helo: str | None, sender: str, recipient: str | None):
