@@ -115,7 +115,7 @@ def test_why_not_after_prove_gives_the_full_reason(cfg_dir):
 
 def test_relay_probes_remembered_per_recipient(cfg_dir):
     """One changed copy, two transactions: the relay probe to the first
-    one's recipient (a domain the change starts relaying for) opens the
+    one's recipient domain (a domain the change starts relaying for) opens the
     server, the probe to the second one's does not; in either order, with
     the probes remembered on the copy, each gets what a fresh copy says."""
     cfg = load_config(str(cfg_dir))
@@ -125,7 +125,7 @@ def test_relay_probes_remembered_per_recipient(cfg_dir):
                          sender="a@remote.example", recipient="x@elsewhere.example")
     closed = opened.replace(recipient="friend@example.com")
     fresh = {tx: suggest._opens_relay(cfg, new, tx, "smtp") for tx in (opened, closed)}
-    assert fresh[opened] and "x@elsewhere.example" in fresh[opened]
+    assert fresh[opened] and "<probe@elsewhere.example>" in fresh[opened]
     assert fresh[closed] is None
     for order in ((opened, closed), (closed, opened)):
         memo = suggest._ProbeMemo(cfg, new)
@@ -187,3 +187,26 @@ def test_proofs_follow_a_table_that_changed(tmp_path):
     after = _answer(cfg, "smtp", tx, resolver)
     assert after == _answer(load_config(str(tmp_path)), "smtp", tx, resolver)
     assert after != before   # the change matters to the proofs
+
+
+def test_relay_probe_asked_once_per_domain(cfg_dir, monkeypatch):
+    """Recipients of one domain the change would relay for: the probe to
+    probe@ that domain refuses the change for each of them, asked once on
+    the copy; the traced recipients' own probes are not needed."""
+    cfg = load_config(str(cfg_dir))
+    changes = (suggest.Change("relay_domains", _append_value(cfg, "relay_domains", "elsewhere.example")),)
+    new = suggest.apply_changes(cfg, changes)
+    asked: list[str] = []
+    real = suggest._probe
+
+    def probe(cfg, new, key, client, rcpt):
+        asked.append(rcpt)
+        return real(cfg, new, key, client, rcpt)
+
+    monkeypatch.setattr(suggest, "_probe", probe)
+    memo = suggest._ProbeMemo(cfg, new)
+    for user in ("x", "y", "z"):
+        tx = Transaction(client_address="203.0.113.9", client_name="unknown", helo="mail.example.net",
+                         sender="a@remote.example", recipient=f"{user}@elsewhere.example")
+        assert "<probe@elsewhere.example>" in (suggest._opens_relay(cfg, new, tx, "smtp", memo) or "")
+    assert asked == ["probe@elsewhere.example"]

@@ -267,8 +267,8 @@ def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str,
                  memo: "_ProbeMemo | None" = None) -> str | None:
     """None when no unauthenticated internet client gains anything: for each
     smtpd service, a probe client outside mynetworks sends to the traced
-    recipient (when this server does not serve its domain) and to an
-    address in a domain nobody serves; each answer on the copy must be a
+    recipient and to probe@ its domain (when this server does not serve
+    that domain) and to an address in a domain nobody serves; each answer on the copy must be a
     refusal wherever the original refused. MEMO: what the probes answered
     before on this copy (they depend on the two configurations alone)."""
     if memo is None:
@@ -277,6 +277,13 @@ def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str,
     foreign = _foreign_recipient(cfg, tx, service)
     if foreign:
         rcpts.insert(0, foreign)
+        # first an address of the same domain that is the same for every
+        # traced recipient there: an edit that lets the internet relay to
+        # the domain is refused on that probe, asked once per copy, and the
+        # traced recipient's own probe is then not needed
+        domain_probe = "probe@" + foreign.rpartition("@")[2]
+        if domain_probe != foreign:
+            rcpts.insert(0, domain_probe)
     for svc in new.smtpd_services():
         key = svc.key
         client = memo.client(key)
