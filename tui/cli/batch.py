@@ -41,6 +41,8 @@ from tui.core.model import ExplorerError
 from tui.core.smtpd import evaluate
 
 FIELDS = ("id", "policy") + TRACE_FIELDS
+_FIELD_SET = frozenset(FIELDS)
+_ANY_TYPE = ("id", "policy")   # the others are strings (tls: or true/false)
 
 # lines read ahead before deciding to fork (fewer: answered here), and the
 # lines of one block shared out among the workers
@@ -53,18 +55,28 @@ class BatchError(ValueError):
     pass
 
 
-def _transaction(obj: dict, cfg):
-    if not isinstance(obj, dict):
-        raise BatchError("a line must be a JSON object")
-    unknown = sorted(set(obj) - set(FIELDS))
+def _field_errors(obj: dict) -> None:
+    """Raise BatchError for OBJ's first problem: an unknown field, else a
+    field of the wrong type."""
+    unknown = sorted(set(obj) - _FIELD_SET)
     if unknown:
         raise BatchError(f"unknown field(s): {', '.join(unknown)}")
     for k in FIELDS:
         if k == "tls":
             if obj.get(k) is not None and not isinstance(obj[k], (str, bool)):
                 raise BatchError("tls must be true, false, \"yes\" or \"no\"")
-        elif k not in ("id", "policy") and obj.get(k) is not None and not isinstance(obj[k], str):
+        elif k not in _ANY_TYPE and obj.get(k) is not None and not isinstance(obj[k], str):
             raise BatchError(f"{k} must be a string")
+
+
+def _transaction(obj: dict, cfg):
+    if not isinstance(obj, dict):
+        raise BatchError("a line must be a JSON object")
+    for k, v in obj.items():
+        if k in _FIELD_SET and (type(v) is str or v is None or k in _ANY_TYPE or (k == "tls" and type(v) is bool)):
+            continue
+        _field_errors(obj)
+        break
     tx, logline = transaction_from(obj)
     service = service_for(cfg, obj.get("service"), logline)
     policy = obj.get("policy") or {}
