@@ -19,8 +19,8 @@ from tui.core.trace import Lookup
 # TableFailure and is_table live with the library functions that raise and
 # use them (tui.core.postfix.maps); named here too for the callers that
 # know them from here.
-__all__ = ["TableCache", "TableFailure", "is_table", "shared_cache", "cross_evaluation", "resolve_addr",
-           "route"]
+__all__ = ["TableCache", "TableFailure", "is_table", "shared_cache", "memos", "cross_evaluation",
+           "resolve_addr", "route"]
 
 
 _STAMP_PATHS: dict[str, str] = {}  # spec -> the file name whose stat() dates it
@@ -252,8 +252,9 @@ class TableCache:
         lookups.append(got[0])   # a Lookup is immutable: shared by every use
         return got[1]
 
-    def for_evaluation(self) -> "TableCache":
-        """A view of this cache with fresh per-evaluation bookkeeping."""
+    def current(self) -> "TableCache":
+        """This (root) cache, a new generation begun when the last one can
+        no longer be trusted (see the table above)."""
         WATCH.drain()  # which map files changed since the last evaluation
         if not (WATCH.active and self._gen_serial == WATCH.serial
                 and WATCH.drained_at < self._gen_until):
@@ -263,6 +264,11 @@ class TableCache:
             self.content_memo = {}
             self._gen_serial = WATCH.serial
             self._gen_until = float("inf")
+        return self
+
+    def for_evaluation(self) -> "TableCache":
+        """A view of this cache with fresh per-evaluation bookkeeping."""
+        self.current()
         c = TableCache.__new__(TableCache)
         d = c.__dict__
         d.update(self.__dict__)   # the shared parts, then this evaluation's own
@@ -294,12 +300,13 @@ _STATIC_MAX = 20000  # answers kept per table before its memo starts over
 
 
 def shared_cache(cfg) -> TableCache:
-    """The TableCache that belongs to this Config object (created on first
-    use), kept on the Config itself: the cache holds the Config's parameter
-    views, so the two form a cycle the garbage collector frees together once
-    nothing else holds the Config (a cache kept elsewhere by a weak key
-    would keep that key alive through its views, and every reloaded
-    configuration, maps included, would stay in memory)."""
+    """A copy, for one evaluation, of the TableCache that belongs to this
+    Config object (created on first use), kept on the Config itself: the
+    cache holds the Config's parameter views, so the two form a cycle the
+    garbage collector frees together once nothing else holds the Config (a
+    cache kept elsewhere by a weak key would keep that key alive through its
+    views, and every reloaded configuration, maps included, would stay in
+    memory)."""
     cache = getattr(cfg, "_explorer_table_cache", None)
     if cache is None:
         cache = TableCache()
@@ -308,6 +315,16 @@ def shared_cache(cfg) -> TableCache:
         except (AttributeError, TypeError):  # cannot carry it: a private cache
             return cache
     return cache.for_evaluation()
+
+
+def memos(cfg) -> TableCache:
+    """The Config's own TableCache, its generation current: for what it
+    remembers beside the tables (config_memo, content_memo), without an
+    evaluation's copy."""
+    cache = getattr(cfg, "_explorer_table_cache", None)
+    if cache is None:
+        return shared_cache(cfg)
+    return cache.current()
 
 
 _NOT_ASKED = (False, None, None)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from tui.core.cache import resolve_addr, shared_cache
+from tui.core.cache import memos, resolve_addr
 from tui.core.config.loader import Config
 from tui.core.config.main_cf import MainEntry
 from tui.core.config.mystrtok import split_quoted
@@ -220,7 +220,7 @@ def _networks_refused(cfg: Config, changes: tuple[Change, ...]) -> bool:
         if ch.parameter != "mynetworks" or ch.service is not None or "$" in ch.value:
             continue
         if own is None:
-            memo = shared_cache(cfg).config_memo
+            memo = memos(cfg).config_memo
             own = memo.get(_OWN)
             if own is None:
                 own = memo[_OWN] = _own_addresses(cfg)
@@ -411,7 +411,7 @@ class _Copy:
 
 
 def _copy(cfg: Config, changes: tuple[Change, ...]) -> _Copy:
-    copies = shared_cache(cfg).content_memo.setdefault(_COPIES, {})
+    copies = memos(cfg).content_memo.setdefault(_COPIES, {})
     got = copies.pop(changes, None)   # taken out and put back: the dict keeps use order
     if got is None:
         got = _Copy(cfg, changes)
@@ -442,7 +442,7 @@ _UNSAID = "refused; the reason was not worked out"
 def _prove(cfg, trace, changes, resolver, policy_answers, need_why: bool = False) -> tuple[Proof | None, str]:
     key = (trace.transaction, trace.service, changes, id(resolver) if resolver is not None else None,
            tuple(sorted((policy_answers or {}).items())))
-    per_cfg = shared_cache(cfg).content_memo.setdefault(_PROOFS, {})
+    per_cfg = memos(cfg).content_memo.setdefault(_PROOFS, {})
     got = per_cfg.get(key)
     if got is None or (need_why and got[1] is _UNSAID):
         try:
@@ -465,14 +465,14 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers,
         if ch.parameter in _refs_of(ch.value):
             return None, f"{ch.parameter} would refer to itself (unreasonable macro call nesting)"
     changes = tuple(changes)
-    refused = shared_cache(cfg).content_memo.setdefault(_REFUSED, {})
+    refused = memos(cfg).content_memo.setdefault(_REFUSED, {})
     why = refused.get((changes, trace.service))
     if why is not None:
         return None, why
     if not need_why:
         # refused whatever the copy says (a mynetworks entry that is not
         # allowed): no copy is built just to say so
-        sure = shared_cache(cfg).config_memo.setdefault(_NETWORKS_REFUSED, {})
+        sure = memos(cfg).config_memo.setdefault(_NETWORKS_REFUSED, {})
         no = sure.get(changes)
         if no is None:
             if len(sure) > 10_000:
@@ -486,7 +486,7 @@ def _check(cfg, trace: Trace, changes, resolver, policy_answers,
     why = "the changed configuration does not load: " + "; ".join(problems) if problems else copy.networks()
     if why:
         refused[(changes, trace.service)] = why
-        copies = shared_cache(cfg).content_memo.get(_COPIES, {})  # (a new generation may have begun)
+        copies = memos(cfg).content_memo.get(_COPIES, {})  # (a new generation may have begun)
         if copies.get(changes) is copy:
             del copies[changes]
         return None, why
