@@ -187,11 +187,11 @@ async def test_tab_order_follows_the_form(demo_dir: Path):
         assert await settle(pilot)
         await pilot.press("t")
         order = []
-        for _ in range(8):
+        for _ in range(9):
             order.append(app.focused.id)
             await pilot.press("tab")
         assert order == ["client_address", "client_name", "helo", "sasl_login", "sender", "recipient",
-                         "service", "logline"]
+                         "service", "tls", "logline"]
 
 
 async def test_p_on_a_built_in_check_stays_and_says_why(demo_dir: Path):

@@ -157,3 +157,64 @@ async def test_no_reply_is_said_in_words(demo_dir: Path, tmp_path: Path, param, 
         summary = plain(pane.query_one("#trace-summary").content).splitlines()
         assert summary[0].split(None, 1)[1].rstrip() == headline
         assert any(f"main.cf:{main_cf_line(d, param)}" in ln for ln in summary), summary
+
+
+async def test_the_tls_field_reaches_the_trace(tmp_path: Path):
+    """TLS? beside the service: on a service that requires TLS, "no TLS"
+    gets the 530 smtpd gives a client that did not use STARTTLS, STARTTLS
+    and blank (what the service requires) get past it, as the engine
+    answers the same transaction (its 530 is checked against a real smtpd
+    in tests/oracle/test_starttls.py)."""
+    from tui.core.config import load_config
+    from tui.core.smtpd import evaluate
+    from tui.core.trace import Transaction
+    from tui.demo import materialise
+
+    (tmp_path / "demo").mkdir()
+    cfg_dir = materialise(tmp_path / "demo")
+    master = cfg_dir / "master.cf"
+    master.write_text(master.read_text().replace(
+        "submission inet n       -       -       -       -       smtpd\n",
+        "submission inet n       -       -       -       -       smtpd\n  -o smtpd_tls_security_level=encrypt\n"))
+    cfg = load_config(str(cfg_dir))
+    fields = dict(SEED_CASE, service="submission", sasl_login="someone")
+    tx = {k: fields[k] for k in ("client_address", "client_name", "helo", "sender", "recipient", "sasl_login")}
+    want = {tls: evaluate(cfg, Transaction(**tx, tls=tls), service="submission") for tls in (None, True, False)}
+    assert want[False].reply.startswith("530 ") and not want[None].reply.startswith("530 ")
+    app = make_app(cfg_dir, trace_defaults=fields)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("t")
+        pane = app.trace_pane
+        for choice, tls in ((Select.NULL, None), ("no", False), ("yes", True)):
+            pane.query_one("#tls", Select).value = choice
+            pane.trace = None
+            await pilot.press("ctrl+r")
+            assert await settle(pilot, lambda: pane.trace is not None)
+            assert pane.trace.transaction.tls is tls
+            assert (pane.trace.reply, pane.trace.notes) == (want[tls].reply, want[tls].notes), choice
+        # a pasted reject line: the client got past the TLS the service
+        # requires, so the field goes back to blank
+        pane.query_one("#tls", Select).value = "no"
+        assert pane.paste_log_line(SEED_LOG_LINE)
+        assert pane.values()["tls"] is None
+
+
+async def test_no_smtpd_service_is_said_before_running(tmp_path: Path):
+    """A master.cf without any smtpd service leaves the service field
+    blank: Run says the service is needed, and nothing is evaluated."""
+    from tui.demo import materialise
+
+    (tmp_path / "demo").mkdir()
+    cfg_dir = materialise(tmp_path / "demo")
+    (cfg_dir / "master.cf").write_text("pickup    unix  n       -       y       60      1       pickup\n")
+    app = make_app(cfg_dir, trace_defaults=dict(SEED_CASE))
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await settle(pilot)
+        await pilot.press("t")
+        pane = app.trace_pane
+        assert pane.service is None
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "Cannot run: the service is needed" in plain(pane.query_one("#trace-summary").render())
+        assert pane.trace is None

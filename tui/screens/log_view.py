@@ -250,10 +250,10 @@ class LogView(Screen):
 
 
 def transaction_fields(o) -> dict:
-    """The trace pane's fields (tui.widgets.trace_pane.FIELDS + service) for
-    one logged transaction."""
+    """The trace pane's fields (tui.widgets.trace_pane.FIELDS, service and
+    TLS: as the service requires) for one logged transaction."""
     r = o.record
     return {"service": o.service, "client_address": r.client_address,
             "client_name": r.client_name or "unknown", "helo": r.helo or "",
-            "sender": r.sender or "", "recipient": r.recipient or "", "sasl_login": "",
+            "sender": r.sender or "", "recipient": r.recipient or "", "sasl_login": "", "tls": None,
             "log_reply": r.reply}

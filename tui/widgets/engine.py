@@ -52,6 +52,7 @@ def evaluate(cfg, fields: dict[str, str | None], service: str):
         sender=fields.get("sender") or "",
         recipient=None if fields.get("recipient") is None else fields["recipient"],   # None: no RCPT TO
         sasl_login=fields.get("sasl_login") or None,
+        tls={"yes": True, "no": False}.get(fields.get("tls") or ""),   # None: as the service requires
     )
     return _smtpd.evaluate(cfg, tx, service=service)
 

@@ -1,7 +1,8 @@
 """The trace pane: ask "what would smtpd answer?" and see every step.
 
 A form (client address and name, HELO, SASL login, sender, recipient, the
-smtpd service, and a field to paste a log line that fills the others), then
+smtpd service and whether the client used STARTTLS, and a field to paste a
+log line that fills the others), then
 the answer: the reply, the deciding step, why, and the first suggested
 change -- on screen without scrolling even at 80x24 -- then the steps
 (no match / permit / reject / defer / not evaluated) with the deciding one
@@ -17,7 +18,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Grid, Vertical, VerticalScroll
+from textual.containers import Container, Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
@@ -27,6 +28,8 @@ from tui.widgets import engine as E
 from tui.widgets.text import lit, visible
 
 FIELDS = ("client_address", "client_name", "helo", "sender", "recipient", "sasl_login")
+# the TLS field: did the client use STARTTLS (blank: as the service requires)
+TLS_CHOICES = (("STARTTLS", "yes"), ("no TLS", "no"))
 
 # The form, in reading order (Tab follows it): label, field id, placeholder.
 FORM = (
@@ -200,7 +203,11 @@ class TracePane(Vertical):
                 yield Label(label, classes="flabel")
                 yield Input(placeholder=hint, id=fid, compact=True)
             yield Label("service", classes="flabel")
-            yield Select([], id="service", compact=True, allow_blank=True, prompt="smtpd service")
+            with Horizontal(id="service-cell"):
+                yield Select([], id="service", compact=True, allow_blank=True, prompt="smtpd service")
+                # left blank, the trace assumes the TLS state the service
+                # requires (and says so where it requires TLS)
+                yield Select(TLS_CHOICES, id="tls", compact=True, allow_blank=True, prompt="TLS?")
             yield Label("log line", classes="flabel")
             yield Input(placeholder="paste a log line", id="logline", compact=True)
         yield Static(Text("Fill in the form; Enter or Ctrl+R runs the trace.", style="dim"),
@@ -229,12 +236,14 @@ class TracePane(Vertical):
         out: dict[str, str | None] = {}
         for f in FIELDS:
             out[f] = self.query_one(f"#{f}", Input).value.strip()
+        tls = self.query_one("#tls", Select).value
+        out["tls"] = None if tls is Select.NULL else str(tls)
         return out
 
     @property
     def service(self) -> str | None:
         v = self.query_one("#service", Select).value
-        return None if v is Select.BLANK else str(v)
+        return None if v is Select.NULL else str(v)
 
     def fill(self, values: dict) -> None:
         for f in FIELDS:
@@ -247,6 +256,9 @@ class TracePane(Vertical):
         svc = values.get("service")
         if svc and svc in self._services:
             self.query_one("#service", Select).value = svc
+        if "tls" in values:   # "yes", "no" or None (blank: as the service requires)
+            tls = {True: "yes", False: "no"}.get(values["tls"], values["tls"])
+            self.query_one("#tls", Select).value = tls if tls in ("yes", "no") else Select.NULL
 
     @property
     def highlighted_step(self):
@@ -307,7 +319,9 @@ class TracePane(Vertical):
             if not quiet:
                 self._say(Text("That line has no client, sender or recipient to fill in.", style="yellow"))
             return False
-        self.fill(fields)
+        # a logged reject says nothing of STARTTLS, and the client got past
+        # whatever TLS the service requires: the TLS field goes back to that
+        self.fill(dict(fields, tls=None))
         self.logged_reply = fields.get("reply") or None
         self.logged_before_rcpt = (not fields.get("recipient")
                                    and str(fields.get("command") or "").upper() in ("CONNECT", "HELO", "EHLO", "MAIL"))
