@@ -36,7 +36,7 @@ class TableCache:
     | lifetime | owner | what |
     | --- | --- | --- |
     | the Config | the root cache (shared_cache) | `_tables` open tables and their file stamps; `_static` answers of static tables (_STATIC_TYPES), dropped with their table; `_xresolved` results that only static tables decided (cross_evaluation), cleared when any table is reopened; `config_memo` what depends on the configuration alone |
-    | a generation | the root cache (for_evaluation starts one) | `_seen` tables whose files were checked; `_fast` each view's spec -> table binding; `_glk` static tables' answers by (view, spec, key); `content_memo` what depends on what the tables hold (suggest.py's proofs) -- while inotify reports no change to a watched file, at most filewatch.MAX_AGE seconds; without inotify, one evaluation |
+    | a generation | the root cache (current() starts one; for_evaluation and memos() call it) | `_seen` tables whose files were checked; `_fast` each view's spec -> table binding; `_glk` static tables' answers by (view, spec, key); `content_memo` what depends on what the tables hold (suggest.py's proofs) -- while inotify reports no change to a watched file, at most filewatch.MAX_AGE seconds; without inotify, one evaluation |
     | an evaluation | the copy for_evaluation() returns | `_memo` answers of the other tables; `_resolved` resolve_addr answers; `_track` tables asked inside cross_evaluation; `not_evaluated`; `alias_specs` |
 
     A big map file is read once per Config, not once per trace; a table

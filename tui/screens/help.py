@@ -51,8 +51,9 @@ shows which domains are local, virtual alias, virtual mailbox or relay.
 Choose the smtpd service (port 25 is `smtp`), fill in the client, HELO,
 sender and recipient (or paste a `NOQUEUE: reject:` line from the mail log),
 and press Enter. *TLS?* beside the service says whether the client used
-STARTTLS; left blank, the trace assumes what the service requires. The reply, the step that decided it, why, and the first
-suggested change come first; the steps and the full explanation are below.
+STARTTLS; left blank, the trace assumes what the service requires. The
+reply, the step that decided it, why, and the first suggested change come
+first; the steps and the full explanation are below.
 Each restriction smtpd looks at becomes a step: *no match* goes on,
 *permit* ends that list, *reject* (5xx) and *defer* (4xx) end the
 transaction. Steps that need DNS or a policy server are *not evaluated*.

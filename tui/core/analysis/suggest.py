@@ -268,9 +268,10 @@ def _opens_relay(cfg: Config, new: Config, tx: Transaction, service: str,
     """None when no unauthenticated internet client gains anything: for each
     smtpd service, a probe client outside mynetworks sends to the traced
     recipient and to probe@ its domain (when this server does not serve
-    that domain) and to an address in a domain nobody serves; each answer on the copy must be a
-    refusal wherever the original refused. MEMO: what the probes answered
-    before on this copy (they depend on the two configurations alone)."""
+    that domain) and to an address in a domain nobody serves; each answer
+    on the copy must be a refusal wherever the original refused. MEMO: what
+    the probes answered before on this copy (they depend on the two
+    configurations alone)."""
     if memo is None:
         memo = _ProbeMemo(cfg, new)
     rcpts = [f"postmaster@{PROBE_DOMAIN}", f"probe@{PROBE_DOMAIN}"]
