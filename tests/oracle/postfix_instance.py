@@ -580,8 +580,10 @@ def _stop_all() -> None:  # last line of defence: no stray master processes
         inst.stop()
 
 
-def _main_cf_sets(text: str, name: str) -> bool:
-    return any(re.match(rf"{re.escape(name)}\s*=", l) for _n, l in _logical_lines(text))
+def _main_cf_sets(text: str, name: str, value: str | None = None) -> bool:
+    """Does main.cf TEXT set NAME (to VALUE, when given)?"""
+    pattern = rf"{re.escape(name)}\s*=" + ("" if value is None else rf"\s*{re.escape(value)}\s*$")
+    return any(re.match(pattern, l) for _n, l in _logical_lines(text))
 
 
 class PostfixInstance:
@@ -667,9 +669,17 @@ class PostfixInstance:
             f"maillog_file = {self.maillog}",
             f"maillog_file_prefixes = {self.root}",
             "smtpd_authorized_xclient_hosts = 127.0.0.0/8",
-            "smtpd_sasl_type = dovecot",
-            "smtpd_sasl_path = private/auth",
         ]
+        # A setting the configuration already has is not repeated: every
+        # Postfix process would log "overriding earlier entry" as it
+        # starts, and with maillog_file that can hang the instance. postlogd
+        # logs its own start-up warnings through its own socket before it
+        # reads from it; when the other daemons starting with it have
+        # filled that socket (the kernel queues 10 datagrams), it waits for
+        # itself, and every process that logs waits for it.
+        for name, value in (("smtpd_sasl_type", "dovecot"), ("smtpd_sasl_path", "private/auth")):
+            if not _main_cf_sets(main_src, name, value):
+                extra.append(f"{name} = {value}")
         if not _main_cf_sets(main_src, "inet_interfaces"):
             extra.append("inet_interfaces = 127.0.0.1")
         (self.etc / "main.cf").write_text(main_src.rstrip("\n") + "\n" + "\n".join(extra) + "\n")
