@@ -43,7 +43,7 @@ from typing import Any, Sequence
 
 from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings, collect_tables,
                                          is_table_spec)
-from tui.core.config.params import param_list
+from tui.core.config.params import param as param_value, param_list
 from tui.core.model import Source
 from tui.core.dns import OfflineResolver
 from tui.core.postfix.mail_conf import opened_maps, startup_error, typed_names, typed_params
@@ -252,6 +252,34 @@ def startup_warnings(cfg) -> list[LintWarning]:
                                "closed without a greeting", param=param,
                                severity="error", **_at(src)))
     return out + _waited_for_warnings(cfg)
+
+
+OVERRIDING = "overriding earlier entry: "
+
+
+def postlog_warnings(cfg) -> list[LintWarning]:
+    """A main.cf setting written twice, with maillog_file set: every Postfix
+    process logs "overriding earlier entry" as it starts, and postlogd
+    logs its own through its own socket before it reads from it
+    (postlogd.c, Postfix 3.7). When the processes starting with it have
+    filled the socket (the kernel queues 10 datagrams), postlogd waits for
+    itself and every process that logs waits for postlogd: smtpd greets
+    nobody. Checked against a real Postfix in tests/oracle/test_postlog_hang.py."""
+    logfile = param_value(cfg.params(), "maillog_file").strip()
+    if not logfile:
+        return []
+    out = []
+    for d in cfg.diagnostics:
+        if d.severity == "warning" and d.message.startswith(OVERRIDING) and d.path == cfg.main_path:
+            name = d.message[len(OVERRIDING):].split("=", 1)[0]
+            out.append(LintWarning(
+                f"{name} is set again here: every Postfix process logs \"overriding earlier entry\" as it "
+                f"starts, and with maillog_file ({logfile}) that can hang Postfix: postlogd logs its own "
+                f"warnings through its own socket before it reads from it, and when the processes starting "
+                f"with it have filled the socket, it waits for itself, and every process that logs waits "
+                f"for it (smtpd greets nobody). Keep one {name} line (postconf -e edits in place)",
+                param=name, path=d.path, line=d.line, where=f"main.cf:{d.line}" if d.line else "main.cf"))
+    return out
 
 
 def _milter_warnings(ev, service: str) -> list[LintWarning]:
@@ -649,7 +677,8 @@ def lint(cfg, *, refs: list[TableRef] | None = None, candidates: Sequence[str] =
 
 def _lint(cfg, refs, candidates, opener) -> list[LintWarning]:
     refs = collect_tables(cfg) if refs is None else refs
-    out = expansion_warnings(cfg) + typed_value_warnings(cfg) + restriction_warnings(cfg) + startup_warnings(cfg)
+    out = (expansion_warnings(cfg) + typed_value_warnings(cfg) + restriction_warnings(cfg) + startup_warnings(cfg)
+           + postlog_warnings(cfg))
     main = cfg.params()
     for ref in refs:
         status = None
