@@ -186,6 +186,12 @@ async def test_the_tls_field_reaches_the_trace(tmp_path: Path):
         assert await settle(pilot)
         await pilot.press("t")
         pane = app.trace_pane
+        # chosen with the keys a plain terminal has: Enter opens it, Down, Enter
+        pane.query_one("#tls", Select).focus()
+        for key in ("enter", "down", "enter"):
+            await pilot.press(key)
+            await pilot.pause()
+        assert pane.values()["tls"] == "yes"
         for choice, tls in ((Select.NULL, None), ("no", False), ("yes", True)):
             pane.query_one("#tls", Select).value = choice
             pane.trace = None
