@@ -43,6 +43,7 @@ from typing import Any, Sequence
 
 from tui.core.analysis.inventory import (SECRET_SETTINGS, TableRef, cf_settings, collect_tables,
                                          is_table_spec)
+from tui.core.config.main_cf import OVERRIDING
 from tui.core.config.params import param as param_value, param_list
 from tui.core.model import Source
 from tui.core.dns import OfflineResolver
@@ -252,9 +253,6 @@ def startup_warnings(cfg) -> list[LintWarning]:
                                "closed without a greeting", param=param,
                                severity="error", **_at(src)))
     return out + _waited_for_warnings(cfg)
-
-
-OVERRIDING = "overriding earlier entry: "
 
 
 def postlog_warnings(cfg) -> list[LintWarning]:

@@ -127,6 +127,10 @@ def parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
         return _parse_main_cf(text, path, diagnostics, preset)
 
 
+# what Postfix (and the loader) says of a setting written again
+OVERRIDING = "overriding earlier entry: "
+
+
 def _parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
                    preset: dict[str, str] | None) -> dict[str, MainEntry]:
     main: dict[str, MainEntry] = {n: MainEntry(v, 0) for n, v in (preset or {}).items()}
@@ -143,7 +147,7 @@ def _parse_main_cf(text: str, path: str, diagnostics: list[Diagnostic],
         if old is not None and old.value != s.value:
             where = f" (line {old.line})" if old.line else ""
             diagnostics.append(Diagnostic(
-                "warning", printable(f"overriding earlier entry: {s.name}={old.value}{where}"),
+                "warning", printable(f"{OVERRIDING}{s.name}={old.value}{where}"),
                 path, ll.line))
         main[s.name] = MainEntry(s.value, ll.line)
     return main
