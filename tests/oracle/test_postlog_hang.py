@@ -10,8 +10,8 @@ datagrams on a socket: when the processes starting beside it have filled
 the queue, postlogd waits for itself, and every process that logs next
 (smtpd's "connect from") waits for it: clients get no greeting. Seen by
 chance in the oracle harness (4 instances of 6 hung); here made certain:
-once postlogd has exited (max_idle), master is held (SIGSTOP) while the
-socket is filled, then let go, so that the postlogd it starts finds the
+master is held (SIGSTOP), postlogd left to exit (max_idle) and its socket
+filled, then master is let go, so that the postlogd it starts finds the
 queue full.
 
 The same steps with the setting written once: postlogd starts, drains the
@@ -28,13 +28,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.oracle.conftest import SCRATCH_MAIN_CF, scratch_instance
+from tests.oracle.conftest import SCRATCH_MAIN_CF, scratch_instance, scratch_master_cf
 from tui.core.analysis.lint import postlog_warnings
 from tui.core.config import load_config
 
 pytestmark = pytest.mark.oracle
 
-MASTER_CF = "smtp      inet  n       -       n       -       -       smtpd\n"
+MASTER_CF = scratch_master_cf(())
 ONCE = SCRATCH_MAIN_CF + "smtpd_banner = $myhostname ESMTP\n"
 TWICE = ONCE + "smtpd_banner = $myhostname ESMTP again\n"
 
@@ -74,22 +74,23 @@ def _greeting(port: int, wait: float) -> bytes:
 
 
 def _full_socket_then_start(inst, twice: bool) -> bytes:
-    """Let postlogd exit (max_idle), write the setting a second time into
-    the instance's main.cf when TWICE (processes started from now on read
-    it), hold master, fill postlogd's socket, let master go; what a new
-    client then gets as a greeting within 8 s (b"": none)."""
+    """Hold master (no postlogd can start now), let the running postlogd
+    exit (max_idle), write the setting a second time into the instance's
+    main.cf when TWICE (processes started from now on read it), fill
+    postlogd's socket, let master go; what a new client then gets as a
+    greeting within 8 s (b"": none)."""
     etc = inst.etc
-    deadline = time.monotonic() + 30
-    while _processes(etc, "postlogd"):   # it exits after max_idle without a message
-        assert time.monotonic() < deadline, "postlogd did not exit after max_idle"
-        time.sleep(0.1)
-    if twice:
-        with open(etc / "main.cf", "a") as fh:
-            fh.write("smtpd_banner = $myhostname ESMTP again\n")
     master = inst.master_pid
     assert master is not None
     os.kill(master, signal.SIGSTOP)
     try:
+        deadline = time.monotonic() + 30
+        while _processes(etc, "postlogd"):   # it exits after max_idle without a message
+            assert time.monotonic() < deadline, "postlogd did not exit after max_idle"
+            time.sleep(0.1)
+        if twice:
+            with open(etc / "main.cf", "a") as fh:
+                fh.write("smtpd_banner = $myhostname ESMTP again\n")
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         s.setblocking(False)
         sent = 0

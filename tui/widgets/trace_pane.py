@@ -257,7 +257,7 @@ class TracePane(Vertical):
         if svc and svc in self._services:
             self.query_one("#service", Select).value = svc
         if "tls" in values:   # "yes", "no" or None (blank: as the service requires)
-            tls = {True: "yes", False: "no"}.get(values["tls"], values["tls"])
+            tls = values["tls"]
             self.query_one("#tls", Select).value = tls if tls in ("yes", "no") else Select.NULL
 
     @property
@@ -340,7 +340,7 @@ class TracePane(Vertical):
             self.app.notify("The configuration is not loaded yet.", severity="warning", markup=False)
             return
         service = self.service
-        values: dict[str, str | None] = dict(self.values())
+        values = self.values()
         if not values["recipient"] and self.logged_before_rcpt:
             values["recipient"] = None   # as the pasted line: no RCPT TO, the trace ends at MAIL FROM
         missing = [(fid, label) for label, fid, _h in FORM
