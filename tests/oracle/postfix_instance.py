@@ -852,6 +852,10 @@ class PostfixInstance:
         self._wait_sessions_logged()
         return self._log_since(offset)
 
+    def log_text(self) -> str:
+        """The whole mail log once every session of query() is in it."""
+        return self.log_since(0)
+
     def _log_size(self) -> int:
         try:
             return self.maillog.stat().st_size if self.maillog else 0

@@ -58,7 +58,7 @@ def logged(tmp_path_factory):
                 inst.query(svc, **TX)
         assert inst.query("smtp", **TX).code == 250
         keep = tmp_path_factory.mktemp("triage-startup")
-        shutil.copy(inst.maillog, keep / "maillog")
+        (keep / "maillog").write_text(inst.log_text())
         shutil.copytree(cfg, keep / "etc")
         yield keep / "etc", keep / "maillog"
 
