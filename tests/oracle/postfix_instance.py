@@ -856,6 +856,18 @@ class PostfixInstance:
         """The whole mail log once every session of query() is in it."""
         return self.log_since(0)
 
+    def wait_for_log(self, *needles: str, since: int = 0, timeout: float = 10.0) -> str:
+        """The mail log from offset SINCE once it holds every one of NEEDLES
+        (lines of other processes than query()'s smtpd sessions: cleanup,
+        qmgr, smtp, ... or of a session driven by hand), or what it holds
+        after TIMEOUT seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self._log_since(since)
+            if all(n in text for n in needles) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.05)
+
     def _log_size(self) -> int:
         try:
             return self.maillog.stat().st_size if self.maillog else 0

@@ -194,7 +194,7 @@ def test_a_list_the_map_gives_one_client_is_read_for_that_client(setup):
     assert tr.code == 0 and tr.answer == "(connection closed before any greeting)", tr.answer
     assert tr.decided_by.parameter == "smtpd_milter_maps", tr.decided_by
     fatal = tr.config_errors[-1].removeprefix("smtpd: ")
-    assert fatal == 'fatal: unknown option: "foo = bar"' and fatal in inst.maillog.read_text(errors="replace")
+    assert fatal == 'fatal: unknown option: "foo = bar"' and fatal in inst.log_text()
 
 
 # -- triage: the milter-reject lines smtpd logs for a milter it cannot use

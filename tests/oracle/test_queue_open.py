@@ -90,7 +90,7 @@ def test_smtpd_closes_where_the_engine_says(setup, i):
     d = tr.decided_by
     assert d.parameter == param and d.source.service == svc, d
     fatal = "fatal: " + d.detail.split(". smtpd ")[0]
-    assert fatal in inst.maillog.read_text(errors="replace"), (fatal, d)
+    assert fatal in inst.log_text(), (fatal, d)
     assert explain(tr, config).summary.startswith(
         "smtpd exits with this configuration when it " + ("connects to its before-queue content filter"
                                                           if param == "smtpd_proxy_filter" else "opens a queue file"))

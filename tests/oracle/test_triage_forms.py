@@ -107,15 +107,6 @@ def _smtp(port: int, commands, *, source: str = "127.0.0.1", xclient: str | None
     return out
 
 
-def _wait_for(inst, *needles: str, timeout: float = 20.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        text = inst.maillog.read_text(errors="replace") if inst.maillog.exists() else ""
-        if all(n in text for n in needles) or time.monotonic() > deadline:
-            return text
-        time.sleep(0.1)
-
-
 def _lines(text: str, pattern: str) -> list[str]:
     return [ln for ln in text.splitlines() if re.search(pattern, ln)]
 
@@ -220,8 +211,8 @@ def smtpd_forms():
         # deliveries: a closed port (deferred), a remote server that says 450 (deferred) and 550 (bounced)
         _smtp(port, ["EHLO client.example.test", "MAIL FROM:<>", "RCPT TO:<someone@refused.test>",
                      "RCPT TO:<later@said.test>", "RCPT TO:<gone@said.test>", "DATA"], xclient=xc("192.0.2.10"))
-        text = _wait_for(inst, "<someone@refused.test>, relay=", "<later@said.test>, relay=",
-                         "<gone@said.test>, relay=", "END-OF-MESSAGE from")
+        inst.wait_for_log("<someone@refused.test>, relay=", "<later@said.test>, relay=",
+                          "<gone@said.test>, relay=", "END-OF-MESSAGE from", timeout=20)
         time.sleep(0.2)
         text = inst.maillog.read_text(errors="replace")
         yield d, text, {"smtp": milter.spec, "gate": gate.spec}
@@ -423,7 +414,7 @@ def postscreen_forms():
 
         def idle() -> None:  # past postscreen_command_time_limit
             s = inst.connect("smtp", "127.0.0.11")
-            _wait_for(inst, "COMMAND TIME LIMIT from [127.0.0.11]")
+            inst.wait_for_log("COMMAND TIME LIMIT from [127.0.0.11]", timeout=20)
             s.close()
 
         # one client address per test: postscreen remembers who passed
@@ -448,8 +439,8 @@ def postscreen_forms():
             t.join(60)
         # passed the tests: handed to smtpd (the pass service) now
         _smtp(port, ENVELOPE, source="127.0.0.1")
-        _wait_for(inst, "PASS OLD [127.0.0.1]", "HANGUP after")
-        text = _wait_for(inst, "Client host rejected: not through the pass service")
+        inst.wait_for_log("PASS OLD [127.0.0.1]", "HANGUP after", timeout=20)
+        text = inst.wait_for_log("Client host rejected: not through the pass service", timeout=20)
         yield d, text
 
 

@@ -148,15 +148,6 @@ def drive(inst) -> None:
              [f"AUTH PLAIN {cred}"])
 
 
-def wait_for_log(inst, needle: str, timeout: float = 10.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        text = inst.maillog.read_text(errors="replace") if inst.maillog.exists() else ""
-        if needle in text or time.monotonic() > deadline:
-            return text
-        time.sleep(0.1)
-
-
 @contextmanager
 def real_maillog():
     """(config dir, mail log text, running instance) of a real smtpd driven
@@ -169,8 +160,8 @@ def real_maillog():
         with scenario_dir() as d:
             with pi.PostfixInstance(d) as inst:
                 drive(inst)
-                wait_for_log(inst, "SASL PLAIN authentication failed")
-                wait_for_log(inst, "<someone@remote.invalid>, relay=", timeout=20)
+                inst.wait_for_log("SASL PLAIN authentication failed")
+                inst.wait_for_log("<someone@remote.invalid>, relay=", timeout=20)
                 time.sleep(0.3)
                 text = inst.maillog.read_text(errors="replace")
                 yield d, text, inst
