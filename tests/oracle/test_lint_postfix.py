@@ -274,7 +274,6 @@ def test_a_typed_value_no_reader_takes_is_the_daemons_fatal(setting, daemon, soc
     smtpd quotes the fatal line that daemon logs when it starts (started
     here by a connection to its socket)."""
     import socket
-    import time
 
     from tests.oracle.conftest import SCRATCH_MAIN_CF, scratch_instance
 
@@ -285,8 +284,7 @@ def test_a_typed_value_no_reader_takes_is_the_daemons_fatal(setting, daemon, soc
         quoted = re.search(r'\("fatal: (.*)"\)$', ws[0].message).group(1)
         with socket.socket(socket.AF_UNIX) as s:
             s.connect(str(inst.queue / socket_path))   # master starts the daemon
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and f"{daemon}[" not in inst.maillog.read_text(errors="replace"):
-                time.sleep(0.1)
-        fatals = re.findall(rf"postfix/{daemon}\[\d+\]: fatal: (.*)", inst.maillog.read_text(errors="replace"))
+            # (nothing else in this instance has a fatal: to log)
+            text = inst.wait_for_log(f"postfix/{daemon}[", ": fatal: ")
+        fatals = re.findall(rf"postfix/{daemon}\[\d+\]: fatal: (.*)", text)
         assert fatals == [quoted], (fatals, quoted)
