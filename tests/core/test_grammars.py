@@ -385,6 +385,55 @@ def test_main_cf_fast_lines_are_what_lark_reads(texts):
             == [(_nameval_error(slow_err[k]), _error_offset(slow_err[k], texts[k])) for k in sorted(slow_err)])
 
 
+def test_main_cf_plain_line_is_the_grammars_expression():
+    """The plain-line expression written out in config/main_cf.py is the one
+    made of main_cf.lark's terminals (the same regular expression, parsed),
+    and it was checked against this very grammar text. After an edit of the
+    grammar, write the expression again and set PLAIN_LINE_GRAMMAR to the
+    new digest; until then main.cf lines are read with the grammar's own."""
+    from tui.core.config.main_cf import _PLAIN_LINE, PLAIN_LINE_GRAMMAR, _line_regex, _main_parser, _plain_line_regex
+    from tui.core.grammar import grammar_path, source_digest
+
+    made = _line_regex(_main_parser())
+    assert made.flags == _PLAIN_LINE.flags
+    assert repr(re._parser.parse(made.pattern, made.flags).data) == \
+        repr(re._parser.parse(_PLAIN_LINE.pattern, _PLAIN_LINE.flags).data)
+    assert source_digest(grammar_path("main_cf").read_bytes()) == PLAIN_LINE_GRAMMAR
+    assert _plain_line_regex() is _PLAIN_LINE
+
+
+def test_plain_configurations_load_without_lark(tmp_path):
+    """main.cf and master.cf lines of the common shape are read without
+    lark, whose import is most of a command's start-up: the seed's and the
+    demo's configurations load, and lint and a trace run on them, in a
+    process that never imports it. A line of another shape still goes to
+    lark (here a master.cf entry with a flag and a braced option)."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "main.cf").write_text("myhostname = mx.example.org\n")
+    (other / "master.cf").write_text("smtp inet n - n - - smtpd -v -o { smtpd_helo_required = yes }\n")
+    code = "\n".join([
+        "import sys",
+        "from tui.core.analysis.lint import lint",
+        "from tui.core.config import load_config",
+        "from tui.core.smtpd import evaluate",
+        "from tui.core.trace import Transaction",
+        "from tui.demo import demo_config_dir",
+        f"for d in ({str(ROOT / 'tests/fixtures/config/seed')!r}, str(demo_config_dir())):",
+        "    cfg = load_config(d)",
+        "    lint(cfg)",
+        "    evaluate(cfg, Transaction(client_address='192.0.2.1', client_name='unknown', helo='x.example',",
+        "                              sender='a@example.net', recipient='b@example.org'))",
+        "print('lark' in sys.modules)",
+        f"cfg = load_config({str(other)!r})",
+        "print('lark' in sys.modules, cfg.service('smtp').overrides['smtpd_helo_required'][0])",
+    ])
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["False", "True yes"], r.stdout
+
+
 # master.cf lines of the common shape skip lark too (config/master_cf.py's
 # _plain_entry); whatever the line, the entry must be lark's own. Eight
 # fields, then options and arguments, drawn so that about a third of the

@@ -128,7 +128,7 @@ def _both(name: str, transformer=None):
 
 
 def test_prebuilt_and_built_parsers_agree_on_samples():
-    from tui.core.config.main_cf import _MAIN_TRANSFORMER
+    from tui.core.config.transformers import MAIN_TRANSFORMER
 
     samples = {
         "main_cf": ["myhostname = mx.example.org\nrelay_domains=\nx  =  a b  \n", "a = 1\nbad  name\n",
@@ -141,7 +141,7 @@ def test_prebuilt_and_built_parsers_agree_on_samples():
                     "from=<a@b> to=<b@c> proto=ESMTP helo=<h>", "not a log line", ""],
     }
     for name, texts in samples.items():
-        for transformer in ([None, _MAIN_TRANSFORMER] if name == "main_cf" else [None]):
+        for transformer in ([None, MAIN_TRANSFORMER] if name == "main_cf" else [None]):
             pre, built = _both(name, transformer)
             for text in texts:
                 for start in grammar.start_rules(name):

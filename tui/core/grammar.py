@@ -26,10 +26,10 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import lark
-from lark import Lark, Transformer
+if TYPE_CHECKING:
+    from lark import Lark, Transformer
 
 _HERE = Path(__file__).resolve().parent
 
@@ -75,6 +75,8 @@ def compile_grammar(name: str, transformer: Transformer[Any, Any] | None = None,
                     text: str | None = None) -> Lark:
     """Build the parser from grammars/NAME.lark (what the prebuilt form
     saves lark from doing)."""
+    from lark import Lark
+
     if text is None:
         text = grammar_path(name).read_text(encoding="utf-8")
     return Lark(text, start=start_rules(name), transformer=transformer, cache=False, **OPTIONS)
@@ -83,6 +85,8 @@ def compile_grammar(name: str, transformer: Transformer[Any, Any] | None = None,
 def _prebuilt(name: str, digest: str) -> dict[str, Any] | None:
     """The saved parser for NAME if it was built from this very grammar
     text, with its start rules, by this lark; else None."""
+    import lark
+
     try:
         saved: dict[str, Any] = json.loads(prebuilt_path(name).read_bytes())
     except (OSError, ValueError):
@@ -104,12 +108,14 @@ def load_prebuilt(saved: dict[str, Any], transformer: Transformer[Any, Any] | No
     keyed by numbers in lark's form, so they are turned back here. The
     transformer is passed the way lark's own loader takes it (it may be set
     when loading; the grammar and the tables do not depend on it)."""
+    from lark import Lark
+
     memo = _int_keys(saved["memo"])
     data = saved["data"]
     table = data["parser"]["parser"]
     table["tokens"] = _int_keys(table["tokens"])
     table["states"] = {int(s): _int_keys(actions) for s, actions in table["states"].items()}
-    return cast(Lark, Lark._load_from_dict(data, memo, transformer=transformer))  # type: ignore[no-untyped-call, unused-ignore]
+    return cast("Lark", Lark._load_from_dict(data, memo, transformer=transformer))  # type: ignore[no-untyped-call, unused-ignore]
 
 
 @lru_cache(maxsize=None)

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import functools
 import re
-
-from lark import Transformer, v_args
-from lark.exceptions import UnexpectedInput
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.core.config.syntax import (_error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
+from tui.core.grammar import grammar_path, source_digest
 from tui.core.model import Diagnostic, FrozenRecord, Record
+
+if TYPE_CHECKING:
+    from lark.exceptions import UnexpectedInput
 
 
 class Setting(FrozenRecord):
@@ -29,28 +32,14 @@ class Setting(FrozenRecord):
         _set(self, "value_offset", value_offset)
 
 
-class _MainCfTransformer(Transformer):
-    """main_cf.lark -> [Setting, ...], one per line. Lark runs it while
-    parsing (no tree is built: a 1,000-line main.cf stays fast)."""
-
-    @v_args(inline=True)
-    def setting(self, name, value=None) -> Setting:
-        return Setting(str(name), str(value) if value is not None else "",
-                       name.column - 1, value.column - 1 if value is not None else None)
-
-    def start(self, children) -> list[Setting]:
-        return children
-
-
-_MAIN_TRANSFORMER = _MainCfTransformer()
-
-
 def _main_parser():
-    return _parser("main_cf", _MAIN_TRANSFORMER)
+    from tui.core.config.transformers import MAIN_TRANSFORMER
+
+    return _parser("main_cf", MAIN_TRANSFORMER)
 
 
-def _main_finish(chunk: list[str], settings: list[Setting]) -> list[Setting]:
-    return settings
+def _main_finish(chunk: list[str], settings: list[tuple[str, str, int, int | None]]) -> list[Setting]:
+    return [Setting(*s) for s in settings]
 
 
 @functools.lru_cache(maxsize=4)
@@ -61,13 +50,41 @@ def _line_regex(parser) -> re.Pattern[str]:
     return re.compile(f"(?:{term['_WS']})?({term['NAME']})(?:{term['_EQ']})({term['VALUE']})?(?:{term['_NL']})")
 
 
+# The same expression written out, for main_cf.lark as it is today (its
+# SHA-256): a main.cf of plain lines then loads without importing lark. A
+# changed grammar is read with the expression made of its own terminals
+# until this one is checked against it (tests/core/test_grammars.py says so).
+PLAIN_LINE_GRAMMAR = "5553ade963fd0dcc98a2b5139a62ba1f9c2ba2a89a8451eb5b5d8f7af12a9ab7"
+_PLAIN_LINE = re.compile(r"(?:[ \t\r\v\f]+)?([^ \t\r\v\f\n=]+)(?:[ \t\r\v\f]*=[ \t\r\v\f]*)"
+                         r"([^ \t\r\v\f\n](?:[^\n]*[^ \t\r\v\f\n])?)?(?:[ \t\r\v\f]*\n)")
+
+
+@functools.lru_cache(maxsize=4)
+def _follows(grammar: Path) -> bool:
+    """Is GRAMMAR the main_cf.lark text that _PLAIN_LINE was checked against?"""
+    try:
+        return source_digest(grammar.read_bytes()) == PLAIN_LINE_GRAMMAR
+    except OSError:
+        return False   # lark then says what is wrong with the grammar
+
+
+def _plain_line_regex() -> re.Pattern[str]:
+    """The expression of a plain main.cf line for the grammar in use
+    (split_nameval() asks for it once per inline: table entry)."""
+    try:
+        same = _follows(grammar_path("main_cf"))
+    except OSError:
+        same = False
+    return _PLAIN_LINE if same else _line_regex(_main_parser())
+
+
 def _parse_settings(texts: list[str]) -> tuple[list, dict[int, UnexpectedInput]]:
     """_parse_lines() for main.cf lines: a line of the plain shape is split
     by the expression made of the grammar's terminals (lark's own lexer runs
     these terminals one after the other the same way; a 200,000-line
     main.cf then loads in a second instead of ten); lark parses the others,
     and gives the syntax errors."""
-    match = _line_regex(_main_parser()).fullmatch
+    match = _plain_line_regex().fullmatch
     out: list = [None] * len(texts)
     rest: list[int] = []
     for i, text in enumerate(texts):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from typing import cast
-
-from lark import Transformer
-from lark.exceptions import UnexpectedInput
+from typing import TYPE_CHECKING, cast
 
 from tui.core.config.main_cf import Setting, split_many
 from tui.core.grammar import grammar_path, source_digest
 from tui.core.config.syntax import (ISSPACE, LogicalLine, SPACE, _error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
 from tui.core.model import Diagnostic, FrozenRecord, Record, Source
+
+if TYPE_CHECKING:
+    from lark.exceptions import UnexpectedInput
 
 
 MASTER_TYPES = ("unix", "fifo", "inet", "pass", "unix-dgram")
@@ -81,61 +81,6 @@ class _Entry(Record):
     def __init__(self, fields: list[_Word], rest: list):
         self.fields = fields
         self.rest = rest
-
-
-class _MasterCfTransformer(Transformer):
-    """master_cf.lark -> one (fields, rest) per line, run by lark while
-    parsing (no tree is built). It sees tokens only, so each word comes out
-    as its span: ("w"|"f", line, start, end) for a plain word or a flag,
-    ("b", line, start, end, group_start, group_end) for a braced word,
-    ("o", token, word, joined) for an option (line: 1-based in the parsed
-    text; start/end: 0-based columns). _entry() turns the spans into text
-    with the lines themselves, where the real length of each line is known
-    (a parse with "}" added for unclosed braces has more)."""
-
-    @staticmethod
-    def _bounds(children) -> tuple[int, int, int]:
-        """(line, start, end) from a word's first to its last piece (a token
-        or a group's span)."""
-        first, last = children[0], children[-1]
-        if isinstance(first, tuple):
-            line, start = first[1], first[2]
-        else:
-            line, start = first.line, first.column - 1
-        end = last[3] if isinstance(last, tuple) else last.end_column - 1
-        return line, start, end
-
-    def plain(self, children) -> tuple:
-        return ("w", *self._bounds(children))
-
-    def group(self, children) -> tuple:
-        # LBRACE ... RBRACE
-        return ("g", children[0].line, children[0].column - 1, children[-1].end_column - 1)
-
-    def braced(self, children) -> tuple:
-        g = children[0]
-        return ("b", *self._bounds(children), g[2], g[3])
-
-    def flag(self, children) -> tuple:
-        return ("f", *self._bounds(children))
-
-    def option_separate(self, children) -> tuple:
-        return ("o", children[0], children[1], False)
-
-    def option_joined(self, children) -> tuple:
-        return ("o", children[0], children[1], True)
-
-    def option_dangling(self, children) -> tuple:
-        return ("o", children[0], None, False)
-
-    def entry(self, children) -> tuple:
-        return children[:8], children[8:]
-
-    def start(self, children) -> list:
-        return children
-
-
-_MASTER_TRANSFORMER = _MasterCfTransformer()
 
 
 def _word(span: tuple, lines: list[str], ends: list[int]) -> _Word | _Flag:
@@ -257,7 +202,11 @@ def _lark_master_lines(texts: list[str]) -> tuple[list[_Entry | None], dict[int,
         ends = [len(t) for t in chunk]
         return [_entry(e, chunk, ends) for e in parsed]
 
-    p = _parser("master_cf", _MASTER_TRANSFORMER)
+    from lark.exceptions import UnexpectedInput
+
+    from tui.core.config.transformers import MASTER_TRANSFORMER
+
+    p = _parser("master_cf", MASTER_TRANSFORMER)
     got, errors = _parse_lines(p, texts, chunk_entries)
     for i in list(errors):
         text, err = texts[i], errors[i]

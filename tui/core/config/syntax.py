@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from lark import Transformer
-from lark.exceptions import LarkError, UnexpectedInput
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
 from tui.core import grammar as _grammar
 from tui.core import safeio
 from tui.core.model import Diagnostic, ExplorerError, FrozenRecord
+
+if TYPE_CHECKING:
+    from lark import Transformer
+    from lark.exceptions import UnexpectedInput
 
 
 SPACE = " \t\r\n"                      # CHARS_SPACE: master.cf word separators
@@ -123,6 +125,8 @@ def read_logical_lines(text: str, path: str, diagnostics: list[Diagnostic]) -> l
 
 
 def _parser(name: str, transformer: Transformer | None = None):
+    from lark.exceptions import LarkError
+
     try:
         return _grammar.parser(name, transformer)
     except (OSError, LarkError) as exc:
@@ -150,6 +154,8 @@ def _parse_lines(p, texts: list[str],
     it are parsed again. finish(lines, parse result) gives one object per
     line. Returns those (None for a rejected line) and the lark error of
     each rejected line."""
+    from lark.exceptions import UnexpectedInput
+
     out: list = [None] * len(texts)
     errors: dict[int, UnexpectedInput] = {}
     todo = [(0, len(texts))]
