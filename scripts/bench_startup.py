@@ -10,15 +10,17 @@ that a change in the machine's load hits every command alike, and reports
 median, minimum and maximum wall time, like hyperfine:
 
   python -c pass                  the bare interpreter
-  python -c "import lark"         the interpreter plus lark: the floor a
-                                  command that parses main.cf with lark
-                                  cannot go below; the targets are ratios to it
+  python -c "import lark"         the interpreter plus lark: the targets are
+                                  ratios to it (a command once had to import
+                                  lark to read main.cf; plain lines are now
+                                  read without it)
   postfix-explorer params -n      on the seed configuration (tests/fixtures/config/seed)
   postconf -c DIR -n              the real thing, same configuration
   postfix-explorer trace ...      the seed case (the Mailman relay), same configuration
 
-Then where a command's time goes (what it imports beyond lark, the
-dataclasses created while importing, loading the configuration, the rest),
+Then where a command's time goes (whether it imports lark, what it
+imports, the dataclasses created while importing, loading the
+configuration, the rest),
 and the app's first screen through scripts/bench.py's own measurement
 (headless and in a real terminal under tmux), on the seed configuration and
 on the demo.
@@ -127,8 +129,6 @@ def measure(cmds: dict, env: dict, runs: int, warmup: int) -> tuple[dict[str, li
 _BREAKDOWN = r'''
 import contextlib, dataclasses, io, json, sys, time
 t0 = time.perf_counter()
-import lark
-t1 = time.perf_counter()
 made = [0, 0.0]
 _orig = dataclasses._process_class
 def _timed(*a, **k):
@@ -156,14 +156,14 @@ t2 = time.perf_counter()
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     rc = main(argv)
 t3 = time.perf_counter()
-print(json.dumps(dict(lark=t1 - t0, command=t3 - t2, dataclasses=made[0], dataclass_time=made[1],
-                      load_config=sum(loads), after_lark=t3 - t1)))
+print(json.dumps(dict(lark="lark" in sys.modules, command=t3 - t2, dataclasses=made[0], dataclass_time=made[1],
+                      load_config=sum(loads), whole=t3 - t0)))
 '''
 
 
-def importtime(argv: list[str], env: dict, lark_modules: set[str]) -> list[tuple[str, float]]:
+def importtime(argv: list[str], env: dict, floor: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
     """Self import time (ms) of each module the command imports beyond
-    `import lark`, from `python -X importtime` (which adds its own overhead)."""
+    FLOOR, from `python -X importtime` (which adds its own overhead)."""
     r = subprocess.run([sys.executable, "-X", "importtime"] + argv[1:], env=env, cwd=str(ROOT),
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     out = []
@@ -171,19 +171,14 @@ def importtime(argv: list[str], env: dict, lark_modules: set[str]) -> list[tuple
         if not line.startswith("import time:") or "self [us]" in line:
             continue
         _, self_us, _cum, name = (x.strip() for x in line.replace("import time:", "|").split("|"))
-        if name not in lark_modules:
+        if name not in floor:
             out.append((name, int(self_us) / 1000))
     return out
 
 
-def lark_module_names(env: dict) -> set[str]:
-    r = subprocess.run([sys.executable, "-c", "import json, sys, lark; print(json.dumps(sorted(sys.modules)))"],
-                       env=env, capture_output=True, text=True, cwd=str(ROOT))
-    return set(json.loads(r.stdout))
-
-
 def breakdown(cmds: dict, env: dict, runs: int = 7) -> dict:
-    lark_mods = lark_module_names(env)
+    # what the bare interpreter imports as it starts
+    floor = frozenset(m for m, _t in importtime([sys.executable, "-c", "pass"], env))
     out = {}
     for name in ("params", "trace"):
         argv = cmds[name][0]
@@ -195,8 +190,9 @@ def breakdown(cmds: dict, env: dict, runs: int = 7) -> dict:
             if r.returncode != 0:
                 raise RuntimeError(r.stderr[-2000:])
             samples.append(json.loads(r.stdout.strip().splitlines()[-1]))
-        med = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
-        runs_mods = [dict(importtime(argv, env, lark_mods)) for _ in range(runs)]
+        med = {k: statistics.median(s[k] for s in samples) for k in samples[0] if k != "lark"}
+        med["lark"] = any(s["lark"] for s in samples)
+        runs_mods = [dict(importtime(argv, env, floor)) for _ in range(runs)]
         mods = [(m, statistics.median(r.get(m, 0.0) for r in runs_mods)) for m in runs_mods[0]]
         tui = sorted(((m, t) for m, t in mods if m.split(".")[0] == "tui"), key=lambda x: -x[1])
         other = sorted(((m, t) for m, t in mods if m.split(".")[0] != "tui"), key=lambda x: -x[1])
@@ -268,26 +264,26 @@ def report(cmds: dict, times: dict, cpu: dict, bd: dict | None, app: dict | None
     L += [f"- {t}" for t in targets]
     L.append("")
     if bd:
-        L.append("Where a command's time goes (medians of 7 in-process runs of `main()` after `import lark`; "
+        L.append("Where a command's time goes (medians of 7 runs of its imports and `main()` in a fresh process; "
                  "import times: medians of 7 runs of `python -X importtime`, which inflates them somewhat):")
         L.append("")
         L.append("| | params -n | trace |")
         L.append("| --- | ---: | ---: |")
         p, t = bd["params"], bd["trace"]
-        L.append(f"| `import lark` | {fmt_ms(p['lark'])} | {fmt_ms(t['lark'])} |")
-        L.append(f"| everything after it (imports, load, output) | {fmt_ms(p['after_lark'])} | "
-                 f"{fmt_ms(t['after_lark'])} |")
+        L.append(f"| lark imported | {'yes' if p['lark'] else 'no'} | {'yes' if t['lark'] else 'no'} |")
+        L.append(f"| imports, load, output | {fmt_ms(p['whole'])} | {fmt_ms(t['whole'])} |")
         L.append(f"| of which dataclasses created while importing | {p['dataclasses']:.0f} classes, "
                  f"{fmt_ms(p['dataclass_time'])} | {t['dataclasses']:.0f} classes, {fmt_ms(t['dataclass_time'])} |")
         L.append(f"| of which `load_config()` (parsers loaded, main.cf + master.cf parsed) | "
                  f"{fmt_ms(p['load_config'])} | {fmt_ms(t['load_config'])} |")
         for label, key in (("project modules imported (self time)", "tui_modules"),
-                           ("other modules imported beyond lark's (self time)", "other_modules")):
+                           ("other modules imported, beyond the bare interpreter's (self time)",
+                            "other_modules")):
             L.append(f"| {label} | {sum(x for _m, x in p[key]):.1f} ms | {sum(x for _m, x in t[key]):.1f} ms |")
         L.append("")
         L.append("Largest project modules at import (self time, trace): "
-                 + ", ".join(f"`{m}` {x:.1f} ms" for m, x in t["tui_modules"][:8]) + ". Other modules beyond "
-                 "lark's (trace): " + ", ".join(f"`{m}` {x:.1f} ms" for m, x in t["other_modules"][:8]) + ".")
+                 + ", ".join(f"`{m}` {x:.1f} ms" for m, x in t["tui_modules"][:8]) + ". Other modules "
+                 "(trace): " + ", ".join(f"`{m}` {x:.1f} ms" for m, x in t["other_modules"][:8]) + ".")
         L.append("")
     if app:
         L.append("The app's first screen (scripts/bench.py's measurement: headless from `App.run_test()`, "
