@@ -28,7 +28,7 @@ class MasterCfTransformer(Transformer):
     as its span: ("w"|"f", line, start, end) for a plain word or a flag,
     ("b", line, start, end, group_start, group_end) for a braced word,
     ("o", token, word, joined) for an option (line: 1-based in the parsed
-    text; start/end: 0-based columns). _entry() turns the spans into text
+    text; start/end: 0-based columns). master_cf._entry() turns the spans into text
     with the lines themselves, where the real length of each line is known
     (a parse with "}" added for unclosed braces has more)."""
 
@@ -72,7 +72,6 @@ class MasterCfTransformer(Transformer):
 
     def start(self, children) -> list:
         return children
-
 
 
 MAIN_TRANSFORMER = MainCfTransformer()
