@@ -299,32 +299,34 @@ _STATIC_TYPES = frozenset({"FileTable", "CidrTable", "RegexpTable", "InlineTable
 _STATIC_MAX = 20000  # answers kept per table before its memo starts over
 
 
-def shared_cache(cfg) -> TableCache:
-    """A copy, for one evaluation, of the TableCache that belongs to this
-    Config object (created on first use), kept on the Config itself: the
-    cache holds the Config's parameter views, so the two form a cycle the
-    garbage collector frees together once nothing else holds the Config (a
-    cache kept elsewhere by a weak key would keep that key alive through its
-    views, and every reloaded configuration, maps included, would stay in
-    memory)."""
+def _root(cfg) -> TableCache:
+    """The TableCache that belongs to this Config object (created on first
+    use), kept on the Config itself: the cache holds the Config's parameter
+    views, so the two form a cycle the garbage collector frees together once
+    nothing else holds the Config (a cache kept elsewhere by a weak key
+    would keep that key alive through its views, and every reloaded
+    configuration, maps included, would stay in memory). An object that
+    cannot carry it gets a new one each time."""
     cache = getattr(cfg, "_explorer_table_cache", None)
     if cache is None:
         cache = TableCache()
         try:
             cfg._explorer_table_cache = cache
         except (AttributeError, TypeError):  # cannot carry it: a private cache
-            return cache
-    return cache.for_evaluation()
+            pass
+    return cache
+
+
+def shared_cache(cfg) -> TableCache:
+    """A copy of the Config's TableCache for one evaluation."""
+    return _root(cfg).for_evaluation()
 
 
 def memos(cfg) -> TableCache:
     """The Config's own TableCache, its generation current: for what it
     remembers beside the tables (config_memo, content_memo), without an
     evaluation's copy."""
-    cache = getattr(cfg, "_explorer_table_cache", None)
-    if cache is None:
-        return shared_cache(cfg)
-    return cache.current()
+    return _root(cfg).current()
 
 
 _NOT_ASKED = (False, None, None)

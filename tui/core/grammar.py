@@ -62,6 +62,24 @@ def source_digest(text: bytes) -> str:
     return hashlib.sha256(text).hexdigest()
 
 
+@lru_cache(maxsize=16)
+def _file_digest(path: Path, mtime_ns: int, size: int) -> str:
+    return source_digest(path.read_bytes())
+
+
+def follows(name: str, digest: str) -> bool:
+    """Is grammars/NAME.lark the very text whose SHA-256 is DIGEST? Code
+    that reads lines without lark, the way it was checked against one
+    grammar text, asks this first (a changed grammar is then read by lark).
+    False when the grammar cannot be read (lark then says why)."""
+    try:
+        path = grammar_path(name)
+        st = path.stat()
+        return _file_digest(path, st.st_mtime_ns, st.st_size) == digest
+    except OSError:
+        return False
+
+
 # The rules a grammar's text can be parsed from. A grammar with several is
 # parsed with parse(text, start=RULE); the others with parse(text).
 START_RULES = {"maillog": ("line", "message")}

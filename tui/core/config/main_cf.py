@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.core.config.syntax import (_error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
-from tui.core.grammar import grammar_path, source_digest
+from tui.core.grammar import follows
 from tui.core.model import Diagnostic, FrozenRecord, Record
 
 if TYPE_CHECKING:
@@ -59,23 +58,10 @@ _PLAIN_LINE = re.compile(r"(?:[ \t\r\v\f]+)?([^ \t\r\v\f\n=]+)(?:[ \t\r\v\f]*=[ 
                          r"([^ \t\r\v\f\n](?:[^\n]*[^ \t\r\v\f\n])?)?(?:[ \t\r\v\f]*\n)")
 
 
-@functools.lru_cache(maxsize=4)
-def _follows(grammar: Path) -> bool:
-    """Is GRAMMAR the main_cf.lark text that _PLAIN_LINE was checked against?"""
-    try:
-        return source_digest(grammar.read_bytes()) == PLAIN_LINE_GRAMMAR
-    except OSError:
-        return False   # lark then says what is wrong with the grammar
-
-
 def _plain_line_regex() -> re.Pattern[str]:
     """The expression of a plain main.cf line for the grammar in use
     (split_nameval() asks for it once per inline: table entry)."""
-    try:
-        same = _follows(grammar_path("main_cf"))
-    except OSError:
-        same = False
-    return _PLAIN_LINE if same else _line_regex(_main_parser())
+    return _PLAIN_LINE if follows("main_cf", PLAIN_LINE_GRAMMAR) else _line_regex(_main_parser())
 
 
 def _parse_settings(texts: list[str]) -> tuple[list, dict[int, UnexpectedInput]]:

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, cast
 
 from tui.core.config.main_cf import Setting, split_many
-from tui.core.grammar import grammar_path, source_digest
+from tui.core.grammar import follows
 from tui.core.config.syntax import (ISSPACE, LogicalLine, SPACE, _error_offset, _expected, _gc_paused, _parse_lines, _parser, _syntax_diagnostic, printable, read_logical_lines)
 from tui.core.model import Diagnostic, FrozenRecord, Record, Source
 
@@ -174,10 +174,7 @@ PLAIN_ENTRY_GRAMMAR = "4bfd0d55573a240f172883acada842ff20e50560af29ad232180d0164
 
 def _plain_path() -> bool:
     """Is grammars/master_cf.lark the text _plain_entry() follows?"""
-    try:
-        return source_digest(grammar_path("master_cf").read_bytes()) == PLAIN_ENTRY_GRAMMAR
-    except OSError:
-        return False
+    return follows("master_cf", PLAIN_ENTRY_GRAMMAR)
 
 
 def _parse_master_lines(texts: list[str]) -> tuple[list[_Entry | None], dict[int, UnexpectedInput]]:
