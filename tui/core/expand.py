@@ -399,56 +399,61 @@ def referenced_names(pattern: str) -> list[str]:
     """Every $name that `pattern` mentions, in conditional branches too
     (MAC_EXP_FLAG_SCAN), in order of appearance, without duplicates."""
     seen: dict[str, None] = {}
-
-    def scan(text: str, depth: int = 0) -> None:
-        if depth > 50:
-            return
-        i, n = 0, len(text)
-        while i < n:
-            j = text.find("$", i)
-            if j < 0 or j + 1 >= n:
-                return
-            c = text[j + 1]
-            if c == "$":
-                i = j + 2
-                continue
-            if c in "({":
-                close = ")" if c == "(" else "}"
-                q = _closing(text, j + 2, c, close)
-                if q < 0:
-                    return
-                k = q + 1
-                _scan_expr(text[j + 2:k - 1], depth)
-                i = k
-            else:
-                m = _SCAN_NAME.match(text, j + 1)
-                if not m:
-                    return
-                seen.setdefault(m.group(0), None)
-                i = m.end()
-
-    def _scan_expr(expr: str, depth: int) -> None:
-        s = expr.lstrip(WHITESPACE)
-        if s.startswith("{"):
-            # relational: {a} op {b} ? {x} : {y} -- scan every {...} group
-            for grp in _brace_groups(s):
-                scan(grp, depth + 1)
-            return
-        m = re.match(r"([A-Za-z0-9_]*)\s*([?:]?)", s)
-        name = m.group(1)
-        if name:
-            seen.setdefault(name, None)
-        rest = s[m.end():]
-        if m.group(2):
-            groups = _brace_groups(rest)
-            if groups and rest.lstrip(WHITESPACE).startswith("{"):
-                for grp in groups:
-                    scan(grp, depth + 1)
-            else:
-                scan(rest, depth + 1)
-
-    scan(pattern)
+    _scan_names(pattern, 0, seen)
     return list(seen)
+
+
+# (module functions rather than closures that call each other: those would
+# form a reference cycle left to the garbage collector at every call)
+def _scan_names(text: str, depth: int, seen: dict[str, None]) -> None:
+    """referenced_names() of TEXT into SEEN."""
+    if depth > 50:
+        return
+    i, n = 0, len(text)
+    while i < n:
+        j = text.find("$", i)
+        if j < 0 or j + 1 >= n:
+            return
+        c = text[j + 1]
+        if c == "$":
+            i = j + 2
+            continue
+        if c in "({":
+            close = ")" if c == "(" else "}"
+            q = _closing(text, j + 2, c, close)
+            if q < 0:
+                return
+            k = q + 1
+            _scan_expr(text[j + 2:k - 1], depth, seen)
+            i = k
+        else:
+            m = _SCAN_NAME.match(text, j + 1)
+            if not m:
+                return
+            seen.setdefault(m.group(0), None)
+            i = m.end()
+
+
+def _scan_expr(expr: str, depth: int, seen: dict[str, None]) -> None:
+    """The names of one ${...} or $(...) expression into SEEN."""
+    s = expr.lstrip(WHITESPACE)
+    if s.startswith("{"):
+        # relational: {a} op {b} ? {x} : {y} -- scan every {...} group
+        for grp in _brace_groups(s):
+            _scan_names(grp, depth + 1, seen)
+        return
+    m = re.match(r"([A-Za-z0-9_]*)\s*([?:]?)", s)
+    name = m.group(1)
+    if name:
+        seen.setdefault(name, None)
+    rest = s[m.end():]
+    if m.group(2):
+        groups = _brace_groups(rest)
+        if groups and rest.lstrip(WHITESPACE).startswith("{"):
+            for grp in groups:
+                _scan_names(grp, depth + 1, seen)
+        else:
+            _scan_names(rest, depth + 1, seen)
 
 
 def _brace_groups(s: str) -> list[str]:

@@ -37,44 +37,10 @@ def route(env, address: str, resolve: Resolve = resolve_addr) -> Route:
     conf = addr_conf(env, view)
     specs = conf.virtual_alias_maps
 
-    def expand(addr: str, depth: int, seen: tuple):
-        if not specs or depth > limit:
-            finals.append(addr)
-            return
-        try:
-            value, key, spec = mail_addr_find(env, view, specs, addr, lookups_alias)
-        except TableFailure as exc:
-            notes.append(f"virtual_alias_maps lookup failed for {addr}: {exc.message}")
-            finals.append(addr)
-            return
-        if value is None:
-            finals.append(addr)
-            return
-        # an extension that the key did not match is propagated to the result
-        # (propagate_unmatched_extensions includes "virtual" by default)
-        ext = ""
-        if key and "@" in addr and not key.startswith("@"):
-            local = addr.rsplit("@", 1)[0]
-            klocal = key.rsplit("@", 1)[0] if "@" in key else key
-            if klocal != local and local.startswith(klocal):
-                ext = local[len(klocal):]
-        targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
-        for t in targets:
-            t = canonicalize(view, t, conf).lower()
-            if ext and propagate and "@" in t:
-                tl, td = t.rsplit("@", 1)
-                t = f"{tl}{ext}@{td}"
-            expansion.append(t)
-            if t == addr:
-                finals.append(t)
-            elif t in seen:
-                errors.append(f"virtual alias loop through {t}")
-                finals.append(t)
-            elif len(finals) < expansion_limit:
-                expand(t, depth + 1, seen + (addr,))
-
     errors: list[str] = []
-    expand(res.recipient, 0, ())
+    x = _Expansion(env, view, conf, specs, limit, expansion_limit, propagate, finals, expansion, errors,
+                   notes, lookups_alias)
+    _expand(x, res.recipient, 0, ())
     if errors:
         notes.append("cleanup would fail this message with 451 4.6.0 Alias expansion error "
                       "(at the end of DATA): " + "; ".join(dict.fromkeys(errors)))
@@ -90,3 +56,58 @@ def route(env, address: str, resolve: Resolve = resolve_addr) -> Route:
     return Route(recipient=res.recipient, address_class=res.address_class, domain=res.domain,
                  expansion=tuple(expansion), targets=tuple(targets), notes=tuple(notes),
                  lookups=tuple(res.lookups) + tuple(lookups_alias))
+
+
+class _Expansion:
+    """What one route()'s virtual alias expansion reads and fills in."""
+
+    __slots__ = ("env", "view", "conf", "specs", "limit", "expansion_limit", "propagate", "finals", "expansion",
+                 "errors", "notes", "lookups")
+
+    def __init__(self, env, view, conf, specs, limit, expansion_limit, propagate, finals, expansion, errors,
+                 notes, lookups):
+        self.env, self.view, self.conf, self.specs = env, view, conf, specs
+        self.limit, self.expansion_limit, self.propagate = limit, expansion_limit, propagate
+        self.finals, self.expansion, self.errors, self.notes, self.lookups = finals, expansion, errors, notes, lookups
+
+
+def _expand(x: _Expansion, addr: str, depth: int, seen: tuple) -> None:
+    """ADDR through virtual_alias_maps, recursively, as cleanup does. (A
+    function of its own, not a closure that calls itself: such a closure
+    is a reference cycle, which would keep every trace's evaluator alive
+    until the next garbage collection.)"""
+    finals = x.finals
+    if not x.specs or depth > x.limit:
+        finals.append(addr)
+        return
+    try:
+        value, key, spec = mail_addr_find(x.env, x.view, x.specs, addr, x.lookups)
+    except TableFailure as exc:
+        x.notes.append(f"virtual_alias_maps lookup failed for {addr}: {exc.message}")
+        finals.append(addr)
+        return
+    if value is None:
+        finals.append(addr)
+        return
+    # an extension that the key did not match is propagated to the result
+    # (propagate_unmatched_extensions includes "virtual" by default)
+    ext = ""
+    if key and "@" in addr and not key.startswith("@"):
+        local = addr.rsplit("@", 1)[0]
+        klocal = key.rsplit("@", 1)[0] if "@" in key else key
+        if klocal != local and local.startswith(klocal):
+            ext = local[len(klocal):]
+    targets = [t.strip() for t in value.replace(",", " ").split() if t.strip()]
+    for t in targets:
+        t = canonicalize(x.view, t, x.conf).lower()
+        if ext and x.propagate and "@" in t:
+            tl, td = t.rsplit("@", 1)
+            t = f"{tl}{ext}@{td}"
+        x.expansion.append(t)
+        if t == addr:
+            finals.append(t)
+        elif t in seen:
+            x.errors.append(f"virtual alias loop through {t}")
+            finals.append(t)
+        elif len(finals) < x.expansion_limit:
+            _expand(x, t, depth + 1, seen + (addr,))
