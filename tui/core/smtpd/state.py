@@ -8,7 +8,7 @@ from tui.core.dns import OK as DNS_OK
 from tui.core.cache import shared_cache
 from tui.core.config.params import param, param_bool, param_int, param_list
 from tui.core.dns import Resolver, UNKNOWN
-from tui.core.model import Source
+from tui.core.model import FrozenRecord, Source
 from tui.core.postfix.match_list import parent_style
 from tui.core.postfix.peer_name import PEER_OK, client_name_status, normalize_client_address
 from tui.core.trace import Lookup, NOT_EVALUATED, NO_MATCH, Step, Transaction
@@ -59,11 +59,20 @@ class _Defer:
 _new = object.__new__
 
 
-class _StepB:
-    """A Step while it is being evaluated (mutable); freeze() makes the Step."""
+class _StepB(FrozenRecord):
+    """A Step while it is being evaluated (mutable); freeze() makes it the
+    Step itself.
 
-    __slots__ = ("parameter", "entry", "position", "source", "stage", "depth", "outcome", "lookups",
-                 "reply", "detail", "conditional")
+    Built like a Step (a FrozenRecord keeping its fields in its __dict__),
+    so that freeze() can turn the object into a Step in place (its lookups
+    made a tuple, its class changed) instead of copying eleven fields into
+    a new object for every step of every trace. Until then it is an
+    ordinary mutable object, equal only to itself."""
+
+    __setattr__ = object.__setattr__
+    __delattr__ = object.__delattr__
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     def __init__(self, parameter: str, entry: str, position: int | None, source: Source | None,
                  stage: str, depth: int):
@@ -80,8 +89,11 @@ class _StepB:
         self.conditional = False
 
     def freeze(self) -> Step:
-        return Step.make(self.parameter, self.entry, self.position, self.source, self.outcome, self.stage,
-                         tuple(self.lookups), self.reply, self.detail, self.depth, self.conditional)
+        """This step, now a Step (immutable from here on: the evaluation
+        that built it has ended)."""
+        self.lookups = tuple(self.lookups)   # type: ignore[assignment]
+        self.__class__ = Step   # type: ignore[assignment]
+        return self   # type: ignore[return-value]
 
 
 def _source(view, name: str) -> Source | None:
