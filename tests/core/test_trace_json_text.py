@@ -50,3 +50,35 @@ def test_numbers_and_flags_are_not_confused():
         assert text == json.dumps(tr.to_json())
         texts.add(text)
     assert len(texts) == 4
+
+
+def test_json_text_is_json_dumps():
+    """json_text(), the C encoder made once, prints what json.dumps prints,
+    for every kind of JSON value (and refuses what it refuses)."""
+    from hypothesis import given, settings, strategies as st
+
+    from tui.core.trace import json_text
+
+    scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
+               | st.text())
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(st.text() | st.integers() | st.booleans() | st.none(), inner,
+                                            max_size=4), max_leaves=20)
+
+    @settings(max_examples=300, deadline=None)
+    @given(values)
+    def same(v):
+        assert json_text(v) == json.dumps(v)
+
+    same()
+    for bad in (object(), {"a": {1, 2}}, [b"bytes"]):
+        try:
+            json.dumps(bad)
+        except TypeError as exc:
+            expected = str(exc)
+        try:
+            json_text(bad)
+        except TypeError as exc:
+            assert str(exc) == expected
+        else:
+            raise AssertionError(f"json_text accepted {bad!r}")

@@ -40,6 +40,7 @@ from tui.core.analysis.explain import explain
 from tui.core.config import ConfigError, load_config
 from tui.core.model import ExplorerError
 from tui.core.smtpd import evaluate
+from tui.core.trace import json_text
 
 FIELDS = ("id", "policy") + TRACE_FIELDS
 _FIELD_SET = frozenset(FIELDS)
@@ -101,7 +102,7 @@ class _Answerer:
     def answer(self, n: int, line: str, obj=None) -> tuple[str, bool]:
         """(the output line for input line N, was it unusable); OBJ: the
         line already parsed (None: not yet)."""
-        dumps = json.dumps
+        dumps = json_text
         ident = None
         try:
             if obj is None:

@@ -10,7 +10,7 @@ text or JSON (`to_json()`).
 """
 from __future__ import annotations
 
-from json import dumps as _dumps
+import json as _json
 from typing import Any
 
 from tui.core.model import FrozenRecord, Source
@@ -27,6 +27,34 @@ OUTCOMES = (NO_MATCH, PERMIT, REJECT, DEFER, DUNNO, NOT_EVALUATED, WARN)
 
 # Stages (the SMTP command whose reply carries the answer).
 STAGES = ("connect", "helo", "mail", "rcpt", "data")
+
+
+def _json_text_function():
+    """json.dumps(obj) with json.dumps's defaults (ASCII, ", " and ": ",
+    NaN allowed), its C encoder made once: json.dumps builds a new one for
+    every call, about a hundred bytecodes of Python around each of the
+    small objects a trace prints. No check for circular references (a
+    trace's JSON is a tree). json.dumps itself where the C encoder is
+    missing."""
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:
+        return _json.dumps
+
+    def default(o):
+        raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+    chunks = make(None, default, encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+
+    def json_text(obj) -> str:
+        return "".join(chunks(obj, 0))
+
+    return json_text
+
+
+json_text = _json_text_function()
+_dumps = json_text
 
 
 # These are FrozenRecords (tui.core.model): immutable, compared and hashed
