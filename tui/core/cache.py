@@ -143,7 +143,7 @@ class TableCache:
         """get(), with what table_lookup needs to know of the table, kept
         for this generation: (the (key, table) pair cross_evaluation
         tracks, the table, its static answer memo or None, is_pattern,
-        evaluable)."""
+        evaluable, _file_table_kind())."""
         fv = self._fast.get(view)
         if fv is not None and fv[0] is view:
             b = fv[2].get(spec)
@@ -154,7 +154,7 @@ class TableCache:
         t = self.get(spec, view)
         fv = self._fast[view]
         b = fv[2][spec] = (fv[1][spec], t, self._static.get(t), getattr(t, "is_pattern", False),
-                           getattr(t, "evaluable", True))
+                           getattr(t, "evaluable", True), _file_table_kind(spec, t))
         return b
 
     def _get(self, key, spec: str, view):
@@ -215,7 +215,7 @@ class TableCache:
             if g[1] is not None:
                 lookups.append(g[1])
             return g[2]
-        dep, t, smemo, is_pattern, evaluable = self.bound(spec, view)
+        dep, t, smemo, is_pattern, evaluable, file_kind = self.bound(spec, view)
         if partial and is_pattern:
             if smemo is not None:
                 glk[gkey] = (dep, None, _NOT_ASKED, view)
@@ -238,7 +238,9 @@ class TableCache:
             mkey: tuple = (key, alias)
             got = smemo.get(mkey)
             if got is None:
-                got = _ask(t, spec, key, alias)
+                got = _ask_file_table(t, spec, key, file_kind) if file_kind and key.isascii() else None
+                if got is None:
+                    got = _ask(t, spec, key, alias)
                 if len(smemo) >= _STATIC_MAX:
                     smemo.clear()
                 smemo[mkey] = got
@@ -338,10 +340,6 @@ def _ask(t, spec: str, key: str, alias: bool):
     rkey: str | None
     where: str | None
     value: str | None
-    if type(t) is FileTable and key.isascii():
-        got = _ask_file_table(t, spec, key)
-        if got is not None:
-            return got
     # alias tables (alias_maps/alias_database) are opened as aliases(5)
     # sources by open_table itself: no retry with "key:" needed
     r = t.lookup(key)
@@ -357,28 +355,46 @@ def _ask(t, spec: str, key: str, alias: bool):
     return lk, (found, value, None)
 
 
-def _ask_file_table(t: FileTable, spec: str, key: str):
+# what _ask_file_table() may answer for a table (TableCache.bound keeps it)
+_NOT_FILE = 0     # not a FileTable: the table's own lookup()
+_FROM_SOURCE = 1  # a FileTable Postfix reads from its source (texthash, dbm, sdbm)
+_FROM_INDEX = 2   # a FileTable read from its index, dated by that same file (see _path)
+
+
+def _file_table_kind(spec: str, t) -> int:
+    """Which of _ask_file_table's shortcuts table T (opened for SPEC) takes."""
+    if type(t) is not FileTable:
+        return _NOT_FILE
+    if not t.reads_index:
+        return _FROM_SOURCE
+    return _FROM_INDEX if TableCache._path(spec) == t.index_path else _NOT_FILE
+
+
+def _ask_file_table(t: FileTable, spec: str, key: str, kind: int):
     """FileTable.lookup()'s common case for an ASCII key (folded by lower()
     whatever smtputf8_enable says), as _ask() returns it, without the
     LookupResult: most keys a trace asks are new and not found. None when
-    the table must say itself what went wrong.
+    the table must say itself what went wrong (or is not loaded yet).
 
-    An index (hash, btree, lmdb, cdb) is asked without the stat() that
-    FileTable._index_lookup makes first when this cache dates the table by
-    that same file (TableCache._path): it has checked the file for this
-    generation, and opens the table again when it changed."""
+    KIND is _file_table_kind(spec, t). An index is asked without the
+    stat() that FileTable._index_lookup makes first: this cache dates the
+    table by that same file, has checked it for this generation, and
+    opens the table again when it changed."""
     fkey = key.lower()
     try:
-        index = t._index
-        if index is not None:   # answered from the source (texthash, dbm, sdbm)
+        if kind == _FROM_SOURCE:
+            index = t._src_index
+            if index is None:
+                return None
             off = index.get(fkey.encode("ascii"))
             value = None if off is None else t._value_at(off)
             where = None if off is None else f"{t.path}:{t._line_of(off)}"
-        elif t._reader is not None and TableCache._path(spec) == t.index_path:
-            value = dict_get(t._reader, fkey)
-            where = None if value is None else t._where(fkey, value)
         else:
-            return None
+            reader = t._reader
+            if reader is None:
+                return None
+            value = dict_get(reader, fkey)
+            where = None if value is None else t._where(fkey, value)
     except Exception:
         return None
     if value is None:
