@@ -114,17 +114,17 @@ class _Answerer:
             memo = self.memo
             hit = memo.get(key)
             if hit is not None and now - hit[0] < 1.0:
-                return hit[1][:-1] + ', "id": ' + dumps(ident) + "}\n", False
+                return f'{hit[1][:-1]}, "id": {dumps(ident)}}}\n', False
             cfg, resolver = self.cfg, self.resolver
             tr = evaluate(cfg, tx, service=service, resolver=resolver, policy_answers=policy)
             ex = explain(tr, cfg, resolver=resolver, policy_answers=policy)
             # the text of json.dumps({**tr.to_json(), "explanation": ...}),
             # the steps' text remembered across transactions
-            body = (tr.to_json_text(self.json_memo)[:-1] + ', "explanation": ' + dumps(ex.to_json()) + "}")
+            body = tr.to_json_text(self.json_memo, ', "explanation": ' + dumps(ex.to_json()))
             if len(memo) > 100_000:
                 memo.clear()
             memo[key] = (now, body)
-            return body[:-1] + ', "id": ' + dumps(ident) + "}\n", False
+            return f'{body[:-1]}, "id": {dumps(ident)}}}\n', False
         except (ValueError, ExplorerError) as exc:  # JSONDecodeError is a ValueError
             res = {"error": f"line {n}: {exc}"}
         res["id"] = ident if ident is not None else n
@@ -445,7 +445,8 @@ def _merge(pipes: list[int], owner: list[int], out) -> int:
         text = q.popleft()
         bad += text[:1] == b"1"
         if raw is not None:
-            raw.write(text[1:] + b"\n")
+            raw.write(memoryview(text)[1:])   # the line without its flag, not copied
+            raw.write(b"\n")
         else:
             out.write(text[1:].decode("utf-8") + "\n")
     sel.close()
@@ -464,7 +465,8 @@ def _work(answerer: _Answerer, share, wfd: int) -> None:
                 if os.getppid() != parent:
                     break  # the process that wanted the answers is gone
                 text, unusable = answerer.answer(n, line, obj)
-                w.write(("1" if unusable else "0") + text)
+                w.write("1" if unusable else "0")   # (not one string: a line is kilobytes)
+                w.write(text)
     except (BrokenPipeError, KeyboardInterrupt):
         code = 1  # this process stopped reading, or was interrupted: it says so itself
     except BaseException:  # noqa: BLE001 - reported; this process sees the answers missing

@@ -408,14 +408,16 @@ class Trace(FrozenRecord):
             "notes": list(self.notes),
         }
 
-    def to_json_text(self, memo: dict | None = None) -> str:
+    def to_json_text(self, memo: dict | None = None, more: str = "") -> str:
         """`json.dumps(self.to_json())`, the same text, with each step's
         text kept in MEMO (a dict the caller keeps across traces: many
         traces share steps, whose lookups and sources are shared objects).
         A step is known again by its fields, its lookups' and source's
         identities (the memo keeps those objects alive) and the types of
-        its numbers and flags (True == 1, but they print differently)."""
-        text = _dumps(self._json_head())
+        its numbers and flags (True == 1, but they print differently).
+        MORE: the text of further members (', "name": value...'), put
+        before the closing brace."""
+        head = _dumps(self._json_head())
         if memo is None:
             memo = {}
         parts = []
@@ -429,7 +431,6 @@ class Trace(FrozenRecord):
                     memo.clear()
                 got = memo[key] = (_dumps(s.to_json()), s.source, s.lookups)
             parts.append(got[0])
-        text = text[:-1] + ', "steps": [' + ", ".join(parts) + "]"
-        if self.route is not None:
-            text += ', "route": ' + _dumps(self.route.to_json())
-        return text + "}"
+        route = "" if self.route is None else ', "route": ' + _dumps(self.route.to_json())
+        # one join: the text is a few kilobytes, and each + would copy it
+        return "".join((head[:-1], ', "steps": [', ", ".join(parts), "]", route, more, "}"))
