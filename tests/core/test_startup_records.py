@@ -17,6 +17,11 @@ from tui.core.config.main_cf import MainEntry, Setting
 from tui.core.config.master_cf import Service, _Entry, _Flag, _Option, _Word
 from tui.core.config.syntax import LogicalLine, SyntaxDiagnostic
 from tui.core.dns import DnsAnswer, StaticResolver
+from tui.core.postfix.match_list import MatchResult
+from tui.core.rewrite.resolve import Resolved
+from tui.core.smtpd.envelope import Extracted
+from tui.core.smtpd.recipient_maps import Validation
+from tui.core.smtpd.registry import Restriction
 from tui.core.model import Diagnostic, Source
 from tui.core.tables.base import Entry, LookupResult, TableStatus
 from tui.core.trace import Lookup, Route, RouteTarget, Step, Trace, Transaction
@@ -53,6 +58,14 @@ CASES = {
     RouteTarget: (True, ("a@b", "default", "smtp", "b", "default_transport", ()),
                   ("a@b", "default", "relay", "b", "default_transport", ())),
     Route: (True, ("a@b", "default", "b", (), (), (), ()), ("a@b", "relay", "b", (), (), (), ())),
+    MatchResult: (False, (True, "10.0.0.0/8", None, []), (True, "10.0.0.0/16", None, [])),
+    Resolved: (False, ("a@b", "default", "b", "smtp", "b", False, False, [], None, "default_transport"),
+               ("a@b", "relay", "b", "smtp", "b", False, False, [], None, "default_transport")),
+    Validation: (False, (False, 550, "5.1.1", "User unknown", "virtual_mailbox_maps", None, None, None, [], None,
+                         None),
+                 (False, 550, "5.1.1", "User unknown", "local_recipient_maps", None, None, None, [], None, None)),
+    Extracted: (True, ("a@b", None, None, ()), ("a@c", None, None, ())),
+    Restriction: (True, ("permit", None, "none", None), ("permit", None, "table", None)),
     Trace: (True, (Transaction("192.0.2.1"), "smtp", 250, "250 2.1.5 Ok", "rcpt", (), None, False, (), (), None, ()),
             (Transaction("192.0.2.1"), "smtp", 554, "554 5.7.1 no", "rcpt", (), None, False, (), (), None, ())),
 }
@@ -109,6 +122,14 @@ def test_defaults_are_the_dataclasses_defaults():
     r1, r2 = StaticResolver(), StaticResolver()
     assert r1 == r2 and r1.records == {} and r1.records is not r2.records
     assert r1.name == "static" and r1.default == "unknown"
+    # a list default is a new list for each object (dataclasses' default_factory)
+    for make in (lambda: MatchResult(False), lambda: Resolved("a@b", "default", "b"), lambda: Validation(True)):
+        x, y = make(), make()
+        assert x.lookups == [] and x.lookups is not y.lookups
+    assert Resolved("a@b", "default", "b") == Resolved("a@b", "default", "b", "", "", False, False, [], None, "")
+    assert Validation(True) == Validation(True, 0, "", "", None, None, None, None, [], None, None)
+    assert Extracted("a@b", None) == Extracted("a@b", None, None, ())
+    assert Restriction("permit", None) == Restriction("permit", None, "none", None)
 
 
 def test_a_subclass_is_not_equal_to_its_base():

@@ -6,7 +6,6 @@ values, never tracebacks.
 """
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError
 from operator import attrgetter
 from typing import Any, ClassVar, Literal
 
@@ -68,9 +67,13 @@ class FrozenRecord(Record):
         return hash(self._values(self))
 
     def __setattr__(self, name: str, value: object) -> None:
+        from dataclasses import FrozenInstanceError   # (the module costs ~8 ms at import)
+
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
+        from dataclasses import FrozenInstanceError
+
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
 

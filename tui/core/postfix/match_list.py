@@ -6,9 +6,9 @@ from typing import Any, Sequence
 import functools
 import ipaddress
 import re
-from dataclasses import dataclass, field
 
 from tui.core import safeio
+from tui.core.model import Record
 from tui.core.config.params import param_list
 from tui.core.postfix.maps import Tables, is_table
 
@@ -66,12 +66,19 @@ def _expand_patterns_uncached(items: Sequence[str], init: bool = True) -> list[t
     return out
 
 
-@dataclass(slots=True)
-class MatchResult:
+class MatchResult(Record):
+    __slots__ = _fields = ("matched", "pattern", "error", "lookups")
     matched: bool
-    pattern: str | None = None
-    error: str | None = None
-    lookups: list = field(default_factory=list)
+    pattern: str | None
+    error: str | None
+    lookups: list
+
+    def __init__(self, matched: bool, pattern: str | None = None, error: str | None = None,
+                 lookups: list | None = None) -> None:
+        self.matched = matched
+        self.pattern = pattern
+        self.error = error
+        self.lookups = [] if lookups is None else lookups
 
 
 _NO_MATCH = MatchResult(False)  # read-only

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from dataclasses import dataclass, field
-
 from tui.core.config.params import param, param_bool, param_list
+from tui.core.model import Record
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_VIRTUAL, AddrConf, addr_conf, is_local_name)
 from tui.core.postfix.mail_addr import external_first, strip_extension
 from tui.core.postfix.quote_822_local import is_dot_string
@@ -16,18 +15,33 @@ from tui.core.postfix.valid_hostname import valid_hostaddr, valid_literal, valid
 from tui.core.rewrite.canonicalize import canonicalize
 
 
-@dataclass(slots=True)
-class Resolved:
+class Resolved(Record):
+    __slots__ = _fields = ("recipient", "address_class", "domain", "transport", "nexthop", "routed", "error",
+                           "lookups", "class_pattern", "transport_source")
     recipient: str
     address_class: str
     domain: str
-    transport: str = ""
-    nexthop: str = ""
-    routed: bool = False
-    error: bool = False
-    lookups: list = field(default_factory=list)
-    class_pattern: str | None = None   # what matched (e.g. the relay_domains entry)
-    transport_source: str = ""
+    transport: str
+    nexthop: str
+    routed: bool
+    error: bool
+    lookups: list
+    class_pattern: str | None   # what matched (e.g. the relay_domains entry)
+    transport_source: str
+
+    def __init__(self, recipient: str, address_class: str, domain: str, transport: str = "", nexthop: str = "",
+                 routed: bool = False, error: bool = False, lookups: list | None = None,
+                 class_pattern: str | None = None, transport_source: str = "") -> None:
+        self.recipient = recipient
+        self.address_class = address_class
+        self.domain = domain
+        self.transport = transport
+        self.nexthop = nexthop
+        self.routed = routed
+        self.error = error
+        self.lookups = [] if lookups is None else lookups
+        self.class_pattern = class_pattern
+        self.transport_source = transport_source
 
 
 # (env, view, domain, AddrConf) -> what domain_class() answers

@@ -37,9 +37,9 @@ it makes later and for its replies.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from tui.core import tok822
+from tui.core.model import FrozenRecord
 
 # text that is its own internal form and one word: no blank, quote,
 # bracket, comment, list or group character (the RFC 822 operators ".",
@@ -56,15 +56,25 @@ _PARAMETERS = {
 }
 
 
-@dataclass(frozen=True)
-class Extracted:
+_set = object.__setattr__
+
+
+class Extracted(FrozenRecord):
+    __slots__ = _fields = ("address", "error", "unsupported", "parameters")
     address: str          # internal form ("" when there is none)
     error: str | None     # why smtpd refuses the syntax (None: accepted so far)
     # the words after the address word, when the brackets closed early:
     # (the first one smtpd does not know -- its 555 reply names it -- or
     # None when every one is a parameter smtpd knows, all of them)
-    unsupported: str | None = None
-    parameters: tuple[str, ...] = ()
+    unsupported: str | None
+    parameters: tuple[str, ...]
+
+    def __init__(self, address: str, error: str | None, unsupported: str | None = None,
+                 parameters: tuple[str, ...] = ()) -> None:
+        _set(self, "address", address)
+        _set(self, "error", error)
+        _set(self, "unsupported", unsupported)
+        _set(self, "parameters", parameters)
 
 
 def smtp_words(line: str) -> list[tuple[str, bool]]:

@@ -1,10 +1,9 @@
 """smtpd's recipient validation (smtpd_check.c check_rcpt_maps)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from tui.core.cache import resolve_addr
 from tui.core.config.params import param_int
+from tui.core.model import Record
 from tui.core.postfix.addr_conf import CLASS_ALIAS, CLASS_LOCAL, RECIPIENT_MAPS, addr_conf
 from tui.core.postfix.dsn import dsn_fix, is_dsn
 from tui.core.postfix.mail_addr import mail_addr_find
@@ -12,19 +11,36 @@ from tui.core.postfix.maps import TableFailure
 from tui.core.rewrite.resolve import Resolved
 
 
-@dataclass(slots=True)
-class Validation:
+class Validation(Record):
+    __slots__ = _fields = ("ok", "code", "dsn", "text", "table_param", "matched_param", "matched_key",
+                           "matched_spec", "lookups", "resolved", "skipped")
     ok: bool
-    code: int = 0
-    dsn: str = ""
-    text: str = ""                # "User unknown in virtual mailbox table"
-    table_param: str | None = None   # parameter whose tables decided
-    matched_param: str | None = None  # canonical/virtual alias hit
-    matched_key: str | None = None
-    matched_spec: str | None = None
-    lookups: list = field(default_factory=list)
-    resolved: Resolved | None = None
-    skipped: str | None = None
+    code: int
+    dsn: str
+    text: str                   # "User unknown in virtual mailbox table"
+    table_param: str | None     # parameter whose tables decided
+    matched_param: str | None   # canonical/virtual alias hit
+    matched_key: str | None
+    matched_spec: str | None
+    lookups: list
+    resolved: Resolved | None
+    skipped: str | None
+
+    def __init__(self, ok: bool, code: int = 0, dsn: str = "", text: str = "", table_param: str | None = None,
+                 matched_param: str | None = None, matched_key: str | None = None,
+                 matched_spec: str | None = None, lookups: list | None = None, resolved: Resolved | None = None,
+                 skipped: str | None = None) -> None:
+        self.ok = ok
+        self.code = code
+        self.dsn = dsn
+        self.text = text
+        self.table_param = table_param
+        self.matched_param = matched_param
+        self.matched_key = matched_key
+        self.matched_spec = matched_spec
+        self.lookups = [] if lookups is None else lookups
+        self.resolved = resolved
+        self.skipped = skipped
 
 
 def validate_recipient(env, address: str, reply_class: str) -> Validation:

@@ -26,8 +26,9 @@ import RESTRICTIONS`): importing the package registers every handler.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Generic, TypeVar
+
+from tui.core.model import FrozenRecord
 
 # What follows a restriction name in a restriction list.
 NO_ARG = "none"        # nothing
@@ -66,12 +67,22 @@ class Call(Generic[E]):
 Handler = Callable[[Call[Any]], int]
 
 
-@dataclass(frozen=True)
-class Restriction:
+_set = object.__setattr__
+
+
+class Restriction(FrozenRecord):
+    __slots__ = _fields = ("name", "handler", "arg", "replacement")
     name: str
     handler: Handler | None       # None: the list walk's own keyword (warn_if_reject)
-    arg: str = NO_ARG
-    replacement: str | None = None   # set for a deprecated name: what to use instead
+    arg: str
+    replacement: str | None       # set for a deprecated name: what to use instead
+
+    def __init__(self, name: str, handler: Handler | None, arg: str = NO_ARG,
+                 replacement: str | None = None) -> None:
+        _set(self, "name", name)
+        _set(self, "handler", handler)
+        _set(self, "arg", arg)
+        _set(self, "replacement", replacement)
 
     @property
     def takes_argument(self) -> bool:

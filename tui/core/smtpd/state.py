@@ -69,7 +69,7 @@ class _StepB(FrozenRecord):
     a new object for every step of every trace. Until then it is an
     ordinary mutable object, equal only to itself."""
 
-    __setattr__ = object.__setattr__
+    __setattr__ = object.__setattr__   # type: ignore[assignment]
     __delattr__ = object.__delattr__
     __eq__ = object.__eq__
     __hash__ = object.__hash__
