@@ -426,12 +426,18 @@ def _merge(pipes: list[int], owner: list[int], out) -> int:
     for w, r in enumerate(pipes):
         sel.register(r, selectors.EVENT_READ, w)
     raw = getattr(out, "buffer", None)
+    # the lines (without their flags) go out a megabyte at a time: a line is
+    # kilobytes, and this process shares the cores with the workers
+    pending: list = []
+    size = 0
     bad = 0
     open_ = len(pipes)
     for w in owner:
         q = queues[w]
         while not q:
             if not open_:
+                if pending and raw is not None:   # what was answered goes out before the error
+                    raw.write(b"".join(pending))
                 raise RuntimeError("a worker process of trace --batch ended before answering every line")
             for key, _ev in sel.select():
                 i = key.data
@@ -440,15 +446,24 @@ def _merge(pipes: list[int], owner: list[int], out) -> int:
                     sel.unregister(key.fd)
                     open_ -= 1
                     continue
-                *done, partial[i] = (partial[i] + data).split(b"\n")
-                queues[i].extend(done)
+                lines = data.split(b"\n")
+                lines[0] = partial[i] + lines[0]
+                partial[i] = lines.pop()
+                queues[i].extend(lines)
         text = q.popleft()
         bad += text[:1] == b"1"
         if raw is not None:
-            raw.write(memoryview(text)[1:])   # the line without its flag, not copied
-            raw.write(b"\n")
+            pending.append(memoryview(text)[1:])
+            pending.append(b"\n")
+            size += len(text)
+            if size >= 1 << 20:
+                raw.write(b"".join(pending))
+                pending.clear()
+                size = 0
         else:
             out.write(text[1:].decode("utf-8") + "\n")
+    if pending and raw is not None:
+        raw.write(b"".join(pending))
     sel.close()
     return bad
 
