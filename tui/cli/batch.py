@@ -126,7 +126,7 @@ class _Answerer:
             memo[key] = (now, body)
             return f'{body[:-1]}, "id": {dumps(ident)}}}\n', False
         except (ValueError, ExplorerError) as exc:  # JSONDecodeError is a ValueError
-            res = {"error": f"line {n}: {exc}"}
+            res: dict[str, object] = {"error": f"line {n}: {exc}"}
         res["id"] = ident if ident is not None else n
         return dumps(res) + "\n", True
 
