@@ -9,6 +9,9 @@
 """
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from tui.core import smtpd as R
@@ -23,6 +26,7 @@ ACCESS_CHECKS = {n for n, r in R.RESTRICTIONS.items() if r.arg == TABLE}
 DOMAIN_ARG = {n for n, r in R.RESTRICTIONS.items() if r.arg == DOMAIN}
 DEPRECATED = R.deprecated_names()
 from tui.core.model import Source
+from tui.core.smtpd.state import _StepB
 from tui.core.trace import Lookup, Step, Trace, Transaction
 
 # restriction names lint reported before DISPATCH existed (read from the
@@ -153,9 +157,17 @@ def test_lookup_make(table, key, found, value, error, where, note):
 def test_step_and_trace_make(parameter, entry, position, source, outcome, stage, reply, detail, depth,
                              conditional):
     lk = (Lookup("hash:/x", "k", True, "OK", None, "/x:1", None),)
-    a = Step.make(parameter, entry, position, source, outcome, stage, lk, reply, detail, depth, conditional)
+    # a step as the evaluator builds it, then frozen into its Step in place
+    sb = _StepB(parameter, entry, position, source, stage, depth)
+    sb.outcome, sb.reply, sb.detail, sb.conditional = outcome, reply, detail, conditional
+    sb.lookups.extend(lk)
+    a = sb.freeze()
     b = Step(parameter, entry, position, source, outcome, stage, lk, reply, detail, depth, conditional)
-    assert a == b and vars(a) == vars(b) and list(vars(a)) == list(vars(b)) and a.to_json() == b.to_json()
+    assert a is sb and type(a) is Step
+    assert a == b and hash(a) == hash(b) and vars(a) == vars(b) and list(vars(a)) == list(vars(b))
+    assert a.to_json() == b.to_json() and repr(a) == repr(b)
+    with pytest.raises(FrozenInstanceError):
+        a.outcome = "permit"
     tx = Transaction("192.0.2.1")
     args = (tx, "smtp", 250, "250 2.1.5 Ok", stage, (a,), None if depth else 0, conditional, ("e",),
             ("w",), None, ("n",))

@@ -206,25 +206,6 @@ class Step(FrozenRecord):
         _init(self, self._fields, (parameter, entry, position, source, outcome, stage, lookups, reply, detail,
                                    depth, conditional))
 
-    @classmethod
-    def make(cls, parameter, entry, position, source, outcome, stage, lookups, reply, detail, depth,
-             conditional) -> "Step":
-        """Step(...) with every field given (see _new above)."""
-        o = _new(cls)
-        d = o.__dict__
-        d["parameter"] = parameter
-        d["entry"] = entry
-        d["position"] = position
-        d["source"] = source
-        d["outcome"] = outcome
-        d["stage"] = stage
-        d["lookups"] = lookups
-        d["reply"] = reply
-        d["detail"] = detail
-        d["depth"] = depth
-        d["conditional"] = conditional
-        return o
-
     def to_json(self) -> dict:
         return {
             "parameter": self.parameter,

@@ -76,16 +76,17 @@ class _StepB(FrozenRecord):
 
     def __init__(self, parameter: str, entry: str, position: int | None, source: Source | None,
                  stage: str, depth: int):
+        # in Step's field order: the frozen step's __dict__ is a Step's
         self.parameter = parameter
         self.entry = entry
         self.position = position
         self.source = source
-        self.stage = stage
-        self.depth = depth
         self.outcome = NO_MATCH
+        self.stage = stage
         self.lookups: list = []
         self.reply: str | None = None
         self.detail = ""
+        self.depth = depth
         self.conditional = False
 
     def freeze(self) -> Step:
