@@ -62,9 +62,9 @@ _dumps = json_text
 # import. The make() classmethods build one with every field given without
 # its __init__: the object is created bare and each field stored into its
 # own __dict__ (the evaluator builds a few dozen of these per trace). Each
-# make() names all of its class's fields, in field order.
+# make() names all of its class's fields, in field order. (A Step is the
+# evaluator's own step, frozen in place: tui/core/smtpd/state.py, _StepB.)
 _new = object.__new__
-_set = object.__setattr__
 
 
 def _init(obj: object, names: tuple[str, ...], values: tuple) -> None:

@@ -19,11 +19,9 @@ def route(env, address: str, resolve: Resolve = resolve_addr) -> Route:
     (tui.core.cache.route passes one)."""
     res = resolve(env, address)
     notes: list[str] = []
-    expansion: list[str] = []
     view = env.main
     settings = route_conf(env)
     cf = settings.content_filter
-    limit, expansion_limit, propagate = settings.recursion_limit, settings.expansion_limit, settings.propagate
     if cf:
         notes.append(f"content_filter = {cf}: the message goes to that filter first and comes back "
                      f"through its re-injection listener; the route below is what happens after that")
@@ -31,21 +29,13 @@ def route(env, address: str, resolve: Resolve = resolve_addr) -> Route:
         notes.append("receive_override_options = no_address_mappings on this service: this smtpd's "
                      "cleanup does no virtual alias mapping; it happens after re-injection "
                      "(content filter) or not at all")
-    finals: list[str] = []
-    lookups_alias: list = []
-
-    conf = addr_conf(env, view)
-    specs = conf.virtual_alias_maps
-
-    errors: list[str] = []
-    x = _Expansion(env, view, conf, specs, limit, expansion_limit, propagate, finals, expansion, errors,
-                   notes, lookups_alias)
+    x = _Expansion(env, view, addr_conf(env, view), settings, notes)
     _expand(x, res.recipient, 0, ())
-    if errors:
+    if x.errors:
         notes.append("cleanup would fail this message with 451 4.6.0 Alias expansion error "
-                      "(at the end of DATA): " + "; ".join(dict.fromkeys(errors)))
+                     "(at the end of DATA): " + "; ".join(dict.fromkeys(x.errors)))
     targets = []
-    for f in dict.fromkeys(finals):
+    for f in dict.fromkeys(x.finals):
         try:
             r = res if f == res.recipient else resolve(env, f)
         except TableFailure as exc:
@@ -54,21 +44,26 @@ def route(env, address: str, resolve: Resolve = resolve_addr) -> Route:
         targets.append(RouteTarget(r.recipient, r.address_class, r.transport, r.nexthop,
                                    r.transport_source, tuple(r.lookups if r is not res else ())))
     return Route(recipient=res.recipient, address_class=res.address_class, domain=res.domain,
-                 expansion=tuple(expansion), targets=tuple(targets), notes=tuple(notes),
-                 lookups=tuple(res.lookups) + tuple(lookups_alias))
+                 expansion=tuple(x.expansion), targets=tuple(targets), notes=tuple(notes),
+                 lookups=tuple(res.lookups) + tuple(x.lookups))
 
 
 class _Expansion:
-    """What one route()'s virtual alias expansion reads and fills in."""
+    """One route()'s virtual alias expansion: what it reads, and what it
+    fills in (finals, expansion, errors, notes, the lookups it made)."""
 
     __slots__ = ("env", "view", "conf", "specs", "limit", "expansion_limit", "propagate", "finals", "expansion",
                  "errors", "notes", "lookups")
 
-    def __init__(self, env, view, conf, specs, limit, expansion_limit, propagate, finals, expansion, errors,
-                 notes, lookups):
-        self.env, self.view, self.conf, self.specs = env, view, conf, specs
-        self.limit, self.expansion_limit, self.propagate = limit, expansion_limit, propagate
-        self.finals, self.expansion, self.errors, self.notes, self.lookups = finals, expansion, errors, notes, lookups
+    def __init__(self, env, view, conf, settings, notes: list[str]):
+        self.env, self.view, self.conf, self.specs = env, view, conf, conf.virtual_alias_maps
+        self.limit, self.expansion_limit = settings.recursion_limit, settings.expansion_limit
+        self.propagate = settings.propagate
+        self.finals: list[str] = []
+        self.expansion: list[str] = []
+        self.errors: list[str] = []
+        self.notes = notes
+        self.lookups: list = []
 
 
 def _expand(x: _Expansion, addr: str, depth: int, seen: tuple) -> None:

@@ -56,9 +56,6 @@ class _Defer:
     step: "_StepB | None" = None
 
 
-_new = object.__new__
-
-
 class _StepB(FrozenRecord):
     """A Step while it is being evaluated (mutable); freeze() makes it the
     Step itself.
