@@ -5,7 +5,7 @@ started are exactly those the evaluator checks in smtpd's order."""
 from __future__ import annotations
 
 from tui.core.postfix.mail_conf import opened_maps, typed_names
-from tui.core.smtpd.evaluator import INIT_MAPS, LATE_MAPS
+from tui.core.smtpd.startup import INIT_MAPS, LATE_MAPS
 
 
 def test_smtpd_opens_the_lists_the_evaluator_checks():

@@ -111,7 +111,7 @@ def typed_names(daemon: str = "smtpd", version: str = "3.7") -> frozenset[str]:
 @lru_cache(maxsize=None)
 def opened_maps(daemon: str = "smtpd", version: str = "3.7") -> tuple[str, ...]:
     """The parameters DAEMON opens as lists of tables when it starts (by
-    name: smtpd's order is tui.core.smtpd.evaluator's INIT_MAPS, then
+    name: smtpd's order is tui.core.smtpd.startup's INIT_MAPS, then
     smtpd_command_filter, then LATE_MAPS)."""
     return tuple(_daemon_data(version)[daemon]["maps"])
 

@@ -8,8 +8,10 @@ registry (every restriction's name, argument kind and deprecated aliases),
 state (one evaluation's state), replies, walk (generic_checks), access
 (access tables), checks and dnsxl (what the built-in restrictions test),
 restrictions_client / restrictions_mail (the handlers, registered once
-with @restriction, each given a registry.Call) and evaluator (the stage
-walk).
+with @restriction, each given a registry.Call), startup (smtpd's start-up
+checks), session (what smtpd answers itself: milters, the daemons it
+waits for, the queue file, commands refused before any restriction) and
+evaluator (the stage walk).
 """
 from __future__ import annotations
 
