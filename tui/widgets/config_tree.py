@@ -7,9 +7,6 @@ nodes: a table node gets one page (PAGE entries) and a "more..." node.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -17,69 +14,14 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.widgets.text import lit
+from tui.widgets.tree_nodes import PAGE, PARAM_PAGE, STATE_GLYPH, STATE_STYLE, NodeRef, matches, reason, short
+from tui.widgets.tree_search import TreeSearch
+from tui.widgets.tree_sections import LateSections
 
-PAGE = 100
-# main.cf parameters shown at once; more are reached with / (a main.cf with
-# 200,000 parameters must not become 200,000 nodes)
-PARAM_PAGE = 500
-
-STATE_STYLE = {
-    "ok": "green",
-    "stale": "yellow",
-    "unreadable": "bold red",
-    "error": "bold red",
-    "not evaluated": "dim",
-    "checking": "dim italic",
-}
+__all__ = ["PAGE", "PARAM_PAGE", "STATE_STYLE", "ConfigTree", "NodeRef"]
 
 
-# A glyph in front of each table, so its state shows even in a narrow tree.
-STATE_GLYPH = {
-    "ok": "●",
-    "stale": "▲",
-    "unreadable": "✗",
-    "error": "✗",
-    "not evaluated": "○",
-    "checking": "…",
-}
-
-
-@dataclass
-class NodeRef:
-    """What a tree node stands for."""
-
-    kind: str          # section, param, allparams, service, override, table, entry, more,
-                       # pfa, pfa-group, pfa-item, class, class-item, message
-    key: str = ""      # parameter name, service name, table spec, ...
-    extra: Any = None  # kind-specific payload
-    search: str | None = None
-    loaded: int = 0    # table nodes: entries shown so far
-    children_built: bool = False
-    service: str | None = None
-    tags: list[str] = field(default_factory=list)
-
-
-def _short(value: str, n: int = 48) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= n else value[: n - 1] + "…"
-
-
-def _reason(message: str) -> str:
-    """The most specific part of an error message (after its file/spec prefix)."""
-    parts = [p.strip() for p in message.split(": ") if p.strip()]
-    tail = [p for p in parts if not p.startswith(("/", "proxy:", "mysql:", "sqlite:"))]
-    return ": ".join(tail[-2:]) if tail else message
-
-
-def _matches(text: str, needle: str | None) -> bool:
-    return not needle or needle.lower() in text.lower()
-
-
-def _same(a: NodeRef, b: NodeRef) -> bool:
-    return a.kind == b.kind and a.key == b.key and a.service == b.service
-
-
-class ConfigTree(Tree[NodeRef]):
+class ConfigTree(LateSections, TreeSearch, Tree[NodeRef]):
     """Tree of everything the configuration contains."""
 
     BINDINGS = [
@@ -161,7 +103,7 @@ class ConfigTree(Tree[NodeRef]):
         self.sections["master.cf"] = sec
         for svc in services:
             ov_text = " ".join(f"{k}={v}" for k, (v, _s) in svc.overrides.items())
-            if not (_matches(f"{svc.name} {svc.type} {svc.command}", f) or (f and _matches(ov_text, f))):
+            if not (matches(f"{svc.name} {svc.type} {svc.command}", f) or (f and matches(ov_text, f))):
                 continue
             lab = lit(svc.name, "bold" if svc.command == "smtpd" else "")
             lab.append_text(lit(f" {svc.type} ", "dim"))
@@ -172,12 +114,12 @@ class ConfigTree(Tree[NodeRef]):
             if svc.overrides:
                 node = sec.add(lab, data=data, expand=bool(f))
                 for k, (v, _s) in svc.overrides.items():
-                    if f and not _matches(f"{svc.name} {k} {v}", f):
+                    if f and not matches(f"{svc.name} {k} {v}", f):
                         continue
                     ol = Text("-o ", style="dim")
                     ol.append_text(lit(k, "bold"))
                     ol.append("=", style="dim")
-                    ol.append_text(lit(_short(v, 40)))
+                    ol.append_text(lit(short(v, 40)))
                     self.override_nodes[(svc.name, k)] = node.add_leaf(
                         ol, data=NodeRef("override", k, extra=(v, _s), service=svc.name))
             else:
@@ -192,7 +134,7 @@ class ConfigTree(Tree[NodeRef]):
             users = " ".join(p for p, _w in ref.used_by)
             expanded_before = ref.spec in model.expanded_tables
             label = self._table_label(ref, model)
-            if f and not (_matches(f"{label.plain} {model.display_spec(ref.spec)} {users}", f)
+            if f and not (matches(f"{label.plain} {model.display_spec(ref.spec)} {users}", f)
                           or expanded_before):
                 continue
             node = sec.add(label, data=NodeRef("table", ref.spec, extra=ref))
@@ -225,38 +167,6 @@ class ConfigTree(Tree[NodeRef]):
         self._index_cache = (model, index)
         return index
 
-    def build_warnings(self, model) -> None:
-        """A "warnings" section on top when the configuration has problems."""
-        old = self.sections.pop("warnings", None)
-        if old is not None:
-            old.remove()
-        f = self.filter_text
-        cache = getattr(self, "_diag_cache", None)
-        if cache is None or cache[0] is not model:
-            diags = [(str(d), d) for d in model.cfg.diagnostics]
-            cache = (model, diags, [model.display_path(m).lower() for m, _d in diags])
-            self._diag_cache = cache
-        items = [(w.message, w) for w in model.warnings if _matches(model.display_path(w.message), f)]
-        needle = f.lower() if f else None
-        items += [item for item, low in zip(cache[1], cache[2]) if needle is None or needle in low]
-        if not items:
-            return
-        first = self.root.children[0] if self.root.children else None
-        where = {"before": first} if first is not None else {}
-        sec = self.root.add(Text.assemble(("⚠ warnings", "bold yellow"), (f"  {len(items)}", "dim")),
-                            data=NodeRef("section", "warnings"), expand=len(items) <= 6, **where)
-        self.sections["warnings"] = sec
-        for message, w in items[:PAGE]:
-            severe = getattr(w, "severity", "warning") == "error"
-            sec.add_leaf(lit(_short(model.display_path(message), 90), "red" if severe else "yellow"),
-                         data=NodeRef("warning", message, extra=w))
-        if len(items) > PAGE:  # a main.cf full of unused names: never a node per warning
-            rest = f"{len(items) - PAGE} more — type / and part of a name to narrow"
-            sec.add_leaf(Text(rest, style="dim italic"), data=NodeRef("message", rest))
-
-    _KEEP = ("table", "param", "override", "entry", "more", "message", "pfa-item", "class-item",
-             "table-link", "warning")
-
     def prune(self) -> None:
         """With a filter, drop the sections and groups where nothing matched."""
         if not self.filter_text:
@@ -284,7 +194,7 @@ class ConfigTree(Tree[NodeRef]):
     def _param_label(self, name: str, raw: str, model) -> Text:
         lab = lit(name, "bold")
         lab.append(" = ", style="dim")
-        lab.append_text(lit(_short(model.display_path(raw), 44), "not bold"))
+        lab.append_text(lit(short(model.display_path(raw), 44), "not bold"))
         warned = getattr(self, "_warned", None)
         if (name in warned) if warned is not None else any(w.param == name for w in model.warnings):
             lab.append(" ⚠", style="yellow")
@@ -331,7 +241,7 @@ class ConfigTree(Tree[NodeRef]):
             lab.append_text(lit(f"  {kind}", "dim"))
         lab.append(f"  {state}", style=STATE_STYLE.get(state, ""))
         if state in ("unreadable", "error") and _msg:
-            lab.append_text(lit(f": {_short(_reason(_msg), 60)}", "red"))
+            lab.append_text(lit(f": {short(reason(_msg), 60)}", "red"))
         return lab
 
     def on_resize(self, event) -> None:
@@ -375,110 +285,6 @@ class ConfigTree(Tree[NodeRef]):
             ap.add_leaf(Text(rest, style="dim italic"), data=NodeRef("message", rest))
         ap.data.children_built = True
 
-    def build_pfa(self, model) -> None:
-        old = self.sections.pop("pfa", None)
-        if old is not None:
-            old.remove()
-        pfa = model.pfa
-        f = self.filter_text
-        if pfa is None and not model.pfa_loading:
-            return
-        where = {"after": self.sections["tables"]} if "tables" in self.sections else {}
-        if model.pfa_loading:
-            self.sections["pfa"] = self.root.add_leaf(
-                Text.assemble(("PostfixAdmin", "bold"), ("  loading…", "dim italic")),
-                data=NodeRef("pfa", "loading"), **where)
-            return
-        if pfa.error and not pfa.domains:
-            lab = Text("PostfixAdmin", style="bold red")
-            lab.append_text(lit("  " + _short(pfa.error, 60), "red"))
-            self.sections["pfa"] = self.root.add_leaf(lab, data=NodeRef("pfa", "error", extra=pfa), **where)
-            return
-        lab = Text("PostfixAdmin", style="bold")
-        lab.append_text(lit("  " + model.display_path(pfa.source), "dim"))
-        if pfa.error:
-            lab.append("  partly unreadable", style="red")
-        sec = self.root.add(lab, data=NodeRef("pfa", "view", extra=pfa), expand=True, **where)
-        self.sections["pfa"] = sec
-
-        def group(title, rows, plain, make):
-            # Labels (rich Text) and nodes only for the page shown: a
-            # PostfixAdmin with 100,000 aliases must not build 100,000 Texts
-            # on the UI thread. The filter matches the same plain text.
-            if f:
-                rows = [r for r in rows if _matches(plain(r), f)]
-            g = sec.add(Text.assemble((title, "bold"), (f"  {len(rows)}", "dim")),
-                        data=NodeRef("pfa-group", title), expand=bool(f))
-            for r in rows[:PAGE]:
-                lab, d = make(r)
-                g.add_leaf(lab, data=d)
-            if len(rows) > PAGE:  # a big installation: never a node per row
-                rest = f"{len(rows) - PAGE} more — type / and part of a name to narrow"
-                g.add_leaf(Text(rest, style="dim italic"), data=NodeRef("message", rest))
-
-        def flag(t: Text, active: bool, extra: str = "") -> Text:
-            if extra:
-                t.append(f"  {extra}", style="cyan")
-            if not active:
-                t.append("  inactive", style="yellow")
-                t.stylize("dim", 0, len(t.plain.split("  ")[0]))
-            return t
-
-        def tail(active: bool, extra: str = "") -> str:  # what flag() appends, as plain text
-            return (f"  {extra}" if extra else "") + ("" if active else "  inactive")
-
-        group("domains", pfa.domains,
-              lambda d: d.domain + tail(d.active, "backup MX" if d.backupmx else ""),
-              lambda d: (flag(lit(d.domain), d.active, "backup MX" if d.backupmx else ""),
-                         NodeRef("pfa-item", d.domain, extra=("domain", d))))
-        group("mailboxes", pfa.mailboxes,
-              lambda r: r[0] + tail(r[2]),
-              lambda r: (flag(lit(r[0]), r[2]), NodeRef("pfa-item", r[0], extra=("mailbox", r))))
-        group("aliases", pfa.aliases,
-              lambda r: f"{r[0]} → {_short(r[1], 40)}" + tail(r[2]),
-              lambda r: (flag(lit(f"{r[0]} → {_short(r[1], 40)}"), r[2]),
-                         NodeRef("pfa-item", r[0], extra=("alias", r))))
-        group("alias domains", pfa.alias_domains,
-              lambda r: f"{r[0]} → {r[1]}" + tail(r[2]),
-              lambda r: (flag(lit(f"{r[0]} → {r[1]}"), r[2]),
-                         NodeRef("pfa-item", r[0], extra=("alias_domain", r))))
-
-    def build_classes(self, model) -> None:
-        old = self.sections.pop("classes", None)
-        if old is not None:
-            old.remove()
-        f = self.filter_text
-        prev = self.sections.get("pfa") or self.sections.get("tables")
-        where = {"after": prev} if prev is not None else {}
-        if model.classes is None:
-            self.sections["classes"] = self.root.add_leaf(
-                Text.assemble(("address classes", "bold"), ("  checking…", "dim italic")),
-                data=NodeRef("section", "classes"), **where)
-            return
-        sec = self.root.add(Text("address classes", style="bold"), data=NodeRef("section", "classes"),
-                            expand=True, **where)
-        self.sections["classes"] = sec
-        for c in model.classes:
-            members = [(d, "literal") for d in c.literals] + [(d, "table") for d in c.members]
-            members = [(d, how) for d, how in members if _matches(d + " " + c.name, f)]
-            lab = lit(c.name, "bold")
-            lab.append_text(lit(f"  {c.param}", "dim"))
-            if c.errors:
-                lab.append("  lookup error", style="bold red")
-            node = sec.add(lab, data=NodeRef("class", c.name, extra=c), expand=bool(members))
-            for d, how in members:
-                t = lit(d)
-                if how == "table":
-                    t.append("  (table)", style="dim")
-                if any(w.domain == d for w in model.warnings):
-                    t.append(" ⚠ two classes", style="yellow")
-                node.add_leaf(t, data=NodeRef("class-item", d, extra=c))
-            for spec in c.tables:
-                if f and not _matches(spec + " " + c.name, f):
-                    continue
-                node.add_leaf(Text("table ", style="dim") + lit(model.display_spec(spec)),
-                              data=NodeRef("table-link", spec))
-
     # -- table entries -----------------------------------------------------
 
     def add_entries(self, node: TreeNode[NodeRef], entries, offset: int, count: int | None,
@@ -497,7 +303,7 @@ class ConfigTree(Tree[NodeRef]):
         for e in entries:
             lab = lit(e.key, "bold")
             lab.append("  ")
-            lab.append_text(lit(_short(e.value or "", 50)))
+            lab.append_text(lit(short(e.value or "", 50)))
             if e.line:
                 lab.append(f"  :{e.line}", style="dim")
             node.add_leaf(lab, data=NodeRef("entry", e.key, extra=(ref.key, e)))
@@ -581,76 +387,3 @@ class ConfigTree(Tree[NodeRef]):
             node.expand()
         elif node.children:
             self.move_cursor(node.children[0])
-
-    def scroll_to_cursor(self) -> None:
-        node = self.cursor_node
-        if node is not None:
-            self.call_after_refresh(self.scroll_to_node, node, animate=False)
-
-    def find_same(self, ref: NodeRef) -> TreeNode[NodeRef] | None:
-        """The node standing for the same thing as REF after a rebuild."""
-        if ref.kind == "param" and not ref.tags:
-            return self.param_nodes.get(ref.key)
-        if ref.kind == "table":
-            return self.table_nodes.get(ref.key)
-        if ref.kind == "override":
-            return self.override_nodes.get((ref.service or "", ref.key))
-        if ref.kind == "section":
-            return self.sections.get(ref.key)
-        stack = list(self.root.children)
-        while stack:
-            n = stack.pop(0)
-            if n.data is not None and _same(n.data, ref):
-                return n
-            if n.is_expanded:
-                stack[:0] = list(n.children)
-        return None
-
-    def first_match(self) -> TreeNode[NodeRef] | None:
-        """The first leaf the filter kept (or the message saying there is none)."""
-        node = self.root
-        while node.children:
-            node = node.children[0]
-            if node.data is not None and node.data.kind in self._KEEP:
-                return node
-        return node if node is not self.root else None
-
-    def reveal(self, node: TreeNode[NodeRef]) -> None:
-        p = node.parent
-        while p is not None:
-            p.expand()
-            p = p.parent
-        _ = self._tree_lines  # noqa: SLF001 -- rebuild line numbers now (textual is pinned)
-        self.move_cursor(node)
-        self.call_after_refresh(self.scroll_to_node, node, animate=False)
-
-    def find_line(self, path: str, line: int) -> TreeNode[NodeRef] | None:
-        """The parameter or -o override node defined at PATH:LINE."""
-        nodes = list(self.param_nodes.values()) + list(self.override_nodes.values())
-        for node in nodes:
-            d = node.data
-            src = d.extra[1] if d.kind == "override" else None
-            if d.kind == "override" and src is not None and src.path == path and src.line == line:
-                return node
-        return None
-
-    def find_param(self, name: str, model, service: str | None = None) -> TreeNode[NodeRef] | None:
-        if service and (service, name) in self.override_nodes:
-            return self.override_nodes[(service, name)]
-        if name in self.param_nodes:
-            return self.param_nodes[name]
-        main = model.cfg.params()
-        sec = self.sections.get("main.cf")
-        if sec is not None and not self.filter_text and main.is_explicit(name):
-            # beyond the first page of a huge main.cf: give it a node now
-            node = sec.add_leaf(self._param_label(name, main.raw(name) or "", model),
-                                data=NodeRef("param", name), before=self.allparams_node)
-            self.param_nodes[name] = node
-            return node
-        if self.allparams_node is not None:
-            if not self.allparams_node.data.children_built:
-                self.fill_all_params(model)
-            for child in self.allparams_node.children:
-                if child.data and child.data.key == name:
-                    return child
-        return None
