@@ -649,8 +649,8 @@ def child_trace_server(p: dict) -> dict:
 
 
 def child_pfa(p: dict) -> dict:
-    """The app's loading path without the UI: what ExplorerApp._load,
-    _load_pfa and _load_classes do, timed part by part."""
+    """The app's loading path without the UI: what tui.loading's load,
+    load_pfa and load_classes do, timed part by part."""
     import resource
     t0 = now()
     from tui.core.analysis import inventory, lint, postfixadmin

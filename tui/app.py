@@ -10,8 +10,6 @@ will appear; the screen never freezes.
 """
 from __future__ import annotations
 
-import os
-import re
 import signal
 import threading
 from functools import partial
@@ -22,121 +20,17 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.message import Message
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Header, Input
 
-from tui.core.text import scrub
-from tui.core.analysis import inventory, lint, postfixadmin
+from tui import loading
+from tui.loading import ClassesLoaded, EntriesLoaded, ExplorerModel, Loaded, PfaLoaded, TableChecked
+from tui.navigation import Navigation
 from tui.widgets import background
-from tui.widgets import engine as E
-from tui.widgets.config_tree import PAGE, PARAM_PAGE, ConfigTree
+from tui.widgets.config_tree import PARAM_PAGE, ConfigTree
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.text import lit, visible
 from tui.widgets.trace_pane import StepsTable, TracePane
-
-
-# A file map bigger than this is not read before someone opens it (the
-# first screen and "settled" must not wait for a million-line map).
-BIG_FILE_BYTES = 4 << 20
-
-
-def _big_file(ref) -> bool:
-    if ref.type in ("mysql", "sqlite", "pgsql", "ldap") or not ref.path:
-        return False
-    try:
-        return os.path.getsize(ref.path) > BIG_FILE_BYTES
-    except OSError:
-        return False
-
-
-class ExplorerModel:
-    """What the app knows about the loaded configuration (no widgets here)."""
-
-    def __init__(self, config_dir: Path, cfg) -> None:
-        self.config_dir = Path(config_dir)
-        self.cfg = cfg
-        self.refs: list[inventory.TableRef] = []
-        self.secrets: set[str] = set()
-        self.warnings: list[lint.LintWarning] = []
-        self.table_objs: dict[str, Any] = {}
-        self.table_status: dict[str, tuple[str, str]] = {}
-        self.table_counts: dict[str, int | None] = {}
-        self.pfa: postfixadmin.PFAView | None = None
-        self.pfa_loading = False
-        self.classes: list[lint.ClassInfo] | None = None
-        self.show_all = False
-        self.expanded_tables: set[str] = set()
-        self._referred: dict[str, list[str]] | None = None
-        self._lock = threading.Lock()
-
-    # -- display helpers ---------------------------------------------------
-
-    def display_path(self, path: str) -> str:
-        if not path:
-            return path
-        prefix = str(self.config_dir).rstrip("/") + "/"
-        return path.replace(prefix, "")
-
-    def display_spec(self, spec: str) -> str:
-        return self.display_path(spec)
-
-    # -- tables ------------------------------------------------------------
-
-    def table_state(self, spec: str) -> tuple[str, str]:
-        return self.table_status.get(spec, ("checking", ""))
-
-    def get_table(self, spec: str):
-        with self._lock:
-            t = self.table_objs.get(spec)
-        if t is None:
-            t = E.open_table(spec, self.cfg.params())
-            with self._lock:
-                self.table_objs[spec] = t
-        return t
-
-    def tables_of_param(self, name: str) -> list[str]:
-        return [r.spec for r in self.refs if any(p == name for p, _w in r.used_by)]
-
-    # -- references --------------------------------------------------------
-
-    @staticmethod
-    def _names_in(raw: str) -> list[str]:
-        try:
-            from tui.core.expand import referenced_names
-
-            return list(dict.fromkeys(referenced_names(raw)))
-        except Exception:
-            return list(dict.fromkeys(re.findall(r"\$\{?\(?([A-Za-z0-9_]+)", raw or "")))
-
-    def refers_to(self, name: str, raw: str | None) -> list[str]:
-        return self._names_in(raw or "")
-
-    def referred_by(self, name: str) -> list[str]:
-        if self._referred is None:
-            idx: dict[str, list[str]] = {}
-            main = self.cfg.params()
-            for n in main.names():
-                raw = main.raw(n) or ""
-                if "$" not in raw:
-                    continue
-                for r in self._names_in(raw):
-                    idx.setdefault(r, []).append(n)
-            self._referred = idx
-        return self._referred.get(name, [])
-
-    def diagnostics_for(self, src) -> list:
-        if src is None or not src.path or not src.line:
-            return []
-        return [d for d in self.cfg.diagnostics if d.path == src.path and d.line == src.line]
-
-    def class_of(self, domain: str) -> str | None:
-        if not self.classes:
-            return None
-        for c in self.classes:
-            if domain in c.literals or domain in c.members:
-                return c.name
-        return None
 
 
 class ExplorerCommands(Provider):
@@ -186,7 +80,7 @@ class ExplorerCommands(Provider):
                 break
 
 
-class ExplorerApp(App):
+class ExplorerApp(Navigation, App):
     """postfix-explorer."""
 
     CSS_PATH = "app.tcss"
@@ -276,72 +170,9 @@ class ExplorerApp(App):
         self.tree.show_message("loading the configuration…", "dim italic")
         self.tree.loading = True
         self.tree.focus()
-        background.start("load", self._load, self.config_dir)
+        background.start("load", loading.load, self, self.config_dir)
 
     # -- loading (background threads post messages; handlers change state) --
-
-    class Loaded(Message):
-        def __init__(self, model: ExplorerModel | None, error: str | None) -> None:
-            super().__init__()
-            self.model = model
-            self.error = error
-
-    class TableChecked(Message):
-        def __init__(self, model, spec: str, state: str, msg: str, count: int | None, warnings: list) -> None:
-            super().__init__()
-            self.model = model
-            self.spec = spec
-            self.state = state
-            self.msg = msg
-            self.count = count
-            self.warnings = warnings
-
-    class PfaLoaded(Message):
-        def __init__(self, model, pfa) -> None:
-            super().__init__()
-            self.model = model
-            self.pfa = pfa
-
-    class ClassesLoaded(Message):
-        def __init__(self, model, classes, overlaps) -> None:
-            super().__init__()
-            self.model = model
-            self.classes = classes
-            self.overlaps = overlaps
-
-    class EntriesLoaded(Message):
-        def __init__(self, model, node, entries, offset: int, count: int | None, note: str | None) -> None:
-            super().__init__()
-            self.model = model
-            self.node = node
-            self.entries = entries
-            self.offset = offset
-            self.count = count
-            self.note = note
-
-    def _load(self, config_dir: Path) -> None:
-        """(background) Load the configuration and build the model the UI
-        will own from then on."""
-        try:
-            loaded = E.load(config_dir)
-        except Exception as exc:  # a bug in the loader must not take the app down
-            background.post(self, self.Loaded(None, f"cannot load {config_dir}: internal error: "
-                                                    f"{type(exc).__name__}: {exc}"))
-            return
-        if loaded.cfg is None:
-            background.post(self, self.Loaded(None, loaded.error or "cannot load"))
-            return
-        model = ExplorerModel(config_dir, loaded.cfg)
-        try:
-            model.refs = inventory.collect_tables(loaded.cfg)
-            model.secrets = inventory.cf_secrets(model.refs, loaded.cfg.params())
-            model.warnings = lint.restriction_warnings(loaded.cfg)
-            for ref in model.refs:
-                model.warnings += lint.table_warnings(ref, None)
-        except Exception as exc:  # the tree still shows what loaded
-            model.warnings.append(lint.LintWarning(f"analysis failed: {type(exc).__name__}: {exc}"))
-        model.pfa_loading = bool(postfixadmin.candidates(model.refs))
-        background.post(self, self.Loaded(model, None))
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
@@ -385,46 +216,11 @@ class ExplorerApp(App):
         # one thread per table: a table stuck in a read keeps only its own
         # node "checking", never the tables after it
         for ref in model.refs:
-            background.start(f"check {ref.spec}", self._check_table, model, ref)
+            background.start(f"check {ref.spec}", loading.check_table, self, model, ref)
         if model.pfa_loading:
-            background.start("postfixadmin", self._load_pfa, model)
+            background.start("postfixadmin", loading.load_pfa, self, model)
         else:
-            background.start("classes", self._load_classes, model, None)
-
-    def _check_table(self, model: ExplorerModel, ref: inventory.TableRef) -> None:
-        state, msg, count = self._probe(model, ref)
-        t = model.table_objs.get(ref.spec)
-        try:
-            ws = [w for w in lint.table_warnings(ref, t and getattr(t, "status", None))
-                  if "stale" in w.message]
-        except Exception:
-            ws = []
-        background.post(self, self.TableChecked(model, ref.spec, state, msg, count, ws))
-
-    @staticmethod
-    def _probe(model: ExplorerModel, ref: inventory.TableRef) -> tuple[str, str, int | None]:
-        try:
-            t = model.get_table(ref.spec)
-        except Exception as exc:
-            return "error", scrub(f"{type(exc).__name__}: {exc}", model.secrets), None
-        st = getattr(t, "status", None)
-        state = getattr(st, "state", "ok") if st is not None else "ok"
-        msg = scrub(getattr(st, "message", "") or "", model.secrets)
-        if state in ("ok", "stale") and ref.type in ("mysql", "pgsql", "sqlite"):
-            # An SQL table is only known to work once a query ran: ask one.
-            try:
-                r = t.lookup("postfix-explorer-probe.invalid")
-                if r.error:
-                    return "unreadable", scrub(r.error, model.secrets), None
-            except Exception as exc:
-                return "unreadable", scrub(str(exc), model.secrets), None
-        try:
-            # counting a file map reads all of it: a big one waits until it
-            # is opened in the tree (then _load_entries counts it)
-            count = t.count() if state in ("ok", "stale") and not _big_file(ref) else None
-        except Exception:
-            count = None
-        return state, msg, count
+            background.start("classes", loading.load_classes, self, model, None)
 
     @on(TableChecked)
     def _table_checked(self, event: TableChecked) -> None:
@@ -444,16 +240,6 @@ class ExplorerApp(App):
         if ref is not None and ref.kind == "table" and ref.key == event.spec:
             self.detail.show(ref, model)
 
-    def _load_pfa(self, model: ExplorerModel) -> None:
-        try:
-            pfa = postfixadmin.postfixadmin_view(model.refs, model.secrets,
-                                                 opener=lambda s, v: model.get_table(s))
-        except Exception as exc:
-            pfa = postfixadmin.PFAView(source="?", via="?",
-                                       error=scrub(f"{type(exc).__name__}: {exc}", model.secrets))
-        background.post(self, self.PfaLoaded(model, pfa))
-        self._load_classes(model, pfa)
-
     @on(PfaLoaded)
     def _pfa_loaded(self, event: PfaLoaded) -> None:
         if event.model is not self.model:
@@ -462,24 +248,6 @@ class ExplorerApp(App):
         self.model.pfa_loading = False
         self.tree.build_pfa(self.model)
         self.tree.build_warnings(self.model)
-
-    def _load_classes(self, model: ExplorerModel, pfa) -> None:
-        cands: list[str] = []
-        if pfa is not None:
-            cands += [d.domain.lower() for d in pfa.domains]
-            cands += [a.lower() for a, _t, _x in pfa.alias_domains]
-        try:
-            classes = lint.address_classes(model.cfg, list(dict.fromkeys(cands)),
-                                           opener=lambda s, v: model.get_table(s))
-        except Exception as exc:
-            classes = [lint.ClassInfo("error", "", errors=[scrub(str(exc), model.secrets)])]
-        for c in classes:
-            c.errors = [scrub(e, model.secrets) for e in c.errors]
-        try:
-            overlaps = lint.class_overlaps(classes)
-        except Exception:
-            overlaps = []
-        background.post(self, self.ClassesLoaded(model, classes, overlaps))
 
     @on(ClassesLoaded)
     def _classes_loaded(self, event: ClassesLoaded) -> None:
@@ -497,26 +265,8 @@ class ExplorerApp(App):
         if self.model is None:
             return
         self.model.expanded_tables.add(event.node.data.key)
-        background.start(f"entries {event.node.data.key}", self._load_entries, self.model,
+        background.start(f"entries {event.node.data.key}", loading.load_entries, self, self.model,
                          event.node, event.node.data.key, event.offset, event.node.data.search)
-
-    def _load_entries(self, model: ExplorerModel, node, spec: str, offset: int, search: str | None) -> None:
-        note = None
-        entries: list = []
-        count = None
-        try:
-            t = model.get_table(spec)
-            st = getattr(t, "status", None)
-            if st is not None and st.state in ("unreadable", "not evaluated"):
-                note = f"{st.state}: {scrub(st.message, model.secrets)}"
-            else:
-                entries = list(t.entries(offset, PAGE, search=search or None))
-                count = t.count()
-                if not entries and offset == 0 and count is None:
-                    note = "entries cannot be listed for this table type; look keys up in the detail pane"
-        except Exception as exc:
-            note = scrub(f"cannot read entries: {exc}", model.secrets)
-        background.post(self, self.EntriesLoaded(model, node, entries, offset, count, note))
 
     @on(EntriesLoaded)
     def _entries_loaded(self, event: EntriesLoaded) -> None:
@@ -627,129 +377,7 @@ class ExplorerApp(App):
         if self.model is not None and node is not None and node.data is not None:
             self.detail.show(node.data, self.model)
 
-    # -- navigation --------------------------------------------------------
-
-    def action_trace(self) -> None:
-        switcher = self.query_one("#switcher", ContentSwitcher)
-        if switcher.current == "trace":
-            return
-        switcher.current = "trace"
-        self.refresh_bindings()
-        pane = self.trace_pane
-        if pane.trace is not None:
-            pane.query_one(StepsTable).focus()
-        else:
-            pane.query_one("#client_address", Input).focus()
-
-    def action_open_log(self) -> None:
-        """The Log view: the refusals in the mail logs, grouped by the rule
-        that decided them and checked against this configuration."""
-        if self.model is None:
-            self.notify("The configuration is not loaded yet.", severity="warning", markup=False)
-            return
-        from tui.screens.log_view import LogView  # the Log view's code loads when first opened
-
-        self.push_screen(LogView(self.log_paths or ["/var/log/mail.log"], self.model.cfg), self._traced_from_log)
-
-    def _traced_from_log(self, values: dict | None) -> None:
-        """A transaction picked in the Log view: into the trace form, run."""
-        if values:
-            self.action_trace()
-            self.trace_pane.fill(values)
-            self.trace_pane.action_run()
-
-    def action_run_trace(self) -> None:
-        """Ctrl+R from anywhere: the trace pane, run."""
-        self.action_trace()
-        self.trace_pane.action_run()
-
-    def action_trace_logline(self) -> None:
-        """Ctrl+L from anywhere: the trace pane's log-line field."""
-        self.trace_pane.action_focus_logline()
-
-    def action_explore(self) -> None:
-        self.query_one("#switcher", ContentSwitcher).current = "explore"
-        self.refresh_bindings()
-        self.tree.focus()
-
-    def action_back(self) -> None:
-        f = self.query_one("#filter", Input)
-        if self.query_one("#switcher", ContentSwitcher).current == "trace":
-            self.action_explore()
-            self.tree.scroll_to_cursor()
-            return
-        if f.has_focus or f.value:
-            timer = getattr(self, "_filter_timer", None)
-            if timer is not None:
-                timer.stop()
-            f.value = ""
-            f.remove_class("-visible")
-            f.disabled = True
-            self._apply_filter("")
-            self.tree.focus()
-            self.tree.scroll_to_cursor()
-            return
-        if self.detail.has_focus_within:
-            self.tree.focus()
-            self.tree.scroll_to_cursor()
-            return
-        node = self.tree.cursor_node
-        if node is not None and node.parent is not None and node.parent is not self.tree.root:
-            # k9s-style: Esc in the tree climbs to the enclosing section
-            self.tree.reveal(node.parent)
-            self._sync_detail()
-
-    def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
-
-        self.push_screen(HelpScreen())
-
-    def action_all_params(self) -> None:
-        self.action_explore()
-        self.tree.action_toggle_all_params()
-
-    def action_resize_split(self, delta: int) -> None:
-        """Make the tree wider or narrower (remembered until the app quits)."""
-        if self.query_one("#switcher", ContentSwitcher).current != "explore":
-            self.notify("The split is between the tree and the detail pane: press Esc to get there.",
-                        markup=False)
-            return
-        left = self.query_one("#left")
-        width = self.split_width or left.outer_size.width or 36
-        width = max(20, min(width + delta, max(self.size.width - 20, 20)))
-        self.split_width = width
-        left.styles.width = width
-        left.styles.max_width = None
-
-    def goto_param(self, name: str, service: str | None = None) -> None:
-        if self.model is None:
-            return
-        if self.tree.filter_text:
-            self.query_one("#filter", Input).value = ""
-            self._apply_filter("")
-        node = self.tree.find_param(name, self.model, service)
-        if node is None:
-            self.notify(f"{visible(name)} is not in the tree (a restriction class or a check smtpd makes by itself)",
-                        severity="warning", markup=False)
-            return
-        self.action_explore()
-        self.tree.reveal(node)
-        self.detail.show(node.data, self.model)
-
-    def goto_table(self, spec: str) -> None:
-        if self.model is None:
-            return
-        node = self.tree.table_nodes.get(spec)
-        if node is None and self.tree.filter_text:
-            self.query_one("#filter", Input).value = ""
-            self._apply_filter("")
-            node = self.tree.table_nodes.get(spec)
-        if node is None:
-            self.notify(f"{visible(spec)} is not in the tree", severity="warning", markup=False)
-            return
-        self.action_explore()
-        self.tree.reveal(node)
-        self.detail.show(node.data, self.model)
+    # -- a step of the trace names a parameter -------------------------------
 
     @on(StepsTable.GotoParam)
     def _goto_param(self, event: StepsTable.GotoParam) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.ui.conftest import settle
-from tui.app import BIG_FILE_BYTES, make_app
+from tui.app import make_app
+from tui.loading import BIG_FILE_BYTES
 
 
 async def test_a_big_map_is_read_only_when_opened(tmp_path: Path):
