@@ -12,7 +12,6 @@ class Navigation:
     """ExplorerApp's actions that move the user around (a mixin: the
     widgets and the model it reads are ExplorerApp's)."""
 
-
     def action_trace(self) -> None:
         switcher = self.query_one("#switcher", ContentSwitcher)
         if switcher.current == "trace":

@@ -75,6 +75,7 @@ class SmtpdSession(StartupChecks):
                 return False
         return True
 
+    # ------------------------------------------------------------ the queue file
     def stream_opened_at(self) -> str | None:
         """When smtpd opens the message stream (mail_open_stream()): "rcpt",
         at the first accepted RCPT (smtpd_delay_open_until_valid_rcpt =
@@ -125,6 +126,7 @@ class SmtpdSession(StartupChecks):
             self.vp.queue_open_fatal = got
         return got or None
 
+    # ------------------------------------------------------------ answers without a restriction
     def _closed(self) -> Trace:
         """smtpd exits as it opens the message stream: the command of this
         stage gets no reply, and the connection is closed."""
