@@ -6,7 +6,9 @@
 All slow work -- loading the configuration, opening tables (a MySQL server
 may be slow or down), reading PostfixAdmin, paging map entries, evaluating
 a trace -- runs in thread workers, with a loading indicator where the result
-will appear; the screen never freezes.
+will appear; the screen never freezes. The workers' code is in tui/loading.py:
+they post messages, and the handlers here take the results in on the UI
+thread. The moves between views are tui/navigation.py's.
 """
 from __future__ import annotations
 
@@ -172,7 +174,7 @@ class ExplorerApp(Navigation, App):
         self.tree.focus()
         background.start("load", loading.load, self, self.config_dir)
 
-    # -- loading (background threads post messages; handlers change state) --
+    # -- what the loaders (tui.loading) post, taken in on the UI thread -----
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
