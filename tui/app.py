@@ -29,10 +29,11 @@ from tui import loading
 from tui.loading import ClassesLoaded, EntriesLoaded, ExplorerModel, Loaded, PfaLoaded, TableChecked
 from tui.navigation import Navigation
 from tui.widgets import background
-from tui.widgets.config_tree import PARAM_PAGE, ConfigTree
+from tui.widgets.config_tree import ConfigTree
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.text import lit, visible
 from tui.widgets.trace_pane import StepsTable, TracePane
+from tui.widgets.tree_nodes import PARAM_PAGE
 
 
 class ExplorerCommands(Provider):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tests.ui.conftest import main_cf_line, plain, settle
 from tui.app import make_app
-from tui.widgets.config_tree import PAGE
+from tui.widgets.tree_nodes import PAGE
 
 
 def labels(node) -> list[str]:

@@ -54,7 +54,6 @@ def _json_text_function():
 
 
 json_text = _json_text_function()
-_dumps = json_text
 
 
 # These are FrozenRecords (tui.core.model): immutable, compared and hashed
@@ -398,7 +397,7 @@ class Trace(FrozenRecord):
         its numbers and flags (True == 1, but they print differently).
         MORE: the text of further members (', "name": value...'), put
         before the closing brace."""
-        head = _dumps(self._json_head())
+        head = json_text(self._json_head())
         if memo is None:
             memo = {}
         parts = []
@@ -410,8 +409,8 @@ class Trace(FrozenRecord):
             if got is None:
                 if len(memo) > 10_000:
                     memo.clear()
-                got = memo[key] = (_dumps(s.to_json()), s.source, s.lookups)
+                got = memo[key] = (json_text(s.to_json()), s.source, s.lookups)
             parts.append(got[0])
-        route = "" if self.route is None else ', "route": ' + _dumps(self.route.to_json())
+        route = "" if self.route is None else ', "route": ' + json_text(self.route.to_json())
         # one join: the text is a few kilobytes, and each + would copy it
         return "".join((head[:-1], ', "steps": [', ", ".join(parts), "]", route, more, "}"))

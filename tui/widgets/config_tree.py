@@ -14,11 +14,10 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.widgets.text import lit
-from tui.widgets.tree_nodes import PAGE, PARAM_PAGE, STATE_GLYPH, STATE_STYLE, NodeRef, matches, reason, short
+from tui.widgets.tree_nodes import (KEPT_KINDS, PAGE, PARAM_PAGE, STATE_GLYPH, STATE_STYLE, NodeRef, matches, reason,
+                                    short)
 from tui.widgets.tree_search import TreeSearch
 from tui.widgets.tree_sections import LateSections
-
-__all__ = ["PAGE", "PARAM_PAGE", "STATE_STYLE", "ConfigTree", "NodeRef"]
 
 
 class ConfigTree(LateSections, TreeSearch, Tree[NodeRef]):
@@ -177,7 +176,7 @@ class ConfigTree(LateSections, TreeSearch, Tree[NodeRef]):
                 if not walk(child):
                     child.remove()
             kind = node.data.kind if node.data else ""
-            if node is self.root or kind in self._KEEP:
+            if node is self.root or kind in KEPT_KINDS:
                 return True
             if kind == "pfa" and node.data.key in ("error", "loading"):
                 return True

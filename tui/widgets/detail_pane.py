@@ -21,7 +21,7 @@ from textual.widgets import Input, Static
 
 from tui.core.text import scrub
 from tui.core.analysis import inventory, lint
-from tui.widgets.config_tree import NodeRef, STATE_STYLE
+from tui.widgets.tree_nodes import NodeRef, STATE_STYLE
 from tui.widgets.descriptions import describe
 from tui.widgets import background
 from tui.widgets.text import lit, visible

@@ -31,6 +31,12 @@ STATE_GLYPH = {
 }
 
 
+# what a filter keeps whenever it matched: the leaves (a section or group
+# stays when one of them does)
+KEPT_KINDS = ("table", "param", "override", "entry", "more", "message", "pfa-item", "class-item",
+              "table-link", "warning")
+
+
 @dataclass
 class NodeRef:
     """What a tree node stands for."""

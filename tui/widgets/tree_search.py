@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from textual.widgets.tree import TreeNode
 
-from tui.widgets.tree_nodes import NodeRef, same
+from tui.widgets.tree_nodes import KEPT_KINDS, NodeRef, same
 
 
 class TreeSearch:
     """ConfigTree's ways to find a node (a mixin: what it reads is
     ConfigTree's)."""
-
-    _KEEP = ("table", "param", "override", "entry", "more", "message", "pfa-item", "class-item",
-             "table-link", "warning")
 
     def scroll_to_cursor(self) -> None:
         node = self.cursor_node
@@ -43,7 +40,7 @@ class TreeSearch:
         node = self.root
         while node.children:
             node = node.children[0]
-            if node.data is not None and node.data.kind in self._KEEP:
+            if node.data is not None and node.data.kind in KEPT_KINDS:
                 return node
         return node if node is not self.root else None
 
