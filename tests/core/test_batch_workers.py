@@ -158,3 +158,27 @@ def test_when_no_worker_can_be_started_the_rest_is_answered_here(cfg_dir, tmp_pa
         out, status = _run(cfg_dir, tmp_path, 5, 13, pipe=pipe, fail_at=fail_at)
         assert status.startswith("rc=2 "), status
         assert out == one, (fail_at, pipe)
+
+
+def test_a_repeated_transaction_goes_to_the_worker_that_answered_it():
+    """Lines are shared out by their transaction (the line without its id,
+    wherever the id stands and whatever it is): a repeat goes to the worker
+    that remembers the answer, and each new transaction to the next worker
+    in turn, so that the workers get as many distinct transactions."""
+    from tui.cli.batch import _share
+
+    a = '{"id": 1, "client_address": "192.0.2.1", "recipient": "a@example.com"}'
+    a_again = '{"id": "x\\"y", "client_address": "192.0.2.1", "recipient": "a@example.com"}'
+    a_no_id = '{"client_address": "192.0.2.1", "recipient": "a@example.com"}'
+    b = '{"client_address": "192.0.2.1", "recipient": "b@example.com", "id": null}'
+    c = '{"client_address": "192.0.2.1", "recipient": "c@example.com"}'
+    # "id" inside a value is not the id member
+    d = '{"client_address": "192.0.2.1", "recipient": "\\"id\\": 5@example.com"}'
+    b_no_id = '{"client_address": "192.0.2.1", "recipient": "b@example.com"}'
+    block = list(enumerate([a, b, a_again, c, a_no_id, d, b_no_id, "not json"], 1))
+    shares, owner = _share(block, 2)
+    assert owner == [0, 1, 0, 0, 0, 1, 1, 0]
+    assert [[n for n, _line, _obj in s] for s in shares] == [[1, 3, 4, 5, 8], [2, 6, 7]]
+    assert all(line == dict(block)[n] and obj is None for s in shares for n, line, obj in s)
+    shares, owner = _share(block, 3)
+    assert owner == [0, 1, 0, 2, 0, 0, 1, 1]

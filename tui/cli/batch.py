@@ -30,6 +30,7 @@ import gc
 import itertools
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -51,6 +52,11 @@ _ANY_TYPE = ("id", "policy")   # the others are strings (tls: or true/false)
 FORK_AT = 1000
 BLOCK = 50_000
 MAX_WORKERS = 4
+
+# a line's "id" member (its value a string, number or literal) with the
+# comma that separates it from the next member, or from the one before
+_ID_VALUE = r'"id"\s*:\s*(?:"(?:[^"\\]|\\.)*"|[^\s,{}\[\]"]+)\s*'
+_ID_MEMBER = re.compile(_ID_VALUE + r',\s*|,?\s*' + _ID_VALUE + r'(?=})')
 
 
 class BatchError(ValueError):
@@ -343,29 +349,33 @@ def _read(lines, count: int) -> list[tuple[int, str]]:
     return got
 
 
+def _share(block: list[tuple[int, str]], workers: int) -> tuple[list[list[tuple[int, str, object]]], list[int]]:
+    """BLOCK's lines shared out by transaction: (each worker's (line number,
+    line, None) triples, the worker of each line in BLOCK's order). A
+    repeated transaction goes to the worker that answers it the first time
+    (which remembers its answer), each new one to the next worker in turn,
+    so that every worker gets as many distinct transactions. A transaction
+    is known by its line without the "id" member, as written: this process
+    only shares the lines out (the workers parse them), and two ways of
+    writing one transaction only cost a second answer."""
+    shares: list[list[tuple[int, str, object]]] = [[] for _ in range(workers)]
+    owner: list[int] = []
+    seen: dict[str, int] = {}
+    strip_id = _ID_MEMBER.sub
+    for n, line in block:
+        key = strip_id("", line, 1)
+        w = seen.get(key)
+        if w is None:
+            w = seen[key] = len(seen) % workers
+        shares[w].append((n, line, None))
+        owner.append(w)
+    return shares, owner
+
+
 def _parallel(answerer: _Answerer, block: list[tuple[int, str]], workers: int, out) -> int:
     """Answer BLOCK in WORKERS forked processes, write the answers in
     BLOCK's order; the number of unusable lines."""
-    # share out by transaction: a repeated one goes to the worker that
-    # answered it before (the line without its id; a line that does not
-    # parse goes anywhere: its worker reports the error)
-    shares: list[list[tuple[int, str, object]]] = [[] for _ in range(workers)]
-    owner: list[int] = []
-    loads = json.loads
-    for n, line in block:
-        try:
-            obj = loads(line)
-        except ValueError:
-            obj = None
-        if isinstance(obj, dict):
-            ident = obj.pop("id", _NO_ID)
-            w = hash(repr(obj)) % workers
-            if ident is not _NO_ID:
-                obj["id"] = ident
-        else:
-            w = n % workers
-        shares[w].append((n, line, obj))
-        owner.append(w)
+    shares, owner = _share(block, workers)
     out.flush()
     pipes: list[int] = []
     pids: list[int] = []
@@ -403,9 +413,6 @@ def _parallel(answerer: _Answerer, block: list[tuple[int, str]], workers: int, o
                     pass
             os.waitpid(pid, 0)
     return bad
-
-
-_NO_ID = object()
 
 
 class _NoFork(Exception):
