@@ -24,7 +24,6 @@ from tui.core.dns import OfflineResolver, Resolver
 from tui.core.model import FrozenRecord
 from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_DEFAULT, CLASS_LOCAL, CLASS_RELAY, CLASS_TEXT,
                                         CLASS_VIRTUAL)
-from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.smtpd import Evaluator, evaluate
 from tui.core.trace import Step, Trace
 
@@ -354,13 +353,9 @@ def _explain_relay(trace: Trace, cfg, d: Step) -> Explanation:
                 rcls = resolve_addr(ev, rcpt, with_transport=False)
             except TableFailure:
                 rcls = None
-            lk: list = []
-            m = namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
-                                    ev.client_addr, parent_style(ev.view, "mynetworks"), lk)
-            in_mynetworks = m.matched
+            in_mynetworks = ev.mynetworks_match([]).matched
             mynet = ", ".join(ev.plist("mynetworks")) or "(empty)"
             sasl_on = ev.pbool("smtpd_sasl_auth_enable")
-            pass
         except Exception:
             mynet = "?"
             sasl_on = False
@@ -592,8 +587,7 @@ def _explain_syntax(trace: Trace, cfg, d: Step) -> Explanation:
 def _client_in_mynetworks(trace: Trace, cfg) -> bool:
     try:
         ev = Evaluator(cfg, trace.transaction, trace.service, OfflineResolver())
-        return namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
-                                 ev.client_addr, parent_style(ev.view, "mynetworks"), []).matched
+        return ev.mynetworks_match([]).matched
     except Exception:
         return False
 
@@ -617,9 +611,7 @@ def _explain_list_end(trace: Trace, cfg, d: Step) -> Explanation:
     if cfg is not None:
         try:
             ev = Evaluator(cfg, tx, trace.service, OfflineResolver())
-            in_mynetworks = namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
-                                                ev.client_addr, parent_style(ev.view, "mynetworks"), []).matched
-            pass
+            in_mynetworks = ev.mynetworks_match([]).matched
         except Exception:
             in_mynetworks = None
     if in_mynetworks and "permit_mynetworks" not in names and items:

@@ -41,7 +41,6 @@ from tui.core.expand import referenced_names
 from tui.core.model import FrozenRecord, Source
 from tui.core.postfix.addr_conf import CLASS_DEFAULT
 from tui.core.postfix.inet_addr_local import interface_addrs
-from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.smtpd import Evaluator, evaluate
 from tui.core.trace import Trace, Transaction
 
@@ -243,8 +242,7 @@ def _in_mynetworks(cfg: Config, service: str, addr: str) -> bool:
     tx = Transaction(client_address=addr, client_name="unknown")
     try:
         ev = Evaluator(cfg, tx, service, OfflineResolver())
-        return namadr_list_match(ev.tables, ev.view, ev.plist("mynetworks"), ev.client_name,
-                                 ev.client_addr, parent_style(ev.view, "mynetworks"), []).matched
+        return ev.mynetworks_match([]).matched
     except Exception:
         return True  # cannot tell: treat the probe as unusable
 

@@ -7,7 +7,7 @@ from tui.core.postfix.addr_conf import (CLASS_ALIAS, CLASS_LOCAL, CLASS_RELAY, C
 from tui.core.postfix.dsn import dsn_fix
 from tui.core.postfix.mail_addr import mail_addr_find
 from tui.core.postfix.maps import TableFailure
-from tui.core.postfix.match_list import domain_list_match, namadr_list_match, parent_style
+from tui.core.postfix.match_list import domain_list_match, parent_style
 from tui.core.postfix.valid_hostname import valid_hostaddr, valid_hostname, valid_mailhost_addr
 from tui.core.smtpd.access import AccessChecks
 from tui.core.smtpd.recipient_maps import validate_recipient
@@ -30,11 +30,9 @@ class BuiltinChecks(AccessChecks):
 
     # ------------------------------------------------------------ client
     def permit_mynetworks(self) -> int:
-        vp = self.vp
-        items = vp.mynetworks
+        items = self.vp.mynetworks
         lk: list = []
-        m = namadr_list_match(self.tables, self.view, items, self.client_name, self.client_addr,
-                                vp.parent_mynetworks, lk)
+        m = self.mynetworks_match(lk)
         self.add_lookups(lk)
         if m.matched:
             self.note_cur(f"client {self.namaddr} matches mynetworks entry {m.pattern}")

@@ -9,7 +9,7 @@ from tui.core.cache import shared_cache
 from tui.core.config.params import param, param_bool, param_int, param_list
 from tui.core.dns import Resolver, UNKNOWN
 from tui.core.model import FrozenRecord, Source
-from tui.core.postfix.match_list import parent_style
+from tui.core.postfix.match_list import namadr_list_match, parent_style
 from tui.core.postfix.peer_name import PEER_OK, client_name_status, normalize_client_address
 from tui.core.trace import Lookup, NOT_EVALUATED, NO_MATCH, Step, Transaction
 
@@ -304,6 +304,13 @@ class EvalState:
 
     def source(self, name: str) -> Source | None:
         return _source(self.view, name)
+
+    def mynetworks_match(self, lookups: list):
+        """The client against mynetworks, as permit_mynetworks matches it
+        (namadr_list_match's Match); the lookups made go to LOOKUPS."""
+        vp = self.vp
+        return namadr_list_match(self.tables, self.view, vp.mynetworks, self.client_name, self.client_addr,
+                                 vp.parent_mynetworks, lookups)
 
     def list_with_sources(self, name: str):
         """The list's (entry, Source) pairs; read-only (shared by every trace)."""
