@@ -178,7 +178,7 @@ def test_a_repeated_transaction_goes_to_the_worker_that_answered_it():
     block = list(enumerate([a, b, a_again, c, a_no_id, d, b_no_id, "not json"], 1))
     shares, owner = _share(block, 2)
     assert owner == [0, 1, 0, 0, 0, 1, 1, 0]
-    assert [[n for n, _line, _obj in s] for s in shares] == [[1, 3, 4, 5, 8], [2, 6, 7]]
-    assert all(line == dict(block)[n] and obj is None for s in shares for n, line, obj in s)
+    assert [[n for n, _line in s] for s in shares] == [[1, 3, 4, 5, 8], [2, 6, 7]]
+    assert all(line == dict(block)[n] for s in shares for n, line in s)
     shares, owner = _share(block, 3)
     assert owner == [0, 1, 0, 2, 0, 0, 1, 1]

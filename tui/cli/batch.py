@@ -105,14 +105,12 @@ class _Answerer:
         self.memo: dict[tuple, tuple[float, str]] = {}
         self.json_memo: dict = {}
 
-    def answer(self, n: int, line: str, obj=None) -> tuple[str, bool]:
-        """(the output line for input line N, was it unusable); OBJ: the
-        line already parsed (None: not yet)."""
+    def answer(self, n: int, line: str) -> tuple[str, bool]:
+        """(the output line for input line N, was it unusable)."""
         dumps = json_text
         ident = None
         try:
-            if obj is None:
-                obj = json.loads(line)
+            obj = json.loads(line)
             ident = obj.get("id", n) if isinstance(obj, dict) else n
             tx, service, policy = _transaction(obj, self.cfg)
             key = (tx, service, tuple(sorted(policy.items())))
@@ -349,16 +347,16 @@ def _read(lines, count: int) -> list[tuple[int, str]]:
     return got
 
 
-def _share(block: list[tuple[int, str]], workers: int) -> tuple[list[list[tuple[int, str, object]]], list[int]]:
+def _share(block: list[tuple[int, str]], workers: int) -> tuple[list[list[tuple[int, str]]], list[int]]:
     """BLOCK's lines shared out by transaction: (each worker's (line number,
-    line, None) triples, the worker of each line in BLOCK's order). A
+    line) pairs, the worker of each line in BLOCK's order). A
     repeated transaction goes to the worker that answers it the first time
     (which remembers its answer), each new one to the next worker in turn,
     so that every worker gets as many distinct transactions. A transaction
     is known by its line without the "id" member, as written: this process
     only shares the lines out (the workers parse them), and two ways of
     writing one transaction only cost a second answer."""
-    shares: list[list[tuple[int, str, object]]] = [[] for _ in range(workers)]
+    shares: list[list[tuple[int, str]]] = [[] for _ in range(workers)]
     owner: list[int] = []
     seen: dict[str, int] = {}
     strip_id = _ID_MEMBER.sub
@@ -367,7 +365,7 @@ def _share(block: list[tuple[int, str]], workers: int) -> tuple[list[list[tuple[
         w = seen.get(key)
         if w is None:
             w = seen[key] = len(seen) % workers
-        shares[w].append((n, line, None))
+        shares[w].append((n, line))
         owner.append(w)
     return shares, owner
 
@@ -483,10 +481,10 @@ def _work(answerer: _Answerer, share, wfd: int) -> None:
     try:
         with os.fdopen(wfd, "w", encoding="utf-8", newline="\n", buffering=1 << 16) as w:
             parent = os.getppid()
-            for n, line, obj in share:
+            for n, line in share:
                 if os.getppid() != parent:
                     break  # the process that wanted the answers is gone
-                text, unusable = answerer.answer(n, line, obj)
+                text, unusable = answerer.answer(n, line)
                 w.write("1" if unusable else "0")   # (not one string: a line is kilobytes)
                 w.write(text)
     except (BrokenPipeError, KeyboardInterrupt):
