@@ -73,10 +73,29 @@ def _greeting(port: int, wait: float) -> bytes:
             return b""
 
 
-def _full_socket_then_start(inst, twice: bool) -> bytes:
+def _no_postlogd(etc: Path) -> None:
+    """Wait until no postlogd runs, and none has appeared for half a second:
+    a child that master forked just before it was stopped may still become
+    one (until it execs, it is called master), and it would read main.cf
+    as it was."""
+    deadline = time.monotonic() + 30
+    quiet_since = None
+    while True:
+        now = time.monotonic()
+        assert now < deadline, "postlogd did not exit after max_idle"
+        if _processes(etc, "postlogd"):   # it exits after max_idle without a message
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= 0.5:
+            return
+        time.sleep(0.1)
+
+
+def _full_socket_then_start(inst, append: bool) -> bytes:
     """Hold master (no postlogd can start now), let the running postlogd
     exit (max_idle), write the setting a second time into the instance's
-    main.cf when TWICE (processes started from now on read it), fill
+    main.cf when APPEND (processes started from now on read it), fill
     postlogd's socket, let master go; what a new client then gets as a
     greeting within 8 s (b"": none)."""
     etc = inst.etc
@@ -84,11 +103,8 @@ def _full_socket_then_start(inst, twice: bool) -> bytes:
     assert master is not None
     os.kill(master, signal.SIGSTOP)
     try:
-        deadline = time.monotonic() + 30
-        while _processes(etc, "postlogd"):   # it exits after max_idle without a message
-            assert time.monotonic() < deadline, "postlogd did not exit after max_idle"
-            time.sleep(0.1)
-        if twice:
+        _no_postlogd(etc)
+        if append:
             with open(etc / "main.cf", "a") as fh:
                 fh.write("smtpd_banner = $myhostname ESMTP again\n")
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -118,6 +134,14 @@ def test_a_setting_written_twice_hangs_postfix_with_maillog_file(twice):
     with scratch_instance("pfx-postlog-", ONCE + "max_idle = 2s\n", MASTER_CF) as (cfg, inst):
         try:
             greeting = _full_socket_then_start(inst, twice)
+            # Under a loaded machine's timing the hang was once missed (the
+            # client was greeted by an smtpd that had read the setting
+            # twice); the claim is that it happens, so it may take another
+            # try on the same instance (main.cf already has the setting twice)
+            for _retry in range(2):
+                if not twice or greeting == b"":
+                    break
+                greeting = _full_socket_then_start(inst, False)
             if twice:
                 assert greeting == b"", greeting
                 assert _processes(inst.etc, "postlogd"), "postlogd should be running, waiting for itself"
